@@ -1,0 +1,322 @@
+//! Exact planar predicates on projected rings: overlap, touch or distance.
+//!
+//! Orientation signs come from Shewchuk's adaptive predicates (`robust`), so a
+//! shared edge or a vertex lying on an edge is recognised as touching, never as a
+//! tiny overlap. Only the genuinely degenerate layouts (boundaries that touch
+//! without crossing) are handed to `geo`'s DE-9IM relate.
+
+use geo::{Coord, LineString, Polygon, Relate};
+use robust::{orient2d, Coord as RCoord};
+
+pub(crate) type Pt = [f64; 2];
+
+/// How two closed planar regions lie to each other.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Relation {
+    /// Their interiors share a region of positive area.
+    Overlap,
+    /// Their boundaries meet but their interiors do not.
+    Touch,
+    /// They are `distance` apart; the closest approach is `vertex` of one ring
+    /// (`vertex_in_a` tells which) to a point of the other ring.
+    Apart { distance: f64, closest: Closest },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Closest {
+    pub(crate) vertex_in_a: bool,
+    pub(crate) vertex: usize,
+    pub(crate) point: Pt,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Location {
+    Inside,
+    Boundary,
+    Outside,
+}
+
+fn orient(a: Pt, b: Pt, c: Pt) -> f64 {
+    orient2d(
+        RCoord { x: a[0], y: a[1] },
+        RCoord { x: b[0], y: b[1] },
+        RCoord { x: c[0], y: c[1] },
+    )
+}
+
+fn on_segment(a: Pt, b: Pt, p: Pt) -> bool {
+    // Only called when p is collinear with a-b.
+    p[0] >= a[0].min(b[0]) && p[0] <= a[0].max(b[0]) && p[1] >= a[1].min(b[1]) && p[1] <= a[1].max(b[1])
+}
+
+/// Where `p` lies with respect to the closed ring (edges from each vertex to the next).
+pub(crate) fn locate(p: Pt, ring: &[Pt]) -> Location {
+    let mut inside = false;
+    for i in 0..ring.len() {
+        let a = ring[i];
+        let b = ring[(i + 1) % ring.len()];
+        if (a[1] > p[1]) != (b[1] > p[1]) {
+            let o = orient(a, b, p);
+            if o == 0.0 {
+                return Location::Boundary;
+            }
+            // The edge crosses the horizontal through p; count it when p is left of
+            // the upward edge, i.e. the crossing lies to the right of p.
+            if (o > 0.0) == (b[1] > a[1]) {
+                inside = !inside;
+            }
+        } else if orient(a, b, p) == 0.0 && on_segment(a, b, p) {
+            return Location::Boundary;
+        }
+    }
+    if inside {
+        Location::Inside
+    } else {
+        Location::Outside
+    }
+}
+
+fn bbox(ring: &[Pt]) -> [f64; 4] {
+    let mut b = [f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY];
+    for p in ring {
+        b[0] = b[0].min(p[0]);
+        b[1] = b[1].min(p[1]);
+        b[2] = b[2].max(p[0]);
+        b[3] = b[3].max(p[1]);
+    }
+    b
+}
+
+/// The point of segment a-b closest to p, and its distance.
+pub(crate) fn closest_on_segment(p: Pt, a: Pt, b: Pt) -> (f64, Pt) {
+    let d = [b[0] - a[0], b[1] - a[1]];
+    let len2 = d[0] * d[0] + d[1] * d[1];
+    let t = if len2 == 0.0 {
+        0.0
+    } else {
+        (((p[0] - a[0]) * d[0] + (p[1] - a[1]) * d[1]) / len2).clamp(0.0, 1.0)
+    };
+    let q = [a[0] + t * d[0], a[1] + t * d[1]];
+    ((p[0] - q[0]).hypot(p[1] - q[1]), q)
+}
+
+/// Distance from `p` to the ring's boundary and the closest boundary point.
+pub(crate) fn distance_to_boundary(p: Pt, ring: &[Pt]) -> (f64, Pt) {
+    let mut best = (f64::INFINITY, p);
+    for i in 0..ring.len() {
+        let c = closest_on_segment(p, ring[i], ring[(i + 1) % ring.len()]);
+        if c.0 < best.0 {
+            best = c;
+        }
+    }
+    best
+}
+
+/// Signed distance from `p` to the closed region: negative inside, zero on the
+/// boundary, positive outside.
+pub(crate) fn signed_distance(p: Pt, ring: &[Pt]) -> f64 {
+    match locate(p, ring) {
+        Location::Boundary => 0.0,
+        Location::Inside => -distance_to_boundary(p, ring).0,
+        Location::Outside => distance_to_boundary(p, ring).0,
+    }
+}
+
+/// How the regions bounded by two simple rings lie to each other.
+pub(crate) fn relate(a: &[Pt], b: &[Pt]) -> Relation {
+    let (ba, bb) = (bbox(a), bbox(b));
+    let boxes_meet = ba[0] <= bb[2] && bb[0] <= ba[2] && ba[1] <= bb[3] && bb[1] <= ba[3];
+    if boxes_meet {
+        match boundaries(a, b) {
+            Contact::Cross => return Relation::Overlap,
+            Contact::Touch => return relate_degenerate(a, b),
+            Contact::None => {
+                // Boundaries apart: one region inside the other, or disjoint.
+                if locate(a[0], b) == Location::Inside || locate(b[0], a) == Location::Inside {
+                    return Relation::Overlap;
+                }
+            }
+        }
+    }
+    let (da, ca) = nearest_vertex(a, b);
+    let (db, cb) = nearest_vertex(b, a);
+    if da <= db {
+        Relation::Apart { distance: da, closest: Closest { vertex_in_a: true, ..ca } }
+    } else {
+        Relation::Apart { distance: db, closest: Closest { vertex_in_a: false, ..cb } }
+    }
+}
+
+/// The vertex of `from` nearest to the boundary of `to`.
+fn nearest_vertex(from: &[Pt], to: &[Pt]) -> (f64, Closest) {
+    let mut best = (f64::INFINITY, Closest { vertex_in_a: true, vertex: 0, point: from[0] });
+    for (i, &p) in from.iter().enumerate() {
+        let (d, q) = distance_to_boundary(p, to);
+        if d < best.0 {
+            best = (d, Closest { vertex_in_a: true, vertex: i, point: q });
+        }
+    }
+    best
+}
+
+enum Contact {
+    None,
+    Touch,
+    Cross,
+}
+
+/// Whether the two boundaries cross properly, only touch, or stay apart.
+fn boundaries(a: &[Pt], b: &[Pt]) -> Contact {
+    let mut touch = false;
+    for i in 0..a.len() {
+        let (p, q) = (a[i], a[(i + 1) % a.len()]);
+        let (minx, maxx) = (p[0].min(q[0]), p[0].max(q[0]));
+        let (miny, maxy) = (p[1].min(q[1]), p[1].max(q[1]));
+        for j in 0..b.len() {
+            let (r, s) = (b[j], b[(j + 1) % b.len()]);
+            if r[0].max(s[0]) < minx || r[0].min(s[0]) > maxx || r[1].max(s[1]) < miny || r[1].min(s[1]) > maxy {
+                continue;
+            }
+            let o1 = orient(p, q, r);
+            let o2 = orient(p, q, s);
+            let o3 = orient(r, s, p);
+            let o4 = orient(r, s, q);
+            if o1 * o2 < 0.0 && o3 * o4 < 0.0 {
+                return Contact::Cross;
+            }
+            if (o1 == 0.0 && on_segment(p, q, r))
+                || (o2 == 0.0 && on_segment(p, q, s))
+                || (o3 == 0.0 && on_segment(r, s, p))
+                || (o4 == 0.0 && on_segment(r, s, q))
+            {
+                touch = true;
+            }
+        }
+    }
+    if touch {
+        Contact::Touch
+    } else {
+        Contact::None
+    }
+}
+
+/// Boundaries touch without crossing: a vertex of either ring strictly inside the
+/// other settles it; otherwise (shared edges, identical rings) ask DE-9IM.
+fn relate_degenerate(a: &[Pt], b: &[Pt]) -> Relation {
+    if a.iter().any(|&p| locate(p, b) == Location::Inside) || b.iter().any(|&p| locate(p, a) == Location::Inside) {
+        return Relation::Overlap;
+    }
+    let matrix = polygon(a).relate(&polygon(b));
+    if matrix.is_intersects() && !matrix.is_touches() {
+        Relation::Overlap
+    } else {
+        Relation::Touch
+    }
+}
+
+pub(crate) fn polygon(ring: &[Pt]) -> Polygon<f64> {
+    let coords: Vec<Coord<f64>> = ring.iter().map(|p| Coord { x: p[0], y: p[1] }).collect();
+    Polygon::new(LineString::new(coords), vec![])
+}
+
+/// Twice the signed area (positive when counter-clockwise).
+pub(crate) fn doubled_area(ring: &[Pt]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..ring.len() {
+        let (p, q) = (ring[i], ring[(i + 1) % ring.len()]);
+        s += p[0] * q[1] - q[0] * p[1];
+    }
+    s
+}
+
+/// The first pair of edges (i < j) that cross or touch other than at the vertex
+/// that adjacent edges share, or an edge that folds back onto its neighbour.
+pub(crate) fn self_intersection(ring: &[Pt]) -> Option<(usize, usize)> {
+    let n = ring.len();
+    let seg = |i: usize| (ring[i], ring[(i + 1) % n]);
+    for i in 0..n {
+        let (p, q) = seg(i);
+        let (minx, maxx) = (p[0].min(q[0]), p[0].max(q[0]));
+        let (miny, maxy) = (p[1].min(q[1]), p[1].max(q[1]));
+        for j in i + 1..n {
+            let (r, s) = seg(j);
+            if r[0].max(s[0]) < minx || r[0].min(s[0]) > maxx || r[1].max(s[1]) < miny || r[1].min(s[1]) > maxy {
+                continue;
+            }
+            let adjacent_after = j == i + 1;
+            let adjacent_before = i == 0 && j == n - 1;
+            if adjacent_after || adjacent_before {
+                // They share one vertex; they intersect elsewhere only by folding back.
+                let (shared, other_i, other_j) = if adjacent_after { (q, p, s) } else { (p, q, r) };
+                if orient(shared, other_i, other_j) == 0.0 {
+                    let u = [other_i[0] - shared[0], other_i[1] - shared[1]];
+                    let v = [other_j[0] - shared[0], other_j[1] - shared[1]];
+                    if u[0] * v[0] + u[1] * v[1] > 0.0 {
+                        return Some((i, j));
+                    }
+                }
+                continue;
+            }
+            let o1 = orient(p, q, r);
+            let o2 = orient(p, q, s);
+            let o3 = orient(r, s, p);
+            let o4 = orient(r, s, q);
+            let crosses = o1 * o2 < 0.0 && o3 * o4 < 0.0;
+            let touches = (o1 == 0.0 && on_segment(p, q, r))
+                || (o2 == 0.0 && on_segment(p, q, s))
+                || (o3 == 0.0 && on_segment(r, s, p))
+                || (o4 == 0.0 && on_segment(r, s, q));
+            if crosses || touches {
+                return Some((i, j));
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn square(x: f64, y: f64, s: f64) -> Vec<Pt> {
+        vec![[x, y], [x + s, y], [x + s, y + s], [x, y + s]]
+    }
+
+    #[test]
+    fn relations_of_squares() {
+        let a = square(0.0, 0.0, 2.0);
+        assert_eq!(relate(&a, &square(1.0, 1.0, 2.0)), Relation::Overlap);
+        assert_eq!(relate(&a, &square(0.5, 0.5, 1.0)), Relation::Overlap, "inside");
+        assert_eq!(relate(&square(0.5, 0.5, 1.0), &a), Relation::Overlap, "contains");
+        assert_eq!(relate(&a, &square(2.0, 0.0, 2.0)), Relation::Touch, "shared edge");
+        assert_eq!(relate(&a, &square(2.0, 2.0, 2.0)), Relation::Touch, "shared corner");
+        assert_eq!(relate(&a, &a.clone()), Relation::Overlap, "identical");
+        // Overlapping along a shared edge line without any proper crossing.
+        let b = vec![[1.0, 0.0], [3.0, 0.0], [3.0, 2.0], [1.0, 2.0]];
+        assert_eq!(relate(&a, &b), Relation::Overlap);
+        match relate(&a, &square(5.0, 0.0, 1.0)) {
+            Relation::Apart { distance, .. } => assert_eq!(distance, 3.0),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn locate_points() {
+        let a = square(0.0, 0.0, 2.0);
+        assert_eq!(locate([1.0, 1.0], &a), Location::Inside);
+        assert_eq!(locate([2.0, 1.0], &a), Location::Boundary);
+        assert_eq!(locate([0.0, 0.0], &a), Location::Boundary);
+        assert_eq!(locate([3.0, 1.0], &a), Location::Outside);
+        assert_eq!(locate([1.0, 2.0], &a), Location::Boundary);
+        assert_eq!(signed_distance([1.0, 1.5], &a), -0.5);
+    }
+
+    #[test]
+    fn self_intersections() {
+        assert_eq!(self_intersection(&square(0.0, 0.0, 1.0)), None);
+        let bowtie = vec![[0.0, 0.0], [1.0, 1.0], [1.0, 0.0], [0.0, 1.0]];
+        assert!(self_intersection(&bowtie).is_some());
+        let spike = vec![[0.0, 0.0], [2.0, 0.0], [1.0, 0.0], [1.0, 1.0]];
+        assert!(self_intersection(&spike).is_some());
+    }
+}
