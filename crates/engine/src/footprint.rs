@@ -104,7 +104,14 @@ impl Footprint {
             sum = [sum[0] + e[0], sum[1] + e[1], sum[2] + e[2]];
         }
         let center = geodesy::from_ecef_direction(sum);
-        let extent = vertices.iter().map(|&p| geodesy::distance_m(center, p)).fold(0.0, f64::max);
+        let plane = LocalPlane::at(center);
+        let extent = vertices
+            .iter()
+            .map(|&p| {
+                let xy = plane.project(geodesy::to_ecef(p));
+                xy[0].hypot(xy[1])
+            })
+            .fold(0.0, f64::max);
         if geodesy::norm(sum) < 1e-3 * geodesy::WGS84_A * n as f64 || extent > limits.max_extent_m {
             return Err(VolumeError::new(
                 Field::Outline,
@@ -126,7 +133,6 @@ impl Footprint {
                 ));
             }
         }
-        let plane = LocalPlane::at(center);
         let ecef: Vec<Ecef> = ring.iter().map(|&p| geodesy::to_ecef(p)).collect();
         let flat: Vec<Pt> = ecef.iter().map(|&e| plane.project(e)).collect();
         if let Some((i, j)) = planar::self_intersection(&flat) {
@@ -188,34 +194,38 @@ impl Footprint {
     pub(crate) fn relation(&self, other: &Footprint, minimum_m: f64) -> Horizontal {
         match (&self.shape, &other.shape) {
             (Shape::Circle { center: a, radius_m: ra }, Shape::Circle { center: b, radius_m: rb }) => {
-                let plane = LocalPlane::at(*a);
+                let plane = LocalPlane::at_ecef(self.center_ecef);
                 let p = plane.project(other.center_ecef);
-                let mut between = p[0].hypot(p[1]);
+                let mut between = planar::len(p[0], p[1]);
                 if near(between - ra - rb, minimum_m, RADIAL_ERROR * between) {
                     between = geodesy::distance_m(*a, *b);
                 }
                 gap_to_relation(between - ra - rb)
             }
-            (Shape::Circle { center, radius_m }, Shape::Polygon(ring)) => circle_polygon(*center, *radius_m, ring, minimum_m),
-            (Shape::Polygon(ring), Shape::Circle { center, radius_m }) => circle_polygon(*center, *radius_m, ring, minimum_m),
-            (Shape::Polygon(a), Shape::Polygon(b)) => {
-                let plane = LocalPlane::at(self.midpoint(other));
-                let fa: Vec<Pt> = a.iter().map(|&e| plane.project(e)).collect();
-                let fb: Vec<Pt> = b.iter().map(|&e| plane.project(e)).collect();
-                match planar::relate(&fa, &fb) {
+            (Shape::Circle { center, radius_m }, Shape::Polygon(ring)) => {
+                circle_polygon(*center, self.center_ecef, *radius_m, ring, minimum_m)
+            }
+            (Shape::Polygon(ring), Shape::Circle { center, radius_m }) => {
+                circle_polygon(*center, other.center_ecef, *radius_m, ring, minimum_m)
+            }
+            (Shape::Polygon(a), Shape::Polygon(b)) => with_scratch(|fa, fb| {
+                let plane = self.plane_between(other);
+                fa.extend(a.iter().map(|&e| plane.project(e)));
+                fb.extend(b.iter().map(|&e| plane.project(e)));
+                match planar::relate(fa, fb) {
                     Relation::Overlap => Horizontal::Overlap,
                     Relation::Touch => Horizontal::Apart(0.0),
                     Relation::Apart { distance, .. } => {
                         let extent = chord_m(self.center_ecef, other.center_ecef) / 2.0 + self.reach_m.max(other.reach_m);
                         let error = distance * ((extent / MIN_RADIUS_M).powi(2) + RADIAL_ERROR);
                         if near(distance, minimum_m, error) {
-                            Horizontal::Apart(exact_polygon_distance(a, b, &fa, &fb))
+                            Horizontal::Apart(exact_polygon_distance(a, b, fa, fb))
                         } else {
                             Horizontal::Apart(distance)
                         }
                     }
                 }
-            }
+            }),
         }
     }
 
@@ -225,15 +235,16 @@ impl Footprint {
         chord_m(self.center_ecef, other.center_ecef) - self.reach_m - other.reach_m
     }
 
-    fn midpoint(&self, other: &Footprint) -> LatLng {
+    /// The plane halfway between the two centres.
+    fn plane_between(&self, other: &Footprint) -> LocalPlane {
         let (a, b) = (self.center_ecef, other.center_ecef);
-        geodesy::from_ecef_direction([a[0] + b[0], a[1] + b[1], a[2] + b[2]])
+        LocalPlane::toward([a[0] + b[0], a[1] + b[1], a[2] + b[2]])
     }
 
     /// Where the two footprints meet or come closest: the bounding box of their
     /// overlap, or of the two closest points.
     pub(crate) fn meeting_bounds(&self, other: &Footprint) -> LatLngBox {
-        let plane = LocalPlane::at(self.midpoint(other));
+        let plane = self.plane_between(other);
         let (fa, fb) = (self.flatten(&plane), other.flatten(&plane));
         let corners: Vec<Pt> = match planar::relate(&fa, &fb) {
             Relation::Overlap | Relation::Touch => {
@@ -312,10 +323,28 @@ fn gap_to_relation(gap: f64) -> Horizontal {
     }
 }
 
-fn circle_polygon(center: LatLng, radius_m: f64, ring: &[Ecef], minimum_m: f64) -> Horizontal {
-    let plane = LocalPlane::at(center);
-    let flat: Vec<Pt> = ring.iter().map(|&e| plane.project(e)).collect();
-    let mut d = planar::signed_distance([0.0, 0.0], &flat);
+/// Two reusable buffers for projected rings, so that comparisons do not allocate.
+fn with_scratch<T>(f: impl FnOnce(&mut Vec<Pt>, &mut Vec<Pt>) -> T) -> T {
+    thread_local! {
+        static SCRATCH: std::cell::RefCell<(Vec<Pt>, Vec<Pt>)> = const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+    }
+    SCRATCH.with(|s| match s.try_borrow_mut() {
+        Ok(mut s) => {
+            let (a, b) = &mut *s;
+            a.clear();
+            b.clear();
+            f(a, b)
+        }
+        Err(_) => f(&mut Vec::new(), &mut Vec::new()),
+    })
+}
+
+fn circle_polygon(center: LatLng, center_ecef: Ecef, radius_m: f64, ring: &[Ecef], minimum_m: f64) -> Horizontal {
+    let plane = LocalPlane::at_ecef(center_ecef);
+    let mut d = with_scratch(|flat, _| {
+        flat.extend(ring.iter().map(|&e| plane.project(e)));
+        planar::signed_distance([0.0, 0.0], flat)
+    });
     if d > 0.0 && near(d - radius_m, minimum_m, RADIAL_ERROR * d) {
         let latlng: Vec<LatLng> = ring.iter().map(|&e| geodesy::from_ecef_direction(e)).collect();
         let mut exact = Vec::with_capacity(latlng.len());

@@ -60,7 +60,7 @@ pub(crate) fn direct(a: LatLng, azimuth_deg: f64, distance_m: f64) -> LatLng {
 }
 
 /// Longitude folded into [-180, 180).
-pub(crate) fn normalize_lng(lng: f64) -> f64 {
+pub fn normalize_lng(lng: f64) -> f64 {
     let x = (lng + 180.0).rem_euclid(360.0) - 180.0;
     if x.is_finite() {
         x
@@ -70,7 +70,7 @@ pub(crate) fn normalize_lng(lng: f64) -> f64 {
 }
 
 /// `to - from` in degrees of longitude, folded into [-180, 180).
-pub(crate) fn lng_delta(from: f64, to: f64) -> f64 {
+pub fn lng_delta(from: f64, to: f64) -> f64 {
     normalize_lng(to - from)
 }
 
@@ -106,6 +106,10 @@ pub(crate) fn dot(a: Ecef, b: Ecef) -> f64 {
     a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
 }
 
+pub(crate) fn scale(a: Ecef, k: f64) -> Ecef {
+    [a[0] * k, a[1] * k, a[2] * k]
+}
+
 pub(crate) fn norm(a: Ecef) -> f64 {
     dot(a, a).sqrt()
 }
@@ -126,7 +130,6 @@ pub(crate) fn chord_m(a: Ecef, b: Ecef) -> f64 {
 /// Being a continuous bijection near the centre, the projection keeps topology:
 /// whether two shapes overlap, touch or are apart is decided exactly in the plane.
 pub(crate) struct LocalPlane {
-    pub(crate) center: LatLng,
     origin: Ecef,
     east: Ecef,
     north: Ecef,
@@ -138,18 +141,35 @@ pub(crate) struct LocalPlane {
 
 impl LocalPlane {
     pub(crate) fn at(center: LatLng) -> Self {
-        let (sin_lat, cos_lat) = center.lat.to_radians().sin_cos();
-        let (sin_lng, cos_lng) = center.lng.to_radians().sin_cos();
-        let w = (1.0 - E2 * sin_lat * sin_lat).sqrt();
-        Self {
-            center,
-            origin: to_ecef(center),
-            east: [-sin_lng, cos_lng, 0.0],
-            north: [-sin_lat * cos_lng, -sin_lat * sin_lng, cos_lat],
-            up: [cos_lat * cos_lng, cos_lat * sin_lng, sin_lat],
-            m: WGS84_A * (1.0 - E2) / (w * w * w),
-            n: WGS84_A / w,
-        }
+        Self::at_ecef(to_ecef(center))
+    }
+
+    /// The plane at the surface point in direction `v` from the earth's centre.
+    pub(crate) fn toward(v: Ecef) -> Self {
+        let b2 = WGS84_A * WGS84_A * (1.0 - E2);
+        let k = 1.0 / ((v[0] * v[0] + v[1] * v[1]) / (WGS84_A * WGS84_A) + v[2] * v[2] / b2).sqrt();
+        Self::at_ecef([v[0] * k, v[1] * k, v[2] * k])
+    }
+
+    /// The plane tangent at `origin`, a point on the surface; no trigonometry.
+    pub(crate) fn at_ecef(origin: Ecef) -> Self {
+        // The surface normal is the gradient of x²/a² + y²/a² + z²/b².
+        let g = [origin[0], origin[1], origin[2] / (1.0 - E2)];
+        let up = scale(g, 1.0 / norm(g));
+        let horizontal = (up[0] * up[0] + up[1] * up[1]).sqrt();
+        let east = if horizontal > 0.0 { [-up[1] / horizontal, up[0] / horizontal, 0.0] } else { [0.0, 1.0, 0.0] };
+        let north = [
+            up[1] * east[2] - up[2] * east[1],
+            up[2] * east[0] - up[0] * east[2],
+            up[0] * east[1] - up[1] * east[0],
+        ];
+        // up[2] is the sine of the geodetic latitude.
+        let w = (1.0 - E2 * up[2] * up[2]).sqrt();
+        Self { origin, east, north, up, m: WGS84_A * (1.0 - E2) / (w * w * w), n: WGS84_A / w }
+    }
+
+    pub(crate) fn center(&self) -> LatLng {
+        from_ecef_direction(self.origin)
     }
 
     pub(crate) fn project(&self, p: Ecef) -> [f64; 2] {
@@ -157,14 +177,23 @@ impl LocalPlane {
         let x = dot(d, self.east);
         let y = dot(d, self.north);
         let z = dot(d, self.up);
-        let rho = x.hypot(y);
-        if rho == 0.0 {
+        let rho2 = x * x + y * y;
+        if rho2 == 0.0 {
             return [0.0, 0.0];
         }
+        let rho = rho2.sqrt();
         // Euler: the normal section's radius of curvature in this direction.
-        let (cos_a, sin_a) = (y / rho, x / rho);
-        let r = 1.0 / (cos_a * cos_a / self.m + sin_a * sin_a / self.n);
-        let arc = r * rho.atan2(r + z);
+        let r = rho2 / (y * y / self.m + x * x / self.n);
+        let t = rho / (r + z);
+        // atan(t) by its series where that is exact to the last bit (t < 0.01
+        // is within 64 km of the centre); libm's atan2 beyond.
+        let angle = if t < 0.01 {
+            let t2 = t * t;
+            t * (1.0 - t2 * (1.0 / 3.0 - t2 * (0.2 - t2 / 7.0)))
+        } else {
+            rho.atan2(r + z)
+        };
+        let arc = r * angle;
         [x * arc / rho, y * arc / rho]
     }
 
@@ -172,9 +201,9 @@ impl LocalPlane {
     pub(crate) fn unproject(&self, xy: [f64; 2]) -> LatLng {
         let s = xy[0].hypot(xy[1]);
         if s == 0.0 {
-            return self.center;
+            return self.center();
         }
-        direct(self.center, xy[0].atan2(xy[1]).to_degrees(), s)
+        direct(self.center(), xy[0].atan2(xy[1]).to_degrees(), s)
     }
 }
 

@@ -87,6 +87,12 @@ fn bbox(ring: &[Pt]) -> [f64; 4] {
     b
 }
 
+/// Euclidean length; `f64::hypot` guards against overflow we cannot have and
+/// costs several times more.
+pub(crate) fn len(x: f64, y: f64) -> f64 {
+    (x * x + y * y).sqrt()
+}
+
 /// The point of segment a-b closest to p, and its distance.
 pub(crate) fn closest_on_segment(p: Pt, a: Pt, b: Pt) -> (f64, Pt) {
     let d = [b[0] - a[0], b[1] - a[1]];
@@ -97,7 +103,7 @@ pub(crate) fn closest_on_segment(p: Pt, a: Pt, b: Pt) -> (f64, Pt) {
         (((p[0] - a[0]) * d[0] + (p[1] - a[1]) * d[1]) / len2).clamp(0.0, 1.0)
     };
     let q = [a[0] + t * d[0], a[1] + t * d[1]];
-    ((p[0] - q[0]).hypot(p[1] - q[1]), q)
+    (len(p[0] - q[0], p[1] - q[1]), q)
 }
 
 /// Distance from `p` to the ring's boundary and the closest boundary point.

@@ -1,1 +1,286 @@
+//! Parley's wire formats: JSON in, engine types out, and conflict reports back.
+//!
+//! - [`parse_volume`] reads one volume, either the ASTM F3548 `Volume4D` shape or
+//!   a GeoJSON `Feature` (see [`geojson`] for its property names), validates it
+//!   with the engine and reports any mistake as a [`WireError`] whose JSON pointer
+//!   names the field.
+//! - [`parse_activity`] reads one activity: `{"id", "party", "volumes": [...]}`.
+//! - [`conflict_json`] writes a conflicting pair of activities as one JSON object.
+//!
+//! The engine never sees JSON; this crate never decides what conflicts.
+//!
+//! ```
+//! use parley_wire::{parse_activity, WireLimits};
+//! let line = r#"{"id": "A1", "party": "north", "volumes": [{"volume": {
+//!   "outline_circle": {"center": {"lat": 35.0, "lng": 38.0}, "radius": {"value": 500, "units": "M"}},
+//!   "altitude_lower": {"value": 0, "reference": "W84", "units": "M"},
+//!   "altitude_upper": {"value": 30000, "reference": "W84", "units": "M"}},
+//!   "time_start": {"value": "2026-11-22T10:00:00Z", "format": "RFC3339"},
+//!   "time_end": {"value": "2026-11-22T09:00:00Z", "format": "RFC3339"}}]}"#;
+//! let err = parse_activity(line, &WireLimits::default()).unwrap_err();
+//! assert_eq!(err.pointer, "/volumes/0/time_end/value");
+//! assert!(err.message.contains("not after the start"));
+//! ```
+#![deny(missing_docs)]
 
+pub mod geojson;
+mod report;
+mod time;
+
+pub use report::{conflict_json, meeting_json};
+pub use time::{format_timestamp, parse_timestamp};
+
+use parley_engine::{Activity, Field, LatLng, Limits, Outline, Volume, VolumeError, VolumeInput};
+use parley_engine::{AltitudeBand, TimeWindow};
+use serde_json::{Map, Value};
+use std::fmt;
+
+/// Input that cannot be accepted: where (an RFC 6901 JSON pointer into the
+/// document) and what to fix.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WireError {
+    /// JSON pointer to the offending field; empty for the whole document.
+    pub pointer: String,
+    /// What is wrong and how to fix it.
+    pub message: String,
+}
+
+impl WireError {
+    pub(crate) fn at(pointer: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { pointer: pointer.into(), message: message.into() }
+    }
+}
+
+impl fmt::Display for WireError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.pointer.is_empty() {
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "{}: {}", self.pointer, self.message)
+        }
+    }
+}
+
+impl std::error::Error for WireError {}
+
+/// Limits on documents, on top of the engine's [`Limits`] on each volume.
+#[derive(Clone, Debug)]
+pub struct WireLimits {
+    /// Limits on each volume.
+    pub volume: Limits,
+    /// Most volumes in one activity (default 100).
+    pub max_volumes: usize,
+    /// Longest identifier (activity id, party), bytes (default 200).
+    pub max_id_bytes: usize,
+}
+
+impl Default for WireLimits {
+    fn default() -> Self {
+        Self { volume: Limits::default(), max_volumes: 100, max_id_bytes: 200 }
+    }
+}
+
+/// A JSON object's field, or an error naming it.
+pub(crate) fn field<'a>(obj: &'a Map<String, Value>, at: &str, name: &str) -> Result<&'a Value, WireError> {
+    obj.get(name)
+        .ok_or_else(|| WireError::at(format!("{at}/{name}"), format!("missing; add \"{name}\"")))
+}
+
+pub(crate) fn object<'a>(v: &'a Value, at: &str) -> Result<&'a Map<String, Value>, WireError> {
+    v.as_object().ok_or_else(|| WireError::at(at, format!("expected a JSON object, found {}", kind(v))))
+}
+
+pub(crate) fn number(v: &Value, at: &str) -> Result<f64, WireError> {
+    v.as_f64().ok_or_else(|| WireError::at(at, format!("expected a number, found {}", kind(v))))
+}
+
+pub(crate) fn string<'a>(v: &'a Value, at: &str) -> Result<&'a str, WireError> {
+    v.as_str().ok_or_else(|| WireError::at(at, format!("expected a string, found {}", kind(v))))
+}
+
+pub(crate) fn array<'a>(v: &'a Value, at: &str) -> Result<&'a Vec<Value>, WireError> {
+    v.as_array().ok_or_else(|| WireError::at(at, format!("expected an array, found {}", kind(v))))
+}
+
+pub(crate) fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Reads one volume: a GeoJSON Feature when it has `"type": "Feature"`,
+/// otherwise an ASTM F3548 `Volume4D`. `at` is the pointer of `v` in its document.
+pub fn parse_volume(v: &Value, at: &str, limits: &Limits) -> Result<Volume, WireError> {
+    if v.get("type").and_then(Value::as_str) == Some("Feature") {
+        geojson::parse_feature(v, at, limits)
+    } else {
+        parse_volume4d(v, at, limits)
+    }
+}
+
+/// Reads an ASTM F3548 `Volume4D`.
+pub fn parse_volume4d(v: &Value, at: &str, limits: &Limits) -> Result<Volume, WireError> {
+    let obj = object(v, at)?;
+    let vat = format!("{at}/volume");
+    let volume = object(field(obj, at, "volume")?, &vat)?;
+    let (polygon, circle) = (volume.get("outline_polygon"), volume.get("outline_circle"));
+    let outline = match (polygon, circle) {
+        (Some(p), None) => Outline::Polygon(vertices(p, &format!("{vat}/outline_polygon"))?),
+        (None, Some(c)) => circle_outline(c, &format!("{vat}/outline_circle"))?,
+        (Some(_), Some(_)) => {
+            return Err(WireError::at(&vat, "has both outline_polygon and outline_circle; give exactly one"))
+        }
+        (None, None) => return Err(WireError::at(&vat, "has no outline; give outline_polygon or outline_circle")),
+    };
+    let lower = altitude(field(volume, &vat, "altitude_lower")?, &format!("{vat}/altitude_lower"))?;
+    let upper = altitude(field(volume, &vat, "altitude_upper")?, &format!("{vat}/altitude_upper"))?;
+    let start = instant(field(obj, at, "time_start")?, &format!("{at}/time_start"))?;
+    let end = instant(field(obj, at, "time_end")?, &format!("{at}/time_end"))?;
+    let input = VolumeInput {
+        outline,
+        altitude: AltitudeBand { lower_m: lower, upper_m: upper },
+        window: TimeWindow { start, end },
+    };
+    let is_circle = circle.is_some();
+    Volume::new(input, limits).map_err(|e| volume4d_error(e, at, is_circle))
+}
+
+fn vertices(v: &Value, at: &str) -> Result<Vec<LatLng>, WireError> {
+    let vat = format!("{at}/vertices");
+    let list = array(field(object(v, at)?, at, "vertices")?, &vat)?;
+    list.iter().enumerate().map(|(i, p)| lat_lng(p, &format!("{vat}/{i}"))).collect()
+}
+
+fn lat_lng(v: &Value, at: &str) -> Result<LatLng, WireError> {
+    let obj = object(v, at)?;
+    let lat = number(field(obj, at, "lat")?, &format!("{at}/lat"))?;
+    let lng = number(field(obj, at, "lng")?, &format!("{at}/lng"))?;
+    Ok(LatLng::new(lat, lng))
+}
+
+fn circle_outline(v: &Value, at: &str) -> Result<Outline, WireError> {
+    let obj = object(v, at)?;
+    let center = lat_lng(field(obj, at, "center")?, &format!("{at}/center"))?;
+    let rat = format!("{at}/radius");
+    let radius = object(field(obj, at, "radius")?, &rat)?;
+    units(radius, &rat)?;
+    let radius_m = number(field(radius, &rat, "value")?, &format!("{rat}/value"))?;
+    Ok(Outline::Circle { center, radius_m })
+}
+
+fn units(obj: &Map<String, Value>, at: &str) -> Result<(), WireError> {
+    let uat = format!("{at}/units");
+    match string(field(obj, at, "units")?, &uat)? {
+        "M" => Ok(()),
+        other => Err(WireError::at(uat, format!("unknown units \"{other}\"; only \"M\" (metres) is accepted"))),
+    }
+}
+
+fn altitude(v: &Value, at: &str) -> Result<f64, WireError> {
+    let obj = object(v, at)?;
+    units(obj, at)?;
+    let rat = format!("{at}/reference");
+    match string(field(obj, at, "reference")?, &rat)? {
+        "W84" => {}
+        other => {
+            return Err(WireError::at(
+                rat,
+                format!("unknown reference \"{other}\"; only \"W84\" (height above the WGS84 ellipsoid) is accepted"),
+            ))
+        }
+    }
+    number(field(obj, at, "value")?, &format!("{at}/value"))
+}
+
+fn instant(v: &Value, at: &str) -> Result<parley_engine::Timestamp, WireError> {
+    let obj = object(v, at)?;
+    let fat = format!("{at}/format");
+    match string(field(obj, at, "format")?, &fat)? {
+        "RFC3339" => {}
+        other => return Err(WireError::at(fat, format!("unknown format \"{other}\"; only \"RFC3339\" is accepted"))),
+    }
+    let vat = format!("{at}/value");
+    parse_timestamp(string(field(obj, at, "value")?, &vat)?).map_err(|m| WireError::at(vat, m))
+}
+
+fn volume4d_error(e: VolumeError, at: &str, circle: bool) -> WireError {
+    let outline = if circle { "outline_circle" } else { "outline_polygon" };
+    let path = match e.field {
+        Field::Outline => format!("/volume/{outline}"),
+        Field::Vertices => "/volume/outline_polygon/vertices".into(),
+        Field::Vertex(i) => format!("/volume/outline_polygon/vertices/{i}"),
+        Field::VertexLat(i) => format!("/volume/outline_polygon/vertices/{i}/lat"),
+        Field::VertexLng(i) => format!("/volume/outline_polygon/vertices/{i}/lng"),
+        Field::CenterLat => "/volume/outline_circle/center/lat".into(),
+        Field::CenterLng => "/volume/outline_circle/center/lng".into(),
+        Field::Radius => "/volume/outline_circle/radius/value".into(),
+        Field::AltitudeLower => "/volume/altitude_lower/value".into(),
+        Field::AltitudeUpper => "/volume/altitude_upper/value".into(),
+        Field::TimeStart => "/time_start/value".into(),
+        Field::TimeEnd => "/time_end/value".into(),
+        _ => String::new(),
+    };
+    WireError::at(format!("{at}{path}"), e.kind.to_string())
+}
+
+/// Reads one activity, `{"id": "...", "party": "...", "volumes": [volume, ...]}`,
+/// from a line of JSON.
+pub fn parse_activity(line: &str, limits: &WireLimits) -> Result<Activity, WireError> {
+    let doc: Value = serde_json::from_str(line)
+        .map_err(|e| WireError::at("", format!("not valid JSON ({e}); give one JSON object a line")))?;
+    activity_from_value(&doc, "", limits)
+}
+
+/// Reads one activity from a parsed JSON value at pointer `at`.
+pub fn activity_from_value(doc: &Value, at: &str, limits: &WireLimits) -> Result<Activity, WireError> {
+    let obj = object(doc, at)?;
+    let id = identifier(obj, at, "id", limits)?;
+    let party = identifier(obj, at, "party", limits)?;
+    let vat = format!("{at}/volumes");
+    let list = array(field(obj, at, "volumes")?, &vat)?;
+    if list.is_empty() {
+        return Err(WireError::at(vat, "is empty; give at least one volume"));
+    }
+    if list.len() > limits.max_volumes {
+        return Err(WireError::at(
+            vat,
+            format!("has {} volumes, more than the limit of {}; split the activity", list.len(), limits.max_volumes),
+        ));
+    }
+    let volumes = list
+        .iter()
+        .enumerate()
+        .map(|(i, v)| parse_volume(v, &format!("{vat}/{i}"), &limits.volume))
+        .collect::<Result<_, _>>()?;
+    Ok(Activity { id, party, volumes })
+}
+
+fn identifier(obj: &Map<String, Value>, at: &str, name: &str, limits: &WireLimits) -> Result<String, WireError> {
+    let iat = format!("{at}/{name}");
+    let s = string(field(obj, at, name)?, &iat)?;
+    if s.is_empty() || s.len() > limits.max_id_bytes {
+        return Err(WireError::at(iat, format!("must be 1 to {} bytes long", limits.max_id_bytes)));
+    }
+    Ok(s.to_owned())
+}
+
+/// Entry point for the fuzzer and its corpus replay: reads arbitrary bytes as
+/// an activity line and must never panic.
+pub fn fuzz_activity(data: &[u8]) {
+    if let Ok(text) = std::str::from_utf8(data) {
+        if let Ok(activity) = parse_activity(text, &WireLimits::default()) {
+            // Exercise the predicate on what was accepted, against itself.
+            let none = parley_engine::Minima::default();
+            for a in &activity.volumes {
+                for b in &activity.volumes {
+                    let _ = parley_engine::meeting(a, b, &none);
+                }
+            }
+        }
+    }
+}
