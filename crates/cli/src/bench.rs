@@ -6,7 +6,10 @@
 //! durations 15 minutes to 3 hours; altitude bands within 0 to 10 km.
 
 use anyhow::{Context, Result};
-use parley_engine::{AltitudeBand, Index, LatLng, Limits, Minima, Outline, TimeWindow, Timestamp, Volume, VolumeInput};
+use parley_engine::{
+    AltitudeBand, Index, LatLng, Limits, Minima, Outline, TimeWindow, Timestamp, Volume,
+    VolumeInput,
+};
 use parley_wire::format_timestamp;
 use std::io::Write;
 use std::time::Instant;
@@ -52,14 +55,26 @@ pub struct MinimaArgs {
 
 impl MinimaArgs {
     fn minima(self) -> Minima {
-        Minima { horizontal_m: self.horizontal_m, vertical_m: self.vertical_m, time_s: self.time_s }
+        Minima {
+            horizontal_m: self.horizontal_m,
+            vertical_m: self.vertical_m,
+            time_s: self.time_s,
+        }
     }
 }
 
 pub fn run(bench: Bench) -> Result<()> {
     match bench {
-        Bench::Index { volumes, queries, minima } => index(volumes, queries, minima.minima()),
-        Bench::Check { activities, write, minima } => check(activities, write, minima.minima()),
+        Bench::Index {
+            volumes,
+            queries,
+            minima,
+        } => index(volumes, queries, minima.minima()),
+        Bench::Check {
+            activities,
+            write,
+            minima,
+        } => check(activities, write, minima.minima()),
     }
 }
 
@@ -97,7 +112,10 @@ pub fn traffic(rng: &mut Rng) -> VolumeInput {
     let lng = rng.range(lng0 - dlng, lng0 + dlng);
     let radius = rng.range(500.0, 10_000.0);
     let outline = if rng.range(0.0, 1.0) < 0.5 {
-        Outline::Circle { center: LatLng::new(lat, lng), radius_m: radius }
+        Outline::Circle {
+            center: LatLng::new(lat, lng),
+            radius_m: radius,
+        }
     } else {
         // A star-shaped polygon: increasing angles, varying radii, so never self-crossing.
         let n = 4 + (rng.range(0.0, 9.0) as usize).min(8);
@@ -106,7 +124,10 @@ pub fn traffic(rng: &mut Rng) -> VolumeInput {
             .map(|k| {
                 let a = turn + (k as f64 + rng.range(0.1, 0.9)) * std::f64::consts::TAU / n as f64;
                 let r = radius * rng.range(0.5, 1.0);
-                LatLng::new(lat + r * a.cos() / 111_132.0, lng + r * a.sin() / (111_320.0 * lat.to_radians().cos()))
+                LatLng::new(
+                    lat + r * a.cos() / 111_132.0,
+                    lng + r * a.sin() / (111_320.0 * lat.to_radians().cos()),
+                )
             })
             .collect();
         Outline::Polygon(vertices)
@@ -117,8 +138,14 @@ pub fn traffic(rng: &mut Rng) -> VolumeInput {
     let upper = (lower + rng.range(300.0, 3_000.0)).min(10_000.0);
     VolumeInput {
         outline,
-        altitude: AltitudeBand { lower_m: lower, upper_m: upper },
-        window: TimeWindow { start: Timestamp(start), end: Timestamp(start + duration) },
+        altitude: AltitudeBand {
+            lower_m: lower,
+            upper_m: upper,
+        },
+        window: TimeWindow {
+            start: Timestamp(start),
+            end: Timestamp(start + duration),
+        },
     }
 }
 
@@ -132,13 +159,21 @@ fn volumes(count: usize, seed: u64) -> Vec<Volume> {
             .map(|t| {
                 let limits = &limits;
                 s.spawn(move || {
-                    let mut rng = Rng::new(seed ^ (t as u64 + 1) * 0x1234_5678);
+                    let mut rng = Rng::new(seed ^ ((t as u64 + 1) * 0x1234_5678));
                     let n = chunk.min(count.saturating_sub(t * chunk));
-                    (0..n).map(|_| Volume::new(traffic(&mut rng), limits).expect("synthetic volumes are valid")).collect::<Vec<_>>()
+                    (0..n)
+                        .map(|_| {
+                            Volume::new(traffic(&mut rng), limits)
+                                .expect("synthetic volumes are valid")
+                        })
+                        .collect::<Vec<_>>()
                 })
             })
             .collect();
-        handles.into_iter().flat_map(|h| h.join().expect("generator thread")).collect()
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("generator thread"))
+            .collect()
     })
 }
 
@@ -238,22 +273,27 @@ fn activity_line(i: usize, rng: &mut Rng) -> String {
         })
         .collect();
     let party = parties[i % parties.len()];
-    serde_json::json!({"id": format!("{party}-{i}"), "party": party, "volumes": volumes}).to_string()
+    serde_json::json!({"id": format!("{party}-{i}"), "party": party, "volumes": volumes})
+        .to_string()
 }
 
 fn check(count: usize, write: Option<std::path::PathBuf>, minima: Minima) -> Result<()> {
     let mut rng = Rng::new(7);
     let lines: Vec<String> = (0..count).map(|i| activity_line(i, &mut rng)).collect();
     if let Some(path) = &write {
-        let mut f = std::io::BufWriter::new(std::fs::File::create(path).with_context(|| format!("{}", path.display()))?);
+        let mut f = std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("{}", path.display()))?,
+        );
         for l in &lines {
             writeln!(f, "{l}")?;
         }
     }
     let limits = parley_wire::WireLimits::default();
     let t = Instant::now();
-    let activities: Vec<_> =
-        lines.iter().map(|l| parley_wire::parse_activity(l, &limits)).collect::<Result<_, _>>()?;
+    let activities: Vec<_> = lines
+        .iter()
+        .map(|l| parley_wire::parse_activity(l, &limits))
+        .collect::<Result<_, _>>()?;
     let parse_s = t.elapsed().as_secs_f64();
     let t = Instant::now();
     let conflicts = parley_engine::find_conflicts(&activities, &minima);

@@ -46,9 +46,19 @@ pub fn run(args: Args) -> Result<ExitCode> {
         } else {
             Box::new(File::open(name).with_context(|| format!("{name}: cannot open"))?)
         };
-        read_activities(name, BufReader::new(reader), &limits, &mut activities, &mut seen)?;
+        read_activities(
+            name,
+            BufReader::new(reader),
+            &limits,
+            &mut activities,
+            &mut seen,
+        )?;
     }
-    let minima = Minima { horizontal_m: args.horizontal_m, vertical_m: args.vertical_m, time_s: args.time_s };
+    let minima = Minima {
+        horizontal_m: args.horizontal_m,
+        vertical_m: args.vertical_m,
+        time_s: args.time_s,
+    };
     let conflicts = find_conflicts(&activities, &minima);
     let mut out = io::BufWriter::new(io::stdout().lock());
     for c in &conflicts {
@@ -56,7 +66,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
         out.write_all(b"\n")?;
     }
     out.flush()?;
-    Ok(if conflicts.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if conflicts.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn read_activities(
@@ -84,7 +98,8 @@ fn read_activities(
         if line.trim().is_empty() {
             continue;
         }
-        let activity = parse_activity(&line, limits).map_err(|e| anyhow::anyhow!("{name}:{number}: {e}"))?;
+        let activity =
+            parse_activity(&line, limits).map_err(|e| anyhow::anyhow!("{name}:{number}: {e}"))?;
         let here = format!("{name}:{number}");
         if let Some(first) = seen.insert(activity.id.clone(), here) {
             bail!("{name}:{number}: /id: activity \"{}\" was already given at {first}; ids must be unique", activity.id);

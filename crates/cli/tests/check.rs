@@ -25,24 +25,48 @@ fn pairs(out: &Output) -> Vec<(String, String)> {
         .lines()
         .map(|l| {
             let v: Value = serde_json::from_str(l).expect("one JSON object a line");
-            (v["a"].as_str().unwrap().to_string(), v["b"].as_str().unwrap().to_string())
+            (
+                v["a"].as_str().unwrap().to_string(),
+                v["b"].as_str().unwrap().to_string(),
+            )
         })
         .collect()
 }
 
 fn owned(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-    pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+    pairs
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
 }
 
 #[test]
 fn examples_conflict_as_documented() {
     let out = parley(&["check", "examples/syria-air.jsonl"], None);
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(pairs(&out), owned(&[("blue-strike-raqqa", "red-patrol-euphrates")]));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        pairs(&out),
+        owned(&[("blue-strike-raqqa", "red-patrol-euphrates")])
+    );
 
     // Minima add the Idlib pair (altitude bands touch at 6,000 m) and the convoy
     // (about 500 m from the low pass).
-    let out = parley(&["check", "--horizontal-m", "1000", "--vertical-m", "300", "examples/syria-air.jsonl"], None);
+    let out = parley(
+        &[
+            "check",
+            "--horizontal-m",
+            "1000",
+            "--vertical-m",
+            "300",
+            "examples/syria-air.jsonl",
+        ],
+        None,
+    );
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         pairs(&out),
@@ -52,7 +76,8 @@ fn examples_conflict_as_documented() {
             ("relief-convoy-aleppo", "blue-low-pass-aleppo"),
         ])
     );
-    let first: Value = serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().nth(2).unwrap()).unwrap();
+    let first: Value =
+        serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().nth(2).unwrap()).unwrap();
     let d = first["horizontal_distance_m"].as_f64().unwrap();
     assert!((d - 501.0).abs() < 5.0, "{d}");
     assert_eq!(first["meetings"][0]["b_volume"], 0);
@@ -67,16 +92,27 @@ fn geodesic_edges_and_the_antimeridian() {
     // its edges are geodesics that bulge poleward to about 60.38N.
     assert_eq!(
         pairs(&out),
-        owned(&[("east-exercise-bering", "west-survey-bering"), ("west-transit-60n", "east-buoy-line")])
+        owned(&[
+            ("east-exercise-bering", "west-survey-bering"),
+            ("west-transit-60n", "east-buoy-line")
+        ])
     );
-    let first: Value = serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().next().unwrap()).unwrap();
+    let first: Value =
+        serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().next().unwrap()).unwrap();
     let area = &first["area"];
-    assert!(area["west"].as_f64().unwrap() < -179.9 && area["east"].as_f64().unwrap() > -179.3, "{area}");
+    assert!(
+        area["west"].as_f64().unwrap() < -179.9 && area["east"].as_f64().unwrap() > -179.3,
+        "{area}"
+    );
 }
 
 #[test]
 fn no_conflict_exits_zero_and_prints_nothing() {
-    let line = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/syria-air.jsonl")).unwrap();
+    let line = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/syria-air.jsonl"
+    ))
+    .unwrap();
     let one = line.lines().next().unwrap();
     let out = parley(&["check", "-"], Some(one));
     assert_eq!(out.status.code(), Some(0));
@@ -85,21 +121,38 @@ fn no_conflict_exits_zero_and_prints_nothing() {
 
 #[test]
 fn bad_input_names_the_file_line_and_field() {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/syria-air.jsonl")).unwrap();
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/syria-air.jsonl"
+    ))
+    .unwrap();
     let broken = text.replacen("\"lat\": 35.8,", "\"lat\": 135.8,", 1);
     assert_ne!(broken, text);
     let out = parley(&["check", "-"], Some(&broken));
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("-:2: /volumes/0/volume/outline_circle/center/lat: latitude 135.8 is outside [-90, 90]"),
+        err.contains(
+            "-:2: /volumes/0/volume/outline_circle/center/lat: latitude 135.8 is outside [-90, 90]"
+        ),
         "{err}"
     );
-    assert!(out.stdout.is_empty(), "nothing is reported from a rejected input");
+    assert!(
+        out.stdout.is_empty(),
+        "nothing is reported from a rejected input"
+    );
 
-    let out = parley(&["check", "-"], Some(&format!("{}\n{}", text.lines().next().unwrap(), text.lines().next().unwrap())));
+    let out = parley(
+        &["check", "-"],
+        Some(&format!(
+            "{}\n{}",
+            text.lines().next().unwrap(),
+            text.lines().next().unwrap()
+        )),
+    );
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("-:2: /id: activity \"blue-strike-raqqa\" was already given at -:1"));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("-:2: /id: activity \"blue-strike-raqqa\" was already given at -:1"));
 
     let out = parley(&["check", "no-such-file.jsonl"], None);
     assert_eq!(out.status.code(), Some(2));
@@ -112,8 +165,29 @@ fn bad_input_names_the_file_line_and_field() {
 
 #[test]
 fn same_party_never_conflicts() {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/syria-air.jsonl")).unwrap();
-    let one_party = text.replace("\"party\": \"red\"", "\"party\": \"blue\"").replace("\"party\": \"relief\"", "\"party\": \"blue\"");
-    let out = parley(&["check", "--horizontal-m", "1000", "--vertical-m", "300", "-"], Some(&one_party));
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/syria-air.jsonl"
+    ))
+    .unwrap();
+    let one_party = text
+        .replace("\"party\": \"red\"", "\"party\": \"blue\"")
+        .replace("\"party\": \"relief\"", "\"party\": \"blue\"");
+    let out = parley(
+        &[
+            "check",
+            "--horizontal-m",
+            "1000",
+            "--vertical-m",
+            "300",
+            "-",
+        ],
+        Some(&one_party),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }

@@ -43,7 +43,10 @@ pub struct ActivityConflict {
 pub fn find_conflicts(activities: &[Activity], minima: &Minima) -> Vec<ActivityConflict> {
     let key = |a: usize, v: usize| (a as u64) << 32 | v as u64;
     let index = Index::bulk_load(activities.iter().enumerate().flat_map(|(a, act)| {
-        act.volumes.iter().enumerate().map(move |(v, vol)| (key(a, v), vol.clone()))
+        act.volumes
+            .iter()
+            .enumerate()
+            .map(move |(v, vol)| (key(a, v), vol.clone()))
     }));
     let mut pairs: Vec<(usize, usize, usize, usize)> = Vec::new();
     for (a, act) in activities.iter().enumerate() {
@@ -60,11 +63,25 @@ pub fn find_conflicts(activities: &[Activity], minima: &Minima) -> Vec<ActivityC
     pairs.sort_unstable();
     let mut out: Vec<ActivityConflict> = Vec::new();
     for (a, b, va, vb) in pairs {
-        let Some(m) = meeting(&activities[a].volumes[va], &activities[b].volumes[vb], minima) else { continue };
-        let m = VolumeMeeting { a_volume: va, b_volume: vb, meeting: m };
+        let Some(m) = meeting(
+            &activities[a].volumes[va],
+            &activities[b].volumes[vb],
+            minima,
+        ) else {
+            continue;
+        };
+        let m = VolumeMeeting {
+            a_volume: va,
+            b_volume: vb,
+            meeting: m,
+        };
         match out.last_mut() {
             Some(last) if last.a == a && last.b == b => last.meetings.push(m),
-            _ => out.push(ActivityConflict { a, b, meetings: vec![m] }),
+            _ => out.push(ActivityConflict {
+                a,
+                b,
+                meetings: vec![m],
+            }),
         }
     }
     out

@@ -64,7 +64,9 @@ pub fn conflicts(a: &Volume, b: &Volume, minima: &Minima) -> bool {
     time_gap_s(a, b) < minima.time_s
         && vertical_gap_m(a, b) < minima.vertical_m
         && a.footprint.distance_lower_bound(&b.footprint) < minima.horizontal_m
-        && a.footprint.relation(&b.footprint, minima.horizontal_m).closer_than(minima.horizontal_m)
+        && a.footprint
+            .relation(&b.footprint, minima.horizontal_m)
+            .closer_than(minima.horizontal_m)
 }
 
 /// Where and when two conflicting volumes meet.

@@ -23,7 +23,10 @@ const MAX_PIECES: usize = 50_000;
 pub(crate) enum Shape {
     /// The ring with every edge cut into pieces, as ECEF points on the surface.
     Polygon(Vec<Ecef>),
-    Circle { center: LatLng, radius_m: f64 },
+    Circle {
+        center: LatLng,
+        radius_m: f64,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -75,7 +78,10 @@ impl Footprint {
         if n > limits.max_vertices {
             return Err(VolumeError::new(
                 Field::Vertices,
-                ErrorKind::TooManyVertices { count: n, max: limits.max_vertices },
+                ErrorKind::TooManyVertices {
+                    count: n,
+                    max: limits.max_vertices,
+                },
             ));
         }
         for (i, &p) in vertices.iter().enumerate() {
@@ -83,20 +89,40 @@ impl Footprint {
         }
         for i in 1..n {
             if same_position(vertices[i], vertices[i - 1]) {
-                return Err(VolumeError::new(Field::Vertex(i), ErrorKind::RepeatedVertex { index: i, previous: i - 1 }));
+                return Err(VolumeError::new(
+                    Field::Vertex(i),
+                    ErrorKind::RepeatedVertex {
+                        index: i,
+                        previous: i - 1,
+                    },
+                ));
             }
         }
         if n >= 2 && same_position(vertices[n - 1], vertices[0]) {
-            return Err(VolumeError::new(Field::Vertex(n - 1), ErrorKind::RepeatedVertex { index: n - 1, previous: 0 }));
+            return Err(VolumeError::new(
+                Field::Vertex(n - 1),
+                ErrorKind::RepeatedVertex {
+                    index: n - 1,
+                    previous: 0,
+                },
+            ));
         }
         if n < 3 {
-            return Err(VolumeError::new(Field::Vertices, ErrorKind::TooFewVertices(n)));
+            return Err(VolumeError::new(
+                Field::Vertices,
+                ErrorKind::TooFewVertices(n),
+            ));
         }
-        let winding: f64 = (0..n).map(|i| geodesy::lng_delta(vertices[i].lng, vertices[(i + 1) % n].lng)).sum();
+        let winding: f64 = (0..n)
+            .map(|i| geodesy::lng_delta(vertices[i].lng, vertices[(i + 1) % n].lng))
+            .sum();
         let mean_lat = vertices.iter().map(|p| p.lat).sum::<f64>() / n as f64;
         if winding.abs() > 180.0 || vertices.iter().any(|p| p.lat.abs() == 90.0) {
             let pole = if mean_lat >= 0.0 { "north" } else { "south" };
-            return Err(VolumeError::new(Field::Outline, ErrorKind::ContainsPole(pole)));
+            return Err(VolumeError::new(
+                Field::Outline,
+                ErrorKind::ContainsPole(pole),
+            ));
         }
         let mut sum = [0.0; 3];
         for &p in vertices {
@@ -115,7 +141,10 @@ impl Footprint {
         if geodesy::norm(sum) < 1e-3 * geodesy::WGS84_A * n as f64 || extent > limits.max_extent_m {
             return Err(VolumeError::new(
                 Field::Outline,
-                ErrorKind::ExtentTooLarge { extent_km: extent / 1e3, max_km: limits.max_extent_m / 1e3 },
+                ErrorKind::ExtentTooLarge {
+                    extent_km: extent / 1e3,
+                    max_km: limits.max_extent_m / 1e3,
+                },
             ));
         }
 
@@ -124,12 +153,19 @@ impl Footprint {
         let mut edge_of = Vec::new();
         for i in 0..n {
             ring.push(vertices[i]);
-            ring.extend(geodesy::edge_points(vertices[i], vertices[(i + 1) % n], PIECE_M));
+            ring.extend(geodesy::edge_points(
+                vertices[i],
+                vertices[(i + 1) % n],
+                PIECE_M,
+            ));
             edge_of.resize(ring.len(), i);
             if ring.len() > MAX_PIECES {
                 return Err(VolumeError::new(
                     Field::Vertices,
-                    ErrorKind::TooManyVertices { count: ring.len(), max: MAX_PIECES },
+                    ErrorKind::TooManyVertices {
+                        count: ring.len(),
+                        max: MAX_PIECES,
+                    },
                 ));
             }
         }
@@ -137,16 +173,25 @@ impl Footprint {
         let flat: Vec<Pt> = ecef.iter().map(|&e| plane.project(e)).collect();
         if let Some((i, j)) = planar::self_intersection(&flat) {
             let (first, second) = (edge_of[i], edge_of[j]);
-            return Err(VolumeError::new(Field::Vertex(first), ErrorKind::SelfCrossing { first, second }));
+            return Err(VolumeError::new(
+                Field::Vertex(first),
+                ErrorKind::SelfCrossing { first, second },
+            ));
         }
         let area = planar::doubled_area(&flat).abs() / 2.0;
         if area < crate::volume::MIN_AREA_M2 {
-            return Err(VolumeError::new(Field::Vertices, ErrorKind::ZeroArea { area_m2: area }));
+            return Err(VolumeError::new(
+                Field::Vertices,
+                ErrorKind::ZeroArea { area_m2: area },
+            ));
         }
         if area > limits.max_area_m2 {
             return Err(VolumeError::new(
                 Field::Outline,
-                ErrorKind::AreaTooLarge { area_km2: area / 1e6, max_km2: limits.max_area_m2 / 1e6 },
+                ErrorKind::AreaTooLarge {
+                    area_km2: area / 1e6,
+                    max_km2: limits.max_area_m2 / 1e6,
+                },
             ));
         }
         let reach = flat.iter().map(|p| p[0].hypot(p[1])).fold(0.0, f64::max);
@@ -160,25 +205,43 @@ impl Footprint {
         })
     }
 
-    pub(crate) fn circle(center: LatLng, radius_m: f64, limits: &Limits) -> Result<Footprint, VolumeError> {
+    pub(crate) fn circle(
+        center: LatLng,
+        radius_m: f64,
+        limits: &Limits,
+    ) -> Result<Footprint, VolumeError> {
         check_position(center, Field::CenterLat, Field::CenterLng)?;
         if !radius_m.is_finite() || radius_m <= 0.0 {
-            return Err(VolumeError::new(Field::Radius, ErrorKind::RadiusNotPositive(radius_m)));
+            return Err(VolumeError::new(
+                Field::Radius,
+                ErrorKind::RadiusNotPositive(radius_m),
+            ));
         }
         if radius_m > limits.max_extent_m {
             return Err(VolumeError::new(
                 Field::Radius,
-                ErrorKind::ExtentTooLarge { extent_km: radius_m / 1e3, max_km: limits.max_extent_m / 1e3 },
+                ErrorKind::ExtentTooLarge {
+                    extent_km: radius_m / 1e3,
+                    max_km: limits.max_extent_m / 1e3,
+                },
             ));
         }
         for (pole, lat) in [("north", 90.0), ("south", -90.0)] {
             if geodesy::distance_m(center, LatLng::new(lat, center.lng)) <= radius_m {
-                return Err(VolumeError::new(Field::Radius, ErrorKind::ContainsPole(pole)));
+                return Err(VolumeError::new(
+                    Field::Radius,
+                    ErrorKind::ContainsPole(pole),
+                ));
             }
         }
         // Along any geodesic from the centre, latitude moves at most 1° per
         // 110,574 m and longitude at most 1° per 111,320·cos(lat) m: `pad` uses both.
-        let point = LatLngBox { south: center.lat, west: center.lng, north: center.lat, east: center.lng };
+        let point = LatLngBox {
+            south: center.lat,
+            west: center.lng,
+            north: center.lat,
+            east: center.lng,
+        };
         let bounds = pad(point, radius_m + PAD_M);
         Ok(Footprint {
             shape: Shape::Circle { center, radius_m },
@@ -193,7 +256,16 @@ impl Footprint {
     /// elsewhere a distance may be off by up to (extent / earth radius)² of itself.
     pub(crate) fn relation(&self, other: &Footprint, minimum_m: f64) -> Horizontal {
         match (&self.shape, &other.shape) {
-            (Shape::Circle { center: a, radius_m: ra }, Shape::Circle { center: b, radius_m: rb }) => {
+            (
+                Shape::Circle {
+                    center: a,
+                    radius_m: ra,
+                },
+                Shape::Circle {
+                    center: b,
+                    radius_m: rb,
+                },
+            ) => {
                 let plane = LocalPlane::at_ecef(self.center_ecef);
                 let p = plane.project(other.center_ecef);
                 let mut between = planar::len(p[0], p[1]);
@@ -216,7 +288,8 @@ impl Footprint {
                     Relation::Overlap => Horizontal::Overlap,
                     Relation::Touch => Horizontal::Apart(0.0),
                     Relation::Apart { distance, .. } => {
-                        let extent = chord_m(self.center_ecef, other.center_ecef) / 2.0 + self.reach_m.max(other.reach_m);
+                        let extent = chord_m(self.center_ecef, other.center_ecef) / 2.0
+                            + self.reach_m.max(other.reach_m);
                         let error = distance * ((extent / MIN_RADIUS_M).powi(2) + RADIAL_ERROR);
                         if near(distance, minimum_m, error) {
                             Horizontal::Apart(exact_polygon_distance(a, b, fa, fb))
@@ -250,12 +323,21 @@ impl Footprint {
             Relation::Overlap | Relation::Touch => {
                 let overlap = planar::polygon(&fa).intersection(&planar::polygon(&fb));
                 match overlap.bounding_rect() {
-                    Some(r) => vec![[r.min().x, r.min().y], [r.max().x, r.max().y], [r.min().x, r.max().y], [r.max().x, r.min().y]],
+                    Some(r) => vec![
+                        [r.min().x, r.min().y],
+                        [r.max().x, r.max().y],
+                        [r.min().x, r.max().y],
+                        [r.max().x, r.min().y],
+                    ],
                     None => vec![fa[0]],
                 }
             }
             Relation::Apart { closest, .. } => {
-                let vertex = if closest.vertex_in_a { fa[closest.vertex] } else { fb[closest.vertex] };
+                let vertex = if closest.vertex_in_a {
+                    fa[closest.vertex]
+                } else {
+                    fb[closest.vertex]
+                };
                 vec![vertex, closest.point]
             }
         };
@@ -292,7 +374,12 @@ pub(crate) fn pad(b: LatLngBox, margin_m: f64) -> LatLngBox {
     let cos = south.abs().max(north.abs()).to_radians().cos();
     let dlng = margin_m / (111_320.0 * cos.max(1e-9));
     if north.abs().max(south.abs()) >= 89.99 || b.lng_span() + 2.0 * dlng >= 360.0 {
-        return LatLngBox { south, west: -180.0, north, east: 180.0 };
+        return LatLngBox {
+            south,
+            west: -180.0,
+            north,
+            east: 180.0,
+        };
     }
     LatLngBox {
         south,
@@ -339,14 +426,23 @@ fn with_scratch<T>(f: impl FnOnce(&mut Vec<Pt>, &mut Vec<Pt>) -> T) -> T {
     })
 }
 
-fn circle_polygon(center: LatLng, center_ecef: Ecef, radius_m: f64, ring: &[Ecef], minimum_m: f64) -> Horizontal {
+fn circle_polygon(
+    center: LatLng,
+    center_ecef: Ecef,
+    radius_m: f64,
+    ring: &[Ecef],
+    minimum_m: f64,
+) -> Horizontal {
     let plane = LocalPlane::at_ecef(center_ecef);
     let mut d = with_scratch(|flat, _| {
         flat.extend(ring.iter().map(|&e| plane.project(e)));
         planar::signed_distance([0.0, 0.0], flat)
     });
     if d > 0.0 && near(d - radius_m, minimum_m, RADIAL_ERROR * d) {
-        let latlng: Vec<LatLng> = ring.iter().map(|&e| geodesy::from_ecef_direction(e)).collect();
+        let latlng: Vec<LatLng> = ring
+            .iter()
+            .map(|&e| geodesy::from_ecef_direction(e))
+            .collect();
         let mut exact = Vec::with_capacity(latlng.len());
         geodesy::exact_plane(center, &latlng, &mut exact);
         d = planar::signed_distance([0.0, 0.0], &exact);

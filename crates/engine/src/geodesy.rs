@@ -157,7 +157,11 @@ impl LocalPlane {
         let g = [origin[0], origin[1], origin[2] / (1.0 - E2)];
         let up = scale(g, 1.0 / norm(g));
         let horizontal = (up[0] * up[0] + up[1] * up[1]).sqrt();
-        let east = if horizontal > 0.0 { [-up[1] / horizontal, up[0] / horizontal, 0.0] } else { [0.0, 1.0, 0.0] };
+        let east = if horizontal > 0.0 {
+            [-up[1] / horizontal, up[0] / horizontal, 0.0]
+        } else {
+            [0.0, 1.0, 0.0]
+        };
         let north = [
             up[1] * east[2] - up[2] * east[1],
             up[2] * east[0] - up[0] * east[2],
@@ -165,7 +169,14 @@ impl LocalPlane {
         ];
         // up[2] is the sine of the geodetic latitude.
         let w = (1.0 - E2 * up[2] * up[2]).sqrt();
-        Self { origin, east, north, up, m: WGS84_A * (1.0 - E2) / (w * w * w), n: WGS84_A / w }
+        Self {
+            origin,
+            east,
+            north,
+            up,
+            m: WGS84_A * (1.0 - E2) / (w * w * w),
+            n: WGS84_A / w,
+        }
     }
 
     pub(crate) fn center(&self) -> LatLng {

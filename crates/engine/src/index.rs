@@ -84,7 +84,11 @@ impl<K: Copy + Eq + Hash> Index<K> {
             by_key: HashMap::new(),
             levels: LEVELS
                 .iter()
-                .map(|&cell_deg| Level { cell_deg, rows: (180.0 / cell_deg).ceil() as u32, buckets: HashMap::default() })
+                .map(|&cell_deg| Level {
+                    cell_deg,
+                    rows: (180.0 / cell_deg).ceil() as u32,
+                    buckets: HashMap::default(),
+                })
                 .collect(),
         }
     }
@@ -150,7 +154,12 @@ impl<K: Copy + Eq + Hash> Index<K> {
     /// Keys of every stored volume that conflicts with `volume` under `minima`
     /// and whose key passes `keep` (for example: of another party). Each key is
     /// reported once, in no particular order.
-    pub fn conflicts_where(&self, volume: &Volume, minima: &Minima, keep: impl Fn(&K) -> bool) -> Vec<K> {
+    pub fn conflicts_where(
+        &self,
+        volume: &Volume,
+        minima: &Minima,
+        keep: impl Fn(&K) -> bool,
+    ) -> Vec<K> {
         let mut candidates = Vec::new();
         let reach = pad(volume.bounds(), minima.horizontal_m);
         let w = volume.window();
@@ -164,7 +173,9 @@ impl<K: Copy + Eq + Hash> Index<K> {
                 continue;
             }
             let mut scan = |bucket: &Bucket| {
-                let from = bucket.entries.partition_point(|e| e.start <= after.saturating_sub(bucket.max_duration));
+                let from = bucket
+                    .entries
+                    .partition_point(|e| e.start <= after.saturating_sub(bucket.max_duration));
                 let to = bucket.entries.partition_point(|e| e.start < before);
                 for e in &bucket.entries[from..to] {
                     if e.end > after
@@ -219,7 +230,9 @@ impl<K: Copy + Eq + Hash> Index<K> {
 
     /// Adds the slot's entries to its cells, keeping buckets sorted if `sorted`.
     fn file(&mut self, slot: u32, sorted: bool) {
-        let s = self.slots[slot as usize].as_ref().expect("filing a stored slot");
+        let s = self.slots[slot as usize]
+            .as_ref()
+            .expect("filing a stored slot");
         let entry = entry_for(&s.volume, slot);
         let duration = entry.end - entry.start;
         let level = &mut self.levels[s.level as usize];
@@ -239,14 +252,18 @@ impl<K: Copy + Eq + Hash> Index<K> {
     }
 
     fn unfile(&mut self, slot: u32) {
-        let s = self.slots[slot as usize].as_ref().expect("unfiling a stored slot");
+        let s = self.slots[slot as usize]
+            .as_ref()
+            .expect("unfiling a stored slot");
         let start = s.volume.window().start.0;
         let level = &mut self.levels[s.level as usize];
         let bounds = s.volume.bounds();
         let mut cells = Vec::new();
         level.for_each_cell(&bounds, |c| cells.push(c));
         for cell in cells {
-            let Some(bucket) = level.buckets.get_mut(&cell) else { continue };
+            let Some(bucket) = level.buckets.get_mut(&cell) else {
+                continue;
+            };
             let from = bucket.entries.partition_point(|e| e.start < start);
             if let Some(i) = bucket.entries[from..].iter().position(|e| e.slot == slot) {
                 bucket.entries.remove(from + i);
@@ -265,7 +282,10 @@ impl<K: Copy + Eq + Hash> Index<K> {
             .iter()
             .map(|l| {
                 l.buckets.capacity() * (std::mem::size_of::<(u64, Bucket)>() + 1)
-                    + l.buckets.values().map(|b| b.entries.capacity() * std::mem::size_of::<Entry>()).sum::<usize>()
+                    + l.buckets
+                        .values()
+                        .map(|b| b.entries.capacity() * std::mem::size_of::<Entry>())
+                        .sum::<usize>()
             })
             .sum();
         entries
@@ -340,7 +360,11 @@ impl Level {
         // Latitude of the row's edge nearest the equator, where it is widest.
         let south = -90.0 + row as f64 * self.cell_deg;
         let north = (south + self.cell_deg).min(90.0);
-        let equatorward = if south <= 0.0 && north >= 0.0 { 0.0 } else { south.abs().min(north.abs()) };
+        let equatorward = if south <= 0.0 && north >= 0.0 {
+            0.0
+        } else {
+            south.abs().min(north.abs())
+        };
         ((360.0 * equatorward.to_radians().cos() / self.cell_deg).floor() as u32).max(1)
     }
 
@@ -370,7 +394,10 @@ impl Level {
         let mut count = 0;
         for row in self.row_of(b.south)..=self.row_of(b.north) {
             let (ranges, k) = self.column_ranges(row, b);
-            count += ranges[..k].iter().map(|(lo, hi)| (hi - lo + 1) as usize).sum::<usize>();
+            count += ranges[..k]
+                .iter()
+                .map(|(lo, hi)| (hi - lo + 1) as usize)
+                .sum::<usize>();
             if count > limit {
                 break;
             }

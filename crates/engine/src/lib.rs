@@ -47,6 +47,6 @@ pub use footprint::PIECE_M;
 pub use geodesy::{distance_m, LatLng};
 pub use index::{Index, MAX_CELLS};
 pub use volume::{
-    AltitudeBand, ErrorKind, Field, LatLngBox, Limits, Outline, TimeWindow, Timestamp, Volume, VolumeError,
-    VolumeInput, MAX_ALTITUDE_M, MIN_ALTITUDE_M, MIN_AREA_M2,
+    AltitudeBand, ErrorKind, Field, LatLngBox, Limits, Outline, TimeWindow, Timestamp, Volume,
+    VolumeError, VolumeInput, MAX_ALTITUDE_M, MIN_ALTITUDE_M, MIN_AREA_M2,
 };

@@ -46,7 +46,10 @@ fn orient(a: Pt, b: Pt, c: Pt) -> f64 {
 
 fn on_segment(a: Pt, b: Pt, p: Pt) -> bool {
     // Only called when p is collinear with a-b.
-    p[0] >= a[0].min(b[0]) && p[0] <= a[0].max(b[0]) && p[1] >= a[1].min(b[1]) && p[1] <= a[1].max(b[1])
+    p[0] >= a[0].min(b[0])
+        && p[0] <= a[0].max(b[0])
+        && p[1] >= a[1].min(b[1])
+        && p[1] <= a[1].max(b[1])
 }
 
 /// Where `p` lies with respect to the closed ring (edges from each vertex to the next).
@@ -77,7 +80,12 @@ pub(crate) fn locate(p: Pt, ring: &[Pt]) -> Location {
 }
 
 fn bbox(ring: &[Pt]) -> [f64; 4] {
-    let mut b = [f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY];
+    let mut b = [
+        f64::INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NEG_INFINITY,
+    ];
     for p in ring {
         b[0] = b[0].min(p[0]);
         b[1] = b[1].min(p[1]);
@@ -147,19 +155,45 @@ pub(crate) fn relate(a: &[Pt], b: &[Pt]) -> Relation {
     let (da, ca) = nearest_vertex(a, b);
     let (db, cb) = nearest_vertex(b, a);
     if da <= db {
-        Relation::Apart { distance: da, closest: Closest { vertex_in_a: true, ..ca } }
+        Relation::Apart {
+            distance: da,
+            closest: Closest {
+                vertex_in_a: true,
+                ..ca
+            },
+        }
     } else {
-        Relation::Apart { distance: db, closest: Closest { vertex_in_a: false, ..cb } }
+        Relation::Apart {
+            distance: db,
+            closest: Closest {
+                vertex_in_a: false,
+                ..cb
+            },
+        }
     }
 }
 
 /// The vertex of `from` nearest to the boundary of `to`.
 fn nearest_vertex(from: &[Pt], to: &[Pt]) -> (f64, Closest) {
-    let mut best = (f64::INFINITY, Closest { vertex_in_a: true, vertex: 0, point: from[0] });
+    let mut best = (
+        f64::INFINITY,
+        Closest {
+            vertex_in_a: true,
+            vertex: 0,
+            point: from[0],
+        },
+    );
     for (i, &p) in from.iter().enumerate() {
         let (d, q) = distance_to_boundary(p, to);
         if d < best.0 {
-            best = (d, Closest { vertex_in_a: true, vertex: i, point: q });
+            best = (
+                d,
+                Closest {
+                    vertex_in_a: true,
+                    vertex: i,
+                    point: q,
+                },
+            );
         }
     }
     best
@@ -180,7 +214,11 @@ fn boundaries(a: &[Pt], b: &[Pt]) -> Contact {
         let (miny, maxy) = (p[1].min(q[1]), p[1].max(q[1]));
         for j in 0..b.len() {
             let (r, s) = (b[j], b[(j + 1) % b.len()]);
-            if r[0].max(s[0]) < minx || r[0].min(s[0]) > maxx || r[1].max(s[1]) < miny || r[1].min(s[1]) > maxy {
+            if r[0].max(s[0]) < minx
+                || r[0].min(s[0]) > maxx
+                || r[1].max(s[1]) < miny
+                || r[1].min(s[1]) > maxy
+            {
                 continue;
             }
             let o1 = orient(p, q, r);
@@ -209,7 +247,9 @@ fn boundaries(a: &[Pt], b: &[Pt]) -> Contact {
 /// Boundaries touch without crossing: a vertex of either ring strictly inside the
 /// other settles it; otherwise (shared edges, identical rings) ask DE-9IM.
 fn relate_degenerate(a: &[Pt], b: &[Pt]) -> Relation {
-    if a.iter().any(|&p| locate(p, b) == Location::Inside) || b.iter().any(|&p| locate(p, a) == Location::Inside) {
+    if a.iter().any(|&p| locate(p, b) == Location::Inside)
+        || b.iter().any(|&p| locate(p, a) == Location::Inside)
+    {
         return Relation::Overlap;
     }
     let matrix = polygon(a).relate(&polygon(b));
@@ -246,7 +286,11 @@ pub(crate) fn self_intersection(ring: &[Pt]) -> Option<(usize, usize)> {
         let (miny, maxy) = (p[1].min(q[1]), p[1].max(q[1]));
         for j in i + 1..n {
             let (r, s) = seg(j);
-            if r[0].max(s[0]) < minx || r[0].min(s[0]) > maxx || r[1].max(s[1]) < miny || r[1].min(s[1]) > maxy {
+            if r[0].max(s[0]) < minx
+                || r[0].min(s[0]) > maxx
+                || r[1].max(s[1]) < miny
+                || r[1].min(s[1]) > maxy
+            {
                 continue;
             }
             let adjacent_after = j == i + 1;
@@ -292,10 +336,26 @@ mod tests {
     fn relations_of_squares() {
         let a = square(0.0, 0.0, 2.0);
         assert_eq!(relate(&a, &square(1.0, 1.0, 2.0)), Relation::Overlap);
-        assert_eq!(relate(&a, &square(0.5, 0.5, 1.0)), Relation::Overlap, "inside");
-        assert_eq!(relate(&square(0.5, 0.5, 1.0), &a), Relation::Overlap, "contains");
-        assert_eq!(relate(&a, &square(2.0, 0.0, 2.0)), Relation::Touch, "shared edge");
-        assert_eq!(relate(&a, &square(2.0, 2.0, 2.0)), Relation::Touch, "shared corner");
+        assert_eq!(
+            relate(&a, &square(0.5, 0.5, 1.0)),
+            Relation::Overlap,
+            "inside"
+        );
+        assert_eq!(
+            relate(&square(0.5, 0.5, 1.0), &a),
+            Relation::Overlap,
+            "contains"
+        );
+        assert_eq!(
+            relate(&a, &square(2.0, 0.0, 2.0)),
+            Relation::Touch,
+            "shared edge"
+        );
+        assert_eq!(
+            relate(&a, &square(2.0, 2.0, 2.0)),
+            Relation::Touch,
+            "shared corner"
+        );
         assert_eq!(relate(&a, &a.clone()), Relation::Overlap, "identical");
         // Overlapping along a shared edge line without any proper crossing.
         let b = vec![[1.0, 0.0], [3.0, 0.0], [3.0, 2.0], [1.0, 2.0]];

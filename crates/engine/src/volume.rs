@@ -106,14 +106,23 @@ pub struct Volume {
 impl Volume {
     /// Validates `input` against `limits`.
     pub fn new(input: VolumeInput, limits: &Limits) -> Result<Volume, VolumeError> {
-        let VolumeInput { outline, altitude, window } = input;
+        let VolumeInput {
+            outline,
+            altitude,
+            window,
+        } = input;
         validate_altitude(&altitude)?;
         validate_window(&window, limits)?;
         let footprint = match &outline {
             Outline::Polygon(vertices) => Footprint::polygon(vertices, limits)?,
             Outline::Circle { center, radius_m } => Footprint::circle(*center, *radius_m, limits)?,
         };
-        Ok(Volume { outline, altitude, window, footprint })
+        Ok(Volume {
+            outline,
+            altitude,
+            window,
+            footprint,
+        })
     }
 
     /// The outline as it was given.
@@ -174,7 +183,12 @@ impl LatLngBox {
             e = e.max(d);
         }
         if e - w >= 360.0 {
-            return LatLngBox { south: s, west: -180.0, north: n, east: 180.0 };
+            return LatLngBox {
+                south: s,
+                west: -180.0,
+                north: n,
+                east: 180.0,
+            };
         }
         LatLngBox {
             south: s,
@@ -186,15 +200,24 @@ impl LatLngBox {
 }
 
 fn validate_altitude(a: &AltitudeBand) -> Result<(), VolumeError> {
-    for (value, field) in [(a.lower_m, Field::AltitudeLower), (a.upper_m, Field::AltitudeUpper)] {
+    for (value, field) in [
+        (a.lower_m, Field::AltitudeLower),
+        (a.upper_m, Field::AltitudeUpper),
+    ] {
         if !value.is_finite() || !(MIN_ALTITUDE_M..=MAX_ALTITUDE_M).contains(&value) {
-            return Err(VolumeError::new(field, ErrorKind::AltitudeOutOfRange(value)));
+            return Err(VolumeError::new(
+                field,
+                ErrorKind::AltitudeOutOfRange(value),
+            ));
         }
     }
     if a.lower_m > a.upper_m {
         return Err(VolumeError::new(
             Field::AltitudeLower,
-            ErrorKind::AltitudeInverted { lower: a.lower_m, upper: a.upper_m },
+            ErrorKind::AltitudeInverted {
+                lower: a.lower_m,
+                upper: a.upper_m,
+            },
         ));
     }
     Ok(())
@@ -202,13 +225,19 @@ fn validate_altitude(a: &AltitudeBand) -> Result<(), VolumeError> {
 
 fn validate_window(w: &TimeWindow, limits: &Limits) -> Result<(), VolumeError> {
     if w.end <= w.start {
-        return Err(VolumeError::new(Field::TimeEnd, ErrorKind::EndNotAfterStart));
+        return Err(VolumeError::new(
+            Field::TimeEnd,
+            ErrorKind::EndNotAfterStart,
+        ));
     }
     let duration = w.end.0.checked_sub(w.start.0).unwrap_or(i64::MAX);
     if duration > limits.max_duration_us {
         return Err(VolumeError::new(
             Field::TimeEnd,
-            ErrorKind::DurationTooLong { hours: duration as f64 / 3.6e9, max_hours: limits.max_duration_us as f64 / 3.6e9 },
+            ErrorKind::DurationTooLong {
+                hours: duration as f64 / 3.6e9,
+                max_hours: limits.max_duration_us as f64 / 3.6e9,
+            },
         ));
     }
     Ok(())
@@ -309,13 +338,17 @@ pub enum ErrorKind {
         second: usize,
     },
     /// The polygon encloses (almost) no area.
-    #[error("the polygon encloses no area ({area_m2:.3} m²); its vertices are (nearly) on one line")]
+    #[error(
+        "the polygon encloses no area ({area_m2:.3} m²); its vertices are (nearly) on one line"
+    )]
     ZeroArea {
         /// The area, m².
         area_m2: f64,
     },
     /// The area is over the limit.
-    #[error("the area is {area_km2:.0} km², more than the limit of {max_km2:.0} km²; split the volume")]
+    #[error(
+        "the area is {area_km2:.0} km², more than the limit of {max_km2:.0} km²; split the volume"
+    )]
     AreaTooLarge {
         /// The area, km².
         area_km2: f64,

@@ -27,29 +27,40 @@ fn volume_near(lat: f64, lng: f64) -> impl Strategy<Value = Volume> {
         prop::bool::ANY,
         100.0f64..20_000.0,
         prop::collection::vec(0.3f64..1.0, 3..10),
-        0.0f64..6.28,
+        0.0f64..std::f64::consts::TAU,
         0i64..6,
         1i64..4,
         0.0f64..5_000.0,
         1.0f64..3_000.0,
     )
-        .prop_map(move |(dlat, dlng, circle, r, radii, turn, start, hours, lower, thick)| {
-            let (clat, clng) = (lat + dlat, geodesy::normalize_lng(lng + dlng));
-            let outline = if circle {
-                Outline::Circle { center: LatLng::new(clat, clng), radius_m: r }
-            } else {
-                Outline::Polygon(star(clat, clng, r, &radii, turn))
-            };
-            Volume::new(
-                VolumeInput {
-                    outline,
-                    altitude: AltitudeBand { lower_m: lower, upper_m: lower + thick },
-                    window: TimeWindow { start: Timestamp(start * HOUR), end: Timestamp((start + hours) * HOUR) },
-                },
-                &Limits::default(),
-            )
-            .expect("generated volumes are valid")
-        })
+        .prop_map(
+            move |(dlat, dlng, circle, r, radii, turn, start, hours, lower, thick)| {
+                let (clat, clng) = (lat + dlat, geodesy::normalize_lng(lng + dlng));
+                let outline = if circle {
+                    Outline::Circle {
+                        center: LatLng::new(clat, clng),
+                        radius_m: r,
+                    }
+                } else {
+                    Outline::Polygon(star(clat, clng, r, &radii, turn))
+                };
+                Volume::new(
+                    VolumeInput {
+                        outline,
+                        altitude: AltitudeBand {
+                            lower_m: lower,
+                            upper_m: lower + thick,
+                        },
+                        window: TimeWindow {
+                            start: Timestamp(start * HOUR),
+                            end: Timestamp((start + hours) * HOUR),
+                        },
+                    },
+                    &Limits::default(),
+                )
+                .expect("generated volumes are valid")
+            },
+        )
 }
 
 fn places() -> impl Strategy<Value = (f64, f64)> {
@@ -63,8 +74,16 @@ fn places() -> impl Strategy<Value = (f64, f64)> {
 }
 
 fn minima() -> impl Strategy<Value = Minima> {
-    (prop_oneof![Just(0.0), 1.0f64..30_000.0], prop_oneof![Just(0.0), 1.0f64..500.0], prop_oneof![Just(0.0), 1.0f64..3_600.0])
-        .prop_map(|(h, v, t)| Minima { horizontal_m: h, vertical_m: v, time_s: t })
+    (
+        prop_oneof![Just(0.0), 1.0f64..30_000.0],
+        prop_oneof![Just(0.0), 1.0f64..500.0],
+        prop_oneof![Just(0.0), 1.0f64..3_600.0],
+    )
+        .prop_map(|(h, v, t)| Minima {
+            horizontal_m: h,
+            vertical_m: v,
+            time_s: t,
+        })
 }
 
 fn pair() -> impl Strategy<Value = (Volume, Volume)> {
@@ -142,8 +161,14 @@ fn square(lat: f64, lng: f64, size: f64) -> Volume {
                 LatLng::new(lat + size, geodesy::normalize_lng(lng + size)),
                 LatLng::new(lat + size, lng),
             ]),
-            altitude: AltitudeBand { lower_m: 0.0, upper_m: 1_000.0 },
-            window: TimeWindow { start: Timestamp(0), end: Timestamp(HOUR) },
+            altitude: AltitudeBand {
+                lower_m: 0.0,
+                upper_m: 1_000.0,
+            },
+            window: TimeWindow {
+                start: Timestamp(0),
+                end: Timestamp(HOUR),
+            },
         },
         &Limits::default(),
     )
@@ -161,12 +186,21 @@ fn index_finds_conflicts_across_the_antimeridian_and_near_the_poles() {
     let mut got = index.conflicts(&square(10.02, -179.99, 0.05), &none);
     got.sort_unstable();
     assert_eq!(got, vec!["east of 180", "west of 180"]);
-    assert_eq!(index.conflicts(&square(88.5, 100.5, 0.2), &none), vec!["polar"]);
+    assert_eq!(
+        index.conflicts(&square(88.5, 100.5, 0.2), &none),
+        vec!["polar"]
+    );
     // 1 km apart across the antimeridian: only a minimum above that finds it.
     let near = square(10.0, -179.88, 0.05);
-    assert!(index.conflicts(&near, &none).iter().all(|k| *k != "east of 180"));
+    assert!(index
+        .conflicts(&near, &none)
+        .iter()
+        .all(|k| *k != "east of 180"));
     let d = 0.02 * 111_320.0 * 10f64.to_radians().cos();
-    let m = Minima { horizontal_m: d + 100.0, ..none };
+    let m = Minima {
+        horizontal_m: d + 100.0,
+        ..none
+    };
     assert!(index.conflicts(&near, &m).contains(&"east of 180"));
 }
 
@@ -176,8 +210,14 @@ fn huge_volumes_are_found_from_fine_ones_and_back() {
     let mut index = Index::new();
     index.insert(1, square(30.0, 30.0, 8.0)); // ~800 km: a coarse level
     index.insert(2, square(35.0, 35.0, 0.01)); // ~1 km: the finest level
-    assert_eq!(index.conflicts(&square(35.0, 35.0, 0.01), &none), vec![1, 2]);
+    assert_eq!(
+        index.conflicts(&square(35.0, 35.0, 0.01), &none),
+        vec![1, 2]
+    );
     assert_eq!(index.conflicts(&square(31.0, 31.0, 6.0), &none), vec![1, 2]);
-    assert_eq!(index.remove(&1).map(|v| v.window()), Some(square(0.0, 0.0, 1.0).window()));
+    assert_eq!(
+        index.remove(&1).map(|v| v.window()),
+        Some(square(0.0, 0.0, 1.0).window())
+    );
     assert_eq!(index.conflicts(&square(31.0, 31.0, 6.0), &none), vec![2]);
 }

@@ -17,7 +17,9 @@
 //! longitude and latitude, whatever RFC 7946 suggests).
 
 use crate::{array, field, number, object, parse_timestamp, string, WireError};
-use parley_engine::{AltitudeBand, Field, LatLng, Limits, Outline, TimeWindow, Volume, VolumeInput};
+use parley_engine::{
+    AltitudeBand, Field, LatLng, Limits, Outline, TimeWindow, Volume, VolumeInput,
+};
 use serde_json::Value;
 
 /// Reads a GeoJSON Feature as a volume; `at` is its pointer in the document.
@@ -35,15 +37,31 @@ pub fn parse_feature(v: &Value, at: &str, limits: &Limits) -> Result<Volume, Wir
             let rings = array(coordinates, &cat)?;
             match rings.len() {
                 1 => {}
-                0 => return Err(WireError::at(cat, "has no ring; give one ring of positions")),
-                _ => return Err(WireError::at(format!("{cat}/1"), "holes are not supported; give a single ring")),
+                0 => {
+                    return Err(WireError::at(
+                        cat,
+                        "has no ring; give one ring of positions",
+                    ))
+                }
+                _ => {
+                    return Err(WireError::at(
+                        format!("{cat}/1"),
+                        "holes are not supported; give a single ring",
+                    ))
+                }
             }
             let rat = format!("{cat}/0");
             let ring = array(&rings[0], &rat)?;
-            let mut points: Vec<LatLng> =
-                ring.iter().enumerate().map(|(i, p)| position(p, &format!("{rat}/{i}"))).collect::<Result<_, _>>()?;
+            let mut points: Vec<LatLng> = ring
+                .iter()
+                .enumerate()
+                .map(|(i, p)| position(p, &format!("{rat}/{i}")))
+                .collect::<Result<_, _>>()?;
             if points.len() < 2 || points.first() != points.last() {
-                return Err(WireError::at(rat, "a GeoJSON ring must end with its first position; repeat it"));
+                return Err(WireError::at(
+                    rat,
+                    "a GeoJSON ring must end with its first position; repeat it",
+                ));
             }
             points.pop();
             Outline::Polygon(points)
@@ -55,7 +73,9 @@ pub fn parse_feature(v: &Value, at: &str, limits: &Limits) -> Result<Volume, Wir
         other => {
             return Err(WireError::at(
                 format!("{gat}/type"),
-                format!("\"{other}\" is not supported; give a Polygon, or a Point with a radius_m property"),
+                format!(
+                "\"{other}\" is not supported; give a Polygon, or a Point with a radius_m property"
+            ),
             ))
         }
     };
@@ -66,8 +86,14 @@ pub fn parse_feature(v: &Value, at: &str, limits: &Limits) -> Result<Volume, Wir
     };
     let input = VolumeInput {
         outline,
-        altitude: AltitudeBand { lower_m: prop_number("altitude_lower_m")?, upper_m: prop_number("altitude_upper_m")? },
-        window: TimeWindow { start: prop_time("time_start")?, end: prop_time("time_end")? },
+        altitude: AltitudeBand {
+            lower_m: prop_number("altitude_lower_m")?,
+            upper_m: prop_number("altitude_upper_m")?,
+        },
+        window: TimeWindow {
+            start: prop_time("time_start")?,
+            end: prop_time("time_end")?,
+        },
     };
     Volume::new(input, limits).map_err(|e| {
         let path = match e.field {
@@ -94,5 +120,8 @@ fn position(v: &Value, at: &str) -> Result<LatLng, WireError> {
     if p.len() < 2 {
         return Err(WireError::at(at, "a position needs [longitude, latitude]"));
     }
-    Ok(LatLng::new(number(&p[1], &format!("{at}/1"))?, number(&p[0], &format!("{at}/0"))?))
+    Ok(LatLng::new(
+        number(&p[1], &format!("{at}/1"))?,
+        number(&p[0], &format!("{at}/0"))?,
+    ))
 }

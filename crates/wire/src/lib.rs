@@ -47,7 +47,10 @@ pub struct WireError {
 
 impl WireError {
     pub(crate) fn at(pointer: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { pointer: pointer.into(), message: message.into() }
+        Self {
+            pointer: pointer.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -76,30 +79,42 @@ pub struct WireLimits {
 
 impl Default for WireLimits {
     fn default() -> Self {
-        Self { volume: Limits::default(), max_volumes: 100, max_id_bytes: 200 }
+        Self {
+            volume: Limits::default(),
+            max_volumes: 100,
+            max_id_bytes: 200,
+        }
     }
 }
 
 /// A JSON object's field, or an error naming it.
-pub(crate) fn field<'a>(obj: &'a Map<String, Value>, at: &str, name: &str) -> Result<&'a Value, WireError> {
+pub(crate) fn field<'a>(
+    obj: &'a Map<String, Value>,
+    at: &str,
+    name: &str,
+) -> Result<&'a Value, WireError> {
     obj.get(name)
         .ok_or_else(|| WireError::at(format!("{at}/{name}"), format!("missing; add \"{name}\"")))
 }
 
 pub(crate) fn object<'a>(v: &'a Value, at: &str) -> Result<&'a Map<String, Value>, WireError> {
-    v.as_object().ok_or_else(|| WireError::at(at, format!("expected a JSON object, found {}", kind(v))))
+    v.as_object()
+        .ok_or_else(|| WireError::at(at, format!("expected a JSON object, found {}", kind(v))))
 }
 
 pub(crate) fn number(v: &Value, at: &str) -> Result<f64, WireError> {
-    v.as_f64().ok_or_else(|| WireError::at(at, format!("expected a number, found {}", kind(v))))
+    v.as_f64()
+        .ok_or_else(|| WireError::at(at, format!("expected a number, found {}", kind(v))))
 }
 
 pub(crate) fn string<'a>(v: &'a Value, at: &str) -> Result<&'a str, WireError> {
-    v.as_str().ok_or_else(|| WireError::at(at, format!("expected a string, found {}", kind(v))))
+    v.as_str()
+        .ok_or_else(|| WireError::at(at, format!("expected a string, found {}", kind(v))))
 }
 
 pub(crate) fn array<'a>(v: &'a Value, at: &str) -> Result<&'a Vec<Value>, WireError> {
-    v.as_array().ok_or_else(|| WireError::at(at, format!("expected an array, found {}", kind(v))))
+    v.as_array()
+        .ok_or_else(|| WireError::at(at, format!("expected an array, found {}", kind(v))))
 }
 
 pub(crate) fn kind(v: &Value) -> &'static str {
@@ -133,17 +148,34 @@ pub fn parse_volume4d(v: &Value, at: &str, limits: &Limits) -> Result<Volume, Wi
         (Some(p), None) => Outline::Polygon(vertices(p, &format!("{vat}/outline_polygon"))?),
         (None, Some(c)) => circle_outline(c, &format!("{vat}/outline_circle"))?,
         (Some(_), Some(_)) => {
-            return Err(WireError::at(&vat, "has both outline_polygon and outline_circle; give exactly one"))
+            return Err(WireError::at(
+                &vat,
+                "has both outline_polygon and outline_circle; give exactly one",
+            ))
         }
-        (None, None) => return Err(WireError::at(&vat, "has no outline; give outline_polygon or outline_circle")),
+        (None, None) => {
+            return Err(WireError::at(
+                &vat,
+                "has no outline; give outline_polygon or outline_circle",
+            ))
+        }
     };
-    let lower = altitude(field(volume, &vat, "altitude_lower")?, &format!("{vat}/altitude_lower"))?;
-    let upper = altitude(field(volume, &vat, "altitude_upper")?, &format!("{vat}/altitude_upper"))?;
+    let lower = altitude(
+        field(volume, &vat, "altitude_lower")?,
+        &format!("{vat}/altitude_lower"),
+    )?;
+    let upper = altitude(
+        field(volume, &vat, "altitude_upper")?,
+        &format!("{vat}/altitude_upper"),
+    )?;
     let start = instant(field(obj, at, "time_start")?, &format!("{at}/time_start"))?;
     let end = instant(field(obj, at, "time_end")?, &format!("{at}/time_end"))?;
     let input = VolumeInput {
         outline,
-        altitude: AltitudeBand { lower_m: lower, upper_m: upper },
+        altitude: AltitudeBand {
+            lower_m: lower,
+            upper_m: upper,
+        },
         window: TimeWindow { start, end },
     };
     let is_circle = circle.is_some();
@@ -153,7 +185,10 @@ pub fn parse_volume4d(v: &Value, at: &str, limits: &Limits) -> Result<Volume, Wi
 fn vertices(v: &Value, at: &str) -> Result<Vec<LatLng>, WireError> {
     let vat = format!("{at}/vertices");
     let list = array(field(object(v, at)?, at, "vertices")?, &vat)?;
-    list.iter().enumerate().map(|(i, p)| lat_lng(p, &format!("{vat}/{i}"))).collect()
+    list.iter()
+        .enumerate()
+        .map(|(i, p)| lat_lng(p, &format!("{vat}/{i}")))
+        .collect()
 }
 
 fn lat_lng(v: &Value, at: &str) -> Result<LatLng, WireError> {
@@ -177,7 +212,10 @@ fn units(obj: &Map<String, Value>, at: &str) -> Result<(), WireError> {
     let uat = format!("{at}/units");
     match string(field(obj, at, "units")?, &uat)? {
         "M" => Ok(()),
-        other => Err(WireError::at(uat, format!("unknown units \"{other}\"; only \"M\" (metres) is accepted"))),
+        other => Err(WireError::at(
+            uat,
+            format!("unknown units \"{other}\"; only \"M\" (metres) is accepted"),
+        )),
     }
 }
 
@@ -202,14 +240,23 @@ fn instant(v: &Value, at: &str) -> Result<parley_engine::Timestamp, WireError> {
     let fat = format!("{at}/format");
     match string(field(obj, at, "format")?, &fat)? {
         "RFC3339" => {}
-        other => return Err(WireError::at(fat, format!("unknown format \"{other}\"; only \"RFC3339\" is accepted"))),
+        other => {
+            return Err(WireError::at(
+                fat,
+                format!("unknown format \"{other}\"; only \"RFC3339\" is accepted"),
+            ))
+        }
     }
     let vat = format!("{at}/value");
     parse_timestamp(string(field(obj, at, "value")?, &vat)?).map_err(|m| WireError::at(vat, m))
 }
 
 fn volume4d_error(e: VolumeError, at: &str, circle: bool) -> WireError {
-    let outline = if circle { "outline_circle" } else { "outline_polygon" };
+    let outline = if circle {
+        "outline_circle"
+    } else {
+        "outline_polygon"
+    };
     let path = match e.field {
         Field::Outline => format!("/volume/{outline}"),
         Field::Vertices => "/volume/outline_polygon/vertices".into(),
@@ -231,13 +278,21 @@ fn volume4d_error(e: VolumeError, at: &str, circle: bool) -> WireError {
 /// Reads one activity, `{"id": "...", "party": "...", "volumes": [volume, ...]}`,
 /// from a line of JSON.
 pub fn parse_activity(line: &str, limits: &WireLimits) -> Result<Activity, WireError> {
-    let doc: Value = serde_json::from_str(line)
-        .map_err(|e| WireError::at("", format!("not valid JSON ({e}); give one JSON object a line")))?;
+    let doc: Value = serde_json::from_str(line).map_err(|e| {
+        WireError::at(
+            "",
+            format!("not valid JSON ({e}); give one JSON object a line"),
+        )
+    })?;
     activity_from_value(&doc, "", limits)
 }
 
 /// Reads one activity from a parsed JSON value at pointer `at`.
-pub fn activity_from_value(doc: &Value, at: &str, limits: &WireLimits) -> Result<Activity, WireError> {
+pub fn activity_from_value(
+    doc: &Value,
+    at: &str,
+    limits: &WireLimits,
+) -> Result<Activity, WireError> {
     let obj = object(doc, at)?;
     let id = identifier(obj, at, "id", limits)?;
     let party = identifier(obj, at, "party", limits)?;
@@ -249,7 +304,11 @@ pub fn activity_from_value(doc: &Value, at: &str, limits: &WireLimits) -> Result
     if list.len() > limits.max_volumes {
         return Err(WireError::at(
             vat,
-            format!("has {} volumes, more than the limit of {}; split the activity", list.len(), limits.max_volumes),
+            format!(
+                "has {} volumes, more than the limit of {}; split the activity",
+                list.len(),
+                limits.max_volumes
+            ),
         ));
     }
     let volumes = list
@@ -260,11 +319,19 @@ pub fn activity_from_value(doc: &Value, at: &str, limits: &WireLimits) -> Result
     Ok(Activity { id, party, volumes })
 }
 
-fn identifier(obj: &Map<String, Value>, at: &str, name: &str, limits: &WireLimits) -> Result<String, WireError> {
+fn identifier(
+    obj: &Map<String, Value>,
+    at: &str,
+    name: &str,
+    limits: &WireLimits,
+) -> Result<String, WireError> {
     let iat = format!("{at}/{name}");
     let s = string(field(obj, at, name)?, &iat)?;
     if s.is_empty() || s.len() > limits.max_id_bytes {
-        return Err(WireError::at(iat, format!("must be 1 to {} bytes long", limits.max_id_bytes)));
+        return Err(WireError::at(
+            iat,
+            format!("must be 1 to {} bytes long", limits.max_id_bytes),
+        ));
     }
     Ok(s.to_owned())
 }

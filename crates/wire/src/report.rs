@@ -33,9 +33,14 @@ pub fn meeting_json(m: &Meeting) -> Value {
 pub fn conflict_json(c: &ActivityConflict, activities: &[Activity]) -> Value {
     let (a, b) = (&activities[c.a], &activities[c.b]);
     let ms = || c.meetings.iter().map(|v| &v.meeting);
-    let start = ms().map(|m| m.start).min().expect("a conflict has a meeting");
+    let start = ms()
+        .map(|m| m.start)
+        .min()
+        .expect("a conflict has a meeting");
     let end = ms().map(|m| m.end).max().expect("a conflict has a meeting");
-    let closest = ms().map(|m| m.horizontal_distance_m).fold(f64::INFINITY, f64::min);
+    let closest = ms()
+        .map(|m| m.horizontal_distance_m)
+        .fold(f64::INFINITY, f64::min);
     let south = ms().map(|m| m.area.south).fold(f64::INFINITY, f64::min);
     let north = ms().map(|m| m.area.north).fold(f64::NEG_INFINITY, f64::max);
     let first = &c.meetings[0].meeting.area;
@@ -47,7 +52,12 @@ pub fn conflict_json(c: &ActivityConflict, activities: &[Activity]) -> Value {
         e = e.max(dw + m.area.lng_span());
     }
     let wrap = |x: f64| (x + 180.0).rem_euclid(360.0) - 180.0;
-    let bounds = LatLngBox { south, north, west: wrap(first.west + w), east: wrap(first.west + e) };
+    let bounds = LatLngBox {
+        south,
+        north,
+        west: wrap(first.west + w),
+        east: wrap(first.west + e),
+    };
     json!({
         "a": a.id,
         "b": b.id,

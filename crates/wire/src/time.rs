@@ -6,8 +6,9 @@ use time::OffsetDateTime;
 
 /// Reads an RFC 3339 timestamp such as `2026-11-22T10:00:00Z`.
 pub fn parse_timestamp(s: &str) -> Result<Timestamp, String> {
-    let t = OffsetDateTime::parse(s, &Rfc3339)
-        .map_err(|e| format!("\"{s}\" is not an RFC 3339 timestamp ({e}); write it like 2026-11-22T10:00:00Z"))?;
+    let t = OffsetDateTime::parse(s, &Rfc3339).map_err(|e| {
+        format!("\"{s}\" is not an RFC 3339 timestamp ({e}); write it like 2026-11-22T10:00:00Z")
+    })?;
     Ok(Timestamp((t.unix_timestamp_nanos() / 1_000) as i64))
 }
 
@@ -27,6 +28,8 @@ mod tests {
     fn round_trip() {
         let t = parse_timestamp("2026-11-22T10:00:00.5+01:00").unwrap();
         assert_eq!(format_timestamp(t), "2026-11-22T09:00:00.5Z");
-        assert!(parse_timestamp("2026-11-22 10:00").unwrap_err().contains("RFC 3339"));
+        assert!(parse_timestamp("2026-11-22 10:00")
+            .unwrap_err()
+            .contains("RFC 3339"));
     }
 }

@@ -25,20 +25,29 @@ fn circle() -> Value {
     let mut v = polygon();
     let volume = v["volume"].as_object_mut().unwrap();
     volume.remove("outline_polygon");
-    volume.insert("outline_circle".into(), json!({"center": {"lat": 35.0, "lng": 38.0}, "radius": {"value": 800, "units": "M"}}));
+    volume.insert(
+        "outline_circle".into(),
+        json!({"center": {"lat": 35.0, "lng": 38.0}, "radius": {"value": 800, "units": "M"}}),
+    );
     v
 }
 
 fn set(doc: &mut Value, pointer: &str, value: Value) {
     let (parent, key) = pointer.rsplit_once('/').unwrap();
-    let target = doc.pointer_mut(parent).unwrap_or_else(|| panic!("no {parent}"));
+    let target = doc
+        .pointer_mut(parent)
+        .unwrap_or_else(|| panic!("no {parent}"));
     match target {
         Value::Object(o) => {
             o.insert(key.to_string(), value);
         }
         Value::Array(a) => {
             let i: usize = key.parse().unwrap();
-            if i == a.len() { a.push(value) } else { a[i] = value }
+            if i == a.len() {
+                a.push(value)
+            } else {
+                a[i] = value
+            }
         }
         _ => panic!("cannot set {pointer}"),
     }
@@ -51,18 +60,34 @@ fn every_invalid_case_names_its_field() {
     for line in cases.lines().filter(|l| !l.trim().is_empty()) {
         let case: Value = serde_json::from_str(line).unwrap();
         let name = case["name"].as_str().unwrap();
-        let mut doc = if case["circle"] == json!(true) { circle() } else { polygon() };
+        let mut doc = if case["circle"] == json!(true) {
+            circle()
+        } else {
+            polygon()
+        };
         for (pointer, value) in case["set"].as_object().into_iter().flatten() {
             set(&mut doc, pointer, value.clone());
         }
         for pointer in case["remove"].as_array().into_iter().flatten() {
             let (parent, key) = pointer.as_str().unwrap().rsplit_once('/').unwrap();
-            doc.pointer_mut(parent).unwrap().as_object_mut().unwrap().remove(key);
+            doc.pointer_mut(parent)
+                .unwrap()
+                .as_object_mut()
+                .unwrap()
+                .remove(key);
         }
         let err = parse_volume(&doc, "", &Limits::default()).expect_err(name);
-        assert_eq!(err.pointer, case["pointer"].as_str().unwrap(), "{name}: {err}");
+        assert_eq!(
+            err.pointer,
+            case["pointer"].as_str().unwrap(),
+            "{name}: {err}"
+        );
         let says = case["says"].as_str().unwrap();
-        assert!(err.message.contains(says), "{name}: {:?} does not say {says:?}", err.message);
+        assert!(
+            err.message.contains(says),
+            "{name}: {:?} does not say {says:?}",
+            err.message
+        );
         count += 1;
     }
     assert!(count >= 30);
@@ -88,7 +113,10 @@ fn geojson_features_are_accepted_and_errors_point_into_them() {
     assert_eq!(from_geojson.window(), from_f3548.window());
 
     let mut open = feature.clone();
-    open["geometry"]["coordinates"][0].as_array_mut().unwrap().pop();
+    open["geometry"]["coordinates"][0]
+        .as_array_mut()
+        .unwrap()
+        .pop();
     let err = parse_volume(&open, "/volumes/0", &Limits::default()).unwrap_err();
     assert_eq!(err.pointer, "/volumes/0/geometry/coordinates/0");
     assert!(err.message.contains("repeat it"));
@@ -107,38 +135,72 @@ fn geojson_features_are_accepted_and_errors_point_into_them() {
 
 #[test]
 fn activity_errors_point_into_the_activity() {
-    let activity = |volumes: Value| json!({"id": "A", "party": "north", "volumes": volumes}).to_string();
+    let activity =
+        |volumes: Value| json!({"id": "A", "party": "north", "volumes": volumes}).to_string();
     let limits = WireLimits::default();
     assert!(parse_activity(&activity(json!([polygon(), circle()])), &limits).is_ok());
     let mut bad = circle();
     bad["volume"]["altitude_upper"]["value"] = json!(-10);
     let err = parse_activity(&activity(json!([polygon(), bad])), &limits).unwrap_err();
     assert_eq!(err.pointer, "/volumes/1/volume/altitude_lower/value");
-    assert_eq!(parse_activity(&activity(json!([])), &limits).unwrap_err().pointer, "/volumes");
+    assert_eq!(
+        parse_activity(&activity(json!([])), &limits)
+            .unwrap_err()
+            .pointer,
+        "/volumes"
+    );
     let many: Vec<Value> = (0..101).map(|_| circle()).collect();
-    assert!(parse_activity(&activity(json!(many)), &limits).unwrap_err().message.contains("limit of 100"));
-    assert!(parse_activity("{\"id\": 1", &limits).unwrap_err().message.contains("not valid JSON"));
-    let err = parse_activity(&json!({"id": "", "party": "p", "volumes": [circle()]}).to_string(), &limits).unwrap_err();
+    assert!(parse_activity(&activity(json!(many)), &limits)
+        .unwrap_err()
+        .message
+        .contains("limit of 100"));
+    assert!(parse_activity("{\"id\": 1", &limits)
+        .unwrap_err()
+        .message
+        .contains("not valid JSON"));
+    let err = parse_activity(
+        &json!({"id": "", "party": "p", "volumes": [circle()]}).to_string(),
+        &limits,
+    )
+    .unwrap_err();
     assert_eq!(err.pointer, "/id");
 }
 
 /// Requests written by the InterUSS DSS test suite, read as Volume4D extents.
 #[test]
 fn interuss_extents() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/external/interuss/monitoring/prober/scd/resources");
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/external/interuss/monitoring/prober/scd/resources"
+    );
     let read = |name: &str| -> Value {
-        serde_json::from_str(&std::fs::read_to_string(format!("{dir}/{name}")).expect("shared/ beside the repository"))
-            .unwrap()
+        serde_json::from_str(
+            &std::fs::read_to_string(format!("{dir}/{name}"))
+                .expect("shared/ beside the repository"),
+        )
+        .unwrap()
     };
     // Their query windows run for years: refused under the default 31-day limit,
     // accepted once a deployment raises it.
-    let relaxed = Limits { max_duration_us: 200 * 365 * 24 * 3_600 * 1_000_000, ..Limits::default() };
+    let relaxed = Limits {
+        max_duration_us: 200 * 365 * 24 * 3_600 * 1_000_000,
+        ..Limits::default()
+    };
     let mut refused = Vec::new();
     let mut invalid = Vec::new();
-    for name in ["op_request_1.json", "op_request_2.json", "op_request_3.json", "op_request_4.json"] {
+    for name in [
+        "op_request_1.json",
+        "op_request_2.json",
+        "op_request_3.json",
+        "op_request_4.json",
+    ] {
         let doc = read(name);
         let volumes: Vec<(String, &Value)> = match doc.get("extents").and_then(Value::as_array) {
-            Some(extents) => extents.iter().enumerate().map(|(i, e)| (format!("/extents/{i}"), e)).collect(),
+            Some(extents) => extents
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (format!("/extents/{i}"), e))
+                .collect(),
             None => vec![("/area_of_interest".to_string(), &doc["area_of_interest"])],
         };
         for (at, volume) in volumes {
@@ -160,7 +222,12 @@ fn interuss_extents() {
         ]
     );
     assert_eq!(refused.len(), 2, "{refused:?}");
-    assert!(refused.iter().all(|e| e.contains("time_end/value: the window lasts")), "{refused:?}");
+    assert!(
+        refused
+            .iter()
+            .all(|e| e.contains("time_end/value: the window lasts")),
+        "{refused:?}"
+    );
     let limits = Limits::default();
     let bad = read("op_bad_volume.json");
     let err = parse_volume(&bad["extents"][0], "/extents/0", &limits).unwrap_err();
