@@ -230,6 +230,20 @@ fn index(count: usize, queries: usize, minima: Minima) -> Result<()> {
     }
     micros.sort_by(f64::total_cmp);
     let (p50, p99) = (percentile(&micros, 0.5), percentile(&micros, 0.99));
+    // The same queries with every candidate refused before its exact test: what
+    // the grid scan alone costs.
+    let mut scan = Vec::with_capacity(probes.len());
+    for q in &probes {
+        let t = Instant::now();
+        std::hint::black_box(index.conflicts_where(q, &minima, |_| false));
+        scan.push(t.elapsed().as_secs_f64() * 1e6);
+    }
+    scan.sort_by(f64::total_cmp);
+    eprintln!(
+        "grid scan alone: p50 {:.1} µs, p99 {:.1} µs",
+        percentile(&scan, 0.5),
+        percentile(&scan, 0.99)
+    );
     let index_bytes = index.memory_bytes() as f64 / count.max(1) as f64;
     eprintln!(
         "{} checks under H={} m V={} m T={} s: p50 {p50:.1} µs, p99 {p99:.1} µs, {:.2} conflicts a check",
@@ -289,14 +303,18 @@ fn check(count: usize, write: Option<std::path::PathBuf>, minima: Minima) -> Res
         }
     }
     let limits = parley_wire::WireLimits::default();
+    let numbered: Vec<(usize, String)> = lines
+        .into_iter()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l))
+        .collect();
     let t = Instant::now();
-    let activities: Vec<_> = lines
-        .iter()
-        .map(|l| parley_wire::parse_activity(l, &limits))
-        .collect::<Result<_, _>>()?;
+    let activities =
+        crate::check::parse_lines("generated", &numbered, &limits, &mut Default::default())?;
     let parse_s = t.elapsed().as_secs_f64();
     let t = Instant::now();
-    let conflicts = parley_engine::find_conflicts(&activities, &minima);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let conflicts = parley_engine::find_conflicts(&activities, &minima, threads);
     let find_s = t.elapsed().as_secs_f64();
     let t = Instant::now();
     let mut sink = std::io::sink();

@@ -59,7 +59,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
         vertical_m: args.vertical_m,
         time_s: args.time_s,
     };
-    let conflicts = find_conflicts(&activities, &minima);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let conflicts = find_conflicts(&activities, &minima, threads);
     let mut out = io::BufWriter::new(io::stdout().lock());
     for c in &conflicts {
         serde_json::to_writer(&mut out, &conflict_json(c, &activities))?;
@@ -80,30 +81,61 @@ fn read_activities(
     activities: &mut Vec<Activity>,
     seen: &mut HashMap<String, String>,
 ) -> Result<()> {
-    let mut line = String::new();
-    let mut number = 0;
-    loop {
-        line.clear();
-        number += 1;
+    let mut lines: Vec<(usize, String)> = Vec::new();
+    for number in 1.. {
+        let mut line = String::new();
         let read = (&mut reader)
             .take(MAX_LINE_BYTES as u64 + 1)
             .read_line(&mut line)
             .with_context(|| format!("{name}:{number}: cannot read (is it UTF-8 text?)"))?;
         if read == 0 {
-            return Ok(());
+            break;
         }
         if read > MAX_LINE_BYTES {
             bail!("{name}:{number}: line longer than {MAX_LINE_BYTES} bytes; give one activity a line");
         }
-        if line.trim().is_empty() {
-            continue;
+        if !line.trim().is_empty() {
+            lines.push((number, line));
         }
-        let activity =
-            parse_activity(&line, limits).map_err(|e| anyhow::anyhow!("{name}:{number}: {e}"))?;
-        let here = format!("{name}:{number}");
-        if let Some(first) = seen.insert(activity.id.clone(), here) {
+    }
+    activities.extend(parse_lines(name, &lines, limits, seen)?);
+    Ok(())
+}
+
+/// Parses numbered lines of one input into activities. Validation is the
+/// expensive part, so it is spread over the cores; the first error in file
+/// order is the one reported. Ids must be unique across everything in `seen`.
+pub fn parse_lines(
+    name: &str,
+    lines: &[(usize, String)],
+    limits: &WireLimits,
+    seen: &mut HashMap<String, String>,
+) -> Result<Vec<Activity>> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = lines.len().div_ceil(threads).max(1);
+    let parsed: Vec<Vec<_>> = std::thread::scope(|s| {
+        let workers: Vec<_> = lines
+            .chunks(chunk)
+            .map(|part| {
+                s.spawn(move || {
+                    part.iter()
+                        .map(|(_, l)| parse_activity(l, limits))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("a parsing thread panicked"))
+            .collect()
+    });
+    let mut activities = Vec::with_capacity(lines.len());
+    for ((number, _), result) in lines.iter().zip(parsed.into_iter().flatten()) {
+        let activity = result.map_err(|e| anyhow::anyhow!("{name}:{number}: {e}"))?;
+        if let Some(first) = seen.insert(activity.id.clone(), format!("{name}:{number}")) {
             bail!("{name}:{number}: /id: activity \"{}\" was already given at {first}; ids must be unique", activity.id);
         }
         activities.push(activity);
     }
+    Ok(activities)
 }

@@ -40,7 +40,12 @@ pub struct ActivityConflict {
 
 /// Every pair of activities of different parties that conflict under `minima`,
 /// ordered by the position of the first and then of the second activity.
-pub fn find_conflicts(activities: &[Activity], minima: &Minima) -> Vec<ActivityConflict> {
+/// Queries run on `threads` threads (at least one); the answer does not depend on it.
+pub fn find_conflicts(
+    activities: &[Activity],
+    minima: &Minima,
+    threads: usize,
+) -> Vec<ActivityConflict> {
     let key = |a: usize, v: usize| (a as u64) << 32 | v as u64;
     let index = Index::bulk_load(activities.iter().enumerate().flat_map(|(a, act)| {
         act.volumes
@@ -48,18 +53,33 @@ pub fn find_conflicts(activities: &[Activity], minima: &Minima) -> Vec<ActivityC
             .enumerate()
             .map(move |(v, vol)| (key(a, v), vol.clone()))
     }));
-    let mut pairs: Vec<(usize, usize, usize, usize)> = Vec::new();
-    for (a, act) in activities.iter().enumerate() {
-        for (v, vol) in act.volumes.iter().enumerate() {
-            let later_of_other_party = |k: &u64| {
-                let b = (k >> 32) as usize;
-                b > a && activities[b].party != act.party
-            };
-            for k in index.conflicts_where(vol, minima, later_of_other_party) {
-                pairs.push((a, (k >> 32) as usize, v, (k & 0xffff_ffff) as usize));
+    let threads = threads.clamp(1, activities.len().max(1));
+    let chunk = activities.len().div_ceil(threads).max(1);
+    let find = |first: usize| {
+        let mut pairs: Vec<(usize, usize, usize, usize)> = Vec::new();
+        for (a, act) in activities.iter().enumerate().skip(first).take(chunk) {
+            for (v, vol) in act.volumes.iter().enumerate() {
+                let later_of_other_party = |k: &u64| {
+                    let b = (k >> 32) as usize;
+                    b > a && activities[b].party != act.party
+                };
+                for k in index.conflicts_where(vol, minima, later_of_other_party) {
+                    pairs.push((a, (k >> 32) as usize, v, (k & 0xffff_ffff) as usize));
+                }
             }
         }
-    }
+        pairs
+    };
+    let mut pairs: Vec<(usize, usize, usize, usize)> = std::thread::scope(|s| {
+        let workers: Vec<_> = (1..threads)
+            .map(|t| s.spawn(move || find(t * chunk)))
+            .collect();
+        let mut pairs = find(0);
+        for w in workers {
+            pairs.extend(w.join().expect("a conflict search thread panicked"));
+        }
+        pairs
+    });
     pairs.sort_unstable();
     let mut out: Vec<ActivityConflict> = Vec::new();
     for (a, b, va, vb) in pairs {

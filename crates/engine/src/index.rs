@@ -176,8 +176,11 @@ impl<K: Copy + Eq + Hash> Index<K> {
                 let from = bucket
                     .entries
                     .partition_point(|e| e.start <= after.saturating_sub(bucket.max_duration));
-                let to = bucket.entries.partition_point(|e| e.start < before);
-                for e in &bucket.entries[from..to] {
+                // The range is short: scanning beats a second binary search's cache misses.
+                for e in bucket.entries[from..]
+                    .iter()
+                    .take_while(|e| e.start < before)
+                {
                     if e.end > after
                         && (e.lower as f64) < high
                         && (e.upper as f64) > low
