@@ -7,7 +7,9 @@ Run from anywhere: python3 fuzz/make_seeds.py
 """
 import copy
 import json
+import math
 import pathlib
+import re
 import sys
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -83,6 +85,9 @@ seed("valid-mixed", act("X1", [feature(gj_poly(RING)), v4d(circle=circ(35.0, 38.
                                        time_start="2026-11-22T10:30:00.5+01:00", time_end="2026-11-22T10:45:00Z")]))
 seed("valid-concave", act("P2", [v4d([ll(0, 0), ll(0, 0.02), ll(0.02, 0.02), ll(0.005, 0.01), ll(0.02, 0)])]))
 seed("valid-antimeridian", act("AM", [v4d([ll(-1, 179.99), ll(-1, -179.99), ll(1, -179.99), ll(1, 179.99)])]))
+seed("valid-two-polygons-touching", act("P3", [v4d(SQUARE), v4d([ll(35.0, 38.01), ll(35.0, 38.02), ll(35.01, 38.02), ll(35.01, 38.01)])]))
+seed("valid-two-polygons-apart", act("P4", [v4d(SQUARE), v4d([ll(35.0, 38.03), ll(35.0, 38.04), ll(35.01, 38.04), ll(35.01, 38.03)])]))
+seed("valid-circle-near-pole", act("C2", [v4d(circle=circ(89.9, 10.0, 5000))]))
 seed("valid-fractional-times", act("T1", [v4d(SQUARE, start="2026-11-22T10:00:00.123456Z",
                                               end="2026-11-22T10:00:00.123457Z")]))
 
@@ -98,8 +103,17 @@ seed("bad-geojson-lat-91", act("B6", [feature({"type": "Point", "coordinates": [
 seed("bad-two-vertices", act("S1", [v4d(SQUARE[:2])]))
 seed("bad-repeated-closing-vertex", act("S2", [v4d(SQUARE + [SQUARE[0]])]))
 seed("bad-bowtie", act("S3", [v4d([ll(35.0, 38.0), ll(35.01, 38.01), ll(35.0, 38.01), ll(35.01, 38.0)])]))
-seed("bad-collinear", act("S4", [v4d([ll(35.0, 38.0), ll(35.0, 38.01), ll(35.0, 38.02)])]))
+# Three points on a meridian (a geodesic): zero area.
+seed("bad-collinear", act("S4", [v4d([ll(35.0, 38.0), ll(35.01, 38.0), ll(35.02, 38.0)])]))
+# Three points on a parallel are not collinear on the ellipsoid: a thin but real sliver.
+seed("valid-sliver-on-parallel", act("S4b", [v4d([ll(35.0, 38.0), ll(35.0, 38.01), ll(35.0, 38.02)])]))
+seed("bad-collinear-equator", act("S4c", [feature(gj_poly([[10.0, 0.0], [10.01, 0.0], [10.02, 0.0], [10.0, 0.0]]))]))
 seed("bad-pole", act("S5", [v4d([ll(89.0, 0), ll(89.0, 90), ll(89.0, 180), ll(89.0, -90)])]))
+seed("bad-south-pole", act("S5b", [feature(gj_poly([[0, -89.5], [120, -89.5], [-120, -89.5], [0, -89.5]]))]))
+seed("bad-circle-around-pole", act("S5c", [v4d(circle=circ(89.95, 10.0, 20000))]))
+seed("bad-too-many-vertices", act("S5d", [v4d([ll(round(35.0 + 0.01 * math.sin(2 * math.pi * i / 1001), 6),
+                                                   round(38.0 + 0.01 * math.cos(2 * math.pi * i / 1001), 6))
+                                                for i in range(1001)])]))
 seed("bad-huge-area", act("S6", [v4d([ll(-40, -40), ll(-40, 40), ll(40, 40), ll(40, -40)])]))
 seed("bad-duplicate-vertex", act("S7", [v4d([SQUARE[0], SQUARE[1], SQUARE[1], SQUARE[2], SQUARE[3]])]))
 seed("bad-geojson-open-ring", act("S8", [feature(gj_poly(RING[:-1]))]))
@@ -149,6 +163,30 @@ seed("bad-truncated", SEEDS["valid-polygon"][:90])
 seed("bad-missing-time-end", act("E3", [{k: v for k, v in v4d(SQUARE).items() if k != "time_end"}]))
 
 
+def snake(name):
+    return re.sub(r"(?<=[a-z])([A-Z])", lambda m: "_" + m.group(1).lower(), name)
+
+
+def normalize(v):
+    """camelCase keys to snake_case, no repeated closing vertex, time_end one hour after time_start."""
+    if isinstance(v, list):
+        return [normalize(x) for x in v]
+    if not isinstance(v, dict):
+        return v
+    out = {snake(k): normalize(x) for k, x in v.items()}
+    ring = out.get("vertices")
+    if isinstance(ring, list) and len(ring) > 3 and ring[0] == ring[-1]:
+        ring.pop()
+    start = out.get("time_start")
+    if isinstance(start, dict) and isinstance(start.get("value"), str) and isinstance(out.get("time_end"), dict):
+        s = start["value"]
+        if len(s) >= 13 and s[11:13].isdigit():
+            out["time_end"] = dict(out["time_end"], value=s[:11] + "%02d" % ((int(s[11:13]) + 1) % 24) + s[13:])
+            if int(s[11:13]) == 23:
+                out["time_end"]["value"] = s[:11] + "23:59:59Z"
+    return out
+
+
 def write():
     OUT.mkdir(parents=True, exist_ok=True)
     for name, text in SEEDS.items():
@@ -162,6 +200,13 @@ def write():
             wrapped = {"id": src.stem, "party": "interuss", "volumes": doc["extents"]}
             (OUT / f"interuss-{src.stem}.json").write_text(json.dumps(wrapped, separators=(",", ":")))
             n += 1
+            # The same volumes in snake_case, with an hour-long window, so that most get
+            # past validation and reach the geometry and the conflict predicate.
+            fixed = normalize(copy.deepcopy(doc["extents"]))
+            if fixed != doc["extents"]:
+                wrapped = {"id": src.stem + "-normalized", "party": "interuss", "volumes": fixed}
+                (OUT / f"interuss-{src.stem}-normalized.json").write_text(json.dumps(wrapped, separators=(",", ":")))
+                n += 1
     else:
         print(f"no InterUSS resources at {INTERUSS}; wrote hand-written seeds only", file=sys.stderr)
     print(f"{len(SEEDS)} hand-written seeds, {n} InterUSS seeds in {OUT}")

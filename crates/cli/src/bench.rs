@@ -38,6 +38,9 @@ pub enum Bench {
         #[command(flatten)]
         minima: MinimaArgs,
     },
+    /// The HTTP server end to end: notices posted over HTTP to an in-process
+    /// server on a fresh store already holding many activities.
+    Serve(crate::bench_serve::Args),
 }
 
 #[derive(clap::Args, Clone, Copy)]
@@ -75,6 +78,7 @@ pub fn run(bench: Bench) -> Result<()> {
             write,
             minima,
         } => check(activities, write, minima.minima()),
+        Bench::Serve(args) => crate::bench_serve::run(args),
     }
 }
 
@@ -187,7 +191,7 @@ fn peak_rss_mb() -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
@@ -264,28 +268,37 @@ fn index(count: usize, queries: usize, minima: Minima) -> Result<()> {
     Ok(())
 }
 
+/// One volume in the F3548 Volume4D JSON shape, as notices and activity files carry it.
+pub fn volume_json(v: &VolumeInput) -> serde_json::Value {
+    let mut volume = match &v.outline {
+        Outline::Circle { center, radius_m } => serde_json::json!({"outline_circle": {
+            "center": {"lat": center.lat, "lng": center.lng},
+            "radius": {"value": radius_m, "units": "M"}}}),
+        Outline::Polygon(ps) => serde_json::json!({"outline_polygon": {
+            "vertices": ps.iter().map(|p| serde_json::json!({"lat": p.lat, "lng": p.lng})).collect::<Vec<_>>()}}),
+    };
+    volume["altitude_lower"] =
+        serde_json::json!({"value": v.altitude.lower_m, "reference": "W84", "units": "M"});
+    volume["altitude_upper"] =
+        serde_json::json!({"value": v.altitude.upper_m, "reference": "W84", "units": "M"});
+    serde_json::json!({
+        "volume": volume,
+        "time_start": {"value": format_timestamp(v.window.start), "format": "RFC3339"},
+        "time_end": {"value": format_timestamp(v.window.end), "format": "RFC3339"},
+    })
+}
+
+/// The volumes of one synthetic activity (one to three), as F3548 JSON.
+pub fn activity_volumes(rng: &mut Rng) -> Vec<serde_json::Value> {
+    (0..1 + (rng.range(0.0, 3.0) as usize))
+        .map(|_| volume_json(&traffic(rng)))
+        .collect()
+}
+
 /// One synthetic activity as a JSON line, in the F3548 shape.
 fn activity_line(i: usize, rng: &mut Rng) -> String {
     let parties = ["north", "south", "east", "west", "relief"];
-    let volumes: Vec<serde_json::Value> = (0..1 + (rng.range(0.0, 3.0) as usize))
-        .map(|_| {
-            let v = traffic(rng);
-            let outline = match v.outline {
-                Outline::Circle { center, radius_m } => serde_json::json!({"outline_circle": {
-                    "center": {"lat": center.lat, "lng": center.lng}, "radius": {"value": radius_m, "units": "M"}}}),
-                Outline::Polygon(ps) => serde_json::json!({"outline_polygon": {
-                    "vertices": ps.iter().map(|p| serde_json::json!({"lat": p.lat, "lng": p.lng})).collect::<Vec<_>>()}}),
-            };
-            let mut volume = outline;
-            volume["altitude_lower"] = serde_json::json!({"value": v.altitude.lower_m, "reference": "W84", "units": "M"});
-            volume["altitude_upper"] = serde_json::json!({"value": v.altitude.upper_m, "reference": "W84", "units": "M"});
-            serde_json::json!({
-                "volume": volume,
-                "time_start": {"value": format_timestamp(v.window.start), "format": "RFC3339"},
-                "time_end": {"value": format_timestamp(v.window.end), "format": "RFC3339"},
-            })
-        })
-        .collect();
+    let volumes = activity_volumes(rng);
     let party = parties[i % parties.len()];
     serde_json::json!({"id": format!("{party}-{i}"), "party": party, "volumes": volumes})
         .to_string()

@@ -2,10 +2,15 @@
 //!
 //! - `parley check FILE...` finds every conflicting pair among activities given
 //!   as JSON lines (see `check.rs`).
-//! - `parley bench index` measures the spatio-temporal index (see `bench.rs`).
+//! - `parley serve`, `parley demo` run the server (see `serve.rs`).
+//! - `parley admin ...` manages parties, operators and lines (see `admin.rs`).
+//! - `parley bench ...` measures (see `bench.rs`).
 
+mod admin;
 mod bench;
+mod bench_serve;
 mod check;
+mod serve;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -23,6 +28,13 @@ enum Command {
     /// Find every pair of activities of different parties that come closer than
     /// the separation minima. Exit status: 0 no conflict, 1 conflicts, 2 bad input.
     Check(check::Args),
+    /// Run the server: the HTTP/JSON API under /v1 on the embedded store.
+    Serve(serve::ServeArgs),
+    /// Run the server with a realistic scenario already in it, and print the
+    /// URL and ready-to-use operator tokens.
+    Demo(serve::DemoArgs),
+    /// Manage parties, operators and lines on a running server.
+    Admin(admin::AdminArgs),
     /// Measure Parley's parts on synthetic data.
     #[command(subcommand)]
     Bench(bench::Bench),
@@ -32,6 +44,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Check(args) => check::run(args),
+        Command::Serve(args) => serve::serve(args).map(|()| ExitCode::SUCCESS),
+        Command::Demo(args) => serve::demo(args).map(|()| ExitCode::SUCCESS),
+        Command::Admin(args) => admin::run(args).map(|()| ExitCode::SUCCESS),
         Command::Bench(b) => bench::run(b).map(|()| ExitCode::SUCCESS),
     };
     match result {

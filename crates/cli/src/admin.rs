@@ -1,0 +1,148 @@
+//! `parley admin ...`: the host's and parties' admins manage parties, operators
+//! and lines through the API.
+
+use anyhow::{bail, Context, Result};
+use serde_json::{json, Value};
+
+#[derive(clap::Args)]
+pub struct AdminArgs {
+    /// The server's URL.
+    #[arg(long, env = "PARLEY_SERVER", default_value = "http://127.0.0.1:8080")]
+    server: String,
+    /// An admin's bearer token.
+    #[arg(long, env = "PARLEY_TOKEN", hide_env_values = true)]
+    token: String,
+    #[command(subcommand)]
+    action: Action,
+}
+
+#[derive(clap::Subcommand)]
+enum Action {
+    /// Register a party (host admins).
+    PartyCreate {
+        /// Its id: letters, digits, '-', '_', '.'.
+        id: String,
+        /// Its name.
+        name: String,
+    },
+    /// Give a party's operator a token, printed once (host admins, or the party's admins).
+    OperatorCreate {
+        /// The party.
+        party: String,
+        /// The operator's name.
+        name: String,
+        /// observer, officer or admin.
+        #[arg(long, default_value = "officer")]
+        role: String,
+    },
+    /// Revoke an operator's token, at once.
+    OperatorRevoke {
+        /// The operator's id (op-N).
+        operator: String,
+    },
+    /// Open a line between two or more parties (host admins).
+    LineCreate {
+        /// Its id.
+        id: String,
+        /// Its name.
+        name: String,
+        /// A member party (repeat: --party a --party b).
+        #[arg(long = "party", required = true)]
+        parties: Vec<String>,
+        /// Horizontal separation minimum, metres.
+        #[arg(long, default_value_t = 0.0)]
+        horizontal_m: f64,
+        /// Vertical separation minimum, metres.
+        #[arg(long, default_value_t = 0.0)]
+        vertical_m: f64,
+        /// Separation minimum in time, seconds.
+        #[arg(long, default_value_t = 0.0)]
+        time_s: f64,
+        /// Minimum notice before an activity starts, seconds.
+        #[arg(long, default_value_t = 3_600)]
+        notice_lead_time_s: u64,
+        /// Acknowledgment deadline, seconds.
+        #[arg(long, default_value_t = 900)]
+        ack_deadline_s: u64,
+        /// Line-check interval, seconds.
+        #[arg(long, default_value_t = 3_600)]
+        line_check_interval_s: u64,
+    },
+    /// Mark a line suspended or active (its political status; it keeps working).
+    LineStatus {
+        /// The line.
+        line: String,
+        /// suspended or active.
+        status: String,
+    },
+}
+
+pub fn run(args: AdminArgs) -> Result<()> {
+    let (path, body) = match &args.action {
+        Action::PartyCreate { id, name } => {
+            ("/v1/parties".to_string(), json!({"id": id, "name": name}))
+        }
+        Action::OperatorCreate { party, name, role } => (
+            format!("/v1/parties/{party}/operators"),
+            json!({"name": name, "role": role}),
+        ),
+        Action::OperatorRevoke { operator } => {
+            (format!("/v1/operators/{operator}/revoke"), json!({}))
+        }
+        Action::LineCreate {
+            id,
+            name,
+            parties,
+            horizontal_m,
+            vertical_m,
+            time_s,
+            notice_lead_time_s,
+            ack_deadline_s,
+            line_check_interval_s,
+        } => (
+            "/v1/lines".to_string(),
+            json!({"id": id, "name": name, "parties": parties, "rules": {
+                "horizontal_m": horizontal_m, "vertical_m": vertical_m, "time_s": time_s,
+                "notice_lead_time_s": notice_lead_time_s, "ack_deadline_s": ack_deadline_s,
+                "line_check_interval_s": line_check_interval_s}}),
+        ),
+        Action::LineStatus { line, status } => (
+            format!("/v1/lines/{line}/status"),
+            json!({"status": status}),
+        ),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let answer: Value = runtime.block_on(async {
+        let response = reqwest::Client::new()
+            .post(format!("{}{path}", args.server.trim_end_matches('/')))
+            .bearer_auth(&args.token)
+            .json(&body)
+            .send()
+            .await
+            .with_context(|| format!("cannot reach {}", args.server))?;
+        let status = response.status();
+        let value: Value = response
+            .json()
+            .await
+            .context("the server's answer is not JSON")?;
+        if !status.is_success() {
+            bail!(
+                "{} ({status})",
+                value["detail"].as_str().unwrap_or("the server refused")
+            );
+        }
+        Ok(value)
+    })?;
+    if let Some(token) = answer["token"].as_str() {
+        eprintln!(
+            "token for {} (shown once; hand it over securely):",
+            answer["id"].as_str().unwrap_or("?")
+        );
+        println!("{token}");
+    } else {
+        println!("{}", serde_json::to_string_pretty(&answer)?);
+    }
+    Ok(())
+}

@@ -1,0 +1,391 @@
+//! `parley serve` and `parley demo`: the HTTP server on the embedded store.
+
+use anyhow::{Context, Result};
+use parley_server::{bootstrap, commit_channel, host_actor, run_blocking, AppState, RateLimit};
+use parley_service::{
+    sha256_hex, system_clock, Actor, Category, Command, LineRules, Priority, Role, Service,
+};
+use parley_store_sqlite::SqliteJournal;
+use parley_wire::{format_timestamp, WireLimits};
+use serde_json::{json, Value};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    /// The embedded store: one SQLite file, created if missing.
+    #[arg(long, default_value = "parley.db")]
+    db: PathBuf,
+    /// Address to listen on (port 0 picks a free port; the URL is printed).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// Requests a second allowed per operator token (twice that in bursts).
+    #[arg(long, default_value_t = 200.0)]
+    rate_limit: f64,
+}
+
+/// Opens the store and starts the service.
+pub fn open(db: &Path) -> Result<(Service, tokio::sync::watch::Receiver<u64>)> {
+    let journal =
+        SqliteJournal::open(db).with_context(|| format!("opening the store {}", db.display()))?;
+    let (on_commit, committed) = commit_channel();
+    let service = Service::open(journal, WireLimits::default(), system_clock(), on_commit)?;
+    Ok((service, committed))
+}
+
+fn run_server(
+    service: Service,
+    committed: tokio::sync::watch::Receiver<u64>,
+    listen: &str,
+    rate: f64,
+    banner: impl FnOnce(&str),
+) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("cannot listen on {listen}"))?;
+        let url = format!("http://{}", listener.local_addr()?);
+        banner(&url);
+        let state = AppState {
+            service,
+            committed,
+            rate: Arc::new(RateLimit::new(rate)),
+        };
+        parley_server::serve(listener, state)
+            .await
+            .context("serving")
+    })
+}
+
+pub fn serve(args: ServeArgs) -> Result<()> {
+    let (service, committed) = open(&args.db)?;
+    if let Some(token) = bootstrap(&service)? {
+        println!("host admin token (shown once; keep it safe): {token}");
+    }
+    run_server(service, committed, &args.listen, args.rate_limit, |url| {
+        println!("parley listening on {url}");
+        let _ = std::io::stdout().flush();
+    })
+}
+
+#[derive(clap::Args)]
+pub struct DemoArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// Where to keep the demo's store; it is started afresh each time.
+    #[arg(long, default_value = "parley-demo.db")]
+    db: PathBuf,
+}
+
+pub fn demo(args: DemoArgs) -> Result<()> {
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", args.db.display()));
+    }
+    let (service, committed) = open(&args.db)?;
+    let host_token = bootstrap(&service)?.context("a fresh demo store has no operators")?;
+    let tokens = scenario(&service)?;
+    run_server(service, committed, &args.listen, 200.0, |url| {
+        println!("Parley demo at {url}");
+        println!();
+        println!("  {:<8} {:<10} {:<8} token", "party", "operator", "role");
+        println!("  {:<8} {:<10} {:<8} {host_token}", "host", "op-2", "admin");
+        for (party, operator, token) in &tokens {
+            println!("  {party:<8} {operator:<10} {:<8} {token}", "officer");
+        }
+        println!();
+        println!(
+            "Try: curl -H 'Authorization: Bearer {}' {url}/v1/conflicts",
+            tokens[0].2
+        );
+        println!(
+            "     curl -N -H 'Authorization: Bearer {}' {url}/v1/events",
+            tokens[1].2
+        );
+        let _ = std::io::stdout().flush();
+    })
+}
+
+fn check<T>(r: Result<T, parley_service::ServiceError>, what: &str) -> Result<T> {
+    r.map_err(|e| anyhow::anyhow!("demo scenario, {what}: {e}"))
+}
+
+/// Volumes of an example activity, moved to start `offset_h` hours from `base_us`.
+fn shifted(activity: &Value, base_us: i64) -> Vec<Value> {
+    let day = parley_wire::parse_timestamp("2026-11-22T00:00:00Z")
+        .expect("a timestamp")
+        .0;
+    let shift = |v: &Value| {
+        let t = parley_wire::parse_timestamp(v.as_str().unwrap_or_default())
+            .map(|t| t.0)
+            .unwrap_or(day);
+        json!(format_timestamp(parley_engine::Timestamp(
+            base_us + (t - day)
+        )))
+    };
+    activity["volumes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|mut v| {
+            v["time_start"]["value"] = shift(&v["time_start"]["value"]);
+            v["time_end"]["value"] = shift(&v["time_end"]["value"]);
+            v
+        })
+        .collect()
+}
+
+/// The demo: an air line over Syria between Blue and Red with notices, an
+/// acknowledgment and one open conflict; a relief office whose protected sites
+/// both see; a maritime line between Green and Yellow.
+fn scenario(service: &Service) -> Result<Vec<(String, String, String)>> {
+    let host = host_actor();
+    let parties = [
+        ("blue", "Blue Air Force"),
+        ("red", "Red Aerospace Forces"),
+        ("relief", "Relief Coordination Office"),
+        ("green", "Green Navy"),
+        ("yellow", "Yellow Navy"),
+    ];
+    let mut officers: Vec<(String, Actor, String)> = Vec::new();
+    for (id, name) in parties {
+        check(
+            run_blocking(
+                service,
+                &host,
+                Command::CreateParty {
+                    party: id.into(),
+                    name: name.into(),
+                },
+            ),
+            "party",
+        )?;
+        let token = parley_server::new_token();
+        let op = check(
+            run_blocking(
+                service,
+                &host,
+                Command::CreateOperator {
+                    party: id.into(),
+                    name: format!("{id} duty officer"),
+                    role: Role::Officer,
+                    token_sha256: sha256_hex(token.as_bytes()),
+                },
+            ),
+            "operator",
+        )?;
+        let operator = op["id"].as_str().unwrap_or_default().to_string();
+        officers.push((
+            id.into(),
+            Actor {
+                operator,
+                party: id.into(),
+                role: Role::Officer,
+            },
+            token,
+        ));
+    }
+    let actor = |party: &str| {
+        officers
+            .iter()
+            .find(|o| o.0 == party)
+            .map(|o| o.1.clone())
+            .expect("a demo party")
+    };
+    let air = LineRules {
+        horizontal_m: 1_000.0,
+        vertical_m: 300.0,
+        time_s: 300.0,
+        ..LineRules::default()
+    };
+    let sea = LineRules {
+        horizontal_m: 2_000.0,
+        vertical_m: 0.0,
+        time_s: 600.0,
+        ..LineRules::default()
+    };
+    for (id, name, members, rules) in [
+        (
+            "syria-air",
+            "Syria air deconfliction",
+            vec!["blue", "red"],
+            air,
+        ),
+        (
+            "black-sea",
+            "Black Sea incidents at sea",
+            vec!["green", "yellow"],
+            sea,
+        ),
+    ] {
+        let parties = members.into_iter().map(String::from).collect();
+        check(
+            run_blocking(
+                service,
+                &host,
+                Command::CreateLine {
+                    line: id.into(),
+                    name: name.into(),
+                    parties,
+                    rules,
+                },
+            ),
+            "line",
+        )?;
+    }
+
+    let examples: Vec<Value> = include_str!("../../../examples/syria-air.jsonl")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("the examples are JSON"))
+        .collect();
+    let example = |id: &str| {
+        examples
+            .iter()
+            .find(|a| a["id"] == id)
+            .expect("an example activity")
+            .clone()
+    };
+    let now = (system_clock())();
+    let base = (now / 3_600_000_000 + 2) * 3_600_000_000 - 10 * 3_600_000_000; // examples start at 10:00
+    let notify = |party: &str, id: &str, category: Category, poc: &str| {
+        let command = Command::Notify {
+            line: "syria-air".into(),
+            category,
+            point_of_contact: poc.into(),
+            volumes: shifted(&example(id), base),
+            dry_run: false,
+        };
+        check(run_blocking(service, &actor(party), command), id)
+    };
+    let strike = notify(
+        "blue",
+        "blue-strike-raqqa",
+        Category::Air,
+        "Blue CAOC duty officer, channel 2",
+    )?;
+    let transport = notify(
+        "red",
+        "red-transport-hmeimim-palmyra",
+        Category::Air,
+        "Red air operations centre",
+    )?;
+    let patrol = notify(
+        "red",
+        "red-patrol-euphrates",
+        Category::Air,
+        "Red air operations centre",
+    )?;
+    for (party, notice) in [("red", &strike), ("blue", &transport)] {
+        let command = Command::Acknowledge {
+            activity: notice["activity"].as_str().unwrap_or_default().into(),
+            version: 1,
+            content_sha256: notice["content_sha256"].as_str().unwrap_or_default().into(),
+        };
+        check(
+            run_blocking(service, &actor(party), command),
+            "acknowledgment",
+        )?;
+    }
+    let message = |party: &str, text: &str, priority: Priority| {
+        let command = Command::SendMessage {
+            line: "syria-air".into(),
+            message: "text".into(),
+            priority,
+            text: text.into(),
+            deadline: None,
+            references: None,
+        };
+        check(run_blocking(service, &actor(party), command), "message")
+    };
+    message(
+        "blue",
+        "Blue duty officer on the line. Raqqa strike package notified.",
+        Priority::Routine,
+    )?;
+    message(
+        "blue",
+        &format!(
+            "Your patrol {} meets our Raqqa package 11:00-12:00 at 6,000-8,000 m. Please amend or propose a split.",
+            patrol["activity"].as_str().unwrap_or_default()
+        ),
+        Priority::Urgent,
+    )?;
+
+    let hospital = json!({"volume": {"outline_circle": {"center": {"lat": 35.9306, "lng": 36.6339}, "radius": {"value": 500, "units": "M"}},
+        "altitude_lower": {"value": -50, "reference": "W84", "units": "M"}, "altitude_upper": {"value": 3000, "reference": "W84", "units": "M"}},
+        "time_start": {"value": format_timestamp(parley_engine::Timestamp(now)), "format": "RFC3339"},
+        "time_end": {"value": format_timestamp(parley_engine::Timestamp(now + 30 * 86_400_000_000)), "format": "RFC3339"}});
+    let relief = actor("relief");
+    check(
+        run_blocking(
+            service,
+            &relief,
+            Command::RegisterSite {
+                name: "Idlib central hospital".into(),
+                site_kind: "static".into(),
+                volumes: vec![hospital],
+                expires: format_timestamp(parley_engine::Timestamp(now + 30 * 86_400_000_000)),
+                shared_with_parties: vec!["blue".into(), "red".into()],
+                shared_with_lines: vec![],
+            },
+        ),
+        "site",
+    )?;
+    let convoy = shifted(&example("relief-convoy-aleppo"), base);
+    check(
+        run_blocking(
+            service,
+            &relief,
+            Command::RegisterSite {
+                name: "Aleppo convoy, day 1".into(),
+                site_kind: "movement".into(),
+                volumes: convoy,
+                expires: format_timestamp(parley_engine::Timestamp(base + 20 * 3_600_000_000)),
+                shared_with_parties: vec!["blue".into(), "red".into()],
+                shared_with_lines: vec![],
+            },
+        ),
+        "convoy",
+    )?;
+
+    let exercise = json!({"volume": {"outline_polygon": {"vertices": [
+            {"lat": 43.0, "lng": 33.0}, {"lat": 43.0, "lng": 34.0}, {"lat": 43.6, "lng": 34.0}, {"lat": 43.6, "lng": 33.0}]},
+        "altitude_lower": {"value": -300, "reference": "W84", "units": "M"}, "altitude_upper": {"value": 3000, "reference": "W84", "units": "M"}},
+        "time_start": {"value": format_timestamp(parley_engine::Timestamp(base + 8 * 3_600_000_000)), "format": "RFC3339"},
+        "time_end": {"value": format_timestamp(parley_engine::Timestamp(base + 16 * 3_600_000_000)), "format": "RFC3339"}});
+    let notice = check(
+        run_blocking(
+            service,
+            &actor("green"),
+            Command::Notify {
+                line: "black-sea".into(),
+                category: Category::Maritime,
+                point_of_contact: "Green fleet HQ".into(),
+                volumes: vec![exercise],
+                dry_run: false,
+            },
+        ),
+        "exercise",
+    )?;
+    check(
+        run_blocking(
+            service,
+            &actor("yellow"),
+            Command::Acknowledge {
+                activity: notice["activity"].as_str().unwrap_or_default().into(),
+                version: 1,
+                content_sha256: notice["content_sha256"].as_str().unwrap_or_default().into(),
+            },
+        ),
+        "acknowledgment",
+    )?;
+    Ok(officers
+        .into_iter()
+        .map(|(party, a, token)| (party, a.operator, token))
+        .collect())
+}

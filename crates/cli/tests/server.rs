@@ -1,0 +1,1080 @@
+//! The service end to end: a real `parley serve` process on loopback, driven over
+//! HTTP as a client would, one test per capability.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+struct Server {
+    child: Child,
+    url: String,
+    host: String,
+    db: PathBuf,
+    client: reqwest::Client,
+}
+
+fn temp_db(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("parley-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join("parley.db")
+}
+
+impl Server {
+    fn start(name: &str) -> Server {
+        Self::start_at(temp_db(name), "100000", None)
+    }
+
+    /// Starts `parley serve` on `db`; `host` is the host token when the store exists already.
+    fn start_at(db: PathBuf, rate: &str, host: Option<String>) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_parley"))
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--rate-limit",
+                rate,
+                "--db",
+            ])
+            .arg(&db)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("parley serve starts");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut host = host;
+        let url = loop {
+            let line = lines.next().expect("the server prints its URL").unwrap();
+            if let Some(t) = line.strip_prefix("host admin token (shown once; keep it safe): ") {
+                host = Some(t.to_string());
+            }
+            if let Some(u) = line.strip_prefix("parley listening on ") {
+                break u.to_string();
+            }
+        };
+        Server {
+            child,
+            url,
+            host: host.expect("a host token"),
+            db,
+            client: reqwest::Client::new(),
+        }
+    }
+
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+        key: Option<&str>,
+    ) -> (StatusCode, Value) {
+        let mut req = self
+            .client
+            .request(method, format!("{}{path}", self.url))
+            .bearer_auth(token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        if let Some(k) = key {
+            req = req.header("Idempotency-Key", k);
+        }
+        let res = req.send().await.expect("the server answers");
+        let status = res.status();
+        let text = res.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        self.call(Method::GET, path, token, None, None).await
+    }
+
+    async fn post(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::POST, path, token, Some(body), None).await
+    }
+
+    /// Creates a party with an officer, an observer and an admin; returns their tokens.
+    async fn party(&self, id: &str) -> Tokens {
+        let (s, _) = self
+            .post(
+                "/v1/parties",
+                &self.host,
+                json!({"id": id, "name": id.to_uppercase()}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED);
+        let mut tokens = Vec::new();
+        for role in ["officer", "observer", "admin"] {
+            let (s, v) = self
+                .post(
+                    &format!("/v1/parties/{id}/operators"),
+                    &self.host,
+                    json!({"name": format!("{id} {role}"), "role": role}),
+                )
+                .await;
+            assert_eq!(s, StatusCode::CREATED, "{v}");
+            tokens.push((
+                v["token"].as_str().unwrap().to_string(),
+                v["id"].as_str().unwrap().to_string(),
+            ));
+        }
+        Tokens {
+            officer: tokens[0].0.clone(),
+            observer: tokens[1].0.clone(),
+            admin: tokens[2].0.clone(),
+            officer_id: tokens[0].1.clone(),
+        }
+    }
+
+    async fn line(&self, id: &str, parties: &[&str], horizontal_m: f64) {
+        let body = json!({"id": id, "name": id, "parties": parties, "rules": {"horizontal_m": horizontal_m, "vertical_m": 0, "time_s": 0}});
+        let (s, v) = self.post("/v1/lines", &self.host, body).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+struct Tokens {
+    officer: String,
+    observer: String,
+    admin: String,
+    officer_id: String,
+}
+
+fn disc(lat: f64, lng: f64, radius_m: f64, start_h: u32, hours: u32) -> Value {
+    json!({"volume": {"outline_circle": {"center": {"lat": lat, "lng": lng}, "radius": {"value": radius_m, "units": "M"}},
+        "altitude_lower": {"value": 0, "reference": "W84", "units": "M"}, "altitude_upper": {"value": 5000, "reference": "W84", "units": "M"}},
+        "time_start": {"value": format!("2030-01-01T{start_h:02}:00:00Z"), "format": "RFC3339"},
+        "time_end": {"value": format!("2030-01-01T{:02}:00:00Z", start_h + hours), "format": "RFC3339"}})
+}
+
+fn notice(volumes: Vec<Value>) -> Value {
+    json!({"category": "air", "point_of_contact": "duty officer", "volumes": volumes})
+}
+
+/// Two parties on one line, a third outside it.
+async fn world(name: &str) -> (Server, Tokens, Tokens, Tokens) {
+    let server = Server::start(name);
+    let blue = server.party("blue").await;
+    let red = server.party("red").await;
+    let green = server.party("green").await;
+    server.line("air", &["blue", "red"], 1_000.0).await;
+    (server, blue, red, green)
+}
+
+#[tokio::test]
+async fn operators_tokens_and_revocation() {
+    let (server, blue, red, _) = world("operators").await;
+    let (s, me) = server.get("/v1/me", &blue.officer).await;
+    assert_eq!(
+        (s, me["party"].as_str(), me["role"].as_str()),
+        (StatusCode::OK, Some("blue"), Some("officer"))
+    );
+    // A party admin adds its own operators, not another party's.
+    let (s, v) = server
+        .post(
+            "/v1/parties/blue/operators",
+            &blue.admin,
+            json!({"name": "night shift", "role": "officer"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let night = v["token"].as_str().unwrap().to_string();
+    assert_eq!(
+        server
+            .post(
+                "/v1/parties/red/operators",
+                &blue.admin,
+                json!({"name": "x", "role": "officer"})
+            )
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        server
+            .post(
+                "/v1/parties/blue/operators",
+                &blue.officer,
+                json!({"name": "x", "role": "officer"})
+            )
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    // Revocation takes effect at once.
+    assert_eq!(server.get("/v1/lines", &night).await.0, StatusCode::OK);
+    let (s, _) = server
+        .post(
+            &format!("/v1/operators/{}/revoke", v["id"].as_str().unwrap()),
+            &blue.admin,
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, p) = server.get("/v1/lines", &night).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert_eq!(p["type"], "urn:parley:problem:unauthorized");
+    assert_eq!(
+        server.get("/v1/lines", "pt_made_up").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    // Red's admin cannot revoke Blue's officer: it does not exist for Red.
+    let (s, _) = server
+        .post(
+            &format!("/v1/operators/{}/revoke", blue.officer_id),
+            &red.admin,
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // Tokens are stored only as hashes.
+    drop(server.get("/v1/health", &blue.officer).await);
+    let mut stored = std::fs::read(&server.db).unwrap();
+    stored.extend(std::fs::read(format!("{}-wal", server.db.display())).unwrap_or_default());
+    let text = String::from_utf8_lossy(&stored);
+    for token in [&blue.officer, &night, &server.host] {
+        assert!(!text.contains(token.as_str()), "a token is stored in clear");
+    }
+}
+
+#[tokio::test]
+async fn lines_messages_and_suspension() {
+    let (server, blue, red, green) = world("messages").await;
+    let (s, line) = server.get("/v1/lines/air", &red.observer).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(line["rules"]["horizontal_m"], 1000.0);
+    assert_eq!(
+        server.get("/v1/lines/air", &green.officer).await.0,
+        StatusCode::NOT_FOUND,
+        "non-members do not see the line"
+    );
+    assert_eq!(
+        server
+            .post(
+                "/v1/lines",
+                &blue.admin,
+                json!({"id": "x", "name": "x", "parties": ["blue", "red"]})
+            )
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+
+    let (s, first) = server
+        .post(
+            "/v1/lines/air/messages",
+            &blue.officer,
+            json!({"text": "on the line", "priority": "routine"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{first}");
+    let (s, req) = server
+        .post("/v1/lines/air/messages", &blue.officer, json!({"message": "request", "text": "confirm the corridor", "deadline": "2030-01-01T00:00:00Z", "priority": "urgent"}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{req}");
+    let (s, v) = server
+        .post(
+            "/v1/lines/air/messages",
+            &red.officer,
+            json!({"message": "reply", "text": "confirmed", "references": req["seq"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (s, v) = server
+        .post(
+            "/v1/lines/air/messages",
+            &red.officer,
+            json!({"message": "reply", "text": "?", "references": first["seq"]}),
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a reply must answer a request: {v}"
+    );
+    assert_eq!(v["errors"][0]["pointer"], "/references");
+    assert_eq!(
+        server
+            .post(
+                "/v1/lines/air/messages",
+                &red.observer,
+                json!({"text": "hi"})
+            )
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    let (s, v) = server
+        .post(
+            "/v1/lines/air/messages",
+            &red.officer,
+            json!({"text": "x", "priority": "panic"}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["errors"][0]["pointer"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("/priority"))
+    );
+
+    // Suspended is a political status: the line keeps working.
+    let (s, _) = server
+        .post(
+            "/v1/lines/air/status",
+            &server.host,
+            json!({"status": "suspended"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        server.get("/v1/lines/air", &red.officer).await.1["status"],
+        "suspended"
+    );
+    let (s, _) = server
+        .post(
+            "/v1/lines/air/messages",
+            &red.officer,
+            json!({"text": "still here", "priority": "flash"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+
+    let (_, list) = server.get("/v1/lines/air/messages", &blue.observer).await;
+    let seqs: Vec<u64> = list["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        seqs,
+        vec![1, 2, 3, 4],
+        "ordered by a server sequence, rejected ones not numbered"
+    );
+    // Never edited or deleted.
+    assert_eq!(
+        server
+            .call(
+                Method::DELETE,
+                "/v1/lines/air/messages",
+                &blue.officer,
+                None,
+                None
+            )
+            .await
+            .0,
+        StatusCode::METHOD_NOT_ALLOWED
+    );
+    let (_, after) = server
+        .get("/v1/lines/air/messages?after=3", &blue.observer)
+        .await;
+    assert_eq!(after["messages"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn notices_conflicts_amendments_and_acknowledgments() {
+    let (server, blue, red, green) = world("notices").await;
+    let (s, a) = server
+        .post(
+            "/v1/lines/air/notices",
+            &blue.officer,
+            notice(vec![disc(35.0, 38.0, 5_000.0, 10, 2)]),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{a}");
+    assert_eq!(a["conflicts"].as_array().unwrap().len(), 0);
+    assert_eq!(a["version"], 1);
+    let blue_activity = a["activity"].as_str().unwrap().to_string();
+
+    // A dry run reports the conflict and notifies nothing.
+    let mut dry = notice(vec![disc(35.0, 38.08, 5_000.0, 11, 2)]);
+    dry["dry_run"] = json!(true);
+    let (s, d) = server
+        .post("/v1/lines/air/notices", &red.officer, dry)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{d}");
+    assert_eq!(d["conflicts"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        server.get("/v1/activities", &red.officer).await.1["activities"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // Red notifies a conflicting activity: ~7.3 km between centres, 5 km radii.
+    let (s, r) = server
+        .post(
+            "/v1/lines/air/notices",
+            &red.officer,
+            notice(vec![disc(35.0, 38.08, 5_000.0, 11, 2)]),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let conflict = &r["conflicts"][0];
+    assert_eq!(
+        (
+            conflict["b"]["id"].as_str(),
+            conflict["b"]["party"].as_str()
+        ),
+        (Some(blue_activity.as_str()), Some("blue"))
+    );
+    assert_eq!(
+        conflict["meetings"][0]["time_start"],
+        "2030-01-01T11:00:00Z"
+    );
+    assert_eq!(conflict["meetings"][0]["time_end"], "2030-01-01T12:00:00Z");
+    let red_activity = r["activity"].as_str().unwrap().to_string();
+    let conflict_id = conflict["id"].as_str().unwrap().to_string();
+
+    // Both owners see the conflict; nobody else does.
+    for t in [&blue.observer, &red.observer] {
+        assert_eq!(
+            server.get("/v1/conflicts", t).await.1["conflicts"]
+                .as_array()
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+    assert_eq!(
+        server.get("/v1/conflicts", &green.officer).await.1["conflicts"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    assert_eq!(
+        server
+            .get(&format!("/v1/activities/{red_activity}"), &green.officer)
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+
+    // Acknowledge by read-back: the hash of exactly that version.
+    let (_, shown) = server
+        .get(&format!("/v1/activities/{red_activity}"), &blue.observer)
+        .await;
+    let hash = shown["content_sha256"].as_str().unwrap().to_string();
+    let ack_body = |version: u64, hash: &str| json!({"version": version, "content_sha256": hash});
+    let ack = format!("/v1/activities/{red_activity}/acknowledgments");
+    assert_eq!(
+        server
+            .post(&ack, &blue.observer, ack_body(1, &hash))
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        server.post(&ack, &red.officer, ack_body(1, &hash)).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let (s, v) = server
+        .post(&ack, &blue.officer, ack_body(1, &"0".repeat(64)))
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "a wrong read-back is refused: {v}");
+    let (s, v) = server.post(&ack, &blue.officer, ack_body(1, &hash)).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["meaning"], "received, not approved");
+    assert!(!v.to_string().contains("approved\"") || v.to_string().contains("not approved"));
+
+    // Amend: a stale version is refused; the new version resolves the conflict.
+    let amend_body =
+        |replaces: u64, v: Vec<Value>| json!({"replaces_version": replaces, "volumes": v});
+    let amend = format!("/v1/activities/{red_activity}/amendments");
+    let cancel = format!("/v1/activities/{red_activity}/cancellation");
+    let (s, _) = server
+        .post(
+            &amend,
+            &red.officer,
+            amend_body(0, vec![disc(35.0, 38.3, 5_000.0, 11, 2)]),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    let (s, v2) = server
+        .post(
+            &amend,
+            &red.officer,
+            amend_body(1, vec![disc(35.0, 38.3, 5_000.0, 11, 2)]),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v2}");
+    assert_eq!(
+        (
+            v2["version"].as_u64(),
+            v2["conflicts"].as_array().map(Vec::len)
+        ),
+        (Some(2), Some(0))
+    );
+    let (_, list) = server.get("/v1/conflicts", &blue.officer).await;
+    assert_eq!(list["conflicts"][0]["state"], "resolved (amended)");
+    // An acknowledgment of version 1 is not one of version 2.
+    let (_, shown) = server.get("/v1/activities", &blue.officer).await;
+    let red_row = shown["activities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == red_activity.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(red_row["received_by"], json!([]));
+    let (s, _) = server.post(&ack, &blue.officer, ack_body(1, &hash)).await;
+    assert_eq!(s, StatusCode::CONFLICT, "version 1 was replaced");
+
+    // Cancel: names the version it replaces.
+    let (s, c) = server
+        .post(&cancel, &red.officer, json!({"replaces_version": 2}))
+        .await;
+    assert_eq!(
+        (s, c["state"].as_str()),
+        (StatusCode::OK, Some("cancelled"))
+    );
+    let (s, _) = server
+        .post(&cancel, &red.officer, json!({"replaces_version": 3}))
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    let _ = conflict_id;
+}
+
+#[tokio::test]
+async fn coordination_and_protected_sites() {
+    let (server, blue, red, green) = world("sites").await;
+    // Green's hospital, shared with Red only.
+    let site = json!({"name": "hospital", "kind": "static", "expires": "2031-01-01T00:00:00Z",
+                      "volumes": [disc(36.0, 37.0, 1_000.0, 0, 23)], "shared_with_parties": ["red"]});
+    let (s, v) = server.post("/v1/sites", &green.officer, site).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(
+        server.get("/v1/sites", &red.observer).await.1["sites"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        server.get("/v1/sites", &blue.observer).await.1["sites"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+
+    // Blue is not told about a site it may not see; Red is, and so is Green.
+    let over = notice(vec![disc(36.0, 37.0, 2_000.0, 10, 1)]);
+    let (_, b) = server
+        .post("/v1/lines/air/notices", &blue.officer, over.clone())
+        .await;
+    assert_eq!(b["conflicts"].as_array().unwrap().len(), 0, "{b}");
+    let (_, r) = server
+        .post("/v1/lines/air/notices", &red.officer, over)
+        .await;
+    let kinds: Vec<&str> = r["conflicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["b"]["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.len(), 2, "{r}");
+    assert!(kinds.contains(&"site") && kinds.contains(&"activity"));
+    let green_sees = server.get("/v1/conflicts", &green.observer).await.1;
+    assert_eq!(green_sees["conflicts"].as_array().unwrap().len(), 1);
+    assert_eq!(green_sees["conflicts"][0]["b"]["kind"], "site");
+
+    // Coordinated once both sides mark it.
+    let (_, list) = server.get("/v1/conflicts", &blue.officer).await;
+    let id = list["conflicts"][0]["id"].as_str().unwrap().to_string();
+    let path = format!("/v1/conflicts/{id}/coordination");
+    assert_eq!(
+        server
+            .post(&path, &green.officer, json!({"note": "x"}))
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    let (s, v) = server
+        .post(
+            &path,
+            &blue.officer,
+            json!({"note": "Blue passes at 10:40"}),
+        )
+        .await;
+    assert_eq!((s, v["state"].as_str()), (StatusCode::OK, Some("open")));
+    assert_eq!(
+        server
+            .post(&path, &blue.officer, json!({"note": "again"}))
+            .await
+            .0,
+        StatusCode::CONFLICT
+    );
+    let (s, v) = server
+        .post(&path, &red.officer, json!({"note": "Red holds north"}))
+        .await;
+    assert_eq!(
+        (s, v["state"].as_str()),
+        (StatusCode::OK, Some("coordinated"))
+    );
+}
+
+#[tokio::test]
+async fn idempotency_and_problem_details() {
+    let (server, blue, _, _) = world("idempotency").await;
+    let body = notice(vec![disc(10.0, 10.0, 1_000.0, 1, 1)]);
+    let a = server
+        .call(
+            Method::POST,
+            "/v1/lines/air/notices",
+            &blue.officer,
+            Some(body.clone()),
+            Some("k-1"),
+        )
+        .await;
+    let b = server
+        .call(
+            Method::POST,
+            "/v1/lines/air/notices",
+            &blue.officer,
+            Some(body.clone()),
+            Some("k-1"),
+        )
+        .await;
+    assert_eq!(a, b, "a retry returns the first answer");
+    assert_eq!(
+        server.get("/v1/activities", &blue.officer).await.1["activities"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let other = notice(vec![disc(11.0, 10.0, 1_000.0, 1, 1)]);
+    let (s, p) = server
+        .call(
+            Method::POST,
+            "/v1/lines/air/notices",
+            &blue.officer,
+            Some(other),
+            Some("k-1"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        p["detail"].as_str().unwrap().contains("different request"),
+        "{p}"
+    );
+
+    let mut bad = disc(10.0, 10.0, 1_000.0, 1, 1);
+    bad["volume"]["altitude_lower"]["value"] = json!(9_000);
+    let (s, p) = server
+        .post(
+            "/v1/lines/air/notices",
+            &blue.officer,
+            notice(vec![disc(10.0, 10.0, 1.0, 1, 1), bad]),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["type"], "urn:parley:problem:invalid-input");
+    assert_eq!(
+        p["errors"][0]["pointer"],
+        "/volumes/1/volume/altitude_lower/value"
+    );
+    assert!(p["detail"].as_str().unwrap().contains("swap them"));
+    let res = server
+        .client
+        .post(format!("{}/v1/lines/air/notices", server.url))
+        .bearer_auth(&blue.officer)
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+    // A fresh client: the server may close the connection after refusing the body.
+    let huge = "x".repeat((1 << 20) + 4096);
+    let res = reqwest::Client::new()
+        .post(format!("{}/v1/lines/air/messages", server.url))
+        .bearer_auth(&blue.officer)
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        server.get("/v1/nothing-here", &blue.officer).await.0,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn live_events_resume_without_gaps_or_repeats() {
+    let (server, blue, red, green) = world("events").await;
+    for i in 0..3 {
+        server
+            .post(
+                "/v1/lines/air/messages",
+                &blue.officer,
+                json!({"text": format!("m{i}")}),
+            )
+            .await;
+    }
+    server.post("/v1/sites", &green.officer, json!({"name": "g", "expires": "2031-01-01T00:00:00Z", "volumes": [disc(0.0, 0.0, 10.0, 1, 1)]})).await;
+    let read = |after: Option<u64>| {
+        let url = match after {
+            Some(a) => format!("{}/v1/events?after={a}", server.url),
+            None => format!("{}/v1/events", server.url),
+        };
+        let client = server.client.clone();
+        let token = red.observer.clone();
+        async move {
+            let mut res = client.get(url).bearer_auth(token).send().await.unwrap();
+            let mut text = String::new();
+            // Read until the stream has been quiet for a moment.
+            while let Ok(Ok(Some(chunk))) =
+                tokio::time::timeout(std::time::Duration::from_millis(400), res.chunk()).await
+            {
+                text.push_str(&String::from_utf8_lossy(&chunk));
+            }
+            assert!(
+                !text.contains("site_registered"),
+                "green's unshared site leaked into red's stream"
+            );
+            text.lines()
+                .filter_map(|l| l.strip_prefix("id: "))
+                .map(|id| id.parse::<u64>().unwrap())
+                .collect::<Vec<_>>()
+        }
+    };
+    let all = read(None).await;
+    assert!(all.len() >= 5, "{all:?}");
+    assert!(all.windows(2).all(|w| w[0] < w[1]));
+    let cut = all[2];
+    server
+        .post(
+            "/v1/lines/air/messages",
+            &red.officer,
+            json!({"text": "after the cut"}),
+        )
+        .await;
+    let rest = read(Some(cut)).await;
+    let mut expected: Vec<u64> = all.iter().copied().filter(|&s| s > cut).collect();
+    expected.push(*rest.last().unwrap());
+    assert_eq!(
+        rest, expected,
+        "resumes after the cursor: nothing missed, nothing twice"
+    );
+}
+
+#[tokio::test]
+async fn rate_limit_per_token() {
+    let server = Server::start_at(temp_db("rate"), "2", None);
+    let mut statuses = Vec::new();
+    for _ in 0..8 {
+        statuses.push(server.get("/v1/lines", &server.host).await.0);
+    }
+    assert!(
+        statuses.contains(&StatusCode::OK) && statuses.contains(&StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
+}
+
+/// SIGKILL while a client submits notices: after a restart every notice that got
+/// a success answer is there, and nothing that was never sent.
+#[tokio::test]
+async fn a_killed_server_keeps_every_acknowledged_write() {
+    let (mut server, blue, _, _) = world("crash").await;
+    let client = server.client.clone();
+    let url = server.url.clone();
+    let token = blue.officer.clone();
+    let mut tasks = Vec::new();
+    for worker in 0..8 {
+        let (client, url, token) = (client.clone(), url.clone(), token.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut acknowledged = Vec::new();
+            for i in 0..400u32 {
+                let poc = format!("w{worker}-{i}");
+                let body = json!({"category": "air", "point_of_contact": poc, "volumes": [disc(-20.0 + i as f64 * 0.01, worker as f64, 100.0, 1, 1)]});
+                match client.post(format!("{url}/v1/lines/air/notices")).bearer_auth(&token).json(&body).send().await {
+                    Ok(r) if r.status() == StatusCode::CREATED => {
+                        let v: Value = r.json().await.unwrap_or(Value::Null);
+                        if let Some(a) = v["activity"].as_str() {
+                            acknowledged.push((a.to_string(), poc));
+                        }
+                    }
+                    _ => break,
+                }
+            }
+            acknowledged
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    server.kill();
+    let mut acknowledged = Vec::new();
+    for t in tasks {
+        acknowledged.extend(t.await.unwrap());
+    }
+    assert!(
+        acknowledged.len() > 20,
+        "the load ran ({} acknowledged)",
+        acknowledged.len()
+    );
+    let host = server.host.clone();
+    let restarted = Server::start_at(server.db.clone(), "100000", Some(host));
+    let (_, list) = restarted
+        .get("/v1/activities?line=air", &blue.officer)
+        .await;
+    let present: std::collections::BTreeMap<String, String> = list["activities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["id"].as_str().unwrap().to_string(),
+                a["party"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    for (activity, _) in &acknowledged {
+        assert!(
+            present.contains_key(activity),
+            "{activity} was acknowledged and is gone"
+        );
+    }
+    // Nothing else: every stored notice is one this client sent (its point of contact says which).
+    for id in present.keys() {
+        let (_, a) = restarted
+            .get(&format!("/v1/activities/{id}"), &blue.officer)
+            .await;
+        let poc = a["current"]["content"]["point_of_contact"]
+            .as_str()
+            .unwrap();
+        assert!(poc.starts_with('w'), "{id} has {poc}");
+    }
+    assert!(present.len() >= acknowledged.len());
+}
+
+/// Every write endpoint for every role, on one's own party and another's.
+#[tokio::test]
+async fn authorization_matrix() {
+    let (server, blue, red, green) = world("matrix").await;
+    let (_, a) = server
+        .post(
+            "/v1/lines/air/notices",
+            &red.officer,
+            notice(vec![disc(1.0, 1.0, 100.0, 1, 1)]),
+        )
+        .await;
+    let red_activity = a["activity"].as_str().unwrap().to_string();
+    let hash = a["content_sha256"].as_str().unwrap().to_string();
+    use StatusCode as S;
+    let amend = format!("/v1/activities/{red_activity}/amendments");
+    let cancel = format!("/v1/activities/{red_activity}/cancellation");
+    let ack = format!("/v1/activities/{red_activity}/acknowledgments");
+    let show = format!("/v1/activities/{red_activity}");
+    // (who, token, path, body, expected)
+    let cases: Vec<(&str, &str, &str, Value, S)> = vec![
+        (
+            "blue observer",
+            &blue.observer,
+            "/v1/lines/air/messages",
+            json!({"text": "x"}),
+            S::FORBIDDEN,
+        ),
+        (
+            "blue officer",
+            &blue.officer,
+            "/v1/lines/air/messages",
+            json!({"text": "x"}),
+            S::CREATED,
+        ),
+        (
+            "blue admin",
+            &blue.admin,
+            "/v1/lines/air/messages",
+            json!({"text": "x"}),
+            S::CREATED,
+        ),
+        (
+            "green officer",
+            &green.officer,
+            "/v1/lines/air/messages",
+            json!({"text": "x"}),
+            S::NOT_FOUND,
+        ),
+        (
+            "blue observer",
+            &blue.observer,
+            "/v1/lines/air/notices",
+            notice(vec![disc(2.0, 2.0, 9.0, 1, 1)]),
+            S::FORBIDDEN,
+        ),
+        (
+            "green officer",
+            &green.officer,
+            "/v1/lines/air/notices",
+            notice(vec![disc(2.0, 2.0, 9.0, 1, 1)]),
+            S::NOT_FOUND,
+        ),
+        (
+            "blue officer",
+            &blue.officer,
+            &amend,
+            json!({"replaces_version": 1, "volumes": [disc(2.0, 2.0, 9.0, 1, 1)]}),
+            S::FORBIDDEN,
+        ),
+        (
+            "green officer",
+            &green.officer,
+            &amend,
+            json!({"replaces_version": 1, "volumes": [disc(2.0, 2.0, 9.0, 1, 1)]}),
+            S::NOT_FOUND,
+        ),
+        (
+            "green officer",
+            &green.officer,
+            &cancel,
+            json!({"replaces_version": 1}),
+            S::NOT_FOUND,
+        ),
+        (
+            "blue observer",
+            &blue.observer,
+            &ack,
+            json!({"version": 1, "content_sha256": hash}),
+            S::FORBIDDEN,
+        ),
+        (
+            "green admin",
+            &green.admin,
+            &ack,
+            json!({"version": 1, "content_sha256": hash}),
+            S::NOT_FOUND,
+        ),
+        (
+            "red officer",
+            &red.officer,
+            &ack,
+            json!({"version": 1, "content_sha256": hash}),
+            S::FORBIDDEN,
+        ),
+        (
+            "blue admin",
+            &blue.admin,
+            &ack,
+            json!({"version": 1, "content_sha256": hash}),
+            S::CREATED,
+        ),
+        (
+            "blue admin",
+            &blue.admin,
+            "/v1/parties",
+            json!({"id": "x", "name": "x"}),
+            S::FORBIDDEN,
+        ),
+        (
+            "blue admin",
+            &blue.admin,
+            "/v1/lines",
+            json!({"id": "x", "name": "x", "parties": ["blue", "red"]}),
+            S::FORBIDDEN,
+        ),
+        (
+            "blue admin",
+            &blue.admin,
+            "/v1/lines/air/status",
+            json!({"status": "suspended"}),
+            S::FORBIDDEN,
+        ),
+        (
+            "blue observer",
+            &blue.observer,
+            "/v1/parties/blue/operators",
+            json!({"name": "x", "role": "officer"}),
+            S::FORBIDDEN,
+        ),
+        (
+            "blue officer",
+            &blue.officer,
+            "/v1/parties/blue/operators",
+            json!({"name": "x", "role": "officer"}),
+            S::FORBIDDEN,
+        ),
+        (
+            "blue admin",
+            &blue.admin,
+            "/v1/parties/red/operators",
+            json!({"name": "x", "role": "officer"}),
+            S::NOT_FOUND,
+        ),
+        (
+            "blue observer",
+            &blue.observer,
+            "/v1/sites",
+            json!({"name": "s", "expires": "2031-01-01T00:00:00Z", "volumes": [disc(0.0, 0.0, 9.0, 1, 1)]}),
+            S::FORBIDDEN,
+        ),
+        (
+            "host",
+            &server.host,
+            "/v1/lines/air/status",
+            json!({"status": "active"}),
+            S::OK,
+        ),
+        (
+            "nobody",
+            "pt_nobody",
+            "/v1/lines/air/messages",
+            json!({"text": "x"}),
+            S::UNAUTHORIZED,
+        ),
+    ];
+    for (who, token, path, body, expected) in cases {
+        let (s, v) = server.post(path, token, body).await;
+        assert_eq!(s, expected, "{who} POST {path}: {v}");
+    }
+    let reads: Vec<(&str, &str, &str, S)> = vec![
+        ("green", &green.observer, "/v1/lines/air", S::NOT_FOUND),
+        ("green", &green.observer, &show, S::NOT_FOUND),
+        ("blue", &blue.observer, &show, S::OK),
+        ("blue", &blue.observer, "/v1/lines/air/messages", S::OK),
+        (
+            "green",
+            &green.observer,
+            "/v1/lines/air/messages",
+            S::NOT_FOUND,
+        ),
+        (
+            "blue",
+            &blue.observer,
+            "/v1/parties/red/operators",
+            S::NOT_FOUND,
+        ),
+        ("blue", &blue.observer, "/v1/parties/blue/operators", S::OK),
+    ];
+    for (who, token, path, expected) in reads {
+        assert_eq!(
+            server.get(path, token).await.0,
+            expected,
+            "{who} GET {path}"
+        );
+    }
+    let (_, parties) = server.get("/v1/parties", &green.observer).await;
+    assert_eq!(
+        parties["parties"],
+        json!([{"id": "green", "name": "GREEN"}]),
+        "green shares no line"
+    );
+}

@@ -1,0 +1,110 @@
+//! Request bodies: JSON read by hand so that every error names its field.
+
+use crate::problem::Problem;
+use axum::body::Bytes;
+use axum::http::StatusCode;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+/// A JSON object body.
+pub struct Body {
+    pub fields: Map<String, Value>,
+}
+
+impl Body {
+    pub fn parse(raw: Bytes) -> Result<Body, Problem> {
+        let value: Value = serde_json::from_slice(&raw).map_err(|e| {
+            Problem::new(
+                StatusCode::BAD_REQUEST,
+                "invalid-json",
+                format!("the body is not valid JSON: {e}"),
+            )
+        })?;
+        match value {
+            Value::Object(fields) => Ok(Body { fields }),
+            _ => Err(Problem::invalid("", "the body must be a JSON object")),
+        }
+    }
+
+    fn get(&self, name: &str) -> Option<&Value> {
+        self.fields.get(name).filter(|v| !v.is_null())
+    }
+
+    pub fn string(&self, name: &str) -> Result<String, Problem> {
+        self.optional_string(name)?
+            .ok_or_else(|| Problem::invalid(&format!("/{name}"), "missing; give a string"))
+    }
+
+    pub fn optional_string(&self, name: &str) -> Result<Option<String>, Problem> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(Problem::invalid(&format!("/{name}"), "expected a string")),
+        }
+    }
+
+    pub fn u64(&self, name: &str) -> Result<u64, Problem> {
+        self.optional_u64(name)?
+            .ok_or_else(|| Problem::invalid(&format!("/{name}"), "missing; give a whole number"))
+    }
+
+    pub fn optional_u64(&self, name: &str) -> Result<Option<u64>, Problem> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(v) => v.as_u64().map(Some).ok_or_else(|| {
+                Problem::invalid(&format!("/{name}"), "expected a whole number ≥ 0")
+            }),
+        }
+    }
+
+    pub fn bool(&self, name: &str) -> Result<bool, Problem> {
+        match self.get(name) {
+            None => Ok(false),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(_) => Err(Problem::invalid(
+                &format!("/{name}"),
+                "expected true or false",
+            )),
+        }
+    }
+
+    pub fn array(&self, name: &str) -> Result<Vec<Value>, Problem> {
+        match self.get(name) {
+            Some(Value::Array(a)) => Ok(a.clone()),
+            None => Err(Problem::invalid(
+                &format!("/{name}"),
+                "missing; give an array",
+            )),
+            Some(_) => Err(Problem::invalid(&format!("/{name}"), "expected an array")),
+        }
+    }
+
+    pub fn strings(&self, name: &str) -> Result<Vec<String>, Problem> {
+        if self.get(name).is_none() {
+            return Ok(Vec::new());
+        }
+        self.array(name)?
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                v.as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| Problem::invalid(&format!("/{name}/{i}"), "expected a string"))
+            })
+            .collect()
+    }
+
+    /// A field read through serde (enums such as role, priority, category).
+    pub fn parsed<T: DeserializeOwned>(
+        &self,
+        name: &str,
+        expected: &str,
+    ) -> Result<Option<T>, Problem> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(v) => serde_json::from_value(v.clone())
+                .map(Some)
+                .map_err(|_| Problem::invalid(&format!("/{name}"), format!("expected {expected}"))),
+        }
+    }
+}

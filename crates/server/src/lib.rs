@@ -1,0 +1,105 @@
+//! Parley's HTTP/JSON API under `/v1`: thin handlers that translate HTTP into
+//! [`parley_service`] commands and reads, errors into RFC 9457 problem+json, and
+//! the journal into one live Server-Sent Events stream per operator.
+//!
+//! [`router`] lists every route; [`serve`] runs it on a bound listener (tests
+//! bind port 0); [`bootstrap`] creates the host's first admin credential.
+#![deny(missing_docs)]
+
+mod auth;
+mod body;
+mod events;
+mod problem;
+mod routes;
+
+pub use auth::{new_token, RateLimit};
+pub use problem::Problem;
+pub use routes::router;
+
+use parley_service::{sha256_hex, Actor, Command, Role, Service, ServiceError, HOST};
+use std::sync::Arc;
+use tokio::sync::watch;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The service.
+    pub service: Service,
+    /// The last committed journal position; changes wake the live streams.
+    pub committed: watch::Receiver<u64>,
+    /// Requests per second allowed per token.
+    pub rate: Arc<RateLimit>,
+}
+
+/// A watch channel to pass to [`Service::open`]'s `on_commit`.
+pub fn commit_channel() -> (impl Fn(u64) + Send + 'static, watch::Receiver<u64>) {
+    let (tx, rx) = watch::channel(0u64);
+    (
+        move |seq| {
+            tx.send_replace(seq);
+        },
+        rx,
+    )
+}
+
+/// Serves the API on `listener` until the process ends.
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    axum::serve(listener, router(state)).await
+}
+
+/// Runs one command as `actor` and waits for its durable outcome (for
+/// start-up chores and the demo; handlers await the reply asynchronously).
+pub fn run_blocking(
+    service: &Service,
+    actor: &Actor,
+    command: Command,
+) -> Result<serde_json::Value, ServiceError> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    service.submit(
+        actor.clone(),
+        command,
+        None,
+        Box::new(move |r| drop(tx.send(r))),
+    );
+    rx.recv()
+        .map_err(|_| ServiceError::Unavailable("the writer stopped".into()))?
+        .map(|a| a.body)
+}
+
+/// The actor that start-up chores run as.
+pub fn host_actor() -> Actor {
+    Actor {
+        operator: "bootstrap".into(),
+        party: HOST.into(),
+        role: Role::Admin,
+    }
+}
+
+/// On the first start (no operator at all), creates the host party and its
+/// first admin, and returns that admin's token, to be shown once.
+pub fn bootstrap(service: &Service) -> Result<Option<String>, ServiceError> {
+    if service.read(|s| s.has_operators()) {
+        return Ok(None);
+    }
+    let host = host_actor();
+    run_blocking(
+        service,
+        &host,
+        Command::CreateParty {
+            party: HOST.into(),
+            name: "Host".into(),
+        },
+    )?;
+    let token = new_token();
+    run_blocking(
+        service,
+        &host,
+        Command::CreateOperator {
+            party: HOST.into(),
+            name: "host admin".into(),
+            role: Role::Admin,
+            token_sha256: sha256_hex(token.as_bytes()),
+        },
+    )?;
+    Ok(Some(token))
+}

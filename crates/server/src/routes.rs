@@ -1,0 +1,493 @@
+//! Every route of the API, and the handlers: each turns a request into one
+//! service call and its outcome into a response.
+
+use crate::auth::{new_token, Auth};
+use crate::body::Body;
+use crate::events::events;
+use crate::problem::Problem;
+use crate::AppState;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use parley_service::{
+    sha256_hex, Actor, Category, Command, Idempotency, LineRules, Priority, Role,
+};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// Largest request body accepted, bytes.
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+
+/// The API's routes.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/v1/health", get(health))
+        .route("/v1/me", get(me))
+        .route("/v1/parties", post(create_party).get(list_parties))
+        .route(
+            "/v1/parties/{party}/operators",
+            post(create_operator).get(list_operators),
+        )
+        .route("/v1/operators/{operator}/revoke", post(revoke_operator))
+        .route("/v1/lines", post(create_line).get(list_lines))
+        .route("/v1/lines/{line}", get(show_line))
+        .route("/v1/lines/{line}/status", post(set_line_status))
+        .route(
+            "/v1/lines/{line}/messages",
+            post(send_message).get(list_messages),
+        )
+        .route("/v1/lines/{line}/notices", post(notify))
+        .route("/v1/activities", get(list_activities))
+        .route("/v1/activities/{activity}", get(show_activity))
+        .route("/v1/activities/{activity}/amendments", post(amend))
+        .route("/v1/activities/{activity}/cancellation", post(cancel))
+        .route(
+            "/v1/activities/{activity}/acknowledgments",
+            post(acknowledge),
+        )
+        .route("/v1/conflicts", get(list_conflicts))
+        .route("/v1/conflicts/{conflict}/coordination", post(coordinate))
+        .route("/v1/sites", post(register_site).get(list_sites))
+        .route("/v1/events", get(events))
+        .fallback(|| async {
+            Problem::new(
+                StatusCode::NOT_FOUND,
+                "not-found",
+                "no such route; the API is under /v1",
+            )
+        })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+type Answer = Result<Response, Problem>;
+
+/// Submits a command and answers once it is durable; honours `Idempotency-Key`.
+async fn write(
+    state: &AppState,
+    actor: Actor,
+    command: Command,
+    request: (&Method, &Uri, &HeaderMap, &[u8]),
+) -> Answer {
+    let (method, uri, headers, body) = request;
+    let idempotency = match headers.get("idempotency-key") {
+        None => None,
+        Some(v) => {
+            let key = v
+                .to_str()
+                .ok()
+                .filter(|k| !k.is_empty() && k.len() <= 200)
+                .ok_or_else(|| {
+                    Problem::invalid(
+                        "",
+                        "Idempotency-Key must be 1 to 200 visible ASCII characters",
+                    )
+                })?;
+            let mut request = format!("{method} {}\n", uri.path()).into_bytes();
+            request.extend_from_slice(body);
+            Some(Idempotency {
+                key: key.to_string(),
+                request_sha256: sha256_hex(&request),
+            })
+        }
+    };
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    state.service.submit(
+        actor,
+        command,
+        idempotency,
+        Box::new(move |r| drop(tx.send(r))),
+    );
+    let answer = rx.await.map_err(|_| {
+        Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the writer stopped",
+        )
+    })??;
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
+    let mut response = (status, Json(answer.body)).into_response();
+    if answer.replayed {
+        response
+            .headers_mut()
+            .insert("idempotency-replayed", HeaderValue::from_static("true"));
+    }
+    Ok(response)
+}
+
+macro_rules! request {
+    ($method:ident, $uri:ident, $headers:ident, $raw:ident) => {
+        (&$method, &$uri, &$headers, &$raw[..])
+    };
+}
+
+async fn health(State(state): State<AppState>) -> Response {
+    let last = state.service.read(|s| s.last_seq());
+    if state.service.is_broken() {
+        return Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "storage failed; restart the server",
+        )
+        .into_response();
+    }
+    Json(json!({"status": "ok", "journal": last})).into_response()
+}
+
+async fn me(Auth(actor): Auth) -> Json<Value> {
+    Json(json!({"operator": actor.operator, "party": actor.party, "role": actor.role}))
+}
+
+async fn create_party(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    raw: Bytes,
+) -> Answer {
+    let b = Body::parse(raw.clone())?;
+    let command = Command::CreateParty {
+        party: b.string("id")?,
+        name: b.string("name")?,
+    };
+    write(&s, a, command, request!(method, uri, headers, raw)).await
+}
+
+async fn list_parties(State(s): State<AppState>, Auth(a): Auth) -> Json<Value> {
+    Json(json!({"parties": s.service.read(|st| st.parties(&a))}))
+}
+
+async fn create_operator(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Path(party): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    raw: Bytes,
+) -> Answer {
+    let b = Body::parse(raw.clone())?;
+    let role = b.string("role")?;
+    let role = Role::parse(&role)
+        .ok_or_else(|| Problem::invalid("/role", "give \"observer\", \"officer\" or \"admin\""))?;
+    let token = new_token();
+    let command = Command::CreateOperator {
+        party,
+        name: b.string("name")?,
+        role,
+        token_sha256: sha256_hex(token.as_bytes()),
+    };
+    let mut response = write(&s, a, command, request!(method, uri, headers, raw)).await?;
+    if response.headers().get("idempotency-replayed").is_none()
+        && response.status() == StatusCode::CREATED
+    {
+        // The token is shown once, here; only its hash is kept (also in idempotency records).
+        let body = axum::body::to_bytes(std::mem::take(response.body_mut()), MAX_BODY_BYTES)
+            .await
+            .unwrap_or_default();
+        let mut v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        v["token"] = json!(token);
+        return Ok((StatusCode::CREATED, Json(v)).into_response());
+    }
+    Ok(response)
+}
+
+async fn list_operators(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Path(party): Path<String>,
+) -> Answer {
+    let ops = s.service.read(|st| st.operators(&a, &party))?;
+    Ok(Json(json!({"operators": ops})).into_response())
+}
+
+async fn revoke_operator(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Path(operator): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    raw: Bytes,
+) -> Answer {
+    write(
+        &s,
+        a,
+        Command::RevokeOperator { operator },
+        request!(method, uri, headers, raw),
+    )
+    .await
+}
+
+async fn create_line(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    raw: Bytes,
+) -> Answer {
+    let b = Body::parse(raw.clone())?;
+    let rules: LineRules = match b.fields.get("rules") {
+        None => LineRules::default(),
+        Some(r) => {
+            let mut merged = serde_json::to_value(LineRules::default()).expect("rules serialize");
+            let Some(given) = r.as_object() else {
+                return Err(Problem::invalid("/rules", "expected an object"));
+            };
+            for (k, v) in given {
+                if merged.get(k).is_none() {
+                    return Err(Problem::invalid(
+                        &format!("/rules/{k}"),
+                        "unknown rule; see the API documentation",
+                    ));
+                }
+                merged[k] = v.clone();
+            }
+            serde_json::from_value(merged)
+                .map_err(|e| Problem::invalid("/rules", format!("{e}")))?
+        }
+    };
+    let command = Command::CreateLine {
+        line: b.string("id")?,
+        name: b.string("name")?,
+        parties: b.strings("parties")?,
+        rules,
+    };
+    write(&s, a, command, request!(method, uri, headers, raw)).await
+}
+
+async fn list_lines(State(s): State<AppState>, Auth(a): Auth) -> Json<Value> {
+    Json(json!({"lines": s.service.read(|st| st.lines(&a))}))
+}
+
+async fn show_line(State(s): State<AppState>, Auth(a): Auth, Path(line): Path<String>) -> Answer {
+    Ok(Json(s.service.read(|st| st.line(&a, &line))?).into_response())
+}
+
+async fn set_line_status(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Path(line): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    raw: Bytes,
+) -> Answer {
+    let b = Body::parse(raw.clone())?;
+    let suspended = match b.string("status")?.as_str() {
+        "suspended" => true,
+        "active" => false,
+        _ => {
+            return Err(Problem::invalid(
+                "/status",
+                "give \"suspended\" or \"active\"",
+            ))
+        }
+    };
+    write(
+        &s,
+        a,
+        Command::SetLineStatus { line, suspended },
+        request!(method, uri, headers, raw),
+    )
+    .await
+}
+
+async fn send_message(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Path(line): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    raw: Bytes,
+) -> Answer {
+    let b = Body::parse(raw.clone())?;
+    let command = Command::SendMessage {
+        line,
+        message: b
+            .optional_string("message")?
+            .unwrap_or_else(|| "text".into()),
+        priority: b
+            .parsed::<Priority>("priority", "\"routine\", \"urgent\" or \"flash\"")?
+            .unwrap_or(Priority::Routine),
+        text: b.string("text")?,
+        deadline: b.optional_string("deadline")?,
+        references: b.optional_u64("references")?,
+    };
+    write(&s, a, command, request!(method, uri, headers, raw)).await
+}
+
+#[derive(Deserialize)]
+struct After {
+    after: Option<u64>,
+    limit: Option<usize>,
+    line: Option<String>,
+}
+
+async fn list_messages(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Path(line): Path<String>,
+    Query(q): Query<After>,
+) -> Answer {
+    let limit = q.limit.unwrap_or(500).min(5_000);
+    let messages = s
+        .service
+        .read(|st| st.messages(&a, &line, q.after.unwrap_or(0), limit))?;
+    Ok(Json(json!({"messages": messages})).into_response())
+}
+
+const CATEGORIES: &str = "\"air\", \"maritime\", \"ground\", \"launch\" or \"movement\"";
+
+async fn notify(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Path(line): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    raw: Bytes,
+) -> Answer {
+    let b = Body::parse(raw.clone())?;
+    let category = b
+        .parsed::<Category>("category", CATEGORIES)?
+        .ok_or_else(|| Problem::invalid("/category", format!("missing; give {CATEGORIES}")))?;
+    let command = Command::Notify {
+        line,
+        category,
+        point_of_contact: b.string("point_of_contact")?,
+        volumes: b.array("volumes")?,
+        dry_run: b.bool("dry_run")?,
+    };
+    write(&s, a, command, request!(method, uri, headers, raw)).await
+}
+
+async fn list_activities(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Query(q): Query<After>,
+) -> Json<Value> {
+    Json(json!({"activities": s.service.read(|st| st.activities(&a, q.line.as_deref()))}))
+}
+
+async fn show_activity(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Path(activity): Path<String>,
+) -> Answer {
+    Ok(Json(s.service.read(|st| st.activity(&a, &activity))?).into_response())
+}
+
+async fn amend(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Path(activity): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    raw: Bytes,
+) -> Answer {
+    let b = Body::parse(raw.clone())?;
+    let command = Command::Amend {
+        activity,
+        replaces_version: b.u64("replaces_version")?,
+        category: b.parsed::<Category>("category", CATEGORIES)?,
+        point_of_contact: b.optional_string("point_of_contact")?,
+        volumes: b.array("volumes")?,
+        dry_run: b.bool("dry_run")?,
+    };
+    write(&s, a, command, request!(method, uri, headers, raw)).await
+}
+
+async fn cancel(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Path(activity): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    raw: Bytes,
+) -> Answer {
+    let b = Body::parse(raw.clone())?;
+    let command = Command::Cancel {
+        activity,
+        replaces_version: b.u64("replaces_version")?,
+    };
+    write(&s, a, command, request!(method, uri, headers, raw)).await
+}
+
+async fn acknowledge(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Path(activity): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    raw: Bytes,
+) -> Answer {
+    let b = Body::parse(raw.clone())?;
+    let command = Command::Acknowledge {
+        activity,
+        version: b.u64("version")?,
+        content_sha256: b.string("content_sha256")?,
+    };
+    write(&s, a, command, request!(method, uri, headers, raw)).await
+}
+
+async fn list_conflicts(State(s): State<AppState>, Auth(a): Auth) -> Json<Value> {
+    Json(json!({"conflicts": s.service.read(|st| st.conflicts(&a))}))
+}
+
+async fn coordinate(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Path(conflict): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    raw: Bytes,
+) -> Answer {
+    let b = Body::parse(raw.clone())?;
+    write(
+        &s,
+        a,
+        Command::Coordinate {
+            conflict,
+            note: b.string("note")?,
+        },
+        request!(method, uri, headers, raw),
+    )
+    .await
+}
+
+async fn register_site(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    raw: Bytes,
+) -> Answer {
+    let b = Body::parse(raw.clone())?;
+    let command = Command::RegisterSite {
+        name: b.string("name")?,
+        site_kind: b
+            .optional_string("kind")?
+            .unwrap_or_else(|| "static".into()),
+        volumes: b.array("volumes")?,
+        expires: b.string("expires")?,
+        shared_with_parties: b.strings("shared_with_parties")?,
+        shared_with_lines: b.strings("shared_with_lines")?,
+    };
+    write(&s, a, command, request!(method, uri, headers, raw)).await
+}
+
+async fn list_sites(State(s): State<AppState>, Auth(a): Auth) -> Json<Value> {
+    Json(json!({"sites": s.service.read(|st| st.sites(&a))}))
+}

@@ -1,0 +1,133 @@
+//! Every write the service accepts. Adapters build commands from requests;
+//! volumes stay JSON until the service validates them, so that errors point
+//! into the request.
+
+use crate::model::{Category, LineRules, Priority, Role};
+use serde_json::Value;
+
+/// A write request.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    /// Host: register a party.
+    CreateParty {
+        /// Its id (letters, digits, `-`, `_`, `.`).
+        party: String,
+        /// Its name.
+        name: String,
+    },
+    /// Host or party admin: give an operator a credential.
+    CreateOperator {
+        /// The operator's party.
+        party: String,
+        /// The operator's name.
+        name: String,
+        /// The operator's role.
+        role: Role,
+        /// SHA-256 of the bearer token the adapter generated, hex.
+        token_sha256: String,
+    },
+    /// Host or party admin: revoke a credential, at once.
+    RevokeOperator {
+        /// The operator.
+        operator: String,
+    },
+    /// Host: open a line between parties.
+    CreateLine {
+        /// Its id.
+        line: String,
+        /// Its name.
+        name: String,
+        /// Two or more parties.
+        parties: Vec<String>,
+        /// Its rules.
+        rules: LineRules,
+    },
+    /// Host: set a line's political status.
+    SetLineStatus {
+        /// The line.
+        line: String,
+        /// Suspended or active.
+        suspended: bool,
+    },
+    /// Officer: a message on a line.
+    SendMessage {
+        /// The line.
+        line: String,
+        /// "text", "request" or "reply".
+        message: String,
+        /// How urgent.
+        priority: Priority,
+        /// The text.
+        text: String,
+        /// A request's deadline, RFC 3339.
+        deadline: Option<String>,
+        /// The line sequence number a reply answers or a correction corrects.
+        references: Option<u64>,
+    },
+    /// Officer: notify an activity on a line.
+    Notify {
+        /// The line.
+        line: String,
+        /// What kind of operation.
+        category: Category,
+        /// Who to call about it.
+        point_of_contact: String,
+        /// F3548 Volume4D or GeoJSON Feature values.
+        volumes: Vec<Value>,
+        /// Only report conflicts; notify nothing.
+        dry_run: bool,
+    },
+    /// Officer of the notifying party: a new version of an activity.
+    Amend {
+        /// The activity.
+        activity: String,
+        /// The version this one replaces; a stale one is refused.
+        replaces_version: u64,
+        /// A new category, or keep.
+        category: Option<Category>,
+        /// A new point of contact, or keep.
+        point_of_contact: Option<String>,
+        /// The new volumes.
+        volumes: Vec<Value>,
+        /// Only report conflicts.
+        dry_run: bool,
+    },
+    /// Officer of the notifying party: cancel an activity.
+    Cancel {
+        /// The activity.
+        activity: String,
+        /// The version this cancellation replaces.
+        replaces_version: u64,
+    },
+    /// Officer of another party of the line: confirm receipt of one version.
+    Acknowledge {
+        /// The activity.
+        activity: String,
+        /// The version received.
+        version: u64,
+        /// The read-back: that version's content hash.
+        content_sha256: String,
+    },
+    /// Officer of one side: mark a conflict coordinated.
+    Coordinate {
+        /// The conflict.
+        conflict: String,
+        /// What was agreed.
+        note: String,
+    },
+    /// Officer: register a protected site.
+    RegisterSite {
+        /// Its name.
+        name: String,
+        /// "static" or "movement".
+        site_kind: String,
+        /// Its volumes.
+        volumes: Vec<Value>,
+        /// When it stops being protected, RFC 3339.
+        expires: String,
+        /// Parties to share it with.
+        shared_with_parties: Vec<String>,
+        /// Lines whose members to share it with.
+        shared_with_lines: Vec<String>,
+    },
+}

@@ -1,0 +1,214 @@
+//! The journal: every change is an entry, appended in order and never edited.
+//! The state is what replaying the entries builds; the live event streams are
+//! the entries each party may see.
+
+use crate::model::{LineRules, Priority, Role};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// One change. Stored as JSON; the field names are a storage format, so change
+/// them only with a migration.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Entry {
+    /// A party joined the deployment.
+    PartyCreated {
+        /// Its id.
+        party: String,
+        /// Its name.
+        name: String,
+    },
+    /// An operator was given a credential. Only the token's SHA-256 is kept.
+    OperatorCreated {
+        /// Its id.
+        operator: String,
+        /// Its party.
+        party: String,
+        /// Its name.
+        name: String,
+        /// Its role.
+        role: Role,
+        /// SHA-256 of its bearer token, hex.
+        token_sha256: String,
+    },
+    /// An operator's credential was revoked.
+    OperatorRevoked {
+        /// The operator.
+        operator: String,
+    },
+    /// A line was opened between parties.
+    LineCreated {
+        /// Its id.
+        line: String,
+        /// Its name.
+        name: String,
+        /// Its member parties.
+        parties: Vec<String>,
+        /// Its rules.
+        rules: LineRules,
+    },
+    /// The host set a line's political status; the line keeps working either way.
+    LineStatusChanged {
+        /// The line.
+        line: String,
+        /// "active" or "suspended".
+        status: String,
+    },
+    /// A message on a line.
+    MessageSent {
+        /// The line.
+        line: String,
+        /// Its place in the line's order, from 1.
+        seq: u64,
+        /// The sender's party.
+        party: String,
+        /// The sender.
+        operator: String,
+        /// "text", "request" or "reply".
+        message: String,
+        /// How urgent.
+        priority: Priority,
+        /// The text, as written.
+        text: String,
+        /// For a request: when the reply is due, RFC 3339.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        deadline: Option<String>,
+        /// For a reply: the request it answers; for a correction: the message it corrects.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        references: Option<u64>,
+    },
+    /// A version of an activity notice (the first, an amendment or a cancellation).
+    Notice {
+        /// The activity.
+        activity: String,
+        /// The line it was notified on.
+        line: String,
+        /// The notifying party.
+        party: String,
+        /// The notifying operator.
+        operator: String,
+        /// 1 for the first notice, +1 for each amendment or cancellation.
+        version: u64,
+        /// "notified" or "cancelled".
+        state: String,
+        /// What the notice says, exactly as acknowledged (hashed into `content_sha256`).
+        content: Value,
+        /// SHA-256 of `content` serialized compactly, hex: the read-back.
+        content_sha256: String,
+        /// Given later than the line's lead time before the start.
+        late: bool,
+    },
+    /// A recipient confirmed receipt of one version of a notice (not approval).
+    Acknowledged {
+        /// The activity.
+        activity: String,
+        /// The version received.
+        version: u64,
+        /// The receiving party.
+        party: String,
+        /// The receiving operator.
+        operator: String,
+        /// The read-back: the content hash of the version received.
+        content_sha256: String,
+    },
+    /// Two activities (or an activity and a protected site) come too close.
+    ConflictFound {
+        /// Its id.
+        conflict: String,
+        /// The activity whose notice found it.
+        a: Side,
+        /// The other activity or site.
+        b: Side,
+        /// Where and when, as in `parley check`'s meetings.
+        meetings: Vec<Value>,
+    },
+    /// A conflict ended by amendment or cancellation of one side.
+    ConflictResolved {
+        /// The conflict.
+        conflict: String,
+        /// "amended" or "cancelled".
+        by: String,
+    },
+    /// One side marked a conflict coordinated; it is coordinated once both have.
+    ConflictCoordinated {
+        /// The conflict.
+        conflict: String,
+        /// The party that marked it.
+        party: String,
+        /// Its note.
+        note: String,
+    },
+    /// A protected site (a hospital, a convoy's route) registered by a party.
+    SiteRegistered {
+        /// Its id.
+        site: String,
+        /// The registering party.
+        party: String,
+        /// Its name.
+        name: String,
+        /// "static" or "movement".
+        site_kind: String,
+        /// Its volumes (F3548 Volume4D JSON).
+        volumes: Vec<Value>,
+        /// When it stops being protected, RFC 3339.
+        expires: String,
+        /// Parties it is shared with.
+        shared_with_parties: Vec<String>,
+        /// Lines whose members it is shared with.
+        shared_with_lines: Vec<String>,
+    },
+}
+
+/// One side of a conflict.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Side {
+    /// "activity" or "site".
+    pub kind: String,
+    /// The activity's or site's id.
+    pub id: String,
+    /// Its version (sites: 1).
+    pub version: u64,
+    /// Its party.
+    pub party: String,
+}
+
+/// An entry as stored: its place in the journal, when it was logged and which
+/// parties may see it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Logged {
+    /// Position in the journal, from 1; the live streams' cursor.
+    pub seq: u64,
+    /// When it was logged, microseconds since the Unix epoch.
+    pub at_us: i64,
+    /// The parties that may see it (the host's admins see everything).
+    pub audience: Vec<String>,
+    /// The change.
+    pub entry: Entry,
+}
+
+/// What the service keeps about a request sent with an `Idempotency-Key`: the
+/// same key with the same request returns the same answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdempotencyRecord {
+    /// The operator who sent it.
+    pub operator: String,
+    /// The client's key.
+    pub key: String,
+    /// SHA-256 of the request, hex.
+    pub request_sha256: String,
+    /// The answer's HTTP-like status.
+    pub status: u16,
+    /// The answer's body (JSON).
+    pub body: String,
+}
+
+impl Entry {
+    /// The entry as a client may see it: secrets (token hashes) removed.
+    pub fn public_json(&self) -> Value {
+        let mut v = serde_json::to_value(self).expect("entries serialize");
+        if let Some(o) = v.as_object_mut() {
+            o.remove("token_sha256");
+        }
+        v
+    }
+}

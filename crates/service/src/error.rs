@@ -1,0 +1,36 @@
+//! What can go wrong with a request, in terms an adapter maps to its protocol.
+
+/// A request the service refuses, and why.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ServiceError {
+    /// Bad input: `pointer` (a JSON pointer into the request, possibly empty)
+    /// names the field; the message says what to fix.
+    #[error("{pointer}: {message}")]
+    Invalid {
+        /// Where in the request.
+        pointer: String,
+        /// What to fix.
+        message: String,
+    },
+    /// The thing does not exist, or the actor may not know that it does.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// The actor may see the thing but not do this to it.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The request is out of date (for example a stale version).
+    #[error("{0}")]
+    Conflict(String),
+    /// The storage failed; nothing was written.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+impl ServiceError {
+    pub(crate) fn invalid(pointer: &str, message: impl Into<String>) -> Self {
+        ServiceError::Invalid {
+            pointer: pointer.to_string(),
+            message: message.into(),
+        }
+    }
+}

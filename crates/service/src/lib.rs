@@ -1,0 +1,30 @@
+//! Parley's application core: parties, operators, lines, messages, activity
+//! notices, acknowledgments, conflicts and protected sites, kept as a journal.
+//!
+//! - [`Command`]: every write, built by an adapter (the HTTP server) from a request.
+//! - [`State`]: what replaying the journal builds; [`State::decide`] turns a
+//!   command into [`Entry`]s without changing anything, [`State::evolve`] applies
+//!   an entry, and the read methods answer what a party may see.
+//! - [`Service`]: the running service. One writer decides commands in order and
+//!   commits them in groups through a [`Journal`] (the storage boundary), so a
+//!   notice's conflict check and insertion are atomic and a success is durable.
+//!
+//! No HTTP and no SQL here: `parley-server` and `parley-store-sqlite` are the
+//! adapters.
+#![deny(missing_docs)]
+
+mod command;
+mod entry;
+mod error;
+mod journal;
+mod model;
+mod service;
+mod state;
+
+pub use command::Command;
+pub use entry::{Entry, IdempotencyRecord, Logged, Side};
+pub use error::ServiceError;
+pub use journal::{Journal, StorageError};
+pub use model::{Actor, Category, LineRules, Priority, Role, HOST};
+pub use service::{system_clock, Answer, Clock, Idempotency, Reply, Service, MAX_BATCH};
+pub use state::{sha256_hex, Decision, State};

@@ -1,0 +1,120 @@
+//! The service's domain words: parties, operators and their roles, lines and
+//! their rules, the actor behind every request.
+
+use parley_engine::Minima;
+use serde::{Deserialize, Serialize};
+
+/// The party that runs the deployment (for example a neutral office). Its admins
+/// register parties and lines.
+pub const HOST: &str = "host";
+
+/// What an operator may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Reads what the party may see.
+    Observer,
+    /// Also sends messages, notifies activities and acknowledges.
+    Officer,
+    /// Also manages the party's operators (the host's admins manage everything).
+    Admin,
+}
+
+impl Role {
+    /// Parses a role's name.
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "observer" => Some(Role::Observer),
+            "officer" => Some(Role::Officer),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+}
+
+/// Who is asking: an authenticated, unrevoked operator.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Actor {
+    /// The operator's id.
+    pub operator: String,
+    /// The operator's party.
+    pub party: String,
+    /// The operator's role.
+    pub role: Role,
+}
+
+impl Actor {
+    /// Whether this is one of the host's admins.
+    pub fn is_host_admin(&self) -> bool {
+        self.party == HOST && self.role == Role::Admin
+    }
+}
+
+/// A line's rules, agreed between its parties.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LineRules {
+    /// A notice must be given at least this long before its activity starts, seconds.
+    pub notice_lead_time_s: u64,
+    /// Acknowledgments are due within this many seconds of a notice.
+    pub ack_deadline_s: u64,
+    /// Line checks every this many seconds.
+    pub line_check_interval_s: u64,
+    /// Horizontal separation minimum, metres.
+    pub horizontal_m: f64,
+    /// Vertical separation minimum, metres.
+    pub vertical_m: f64,
+    /// Separation minimum in time, seconds.
+    pub time_s: f64,
+}
+
+impl LineRules {
+    /// The separation minima of the line.
+    pub fn minima(&self) -> Minima {
+        Minima {
+            horizontal_m: self.horizontal_m,
+            vertical_m: self.vertical_m,
+            time_s: self.time_s,
+        }
+    }
+}
+
+impl Default for LineRules {
+    fn default() -> Self {
+        Self {
+            notice_lead_time_s: 3_600,
+            ack_deadline_s: 900,
+            line_check_interval_s: 3_600,
+            horizontal_m: 0.0,
+            vertical_m: 0.0,
+            time_s: 0.0,
+        }
+    }
+}
+
+/// How urgent a free-text message is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Priority {
+    /// Routine traffic.
+    Routine,
+    /// Needs attention soon.
+    Urgent,
+    /// Needs attention now (for example "stop: conflict imminent").
+    Flash,
+}
+
+/// What kind of operation an activity is. It says only where and when, never why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    /// Flights.
+    Air,
+    /// Ships.
+    Maritime,
+    /// Ground operations.
+    Ground,
+    /// Missile or rocket launches.
+    Launch,
+    /// Convoys and other movements.
+    Movement,
+}

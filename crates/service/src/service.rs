@@ -1,0 +1,262 @@
+//! The running service: the state behind a lock, one writer thread that decides
+//! commands in order and commits them in groups, and the idempotency records.
+//!
+//! Group commit: the writer takes every job waiting (up to [`MAX_BATCH`]),
+//! decides and applies each in turn, appends all their entries in one
+//! transaction and only then answers. A success answer therefore means durable,
+//! and one fsync serves many writes. Readers never see an entry before it is
+//! durable: the writer holds the state's write lock until the commit returns.
+//! If the storage fails, the memory may be ahead of the disk, so the service
+//! refuses every later write and the process should stop (the journal is the
+//! truth on the next start).
+
+use crate::command::Command;
+use crate::entry::{IdempotencyRecord, Logged};
+use crate::error::ServiceError;
+use crate::journal::{Journal, StorageError};
+use crate::model::Actor;
+use crate::state::State;
+use parley_wire::WireLimits;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, RwLock};
+
+/// Most commands committed together.
+pub const MAX_BATCH: usize = 1_024;
+
+/// A clock: microseconds since the Unix epoch. Injected so tests can drive time.
+pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+/// The system clock.
+pub fn system_clock() -> Clock {
+    Arc::new(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_micros() as i64)
+    })
+}
+
+/// A client's idempotency key and a hash of its request.
+#[derive(Clone, Debug)]
+pub struct Idempotency {
+    /// The key the client chose.
+    pub key: String,
+    /// SHA-256 of the request (method, path, body), hex.
+    pub request_sha256: String,
+}
+
+/// A write's answer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Answer {
+    /// HTTP-like status (200, 201).
+    pub status: u16,
+    /// The body.
+    pub body: Value,
+    /// This is the stored answer to an earlier request with the same key.
+    pub replayed: bool,
+}
+
+/// Receives a write's outcome once it is durable (or refused).
+pub type Reply = Box<dyn FnOnce(Result<Answer, ServiceError>) + Send>;
+
+struct Job {
+    actor: Actor,
+    command: Command,
+    idempotency: Option<Idempotency>,
+    reply: Reply,
+}
+
+struct Shared {
+    state: RwLock<State>,
+    broken: AtomicBool,
+}
+
+/// A handle to the running service; cheap to clone.
+#[derive(Clone)]
+pub struct Service {
+    shared: Arc<Shared>,
+    jobs: mpsc::Sender<Job>,
+}
+
+impl Service {
+    /// Replays `journal` and starts the writer. `on_commit` is called with the
+    /// last journal position after every commit (to wake live streams).
+    pub fn open(
+        mut journal: impl Journal,
+        limits: WireLimits,
+        clock: Clock,
+        on_commit: impl Fn(u64) + Send + 'static,
+    ) -> Result<Service, StorageError> {
+        let mut state = State::new(limits);
+        for logged in journal.load()? {
+            state.evolve(logged);
+        }
+        let records: HashMap<(String, String), IdempotencyRecord> = journal
+            .load_idempotency()?
+            .into_iter()
+            .map(|r| ((r.operator.clone(), r.key.clone()), r))
+            .collect();
+        let shared = Arc::new(Shared {
+            state: RwLock::new(state),
+            broken: AtomicBool::new(false),
+        });
+        let (jobs, rx) = mpsc::channel::<Job>();
+        let writer = Arc::clone(&shared);
+        std::thread::Builder::new()
+            .name("parley-writer".into())
+            .spawn(move || write_loop(writer, journal, records, rx, clock, on_commit))
+            .map_err(|e| StorageError(format!("cannot start the writer: {e}")))?;
+        Ok(Service { shared, jobs })
+    }
+
+    /// Queues a write; `reply` gets its outcome once it is durable.
+    pub fn submit(
+        &self,
+        actor: Actor,
+        command: Command,
+        idempotency: Option<Idempotency>,
+        reply: Reply,
+    ) {
+        if let Err(mpsc::SendError(job)) = self.jobs.send(Job {
+            actor,
+            command,
+            idempotency,
+            reply,
+        }) {
+            (job.reply)(Err(ServiceError::Unavailable(
+                "the writer has stopped".into(),
+            )));
+        }
+    }
+
+    /// Reads the committed state.
+    pub fn read<T>(&self, f: impl FnOnce(&State) -> T) -> T {
+        let state = self.shared.state.read().unwrap_or_else(|e| e.into_inner());
+        f(&state)
+    }
+
+    /// The operator with this token hash, if it exists and is not revoked.
+    pub fn authenticate(&self, token_sha256: &str) -> Option<Actor> {
+        self.read(|s| s.authenticate(token_sha256))
+    }
+
+    /// Whether storage has failed (the service then refuses writes).
+    pub fn is_broken(&self) -> bool {
+        self.shared.broken.load(Ordering::SeqCst)
+    }
+}
+
+fn write_loop(
+    shared: Arc<Shared>,
+    mut journal: impl Journal,
+    mut records: HashMap<(String, String), IdempotencyRecord>,
+    rx: mpsc::Receiver<Job>,
+    clock: Clock,
+    on_commit: impl Fn(u64),
+) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let mut state = shared.state.write().unwrap_or_else(|e| e.into_inner());
+        let mut logged: Vec<Logged> = Vec::new();
+        let mut new_records: Vec<IdempotencyRecord> = Vec::new();
+        let mut answers: Vec<(Reply, Result<Answer, ServiceError>)> = Vec::new();
+        for job in batch {
+            if shared.broken.load(Ordering::SeqCst) {
+                answers.push((
+                    job.reply,
+                    Err(ServiceError::Unavailable(
+                        "storage failed; the service takes no writes".into(),
+                    )),
+                ));
+                continue;
+            }
+            if let Some(idem) = &job.idempotency {
+                let id = (job.actor.operator.clone(), idem.key.clone());
+                let earlier = records.get(&id).or_else(|| {
+                    new_records
+                        .iter()
+                        .find(|r| r.operator == id.0 && r.key == id.1)
+                });
+                if let Some(r) = earlier {
+                    let outcome = if r.request_sha256 == idem.request_sha256 {
+                        let body = serde_json::from_str(&r.body).unwrap_or(Value::Null);
+                        Ok(Answer {
+                            status: r.status,
+                            body,
+                            replayed: true,
+                        })
+                    } else {
+                        Err(ServiceError::invalid(
+                            "",
+                            format!("Idempotency-Key {} was used for a different request; use a new key", idem.key),
+                        ))
+                    };
+                    answers.push((job.reply, outcome));
+                    continue;
+                }
+            }
+            let now = clock();
+            match state.decide(&job.actor, &job.command, now) {
+                Ok(decision) => {
+                    for (entry, audience) in decision.entries {
+                        let l = Logged {
+                            seq: state.last_seq() + 1,
+                            at_us: now,
+                            audience,
+                            entry,
+                        };
+                        state.evolve(l.clone());
+                        logged.push(l);
+                    }
+                    if let Some(idem) = job.idempotency {
+                        new_records.push(IdempotencyRecord {
+                            operator: job.actor.operator.clone(),
+                            key: idem.key,
+                            request_sha256: idem.request_sha256,
+                            status: decision.status,
+                            body: decision.body.to_string(),
+                        });
+                    }
+                    answers.push((
+                        job.reply,
+                        Ok(Answer {
+                            status: decision.status,
+                            body: decision.body,
+                            replayed: false,
+                        }),
+                    ));
+                }
+                Err(e) => answers.push((job.reply, Err(e))),
+            }
+        }
+        if !logged.is_empty() || !new_records.is_empty() {
+            if let Err(e) = journal.append(&logged, &new_records) {
+                shared.broken.store(true, Ordering::SeqCst);
+                for (_, outcome) in answers.iter_mut() {
+                    if outcome.is_ok() {
+                        *outcome = Err(ServiceError::Unavailable(format!(
+                            "{e}; nothing was written"
+                        )));
+                    }
+                }
+            }
+        }
+        for r in new_records {
+            records.insert((r.operator.clone(), r.key.clone()), r);
+        }
+        let last = state.last_seq();
+        drop(state);
+        on_commit(last);
+        for (reply, outcome) in answers {
+            reply(outcome);
+        }
+    }
+}

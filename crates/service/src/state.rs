@@ -1,0 +1,1326 @@
+//! The service's state: what replaying the journal builds, how a command is
+//! decided against it (producing entries), and what each party may read.
+//!
+//! Deciding never mutates; [`State::evolve`] applies an entry. The writer decides
+//! and evolves one command at a time, so a notice's conflict check and its
+//! insertion are atomic with respect to every other notice.
+
+use crate::command::Command;
+use crate::entry::{Entry, Logged, Side};
+use crate::error::ServiceError;
+use crate::model::{Actor, Category, LineRules, Role, HOST};
+use parley_engine::{meeting, Index, Limits, Minima, Volume};
+use parley_wire::{format_timestamp, meeting_json, parse_timestamp, parse_volume, WireLimits};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// Hex-encoded SHA-256.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A decided command: the entries to log (with their audiences) and the answer.
+pub struct Decision {
+    /// Entries and the parties that may see each.
+    pub entries: Vec<(Entry, Vec<String>)>,
+    /// HTTP-like status of the answer (200, 201).
+    pub status: u16,
+    /// The answer.
+    pub body: Value,
+}
+
+struct Party {
+    name: String,
+}
+
+struct Operator {
+    party: String,
+    name: String,
+    role: Role,
+    revoked: bool,
+}
+
+struct Line {
+    name: String,
+    parties: Vec<String>,
+    rules: LineRules,
+    status: String,
+    /// Journal positions of its messages, in line order.
+    messages: Vec<u64>,
+}
+
+struct Activity {
+    line: String,
+    party: String,
+    /// Journal positions of its notice versions.
+    versions: Vec<u64>,
+    hashes: Vec<String>,
+    cancelled: bool,
+    volumes: Vec<Volume>,
+    handle: u32,
+    /// Journal positions of acknowledgments.
+    acks: Vec<u64>,
+}
+
+struct Site {
+    party: String,
+    volumes: Vec<Volume>,
+    expires_us: i64,
+    shared_with_parties: Vec<String>,
+    shared_with_lines: Vec<String>,
+    at: u64,
+}
+
+struct Conflict {
+    a: Side,
+    b: Side,
+    at: u64,
+    resolved: Option<String>,
+    coordinated: BTreeMap<String, String>,
+}
+
+#[derive(Clone)]
+enum Handle {
+    Activity(String),
+    Site(String),
+}
+
+/// Everything the service knows, rebuilt from the journal at start.
+pub struct State {
+    log: Vec<Logged>,
+    parties: BTreeMap<String, Party>,
+    operators: BTreeMap<String, Operator>,
+    by_token: HashMap<String, String>,
+    lines: BTreeMap<String, Line>,
+    activities: BTreeMap<String, Activity>,
+    sites: BTreeMap<String, Site>,
+    conflicts: BTreeMap<String, Conflict>,
+    handles: Vec<Handle>,
+    index: Index<u64>,
+    limits: WireLimits,
+    replay_limits: Limits,
+}
+
+fn key(handle: u32, volume: usize) -> u64 {
+    (handle as u64) << 16 | volume as u64
+}
+
+/// Identifiers chosen by people: letters, digits, `-`, `_`, `.`; 1 to 64 bytes.
+fn check_id(pointer: &str, id: &str) -> Result<(), ServiceError> {
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
+    if ok {
+        Ok(())
+    } else {
+        Err(ServiceError::invalid(
+            pointer,
+            "use 1 to 64 letters, digits, '-', '_' or '.'",
+        ))
+    }
+}
+
+fn check_text(pointer: &str, text: &str, max: usize) -> Result<(), ServiceError> {
+    if text.trim().is_empty() || text.len() > max {
+        return Err(ServiceError::invalid(
+            pointer,
+            format!("must be 1 to {max} bytes of text"),
+        ));
+    }
+    Ok(())
+}
+
+impl State {
+    /// An empty state that validates new volumes against `limits`.
+    pub fn new(limits: WireLimits) -> Self {
+        Self {
+            log: Vec::new(),
+            parties: BTreeMap::new(),
+            operators: BTreeMap::new(),
+            by_token: HashMap::new(),
+            lines: BTreeMap::new(),
+            activities: BTreeMap::new(),
+            sites: BTreeMap::new(),
+            conflicts: BTreeMap::new(),
+            handles: Vec::new(),
+            index: Index::new(),
+            limits,
+            // Entries already logged were valid when logged; tighter limits later
+            // must not make the journal unreadable.
+            replay_limits: Limits {
+                max_vertices: usize::MAX,
+                max_area_m2: f64::INFINITY,
+                max_extent_m: f64::INFINITY,
+                max_duration_us: i64::MAX,
+            },
+        }
+    }
+
+    /// Position of the last entry.
+    pub fn last_seq(&self) -> u64 {
+        self.log.len() as u64
+    }
+
+    /// Whether any operator exists (the first start has none).
+    pub fn has_operators(&self) -> bool {
+        !self.operators.is_empty()
+    }
+
+    /// Whether the operator exists and is not revoked.
+    pub fn operator_active(&self, operator: &str) -> bool {
+        self.operators.get(operator).is_some_and(|o| !o.revoked)
+    }
+
+    /// The unrevoked operator whose token hashes to `token_sha256`.
+    pub fn authenticate(&self, token_sha256: &str) -> Option<Actor> {
+        let id = self.by_token.get(token_sha256)?;
+        let op = self.operators.get(id)?;
+        (!op.revoked).then(|| Actor {
+            operator: id.clone(),
+            party: op.party.clone(),
+            role: op.role,
+        })
+    }
+
+    // ---- evolving ----------------------------------------------------------
+
+    /// Applies a logged entry. Entries come from [`State::decide`] or the journal,
+    /// so they are trusted to be consistent.
+    pub fn evolve(&mut self, logged: Logged) {
+        let seq = logged.seq;
+        match &logged.entry {
+            Entry::PartyCreated { party, name } => {
+                self.parties
+                    .insert(party.clone(), Party { name: name.clone() });
+            }
+            Entry::OperatorCreated {
+                operator,
+                party,
+                name,
+                role,
+                token_sha256,
+            } => {
+                self.by_token.insert(token_sha256.clone(), operator.clone());
+                self.operators.insert(
+                    operator.clone(),
+                    Operator {
+                        party: party.clone(),
+                        name: name.clone(),
+                        role: *role,
+                        revoked: false,
+                    },
+                );
+            }
+            Entry::OperatorRevoked { operator } => {
+                if let Some(op) = self.operators.get_mut(operator) {
+                    op.revoked = true;
+                }
+            }
+            Entry::LineCreated {
+                line,
+                name,
+                parties,
+                rules,
+            } => {
+                self.lines.insert(
+                    line.clone(),
+                    Line {
+                        name: name.clone(),
+                        parties: parties.clone(),
+                        rules: *rules,
+                        status: "active".into(),
+                        messages: Vec::new(),
+                    },
+                );
+            }
+            Entry::LineStatusChanged { line, status } => {
+                if let Some(l) = self.lines.get_mut(line) {
+                    l.status = status.clone();
+                }
+            }
+            Entry::MessageSent { line, .. } => {
+                if let Some(l) = self.lines.get_mut(line) {
+                    l.messages.push(seq);
+                }
+            }
+            Entry::Notice {
+                activity,
+                line,
+                party,
+                state,
+                content,
+                content_sha256,
+                ..
+            } => {
+                let volumes = self.volumes_of(&content["volumes"]);
+                let handle = match self.activities.get(activity) {
+                    Some(a) => a.handle,
+                    None => {
+                        self.handles.push(Handle::Activity(activity.clone()));
+                        (self.handles.len() - 1) as u32
+                    }
+                };
+                let a = self
+                    .activities
+                    .entry(activity.clone())
+                    .or_insert_with(|| Activity {
+                        line: line.clone(),
+                        party: party.clone(),
+                        versions: Vec::new(),
+                        hashes: Vec::new(),
+                        cancelled: false,
+                        volumes: Vec::new(),
+                        handle,
+                        acks: Vec::new(),
+                    });
+                for i in 0..a.volumes.len() {
+                    self.index.remove(&key(handle, i));
+                }
+                a.versions.push(seq);
+                a.hashes.push(content_sha256.clone());
+                a.cancelled = state == "cancelled";
+                a.volumes = if a.cancelled { Vec::new() } else { volumes };
+                for (i, v) in a.volumes.iter().enumerate() {
+                    self.index.insert(key(handle, i), v.clone());
+                }
+            }
+            Entry::Acknowledged { activity, .. } => {
+                if let Some(a) = self.activities.get_mut(activity) {
+                    a.acks.push(seq);
+                }
+            }
+            Entry::ConflictFound { conflict, a, b, .. } => {
+                self.conflicts.insert(
+                    conflict.clone(),
+                    Conflict {
+                        a: a.clone(),
+                        b: b.clone(),
+                        at: seq,
+                        resolved: None,
+                        coordinated: BTreeMap::new(),
+                    },
+                );
+            }
+            Entry::ConflictResolved { conflict, by } => {
+                if let Some(c) = self.conflicts.get_mut(conflict) {
+                    c.resolved = Some(by.clone());
+                }
+            }
+            Entry::ConflictCoordinated {
+                conflict,
+                party,
+                note,
+            } => {
+                if let Some(c) = self.conflicts.get_mut(conflict) {
+                    c.coordinated.insert(party.clone(), note.clone());
+                }
+            }
+            Entry::SiteRegistered {
+                site,
+                party,
+                volumes,
+                expires,
+                shared_with_parties,
+                shared_with_lines,
+                ..
+            } => {
+                let vols = self.volumes_of(&Value::Array(volumes.clone()));
+                self.handles.push(Handle::Site(site.clone()));
+                let handle = (self.handles.len() - 1) as u32;
+                for (i, v) in vols.iter().enumerate() {
+                    self.index.insert(key(handle, i), v.clone());
+                }
+                self.sites.insert(
+                    site.clone(),
+                    Site {
+                        party: party.clone(),
+                        volumes: vols,
+                        expires_us: parse_timestamp(expires).map(|t| t.0).unwrap_or(i64::MAX),
+                        shared_with_parties: shared_with_parties.clone(),
+                        shared_with_lines: shared_with_lines.clone(),
+                        at: seq,
+                    },
+                );
+            }
+        }
+        self.log.push(logged);
+    }
+
+    fn volumes_of(&self, volumes: &Value) -> Vec<Volume> {
+        volumes
+            .as_array()
+            .map(|vs| {
+                vs.iter()
+                    .filter_map(|v| parse_volume(v, "", &self.replay_limits).ok())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    // ---- visibility --------------------------------------------------------
+
+    fn is_member(&self, party: &str, line: &str) -> bool {
+        self.lines
+            .get(line)
+            .is_some_and(|l| l.parties.iter().any(|p| p == party))
+    }
+
+    fn sees_line(&self, actor: &Actor, line: &str) -> bool {
+        self.lines.contains_key(line)
+            && (actor.is_host_admin() || self.is_member(&actor.party, line))
+    }
+
+    fn sees_activity(&self, party: &str, a: &Activity) -> bool {
+        a.party == party || self.is_member(party, &a.line)
+    }
+
+    fn sees_site(&self, party: &str, s: &Site) -> bool {
+        s.party == party
+            || s.shared_with_parties.iter().any(|p| p == party)
+            || s.shared_with_lines.iter().any(|l| self.is_member(party, l))
+    }
+
+    fn line_audience(&self, line: &str) -> Vec<String> {
+        self.lines
+            .get(line)
+            .map(|l| l.parties.clone())
+            .unwrap_or_default()
+    }
+
+    // ---- deciding ----------------------------------------------------------
+
+    /// Decides `command` for `actor` at `now_us`: the entries it logs and the
+    /// answer, or why it is refused. Never changes the state.
+    pub fn decide(
+        &self,
+        actor: &Actor,
+        command: &Command,
+        now_us: i64,
+    ) -> Result<Decision, ServiceError> {
+        let next = self.last_seq() + 1;
+        match command {
+            Command::CreateParty { party, name } => {
+                self.require_host_admin(actor)?;
+                check_id("/id", party)?;
+                check_text("/name", name, 200)?;
+                if self.parties.contains_key(party) {
+                    return Err(ServiceError::Conflict(format!(
+                        "party {party} exists already"
+                    )));
+                }
+                let entry = Entry::PartyCreated {
+                    party: party.clone(),
+                    name: name.clone(),
+                };
+                Ok(Decision {
+                    entries: vec![(entry, vec![party.clone()])],
+                    status: 201,
+                    body: json!({"id": party, "name": name}),
+                })
+            }
+            Command::CreateOperator {
+                party,
+                name,
+                role,
+                token_sha256,
+            } => {
+                let allowed =
+                    actor.is_host_admin() || (actor.party == *party && actor.role == Role::Admin);
+                if !self.parties.contains_key(party) || !(allowed || actor.party == *party) {
+                    return Err(ServiceError::NotFound(format!("party {party}")));
+                }
+                if !allowed {
+                    return Err(ServiceError::Forbidden(
+                        "only an admin of the party or of the host adds operators".into(),
+                    ));
+                }
+                check_text("/name", name, 200)?;
+                let operator = format!("op-{next}");
+                let entry = Entry::OperatorCreated {
+                    operator: operator.clone(),
+                    party: party.clone(),
+                    name: name.clone(),
+                    role: *role,
+                    token_sha256: token_sha256.clone(),
+                };
+                Ok(Decision {
+                    entries: vec![(entry, vec![party.clone()])],
+                    status: 201,
+                    body: json!({"id": operator, "party": party, "name": name, "role": role}),
+                })
+            }
+            Command::RevokeOperator { operator } => {
+                let op = self
+                    .operators
+                    .get(operator)
+                    .filter(|o| actor.is_host_admin() || o.party == actor.party);
+                let Some(op) = op else {
+                    return Err(ServiceError::NotFound(format!("operator {operator}")));
+                };
+                if !(actor.is_host_admin() || actor.role == Role::Admin) {
+                    return Err(ServiceError::Forbidden(
+                        "only an admin revokes operators".into(),
+                    ));
+                }
+                if op.revoked {
+                    return Err(ServiceError::Conflict(format!(
+                        "operator {operator} is revoked already"
+                    )));
+                }
+                Ok(Decision {
+                    entries: vec![(
+                        Entry::OperatorRevoked {
+                            operator: operator.clone(),
+                        },
+                        vec![op.party.clone()],
+                    )],
+                    status: 200,
+                    body: json!({"id": operator, "revoked": true}),
+                })
+            }
+            Command::CreateLine {
+                line,
+                name,
+                parties,
+                rules,
+            } => {
+                self.require_host_admin(actor)?;
+                check_id("/id", line)?;
+                check_text("/name", name, 200)?;
+                if self.lines.contains_key(line) {
+                    return Err(ServiceError::Conflict(format!(
+                        "line {line} exists already"
+                    )));
+                }
+                let distinct: BTreeSet<&String> = parties.iter().collect();
+                if distinct.len() < 2 || distinct.len() != parties.len() {
+                    return Err(ServiceError::invalid(
+                        "/parties",
+                        "give two or more different parties",
+                    ));
+                }
+                for (i, p) in parties.iter().enumerate() {
+                    if !self.parties.contains_key(p) || p == HOST {
+                        return Err(ServiceError::invalid(
+                            &format!("/parties/{i}"),
+                            format!("no party {p}"),
+                        ));
+                    }
+                }
+                for (name, v) in [
+                    ("horizontal_m", rules.horizontal_m),
+                    ("vertical_m", rules.vertical_m),
+                    ("time_s", rules.time_s),
+                ] {
+                    if !v.is_finite() || !(0.0..=1.0e6).contains(&v) {
+                        return Err(ServiceError::invalid(
+                            &format!("/rules/{name}"),
+                            "give a number from 0 to 1000000",
+                        ));
+                    }
+                }
+                let entry = Entry::LineCreated {
+                    line: line.clone(),
+                    name: name.clone(),
+                    parties: parties.clone(),
+                    rules: *rules,
+                };
+                Ok(Decision {
+                    entries: vec![(entry, parties.clone())],
+                    status: 201,
+                    body: json!({"id": line, "name": name, "parties": parties, "rules": rules, "status": "active"}),
+                })
+            }
+            Command::SetLineStatus { line, suspended } => {
+                self.require_host_admin(actor)?;
+                if !self.lines.contains_key(line) {
+                    return Err(ServiceError::NotFound(format!("line {line}")));
+                }
+                let status = if *suspended { "suspended" } else { "active" };
+                Ok(Decision {
+                    entries: vec![(
+                        Entry::LineStatusChanged {
+                            line: line.clone(),
+                            status: status.into(),
+                        },
+                        self.line_audience(line),
+                    )],
+                    status: 200,
+                    body: json!({"id": line, "status": status}),
+                })
+            }
+            Command::SendMessage {
+                line,
+                message,
+                priority,
+                text,
+                deadline,
+                references,
+            } => {
+                self.require_officer_on(actor, line)?;
+                check_text("/text", text, 10_000)?;
+                let l = &self.lines[line];
+                let refers_to = |pointer: &str, kind: Option<&str>| -> Result<(), ServiceError> {
+                    let Some(r) = references else {
+                        return Err(ServiceError::invalid(
+                            pointer,
+                            "give the line sequence number of the message referred to",
+                        ));
+                    };
+                    let found =
+                        l.messages
+                            .iter()
+                            .any(|&s| match &self.log[(s - 1) as usize].entry {
+                                Entry::MessageSent { seq, message, .. } => {
+                                    *seq == *r && kind.is_none_or(|k| k == message)
+                                }
+                                _ => false,
+                            });
+                    if found {
+                        Ok(())
+                    } else {
+                        Err(ServiceError::invalid(
+                            pointer,
+                            format!("no {} {r} on line {line}", kind.unwrap_or("message")),
+                        ))
+                    }
+                };
+                match message.as_str() {
+                    "text" => {
+                        if references.is_some() {
+                            refers_to("/references", None)?;
+                        }
+                    }
+                    "request" => {
+                        let Some(d) = deadline else {
+                            return Err(ServiceError::invalid(
+                                "/deadline",
+                                "a request needs a deadline (RFC 3339)",
+                            ));
+                        };
+                        let t = parse_timestamp(d)
+                            .map_err(|m| ServiceError::invalid("/deadline", m))?;
+                        if t.0 <= now_us {
+                            return Err(ServiceError::invalid(
+                                "/deadline",
+                                "the deadline has passed; give a later one",
+                            ));
+                        }
+                    }
+                    "reply" => refers_to("/references", Some("request"))?,
+                    _ => {
+                        return Err(ServiceError::invalid(
+                            "/message",
+                            "give \"text\", \"request\" or \"reply\"",
+                        ))
+                    }
+                }
+                let seq = l.messages.len() as u64 + 1;
+                let entry = Entry::MessageSent {
+                    line: line.clone(),
+                    seq,
+                    party: actor.party.clone(),
+                    operator: actor.operator.clone(),
+                    message: message.clone(),
+                    priority: *priority,
+                    text: text.clone(),
+                    deadline: deadline.clone(),
+                    references: *references,
+                };
+                let body = entry.public_json();
+                Ok(Decision {
+                    entries: vec![(entry, self.line_audience(line))],
+                    status: 201,
+                    body,
+                })
+            }
+            Command::Notify {
+                line,
+                category,
+                point_of_contact,
+                volumes,
+                dry_run,
+            } => {
+                self.require_officer_on(actor, line)?;
+                let activity = format!("act-{next}");
+                self.notice(
+                    actor,
+                    &activity,
+                    line,
+                    1,
+                    *category,
+                    point_of_contact,
+                    volumes,
+                    *dry_run,
+                    now_us,
+                    None,
+                )
+            }
+            Command::Amend {
+                activity,
+                replaces_version,
+                category,
+                point_of_contact,
+                volumes,
+                dry_run,
+            } => {
+                let a = self.owned_activity(actor, activity, *replaces_version)?;
+                let previous =
+                    &self.log[(*a.versions.last().expect("a version") - 1) as usize].entry;
+                let Entry::Notice { content, .. } = previous else {
+                    unreachable!("activity versions are notices")
+                };
+                let category = match category {
+                    Some(c) => *c,
+                    None => {
+                        serde_json::from_value(content["category"].clone()).unwrap_or(Category::Air)
+                    }
+                };
+                let poc = point_of_contact.clone().unwrap_or_else(|| {
+                    content["point_of_contact"]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_string()
+                });
+                let line = a.line.clone();
+                self.notice(
+                    actor,
+                    activity,
+                    &line,
+                    replaces_version + 1,
+                    category,
+                    &poc,
+                    volumes,
+                    *dry_run,
+                    now_us,
+                    Some(a),
+                )
+            }
+            Command::Cancel {
+                activity,
+                replaces_version,
+            } => {
+                let a = self.owned_activity(actor, activity, *replaces_version)?;
+                let previous =
+                    &self.log[(*a.versions.last().expect("a version") - 1) as usize].entry;
+                let Entry::Notice { content, .. } = previous else {
+                    unreachable!("activity versions are notices")
+                };
+                let mut content = content.clone();
+                content["version"] = json!(replaces_version + 1);
+                content["state"] = json!("cancelled");
+                let hash = sha256_hex(content.to_string().as_bytes());
+                let mut entries = vec![(
+                    Entry::Notice {
+                        activity: activity.clone(),
+                        line: a.line.clone(),
+                        party: actor.party.clone(),
+                        operator: actor.operator.clone(),
+                        version: replaces_version + 1,
+                        state: "cancelled".into(),
+                        content: content.clone(),
+                        content_sha256: hash.clone(),
+                        late: false,
+                    },
+                    self.line_audience(&a.line),
+                )];
+                entries.extend(self.resolutions(activity, "cancelled"));
+                Ok(Decision {
+                    entries,
+                    status: 200,
+                    body: json!({"activity": activity, "version": replaces_version + 1, "state": "cancelled", "content_sha256": hash, "content": content}),
+                })
+            }
+            Command::Acknowledge {
+                activity,
+                version,
+                content_sha256,
+            } => {
+                let a = self
+                    .activities
+                    .get(activity)
+                    .filter(|a| self.sees_activity(&actor.party, a))
+                    .ok_or_else(|| ServiceError::NotFound(format!("activity {activity}")))?;
+                if a.party == actor.party || !self.is_member(&actor.party, &a.line) {
+                    return Err(ServiceError::Forbidden(
+                        "only the other parties of the line acknowledge a notice".into(),
+                    ));
+                }
+                if actor.role == Role::Observer {
+                    return Err(ServiceError::Forbidden(
+                        "observers cannot acknowledge; an officer or admin can".into(),
+                    ));
+                }
+                let latest = a.versions.len() as u64;
+                if *version == 0 || *version > latest {
+                    return Err(ServiceError::invalid(
+                        "/version",
+                        format!("activity {activity} has versions 1 to {latest}"),
+                    ));
+                }
+                if *version < latest {
+                    return Err(ServiceError::Conflict(format!(
+                        "version {version} of {activity} was replaced by version {latest}; read version {latest} and acknowledge it"
+                    )));
+                }
+                let expected = &a.hashes[(*version - 1) as usize];
+                if content_sha256 != expected {
+                    return Err(ServiceError::Conflict(format!(
+                        "the read-back {content_sha256} is not the content of version {version} ({expected}); read the notice again"
+                    )));
+                }
+                let entry = Entry::Acknowledged {
+                    activity: activity.clone(),
+                    version: *version,
+                    party: actor.party.clone(),
+                    operator: actor.operator.clone(),
+                    content_sha256: content_sha256.clone(),
+                };
+                let body = json!({"activity": activity, "version": version, "received_by": actor.party,
+                                  "content_sha256": content_sha256, "meaning": "received, not approved"});
+                Ok(Decision {
+                    entries: vec![(entry, self.line_audience(&a.line))],
+                    status: 201,
+                    body,
+                })
+            }
+            Command::Coordinate { conflict, note } => {
+                let c = self
+                    .conflicts
+                    .get(conflict)
+                    .filter(|c| c.a.party == actor.party || c.b.party == actor.party)
+                    .ok_or_else(|| ServiceError::NotFound(format!("conflict {conflict}")))?;
+                if actor.role == Role::Observer {
+                    return Err(ServiceError::Forbidden(
+                        "observers cannot mark conflicts coordinated".into(),
+                    ));
+                }
+                check_text("/note", note, 2_000)?;
+                if let Some(by) = &c.resolved {
+                    return Err(ServiceError::Conflict(format!(
+                        "conflict {conflict} was resolved already ({by})"
+                    )));
+                }
+                if c.coordinated.contains_key(&actor.party) {
+                    return Err(ServiceError::Conflict(format!(
+                        "{} marked conflict {conflict} coordinated already",
+                        actor.party
+                    )));
+                }
+                let entry = Entry::ConflictCoordinated {
+                    conflict: conflict.clone(),
+                    party: actor.party.clone(),
+                    note: note.clone(),
+                };
+                let both = c.coordinated.len() + 1 == 2 || c.a.party == c.b.party;
+                Ok(Decision {
+                    entries: vec![(entry, vec![c.a.party.clone(), c.b.party.clone()])],
+                    status: 200,
+                    body: json!({"conflict": conflict, "state": if both { "coordinated" } else { "open" }}),
+                })
+            }
+            Command::RegisterSite {
+                name,
+                site_kind,
+                volumes,
+                expires,
+                shared_with_parties,
+                shared_with_lines,
+            } => {
+                if actor.role == Role::Observer || actor.party == HOST {
+                    return Err(ServiceError::Forbidden(
+                        "an officer of a party registers its sites".into(),
+                    ));
+                }
+                check_text("/name", name, 200)?;
+                if site_kind != "static" && site_kind != "movement" {
+                    return Err(ServiceError::invalid(
+                        "/kind",
+                        "give \"static\" or \"movement\"",
+                    ));
+                }
+                let t =
+                    parse_timestamp(expires).map_err(|m| ServiceError::invalid("/expires", m))?;
+                if t.0 <= now_us {
+                    return Err(ServiceError::invalid(
+                        "/expires",
+                        "the expiry has passed; give a later one",
+                    ));
+                }
+                self.parse_volumes(volumes)?;
+                for (i, p) in shared_with_parties.iter().enumerate() {
+                    if !self.parties.contains_key(p) {
+                        return Err(ServiceError::invalid(
+                            &format!("/shared_with_parties/{i}"),
+                            format!("no party {p}"),
+                        ));
+                    }
+                }
+                for (i, l) in shared_with_lines.iter().enumerate() {
+                    if !self.is_member(&actor.party, l) {
+                        return Err(ServiceError::invalid(
+                            &format!("/shared_with_lines/{i}"),
+                            format!("no line {l} of yours"),
+                        ));
+                    }
+                }
+                let site = format!("site-{next}");
+                let mut audience: BTreeSet<String> = shared_with_parties.iter().cloned().collect();
+                audience.insert(actor.party.clone());
+                for l in shared_with_lines {
+                    audience.extend(self.line_audience(l));
+                }
+                let entry = Entry::SiteRegistered {
+                    site: site.clone(),
+                    party: actor.party.clone(),
+                    name: name.clone(),
+                    site_kind: site_kind.clone(),
+                    volumes: volumes.clone(),
+                    expires: format_timestamp(t),
+                    shared_with_parties: shared_with_parties.clone(),
+                    shared_with_lines: shared_with_lines.clone(),
+                };
+                let mut body = entry.public_json();
+                body["id"] = json!(site);
+                Ok(Decision {
+                    entries: vec![(entry, audience.into_iter().collect())],
+                    status: 201,
+                    body,
+                })
+            }
+        }
+    }
+
+    fn require_host_admin(&self, actor: &Actor) -> Result<(), ServiceError> {
+        if actor.is_host_admin() {
+            Ok(())
+        } else {
+            Err(ServiceError::Forbidden(
+                "only the host's admins do this".into(),
+            ))
+        }
+    }
+
+    fn require_officer_on(&self, actor: &Actor, line: &str) -> Result<(), ServiceError> {
+        if !self.is_member(&actor.party, line) {
+            return Err(ServiceError::NotFound(format!("line {line}")));
+        }
+        if actor.role == Role::Observer {
+            return Err(ServiceError::Forbidden(
+                "observers cannot write on a line; an officer or admin can".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    fn owned_activity(
+        &self,
+        actor: &Actor,
+        activity: &str,
+        replaces: u64,
+    ) -> Result<&Activity, ServiceError> {
+        let a = self
+            .activities
+            .get(activity)
+            .filter(|a| self.sees_activity(&actor.party, a))
+            .ok_or_else(|| ServiceError::NotFound(format!("activity {activity}")))?;
+        if a.party != actor.party || actor.role == Role::Observer {
+            return Err(ServiceError::Forbidden(
+                "only an officer of the notifying party changes a notice".into(),
+            ));
+        }
+        let latest = a.versions.len() as u64;
+        if a.cancelled {
+            return Err(ServiceError::Conflict(format!(
+                "activity {activity} was cancelled in version {latest}"
+            )));
+        }
+        if replaces != latest {
+            return Err(ServiceError::Conflict(format!(
+                "replaces_version {replaces} is stale: activity {activity} is at version {latest}"
+            )));
+        }
+        Ok(a)
+    }
+
+    fn parse_volumes(&self, volumes: &[Value]) -> Result<Vec<Volume>, ServiceError> {
+        if volumes.is_empty() {
+            return Err(ServiceError::invalid(
+                "/volumes",
+                "give at least one volume",
+            ));
+        }
+        if volumes.len() > self.limits.max_volumes {
+            return Err(ServiceError::invalid(
+                "/volumes",
+                format!("give at most {} volumes", self.limits.max_volumes),
+            ));
+        }
+        volumes
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                parse_volume(v, &format!("/volumes/{i}"), &self.limits.volume).map_err(|e| {
+                    ServiceError::Invalid {
+                        pointer: e.pointer,
+                        message: e.message,
+                    }
+                })
+            })
+            .collect()
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn notice(
+        &self,
+        actor: &Actor,
+        activity: &str,
+        line: &str,
+        version: u64,
+        category: Category,
+        point_of_contact: &str,
+        volumes: &[Value],
+        dry_run: bool,
+        now_us: i64,
+        previous: Option<&Activity>,
+    ) -> Result<Decision, ServiceError> {
+        check_text("/point_of_contact", point_of_contact, 500)?;
+        let parsed = self.parse_volumes(volumes)?;
+        let rules = self.lines[line].rules;
+        let minima = rules.minima();
+        let start = parsed
+            .iter()
+            .map(|v| v.window().start.0)
+            .min()
+            .expect("at least one volume");
+        let late = start - now_us < rules.notice_lead_time_s as i64 * 1_000_000;
+        let content = json!({
+            "activity": activity, "line": line, "party": actor.party, "version": version, "state": "notified",
+            "category": category, "point_of_contact": point_of_contact, "volumes": volumes,
+        });
+        let hash = sha256_hex(content.to_string().as_bytes());
+        let found = self.find_conflicts(
+            &actor.party,
+            previous.map(|a| a.handle),
+            &parsed,
+            &minima,
+            now_us,
+        );
+        let mut next = self.last_seq() + 2;
+        let mut entries = Vec::new();
+        entries.push((
+            Entry::Notice {
+                activity: activity.to_string(),
+                line: line.to_string(),
+                party: actor.party.clone(),
+                operator: actor.operator.clone(),
+                version,
+                state: "notified".into(),
+                content: content.clone(),
+                content_sha256: hash.clone(),
+                late,
+            },
+            self.line_audience(line),
+        ));
+        if previous.is_some() {
+            let resolutions = self.resolutions(activity, "amended");
+            next += resolutions.len() as u64;
+            entries.extend(resolutions);
+        }
+        let mut reported = Vec::new();
+        for (other, meetings) in found {
+            let conflict = format!("c-{next}");
+            next += 1;
+            let a = Side {
+                kind: "activity".into(),
+                id: activity.to_string(),
+                version,
+                party: actor.party.clone(),
+            };
+            let entry = Entry::ConflictFound {
+                conflict: conflict.clone(),
+                a,
+                b: other.clone(),
+                meetings,
+            };
+            let mut shown = entry.public_json();
+            shown["id"] = json!(conflict);
+            reported.push(shown);
+            entries.push((entry, vec![actor.party.clone(), other.party.clone()]));
+        }
+        let body = json!({
+            "activity": activity, "version": version, "content_sha256": hash, "late": late,
+            "dry_run": dry_run, "conflicts": reported, "content": content,
+        });
+        if dry_run {
+            return Ok(Decision {
+                entries: Vec::new(),
+                status: 200,
+                body,
+            });
+        }
+        Ok(Decision {
+            entries,
+            status: if version == 1 { 201 } else { 200 },
+            body,
+        })
+    }
+
+    /// Open conflicts of `activity`, resolved `by` an amendment or cancellation.
+    fn resolutions(&self, activity: &str, by: &str) -> Vec<(Entry, Vec<String>)> {
+        self.conflicts
+            .iter()
+            .filter(|(_, c)| {
+                c.resolved.is_none()
+                    && c.coordinated.len() < 2
+                    && (c.a.id == activity || c.b.id == activity)
+            })
+            .map(|(id, c)| {
+                (
+                    Entry::ConflictResolved {
+                        conflict: id.clone(),
+                        by: by.to_string(),
+                    },
+                    vec![c.a.party.clone(), c.b.party.clone()],
+                )
+            })
+            .collect()
+    }
+
+    /// Conflicts of new volumes with every other party's activities and sites
+    /// that `party` may be told about, grouped by the other side.
+    fn find_conflicts(
+        &self,
+        party: &str,
+        own: Option<u32>,
+        volumes: &[Volume],
+        minima: &Minima,
+        now_us: i64,
+    ) -> Vec<(Side, Vec<Value>)> {
+        let mut found: BTreeMap<u32, Vec<Value>> = BTreeMap::new();
+        for v in volumes {
+            let keep = |k: &u64| {
+                let handle = (k >> 16) as u32;
+                if Some(handle) == own {
+                    return false;
+                }
+                match &self.handles[handle as usize] {
+                    Handle::Activity(id) => {
+                        let a = &self.activities[id];
+                        a.party != party && self.is_member(party, &a.line)
+                    }
+                    Handle::Site(id) => {
+                        let s = &self.sites[id];
+                        s.party != party && s.expires_us > now_us && self.sees_site(party, s)
+                    }
+                }
+            };
+            for k in self.index.conflicts_where(v, minima, keep) {
+                let other = self.index.get(&k).expect("indexed volume");
+                if let Some(m) = meeting(v, other, minima) {
+                    found
+                        .entry((k >> 16) as u32)
+                        .or_default()
+                        .push(meeting_json(&m));
+                }
+            }
+        }
+        found
+            .into_iter()
+            .map(|(handle, meetings)| {
+                let side = match &self.handles[handle as usize] {
+                    Handle::Activity(id) => {
+                        let a = &self.activities[id];
+                        Side {
+                            kind: "activity".into(),
+                            id: id.clone(),
+                            version: a.versions.len() as u64,
+                            party: a.party.clone(),
+                        }
+                    }
+                    Handle::Site(id) => Side {
+                        kind: "site".into(),
+                        id: id.clone(),
+                        version: 1,
+                        party: self.sites[id].party.clone(),
+                    },
+                };
+                (side, meetings)
+            })
+            .collect()
+    }
+
+    // ---- reading -------------------------------------------------------------
+
+    /// Entries after `after` that `actor` may see, at most `limit`.
+    pub fn events_after(&self, actor: &Actor, after: u64, limit: usize) -> Vec<&Logged> {
+        let host = actor.is_host_admin();
+        self.log
+            .iter()
+            .skip(after as usize)
+            .filter(|l| host || l.audience.contains(&actor.party))
+            .take(limit)
+            .collect()
+    }
+
+    /// The parties `actor` may know of: its own, those it shares a line with (all for the host).
+    pub fn parties(&self, actor: &Actor) -> Vec<Value> {
+        self.parties
+            .iter()
+            .filter(|(id, _)| {
+                actor.is_host_admin()
+                    || **id == actor.party
+                    || self
+                        .lines
+                        .values()
+                        .any(|l| l.parties.contains(&actor.party) && l.parties.contains(id))
+            })
+            .map(|(id, p)| json!({"id": id, "name": p.name}))
+            .collect()
+    }
+
+    /// The operators of `party` that `actor` may list (its own party's, or any for the host).
+    pub fn operators(&self, actor: &Actor, party: &str) -> Result<Vec<Value>, ServiceError> {
+        if !(actor.is_host_admin() || actor.party == party) || !self.parties.contains_key(party) {
+            return Err(ServiceError::NotFound(format!("party {party}")));
+        }
+        Ok(self
+            .operators
+            .iter()
+            .filter(|(_, o)| o.party == party)
+            .map(|(id, o)| json!({"id": id, "party": o.party, "name": o.name, "role": o.role, "revoked": o.revoked}))
+            .collect())
+    }
+
+    fn line_json(&self, id: &str, l: &Line) -> Value {
+        json!({"id": id, "name": l.name, "parties": l.parties, "rules": l.rules, "status": l.status, "messages": l.messages.len()})
+    }
+
+    /// The lines `actor` may see.
+    pub fn lines(&self, actor: &Actor) -> Vec<Value> {
+        self.lines
+            .iter()
+            .filter(|(id, _)| self.sees_line(actor, id))
+            .map(|(id, l)| self.line_json(id, l))
+            .collect()
+    }
+
+    /// One line.
+    pub fn line(&self, actor: &Actor, line: &str) -> Result<Value, ServiceError> {
+        if !self.sees_line(actor, line) {
+            return Err(ServiceError::NotFound(format!("line {line}")));
+        }
+        Ok(self.line_json(line, &self.lines[line]))
+    }
+
+    /// Messages of a line after line sequence `after`.
+    pub fn messages(
+        &self,
+        actor: &Actor,
+        line: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<Value>, ServiceError> {
+        if !self.sees_line(actor, line) {
+            return Err(ServiceError::NotFound(format!("line {line}")));
+        }
+        Ok(self.lines[line]
+            .messages
+            .iter()
+            .skip(after as usize)
+            .take(limit)
+            .map(|&s| self.logged_json(s))
+            .collect())
+    }
+
+    fn logged_json(&self, seq: u64) -> Value {
+        let l = &self.log[(seq - 1) as usize];
+        let mut v = l.entry.public_json();
+        v["logged_at"] = json!(format_timestamp(parley_engine::Timestamp(l.at_us)));
+        v
+    }
+
+    /// One activity with every version and acknowledgment.
+    pub fn activity(&self, actor: &Actor, activity: &str) -> Result<Value, ServiceError> {
+        let a = self
+            .activities
+            .get(activity)
+            .filter(|a| actor.is_host_admin() || self.sees_activity(&actor.party, a))
+            .ok_or_else(|| ServiceError::NotFound(format!("activity {activity}")))?;
+        let versions: Vec<Value> = a.versions.iter().map(|&s| self.logged_json(s)).collect();
+        let acks: Vec<Value> = a.acks.iter().map(|&s| self.logged_json(s)).collect();
+        Ok(json!({
+            "id": activity, "line": a.line, "party": a.party, "version": a.versions.len(),
+            "state": if a.cancelled { "cancelled" } else { "notified" },
+            "content_sha256": a.hashes.last(), "current": versions.last(), "versions": versions, "acknowledgments": acks,
+        }))
+    }
+
+    /// Activities `actor` may see, optionally of one line.
+    pub fn activities(&self, actor: &Actor, line: Option<&str>) -> Vec<Value> {
+        self.activities
+            .iter()
+            .filter(|(_, a)| actor.is_host_admin() || self.sees_activity(&actor.party, a))
+            .filter(|(_, a)| line.is_none_or(|l| a.line == l))
+            .map(|(id, a)| {
+                let acked_by: BTreeSet<String> = a
+                    .acks
+                    .iter()
+                    .filter_map(|&s| match &self.log[(s - 1) as usize].entry {
+                        Entry::Acknowledged { party, version, .. }
+                            if *version == a.versions.len() as u64 =>
+                        {
+                            Some(party.clone())
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                json!({"id": id, "line": a.line, "party": a.party, "version": a.versions.len(),
+                       "state": if a.cancelled { "cancelled" } else { "notified" },
+                       "content_sha256": a.hashes.last(), "received_by": acked_by})
+            })
+            .collect()
+    }
+
+    /// Conflicts that involve `actor`'s party (all for the host).
+    pub fn conflicts(&self, actor: &Actor) -> Vec<Value> {
+        self.conflicts
+            .iter()
+            .filter(|(_, c)| {
+                actor.is_host_admin() || c.a.party == actor.party || c.b.party == actor.party
+            })
+            .map(|(id, c)| {
+                let mut v = self.logged_json(c.at);
+                let state = match (&c.resolved, c.coordinated.len()) {
+                    (Some(by), _) => format!("resolved ({by})"),
+                    (None, 2) => "coordinated".into(),
+                    _ => "open".into(),
+                };
+                v["id"] = json!(id);
+                v["state"] = json!(state);
+                v["coordinated_by"] = json!(c.coordinated);
+                v
+            })
+            .collect()
+    }
+
+    /// Protected sites `actor` may see.
+    pub fn sites(&self, actor: &Actor) -> Vec<Value> {
+        self.sites
+            .iter()
+            .filter(|(_, s)| actor.is_host_admin() || self.sees_site(&actor.party, s))
+            .map(|(id, s)| {
+                let mut v = self.logged_json(s.at);
+                v["id"] = json!(id);
+                v["volumes_count"] = json!(s.volumes.len());
+                v
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,169 @@
+//! Parley's embedded store: the journal and the idempotency records in one
+//! SQLite file (default `./parley.db`), nothing to install.
+//!
+//! Crash safety: WAL journal mode with `synchronous=FULL`, so a transaction that
+//! returned from `COMMIT` is on disk; each [`Journal::append`] is one
+//! transaction, so a batch is all there or not at all.
+
+use parley_service::{IdempotencyRecord, Journal, Logged, StorageError};
+use rusqlite::{params, Connection, OptionalExtension};
+use std::path::Path;
+
+/// The journal in a SQLite file.
+pub struct SqliteJournal {
+    conn: Connection,
+}
+
+fn err(e: rusqlite::Error) -> StorageError {
+    StorageError(format!("sqlite: {e}"))
+}
+
+impl SqliteJournal {
+    /// Opens (creating if needed) the database at `path`.
+    pub fn open(path: &Path) -> Result<Self, StorageError> {
+        let conn = Connection::open(path)
+            .map_err(|e| StorageError(format!("cannot open {}: {e}", path.display())))?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = FULL;
+             PRAGMA foreign_keys = ON;
+             CREATE TABLE IF NOT EXISTS journal (
+                 seq INTEGER PRIMARY KEY,
+                 at_us INTEGER NOT NULL,
+                 audience TEXT NOT NULL,
+                 entry TEXT NOT NULL
+             );
+             CREATE TABLE IF NOT EXISTS idempotency (
+                 operator TEXT NOT NULL,
+                 key TEXT NOT NULL,
+                 request_sha256 TEXT NOT NULL,
+                 status INTEGER NOT NULL,
+                 body TEXT NOT NULL,
+                 PRIMARY KEY (operator, key)
+             );
+             CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);",
+        )
+        .map_err(err)?;
+        let version: Option<String> = conn
+            .query_row("SELECT value FROM meta WHERE name = 'schema'", [], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(err)?;
+        match version.as_deref() {
+            None => {
+                conn.execute("INSERT INTO meta (name, value) VALUES ('schema', '1')", [])
+                    .map_err(err)?;
+            }
+            Some("1") => {}
+            Some(v) => {
+                return Err(StorageError(format!(
+                    "{}: schema {v} is newer than this parley knows",
+                    path.display()
+                )))
+            }
+        }
+        Ok(Self { conn })
+    }
+}
+
+impl Journal for SqliteJournal {
+    fn load(&mut self) -> Result<Vec<Logged>, StorageError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT seq, at_us, audience, entry FROM journal ORDER BY seq")
+            .map_err(err)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            })
+            .map_err(err)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (seq, at_us, audience, entry) = row.map_err(err)?;
+            let expected = out.len() as i64 + 1;
+            if seq != expected {
+                return Err(StorageError(format!(
+                    "journal entry {expected} is missing (found {seq})"
+                )));
+            }
+            let entry = serde_json::from_str(&entry)
+                .map_err(|e| StorageError(format!("journal entry {seq} is unreadable: {e}")))?;
+            let audience = audience
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect();
+            out.push(Logged {
+                seq: seq as u64,
+                at_us,
+                audience,
+                entry,
+            });
+        }
+        Ok(out)
+    }
+
+    fn load_idempotency(&mut self) -> Result<Vec<IdempotencyRecord>, StorageError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT operator, key, request_sha256, status, body FROM idempotency")
+            .map_err(err)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(IdempotencyRecord {
+                    operator: r.get(0)?,
+                    key: r.get(1)?,
+                    request_sha256: r.get(2)?,
+                    status: r.get(3)?,
+                    body: r.get(4)?,
+                })
+            })
+            .map_err(err)?;
+        rows.collect::<Result<_, _>>().map_err(err)
+    }
+
+    fn append(
+        &mut self,
+        entries: &[Logged],
+        records: &[IdempotencyRecord],
+    ) -> Result<(), StorageError> {
+        let tx = self.conn.transaction().map_err(err)?;
+        {
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO journal (seq, at_us, audience, entry) VALUES (?1, ?2, ?3, ?4)",
+                )
+                .map_err(err)?;
+            for l in entries {
+                let entry =
+                    serde_json::to_string(&l.entry).map_err(|e| StorageError(e.to_string()))?;
+                insert
+                    .execute(params![l.seq as i64, l.at_us, l.audience.join(","), entry])
+                    .map_err(err)?;
+            }
+            let mut record = tx
+                .prepare_cached(
+                    "INSERT INTO idempotency (operator, key, request_sha256, status, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .map_err(err)?;
+            for r in records {
+                record
+                    .execute(params![
+                        r.operator,
+                        r.key,
+                        r.request_sha256,
+                        r.status,
+                        r.body
+                    ])
+                    .map_err(err)?;
+            }
+        }
+        tx.commit().map_err(err)
+    }
+}
