@@ -457,16 +457,7 @@ fn circle_polygon(
 /// The distance between two polygons that are apart, measured from each side's
 /// nearest vertices in exact azimuthal-equidistant planes centred on them.
 fn exact_polygon_distance(a: &[Ecef], b: &[Ecef], fa: &[Pt], fb: &[Pt]) -> f64 {
-    let nearest = |from: &[Pt], to: &[Pt]| -> usize {
-        let mut best = (f64::INFINITY, 0);
-        for (i, &p) in from.iter().enumerate() {
-            let d = planar::distance_to_boundary(p, to).0;
-            if d < best.0 {
-                best = (d, i);
-            }
-        }
-        best.1
-    };
+    let nearest = |from: &[Pt], to: &[Pt]| planar::nearest_vertex(from, to).1.vertex;
     let from_a = geodesy::from_ecef_direction(a[nearest(fa, fb)]);
     let from_b = geodesy::from_ecef_direction(b[nearest(fb, fa)]);
     let ring_a: Vec<LatLng> = a.iter().map(|&e| geodesy::from_ecef_direction(e)).collect();

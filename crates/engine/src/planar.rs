@@ -138,6 +138,9 @@ pub(crate) fn signed_distance(p: Pt, ring: &[Pt]) -> f64 {
 
 /// How the regions bounded by two simple rings lie to each other.
 pub(crate) fn relate(a: &[Pt], b: &[Pt]) -> Relation {
+    if a == b {
+        return Relation::Overlap;
+    }
     let (ba, bb) = (bbox(a), bbox(b));
     let boxes_meet = ba[0] <= bb[2] && bb[0] <= ba[2] && ba[1] <= bb[3] && bb[1] <= ba[3];
     if boxes_meet {
@@ -174,29 +177,34 @@ pub(crate) fn relate(a: &[Pt], b: &[Pt]) -> Relation {
 }
 
 /// The vertex of `from` nearest to the boundary of `to`.
-fn nearest_vertex(from: &[Pt], to: &[Pt]) -> (f64, Closest) {
-    let mut best = (
-        f64::INFINITY,
-        Closest {
-            vertex_in_a: true,
-            vertex: 0,
-            point: from[0],
-        },
-    );
+pub(crate) fn nearest_vertex(from: &[Pt], to: &[Pt]) -> (f64, Closest) {
+    let mut best_sq = f64::INFINITY;
+    let mut best = Closest {
+        vertex_in_a: true,
+        vertex: 0,
+        point: from[0],
+    };
     for (i, &p) in from.iter().enumerate() {
-        let (d, q) = distance_to_boundary(p, to);
-        if d < best.0 {
-            best = (
-                d,
-                Closest {
+        for j in 0..to.len() {
+            let (r, s) = (to[j], to[(j + 1) % to.len()]);
+            // The segment's box is no closer than the segment: skip it cheaply.
+            let dx = (r[0].min(s[0]) - p[0]).max(p[0] - r[0].max(s[0])).max(0.0);
+            let dy = (r[1].min(s[1]) - p[1]).max(p[1] - r[1].max(s[1])).max(0.0);
+            if dx * dx + dy * dy >= best_sq {
+                continue;
+            }
+            let (d, q) = closest_on_segment(p, r, s);
+            if d * d < best_sq {
+                best_sq = d * d;
+                best = Closest {
                     vertex_in_a: true,
                     vertex: i,
                     point: q,
-                },
-            );
+                };
+            }
         }
     }
-    best
+    (best_sq.sqrt(), best)
 }
 
 enum Contact {
@@ -205,43 +213,93 @@ enum Contact {
     Cross,
 }
 
+/// Rings with more edge pairs than this are compared by sweep-and-prune.
+const SWEEP_ABOVE: usize = 64 * 64;
+
 /// Whether the two boundaries cross properly, only touch, or stay apart.
 fn boundaries(a: &[Pt], b: &[Pt]) -> Contact {
     let mut touch = false;
-    for i in 0..a.len() {
-        let (p, q) = (a[i], a[(i + 1) % a.len()]);
-        let (minx, maxx) = (p[0].min(q[0]), p[0].max(q[0]));
-        let (miny, maxy) = (p[1].min(q[1]), p[1].max(q[1]));
-        for j in 0..b.len() {
-            let (r, s) = (b[j], b[(j + 1) % b.len()]);
-            if r[0].max(s[0]) < minx
-                || r[0].min(s[0]) > maxx
-                || r[1].max(s[1]) < miny
-                || r[1].min(s[1]) > maxy
-            {
-                continue;
-            }
-            let o1 = orient(p, q, r);
-            let o2 = orient(p, q, s);
-            let o3 = orient(r, s, p);
-            let o4 = orient(r, s, q);
-            if o1 * o2 < 0.0 && o3 * o4 < 0.0 {
-                return Contact::Cross;
-            }
-            if (o1 == 0.0 && on_segment(p, q, r))
-                || (o2 == 0.0 && on_segment(p, q, s))
-                || (o3 == 0.0 && on_segment(r, s, p))
-                || (o4 == 0.0 && on_segment(r, s, q))
-            {
-                touch = true;
-            }
+    let mut visit = |i: usize, j: usize| -> bool {
+        match segments(a[i], a[(i + 1) % a.len()], b[j], b[(j + 1) % b.len()]) {
+            Contact::Cross => return true,
+            Contact::Touch => touch = true,
+            Contact::None => {}
         }
-    }
-    if touch {
+        false
+    };
+    let crossed = if a.len() * b.len() <= SWEEP_ABOVE {
+        (0..a.len()).any(|i| (0..b.len()).any(|j| visit(i, j)))
+    } else {
+        sweep(a, b, &mut visit)
+    };
+    if crossed {
+        Contact::Cross
+    } else if touch {
         Contact::Touch
     } else {
         Contact::None
     }
+}
+
+/// How two segments meet.
+fn segments(p: Pt, q: Pt, r: Pt, s: Pt) -> Contact {
+    if r[0].max(s[0]) < p[0].min(q[0])
+        || r[0].min(s[0]) > p[0].max(q[0])
+        || r[1].max(s[1]) < p[1].min(q[1])
+        || r[1].min(s[1]) > p[1].max(q[1])
+    {
+        return Contact::None;
+    }
+    let o1 = orient(p, q, r);
+    let o2 = orient(p, q, s);
+    let o3 = orient(r, s, p);
+    let o4 = orient(r, s, q);
+    if o1 * o2 < 0.0 && o3 * o4 < 0.0 {
+        return Contact::Cross;
+    }
+    if (o1 == 0.0 && on_segment(p, q, r))
+        || (o2 == 0.0 && on_segment(p, q, s))
+        || (o3 == 0.0 && on_segment(r, s, p))
+        || (o4 == 0.0 && on_segment(r, s, q))
+    {
+        return Contact::Touch;
+    }
+    Contact::None
+}
+
+/// Calls `visit(i, j)` for every edge `i` of `a` and `j` of `b` whose extents
+/// overlap along the longer axis of the two rings, stopping when it returns true.
+/// Long thin rings (thousands of pieces) then cost about n log n, not n².
+fn sweep(a: &[Pt], b: &[Pt], visit: &mut impl FnMut(usize, usize) -> bool) -> bool {
+    let (ba, bb) = (bbox(a), bbox(b));
+    let wide = ba[2].max(bb[2]) - ba[0].min(bb[0]) >= ba[3].max(bb[3]) - ba[1].min(bb[1]);
+    let axis = if wide { 0 } else { 1 };
+    let span = |ring: &[Pt], i: usize, which: bool| {
+        let (p, q) = (ring[i][axis], ring[(i + 1) % ring.len()][axis]);
+        (p.min(q), p.max(q), which, i)
+    };
+    let from_b = if std::ptr::eq(a, b) { 0 } else { b.len() };
+    let mut edges: Vec<(f64, f64, bool, usize)> = (0..a.len())
+        .map(|i| span(a, i, true))
+        .chain((0..from_b).map(|j| span(b, j, false)))
+        .collect();
+    edges.sort_unstable_by(|x, y| x.0.total_cmp(&y.0));
+    // A ring swept against itself: every pair of its edges is a candidate.
+    let same = std::ptr::eq(a, b);
+    let mut active: Vec<(f64, bool, usize)> = Vec::new();
+    for (lo, hi, in_a, k) in edges {
+        active.retain(|e| e.0 >= lo);
+        for &(_, other_in_a, m) in &active {
+            if other_in_a != in_a || same {
+                let (i, j) = if in_a { (k, m) } else { (m, k) };
+                if visit(i, j) {
+                    return true;
+                }
+            }
+        }
+        active.push((hi, in_a, k));
+    }
+    false
 }
 
 /// Boundaries touch without crossing: a vertex of either ring strictly inside the
@@ -280,48 +338,39 @@ pub(crate) fn doubled_area(ring: &[Pt]) -> f64 {
 pub(crate) fn self_intersection(ring: &[Pt]) -> Option<(usize, usize)> {
     let n = ring.len();
     let seg = |i: usize| (ring[i], ring[(i + 1) % n]);
-    for i in 0..n {
-        let (p, q) = seg(i);
-        let (minx, maxx) = (p[0].min(q[0]), p[0].max(q[0]));
-        let (miny, maxy) = (p[1].min(q[1]), p[1].max(q[1]));
-        for j in i + 1..n {
-            let (r, s) = seg(j);
-            if r[0].max(s[0]) < minx
-                || r[0].min(s[0]) > maxx
-                || r[1].max(s[1]) < miny
-                || r[1].min(s[1]) > maxy
-            {
-                continue;
-            }
-            let adjacent_after = j == i + 1;
-            let adjacent_before = i == 0 && j == n - 1;
-            if adjacent_after || adjacent_before {
-                // They share one vertex; they intersect elsewhere only by folding back.
-                let (shared, other_i, other_j) = if adjacent_after { (q, p, s) } else { (p, q, r) };
-                if orient(shared, other_i, other_j) == 0.0 {
-                    let u = [other_i[0] - shared[0], other_i[1] - shared[1]];
-                    let v = [other_j[0] - shared[0], other_j[1] - shared[1]];
-                    if u[0] * v[0] + u[1] * v[1] > 0.0 {
-                        return Some((i, j));
-                    }
-                }
-                continue;
-            }
-            let o1 = orient(p, q, r);
-            let o2 = orient(p, q, s);
-            let o3 = orient(r, s, p);
-            let o4 = orient(r, s, q);
-            let crosses = o1 * o2 < 0.0 && o3 * o4 < 0.0;
-            let touches = (o1 == 0.0 && on_segment(p, q, r))
-                || (o2 == 0.0 && on_segment(p, q, s))
-                || (o3 == 0.0 && on_segment(r, s, p))
-                || (o4 == 0.0 && on_segment(r, s, q));
-            if crosses || touches {
-                return Some((i, j));
+    let mut found = None;
+    let mut visit = |i: usize, j: usize| -> bool {
+        let (i, j) = (i.min(j), i.max(j));
+        if i == j || found.is_some_and(|f| f <= (i, j)) {
+            return false;
+        }
+        let ((p, q), (r, s)) = (seg(i), seg(j));
+        let adjacent_after = j == i + 1;
+        let adjacent_before = i == 0 && j == n - 1;
+        let hit = if adjacent_after || adjacent_before {
+            // They share one vertex; they intersect elsewhere only by folding back.
+            let (shared, other_i, other_j) = if adjacent_after { (q, p, s) } else { (p, q, r) };
+            let u = [other_i[0] - shared[0], other_i[1] - shared[1]];
+            let v = [other_j[0] - shared[0], other_j[1] - shared[1]];
+            orient(shared, other_i, other_j) == 0.0 && u[0] * v[0] + u[1] * v[1] > 0.0
+        } else {
+            !matches!(segments(p, q, r, s), Contact::None)
+        };
+        if hit {
+            found = Some((i, j));
+        }
+        false
+    };
+    if n * n <= SWEEP_ABOVE {
+        for i in 0..n {
+            for j in i + 1..n {
+                visit(i, j);
             }
         }
+    } else {
+        sweep(ring, ring, &mut visit);
     }
-    None
+    found
 }
 
 #[cfg(test)]
@@ -375,6 +424,50 @@ mod tests {
         assert_eq!(locate([3.0, 1.0], &a), Location::Outside);
         assert_eq!(locate([1.0, 2.0], &a), Location::Boundary);
         assert_eq!(signed_distance([1.0, 1.5], &a), -0.5);
+    }
+
+    /// Sweep-and-prune finds exactly the pairs the plain double loop finds.
+    #[test]
+    fn sweep_agrees_with_the_double_loop() {
+        use proptest::prelude::*;
+        let ring = prop::collection::vec((-50.0f64..50.0, -50.0f64..50.0), 3..120);
+        proptest!(ProptestConfig::with_cases(200), |(a in ring.clone(), b in ring)| {
+            let a: Vec<Pt> = a.into_iter().map(|(x, y)| [x, y]).collect();
+            let b: Vec<Pt> = b.into_iter().map(|(x, y)| [x, y]).collect();
+            let mut all = Vec::new();
+            for i in 0..a.len() {
+                for j in 0..b.len() {
+                    if !matches!(segments(a[i], a[(i + 1) % a.len()], b[j], b[(j + 1) % b.len()]), Contact::None) {
+                        all.push((i, j));
+                    }
+                }
+            }
+            let mut swept = Vec::new();
+            sweep(&a, &b, &mut |i, j| {
+                if !matches!(segments(a[i], a[(i + 1) % a.len()], b[j], b[(j + 1) % b.len()]), Contact::None) {
+                    swept.push((i, j));
+                }
+                false
+            });
+            swept.sort_unstable();
+            prop_assert_eq!(swept, all);
+            // And on one ring against itself, the first crossing pair is the same.
+            let mut first = None;
+            'outer: for i in 0..a.len() {
+                for j in i + 2..a.len() {
+                    if (i == 0 && j == a.len() - 1) || a.len() < 4 {
+                        continue;
+                    }
+                    if !matches!(segments(a[i], a[(i + 1) % a.len()], a[j], a[(j + 1) % a.len()]), Contact::None) {
+                        first = Some((i, j));
+                        break 'outer;
+                    }
+                }
+            }
+            if let (Some(f), Some(s)) = (first, self_intersection(&a)) {
+                prop_assert!(s <= f, "{s:?} {f:?}");
+            }
+        });
     }
 
     #[test]

@@ -19,6 +19,25 @@ pub struct Cursor {
     after: Option<u64>,
 }
 
+/// The operator's live stream (Server-Sent Events): every journal entry its party may see.
+///
+/// Each event's `id` is its journal position and its `event` the entry's `kind`; `data` is the entry as JSON with its `cursor` and `logged_at`. Reconnect with `Last-Event-ID` (or `?after=`) and nothing is missed or repeated. The stream ends when the operator is revoked.
+#[utoipa::path(
+    get,
+    path = "/v1/events",
+    tag = "events",
+    params(
+        ("after" = Option<u64>, Query, description = "Start after this journal position; default 0 (from the beginning). `Last-Event-ID` takes precedence."),
+        ("Last-Event-ID" = Option<u64>, Header, description = "The id of the last event received: resume after it."),
+    ),
+    responses(
+        (status = 200, description = "The stream, kept alive with comments.", content_type = "text/event-stream", body = String),
+        (status = 400, description = "A query parameter is not a whole number.", content_type = "text/plain", body = String),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 429, response = crate::openapi::RateLimited),
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn events(
     State(state): State<AppState>,
     Auth(actor): Auth,

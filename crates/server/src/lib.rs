@@ -9,10 +9,12 @@
 mod auth;
 mod body;
 mod events;
+mod openapi;
 mod problem;
 mod routes;
 
 pub use auth::{new_token, RateLimit};
+pub use openapi::document;
 pub use problem::Problem;
 pub use routes::router;
 

@@ -4,6 +4,11 @@
 use crate::auth::{new_token, Auth};
 use crate::body::Body;
 use crate::events::events;
+use crate::openapi::{
+    openapi_json, Acknowledgment, Amendment, Cancellation, Conflict, Coordination, CreateLine,
+    CreateOperator, CreateParty, Forbidden, InvalidInput, InvalidJson, LineStatus, Message,
+    NotFound, Notice, RateLimited, Site, Unauthorized, Unavailable,
+};
 use crate::problem::Problem;
 use crate::AppState;
 use axum::body::Bytes;
@@ -25,6 +30,7 @@ pub const MAX_BODY_BYTES: usize = 1 << 20;
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/v1/health", get(health))
+        .route("/v1/openapi.json", get(openapi_json))
         .route("/v1/me", get(me))
         .route("/v1/parties", post(create_party).get(list_parties))
         .route(
@@ -124,6 +130,16 @@ macro_rules! request {
     };
 }
 
+/// Liveness: `ok` and the last journal position. Needs no token.
+#[utoipa::path(
+    get,
+    path = "/v1/health",
+    tag = "service",
+    responses(
+        (status = 200, description = "The service takes writes: `{\"status\": \"ok\", \"journal\": <last position>}`.", body = Object),
+        (status = 503, response = Unavailable),
+    ),
+)]
 async fn health(State(state): State<AppState>) -> Response {
     let last = state.service.read(|s| s.last_seq());
     if state.service.is_broken() {
@@ -137,10 +153,40 @@ async fn health(State(state): State<AppState>) -> Response {
     Json(json!({"status": "ok", "journal": last})).into_response()
 }
 
+/// Who am I: the token's operator, party and role.
+#[utoipa::path(
+    get,
+    path = "/v1/me",
+    tag = "service",
+    responses(
+        (status = 200, description = "`{operator, party, role}`.", body = Object),
+        (status = 401, response = Unauthorized),
+        (status = 429, response = RateLimited),
+    ),
+    security(("bearer" = [])),
+)]
 async fn me(Auth(actor): Auth) -> Json<Value> {
     Json(json!({"operator": actor.operator, "party": actor.party, "role": actor.role}))
 }
 
+/// Registers a party (host admins only).
+#[utoipa::path(
+    post,
+    path = "/v1/parties",
+    tag = "parties",
+    request_body = CreateParty,
+    responses(
+        (status = 201, description = "The party: `{id, name}`.", body = Object),
+        (status = 400, response = InvalidJson),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+        (status = 422, response = InvalidInput),
+        (status = 429, response = RateLimited),
+        (status = 503, response = Unavailable),
+    ),
+    security(("bearer" = [])),
+)]
 async fn create_party(
     State(s): State<AppState>,
     Auth(a): Auth,
@@ -157,10 +203,45 @@ async fn create_party(
     write(&s, a, command, request!(method, uri, headers, raw)).await
 }
 
+/// The parties this operator may see.
+#[utoipa::path(
+    get,
+    path = "/v1/parties",
+    tag = "parties",
+    responses(
+        (status = 200, description = "`{parties: [...]}`.", body = Object),
+        (status = 401, response = Unauthorized),
+        (status = 429, response = RateLimited),
+    ),
+    security(("bearer" = [])),
+)]
 async fn list_parties(State(s): State<AppState>, Auth(a): Auth) -> Json<Value> {
     Json(json!({"parties": s.service.read(|st| st.parties(&a))}))
 }
 
+/// Adds an operator to a party (an admin of the party or of the host).
+///
+/// The answer carries the operator's bearer token, shown once, here; only its hash is kept.
+#[utoipa::path(
+    post,
+    path = "/v1/parties/{party}/operators",
+    tag = "parties",
+    params(
+        ("party" = String, Path, description = "The party's id."),
+    ),
+    request_body = CreateOperator,
+    responses(
+        (status = 201, description = "The operator: `{id, party, name, role, token}`; `token` is absent from a replayed answer.", body = Object),
+        (status = 400, response = InvalidJson),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 422, response = InvalidInput),
+        (status = 429, response = RateLimited),
+        (status = 503, response = Unavailable),
+    ),
+    security(("bearer" = [])),
+)]
 async fn create_operator(
     State(s): State<AppState>,
     Auth(a): Auth,
@@ -196,6 +277,22 @@ async fn create_operator(
     Ok(response)
 }
 
+/// A party's operators.
+#[utoipa::path(
+    get,
+    path = "/v1/parties/{party}/operators",
+    tag = "parties",
+    params(
+        ("party" = String, Path, description = "The party's id."),
+    ),
+    responses(
+        (status = 200, description = "`{operators: [...]}`.", body = Object),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 429, response = RateLimited),
+    ),
+    security(("bearer" = [])),
+)]
 async fn list_operators(
     State(s): State<AppState>,
     Auth(a): Auth,
@@ -205,6 +302,26 @@ async fn list_operators(
     Ok(Json(json!({"operators": ops})).into_response())
 }
 
+/// Revokes an operator's token (an admin); takes effect at once, also for open event streams.
+#[utoipa::path(
+    post,
+    path = "/v1/operators/{operator}/revoke",
+    tag = "parties",
+    params(
+        ("operator" = String, Path, description = "The operator's id (`op-<n>`)."),
+    ),
+    responses(
+        (status = 200, description = "`{id, revoked: true}`.", body = Object),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 422, response = InvalidInput),
+        (status = 429, response = RateLimited),
+        (status = 503, response = Unavailable),
+    ),
+    security(("bearer" = [])),
+)]
 async fn revoke_operator(
     State(s): State<AppState>,
     Auth(a): Auth,
@@ -223,6 +340,24 @@ async fn revoke_operator(
     .await
 }
 
+/// Opens a line between two or more parties, with its rules (host admins only).
+#[utoipa::path(
+    post,
+    path = "/v1/lines",
+    tag = "lines",
+    request_body = CreateLine,
+    responses(
+        (status = 201, description = "The line: `{id, name, parties, rules, status}`.", body = Object),
+        (status = 400, response = InvalidJson),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+        (status = 422, response = InvalidInput),
+        (status = 429, response = RateLimited),
+        (status = 503, response = Unavailable),
+    ),
+    security(("bearer" = [])),
+)]
 async fn create_line(
     State(s): State<AppState>,
     Auth(a): Auth,
@@ -261,14 +396,63 @@ async fn create_line(
     write(&s, a, command, request!(method, uri, headers, raw)).await
 }
 
+/// The lines this operator's party is on.
+#[utoipa::path(
+    get,
+    path = "/v1/lines",
+    tag = "lines",
+    responses(
+        (status = 200, description = "`{lines: [...]}`.", body = Object),
+        (status = 401, response = Unauthorized),
+        (status = 429, response = RateLimited),
+    ),
+    security(("bearer" = [])),
+)]
 async fn list_lines(State(s): State<AppState>, Auth(a): Auth) -> Json<Value> {
     Json(json!({"lines": s.service.read(|st| st.lines(&a))}))
 }
 
+/// One line: its parties, rules and status.
+#[utoipa::path(
+    get,
+    path = "/v1/lines/{line}",
+    tag = "lines",
+    params(
+        ("line" = String, Path, description = "The line's id."),
+    ),
+    responses(
+        (status = 200, description = "The line.", body = Object),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 429, response = RateLimited),
+    ),
+    security(("bearer" = [])),
+)]
 async fn show_line(State(s): State<AppState>, Auth(a): Auth, Path(line): Path<String>) -> Answer {
     Ok(Json(s.service.read(|st| st.line(&a, &line))?).into_response())
 }
 
+/// Sets a line's political status (host admins only); a suspended line keeps working.
+#[utoipa::path(
+    post,
+    path = "/v1/lines/{line}/status",
+    tag = "lines",
+    params(
+        ("line" = String, Path, description = "The line's id."),
+    ),
+    request_body = LineStatus,
+    responses(
+        (status = 200, description = "`{id, status}`.", body = Object),
+        (status = 400, response = InvalidJson),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 422, response = InvalidInput),
+        (status = 429, response = RateLimited),
+        (status = 503, response = Unavailable),
+    ),
+    security(("bearer" = [])),
+)]
 async fn set_line_status(
     State(s): State<AppState>,
     Auth(a): Auth,
@@ -298,6 +482,29 @@ async fn set_line_status(
     .await
 }
 
+/// Sends a message on a line: free text, a request with a deadline, or a reply.
+///
+/// Messages are ordered by the line's sequence and never edited: a correction references the message it corrects.
+#[utoipa::path(
+    post,
+    path = "/v1/lines/{line}/messages",
+    tag = "messages",
+    params(
+        ("line" = String, Path, description = "The line's id."),
+    ),
+    request_body = Message,
+    responses(
+        (status = 201, description = "The message with its line sequence number.", body = Object),
+        (status = 400, response = InvalidJson),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 422, response = InvalidInput),
+        (status = 429, response = RateLimited),
+        (status = 503, response = Unavailable),
+    ),
+    security(("bearer" = [])),
+)]
 async fn send_message(
     State(s): State<AppState>,
     Auth(a): Auth,
@@ -330,6 +537,25 @@ struct After {
     line: Option<String>,
 }
 
+/// A line's messages in line order.
+#[utoipa::path(
+    get,
+    path = "/v1/lines/{line}/messages",
+    tag = "messages",
+    params(
+        ("line" = String, Path, description = "The line's id."),
+        ("after" = Option<u64>, Query, description = "Only messages after this line sequence number; default 0."),
+        ("limit" = Option<usize>, Query, description = "At most this many messages; default 500, at most 5000."),
+    ),
+    responses(
+        (status = 200, description = "`{messages: [...]}`.", body = Object),
+        (status = 400, description = "A query parameter is not a whole number.", content_type = "text/plain", body = String),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 429, response = RateLimited),
+    ),
+    security(("bearer" = [])),
+)]
 async fn list_messages(
     State(s): State<AppState>,
     Auth(a): Auth,
@@ -345,6 +571,30 @@ async fn list_messages(
 
 const CATEGORIES: &str = "\"air\", \"maritime\", \"ground\", \"launch\" or \"movement\"";
 
+/// Notifies an activity on a line: where and when the party will operate.
+///
+/// The answer lists every conflict with the activities and sites the party's notice meets, and the `content_sha256` the other parties read back. With `"dry_run": true` it only reports the conflicts.
+#[utoipa::path(
+    post,
+    path = "/v1/lines/{line}/notices",
+    tag = "activities",
+    params(
+        ("line" = String, Path, description = "The line's id."),
+    ),
+    request_body = Notice,
+    responses(
+        (status = 201, description = "The activity, version 1: `{activity, version, content_sha256, late, dry_run, conflicts, content}`.", body = Object),
+        (status = 200, description = "A dry run: the same answer; nothing was recorded.", body = Object),
+        (status = 400, response = InvalidJson),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 422, response = InvalidInput),
+        (status = 429, response = RateLimited),
+        (status = 503, response = Unavailable),
+    ),
+    security(("bearer" = [])),
+)]
 async fn notify(
     State(s): State<AppState>,
     Auth(a): Auth,
@@ -368,6 +618,22 @@ async fn notify(
     write(&s, a, command, request!(method, uri, headers, raw)).await
 }
 
+/// The activities this operator's party may see, with every version and acknowledgment.
+#[utoipa::path(
+    get,
+    path = "/v1/activities",
+    tag = "activities",
+    params(
+        ("line" = Option<String>, Query, description = "Only the activities of this line."),
+    ),
+    responses(
+        (status = 200, description = "`{activities: [...]}`.", body = Object),
+        (status = 400, description = "A query parameter is not a whole number.", content_type = "text/plain", body = String),
+        (status = 401, response = Unauthorized),
+        (status = 429, response = RateLimited),
+    ),
+    security(("bearer" = [])),
+)]
 async fn list_activities(
     State(s): State<AppState>,
     Auth(a): Auth,
@@ -376,6 +642,22 @@ async fn list_activities(
     Json(json!({"activities": s.service.read(|st| st.activities(&a, q.line.as_deref()))}))
 }
 
+/// One activity with every version and acknowledgment.
+#[utoipa::path(
+    get,
+    path = "/v1/activities/{activity}",
+    tag = "activities",
+    params(
+        ("activity" = String, Path, description = "The activity's id (`act-<n>`)."),
+    ),
+    responses(
+        (status = 200, description = "The activity.", body = Object),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 429, response = RateLimited),
+    ),
+    security(("bearer" = [])),
+)]
 async fn show_activity(
     State(s): State<AppState>,
     Auth(a): Auth,
@@ -384,6 +666,30 @@ async fn show_activity(
     Ok(Json(s.service.read(|st| st.activity(&a, &activity))?).into_response())
 }
 
+/// Amends an activity: a new version (an officer of the notifying party).
+///
+/// `replaces_version` must be the current version, else 409. The answer lists the conflicts of the new version; the old version's conflicts are resolved.
+#[utoipa::path(
+    post,
+    path = "/v1/activities/{activity}/amendments",
+    tag = "activities",
+    params(
+        ("activity" = String, Path, description = "The activity's id (`act-<n>`)."),
+    ),
+    request_body = Amendment,
+    responses(
+        (status = 200, description = "The new version: `{activity, version, content_sha256, late, dry_run, conflicts, content}` (also for a dry run).", body = Object),
+        (status = 400, response = InvalidJson),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 422, response = InvalidInput),
+        (status = 429, response = RateLimited),
+        (status = 503, response = Unavailable),
+    ),
+    security(("bearer" = [])),
+)]
 async fn amend(
     State(s): State<AppState>,
     Auth(a): Auth,
@@ -405,6 +711,30 @@ async fn amend(
     write(&s, a, command, request!(method, uri, headers, raw)).await
 }
 
+/// Cancels an activity: a last version (an officer of the notifying party).
+///
+/// `replaces_version` must be the current version, else 409. The activity's open conflicts are resolved.
+#[utoipa::path(
+    post,
+    path = "/v1/activities/{activity}/cancellation",
+    tag = "activities",
+    params(
+        ("activity" = String, Path, description = "The activity's id (`act-<n>`)."),
+    ),
+    request_body = Cancellation,
+    responses(
+        (status = 200, description = "`{activity, version, state: \"cancelled\", content_sha256, content}`.", body = Object),
+        (status = 400, response = InvalidJson),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 422, response = InvalidInput),
+        (status = 429, response = RateLimited),
+        (status = 503, response = Unavailable),
+    ),
+    security(("bearer" = [])),
+)]
 async fn cancel(
     State(s): State<AppState>,
     Auth(a): Auth,
@@ -422,6 +752,30 @@ async fn cancel(
     write(&s, a, command, request!(method, uri, headers, raw)).await
 }
 
+/// Acknowledges a notice: the read-back of exactly one version. It means *received*, never *approved*.
+///
+/// Only the other parties of the line acknowledge, and only the latest version (else 409).
+#[utoipa::path(
+    post,
+    path = "/v1/activities/{activity}/acknowledgments",
+    tag = "activities",
+    params(
+        ("activity" = String, Path, description = "The activity's id (`act-<n>`)."),
+    ),
+    request_body = Acknowledgment,
+    responses(
+        (status = 201, description = "`{activity, version, received_by, content_sha256, meaning}`.", body = Object),
+        (status = 400, response = InvalidJson),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 422, response = InvalidInput),
+        (status = 429, response = RateLimited),
+        (status = 503, response = Unavailable),
+    ),
+    security(("bearer" = [])),
+)]
 async fn acknowledge(
     State(s): State<AppState>,
     Auth(a): Auth,
@@ -440,10 +794,44 @@ async fn acknowledge(
     write(&s, a, command, request!(method, uri, headers, raw)).await
 }
 
+/// The conflicts this operator's party owns a side of.
+#[utoipa::path(
+    get,
+    path = "/v1/conflicts",
+    tag = "conflicts",
+    responses(
+        (status = 200, description = "`{conflicts: [...]}`.", body = Object),
+        (status = 401, response = Unauthorized),
+        (status = 429, response = RateLimited),
+    ),
+    security(("bearer" = [])),
+)]
 async fn list_conflicts(State(s): State<AppState>, Auth(a): Auth) -> Json<Value> {
     Json(json!({"conflicts": s.service.read(|st| st.conflicts(&a))}))
 }
 
+/// Marks a conflict coordinated on this party's side; it is coordinated once both sides have.
+#[utoipa::path(
+    post,
+    path = "/v1/conflicts/{conflict}/coordination",
+    tag = "conflicts",
+    params(
+        ("conflict" = String, Path, description = "The conflict's id (`c-<n>`)."),
+    ),
+    request_body = Coordination,
+    responses(
+        (status = 200, description = "`{conflict, state}`: `coordinated` once both sides have marked it, else `open`.", body = Object),
+        (status = 400, response = InvalidJson),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 422, response = InvalidInput),
+        (status = 429, response = RateLimited),
+        (status = 503, response = Unavailable),
+    ),
+    security(("bearer" = [])),
+)]
 async fn coordinate(
     State(s): State<AppState>,
     Auth(a): Auth,
@@ -466,6 +854,23 @@ async fn coordinate(
     .await
 }
 
+/// Registers a protected site (an officer of a party), shared with chosen parties or lines.
+#[utoipa::path(
+    post,
+    path = "/v1/sites",
+    tag = "sites",
+    request_body = Site,
+    responses(
+        (status = 201, description = "The site with its `id`.", body = Object),
+        (status = 400, response = InvalidJson),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 422, response = InvalidInput),
+        (status = 429, response = RateLimited),
+        (status = 503, response = Unavailable),
+    ),
+    security(("bearer" = [])),
+)]
 async fn register_site(
     State(s): State<AppState>,
     Auth(a): Auth,
@@ -488,6 +893,18 @@ async fn register_site(
     write(&s, a, command, request!(method, uri, headers, raw)).await
 }
 
+/// The protected sites this operator's party may see.
+#[utoipa::path(
+    get,
+    path = "/v1/sites",
+    tag = "sites",
+    responses(
+        (status = 200, description = "`{sites: [...]}`.", body = Object),
+        (status = 401, response = Unauthorized),
+        (status = 429, response = RateLimited),
+    ),
+    security(("bearer" = [])),
+)]
 async fn list_sites(State(s): State<AppState>, Auth(a): Auth) -> Json<Value> {
     Json(json!({"sites": s.service.read(|st| st.sites(&a))}))
 }
