@@ -866,211 +866,269 @@ async fn a_killed_server_keeps_every_acknowledged_write() {
     assert!(present.len() >= acknowledged.len());
 }
 
-/// Every write endpoint for every role, on one's own party and another's.
+/// The actors of the authorization matrix, in the order of its columns: the host's
+/// admin; Blue (owns the resource) as observer, officer, admin; Red (the other party
+/// of the line) likewise; Green (on no shared line) as officer; no token.
+const ACTORS: [&str; 9] = [
+    "host",
+    "blue obs",
+    "blue off",
+    "blue adm",
+    "red obs",
+    "red off",
+    "red adm",
+    "green off",
+    "anonymous",
+];
+
+/// Every endpoint for every role, on one's own party's resource and another's.
+/// Each cell gets a fresh resource, so no cell depends on another.
 #[tokio::test]
 async fn authorization_matrix() {
     let (server, blue, red, green) = world("matrix").await;
-    let (_, a) = server
-        .post(
-            "/v1/lines/air/notices",
-            &red.officer,
-            notice(vec![disc(1.0, 1.0, 100.0, 1, 1)]),
-        )
-        .await;
-    let red_activity = a["activity"].as_str().unwrap().to_string();
-    let hash = a["content_sha256"].as_str().unwrap().to_string();
-    use StatusCode as S;
-    let amend = format!("/v1/activities/{red_activity}/amendments");
-    let cancel = format!("/v1/activities/{red_activity}/cancellation");
-    let ack = format!("/v1/activities/{red_activity}/acknowledgments");
-    let show = format!("/v1/activities/{red_activity}");
-    // (who, token, path, body, expected)
-    let cases: Vec<(&str, &str, &str, Value, S)> = vec![
+    let tokens = [
+        server.host.clone(),
+        blue.observer.clone(),
+        blue.officer.clone(),
+        blue.admin.clone(),
+        red.observer.clone(),
+        red.officer.clone(),
+        red.admin.clone(),
+        green.officer.clone(),
+        "pt_anonymous".to_string(),
+    ];
+    const GET: bool = false;
+    const POST: bool = true;
+    // (endpoint, POST?, expected status per actor)
+    let rows: Vec<(&str, bool, [u16; 9])> = vec![
         (
-            "blue observer",
-            &blue.observer,
-            "/v1/lines/air/messages",
-            json!({"text": "x"}),
-            S::FORBIDDEN,
+            "/v1/health",
+            GET,
+            [200, 200, 200, 200, 200, 200, 200, 200, 200],
         ),
         (
-            "blue officer",
-            &blue.officer,
-            "/v1/lines/air/messages",
-            json!({"text": "x"}),
-            S::CREATED,
+            "/v1/openapi.json",
+            GET,
+            [200, 200, 200, 200, 200, 200, 200, 200, 200],
         ),
+        ("/v1/me", GET, [200, 200, 200, 200, 200, 200, 200, 200, 401]),
         (
-            "blue admin",
-            &blue.admin,
-            "/v1/lines/air/messages",
-            json!({"text": "x"}),
-            S::CREATED,
-        ),
-        (
-            "green officer",
-            &green.officer,
-            "/v1/lines/air/messages",
-            json!({"text": "x"}),
-            S::NOT_FOUND,
-        ),
-        (
-            "blue observer",
-            &blue.observer,
-            "/v1/lines/air/notices",
-            notice(vec![disc(2.0, 2.0, 9.0, 1, 1)]),
-            S::FORBIDDEN,
-        ),
-        (
-            "green officer",
-            &green.officer,
-            "/v1/lines/air/notices",
-            notice(vec![disc(2.0, 2.0, 9.0, 1, 1)]),
-            S::NOT_FOUND,
-        ),
-        (
-            "blue officer",
-            &blue.officer,
-            &amend,
-            json!({"replaces_version": 1, "volumes": [disc(2.0, 2.0, 9.0, 1, 1)]}),
-            S::FORBIDDEN,
-        ),
-        (
-            "green officer",
-            &green.officer,
-            &amend,
-            json!({"replaces_version": 1, "volumes": [disc(2.0, 2.0, 9.0, 1, 1)]}),
-            S::NOT_FOUND,
-        ),
-        (
-            "green officer",
-            &green.officer,
-            &cancel,
-            json!({"replaces_version": 1}),
-            S::NOT_FOUND,
-        ),
-        (
-            "blue observer",
-            &blue.observer,
-            &ack,
-            json!({"version": 1, "content_sha256": hash}),
-            S::FORBIDDEN,
-        ),
-        (
-            "green admin",
-            &green.admin,
-            &ack,
-            json!({"version": 1, "content_sha256": hash}),
-            S::NOT_FOUND,
-        ),
-        (
-            "red officer",
-            &red.officer,
-            &ack,
-            json!({"version": 1, "content_sha256": hash}),
-            S::FORBIDDEN,
-        ),
-        (
-            "blue admin",
-            &blue.admin,
-            &ack,
-            json!({"version": 1, "content_sha256": hash}),
-            S::CREATED,
-        ),
-        (
-            "blue admin",
-            &blue.admin,
             "/v1/parties",
-            json!({"id": "x", "name": "x"}),
-            S::FORBIDDEN,
+            GET,
+            [200, 200, 200, 200, 200, 200, 200, 200, 401],
         ),
         (
-            "blue admin",
-            &blue.admin,
+            "/v1/parties",
+            POST,
+            [201, 403, 403, 403, 403, 403, 403, 403, 401],
+        ),
+        (
+            "/v1/parties/blue/operators",
+            GET,
+            [200, 200, 200, 200, 404, 404, 404, 404, 401],
+        ),
+        (
+            "/v1/parties/blue/operators",
+            POST,
+            [201, 403, 403, 201, 404, 404, 404, 404, 401],
+        ),
+        (
+            "/v1/operators/{blue operator}/revoke",
+            POST,
+            [200, 403, 403, 200, 404, 404, 404, 404, 401],
+        ),
+        (
             "/v1/lines",
-            json!({"id": "x", "name": "x", "parties": ["blue", "red"]}),
-            S::FORBIDDEN,
+            GET,
+            [200, 200, 200, 200, 200, 200, 200, 200, 401],
         ),
         (
-            "blue admin",
-            &blue.admin,
+            "/v1/lines",
+            POST,
+            [201, 403, 403, 403, 403, 403, 403, 403, 401],
+        ),
+        (
+            "/v1/lines/air",
+            GET,
+            [200, 200, 200, 200, 200, 200, 200, 404, 401],
+        ),
+        (
             "/v1/lines/air/status",
-            json!({"status": "suspended"}),
-            S::FORBIDDEN,
+            POST,
+            [200, 403, 403, 403, 403, 403, 403, 403, 401],
         ),
         (
-            "blue observer",
-            &blue.observer,
-            "/v1/parties/blue/operators",
-            json!({"name": "x", "role": "officer"}),
-            S::FORBIDDEN,
+            "/v1/lines/air/messages",
+            GET,
+            [200, 200, 200, 200, 200, 200, 200, 404, 401],
         ),
         (
-            "blue officer",
-            &blue.officer,
-            "/v1/parties/blue/operators",
-            json!({"name": "x", "role": "officer"}),
-            S::FORBIDDEN,
+            "/v1/lines/air/messages",
+            POST,
+            [403, 403, 201, 201, 403, 201, 201, 404, 401],
         ),
         (
-            "blue admin",
-            &blue.admin,
-            "/v1/parties/red/operators",
-            json!({"name": "x", "role": "officer"}),
-            S::NOT_FOUND,
+            "/v1/lines/air/notices",
+            POST,
+            [403, 403, 201, 201, 403, 201, 201, 404, 401],
         ),
         (
-            "blue observer",
-            &blue.observer,
+            "/v1/activities",
+            GET,
+            [200, 200, 200, 200, 200, 200, 200, 200, 401],
+        ),
+        (
+            "/v1/activities/{blue activity}",
+            GET,
+            [200, 200, 200, 200, 200, 200, 200, 404, 401],
+        ),
+        (
+            "/v1/activities/{blue activity}/amendments",
+            POST,
+            [403, 403, 200, 200, 403, 403, 403, 404, 401],
+        ),
+        (
+            "/v1/activities/{blue activity}/cancellation",
+            POST,
+            [403, 403, 200, 200, 403, 403, 403, 404, 401],
+        ),
+        (
+            "/v1/activities/{blue activity}/acknowledgments",
+            POST,
+            [403, 403, 403, 403, 403, 201, 201, 404, 401],
+        ),
+        (
+            "/v1/conflicts",
+            GET,
+            [200, 200, 200, 200, 200, 200, 200, 200, 401],
+        ),
+        (
+            "/v1/conflicts/{blue-red conflict}/coordination",
+            POST,
+            [403, 403, 200, 200, 403, 200, 200, 404, 401],
+        ),
+        (
             "/v1/sites",
-            json!({"name": "s", "expires": "2031-01-01T00:00:00Z", "volumes": [disc(0.0, 0.0, 9.0, 1, 1)]}),
-            S::FORBIDDEN,
+            GET,
+            [200, 200, 200, 200, 200, 200, 200, 200, 401],
         ),
         (
-            "host",
-            &server.host,
-            "/v1/lines/air/status",
-            json!({"status": "active"}),
-            S::OK,
+            "/v1/sites",
+            POST,
+            [403, 403, 201, 201, 403, 201, 201, 201, 401],
         ),
         (
-            "nobody",
-            "pt_nobody",
-            "/v1/lines/air/messages",
-            json!({"text": "x"}),
-            S::UNAUTHORIZED,
+            "/v1/events",
+            GET,
+            [200, 200, 200, 200, 200, 200, 200, 200, 401],
         ),
     ];
-    for (who, token, path, body, expected) in cases {
-        let (s, v) = server.post(path, token, body).await;
-        assert_eq!(s, expected, "{who} POST {path}: {v}");
+    let mut n = 0u32;
+    let mut failures = Vec::new();
+    for (endpoint, post, expected) in &rows {
+        for (col, token) in tokens.iter().enumerate() {
+            n += 1;
+            // A fresh resource for this cell.
+            let lat = -60.0 + n as f64 * 0.05;
+            let path = if endpoint.contains("{blue activity}") {
+                let (_, a) = server
+                    .post(
+                        "/v1/lines/air/notices",
+                        &blue.officer,
+                        notice(vec![disc(lat, 100.0, 100.0, 1, 1)]),
+                    )
+                    .await;
+                endpoint.replace("{blue activity}", a["activity"].as_str().unwrap())
+            } else if endpoint.contains("{blue-red conflict}") {
+                server
+                    .post(
+                        "/v1/lines/air/notices",
+                        &blue.officer,
+                        notice(vec![disc(lat, 120.0, 100.0, 1, 1)]),
+                    )
+                    .await;
+                let (_, r) = server
+                    .post(
+                        "/v1/lines/air/notices",
+                        &red.officer,
+                        notice(vec![disc(lat, 120.0, 100.0, 1, 1)]),
+                    )
+                    .await;
+                endpoint.replace(
+                    "{blue-red conflict}",
+                    r["conflicts"][0]["id"].as_str().unwrap(),
+                )
+            } else if endpoint.contains("{blue operator}") {
+                let (_, o) = server
+                    .post(
+                        "/v1/parties/blue/operators",
+                        &server.host,
+                        json!({"name": format!("o{n}"), "role": "officer"}),
+                    )
+                    .await;
+                endpoint.replace("{blue operator}", o["id"].as_str().unwrap())
+            } else {
+                endpoint.to_string()
+            };
+            let status = if *post {
+                let body = match *endpoint {
+                    "/v1/parties" => json!({"id": format!("p{n}"), "name": "P"}),
+                    "/v1/parties/blue/operators" => {
+                        json!({"name": format!("x{n}"), "role": "observer"})
+                    }
+                    "/v1/lines" => {
+                        json!({"id": format!("l{n}"), "name": "L", "parties": ["blue", "red"]})
+                    }
+                    "/v1/lines/air/status" => json!({"status": "active"}),
+                    "/v1/lines/air/messages" => json!({"text": "matrix"}),
+                    "/v1/lines/air/notices" => notice(vec![disc(lat, 140.0, 100.0, 1, 1)]),
+                    "/v1/sites" => {
+                        json!({"name": "s", "expires": "2031-01-01T00:00:00Z", "volumes": [disc(lat, 160.0, 100.0, 1, 1)]})
+                    }
+                    e if e.ends_with("/amendments") => {
+                        json!({"replaces_version": 1, "volumes": [disc(lat, 101.0, 100.0, 1, 1)]})
+                    }
+                    e if e.ends_with("/cancellation") => json!({"replaces_version": 1}),
+                    e if e.ends_with("/acknowledgments") => {
+                        let (_, a) = server
+                            .get(&path.replace("/acknowledgments", ""), &server.host)
+                            .await;
+                        json!({"version": 1, "content_sha256": a["content_sha256"]})
+                    }
+                    e if e.ends_with("/coordination") => json!({"note": "agreed"}),
+                    _ => json!({}),
+                };
+                server.post(&path, token, body).await.0
+            } else if *endpoint == "/v1/events" {
+                let res = server
+                    .client
+                    .get(format!("{}{path}", server.url))
+                    .bearer_auth(token)
+                    .send()
+                    .await
+                    .unwrap();
+                res.status()
+            } else {
+                server.get(&path, token).await.0
+            };
+            if status.as_u16() != expected[col] {
+                failures.push(format!(
+                    "{} {path} as {}: {} (expected {})",
+                    if *post { "POST" } else { "GET" },
+                    ACTORS[col],
+                    status.as_u16(),
+                    expected[col]
+                ));
+            }
+        }
     }
-    let reads: Vec<(&str, &str, &str, S)> = vec![
-        ("green", &green.observer, "/v1/lines/air", S::NOT_FOUND),
-        ("green", &green.observer, &show, S::NOT_FOUND),
-        ("blue", &blue.observer, &show, S::OK),
-        ("blue", &blue.observer, "/v1/lines/air/messages", S::OK),
-        (
-            "green",
-            &green.observer,
-            "/v1/lines/air/messages",
-            S::NOT_FOUND,
-        ),
-        (
-            "blue",
-            &blue.observer,
-            "/v1/parties/red/operators",
-            S::NOT_FOUND,
-        ),
-        ("blue", &blue.observer, "/v1/parties/blue/operators", S::OK),
-    ];
-    for (who, token, path, expected) in reads {
-        assert_eq!(
-            server.get(path, token).await.0,
-            expected,
-            "{who} GET {path}"
-        );
-    }
+    assert!(
+        failures.is_empty(),
+        "{} of {n} cells differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert_eq!(n as usize, rows.len() * ACTORS.len());
     let (_, parties) = server.get("/v1/parties", &green.observer).await;
     assert_eq!(
         parties["parties"],

@@ -380,6 +380,10 @@ impl State {
         a.party == party || self.is_member(party, &a.line)
     }
 
+    fn actor_sees_activity(&self, actor: &Actor, a: &Activity) -> bool {
+        actor.is_host_admin() || self.sees_activity(&actor.party, a)
+    }
+
     fn sees_site(&self, party: &str, s: &Site) -> bool {
         s.party == party
             || s.shared_with_parties.iter().any(|p| p == party)
@@ -671,11 +675,7 @@ impl State {
                 dry_run,
             } => {
                 let a = self.owned_activity(actor, activity, *replaces_version)?;
-                let previous =
-                    &self.log[(*a.versions.last().expect("a version") - 1) as usize].entry;
-                let Entry::Notice { content, .. } = previous else {
-                    unreachable!("activity versions are notices")
-                };
+                let content = self.current_content(a);
                 let category = match category {
                     Some(c) => *c,
                     None => {
@@ -707,11 +707,7 @@ impl State {
                 replaces_version,
             } => {
                 let a = self.owned_activity(actor, activity, *replaces_version)?;
-                let previous =
-                    &self.log[(*a.versions.last().expect("a version") - 1) as usize].entry;
-                let Entry::Notice { content, .. } = previous else {
-                    unreachable!("activity versions are notices")
-                };
+                let content = self.current_content(a);
                 let mut content = content.clone();
                 content["version"] = json!(replaces_version + 1);
                 content["state"] = json!("cancelled");
@@ -745,7 +741,7 @@ impl State {
                 let a = self
                     .activities
                     .get(activity)
-                    .filter(|a| self.sees_activity(&actor.party, a))
+                    .filter(|a| self.actor_sees_activity(actor, a))
                     .ok_or_else(|| ServiceError::NotFound(format!("activity {activity}")))?;
                 if a.party == actor.party || !self.is_member(&actor.party, &a.line) {
                     return Err(ServiceError::Forbidden(
@@ -794,8 +790,17 @@ impl State {
                 let c = self
                     .conflicts
                     .get(conflict)
-                    .filter(|c| c.a.party == actor.party || c.b.party == actor.party)
+                    .filter(|c| {
+                        actor.is_host_admin()
+                            || c.a.party == actor.party
+                            || c.b.party == actor.party
+                    })
                     .ok_or_else(|| ServiceError::NotFound(format!("conflict {conflict}")))?;
+                if c.a.party != actor.party && c.b.party != actor.party {
+                    return Err(ServiceError::Forbidden(
+                        "only the two sides of a conflict mark it coordinated".into(),
+                    ));
+                }
                 if actor.role == Role::Observer {
                     return Err(ServiceError::Forbidden(
                         "observers cannot mark conflicts coordinated".into(),
@@ -908,8 +913,13 @@ impl State {
     }
 
     fn require_officer_on(&self, actor: &Actor, line: &str) -> Result<(), ServiceError> {
-        if !self.is_member(&actor.party, line) {
+        if !self.sees_line(actor, line) {
             return Err(ServiceError::NotFound(format!("line {line}")));
+        }
+        if !self.is_member(&actor.party, line) {
+            return Err(ServiceError::Forbidden(
+                "the host is not a party to the line; only its parties write on it".into(),
+            ));
         }
         if actor.role == Role::Observer {
             return Err(ServiceError::Forbidden(
@@ -928,7 +938,7 @@ impl State {
         let a = self
             .activities
             .get(activity)
-            .filter(|a| self.sees_activity(&actor.party, a))
+            .filter(|a| self.actor_sees_activity(actor, a))
             .ok_or_else(|| ServiceError::NotFound(format!("activity {activity}")))?;
         if a.party != actor.party || actor.role == Role::Observer {
             return Err(ServiceError::Forbidden(
@@ -947,6 +957,15 @@ impl State {
             )));
         }
         Ok(a)
+    }
+
+    /// What the activity's latest version says.
+    fn current_content(&self, a: &Activity) -> &Value {
+        let latest = *a.versions.last().expect("an activity has a version");
+        match &self.log[(latest - 1) as usize].entry {
+            Entry::Notice { content, .. } => content,
+            _ => unreachable!("activity versions are notices"),
+        }
     }
 
     fn parse_volumes(&self, volumes: &[Value]) -> Result<Vec<Volume>, ServiceError> {
@@ -1251,7 +1270,7 @@ impl State {
         let a = self
             .activities
             .get(activity)
-            .filter(|a| actor.is_host_admin() || self.sees_activity(&actor.party, a))
+            .filter(|a| self.actor_sees_activity(actor, a))
             .ok_or_else(|| ServiceError::NotFound(format!("activity {activity}")))?;
         let versions: Vec<Value> = a.versions.iter().map(|&s| self.logged_json(s)).collect();
         let acks: Vec<Value> = a.acks.iter().map(|&s| self.logged_json(s)).collect();
@@ -1266,7 +1285,7 @@ impl State {
     pub fn activities(&self, actor: &Actor, line: Option<&str>) -> Vec<Value> {
         self.activities
             .iter()
-            .filter(|(_, a)| actor.is_host_admin() || self.sees_activity(&actor.party, a))
+            .filter(|(_, a)| self.actor_sees_activity(actor, a))
             .filter(|(_, a)| line.is_none_or(|l| a.line == l))
             .map(|(id, a)| {
                 let acked_by: BTreeSet<String> = a
