@@ -10,8 +10,9 @@
 //! connection pool: authentication, JSON parsing, validation, the conflict
 //! check against everything stored, the durable commit (fsync) and the answer.
 //! Throughput is notices over the wall time of that phase; latency is per
-//! request, from sending it to having read the whole answer. Every notice must
-//! be accepted (201), or the benchmark fails.
+//! request, from sending it to having read the whole answer (the answers are
+//! parsed, to count conflicts, only once the clock has stopped). Every notice
+//! must be accepted (201), or the benchmark fails.
 //!
 //! Volumes come from the same synthetic traffic as `bench check` (see
 //! `bench.rs`); the store is deleted at the end.
@@ -19,7 +20,9 @@
 use crate::bench::{activity_volumes, percentile, Rng};
 use anyhow::{bail, ensure, Context, Result};
 use parley_server::{bootstrap, host_actor, new_token, run_blocking, AppState, RateLimit};
-use parley_service::{sha256_hex, Actor, Category, Command, LineRules, Role, Service, MAX_BATCH};
+use parley_service::{
+    sha256_hex, Actor, Category, Command, LineRules, Role, Service, Volumes, MAX_BATCH,
+};
 use serde_json::Value;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -221,7 +224,8 @@ fn preload(service: &Service, officers: &[Officer], count: usize) -> Result<()> 
             line: LINE.into(),
             category: Category::Air,
             point_of_contact: POINT_OF_CONTACT.into(),
-            volumes: activity_volumes(&mut rng),
+            volumes: Volumes::parse(activity_volumes(&mut rng), service.limits())
+                .map_err(|e| anyhow::anyhow!("synthetic volumes: {e}"))?,
             dry_run: false,
         };
         let done = done.clone();
@@ -289,7 +293,7 @@ fn drive(
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let measured = runtime.block_on(async move {
+    let mut measured = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let url = format!("http://{}/v1/lines/{LINE}/notices", listener.local_addr()?);
         eprintln!("posting {} notices to {url} ...", args.notices);
@@ -337,7 +341,6 @@ fn drive(
         server.abort();
         anyhow::Ok(m)
     })?;
-    let mut measured = measured;
     for body in std::mem::take(&mut measured.accepted) {
         match serde_json::from_slice::<Value>(&body) {
             Ok(v) => measured.conflicts += conflicts_in(&v),

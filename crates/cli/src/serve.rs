@@ -3,7 +3,7 @@
 use anyhow::{Context, Result};
 use parley_server::{bootstrap, commit_channel, host_actor, run_blocking, AppState, RateLimit};
 use parley_service::{
-    sha256_hex, system_clock, Actor, Category, Command, LineRules, Priority, Role, Service,
+    sha256_hex, system_clock, Actor, Category, Command, LineRules, Priority, Role, Service, Volumes,
 };
 use parley_store_sqlite::SqliteJournal;
 use parley_wire::{format_timestamp, WireLimits};
@@ -108,6 +108,10 @@ pub fn demo(args: DemoArgs) -> Result<()> {
         );
         let _ = std::io::stdout().flush();
     })
+}
+
+fn volumes(json: Vec<Value>) -> Result<Volumes> {
+    check(Volumes::parse(json, &WireLimits::default()), "volumes")
 }
 
 fn check<T>(r: Result<T, parley_service::ServiceError>, what: &str) -> Result<T> {
@@ -257,7 +261,7 @@ fn scenario(service: &Service) -> Result<Vec<(String, String, String)>> {
             line: "syria-air".into(),
             category,
             point_of_contact: poc.into(),
-            volumes: shifted(&example(id), base),
+            volumes: volumes(shifted(&example(id), base))?,
             dry_run: false,
         };
         check(run_blocking(service, &actor(party), command), id)
@@ -328,7 +332,7 @@ fn scenario(service: &Service) -> Result<Vec<(String, String, String)>> {
             Command::RegisterSite {
                 name: "Idlib central hospital".into(),
                 site_kind: "static".into(),
-                volumes: vec![hospital],
+                volumes: volumes(vec![hospital])?,
                 expires: format_timestamp(parley_engine::Timestamp(now + 30 * 86_400_000_000)),
                 shared_with_parties: vec!["blue".into(), "red".into()],
                 shared_with_lines: vec![],
@@ -344,7 +348,7 @@ fn scenario(service: &Service) -> Result<Vec<(String, String, String)>> {
             Command::RegisterSite {
                 name: "Aleppo convoy, day 1".into(),
                 site_kind: "movement".into(),
-                volumes: convoy,
+                volumes: volumes(convoy)?,
                 expires: format_timestamp(parley_engine::Timestamp(base + 20 * 3_600_000_000)),
                 shared_with_parties: vec!["blue".into(), "red".into()],
                 shared_with_lines: vec![],
@@ -366,7 +370,7 @@ fn scenario(service: &Service) -> Result<Vec<(String, String, String)>> {
                 line: "black-sea".into(),
                 category: Category::Maritime,
                 point_of_contact: "Green fleet HQ".into(),
-                volumes: vec![exercise],
+                volumes: volumes(vec![exercise])?,
                 dry_run: false,
             },
         ),

@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use parley_service::{
-    sha256_hex, Actor, Category, Command, Idempotency, LineRules, Priority, Role,
+    sha256_hex, Actor, Category, Command, Idempotency, LineRules, Priority, Role, Volumes,
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -612,7 +612,7 @@ async fn notify(
         line,
         category,
         point_of_contact: b.string("point_of_contact")?,
-        volumes: b.array("volumes")?,
+        volumes: Volumes::parse(b.array("volumes")?, s.service.limits())?,
         dry_run: b.bool("dry_run")?,
     };
     write(&s, a, command, request!(method, uri, headers, raw)).await
@@ -705,7 +705,7 @@ async fn amend(
         replaces_version: b.u64("replaces_version")?,
         category: b.parsed::<Category>("category", CATEGORIES)?,
         point_of_contact: b.optional_string("point_of_contact")?,
-        volumes: b.array("volumes")?,
+        volumes: Volumes::parse(b.array("volumes")?, s.service.limits())?,
         dry_run: b.bool("dry_run")?,
     };
     write(&s, a, command, request!(method, uri, headers, raw)).await
@@ -885,7 +885,7 @@ async fn register_site(
         site_kind: b
             .optional_string("kind")?
             .unwrap_or_else(|| "static".into()),
-        volumes: b.array("volumes")?,
+        volumes: Volumes::parse(b.array("volumes")?, s.service.limits())?,
         expires: b.string("expires")?,
         shared_with_parties: b.strings("shared_with_parties")?,
         shared_with_lines: b.strings("shared_with_lines")?,

@@ -1,9 +1,69 @@
 //! Every write the service accepts. Adapters build commands from requests;
-//! volumes stay JSON until the service validates them, so that errors point
-//! into the request.
+//! volumes are validated with the service's limits ([`Volumes::parse`]) and keep
+//! their JSON, so that errors point into the request and notices quote it verbatim.
 
+use crate::error::ServiceError;
 use crate::model::{Category, LineRules, Priority, Role};
+use parley_engine::Volume;
+use parley_wire::{parse_volume, WireLimits};
 use serde_json::Value;
+
+/// Volumes as given (JSON, kept verbatim in the notice) and as validated.
+/// Built only by [`Volumes::parse`]; adapters parse in their own threads so the
+/// writer does not have to.
+#[derive(Clone, Debug)]
+pub struct Volumes {
+    json: Vec<Value>,
+    parsed: Vec<Volume>,
+}
+
+impl Volumes {
+    /// Validates F3548 Volume4D or GeoJSON Feature values against `limits`;
+    /// errors point at `/volumes/<i>/...`.
+    pub fn parse(json: Vec<Value>, limits: &WireLimits) -> Result<Volumes, ServiceError> {
+        if json.is_empty() {
+            return Err(ServiceError::invalid(
+                "/volumes",
+                "give at least one volume",
+            ));
+        }
+        if json.len() > limits.max_volumes {
+            return Err(ServiceError::invalid(
+                "/volumes",
+                format!("give at most {} volumes", limits.max_volumes),
+            ));
+        }
+        let parsed = json
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                parse_volume(v, &format!("/volumes/{i}"), &limits.volume).map_err(|e| {
+                    ServiceError::Invalid {
+                        pointer: e.pointer,
+                        message: e.message,
+                    }
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Volumes { json, parsed })
+    }
+
+    /// The volumes as given.
+    pub fn json(&self) -> &[Value] {
+        &self.json
+    }
+
+    /// The validated volumes.
+    pub fn parsed(&self) -> &[Volume] {
+        &self.parsed
+    }
+}
+
+impl PartialEq for Volumes {
+    fn eq(&self, other: &Self) -> bool {
+        self.json == other.json
+    }
+}
 
 /// A write request.
 #[derive(Clone, Debug, PartialEq)]
@@ -72,8 +132,8 @@ pub enum Command {
         category: Category,
         /// Who to call about it.
         point_of_contact: String,
-        /// F3548 Volume4D or GeoJSON Feature values.
-        volumes: Vec<Value>,
+        /// Its volumes.
+        volumes: Volumes,
         /// Only report conflicts; notify nothing.
         dry_run: bool,
     },
@@ -88,7 +148,7 @@ pub enum Command {
         /// A new point of contact, or keep.
         point_of_contact: Option<String>,
         /// The new volumes.
-        volumes: Vec<Value>,
+        volumes: Volumes,
         /// Only report conflicts.
         dry_run: bool,
     },
@@ -122,7 +182,7 @@ pub enum Command {
         /// "static" or "movement".
         site_kind: String,
         /// Its volumes.
-        volumes: Vec<Value>,
+        volumes: Volumes,
         /// When it stops being protected, RFC 3339.
         expires: String,
         /// Parties to share it with.

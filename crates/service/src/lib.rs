@@ -21,7 +21,7 @@ mod model;
 mod service;
 mod state;
 
-pub use command::Command;
+pub use command::{Command, Volumes};
 pub use entry::{Entry, IdempotencyRecord, Logged, Side};
 pub use error::ServiceError;
 pub use journal::{Journal, StorageError};

@@ -11,7 +11,7 @@
 //! truth on the next start).
 
 use crate::command::Command;
-use crate::entry::{IdempotencyRecord, Logged};
+use crate::entry::{Entry, IdempotencyRecord, Logged};
 use crate::error::ServiceError;
 use crate::journal::{Journal, StorageError};
 use crate::model::Actor;
@@ -70,6 +70,10 @@ struct Job {
 
 struct Shared {
     state: RwLock<State>,
+    /// Unrevoked operators by token hash, apart from the state so that
+    /// authenticating a request never waits for the writer's commit.
+    tokens: RwLock<HashMap<String, Actor>>,
+    limits: WireLimits,
     broken: AtomicBool,
 }
 
@@ -99,6 +103,8 @@ impl Service {
             .map(|r| ((r.operator.clone(), r.key.clone()), r))
             .collect();
         let shared = Arc::new(Shared {
+            tokens: RwLock::new(state.tokens()),
+            limits: state.limits().clone(),
             state: RwLock::new(state),
             broken: AtomicBool::new(false),
         });
@@ -139,7 +145,13 @@ impl Service {
 
     /// The operator with this token hash, if it exists and is not revoked.
     pub fn authenticate(&self, token_sha256: &str) -> Option<Actor> {
-        self.read(|s| s.authenticate(token_sha256))
+        let tokens = self.shared.tokens.read().unwrap_or_else(|e| e.into_inner());
+        tokens.get(token_sha256).cloned()
+    }
+
+    /// The limits new volumes are validated against (see [`crate::Volumes::parse`]).
+    pub fn limits(&self) -> &WireLimits {
+        &self.shared.limits
     }
 
     /// Whether storage has failed (the service then refuses writes).
@@ -165,7 +177,7 @@ fn write_loop(
             }
         }
         let mut state = shared.state.write().unwrap_or_else(|e| e.into_inner());
-        let mut logged: Vec<Logged> = Vec::new();
+        let first = state.last_seq();
         let mut new_records: Vec<IdempotencyRecord> = Vec::new();
         let mut answers: Vec<(Reply, Result<Answer, ServiceError>)> = Vec::new();
         for job in batch {
@@ -196,7 +208,10 @@ fn write_loop(
                     } else {
                         Err(ServiceError::invalid(
                             "",
-                            format!("Idempotency-Key {} was used for a different request; use a new key", idem.key),
+                            format!(
+                                "Idempotency-Key {} was used for a different request; use a new key",
+                                idem.key
+                            ),
                         ))
                     };
                     answers.push((job.reply, outcome));
@@ -206,6 +221,7 @@ fn write_loop(
             let now = clock();
             match state.decide(&job.actor, &job.command, now) {
                 Ok(decision) => {
+                    let mut prepared = decision.volumes;
                     for (entry, audience) in decision.entries {
                         let l = Logged {
                             seq: state.last_seq() + 1,
@@ -213,8 +229,7 @@ fn write_loop(
                             audience,
                             entry,
                         };
-                        state.evolve(l.clone());
-                        logged.push(l);
+                        state.evolve_with(l, prepared.take());
                     }
                     if let Some(idem) = job.idempotency {
                         new_records.push(IdempotencyRecord {
@@ -237,8 +252,9 @@ fn write_loop(
                 Err(e) => answers.push((job.reply, Err(e))),
             }
         }
+        let logged = state.logged_after(first);
         if !logged.is_empty() || !new_records.is_empty() {
-            if let Err(e) = journal.append(&logged, &new_records) {
+            if let Err(e) = journal.append(logged, &new_records) {
                 shared.broken.store(true, Ordering::SeqCst);
                 for (_, outcome) in answers.iter_mut() {
                     if outcome.is_ok() {
@@ -248,6 +264,15 @@ fn write_loop(
                     }
                 }
             }
+        }
+        let operators_changed = logged.iter().any(|l| {
+            matches!(
+                l.entry,
+                Entry::OperatorCreated { .. } | Entry::OperatorRevoked { .. }
+            )
+        });
+        if operators_changed {
+            *shared.tokens.write().unwrap_or_else(|e| e.into_inner()) = state.tokens();
         }
         for r in new_records {
             records.insert((r.operator.clone(), r.key.clone()), r);

@@ -5,7 +5,7 @@
 //! and evolves one command at a time, so a notice's conflict check and its
 //! insertion are atomic with respect to every other notice.
 
-use crate::command::Command;
+use crate::command::{Command, Volumes};
 use crate::entry::{Entry, Logged, Side};
 use crate::error::ServiceError;
 use crate::model::{Actor, Category, LineRules, Role, HOST};
@@ -31,6 +31,9 @@ pub struct Decision {
     pub status: u16,
     /// The answer.
     pub body: Value,
+    /// The validated volumes of the first entry (a notice or a site), so that
+    /// evolving it does not parse them again.
+    pub volumes: Option<Vec<Volume>>,
 }
 
 struct Party {
@@ -162,6 +165,34 @@ impl State {
         }
     }
 
+    /// The limits new volumes are validated against.
+    pub fn limits(&self) -> &WireLimits {
+        &self.limits
+    }
+
+    /// The entries after position `seq`.
+    pub fn logged_after(&self, seq: u64) -> &[Logged] {
+        &self.log[seq as usize..]
+    }
+
+    /// Every unrevoked operator by the SHA-256 of its token.
+    pub fn tokens(&self) -> HashMap<String, Actor> {
+        self.by_token
+            .iter()
+            .filter_map(|(hash, id)| {
+                let op = &self.operators[id];
+                (!op.revoked).then(|| {
+                    let actor = Actor {
+                        operator: id.clone(),
+                        party: op.party.clone(),
+                        role: op.role,
+                    };
+                    (hash.clone(), actor)
+                })
+            })
+            .collect()
+    }
+
     /// Position of the last entry.
     pub fn last_seq(&self) -> u64 {
         self.log.len() as u64
@@ -193,6 +224,12 @@ impl State {
     /// Applies a logged entry. Entries come from [`State::decide`] or the journal,
     /// so they are trusted to be consistent.
     pub fn evolve(&mut self, logged: Logged) {
+        self.evolve_with(logged, None);
+    }
+
+    /// [`State::evolve`], given the entry's volumes already validated (from its
+    /// [`Decision`]) so they need not be parsed again.
+    pub fn evolve_with(&mut self, logged: Logged, prepared: Option<Vec<Volume>>) {
         let seq = logged.seq;
         match &logged.entry {
             Entry::PartyCreated { party, name } => {
@@ -258,7 +295,11 @@ impl State {
                 content_sha256,
                 ..
             } => {
-                let volumes = self.volumes_of(&content["volumes"]);
+                let volumes = match prepared {
+                    _ if state == "cancelled" => Vec::new(),
+                    Some(v) => v,
+                    None => self.volumes_of(&content["volumes"]),
+                };
                 let handle = match self.activities.get(activity) {
                     Some(a) => a.handle,
                     None => {
@@ -330,7 +371,10 @@ impl State {
                 shared_with_lines,
                 ..
             } => {
-                let vols = self.volumes_of(&Value::Array(volumes.clone()));
+                let vols = match prepared {
+                    Some(v) => v,
+                    None => self.volumes_of(&Value::Array(volumes.clone())),
+                };
                 self.handles.push(Handle::Site(site.clone()));
                 let handle = (self.handles.len() - 1) as u32;
                 for (i, v) in vols.iter().enumerate() {
@@ -426,6 +470,7 @@ impl State {
                     entries: vec![(entry, vec![party.clone()])],
                     status: 201,
                     body: json!({"id": party, "name": name}),
+                    volumes: None,
                 })
             }
             Command::CreateOperator {
@@ -457,6 +502,7 @@ impl State {
                     entries: vec![(entry, vec![party.clone()])],
                     status: 201,
                     body: json!({"id": operator, "party": party, "name": name, "role": role}),
+                    volumes: None,
                 })
             }
             Command::RevokeOperator { operator } => {
@@ -486,6 +532,7 @@ impl State {
                     )],
                     status: 200,
                     body: json!({"id": operator, "revoked": true}),
+                    volumes: None,
                 })
             }
             Command::CreateLine {
@@ -539,6 +586,7 @@ impl State {
                     entries: vec![(entry, parties.clone())],
                     status: 201,
                     body: json!({"id": line, "name": name, "parties": parties, "rules": rules, "status": "active"}),
+                    volumes: None,
                 })
             }
             Command::SetLineStatus { line, suspended } => {
@@ -557,6 +605,7 @@ impl State {
                     )],
                     status: 200,
                     body: json!({"id": line, "status": status}),
+                    volumes: None,
                 })
             }
             Command::SendMessage {
@@ -642,6 +691,7 @@ impl State {
                     entries: vec![(entry, self.line_audience(line))],
                     status: 201,
                     body,
+                    volumes: None,
                 })
             }
             Command::Notify {
@@ -731,6 +781,7 @@ impl State {
                     entries,
                     status: 200,
                     body: json!({"activity": activity, "version": replaces_version + 1, "state": "cancelled", "content_sha256": hash, "content": content}),
+                    volumes: None,
                 })
             }
             Command::Acknowledge {
@@ -784,6 +835,7 @@ impl State {
                     entries: vec![(entry, self.line_audience(&a.line))],
                     status: 201,
                     body,
+                    volumes: None,
                 })
             }
             Command::Coordinate { conflict, note } => {
@@ -828,6 +880,7 @@ impl State {
                     entries: vec![(entry, vec![c.a.party.clone(), c.b.party.clone()])],
                     status: 200,
                     body: json!({"conflict": conflict, "state": if both { "coordinated" } else { "open" }}),
+                    volumes: None,
                 })
             }
             Command::RegisterSite {
@@ -858,7 +911,6 @@ impl State {
                         "the expiry has passed; give a later one",
                     ));
                 }
-                self.parse_volumes(volumes)?;
                 for (i, p) in shared_with_parties.iter().enumerate() {
                     if !self.parties.contains_key(p) {
                         return Err(ServiceError::invalid(
@@ -886,7 +938,7 @@ impl State {
                     party: actor.party.clone(),
                     name: name.clone(),
                     site_kind: site_kind.clone(),
-                    volumes: volumes.clone(),
+                    volumes: volumes.json().to_vec(),
                     expires: format_timestamp(t),
                     shared_with_parties: shared_with_parties.clone(),
                     shared_with_lines: shared_with_lines.clone(),
@@ -897,6 +949,7 @@ impl State {
                     entries: vec![(entry, audience.into_iter().collect())],
                     status: 201,
                     body,
+                    volumes: Some(volumes.parsed().to_vec()),
                 })
             }
         }
@@ -968,33 +1021,6 @@ impl State {
         }
     }
 
-    fn parse_volumes(&self, volumes: &[Value]) -> Result<Vec<Volume>, ServiceError> {
-        if volumes.is_empty() {
-            return Err(ServiceError::invalid(
-                "/volumes",
-                "give at least one volume",
-            ));
-        }
-        if volumes.len() > self.limits.max_volumes {
-            return Err(ServiceError::invalid(
-                "/volumes",
-                format!("give at most {} volumes", self.limits.max_volumes),
-            ));
-        }
-        volumes
-            .iter()
-            .enumerate()
-            .map(|(i, v)| {
-                parse_volume(v, &format!("/volumes/{i}"), &self.limits.volume).map_err(|e| {
-                    ServiceError::Invalid {
-                        pointer: e.pointer,
-                        message: e.message,
-                    }
-                })
-            })
-            .collect()
-    }
-
     #[allow(clippy::too_many_arguments)]
     fn notice(
         &self,
@@ -1004,13 +1030,13 @@ impl State {
         version: u64,
         category: Category,
         point_of_contact: &str,
-        volumes: &[Value],
+        volumes: &Volumes,
         dry_run: bool,
         now_us: i64,
         previous: Option<&Activity>,
     ) -> Result<Decision, ServiceError> {
         check_text("/point_of_contact", point_of_contact, 500)?;
-        let parsed = self.parse_volumes(volumes)?;
+        let parsed = volumes.parsed();
         let rules = self.lines[line].rules;
         let minima = rules.minima();
         let start = parsed
@@ -1021,13 +1047,13 @@ impl State {
         let late = start - now_us < rules.notice_lead_time_s as i64 * 1_000_000;
         let content = json!({
             "activity": activity, "line": line, "party": actor.party, "version": version, "state": "notified",
-            "category": category, "point_of_contact": point_of_contact, "volumes": volumes,
+            "category": category, "point_of_contact": point_of_contact, "volumes": volumes.json(),
         });
         let hash = sha256_hex(content.to_string().as_bytes());
         let found = self.find_conflicts(
             &actor.party,
             previous.map(|a| a.handle),
-            &parsed,
+            parsed,
             &minima,
             now_us,
         );
@@ -1041,7 +1067,7 @@ impl State {
                 operator: actor.operator.clone(),
                 version,
                 state: "notified".into(),
-                content: content.clone(),
+                content,
                 content_sha256: hash.clone(),
                 late,
             },
@@ -1073,21 +1099,24 @@ impl State {
             reported.push(shown);
             entries.push((entry, vec![actor.party.clone(), other.party.clone()]));
         }
+        // The content is not echoed: the client sent it, and reads it back with GET.
         let body = json!({
             "activity": activity, "version": version, "content_sha256": hash, "late": late,
-            "dry_run": dry_run, "conflicts": reported, "content": content,
+            "dry_run": dry_run, "conflicts": reported,
         });
         if dry_run {
             return Ok(Decision {
                 entries: Vec::new(),
                 status: 200,
                 body,
+                volumes: None,
             });
         }
         Ok(Decision {
             entries,
             status: if version == 1 { 201 } else { 200 },
             body,
+            volumes: Some(parsed.to_vec()),
         })
     }
 
