@@ -262,7 +262,7 @@ fn index(count: usize, queries: usize, minima: Minima) -> Result<()> {
         vertices as f64 / count.max(1) as f64
     );
     println!(
-        "bench index volumes={count} load_s={load_s:.3} insert_per_s={insert_per_s:.0} remove_per_s={remove_per_s:.0} check_p50_us={p50:.2} check_p99_us={p99:.2} index_bytes_per_volume={index_bytes:.0} rss_mb={:.0}",
+        "bench index volumes={count} load_s={load_s:.3} insert_per_s={insert_per_s:.0} check_p50_us={p50:.2} check_p99_us={p99:.2} rss_mb={:.0} remove_per_s={remove_per_s:.0} index_bytes_per_volume={index_bytes:.0}",
         peak_rss_mb()
     );
     Ok(())
