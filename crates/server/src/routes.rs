@@ -583,7 +583,7 @@ const CATEGORIES: &str = "\"air\", \"maritime\", \"ground\", \"launch\" or \"mov
     ),
     request_body = Notice,
     responses(
-        (status = 201, description = "The activity, version 1: `{activity, version, content_sha256, late, dry_run, conflicts, content}`.", body = Object),
+        (status = 201, description = "The activity, version 1: `{activity, version, content_sha256, late, dry_run, conflicts}`; the content reads back with GET /v1/activities/{activity}.", body = Object),
         (status = 200, description = "A dry run: the same answer; nothing was recorded.", body = Object),
         (status = 400, response = InvalidJson),
         (status = 401, response = Unauthorized),
@@ -678,7 +678,7 @@ async fn show_activity(
     ),
     request_body = Amendment,
     responses(
-        (status = 200, description = "The new version: `{activity, version, content_sha256, late, dry_run, conflicts, content}` (also for a dry run).", body = Object),
+        (status = 200, description = "The new version: `{activity, version, content_sha256, late, dry_run, conflicts}`; the content reads back with GET /v1/activities/{activity} (also for a dry run).", body = Object),
         (status = 400, response = InvalidJson),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
