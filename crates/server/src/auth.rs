@@ -15,10 +15,7 @@ use std::time::Instant;
 pub fn new_token() -> String {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).expect("the OS has randomness");
-    format!(
-        "pt_{}",
-        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
-    )
+    format!("pt_{}", parley_service::hex(&bytes))
 }
 
 /// A token bucket per operator.

@@ -27,4 +27,4 @@ pub use error::ServiceError;
 pub use journal::{Journal, StorageError};
 pub use model::{Actor, Category, LineRules, Priority, Role, HOST};
 pub use service::{system_clock, Answer, Clock, Idempotency, Reply, Service, MAX_BATCH};
-pub use state::{sha256_hex, Decision, State};
+pub use state::{hex, sha256_hex, Decision, State};
