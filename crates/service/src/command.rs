@@ -59,6 +59,18 @@ impl Volumes {
     }
 }
 
+impl Command {
+    /// The validated volumes the command carries, if any, taken out of it.
+    pub fn into_volumes(self) -> Option<Vec<Volume>> {
+        match self {
+            Command::Notify { volumes, .. }
+            | Command::Amend { volumes, .. }
+            | Command::RegisterSite { volumes, .. } => Some(volumes.parsed),
+            _ => None,
+        }
+    }
+}
+
 impl PartialEq for Volumes {
     fn eq(&self, other: &Self) -> bool {
         self.json == other.json

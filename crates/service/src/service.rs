@@ -221,7 +221,9 @@ fn write_loop(
             let now = clock();
             match state.decide(&job.actor, &job.command, now) {
                 Ok(decision) => {
-                    let mut prepared = decision.volumes;
+                    // The notice's or site's volumes were validated by the adapter:
+                    // move them into the state rather than parse or copy them.
+                    let mut prepared = decision.volumes.or_else(|| job.command.into_volumes());
                     for (entry, audience) in decision.entries {
                         let l = Logged {
                             seq: state.last_seq() + 1,

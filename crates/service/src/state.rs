@@ -39,8 +39,8 @@ pub struct Decision {
     pub status: u16,
     /// The answer.
     pub body: Value,
-    /// The validated volumes of the first entry (a notice or a site), so that
-    /// evolving it does not parse them again.
+    /// Volumes for evolving the first entry, when deciding had to make them
+    /// (the writer otherwise moves them out of the command: [`Command::into_volumes`]).
     pub volumes: Option<Vec<Volume>>,
 }
 
@@ -71,7 +71,8 @@ struct Activity {
     versions: Vec<u64>,
     hashes: Vec<String>,
     cancelled: bool,
-    volumes: Vec<Volume>,
+    /// How many volumes its current version has; the volumes live in the index.
+    volume_count: usize,
     handle: u32,
     /// Journal positions of acknowledgments.
     acks: Vec<u64>,
@@ -79,7 +80,8 @@ struct Activity {
 
 struct Site {
     party: String,
-    volumes: Vec<Volume>,
+    /// How many volumes it has; the volumes live in the index.
+    volume_count: usize,
     expires_us: i64,
     shared_with_parties: Vec<String>,
     shared_with_lines: Vec<String>,
@@ -324,19 +326,19 @@ impl State {
                         versions: Vec::new(),
                         hashes: Vec::new(),
                         cancelled: false,
-                        volumes: Vec::new(),
+                        volume_count: 0,
                         handle,
                         acks: Vec::new(),
                     });
-                for i in 0..a.volumes.len() {
+                for i in 0..a.volume_count {
                     self.index.remove(&key(handle, i));
                 }
                 a.versions.push(seq);
                 a.hashes.push(content_sha256.clone());
                 a.cancelled = state == "cancelled";
-                a.volumes = if a.cancelled { Vec::new() } else { volumes };
-                for (i, v) in a.volumes.iter().enumerate() {
-                    self.index.insert(key(handle, i), v.clone());
+                a.volume_count = volumes.len();
+                for (i, v) in volumes.into_iter().enumerate() {
+                    self.index.insert(key(handle, i), v);
                 }
             }
             Entry::Acknowledged { activity, .. } => {
@@ -385,14 +387,15 @@ impl State {
                 };
                 self.handles.push(Handle::Site(site.clone()));
                 let handle = (self.handles.len() - 1) as u32;
-                for (i, v) in vols.iter().enumerate() {
-                    self.index.insert(key(handle, i), v.clone());
+                let volume_count = vols.len();
+                for (i, v) in vols.into_iter().enumerate() {
+                    self.index.insert(key(handle, i), v);
                 }
                 self.sites.insert(
                     site.clone(),
                     Site {
                         party: party.clone(),
-                        volumes: vols,
+                        volume_count,
                         expires_us: parse_timestamp(expires).map(|t| t.0).unwrap_or(i64::MAX),
                         shared_with_parties: shared_with_parties.clone(),
                         shared_with_lines: shared_with_lines.clone(),
@@ -957,7 +960,7 @@ impl State {
                     entries: vec![(entry, audience.into_iter().collect())],
                     status: 201,
                     body,
-                    volumes: Some(volumes.parsed().to_vec()),
+                    volumes: None,
                 })
             }
         }
@@ -1124,7 +1127,7 @@ impl State {
             entries,
             status: if version == 1 { 201 } else { 200 },
             body,
-            volumes: Some(parsed.to_vec()),
+            volumes: None,
         })
     }
 
@@ -1374,7 +1377,7 @@ impl State {
             .map(|(id, s)| {
                 let mut v = self.logged_json(s.at);
                 v["id"] = json!(id);
-                v["volumes_count"] = json!(s.volumes.len());
+                v["volumes_count"] = json!(s.volume_count);
                 v
             })
             .collect()
