@@ -440,7 +440,6 @@ async fn notices_conflicts_amendments_and_acknowledgments() {
     );
     assert_eq!(conflict["meetings"][0]["time_end"], "2030-01-01T12:00:00Z");
     let red_activity = r["activity"].as_str().unwrap().to_string();
-    let conflict_id = conflict["id"].as_str().unwrap().to_string();
 
     // Both owners see the conflict; nobody else does.
     for t in [&blue.observer, &red.observer] {
@@ -492,7 +491,6 @@ async fn notices_conflicts_amendments_and_acknowledgments() {
     let (s, v) = server.post(&ack, &blue.officer, ack_body(1, &hash)).await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     assert_eq!(v["meaning"], "received, not approved");
-    assert!(!v.to_string().contains("approved\"") || v.to_string().contains("not approved"));
 
     // Amend: a stale version is refused; the new version resolves the conflict.
     let amend_body =
@@ -549,7 +547,6 @@ async fn notices_conflicts_amendments_and_acknowledgments() {
         .post(&cancel, &red.officer, json!({"replaces_version": 3}))
         .await;
     assert_eq!(s, StatusCode::CONFLICT);
-    let _ = conflict_id;
 }
 
 #[tokio::test]

@@ -61,12 +61,20 @@ pub fn time_gap_s(a: &Volume, b: &Volume) -> f64 {
 
 /// Whether volumes `a` and `b` conflict under `minima` (see the module docs).
 pub fn conflicts(a: &Volume, b: &Volume, minima: &Minima) -> bool {
-    time_gap_s(a, b) < minima.time_s
-        && vertical_gap_m(a, b) < minima.vertical_m
-        && a.footprint.distance_lower_bound(&b.footprint) < minima.horizontal_m
-        && a.footprint
-            .relation(&b.footprint, minima.horizontal_m)
-            .closer_than(minima.horizontal_m)
+    horizontal_if_conflict(a, b, minima).is_some()
+}
+
+/// The horizontal relation of `a` and `b` when they conflict under `minima`:
+/// the cheap tests first, the exact geometry once.
+fn horizontal_if_conflict(a: &Volume, b: &Volume, minima: &Minima) -> Option<Horizontal> {
+    if time_gap_s(a, b) >= minima.time_s
+        || vertical_gap_m(a, b) >= minima.vertical_m
+        || a.footprint.distance_lower_bound(&b.footprint) >= minima.horizontal_m
+    {
+        return None;
+    }
+    let h = a.footprint.relation(&b.footprint, minima.horizontal_m);
+    h.closer_than(minima.horizontal_m).then_some(h)
 }
 
 /// Where and when two conflicting volumes meet.
@@ -93,10 +101,7 @@ pub struct Meeting {
 
 /// Where and when `a` and `b` meet, if they conflict under `minima`.
 pub fn meeting(a: &Volume, b: &Volume, minima: &Minima) -> Option<Meeting> {
-    if !conflicts(a, b, minima) {
-        return None;
-    }
-    let horizontal = match a.footprint.relation(&b.footprint, minima.horizontal_m) {
+    let horizontal = match horizontal_if_conflict(a, b, minima)? {
         Horizontal::Overlap => 0.0,
         Horizontal::Apart(d) => d,
     };

@@ -218,17 +218,6 @@ impl State {
         self.operators.get(operator).is_some_and(|o| !o.revoked)
     }
 
-    /// The unrevoked operator whose token hashes to `token_sha256`.
-    pub fn authenticate(&self, token_sha256: &str) -> Option<Actor> {
-        let id = self.by_token.get(token_sha256)?;
-        let op = self.operators.get(id)?;
-        (!op.revoked).then(|| Actor {
-            operator: id.clone(),
-            party: op.party.clone(),
-            role: op.role,
-        })
-    }
-
     // ---- evolving ----------------------------------------------------------
 
     /// Applies a logged entry. Entries come from [`State::decide`] or the journal,
