@@ -11,7 +11,6 @@
 use crate::geodesy::{self, chord_m, Ecef, LatLng, LocalPlane, MIN_RADIUS_M};
 use crate::planar::{self, Pt, Relation};
 use crate::volume::{ErrorKind, Field, LatLngBox, Limits, VolumeError};
-use geo::{BooleanOps, BoundingRect};
 
 /// Longest piece of a geodesic edge that is treated as straight in a local plane,
 /// metres. Its sagitta in any plane centred within 2,000 km is under 20 cm.
@@ -319,27 +318,23 @@ impl Footprint {
     pub(crate) fn meeting_bounds(&self, other: &Footprint) -> LatLngBox {
         let plane = self.plane_between(other);
         let (fa, fb) = (self.flatten(&plane), other.flatten(&plane));
-        let corners: Vec<Pt> = match planar::relate(&fa, &fb) {
-            Relation::Overlap | Relation::Touch => {
-                let overlap = planar::polygon(&fa).intersection(&planar::polygon(&fb));
-                match overlap.bounding_rect() {
-                    Some(r) => vec![
-                        [r.min().x, r.min().y],
-                        [r.max().x, r.max().y],
-                        [r.min().x, r.max().y],
-                        [r.max().x, r.min().y],
-                    ],
-                    None => vec![fa[0]],
+        let corners: Vec<Pt> = match planar::overlap_bounds(&fa, &fb) {
+            Some([west, south, east, north]) => {
+                vec![[west, south], [east, north], [west, north], [east, south]]
+            }
+            None => match planar::relate(&fa, &fb) {
+                Relation::Apart { closest, .. } => {
+                    let vertex = if closest.vertex_in_a {
+                        fa[closest.vertex]
+                    } else {
+                        fb[closest.vertex]
+                    };
+                    vec![vertex, closest.point]
                 }
-            }
-            Relation::Apart { closest, .. } => {
-                let vertex = if closest.vertex_in_a {
-                    fa[closest.vertex]
-                } else {
-                    fb[closest.vertex]
-                };
-                vec![vertex, closest.point]
-            }
+                Relation::Overlap | Relation::Touch => {
+                    unreachable!("rings that meet share a point")
+                }
+            },
         };
         let points: Vec<LatLng> = corners.iter().map(|&p| plane.unproject(p)).collect();
         LatLngBox::around(points[0], points)

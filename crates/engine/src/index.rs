@@ -16,7 +16,7 @@
 //! A plain grid measured twice as fast as an R-tree on the benchmark's traffic
 //! (see ARCHITECTURE.md); levels keep huge volumes from flooding fine cells.
 
-use crate::conflict::{conflicts, Minima};
+use crate::conflict::{conflicts, meeting, Meeting, Minima};
 use crate::footprint::pad;
 use crate::volume::{LatLngBox, Volume};
 use std::collections::HashMap;
@@ -160,6 +160,34 @@ impl<K: Copy + Eq + Hash> Index<K> {
         minima: &Minima,
         keep: impl Fn(&K) -> bool,
     ) -> Vec<K> {
+        self.matching(volume, minima, keep, |other| {
+            conflicts(volume, other, minima).then_some(())
+        })
+        .into_iter()
+        .map(|(k, ())| k)
+        .collect()
+    }
+
+    /// Like [`Index::conflicts_where`], with where and when each conflicting
+    /// volume meets `volume` (the exact geometry runs once per candidate).
+    pub fn meetings_where(
+        &self,
+        volume: &Volume,
+        minima: &Minima,
+        keep: impl Fn(&K) -> bool,
+    ) -> Vec<(K, Meeting)> {
+        self.matching(volume, minima, keep, |other| meeting(volume, other, minima))
+    }
+
+    /// `test` applied to every stored volume that may conflict with `volume`
+    /// (the grid's superset) and whose key passes `keep`; the keys it answers.
+    fn matching<T>(
+        &self,
+        volume: &Volume,
+        minima: &Minima,
+        keep: impl Fn(&K) -> bool,
+        test: impl Fn(&Volume) -> Option<T>,
+    ) -> Vec<(K, T)> {
         let mut candidates = Vec::new();
         let reach = pad(volume.bounds(), minima.horizontal_m);
         let w = volume.window();
@@ -209,7 +237,10 @@ impl<K: Copy + Eq + Hash> Index<K> {
             .into_iter()
             .filter_map(|slot| {
                 let s = self.slots[slot as usize].as_ref()?;
-                (keep(&s.key) && conflicts(volume, &s.volume, minima)).then_some(s.key)
+                if !keep(&s.key) {
+                    return None;
+                }
+                test(&s.volume).map(|t| (s.key, t))
             })
             .collect()
     }

@@ -267,6 +267,54 @@ fn segments(p: Pt, q: Pt, r: Pt, s: Pt) -> Contact {
     Contact::None
 }
 
+/// The bounding box `[min x, min y, max x, max y]` of the intersection of two
+/// rings that overlap or touch, or `None` when they share no point.
+///
+/// The intersection's outline is made of pieces of either boundary that lie in
+/// the other region, so its extreme points are vertices of one ring lying in or
+/// on the other, or points where two edges cross: a box around those is exact,
+/// without building the intersection polygon.
+pub(crate) fn overlap_bounds(a: &[Pt], b: &[Pt]) -> Option<[f64; 4]> {
+    let mut bounds = [
+        f64::INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NEG_INFINITY,
+    ];
+    let mut add = |p: Pt| {
+        bounds[0] = bounds[0].min(p[0]);
+        bounds[1] = bounds[1].min(p[1]);
+        bounds[2] = bounds[2].max(p[0]);
+        bounds[3] = bounds[3].max(p[1]);
+    };
+    for (ring, other) in [(a, b), (b, a)] {
+        let ob = bbox(other);
+        for &p in ring {
+            let in_box = p[0] >= ob[0] && p[0] <= ob[2] && p[1] >= ob[1] && p[1] <= ob[3];
+            if in_box && locate(p, other) != Location::Outside {
+                add(p);
+            }
+        }
+    }
+    let mut visit = |i: usize, j: usize| -> bool {
+        let (p, q) = (a[i], a[(i + 1) % a.len()]);
+        let (r, s) = (b[j], b[(j + 1) % b.len()]);
+        if matches!(segments(p, q, r, s), Contact::Cross) {
+            // Where the lines cross; only the box is wanted, so rounding is harmless.
+            let (d, e) = ([q[0] - p[0], q[1] - p[1]], [s[0] - r[0], s[1] - r[1]]);
+            let t = ((r[0] - p[0]) * e[1] - (r[1] - p[1]) * e[0]) / (d[0] * e[1] - d[1] * e[0]);
+            add([p[0] + t * d[0], p[1] + t * d[1]]);
+        }
+        false
+    };
+    if a.len() * b.len() <= SWEEP_ABOVE {
+        (0..a.len()).for_each(|i| (0..b.len()).for_each(|j| _ = visit(i, j)));
+    } else {
+        sweep(a, b, &mut visit);
+    }
+    (bounds[0] <= bounds[2]).then_some(bounds)
+}
+
 /// Calls `visit(i, j)` for every edge `i` of `a` and `j` of `b` whose extents
 /// overlap along the longer axis of the two rings, stopping when it returns true.
 /// Long thin rings (thousands of pieces) then cost about n log n, not n².
@@ -424,6 +472,60 @@ mod tests {
         assert_eq!(locate([3.0, 1.0], &a), Location::Outside);
         assert_eq!(locate([1.0, 2.0], &a), Location::Boundary);
         assert_eq!(signed_distance([1.0, 1.5], &a), -0.5);
+    }
+
+    /// The overlap's box equals the box of the intersection `geo`'s BooleanOps builds.
+    #[test]
+    fn overlap_bounds_agree_with_boolean_ops() {
+        use geo::{BooleanOps, BoundingRect};
+        use proptest::prelude::*;
+        // Star-shaped rings (vertices at increasing angles) are simple.
+        let star = || {
+            (
+                -20.0f64..20.0,
+                -20.0f64..20.0,
+                prop::collection::vec(1.0f64..30.0, 3..150),
+            )
+                .prop_map(|(cx, cy, radii)| {
+                    let n = radii.len() as f64;
+                    radii
+                        .iter()
+                        .enumerate()
+                        .map(|(k, r)| {
+                            let t = k as f64 * std::f64::consts::TAU / n;
+                            [cx + r * t.cos(), cy + r * t.sin()]
+                        })
+                        .collect::<Vec<Pt>>()
+                })
+        };
+        proptest!(ProptestConfig::with_cases(300), |(a in star(), b in star())| {
+            let ours = overlap_bounds(&a, &b);
+            let theirs = polygon(&a).intersection(&polygon(&b)).bounding_rect();
+            match (ours, theirs) {
+                (Some(o), Some(t)) => {
+                    let t = [t.min().x, t.min().y, t.max().x, t.max().y];
+                    // BooleanOps snaps to an integer grid: about 1e-6 of the extent (~60).
+                    for k in 0..4 {
+                        prop_assert!((o[k] - t[k]).abs() < 1e-4, "{:?} against {:?}", o, t);
+                    }
+                }
+                (None, None) => {}
+                // Rings that only touch have no area in common but a point.
+                (Some(_), None) => prop_assert!(!matches!(relate(&a, &b), Relation::Overlap)),
+                (None, Some(t)) => prop_assert!(false, "missed an overlap with box {:?}", t),
+            }
+        });
+    }
+
+    #[test]
+    fn rings_touching_at_a_corner_meet_at_that_corner() {
+        let a = [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]];
+        let b = [[1.0, 1.0], [2.0, 1.0], [2.0, 2.0], [1.0, 2.0]];
+        assert_eq!(overlap_bounds(&a, &b), Some([1.0, 1.0, 1.0, 1.0]));
+        let far = [[5.0, 5.0], [6.0, 5.0], [6.0, 6.0]];
+        assert_eq!(overlap_bounds(&a, &far), None);
+        let inner = [[0.25, 0.25], [0.75, 0.25], [0.5, 0.75]];
+        assert_eq!(overlap_bounds(&a, &inner), Some([0.25, 0.25, 0.75, 0.75]));
     }
 
     /// Sweep-and-prune finds exactly the pairs the plain double loop finds.

@@ -2,18 +2,22 @@
 //! volumes are validated with the service's limits ([`Volumes::parse`]) and keep
 //! their JSON, so that errors point into the request and notices quote it verbatim.
 
+use crate::content::{RawJson, VOLUMES_KEY};
 use crate::error::ServiceError;
 use crate::model::{Category, LineRules, Priority, Role};
 use parley_engine::Volume;
 use parley_wire::{parse_volume, WireLimits};
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 
-/// Volumes as given (JSON, kept verbatim in the notice) and as validated.
-/// Built only by [`Volumes::parse`]; adapters parse in their own threads so the
-/// writer does not have to.
+/// Volumes as given (compact JSON, quoted verbatim in the notice) and as
+/// validated. Built only by [`Volumes::parse`]; adapters parse in their own
+/// threads so the single writer does not have to.
 #[derive(Clone, Debug)]
 pub struct Volumes {
-    json: Vec<Value>,
+    raw: RawJson,
+    /// SHA-256 begun over the start of a notice's content (see `content.rs`).
+    content_hasher: Sha256,
     parsed: Vec<Volume>,
 }
 
@@ -45,12 +49,29 @@ impl Volumes {
                 })
             })
             .collect::<Result<_, _>>()?;
-        Ok(Volumes { json, parsed })
+        let raw = RawJson::from_serialized(serde_json::to_string(&json).expect("values serialize"));
+        let mut content_hasher = Sha256::new();
+        content_hasher.update(VOLUMES_KEY.as_bytes());
+        content_hasher.update(raw.get().as_bytes());
+        content_hasher.update(b",");
+        Ok(Volumes {
+            raw,
+            content_hasher,
+            parsed,
+        })
     }
 
-    /// The volumes as given.
-    pub fn json(&self) -> &[Value] {
-        &self.json
+    /// The volumes as given: a JSON array, compact.
+    pub fn raw(&self) -> &RawJson {
+        &self.raw
+    }
+
+    pub(crate) fn content_hasher(&self) -> &Sha256 {
+        &self.content_hasher
+    }
+
+    pub(crate) fn content_prefix_len(&self) -> usize {
+        VOLUMES_KEY.len() + self.raw.get().len() + 1
     }
 
     /// The validated volumes.
@@ -73,7 +94,7 @@ impl Command {
 
 impl PartialEq for Volumes {
     fn eq(&self, other: &Self) -> bool {
-        self.json == other.json
+        self.raw.get() == other.raw.get()
     }
 }
 

@@ -2,6 +2,7 @@
 //! The state is what replaying the entries builds; the live event streams are
 //! the entries each party may see.
 
+use crate::content::RawJson;
 use crate::model::{LineRules, Priority, Role};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -92,7 +93,7 @@ pub enum Entry {
         /// "notified" or "cancelled".
         state: String,
         /// What the notice says, exactly as acknowledged (hashed into `content_sha256`).
-        content: Value,
+        content: RawJson,
         /// SHA-256 of `content` serialized compactly, hex: the read-back.
         content_sha256: String,
         /// Given later than the line's lead time before the start.
@@ -148,8 +149,8 @@ pub enum Entry {
         name: String,
         /// "static" or "movement".
         site_kind: String,
-        /// Its volumes (F3548 Volume4D JSON).
-        volumes: Vec<Value>,
+        /// Its volumes (F3548 Volume4D JSON), an array.
+        volumes: RawJson,
         /// When it stops being protected, RFC 3339.
         expires: String,
         /// Parties it is shared with.

@@ -14,6 +14,7 @@
 #![deny(missing_docs)]
 
 mod command;
+mod content;
 mod entry;
 mod error;
 mod journal;
@@ -22,6 +23,7 @@ mod service;
 mod state;
 
 pub use command::{Command, Volumes};
+pub use content::RawJson;
 pub use entry::{Entry, IdempotencyRecord, Logged, Side};
 pub use error::ServiceError;
 pub use journal::{Journal, StorageError};

@@ -6,10 +6,11 @@
 //! insertion are atomic with respect to every other notice.
 
 use crate::command::{Command, Volumes};
+use crate::content::{NoticeContent, RawJson, Stated};
 use crate::entry::{Entry, Logged, Side};
 use crate::error::ServiceError;
 use crate::model::{Actor, Category, LineRules, Role, HOST};
-use parley_engine::{meeting, Index, Limits, Minima, Volume};
+use parley_engine::{Index, Limits, Minima, Volume};
 use parley_wire::{format_timestamp, meeting_json, parse_timestamp, parse_volume, WireLimits};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -297,7 +298,7 @@ impl State {
                 let volumes = match prepared {
                     _ if state == "cancelled" => Vec::new(),
                     Some(v) => v,
-                    None => self.volumes_of(&content["volumes"]),
+                    None => self.volumes_of(&Stated::of(content).volumes),
                 };
                 let handle = match self.activities.get(activity) {
                     Some(a) => a.handle,
@@ -372,7 +373,9 @@ impl State {
             } => {
                 let vols = match prepared {
                     Some(v) => v,
-                    None => self.volumes_of(&Value::Array(volumes.clone())),
+                    None => self.volumes_of(
+                        &serde_json::from_str::<Vec<Value>>(volumes.get()).unwrap_or_default(),
+                    ),
                 };
                 self.handles.push(Handle::Site(site.clone()));
                 let handle = (self.handles.len() - 1) as u32;
@@ -396,15 +399,11 @@ impl State {
         self.log.push(logged);
     }
 
-    fn volumes_of(&self, volumes: &Value) -> Vec<Volume> {
+    fn volumes_of(&self, volumes: &[Value]) -> Vec<Volume> {
         volumes
-            .as_array()
-            .map(|vs| {
-                vs.iter()
-                    .filter_map(|v| parse_volume(v, "", &self.replay_limits).ok())
-                    .collect()
-            })
-            .unwrap_or_default()
+            .iter()
+            .filter_map(|v| parse_volume(v, "", &self.replay_limits).ok())
+            .collect()
     }
 
     // ---- visibility --------------------------------------------------------
@@ -725,19 +724,12 @@ impl State {
                 dry_run,
             } => {
                 let a = self.owned_activity(actor, activity, *replaces_version)?;
-                let content = self.current_content(a);
-                let category = match category {
-                    Some(c) => *c,
-                    None => {
-                        serde_json::from_value(content["category"].clone()).unwrap_or(Category::Air)
-                    }
-                };
-                let poc = point_of_contact.clone().unwrap_or_else(|| {
-                    content["point_of_contact"]
-                        .as_str()
-                        .unwrap_or("")
-                        .to_string()
-                });
+                let stated = Stated::of(self.current_content(a));
+                let category = category.or(stated.category).unwrap_or(Category::Air);
+                let poc = point_of_contact
+                    .clone()
+                    .or(stated.point_of_contact)
+                    .unwrap_or_default();
                 let line = a.line.clone();
                 self.notice(
                     actor,
@@ -757,11 +749,13 @@ impl State {
                 replaces_version,
             } => {
                 let a = self.owned_activity(actor, activity, *replaces_version)?;
-                let content = self.current_content(a);
-                let mut content = content.clone();
-                content["version"] = json!(replaces_version + 1);
-                content["state"] = json!("cancelled");
-                let hash = sha256_hex(content.to_string().as_bytes());
+                let NoticeContent { text, sha256 } = NoticeContent::restated(
+                    self.current_content(a),
+                    replaces_version + 1,
+                    "cancelled",
+                );
+                let body = json!({"activity": activity, "version": replaces_version + 1, "state": "cancelled",
+                                  "content_sha256": sha256, "content": text});
                 let mut entries = vec![(
                     Entry::Notice {
                         activity: activity.clone(),
@@ -770,8 +764,8 @@ impl State {
                         operator: actor.operator.clone(),
                         version: replaces_version + 1,
                         state: "cancelled".into(),
-                        content: content.clone(),
-                        content_sha256: hash.clone(),
+                        content: text,
+                        content_sha256: sha256,
                         late: false,
                     },
                     self.line_audience(&a.line),
@@ -780,7 +774,7 @@ impl State {
                 Ok(Decision {
                     entries,
                     status: 200,
-                    body: json!({"activity": activity, "version": replaces_version + 1, "state": "cancelled", "content_sha256": hash, "content": content}),
+                    body,
                     volumes: None,
                 })
             }
@@ -938,7 +932,7 @@ impl State {
                     party: actor.party.clone(),
                     name: name.clone(),
                     site_kind: site_kind.clone(),
-                    volumes: volumes.json().to_vec(),
+                    volumes: volumes.raw().clone(),
                     expires: format_timestamp(t),
                     shared_with_parties: shared_with_parties.clone(),
                     shared_with_lines: shared_with_lines.clone(),
@@ -1013,7 +1007,7 @@ impl State {
     }
 
     /// What the activity's latest version says.
-    fn current_content(&self, a: &Activity) -> &Value {
+    fn current_content(&self, a: &Activity) -> &RawJson {
         let latest = *a.versions.last().expect("an activity has a version");
         match &self.log[(latest - 1) as usize].entry {
             Entry::Notice { content, .. } => content,
@@ -1045,11 +1039,19 @@ impl State {
             .min()
             .expect("at least one volume");
         let late = start - now_us < rules.notice_lead_time_s as i64 * 1_000_000;
-        let content = json!({
-            "activity": activity, "line": line, "party": actor.party, "version": version, "state": "notified",
-            "category": category, "point_of_contact": point_of_contact, "volumes": volumes.json(),
-        });
-        let hash = sha256_hex(content.to_string().as_bytes());
+        let NoticeContent {
+            text: content,
+            sha256: hash,
+        } = NoticeContent::new(
+            volumes,
+            activity,
+            line,
+            &actor.party,
+            version,
+            "notified",
+            category,
+            point_of_contact,
+        );
         let found = self.find_conflicts(
             &actor.party,
             previous.map(|a| a.handle),
@@ -1169,14 +1171,11 @@ impl State {
                     }
                 }
             };
-            for k in self.index.conflicts_where(v, minima, keep) {
-                let other = self.index.get(&k).expect("indexed volume");
-                if let Some(m) = meeting(v, other, minima) {
-                    found
-                        .entry((k >> 16) as u32)
-                        .or_default()
-                        .push(meeting_json(&m));
-                }
+            for (k, m) in self.index.meetings_where(v, minima, keep) {
+                found
+                    .entry((k >> 16) as u32)
+                    .or_default()
+                    .push(meeting_json(&m));
             }
         }
         found

@@ -4,14 +4,70 @@
 //! Crash safety: WAL journal mode with `synchronous=FULL`, so a transaction that
 //! returned from `COMMIT` is on disk; each [`Journal::append`] is one
 //! transaction, so a batch is all there or not at all.
+//!
+//! Checkpoints (copying the WAL into the database file, with its own fsync) run
+//! on a thread of their own with a second connection, not inside the writer's
+//! commits, so they do not add to a notice's latency.
 
 use parley_service::{IdempotencyRecord, Journal, Logged, StorageError};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// How often the checkpointer copies the WAL into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
 /// The journal in a SQLite file.
 pub struct SqliteJournal {
     conn: Connection,
+    _checkpointer: Checkpointer,
+}
+
+/// The thread that checkpoints the WAL; stopped (after a last checkpoint)
+/// when dropped.
+struct Checkpointer {
+    stop: Option<mpsc::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Checkpointer {
+    fn start(path: &Path) -> Result<Checkpointer, StorageError> {
+        let conn = Connection::open(path)
+            .map_err(|e| StorageError(format!("cannot open {}: {e}", path.display())))?;
+        let (stop, stopped) = mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("parley-checkpoint".into())
+            .spawn(move || loop {
+                let last =
+                    stopped.recv_timeout(CHECKPOINT_EVERY) != Err(mpsc::RecvTimeoutError::Timeout);
+                // A failed checkpoint loses nothing (the WAL keeps the data); the
+                // next one tries again.
+                let _ = conn.execute_batch(if last {
+                    "PRAGMA wal_checkpoint(TRUNCATE)"
+                } else {
+                    "PRAGMA wal_checkpoint(PASSIVE)"
+                });
+                if last {
+                    break;
+                }
+            })
+            .map_err(|e| StorageError(format!("cannot start the checkpointer: {e}")))?;
+        Ok(Checkpointer {
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 fn err(e: rusqlite::Error) -> StorageError {
@@ -26,6 +82,7 @@ impl SqliteJournal {
         conn.execute_batch(
             "PRAGMA journal_mode = WAL;
              PRAGMA synchronous = FULL;
+             PRAGMA wal_autocheckpoint = 0;
              PRAGMA foreign_keys = ON;
              CREATE TABLE IF NOT EXISTS journal (
                  seq INTEGER PRIMARY KEY,
@@ -63,7 +120,10 @@ impl SqliteJournal {
                 )))
             }
         }
-        Ok(Self { conn })
+        Ok(Self {
+            conn,
+            _checkpointer: Checkpointer::start(path)?,
+        })
     }
 }
 
