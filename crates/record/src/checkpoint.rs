@@ -261,13 +261,13 @@ impl VerifierKey {
                     "a signature line must start with an em dash (U+2014) and a space",
                 )
             })?;
-            let (name, blob) = rest.split_once(' ').ok_or_else(|| {
-                line_error(number, "a signature line is `— <key name> <base64>`")
-            })?;
+            let (name, blob) = rest
+                .split_once(' ')
+                .ok_or_else(|| line_error(number, "a signature line is `— <key name> <base64>`"))?;
             check_key_name(name).map_err(|e| line_error(number, e.to_string()))?;
-            let blob = BASE64.decode(blob).map_err(|_| {
-                line_error(number, "the signature is not standard padded base64")
-            })?;
+            let blob = BASE64
+                .decode(blob)
+                .map_err(|_| line_error(number, "the signature is not standard padded base64"))?;
             if blob.len() < 5 {
                 return Err(line_error(
                     number,
@@ -461,10 +461,7 @@ impl Checkpoint {
             .ok()
             .and_then(|bytes| bytes.try_into().ok())
             .ok_or_else(|| {
-                line_error(
-                    3,
-                    "the root hash is not 32 bytes in standard padded base64",
-                )
+                line_error(3, "the root hash is not 32 bytes in standard padded base64")
             })?;
         let time = next(4, "`time <µs since the Unix epoch>` line")?;
         let time_us = time

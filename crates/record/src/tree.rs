@@ -239,7 +239,10 @@ impl MerkleLog {
 
     /// The hash of leaf `index`, if there is one.
     pub fn leaf(&self, index: u64) -> Option<Hash> {
-        self.levels.first()?.get(usize::try_from(index).ok()?).copied()
+        self.levels
+            .first()?
+            .get(usize::try_from(index).ok()?)
+            .copied()
     }
 
     /// The current root.
@@ -390,7 +393,9 @@ pub enum ProofError {
     },
     /// Inclusion step 5: the root computed from the leaf and the proof is not
     /// the tree's root: the leaf, its index or the proof is not the log's.
-    #[error("the root computed from the leaf and the proof is {computed}, not the expected {expected}")]
+    #[error(
+        "the root computed from the leaf and the proof is {computed}, not the expected {expected}"
+    )]
     RootMismatch {
         /// The root the proof leads to.
         computed: Hash,

@@ -40,7 +40,9 @@ pub enum ChainError {
     },
     /// Two checkpoints of the same log and size with different roots: the log
     /// showed two histories.
-    #[error("split view: checkpoints {first} and {second} both have size {size} but different roots")]
+    #[error(
+        "split view: checkpoints {first} and {second} both have size {size} but different roots"
+    )]
     SplitView {
         /// Position of the first.
         first: usize,
@@ -108,15 +110,17 @@ pub fn verify_chain(checkpoints: &[Checkpoint], proofs: &[Vec<Hash>]) -> Result<
             });
         }
     }
-    for (i, (pair, proof)) in checkpoints.windows(2).zip(proofs).enumerate() {
-        let (old, new) = (&pair[0], &pair[1]);
-        if new.size < old.size {
+    for (i, pair) in checkpoints.windows(2).enumerate() {
+        if pair[1].size < pair[0].size {
             return Err(ChainError::NotSorted {
                 index: i + 1,
-                size: new.size,
-                previous: old.size,
+                size: pair[1].size,
+                previous: pair[0].size,
             });
         }
+    }
+    for (i, (pair, proof)) in checkpoints.windows(2).zip(proofs).enumerate() {
+        let (old, new) = (&pair[0], &pair[1]);
         if split_view(old, new) {
             return Err(ChainError::SplitView {
                 first: i,
