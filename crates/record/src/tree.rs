@@ -198,7 +198,49 @@ pub struct MerkleLog {
     /// `levels[0]`: the leaf hashes; `levels[k]` for `k >= DENSE_LEVEL`: the
     /// hashes of the complete perfect subtrees of 2^k leaves, left to right;
     /// the levels in between stay empty.
-    levels: Vec<Vec<Hash>>,
+    levels: Vec<Hashes>,
+}
+
+/// Bits of the number of hashes in a full chunk of [`Hashes`].
+const CHUNK_BITS: u32 = 16;
+const CHUNK: usize = 1 << CHUNK_BITS;
+
+/// A list of hashes in chunks of [`CHUNK`]: growing never copies more than one
+/// chunk and leaves at most one chunk's slack, where one `Vec` would double
+/// (copying, and up to half of it unused). The first chunk grows as a `Vec`
+/// does, so a small log stays small.
+#[derive(Clone, Debug, Default)]
+struct Hashes {
+    chunks: Vec<Vec<Hash>>,
+}
+
+impl Hashes {
+    fn push(&mut self, hash: Hash) {
+        match self.chunks.last_mut() {
+            Some(last) if last.len() < CHUNK => last.push(hash),
+            _ => {
+                let mut chunk = Vec::with_capacity(if self.chunks.is_empty() { 16 } else { CHUNK });
+                chunk.push(hash);
+                self.chunks.push(chunk);
+            }
+        }
+    }
+
+    fn get(&self, index: u64) -> Option<Hash> {
+        let chunk = self
+            .chunks
+            .get(usize::try_from(index >> CHUNK_BITS).ok()?)?;
+        chunk.get((index & (CHUNK as u64 - 1)) as usize).copied()
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.chunks.capacity() * std::mem::size_of::<Vec<Hash>>()
+            + self
+                .chunks
+                .iter()
+                .map(|c| c.capacity() * std::mem::size_of::<Hash>())
+                .sum::<usize>()
+    }
 }
 
 impl MerkleLog {
@@ -216,7 +258,7 @@ impl MerkleLog {
     pub fn append_leaf_hash(&mut self, leaf: Hash) -> u64 {
         let index = self.frontier.size();
         if self.levels.is_empty() {
-            self.levels.push(Vec::new());
+            self.levels.push(Hashes::default());
         }
         self.levels[0].push(leaf);
         let levels = &mut self.levels;
@@ -224,7 +266,7 @@ impl MerkleLog {
             if level >= DENSE_LEVEL {
                 let level = level as usize;
                 if levels.len() <= level {
-                    levels.resize_with(level + 1, Vec::new);
+                    levels.resize_with(level + 1, Hashes::default);
                 }
                 levels[level].push(hash);
             }
@@ -239,10 +281,7 @@ impl MerkleLog {
 
     /// The hash of leaf `index`, if there is one.
     pub fn leaf(&self, index: u64) -> Option<Hash> {
-        self.levels
-            .first()?
-            .get(usize::try_from(index).ok()?)
-            .copied()
+        self.levels.first()?.get(index)
     }
 
     /// The current root.
@@ -285,12 +324,9 @@ impl MerkleLog {
         Ok(proof)
     }
 
-    /// Approximate heap bytes held by the log's hashes (capacity, not length).
+    /// Heap bytes held by the log's hashes (what is allocated, not only used).
     pub fn heap_bytes(&self) -> usize {
-        self.levels
-            .iter()
-            .map(|l| l.capacity() * std::mem::size_of::<Hash>())
-            .sum()
+        self.levels.iter().map(Hashes::heap_bytes).sum()
     }
 
     fn check_size(&self, size: u64) -> Result<(), TreeError> {
@@ -307,7 +343,9 @@ impl MerkleLog {
     /// `index << level`; it must be complete in the log.
     fn perfect(&self, level: u32, index: u64) -> Hash {
         if level == 0 || level >= DENSE_LEVEL {
-            self.levels[level as usize][index as usize]
+            self.levels[level as usize]
+                .get(index)
+                .expect("a complete perfect subtree is stored")
         } else {
             node_hash(
                 &self.perfect(level - 1, 2 * index),

@@ -448,3 +448,35 @@ fn an_honest_leaf_does_not_verify_at_another_index_or_with_a_flipped_proof() {
         }
     }
 }
+
+#[test]
+fn logs_larger_than_one_storage_chunk_agree_with_streamed_roots() {
+    // The log stores hashes in chunks of 65,536; cross a few chunk boundaries
+    // at the leaf level and at level 4.
+    let n: u64 = 3 * 65_536 + 1_000;
+    let mut log = MerkleLog::new();
+    let mut frontier = parley_record::Frontier::new();
+    let mut roots = std::collections::BTreeMap::new();
+    let checked = [65_535, 65_536, 65_537, 131_072, 131_073, 196_608, n];
+    for i in 0..n {
+        let e = i.to_le_bytes();
+        log.append(&e);
+        frontier.push(&e);
+        if checked.contains(&(i + 1)) {
+            roots.insert(i + 1, frontier.root());
+        }
+    }
+    for (&size, root) in &roots {
+        assert_eq!(log.root_at(size).unwrap(), *root, "root at {size}");
+        for index in [0, 65_535, 65_536, size / 2, size - 1] {
+            let proof = log.inclusion_proof(index, size).unwrap();
+            let leaf = leaf_hash(&index.to_le_bytes());
+            assert_eq!(log.leaf(index), Some(leaf));
+            verify_inclusion(&leaf, index, size, &proof, root).unwrap();
+        }
+        for (&old, old_root) in roots.range(..=size) {
+            let proof = log.consistency_proof(old, size).unwrap();
+            verify_consistency(old, size, old_root, root, &proof).unwrap();
+        }
+    }
+}
