@@ -31,7 +31,7 @@ const PROOFS: usize = 10_000;
 
 /// Entry `i`: 200 bytes that depend only on `i`.
 fn entry(i: u64, out: &mut [u8; ENTRY_BYTES]) {
-    let mut rng = Rng::new(i.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xDEC0_DED);
+    let mut rng = Rng::new(i.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x0DEC_0DED);
     for chunk in out.chunks_mut(8) {
         chunk.copy_from_slice(&rng.next_u64().to_le_bytes()[..chunk.len()]);
     }
@@ -109,7 +109,9 @@ pub fn run(args: Args) -> Result<()> {
     let seen = SignedCheckpoint::parse_and_verify(&note, &key).context("the signed checkpoint")?;
     verify_entries(export.chunks_exact(ENTRY_BYTES), &seen).context("the export")?;
     let verify_s = t.elapsed().as_secs_f64();
-    eprintln!("offline verification of {verify_n} entries against a signed checkpoint: {verify_s:.3} s");
+    eprintln!(
+        "offline verification of {verify_n} entries against a signed checkpoint: {verify_s:.3} s"
+    );
 
     println!(
         "bench record append_per_s={append_per_s:.0} proof_us={proof_us:.2} verify_1m_s={verify_s:.3} inclusion_us={inclusion_us:.2} consistency_us={consistency_us:.2} bytes_per_entry={bytes_per_entry:.1} entries={n} verify_entries={verify_n}"
