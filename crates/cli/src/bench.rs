@@ -41,6 +41,9 @@ pub enum Bench {
     /// The HTTP server end to end: notices posted over HTTP to an in-process
     /// server on a fresh store already holding many activities.
     Serve(crate::bench_serve::Args),
+    /// The tamper-evident record: appends, inclusion and consistency proofs,
+    /// and an offline verifier checking a whole export against a signed checkpoint.
+    Record(crate::bench_record::Args),
 }
 
 #[derive(clap::Args, Clone, Copy)]
@@ -79,6 +82,7 @@ pub fn run(bench: Bench) -> Result<()> {
             minima,
         } => check(activities, write, minima.minima()),
         Bench::Serve(args) => crate::bench_serve::run(args),
+        Bench::Record(args) => crate::bench_record::run(args),
     }
 }
 
@@ -90,7 +94,7 @@ impl Rng {
         Self(seed)
     }
 
-    fn next_u64(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);

@@ -8,6 +8,7 @@
 
 mod admin;
 mod bench;
+mod bench_record;
 mod bench_serve;
 mod check;
 mod serve;

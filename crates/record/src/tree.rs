@@ -1,0 +1,663 @@
+//! The Merkle tree of RFC 9162 §2.1 over SHA-256: hashing, an in-memory
+//! append-only [`MerkleLog`] that proves inclusion and consistency, and the
+//! verifiers an offline party runs on those proofs.
+//!
+//! # Memory
+//!
+//! A [`MerkleLog`] keeps every leaf hash (32 bytes an entry) and the hash of
+//! every complete perfect subtree of [`DENSE_LEVEL`] or more levels (2^4 = 16
+//! leaves and up: 32 × (1/16 + 1/32 + ...) = 4 bytes an entry), in chunks of
+//! 65,536 hashes: about **37 bytes an entry** in all. Subtrees of 2 to 8 leaves
+//! are hashed again from the leaf hashes when a proof needs them: at most
+//! 2 × (1 + 3 + 7) node hashes a proof.
+//!
+//! Measured with `parley bench record` at 10M entries (median proof, bytes an
+//! entry): every level kept, 5.3 µs and 65 B; from level 4, 13.5 µs and 36.7 B;
+//! from level 6, 46.6 µs and 33.6 B.
+
+use sha2::{Digest, Sha256};
+use std::fmt;
+
+/// A SHA-256 hash: a leaf hash, a node hash or a tree's root.
+///
+/// `Display` and `Debug` write it as 64 lowercase hex digits.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Hash(pub [u8; 32]);
+
+impl Hash {
+    /// Reads 64 hex digits (either case); `None` for anything else.
+    pub fn from_hex(hex: &str) -> Option<Hash> {
+        let bytes = hex.as_bytes();
+        if bytes.len() != 64 {
+            return None;
+        }
+        let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+        let mut out = [0u8; 32];
+        for (i, pair) in bytes.chunks_exact(2).enumerate() {
+            out[i] = digit(pair[0])? << 4 | digit(pair[1])?;
+        }
+        Some(Hash(out))
+    }
+}
+
+impl fmt::Display for Hash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut out = [0u8; 64];
+        for (i, b) in self.0.iter().enumerate() {
+            out[2 * i] = HEX[(b >> 4) as usize];
+            out[2 * i + 1] = HEX[(b & 15) as usize];
+        }
+        f.write_str(std::str::from_utf8(&out).expect("hex is ASCII"))
+    }
+}
+
+impl fmt::Debug for Hash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Hash({self})")
+    }
+}
+
+/// The root of the empty tree: SHA-256 of the empty string (RFC 9162 §2.1.1).
+pub const EMPTY_ROOT: Hash = Hash([
+    0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9, 0x24,
+    0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55,
+]);
+
+/// The lowest level of perfect subtrees a [`MerkleLog`] keeps (level 0 is the
+/// leaves, which it always keeps); the levels in between are hashed again from
+/// the leaves when needed. See the module docs for what this costs.
+pub const DENSE_LEVEL: u32 = 4;
+
+/// `SHA-256(0x00 || entry)`: the hash of a leaf (RFC 9162 §2.1.1).
+pub fn leaf_hash(entry: &[u8]) -> Hash {
+    let mut h = Sha256::new();
+    h.update([0u8]);
+    h.update(entry);
+    Hash(h.finalize().into())
+}
+
+/// `SHA-256(0x01 || left || right)`: the hash of an inner node (RFC 9162 §2.1.1).
+pub fn node_hash(left: &Hash, right: &Hash) -> Hash {
+    let mut buf = [0u8; 65];
+    buf[0] = 1;
+    buf[1..33].copy_from_slice(&left.0);
+    buf[33..].copy_from_slice(&right.0);
+    Hash(Sha256::digest(buf).into())
+}
+
+/// The largest power of two strictly less than `n` (the RFC's `k`); `n >= 2`.
+fn split(n: u64) -> u64 {
+    debug_assert!(n >= 2);
+    1 << (63 - (n - 1).leading_zeros())
+}
+
+/// The right edge of a tree: the roots of its complete perfect subtrees, largest
+/// first (one for each bit set in its size). Enough to compute the root and to
+/// append, in O(log n) memory: what a verifier needs to recompute a root from
+/// all the entries.
+#[derive(Clone, Debug, Default)]
+pub struct Frontier {
+    size: u64,
+    stack: Vec<Hash>,
+}
+
+impl Frontier {
+    /// The frontier of the empty tree.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends a leaf by its hash (see [`leaf_hash`]).
+    pub fn push_leaf_hash(&mut self, leaf: Hash) {
+        self.push_with(leaf, |_, _| {});
+    }
+
+    /// Appends an entry (hashed with [`leaf_hash`]).
+    pub fn push(&mut self, entry: &[u8]) {
+        self.push_leaf_hash(leaf_hash(entry));
+    }
+
+    /// Appends a leaf; `completed(level, hash)` sees every perfect subtree the
+    /// leaf completes, from level 1 upwards.
+    fn push_with(&mut self, leaf: Hash, mut completed: impl FnMut(u32, Hash)) {
+        let mut hash = leaf;
+        let mut level = 0;
+        let mut n = self.size;
+        while n & 1 == 1 {
+            let left = self.stack.pop().expect("one subtree per bit of the size");
+            hash = node_hash(&left, &hash);
+            level += 1;
+            completed(level, hash);
+            n >>= 1;
+        }
+        self.stack.push(hash);
+        self.size += 1;
+    }
+
+    /// The number of leaves.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// The tree's root (RFC 9162 §2.1.1's MTH); [`EMPTY_ROOT`] when empty.
+    pub fn root(&self) -> Hash {
+        let mut it = self.stack.iter().rev();
+        match it.next() {
+            None => EMPTY_ROOT,
+            Some(&last) => it.fold(last, |right, left| node_hash(left, &right)),
+        }
+    }
+}
+
+/// Wrong arguments to a [`MerkleLog`] (a size it has not reached, an index
+/// outside the tree).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TreeError {
+    /// The log has not reached that size yet.
+    #[error("tree size {size} is beyond the log, which holds {log_size} entries")]
+    SizeBeyondLog {
+        /// The size asked for.
+        size: u64,
+        /// The log's size.
+        log_size: u64,
+    },
+    /// The index is not that of a leaf of the tree.
+    #[error("leaf index {index} is not inside a tree of {size} entries")]
+    IndexOutOfRange {
+        /// The index asked for.
+        index: u64,
+        /// The size of the tree.
+        size: u64,
+    },
+    /// A consistency proof goes from a smaller tree to a larger one.
+    #[error("old tree size {old_size} is larger than new tree size {new_size}")]
+    OldLargerThanNew {
+        /// The old size.
+        old_size: u64,
+        /// The new size.
+        new_size: u64,
+    },
+}
+
+/// An append-only Merkle log held in memory: roots at every size it has had,
+/// inclusion proofs and consistency proofs between any two of those sizes.
+///
+/// ```
+/// use parley_record::{leaf_hash, verify_consistency, verify_inclusion, MerkleLog};
+/// let mut log = MerkleLog::new();
+/// for entry in ["a", "b", "c", "d", "e"] {
+///     log.append(entry.as_bytes());
+/// }
+/// let proof = log.inclusion_proof(2, 4).unwrap();
+/// verify_inclusion(&leaf_hash(b"c"), 2, 4, &proof, &log.root_at(4).unwrap()).unwrap();
+/// let proof = log.consistency_proof(3, 5).unwrap();
+/// verify_consistency(3, 5, &log.root_at(3).unwrap(), &log.root(), &proof).unwrap();
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct MerkleLog {
+    frontier: Frontier,
+    /// `levels[0]`: the leaf hashes; `levels[k]` for `k >= DENSE_LEVEL`: the
+    /// hashes of the complete perfect subtrees of 2^k leaves, left to right;
+    /// the levels in between stay empty.
+    levels: Vec<Hashes>,
+}
+
+/// Bits of the number of hashes in a full chunk of [`Hashes`].
+const CHUNK_BITS: u32 = 16;
+const CHUNK: usize = 1 << CHUNK_BITS;
+
+/// A list of hashes in chunks of [`CHUNK`]: growing never copies more than one
+/// chunk and leaves at most one chunk's slack, where one `Vec` would double
+/// (copying, and up to half of it unused). The first chunk grows as a `Vec`
+/// does, so a small log stays small.
+#[derive(Clone, Debug, Default)]
+struct Hashes {
+    chunks: Vec<Vec<Hash>>,
+}
+
+impl Hashes {
+    fn push(&mut self, hash: Hash) {
+        match self.chunks.last_mut() {
+            Some(last) if last.len() < CHUNK => last.push(hash),
+            _ => {
+                let mut chunk = Vec::with_capacity(if self.chunks.is_empty() { 16 } else { CHUNK });
+                chunk.push(hash);
+                self.chunks.push(chunk);
+            }
+        }
+    }
+
+    fn get(&self, index: u64) -> Option<Hash> {
+        let chunk = self
+            .chunks
+            .get(usize::try_from(index >> CHUNK_BITS).ok()?)?;
+        chunk.get((index & (CHUNK as u64 - 1)) as usize).copied()
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.chunks.capacity() * std::mem::size_of::<Vec<Hash>>()
+            + self
+                .chunks
+                .iter()
+                .map(|c| c.capacity() * std::mem::size_of::<Hash>())
+                .sum::<usize>()
+    }
+}
+
+impl MerkleLog {
+    /// An empty log.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends an entry (hashed with [`leaf_hash`]); returns its index.
+    pub fn append(&mut self, entry: &[u8]) -> u64 {
+        self.append_leaf_hash(leaf_hash(entry))
+    }
+
+    /// Appends a leaf by its hash; returns its index.
+    pub fn append_leaf_hash(&mut self, leaf: Hash) -> u64 {
+        let index = self.frontier.size();
+        if self.levels.is_empty() {
+            self.levels.push(Hashes::default());
+        }
+        self.levels[0].push(leaf);
+        let levels = &mut self.levels;
+        self.frontier.push_with(leaf, |level, hash| {
+            if level >= DENSE_LEVEL {
+                let level = level as usize;
+                if levels.len() <= level {
+                    levels.resize_with(level + 1, Hashes::default);
+                }
+                levels[level].push(hash);
+            }
+        });
+        index
+    }
+
+    /// The number of entries.
+    pub fn size(&self) -> u64 {
+        self.frontier.size()
+    }
+
+    /// The hash of leaf `index`, if there is one.
+    pub fn leaf(&self, index: u64) -> Option<Hash> {
+        self.levels.first()?.get(index)
+    }
+
+    /// The current root.
+    pub fn root(&self) -> Hash {
+        self.frontier.root()
+    }
+
+    /// The root the log had when it held `size` entries.
+    pub fn root_at(&self, size: u64) -> Result<Hash, TreeError> {
+        self.check_size(size)?;
+        Ok(self.mth(0, size))
+    }
+
+    /// The inclusion proof of leaf `index` in the tree of the first `size`
+    /// entries: RFC 9162 §2.1.3.1's `PATH(index, D[size])`, from the leaf's
+    /// sibling up.
+    pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, TreeError> {
+        self.check_size(size)?;
+        if index >= size {
+            return Err(TreeError::IndexOutOfRange { index, size });
+        }
+        let mut proof = Vec::with_capacity(64);
+        self.path(index, 0, size, &mut proof);
+        Ok(proof)
+    }
+
+    /// The consistency proof between the trees of the first `old_size` and
+    /// `new_size` entries: RFC 9162 §2.1.4.1's `PROOF(old_size, D[new_size])`.
+    /// Empty when `old_size` is 0 or equal to `new_size` (the RFC defines
+    /// proofs for `0 < old_size < new_size` only; see [`verify_consistency`]).
+    pub fn consistency_proof(&self, old_size: u64, new_size: u64) -> Result<Vec<Hash>, TreeError> {
+        self.check_size(new_size)?;
+        if old_size > new_size {
+            return Err(TreeError::OldLargerThanNew { old_size, new_size });
+        }
+        let mut proof = Vec::with_capacity(64);
+        if old_size > 0 && old_size < new_size {
+            self.subproof(old_size, 0, new_size, true, &mut proof);
+        }
+        Ok(proof)
+    }
+
+    /// Heap bytes held by the log's hashes (what is allocated, not only used).
+    pub fn heap_bytes(&self) -> usize {
+        self.levels.iter().map(Hashes::heap_bytes).sum()
+    }
+
+    fn check_size(&self, size: u64) -> Result<(), TreeError> {
+        if size > self.size() {
+            return Err(TreeError::SizeBeyondLog {
+                size,
+                log_size: self.size(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The root of the perfect subtree of 2^level leaves whose leftmost leaf is
+    /// `index << level`; it must be complete in the log.
+    fn perfect(&self, level: u32, index: u64) -> Hash {
+        if level == 0 || level >= DENSE_LEVEL {
+            self.levels[level as usize]
+                .get(index)
+                .expect("a complete perfect subtree is stored")
+        } else {
+            node_hash(
+                &self.perfect(level - 1, 2 * index),
+                &self.perfect(level - 1, 2 * index + 1),
+            )
+        }
+    }
+
+    /// MTH(D[start:start+n]) for a range the RFC's recursion reaches (so a
+    /// power-of-two range is aligned to its size).
+    fn mth(&self, start: u64, n: u64) -> Hash {
+        if n == 0 {
+            EMPTY_ROOT
+        } else if n.is_power_of_two() {
+            let level = n.trailing_zeros();
+            self.perfect(level, start >> level)
+        } else {
+            let k = split(n);
+            node_hash(&self.mth(start, k), &self.mth(start + k, n - k))
+        }
+    }
+
+    /// PATH(m, D[start:start+n]), appended to `out`.
+    fn path(&self, m: u64, start: u64, n: u64, out: &mut Vec<Hash>) {
+        if n <= 1 {
+            return;
+        }
+        let k = split(n);
+        if m < k {
+            self.path(m, start, k, out);
+            out.push(self.mth(start + k, n - k));
+        } else {
+            self.path(m - k, start + k, n - k, out);
+            out.push(self.mth(start, k));
+        }
+    }
+
+    /// SUBPROOF(m, D[start:start+n], b), appended to `out`.
+    fn subproof(&self, m: u64, start: u64, n: u64, b: bool, out: &mut Vec<Hash>) {
+        if m == n {
+            if !b {
+                out.push(self.mth(start, n));
+            }
+            return;
+        }
+        let k = split(n);
+        if m <= k {
+            self.subproof(m, start, k, b, out);
+            out.push(self.mth(start + k, n - k));
+        } else {
+            self.subproof(m - k, start + k, n - k, false, out);
+            out.push(self.mth(start, k));
+        }
+    }
+}
+
+/// Why a proof did not verify; each names the check of RFC 9162 §2.1.3.2 or
+/// §2.1.4.2 that failed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProofError {
+    /// Inclusion step 1: the index is not that of a leaf of the tree.
+    #[error("leaf index {index} is not inside a tree of {size} entries")]
+    IndexOutOfRange {
+        /// The leaf index.
+        index: u64,
+        /// The tree size.
+        size: u64,
+    },
+    /// The proof holds more hashes than the tree sizes allow (`sn` reached 0
+    /// before the last hash).
+    #[error("the proof has {hashes} hashes, more than these tree sizes need")]
+    TooLong {
+        /// Hashes in the proof.
+        hashes: usize,
+    },
+    /// The proof holds fewer hashes than the tree sizes need (`sn` is not 0
+    /// after the last hash).
+    #[error("the proof has {hashes} hashes, fewer than these tree sizes need")]
+    TooShort {
+        /// Hashes in the proof.
+        hashes: usize,
+    },
+    /// Inclusion step 5: the root computed from the leaf and the proof is not
+    /// the tree's root: the leaf, its index or the proof is not the log's.
+    #[error(
+        "the root computed from the leaf and the proof is {computed}, not the expected {expected}"
+    )]
+    RootMismatch {
+        /// The root the proof leads to.
+        computed: Hash,
+        /// The root it should lead to.
+        expected: Hash,
+    },
+    /// The old tree is larger than the new one.
+    #[error("old tree size {old_size} is larger than new tree size {new_size}")]
+    OldLargerThanNew {
+        /// The old size.
+        old_size: u64,
+        /// The new size.
+        new_size: u64,
+    },
+    /// Consistency step 1: the proof is empty though the sizes differ.
+    #[error("the consistency proof from size {old_size} to {new_size} is empty")]
+    EmptyProof {
+        /// The old size.
+        old_size: u64,
+        /// The new size.
+        new_size: u64,
+    },
+    /// Consistency step 7: the proof does not lead to the old root: the old
+    /// tree is not a prefix of the new one (history was rewritten) or the
+    /// proof is wrong.
+    #[error("the old root computed from the proof is {computed}, not the expected {expected}")]
+    OldRootMismatch {
+        /// The root the proof leads to.
+        computed: Hash,
+        /// The old root given.
+        expected: Hash,
+    },
+    /// Consistency step 7: the proof does not lead to the new root.
+    #[error("the new root computed from the proof is {computed}, not the expected {expected}")]
+    NewRootMismatch {
+        /// The root the proof leads to.
+        computed: Hash,
+        /// The new root given.
+        expected: Hash,
+    },
+    /// Equal sizes (or an empty old tree) need an empty proof.
+    #[error("a consistency proof from size {old_size} to {new_size} must be empty, and this one has {hashes} hashes")]
+    ProofNotEmpty {
+        /// The old size.
+        old_size: u64,
+        /// The new size.
+        new_size: u64,
+        /// Hashes in the proof.
+        hashes: usize,
+    },
+    /// Two trees of the same size with different roots: a split view.
+    #[error("two trees of size {size} have different roots, {old_root} and {new_root}")]
+    SameSizeDifferentRoots {
+        /// The size of both.
+        size: u64,
+        /// The first root.
+        old_root: Hash,
+        /// The second root.
+        new_root: Hash,
+    },
+    /// The empty tree's root must be [`EMPTY_ROOT`].
+    #[error("the root of the empty tree must be {EMPTY_ROOT}, not {root}")]
+    NotEmptyRoot {
+        /// The root given for the empty tree.
+        root: Hash,
+    },
+}
+
+/// Right-shifts `fn_` and `sn` together until `fn_`'s lowest bit is set or it is 0.
+fn shift_to_set_bit(fn_: &mut u64, sn: &mut u64) {
+    while *fn_ != 0 && *fn_ & 1 == 0 {
+        *fn_ >>= 1;
+        *sn >>= 1;
+    }
+}
+
+/// Verifies that `leaf` (a [`leaf_hash`]) is leaf `index` of the tree of `size`
+/// entries whose root is `root`, by RFC 9162 §2.1.3.2, step by step.
+pub fn verify_inclusion(
+    leaf: &Hash,
+    index: u64,
+    size: u64,
+    proof: &[Hash],
+    root: &Hash,
+) -> Result<(), ProofError> {
+    // 1.
+    if index >= size {
+        return Err(ProofError::IndexOutOfRange { index, size });
+    }
+    // 2., 3.
+    let (mut fn_, mut sn) = (index, size - 1);
+    let mut r = *leaf;
+    // 4.
+    for p in proof {
+        if sn == 0 {
+            return Err(ProofError::TooLong {
+                hashes: proof.len(),
+            });
+        }
+        if fn_ & 1 == 1 || fn_ == sn {
+            r = node_hash(p, &r);
+            if fn_ & 1 == 0 {
+                shift_to_set_bit(&mut fn_, &mut sn);
+            }
+        } else {
+            r = node_hash(&r, p);
+        }
+        fn_ >>= 1;
+        sn >>= 1;
+    }
+    // 5.
+    if sn != 0 {
+        return Err(ProofError::TooShort {
+            hashes: proof.len(),
+        });
+    }
+    if r != *root {
+        return Err(ProofError::RootMismatch {
+            computed: r,
+            expected: *root,
+        });
+    }
+    Ok(())
+}
+
+/// Verifies that the tree of `old_size` entries with root `old_root` is a
+/// prefix of the tree of `new_size` entries with root `new_root`, by RFC 9162
+/// §2.1.4.2 step by step for `0 < old_size < new_size`.
+///
+/// Beyond the RFC: for `old_size == new_size` the proof must be empty and the
+/// roots equal (else [`ProofError::SameSizeDifferentRoots`], a split view); for
+/// `old_size == 0` the proof must be empty and `old_root` must be
+/// [`EMPTY_ROOT`] (every tree extends the empty one).
+pub fn verify_consistency(
+    old_size: u64,
+    new_size: u64,
+    old_root: &Hash,
+    new_root: &Hash,
+    proof: &[Hash],
+) -> Result<(), ProofError> {
+    if old_size > new_size {
+        return Err(ProofError::OldLargerThanNew { old_size, new_size });
+    }
+    if old_size == 0 || old_size == new_size {
+        if !proof.is_empty() {
+            return Err(ProofError::ProofNotEmpty {
+                old_size,
+                new_size,
+                hashes: proof.len(),
+            });
+        }
+        if old_size == 0 {
+            if *old_root != EMPTY_ROOT {
+                return Err(ProofError::NotEmptyRoot { root: *old_root });
+            }
+        } else if old_root != new_root {
+            return Err(ProofError::SameSizeDifferentRoots {
+                size: old_size,
+                old_root: *old_root,
+                new_root: *new_root,
+            });
+        }
+        return Ok(());
+    }
+    // 1.
+    if proof.is_empty() {
+        return Err(ProofError::EmptyProof { old_size, new_size });
+    }
+    // 2. (prepending old_root: iterate over it, then the proof)
+    let prefix: &[Hash] = if old_size.is_power_of_two() {
+        std::slice::from_ref(old_root)
+    } else {
+        &[]
+    };
+    let mut path = prefix.iter().chain(proof);
+    // 3.
+    let (mut fn_, mut sn) = (old_size - 1, new_size - 1);
+    // 4.
+    while fn_ & 1 == 1 {
+        fn_ >>= 1;
+        sn >>= 1;
+    }
+    // 5.
+    let first = *path.next().expect("the proof is not empty");
+    let (mut fr, mut sr) = (first, first);
+    // 6.
+    for c in path {
+        if sn == 0 {
+            return Err(ProofError::TooLong {
+                hashes: proof.len(),
+            });
+        }
+        if fn_ & 1 == 1 || fn_ == sn {
+            fr = node_hash(c, &fr);
+            sr = node_hash(c, &sr);
+            if fn_ & 1 == 0 {
+                shift_to_set_bit(&mut fn_, &mut sn);
+            }
+        } else {
+            sr = node_hash(&sr, c);
+        }
+        fn_ >>= 1;
+        sn >>= 1;
+    }
+    // 7.
+    if sn != 0 {
+        return Err(ProofError::TooShort {
+            hashes: proof.len(),
+        });
+    }
+    if fr != *old_root {
+        return Err(ProofError::OldRootMismatch {
+            computed: fr,
+            expected: *old_root,
+        });
+    }
+    if sr != *new_root {
+        return Err(ProofError::NewRootMismatch {
+            computed: sr,
+            expected: *new_root,
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,81 @@
+//! Property tests over random sequences of appends: every proof at every
+//! earlier size verifies, and a proof with one flipped bit does not.
+
+use parley_record::{leaf_hash, verify_consistency, verify_inclusion, MerkleLog};
+use proptest::prelude::*;
+
+#[derive(Debug, Clone)]
+enum Op {
+    /// Append this many entries.
+    Append(u16),
+    /// Prove and verify around the current size, picking sizes and indices
+    /// from these fractions.
+    Prove(u32, u32, u32),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        (1u16..300).prop_map(Op::Append),
+        (any::<u32>(), any::<u32>(), any::<u32>()).prop_map(|(a, b, c)| Op::Prove(a, b, c)),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    #[test]
+    fn proofs_verify_and_flipped_proofs_do_not(ops in prop::collection::vec(op(), 1..30)) {
+        let mut log = MerkleLog::new();
+        let mut entries: Vec<Vec<u8>> = Vec::new();
+        for op in ops {
+            match op {
+                Op::Append(n) => {
+                    for _ in 0..n {
+                        let e = (entries.len() as u64).to_le_bytes().to_vec();
+                        prop_assert_eq!(log.append(&e), entries.len() as u64);
+                        entries.push(e);
+                    }
+                }
+                Op::Prove(a, b, c) => {
+                    let size = log.size();
+                    if size == 0 {
+                        continue;
+                    }
+                    let new = 1 + a as u64 % size;
+                    let old = b as u64 % (new + 1);
+                    let index = c as u64 % new;
+                    let (old_root, new_root) = (log.root_at(old).unwrap(), log.root_at(new).unwrap());
+                    let leaf = leaf_hash(&entries[index as usize]);
+                    let proof = log.inclusion_proof(index, new).unwrap();
+                    prop_assert!(verify_inclusion(&leaf, index, new, &proof, &new_root).is_ok());
+                    for i in 0..proof.len() {
+                        let mut bad = proof.clone();
+                        bad[i].0[c as usize % 32] ^= 1 << (a % 8);
+                        prop_assert!(verify_inclusion(&leaf, index, new, &bad, &new_root).is_err());
+                    }
+                    let proof = log.consistency_proof(old, new).unwrap();
+                    prop_assert!(verify_consistency(old, new, &old_root, &new_root, &proof).is_ok());
+                    for i in 0..proof.len() {
+                        let mut bad = proof.clone();
+                        bad[i].0[b as usize % 32] ^= 1 << (c % 8);
+                        prop_assert!(verify_consistency(old, new, &old_root, &new_root, &bad).is_err());
+                    }
+                    // Every index at this size and every older size (a stride
+                    // of them in large trees, to keep the test quick).
+                    let stride = (new / 256).max(1) as usize;
+                    for index in (0..new).step_by(stride) {
+                        let leaf = leaf_hash(&entries[index as usize]);
+                        let proof = log.inclusion_proof(index, new).unwrap();
+                        prop_assert!(verify_inclusion(&leaf, index, new, &proof, &new_root).is_ok());
+                    }
+                    for old in (0..=new).step_by(stride) {
+                        let proof = log.consistency_proof(old, new).unwrap();
+                        let old_root = log.root_at(old).unwrap();
+                        prop_assert!(verify_consistency(old, new, &old_root, &new_root, &proof).is_ok());
+                    }
+                }
+            }
+        }
+        prop_assert_eq!(log.root(), log.root_at(log.size()).unwrap());
+    }
+}
