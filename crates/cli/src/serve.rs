@@ -41,6 +41,10 @@ fn run_server(
     rate: f64,
     banner: impl FnOnce(&str),
 ) -> Result<()> {
+    // Deadlines escalate and line checks go out on the service's own time.
+    service
+        .spawn_ticker(std::time::Duration::from_secs(1))
+        .context("starting the ticker")?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -863,6 +863,95 @@ async fn a_killed_server_keeps_every_acknowledged_write() {
     assert!(present.len() >= acknowledged.len());
 }
 
+/// Deadlines are listed for the line's members only, and line checks go out on
+/// the server's own ticker and are answered by any operator of the party checked.
+#[tokio::test]
+async fn line_checks_and_deadlines_over_http() {
+    let (server, blue, red, green) = world("checks").await;
+    let body = json!({"id": "quick", "name": "quick", "parties": ["blue", "red"],
+                      "rules": {"line_check_interval_s": 10, "ack_deadline_s": 600}});
+    let (s, v) = server.post("/v1/lines", &server.host, body).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (s, n) = server
+        .post(
+            "/v1/lines/air/notices",
+            &blue.officer,
+            notice(vec![disc(1.0, 1.0, 100.0, 1, 1)]),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{n}");
+    let (_, d) = server.get("/v1/deadlines", &red.observer).await;
+    let owed: Vec<_> = d["deadlines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["line"] == "air")
+        .collect();
+    assert_eq!(owed.len(), 1, "{d}");
+    assert_eq!(owed[0]["party"], "red");
+    assert_eq!(owed[0]["owed"]["activity"], n["activity"]);
+    assert_eq!(
+        server.get("/v1/deadlines", &green.officer).await.1["deadlines"],
+        json!([])
+    );
+
+    // The first round goes out one interval after the line was opened.
+    let mut pending = None;
+    for _ in 0..80 {
+        let (_, line) = server.get("/v1/lines/quick", &blue.observer).await;
+        let parties = line["operation"]["parties"].as_array().unwrap().clone();
+        if parties.iter().all(|p| p["pending"].is_object()) {
+            pending = Some(parties);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    let parties = pending.expect("line checks sent within 20 s");
+    let check = |party: &str| {
+        let p = parties.iter().find(|p| p["party"] == party).unwrap();
+        format!(
+            "/v1/line-checks/{}/answer",
+            p["pending"]["check"].as_str().unwrap()
+        )
+    };
+    assert_eq!(
+        server.post(&check("blue"), &red.officer, json!({})).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        server
+            .post(&check("blue"), &green.officer, json!({}))
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        server
+            .post(&check("blue"), "pt_anonymous", json!({}))
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
+    let (s, a) = server.post(&check("blue"), &blue.observer, json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{a}");
+    assert!(a["round_trip_ms"].as_i64().unwrap() >= 0);
+    assert_eq!(
+        server
+            .post(&check("blue"), &blue.officer, json!({}))
+            .await
+            .0,
+        StatusCode::NOT_FOUND,
+        "answered once"
+    );
+    assert_eq!(
+        server.post(&check("red"), &red.admin, json!({})).await.0,
+        StatusCode::OK
+    );
+    let (_, line) = server.get("/v1/lines/quick", &red.observer).await;
+    assert_eq!(line["operation"]["state"], "in_operation", "{line}");
+    assert_eq!(line["status"], "active", "the political status is apart");
+}
+
 /// The actors of the authorization matrix, in the order of its columns: the host's
 /// admin; Blue (owns the resource) as observer, officer, admin; Red (the other party
 /// of the line) likewise; Green (on no shared line) as officer; no token.
@@ -998,6 +1087,17 @@ async fn authorization_matrix() {
             "/v1/conflicts",
             GET,
             [200, 200, 200, 200, 200, 200, 200, 200, 401],
+        ),
+        (
+            "/v1/deadlines",
+            GET,
+            [200, 200, 200, 200, 200, 200, 200, 200, 401],
+        ),
+        // Who may answer a live check: `line_checks_and_deadlines_over_http`.
+        (
+            "/v1/line-checks/lc-0/answer",
+            POST,
+            [404, 404, 404, 404, 404, 404, 404, 404, 401],
         ),
         (
             "/v1/conflicts/{blue-red conflict}/coordination",

@@ -74,6 +74,8 @@ pub async fn openapi_json() -> impl IntoResponse {
         crate::routes::amend,
         crate::routes::cancel,
         crate::routes::acknowledge,
+        crate::routes::list_deadlines,
+        crate::routes::answer_line_check,
         crate::routes::list_conflicts,
         crate::routes::coordinate,
         crate::routes::register_site,

@@ -54,6 +54,8 @@ pub fn router(state: AppState) -> Router {
             "/v1/activities/{activity}/acknowledgments",
             post(acknowledge),
         )
+        .route("/v1/deadlines", get(list_deadlines))
+        .route("/v1/line-checks/{check}/answer", post(answer_line_check))
         .route("/v1/conflicts", get(list_conflicts))
         .route("/v1/conflicts/{conflict}/coordination", post(coordinate))
         .route("/v1/sites", post(register_site).get(list_sites))
@@ -409,10 +411,14 @@ async fn create_line(
     security(("bearer" = [])),
 )]
 async fn list_lines(State(s): State<AppState>, Auth(a): Auth) -> Json<Value> {
-    Json(json!({"lines": s.service.read(|st| st.lines(&a))}))
+    let now = s.service.now();
+    Json(json!({"lines": s.service.read(|st| st.lines(&a, now))}))
 }
 
-/// One line: its parties, rules and status.
+/// One line: its parties, rules, political status, operation status from line
+/// checks (`operation`: `in_operation`, `degraded`, `silent` or `unchecked`, with
+/// each party's last check, round-trip time and misses in the last 24 hours) and
+/// open deadlines.
 #[utoipa::path(
     get,
     path = "/v1/lines/{line}",
@@ -429,7 +435,8 @@ async fn list_lines(State(s): State<AppState>, Auth(a): Auth) -> Json<Value> {
     security(("bearer" = [])),
 )]
 async fn show_line(State(s): State<AppState>, Auth(a): Auth, Path(line): Path<String>) -> Answer {
-    Ok(Json(s.service.read(|st| st.line(&a, &line))?).into_response())
+    let now = s.service.now();
+    Ok(Json(s.service.read(|st| st.line(&a, &line, now))?).into_response())
 }
 
 /// Sets a line's political status (host admins only); a suspended line keeps working.
@@ -808,6 +815,59 @@ async fn acknowledge(
 )]
 async fn list_conflicts(State(s): State<AppState>, Auth(a): Auth) -> Json<Value> {
     Json(json!({"conflicts": s.service.read(|st| st.conflicts(&a))}))
+}
+
+/// Open deadlines on this party's lines, earliest first: acknowledgments of
+/// notices and replies to requests and flash messages still owed, with how far
+/// their escalation has gone (`reminder`, `overdue`, `admins`).
+#[utoipa::path(
+    get,
+    path = "/v1/deadlines",
+    tag = "lines",
+    responses(
+        (status = 200, description = "`{deadlines: [...]}`.", body = Object),
+        (status = 401, response = Unauthorized),
+        (status = 429, response = RateLimited),
+    ),
+    security(("bearer" = [])),
+)]
+async fn list_deadlines(State(s): State<AppState>, Auth(a): Auth) -> Json<Value> {
+    let now = s.service.now();
+    Json(json!({"deadlines": s.service.read(|st| st.deadlines(&a, now))}))
+}
+
+/// Answers a line check sent to this operator's party (any role); the round-trip
+/// time is recorded. After the check's `due` time it is missed: 409.
+#[utoipa::path(
+    post,
+    path = "/v1/line-checks/{check}/answer",
+    tag = "lines",
+    params(
+        ("check" = String, Path, description = "The check's id (`lc-<n>`), from its `line_check_sent` event."),
+    ),
+    responses(
+        (status = 200, description = "`{check, line, party, round_trip_ms}`.", body = Object),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 422, response = InvalidInput),
+        (status = 429, response = RateLimited),
+        (status = 503, response = Unavailable),
+    ),
+    security(("bearer" = [])),
+)]
+async fn answer_line_check(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Path(check): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    raw: Bytes,
+) -> Answer {
+    let command = Command::AnswerLineCheck { check };
+    write(&s, a, command, request!(method, uri, headers, raw)).await
 }
 
 /// Marks a conflict coordinated on this party's side; it is coordinated once both sides have.

@@ -208,6 +208,14 @@ pub enum Command {
         /// What was agreed.
         note: String,
     },
+    /// Any operator of the checked party: answer a line check.
+    AnswerLineCheck {
+        /// The check.
+        check: String,
+    },
+    /// The service's ticker: time has moved on; log the escalation steps and
+    /// line checks now due.
+    Tick,
     /// Officer: register a protected site.
     RegisterSite {
         /// Its name.

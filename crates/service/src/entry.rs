@@ -3,6 +3,7 @@
 //! the entries each party may see.
 
 use crate::content::RawJson;
+use crate::deadlines::{Owed, Step};
 use crate::model::{LineRules, Priority, Role};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -157,6 +158,56 @@ pub enum Entry {
         shared_with_parties: Vec<String>,
         /// Lines whose members it is shared with.
         shared_with_lines: Vec<String>,
+    },
+    /// A deadline passed unanswered: one step of its escalation.
+    DeadlineEscalated {
+        /// The deadline.
+        deadline: String,
+        /// Its line.
+        line: String,
+        /// The party that owes the answer.
+        party: String,
+        /// What it owes.
+        owed: Owed,
+        /// When the answer was due, RFC 3339.
+        due: String,
+        /// How far the escalation has gone.
+        step: Step,
+        /// The operators it is addressed to (none: the whole line).
+        to: Vec<String>,
+    },
+    /// A line check was sent to a member party; any of its operators answers.
+    LineCheckSent {
+        /// Its id.
+        check: String,
+        /// The line.
+        line: String,
+        /// The party checked.
+        party: String,
+        /// The answer is due by then, RFC 3339.
+        due: String,
+    },
+    /// A line check was answered in time.
+    LineCheckAnswered {
+        /// The check.
+        check: String,
+        /// The line.
+        line: String,
+        /// The party checked.
+        party: String,
+        /// The operator who answered.
+        operator: String,
+        /// From sending the check to logging the answer, milliseconds.
+        round_trip_ms: i64,
+    },
+    /// A line check was not answered in time.
+    LineCheckMissed {
+        /// The check.
+        check: String,
+        /// The line.
+        line: String,
+        /// The party checked.
+        party: String,
     },
 }
 

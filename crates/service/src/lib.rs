@@ -15,18 +15,22 @@
 
 mod command;
 mod content;
+mod deadlines;
 mod entry;
 mod error;
 mod journal;
+mod line_checks;
 mod model;
 mod service;
 mod state;
 
 pub use command::{Command, Volumes};
 pub use content::RawJson;
+pub use deadlines::{Owed, Step, FLASH_ANSWER_S};
 pub use entry::{Entry, IdempotencyRecord, Logged, Side};
 pub use error::ServiceError;
 pub use journal::{Journal, StorageError};
+pub use line_checks::{answer_window_us, MIN_INTERVAL_S, SILENT_AFTER};
 pub use model::{Actor, Category, LineRules, Priority, Role, HOST};
 pub use service::{system_clock, Answer, Clock, Idempotency, Reply, Service, MAX_BATCH};
 pub use state::{hex, sha256_hex, Decision, State};

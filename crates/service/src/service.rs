@@ -21,7 +21,8 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, RwLock, Weak};
+use std::time::Duration;
 
 /// Most commands committed together.
 pub const MAX_BATCH: usize = 1_024;
@@ -75,13 +76,24 @@ struct Shared {
     tokens: RwLock<HashMap<String, Actor>>,
     limits: WireLimits,
     broken: AtomicBool,
+    clock: Clock,
 }
 
 /// A handle to the running service; cheap to clone.
 #[derive(Clone)]
 pub struct Service {
     shared: Arc<Shared>,
-    jobs: mpsc::Sender<Job>,
+    /// The writer runs while a handle holds this (the ticker holds it weakly).
+    jobs: Arc<mpsc::Sender<Job>>,
+}
+
+/// Who ticks: the service itself, acting as the host.
+fn system_actor() -> Actor {
+    Actor {
+        operator: "system".into(),
+        party: crate::model::HOST.into(),
+        role: crate::model::Role::Admin,
+    }
 }
 
 impl Service {
@@ -107,6 +119,7 @@ impl Service {
             limits: state.limits().clone(),
             state: RwLock::new(state),
             broken: AtomicBool::new(false),
+            clock: Arc::clone(&clock),
         });
         let (jobs, rx) = mpsc::channel::<Job>();
         let writer = Arc::clone(&shared);
@@ -114,7 +127,38 @@ impl Service {
             .name("parley-writer".into())
             .spawn(move || write_loop(writer, journal, records, rx, clock, on_commit))
             .map_err(|e| StorageError(format!("cannot start the writer: {e}")))?;
-        Ok(Service { shared, jobs })
+        Ok(Service {
+            shared,
+            jobs: Arc::new(jobs),
+        })
+    }
+
+    /// The service's clock, now (µs since the Unix epoch).
+    pub fn now(&self) -> i64 {
+        (self.shared.clock)()
+    }
+
+    /// Logs the escalation steps and line checks due now; `reply` gets the answer
+    /// (`{"logged": n}`) once they are durable.
+    pub fn tick(&self, reply: Reply) {
+        self.submit(system_actor(), Command::Tick, None, reply);
+    }
+
+    /// Ticks every `every` on a thread of its own, until every other handle to
+    /// the service is dropped.
+    pub fn spawn_ticker(&self, every: Duration) -> std::io::Result<()> {
+        let shared = Arc::downgrade(&self.shared);
+        let jobs: Weak<mpsc::Sender<Job>> = Arc::downgrade(&self.jobs);
+        std::thread::Builder::new()
+            .name("parley-ticker".into())
+            .spawn(move || loop {
+                std::thread::sleep(every);
+                let (Some(shared), Some(jobs)) = (shared.upgrade(), jobs.upgrade()) else {
+                    return;
+                };
+                Service { shared, jobs }.tick(Box::new(|_| {}));
+            })
+            .map(|_| ())
     }
 
     /// Queues a write; `reply` gets its outcome once it is durable.

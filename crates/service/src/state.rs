@@ -7,9 +7,11 @@
 
 use crate::command::{Command, Volumes};
 use crate::content::{NoticeContent, RawJson, Stated};
+use crate::deadlines::{Deadline, Deadlines, Owed, Step, FLASH_ANSWER_S};
 use crate::entry::{Entry, Logged, Side};
 use crate::error::ServiceError;
-use crate::model::{Actor, Category, LineRules, Role, HOST};
+use crate::line_checks::{CheckAction, Checks, MIN_INTERVAL_S};
+use crate::model::{Actor, Category, LineRules, Priority, Role, HOST};
 use parley_engine::{Index, Limits, Minima, Volume};
 use parley_wire::{format_timestamp, meeting_json, parse_timestamp, parse_volume, WireLimits};
 use serde_json::{json, Value};
@@ -115,8 +117,23 @@ pub struct State {
     conflicts: BTreeMap<String, Conflict>,
     handles: Vec<Handle>,
     index: Index<u64>,
+    deadlines: Deadlines,
+    checks: Checks,
     limits: WireLimits,
     replay_limits: Limits,
+}
+
+/// RFC 3339 text of a time in µs.
+fn time_text(us: i64) -> String {
+    format_timestamp(parley_engine::Timestamp(us))
+}
+
+/// An open deadline as a client reads it.
+fn deadline_json(d: &Deadline, now_us: i64) -> Value {
+    let steps = ["reminder", "overdue", "admins"];
+    json!({"id": d.id, "line": d.line, "party": d.party, "owed": d.owed, "flash": d.flash,
+           "set_at": time_text(d.set_us), "due": time_text(d.due_us), "overdue": d.overdue(now_us),
+           "escalation": steps[..d.steps_done]})
 }
 
 fn key(handle: u32, volume: usize) -> u64 {
@@ -164,6 +181,8 @@ impl State {
             conflicts: BTreeMap::new(),
             handles: Vec::new(),
             index: Index::new(),
+            deadlines: Deadlines::default(),
+            checks: Checks::default(),
             limits,
             // Entries already logged were valid when logged; tighter limits later
             // must not make the journal unreadable.
@@ -275,21 +294,55 @@ impl State {
                         messages: Vec::new(),
                     },
                 );
+                self.checks
+                    .open_line(line, parties, rules.line_check_interval_s, logged.at_us);
             }
             Entry::LineStatusChanged { line, status } => {
                 if let Some(l) = self.lines.get_mut(line) {
                     l.status = status.clone();
                 }
             }
-            Entry::MessageSent { line, .. } => {
+            Entry::MessageSent {
+                line,
+                seq: message,
+                party,
+                message: kind,
+                priority,
+                deadline,
+                references,
+                ..
+            } => {
                 if let Some(l) = self.lines.get_mut(line) {
                     l.messages.push(seq);
+                }
+                let at = logged.at_us;
+                let requested = deadline
+                    .as_deref()
+                    .and_then(|d| parse_timestamp(d).ok())
+                    .map(|t| t.0);
+                let owed = Owed::Reply { message: *message };
+                for other in self.others_on(line, party) {
+                    if *priority == Priority::Flash && kind != "reply" {
+                        let due = requested
+                            .unwrap_or(i64::MAX)
+                            .min(at + FLASH_ANSWER_S * 1_000_000);
+                        self.deadlines
+                            .set(Deadline::flash(line, &other, owed.clone(), at, due));
+                    } else if let Some(due) = requested.filter(|_| kind == "request") {
+                        self.deadlines
+                            .set(Deadline::new(line, &other, owed.clone(), at, due));
+                    }
+                }
+                if let (Some(r), "reply") = (references, kind.as_str()) {
+                    self.deadlines
+                        .meet(&Owed::Reply { message: *r }.id(line, party));
                 }
             }
             Entry::Notice {
                 activity,
                 line,
                 party,
+                version,
                 state,
                 content,
                 content_sha256,
@@ -330,11 +383,57 @@ impl State {
                 for (i, v) in volumes.into_iter().enumerate() {
                     self.index.insert(key(handle, i), v);
                 }
+                let (line, version) = (line.clone(), *version);
+                let due = logged.at_us + self.lines[&line].rules.ack_deadline_s as i64 * 1_000_000;
+                for other in self.others_on(&line, party) {
+                    // An earlier version is no longer owed: this one replaces it.
+                    for earlier in 1..version {
+                        let owed = Owed::Acknowledgment {
+                            activity: activity.clone(),
+                            version: earlier,
+                        };
+                        self.deadlines.meet(&owed.id(&line, &other));
+                    }
+                    let owed = Owed::Acknowledgment {
+                        activity: activity.clone(),
+                        version,
+                    };
+                    self.deadlines
+                        .set(Deadline::new(&line, &other, owed, logged.at_us, due));
+                }
             }
-            Entry::Acknowledged { activity, .. } => {
+            Entry::Acknowledged {
+                activity,
+                version,
+                party,
+                ..
+            } => {
                 if let Some(a) = self.activities.get_mut(activity) {
                     a.acks.push(seq);
+                    let owed = Owed::Acknowledgment {
+                        activity: activity.clone(),
+                        version: *version,
+                    };
+                    self.deadlines.meet(&owed.id(&a.line, party));
                 }
+            }
+            Entry::DeadlineEscalated { deadline, step, .. } => {
+                self.deadlines.escalated(deadline, *step);
+            }
+            Entry::LineCheckSent {
+                check,
+                line,
+                party,
+                due,
+            } => {
+                let due_us = parse_timestamp(due).map_or(logged.at_us, |t| t.0);
+                self.checks.sent(line, party, check, logged.at_us, due_us);
+            }
+            Entry::LineCheckAnswered { line, party, .. } => {
+                self.checks.ended(line, party, Some(logged.at_us));
+            }
+            Entry::LineCheckMissed { line, party, .. } => {
+                self.checks.ended(line, party, None);
             }
             Entry::ConflictFound { conflict, a, b, .. } => {
                 self.conflicts.insert(
@@ -431,6 +530,22 @@ impl State {
         s.party == party
             || s.shared_with_parties.iter().any(|p| p == party)
             || s.shared_with_lines.iter().any(|l| self.is_member(party, l))
+    }
+
+    /// The member parties of `line` other than `party`.
+    fn others_on(&self, line: &str, party: &str) -> Vec<String> {
+        self.lines.get(line).map_or_else(Vec::new, |l| {
+            l.parties.iter().filter(|p| *p != party).cloned().collect()
+        })
+    }
+
+    /// Unrevoked operators of `party` with at least `role`.
+    fn operators_of(&self, party: &str, role: Role) -> Vec<String> {
+        self.operators
+            .iter()
+            .filter(|(_, o)| o.party == party && !o.revoked && o.role >= role)
+            .map(|(id, _)| id.clone())
+            .collect()
     }
 
     fn line_audience(&self, line: &str) -> Vec<String> {
@@ -563,6 +678,29 @@ impl State {
                         ));
                     }
                 }
+                let week_s = 7 * 86_400;
+                for (name, v, min, max) in [
+                    (
+                        "notice_lead_time_s",
+                        rules.notice_lead_time_s,
+                        0,
+                        365 * 86_400,
+                    ),
+                    ("ack_deadline_s", rules.ack_deadline_s, 1, week_s),
+                    (
+                        "line_check_interval_s",
+                        rules.line_check_interval_s,
+                        MIN_INTERVAL_S,
+                        week_s,
+                    ),
+                ] {
+                    if !(min..=max).contains(&v) {
+                        return Err(ServiceError::invalid(
+                            &format!("/rules/{name}"),
+                            format!("give a whole number of seconds from {min} to {max}"),
+                        ));
+                    }
+                }
                 for (name, v) in [
                     ("horizontal_m", rules.horizontal_m),
                     ("vertical_m", rules.vertical_m),
@@ -618,7 +756,8 @@ impl State {
                 self.require_officer_on(actor, line)?;
                 check_text("/text", text, 10_000)?;
                 let l = &self.lines[line];
-                let refers_to = |pointer: &str, kind: Option<&str>| -> Result<(), ServiceError> {
+                // A reply answers a request or a flash message; a correction refers to any.
+                let refers_to = |pointer: &str, reply: bool| -> Result<(), ServiceError> {
                     let Some(r) = references else {
                         return Err(ServiceError::invalid(
                             pointer,
@@ -629,8 +768,16 @@ impl State {
                         l.messages
                             .iter()
                             .any(|&s| match &self.log[(s - 1) as usize].entry {
-                                Entry::MessageSent { seq, message, .. } => {
-                                    *seq == *r && kind.is_none_or(|k| k == message)
+                                Entry::MessageSent {
+                                    seq,
+                                    message,
+                                    priority,
+                                    ..
+                                } => {
+                                    *seq == *r
+                                        && (!reply
+                                            || message == "request"
+                                            || *priority == Priority::Flash)
                                 }
                                 _ => false,
                             });
@@ -639,14 +786,18 @@ impl State {
                     } else {
                         Err(ServiceError::invalid(
                             pointer,
-                            format!("no {} {r} on line {line}", kind.unwrap_or("message")),
+                            if reply {
+                                format!("no request or flash message {r} on line {line}")
+                            } else {
+                                format!("no message {r} on line {line}")
+                            },
                         ))
                     }
                 };
                 match message.as_str() {
                     "text" => {
                         if references.is_some() {
-                            refers_to("/references", None)?;
+                            refers_to("/references", false)?;
                         }
                     }
                     "request" => {
@@ -665,7 +816,7 @@ impl State {
                             ));
                         }
                     }
-                    "reply" => refers_to("/references", Some("request"))?,
+                    "reply" => refers_to("/references", true)?,
                     _ => {
                         return Err(ServiceError::invalid(
                             "/message",
@@ -829,6 +980,53 @@ impl State {
                     entries: vec![(entry, self.line_audience(&a.line))],
                     status: 201,
                     body,
+                    volumes: None,
+                })
+            }
+            Command::Tick => {
+                self.require_host_admin(actor)?;
+                let entries = self.due(now_us);
+                let body = json!({"logged": entries.len()});
+                Ok(Decision {
+                    entries,
+                    status: 200,
+                    body,
+                    volumes: None,
+                })
+            }
+            Command::AnswerLineCheck { check } => {
+                let Some((line, party, pending)) = self
+                    .checks
+                    .find(check)
+                    .filter(|(line, _, _)| self.sees_line(actor, line))
+                else {
+                    return Err(ServiceError::NotFound(format!(
+                        "line check {check} (answered, missed or never sent)"
+                    )));
+                };
+                if party != actor.party {
+                    return Err(ServiceError::Forbidden(format!(
+                        "line check {check} was sent to {party}; only its operators answer it"
+                    )));
+                }
+                if now_us > pending.due_us {
+                    return Err(ServiceError::Conflict(format!(
+                        "line check {check} was due at {}; it is missed, answer the next one",
+                        format_timestamp(parley_engine::Timestamp(pending.due_us))
+                    )));
+                }
+                let round_trip_ms = (now_us - pending.sent_us) / 1_000;
+                let entry = Entry::LineCheckAnswered {
+                    check: check.clone(),
+                    line: line.to_string(),
+                    party: party.to_string(),
+                    operator: actor.operator.clone(),
+                    round_trip_ms,
+                };
+                Ok(Decision {
+                    entries: vec![(entry, self.line_audience(line))],
+                    status: 200,
+                    body: json!({"check": check, "line": line, "party": party, "round_trip_ms": round_trip_ms}),
                     volumes: None,
                 })
             }
@@ -1122,6 +1320,65 @@ impl State {
         })
     }
 
+    /// The escalation steps and line checks due at `now_us`, as entries.
+    fn due(&self, now_us: i64) -> Vec<(Entry, Vec<String>)> {
+        let mut entries = Vec::new();
+        let time = |us: i64| format_timestamp(parley_engine::Timestamp(us));
+        for (d, step) in self.deadlines.due(now_us) {
+            let (to, audience) = match step {
+                // A flash message's reminder goes to every operator, observers too.
+                Step::Reminder if d.flash => (
+                    self.operators_of(&d.party, Role::Observer),
+                    vec![d.party.clone()],
+                ),
+                Step::Reminder => (
+                    self.operators_of(&d.party, Role::Officer),
+                    vec![d.party.clone()],
+                ),
+                Step::Overdue => (Vec::new(), self.line_audience(&d.line)),
+                Step::Admins => (
+                    self.operators_of(&d.party, Role::Admin),
+                    vec![d.party.clone()],
+                ),
+            };
+            let entry = Entry::DeadlineEscalated {
+                deadline: d.id.clone(),
+                line: d.line.clone(),
+                party: d.party.clone(),
+                owed: d.owed.clone(),
+                due: time(d.due_us),
+                step,
+                to,
+            };
+            entries.push((entry, audience));
+        }
+        for action in self.checks.due(now_us) {
+            match action {
+                CheckAction::Miss { line, party, check } => {
+                    let audience = self.line_audience(&line);
+                    entries.push((Entry::LineCheckMissed { check, line, party }, audience));
+                }
+                CheckAction::Send {
+                    line,
+                    parties,
+                    due_us,
+                } => {
+                    for party in parties {
+                        let check = format!("lc-{}", self.last_seq() + 1 + entries.len() as u64);
+                        let entry = Entry::LineCheckSent {
+                            check,
+                            line: line.clone(),
+                            party,
+                            due: time(due_us),
+                        };
+                        entries.push((entry, self.line_audience(&line)));
+                    }
+                }
+            }
+        }
+        entries
+    }
+
     /// Open conflicts of `activity`, resolved `by` an amendment or cancellation.
     fn resolutions(&self, activity: &str, by: &str) -> Vec<(Entry, Vec<String>)> {
         self.conflicts
@@ -1245,25 +1502,45 @@ impl State {
             .collect())
     }
 
-    fn line_json(&self, id: &str, l: &Line) -> Value {
-        json!({"id": id, "name": l.name, "parties": l.parties, "rules": l.rules, "status": l.status, "messages": l.messages.len()})
+    /// A line with its rules, its political status, its operation status from
+    /// line checks (with the evidence) and its open deadlines, as of `now_us`.
+    fn line_json(&self, id: &str, l: &Line, now_us: i64) -> Value {
+        let deadlines: Vec<Value> = self
+            .deadlines
+            .on_line(id)
+            .map(|d| deadline_json(d, now_us))
+            .collect();
+        json!({"id": id, "name": l.name, "parties": l.parties, "rules": l.rules, "status": l.status,
+               "messages": l.messages.len(), "operation": self.checks.status(id, now_us, time_text),
+               "deadlines": deadlines})
     }
 
-    /// The lines `actor` may see.
-    pub fn lines(&self, actor: &Actor) -> Vec<Value> {
+    /// The lines `actor` may see, as of `now_us`.
+    pub fn lines(&self, actor: &Actor, now_us: i64) -> Vec<Value> {
         self.lines
             .iter()
             .filter(|(id, _)| self.sees_line(actor, id))
-            .map(|(id, l)| self.line_json(id, l))
+            .map(|(id, l)| self.line_json(id, l, now_us))
             .collect()
     }
 
-    /// One line.
-    pub fn line(&self, actor: &Actor, line: &str) -> Result<Value, ServiceError> {
+    /// One line, as of `now_us`.
+    pub fn line(&self, actor: &Actor, line: &str, now_us: i64) -> Result<Value, ServiceError> {
         if !self.sees_line(actor, line) {
             return Err(ServiceError::NotFound(format!("line {line}")));
         }
-        Ok(self.line_json(line, &self.lines[line]))
+        Ok(self.line_json(line, &self.lines[line], now_us))
+    }
+
+    /// Open deadlines on the lines `actor` may see, earliest first, as of `now_us`.
+    pub fn deadlines(&self, actor: &Actor, now_us: i64) -> Vec<Value> {
+        let mut open: Vec<&Deadline> = self
+            .deadlines
+            .all()
+            .filter(|d| self.sees_line(actor, &d.line))
+            .collect();
+        open.sort_by_key(|d| (d.due_us, d.id.clone()));
+        open.into_iter().map(|d| deadline_json(d, now_us)).collect()
     }
 
     /// Messages of a line after line sequence `after`.
