@@ -58,6 +58,7 @@ pub struct NotifyArgs {
 }
 
 #[derive(clap::Args)]
+#[command(disable_version_flag = true)]
 pub struct AmendArgs {
     #[command(flatten)]
     g: Global,
@@ -80,7 +81,7 @@ pub struct AmendArgs {
 }
 
 #[derive(clap::Args)]
-#[command(after_help = EXIT_HELP)]
+#[command(after_help = EXIT_HELP, disable_version_flag = true)]
 pub struct CancelArgs {
     #[command(flatten)]
     g: Global,
@@ -92,6 +93,7 @@ pub struct CancelArgs {
 }
 
 #[derive(clap::Args)]
+#[command(disable_version_flag = true)]
 pub struct AckArgs {
     #[command(flatten)]
     g: Global,

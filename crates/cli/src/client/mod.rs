@@ -133,8 +133,11 @@ pub fn run(command: Command, cli: &mut clap::Command) -> ExitCode {
         Command::Watch(a) => watch::run(a),
         Command::Export(a) => export::run(a),
         Command::Completions { shell } => {
-            clap_complete::generate(shell, cli, "parley", &mut std::io::stdout());
-            Ok(Outcome::Ok)
+            let mut script = Vec::new();
+            clap_complete::generate(shell, cli, "parley", &mut script);
+            std::io::Write::write_all(&mut std::io::stdout(), &script)
+                .map(|()| Outcome::Ok)
+                .map_err(anyhow::Error::from)
         }
     };
     match result {
