@@ -770,3 +770,30 @@ fn watch_in_a_terminal_shows_live_events_and_resumes_from_the_saved_cursor() {
     assert_eq!(r.stdout.lines().count(), 2, "{}", r.stdout);
     assert!(!r.stdout.contains('\x1b'), "{}", r.stdout);
 }
+
+#[test]
+fn sites_import_shows_a_progress_bar_on_a_terminal() {
+    let (server, blue, _red) = Server::world("progress");
+    let features: Vec<Value> = (0..30)
+        .map(|i| {
+            square(
+                -6.0 - f64::from(i) * 0.1,
+                6.0,
+                json!({"name": format!("Post {i}")}),
+            )
+        })
+        .collect();
+    let fc = write(
+        &server.dir,
+        "posts.geojson",
+        &json!({"type": "FeatureCollection", "features": features}).to_string(),
+    );
+    let mut pty = Pty::spawn(
+        &blue,
+        &format!("sites import {fc} --expires 2030-06-01T00:00:00Z"),
+    );
+    pty.wait_for("/30 sites");
+    let text = pty.wait_for("imported 30 sites");
+    assert!(pty.child.wait().unwrap().success(), "{text}");
+    assert_eq!(blue.json(&["sites"])["sites"].as_array().unwrap().len(), 30);
+}

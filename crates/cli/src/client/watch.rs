@@ -216,7 +216,7 @@ pub fn run(a: Args) -> Result<Outcome> {
                 profile::save(&a.g.profile, &p)?;
             }
             failures = 0;
-            Ok(!a.count.is_some_and(|n| seen >= n))
+            Ok(a.count.is_none_or(|n| seen < n))
         });
         match result {
             Ok(()) if a.count.is_some_and(|n| seen >= n) => return Ok(Outcome::Ok),
