@@ -145,15 +145,15 @@ fn answered(g: &Global, v: &Value, what: &str) -> Result<Outcome> {
         let id = output::s(v, "activity");
         let version = output::text(&v["version"]);
         if v["dry_run"] == true {
-            println!("dry run: {id} version {version} would be {what}; nothing was recorded");
+            outln!("dry run: {id} version {version} would be {what}; nothing was recorded");
         } else {
-            println!(
+            outln!(
                 "{what} {id} version {version} (content sha256 {})",
                 output::s(v, "content_sha256")
             );
         }
         if v["late"] == true {
-            println!(
+            outln!(
                 "{}",
                 output::paint(
                     "late: given with less notice than the line's lead time",
@@ -162,10 +162,10 @@ fn answered(g: &Global, v: &Value, what: &str) -> Result<Outcome> {
             );
         }
         if found {
-            println!();
+            outln!();
             conflicts::print(v["conflicts"].as_array().map(Vec::as_slice).unwrap_or(&[]));
         } else {
-            println!("no conflict");
+            outln!("no conflict");
         }
     }
     Ok(if found { Outcome::Found } else { Outcome::Ok })
@@ -236,7 +236,7 @@ pub fn cancel(a: CancelArgs) -> Result<Outcome> {
     if a.g.json {
         output::print_json(&v);
     } else {
-        println!("cancelled {} (version {version} replaced)", a.activity);
+        outln!("cancelled {} (version {version} replaced)", a.activity);
     }
     Ok(Outcome::Ok)
 }
@@ -300,7 +300,7 @@ pub fn ack(a: AckArgs) -> Result<Outcome> {
     if a.g.json {
         eprint!("acknowledging {summary}");
     } else {
-        print!("acknowledging {summary}");
+        out!("acknowledging {summary}");
     }
     if !a.yes {
         if !std::io::stdin().is_terminal() {
@@ -321,7 +321,7 @@ pub fn ack(a: AckArgs) -> Result<Outcome> {
     if a.g.json {
         output::print_json(&v);
     } else {
-        println!(
+        outln!(
             "acknowledged {} version {} (received, not approved)",
             a.activity,
             output::text(&version["version"])
@@ -367,7 +367,7 @@ pub fn run(a: Args) -> Result<Outcome> {
                 ]);
             }
             if t.is_empty() {
-                println!("no activities");
+                outln!("no activities");
             } else {
                 t.print();
             }
@@ -379,9 +379,9 @@ pub fn run(a: Args) -> Result<Outcome> {
                 return Ok(Outcome::Ok);
             }
             if let Some(cur) = v.get("current") {
-                print!("{}", describe(&v, cur));
+                out!("{}", describe(&v, cur));
             }
-            println!();
+            outln!();
             let mut t = Table::new(&["version", "state", "notified", "late", "sha256"]);
             for x in v["versions"].as_array().into_iter().flatten() {
                 t.row(vec![
@@ -397,9 +397,9 @@ pub fn run(a: Args) -> Result<Outcome> {
                 .as_array()
                 .map(Vec::as_slice)
                 .unwrap_or(&[]);
-            println!();
+            outln!();
             if acks.is_empty() {
-                println!("no acknowledgment yet");
+                outln!("no acknowledgment yet");
             } else {
                 let mut t = Table::new(&["acknowledged by", "operator", "version", "when"]);
                 for x in acks {

@@ -97,7 +97,7 @@ pub fn run(a: Args) -> Result<Outcome> {
                     .filter(|c| a.all || c["state"] == "open")
                     .collect();
                 if shown.is_empty() {
-                    println!("{}", output::paint("no open conflict", Colour::Green));
+                    outln!("{}", output::paint("no open conflict", Colour::Green));
                 } else {
                     print(&shown);
                 }
@@ -118,7 +118,7 @@ pub fn run(a: Args) -> Result<Outcome> {
                 output::print_json(found);
             } else {
                 print(std::slice::from_ref(found));
-                println!(
+                outln!(
                     "\ncoordinated by: {}",
                     output::text(&found["coordinated_by"])
                 );
@@ -170,7 +170,7 @@ pub fn run(a: Args) -> Result<Outcome> {
                 output::print_json(&v);
             } else {
                 let state = v["state"].as_str().unwrap_or("marked");
-                println!(
+                outln!(
                     "{conflict}: marked coordinated on your side; now {}",
                     output::paint(state, output::state_colour(state))
                 );

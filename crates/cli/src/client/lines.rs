@@ -46,7 +46,7 @@ pub fn run(a: Args) -> Result<Outcome> {
                 ]);
             }
             if t.is_empty() {
-                println!("no lines");
+                outln!("no lines");
             } else {
                 t.print();
             }

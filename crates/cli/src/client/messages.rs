@@ -114,7 +114,7 @@ pub fn list(a: ListArgs) -> Result<Outcome> {
         ]);
     }
     if t.is_empty() {
-        println!("no messages");
+        outln!("no messages");
     } else {
         t.print();
     }
@@ -127,7 +127,7 @@ fn post(g: &Global, line: &str, body: Value) -> Result<Outcome> {
     if g.json {
         output::print_json(&v);
     } else {
-        println!(
+        outln!(
             "sent {} {} on {line}",
             output::s(&v, "message"),
             output::text(&v["seq"])

@@ -9,6 +9,27 @@
 //!   `watch.rs`, `export.rs`: one module per command group.
 //! - `volumes.rs`: reading volumes from F3548 JSON or GeoJSON files, and back.
 
+/// `println!` that ends the program quietly (status 0) when stdout is closed,
+/// as in `parley sites | head -1`, instead of panicking.
+macro_rules! outln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        if writeln!(std::io::stdout(), $($t)*).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
+
+/// `print!`, likewise.
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        if write!(std::io::stdout(), $($t)*).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
+
 mod activities;
 mod conflicts;
 mod export;
@@ -143,6 +164,15 @@ pub fn run(command: Command, cli: &mut clap::Command) -> ExitCode {
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
         Ok(Outcome::Found) => ExitCode::from(1),
+        // Stdout closed early (`parley export jsonl | head`): nothing to say.
+        Err(e)
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("parley: {e:#}");
             ExitCode::from(exit_status(&e))
@@ -171,7 +201,7 @@ fn whoami(a: Plain) -> Result<Outcome> {
     if a.g.json {
         output::print_json(&me);
     } else {
-        println!(
+        outln!(
             "{} ({}, {}) on {}",
             me["operator"].as_str().unwrap_or("?"),
             me["party"].as_str().unwrap_or("?"),

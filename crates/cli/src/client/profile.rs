@@ -141,7 +141,7 @@ pub fn login(a: LoginArgs) -> Result<Outcome> {
             &json!({"profile": a.g.profile, "path": path, "server": server, "me": me}),
         );
     } else {
-        println!(
+        outln!(
             "logged in to {server} as {} ({}, {}); profile {:?} saved in {}",
             me["operator"].as_str().unwrap_or("?"),
             me["party"].as_str().unwrap_or("?"),

@@ -106,7 +106,7 @@ pub fn run(a: Args) -> Result<Outcome> {
             if a.g.json {
                 output::print_json(&v);
             } else {
-                println!("registered site {} ({name})", output::s(&v, "id"));
+                outln!("registered site {} ({name})", output::s(&v, "id"));
             }
             Ok(Outcome::Ok)
         }
@@ -150,7 +150,7 @@ fn list(c: &Client, g: &Global) -> Result<Outcome> {
         ]);
     }
     if t.is_empty() {
-        println!("no sites");
+        outln!("no sites");
     } else {
         t.print();
     }
@@ -234,7 +234,7 @@ fn import(c: &Client, g: &Global, file: &str, share: &Share) -> Result<Outcome> 
     if g.json {
         output::print_json(&json!({"imported": ids.len(), "sites": ids}));
     } else {
-        println!(
+        outln!(
             "imported {} site{} from {file}",
             ids.len(),
             if ids.len() == 1 { "" } else { "s" },

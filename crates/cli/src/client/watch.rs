@@ -198,9 +198,9 @@ pub fn run(a: Args) -> Result<Outcome> {
         let result = c.events(cursor, |batch| {
             for e in &batch {
                 if a.g.json {
-                    println!("{}", e.data);
+                    outln!("{}", e.data);
                 } else {
-                    println!("{}", handle(e));
+                    outln!("{}", handle(e));
                 }
                 if let Some(id) = e.id {
                     cursor = id;
