@@ -797,3 +797,31 @@ fn sites_import_shows_a_progress_bar_on_a_terminal() {
     assert!(pty.child.wait().unwrap().success(), "{text}");
     assert_eq!(blue.json(&["sites"])["sites"].as_array().unwrap().len(), 30);
 }
+
+#[test]
+fn ack_asks_for_confirmation_on_a_terminal() {
+    let (server, blue, red) = Server::world("ack-tty");
+    let act = notify(
+        &blue,
+        &server.dir,
+        "a.json",
+        json!([disc(12.0, 12.0, 500.0, 8, 1)]),
+    );
+    for (answer, code, received) in [("n", 2, json!([])), ("y", 0, json!(["red"]))] {
+        let mut pty = Pty::spawn(&red, &format!("ack {act}"));
+        pty.wait_for("[y/N]");
+        let stdin = pty.child.stdin.as_mut().unwrap();
+        std::io::Write::write_all(stdin, format!("{answer}\n").as_bytes()).unwrap();
+        let status = pty.child.wait().unwrap();
+        let text = pty.out.lock().unwrap().clone();
+        assert_eq!(status.code(), Some(code), "{text}");
+        assert!(
+            text.contains(&format!("activity {act} version 1 from blue")),
+            "{text}"
+        );
+        assert_eq!(
+            red.json(&["activities"])["activities"][0]["received_by"],
+            received
+        );
+    }
+}
