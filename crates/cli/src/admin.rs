@@ -1,17 +1,15 @@
 //! `parley admin ...`: the host's and parties' admins manage parties, operators
 //! and lines through the API.
 
-use anyhow::{bail, Context, Result};
+use crate::client::{Client, Global};
+use anyhow::Result;
 use serde_json::{json, Value};
 
 #[derive(clap::Args)]
 pub struct AdminArgs {
-    /// The server's URL.
-    #[arg(long, env = "PARLEY_SERVER", default_value = "http://127.0.0.1:8080")]
-    server: String,
-    /// An admin's bearer token.
-    #[arg(long, env = "PARLEY_TOKEN", hide_env_values = true)]
-    token: String,
+    /// The server, an admin's token, the profile (as for every client command).
+    #[command(flatten)]
+    g: Global,
     #[command(subcommand)]
     action: Action,
 }
@@ -111,30 +109,11 @@ pub fn run(args: AdminArgs) -> Result<()> {
             json!({"status": status}),
         ),
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let answer: Value = runtime.block_on(async {
-        let response = reqwest::Client::new()
-            .post(format!("{}{path}", args.server.trim_end_matches('/')))
-            .bearer_auth(&args.token)
-            .json(&body)
-            .send()
-            .await
-            .with_context(|| format!("cannot reach {}", args.server))?;
-        let status = response.status();
-        let value: Value = response
-            .json()
-            .await
-            .context("the server's answer is not JSON")?;
-        if !status.is_success() {
-            bail!(
-                "{} ({status})",
-                value["detail"].as_str().unwrap_or("the server refused")
-            );
-        }
-        Ok(value)
-    })?;
+    let answer: Value = Client::new(&args.g)?.post(&path, &body)?;
+    if args.g.json {
+        crate::client::output::print_json(&answer);
+        return Ok(());
+    }
     if let Some(token) = answer["token"].as_str() {
         eprintln!(
             "token for {} (shown once; hand it over securely):",

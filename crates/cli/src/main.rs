@@ -5,15 +5,18 @@
 //! - `parley serve`, `parley demo` run the server (see `serve.rs`).
 //! - `parley admin ...` manages parties, operators and lines (see `admin.rs`).
 //! - `parley bench ...` measures (see `bench.rs`).
+//! - `parley login`, `lines`, `notify`, `ack`, `watch`, ... are the HTTP client
+//!   (see `client/`).
 
 mod admin;
 mod bench;
 mod bench_record;
 mod bench_serve;
 mod check;
+mod client;
 mod serve;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 // JSON-heavy request handling allocates on one thread and frees on another;
 // mimalloc measured about 1.5x the notices a second of glibc's malloc here.
@@ -23,7 +26,17 @@ use std::process::ExitCode;
 
 /// Parley: deconfliction between parties who must stay out of each other's way.
 #[derive(Parser)]
-#[command(name = "parley", version, about, propagate_version = true)]
+#[command(
+    name = "parley",
+    version,
+    about,
+    long_about = "Parley: deconfliction between parties who must stay out of each other's way.\n\n\
+        The same binary runs the server (`parley serve`) and is its client: `parley login` \
+        saves a profile, then one command for each capability of the API. Every client \
+        command takes --json (print the server's JSON), --profile, --server and --token.",
+    after_long_help = client::EXIT_HELP,
+    propagate_version = true
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -44,6 +57,8 @@ enum Command {
     /// Measure Parley's parts on synthetic data.
     #[command(subcommand)]
     Bench(bench::Bench),
+    #[command(flatten)]
+    Client(client::Command),
 }
 
 fn main() -> ExitCode {
@@ -54,12 +69,13 @@ fn main() -> ExitCode {
         Command::Demo(args) => serve::demo(args).map(|()| ExitCode::SUCCESS),
         Command::Admin(args) => admin::run(args).map(|()| ExitCode::SUCCESS),
         Command::Bench(b) => bench::run(b).map(|()| ExitCode::SUCCESS),
+        Command::Client(c) => return client::run(c, &mut Cli::command()),
     };
     match result {
         Ok(code) => code,
         Err(e) => {
             eprintln!("parley: {e:#}");
-            ExitCode::from(2)
+            ExitCode::from(client::exit_status(&e))
         }
     }
 }

@@ -1,0 +1,441 @@
+//! The `parley` command-line client: one subcommand for each capability of the
+//! HTTP API, profiles, human output or `--json`, and exit statuses by meaning.
+//!
+//! - `mod.rs` (this file): the global options, the HTTP client, how a server's
+//!   problem becomes one line, and the exit statuses.
+//! - `profile.rs`: profiles in the user's config directory (mode 0600).
+//! - `output.rs`: aligned tables, relative times, colour on a terminal only.
+//! - `lines.rs`, `messages.rs`, `activities.rs`, `conflicts.rs`, `sites.rs`,
+//!   `watch.rs`, `export.rs`: one module per command group.
+//! - `volumes.rs`: reading volumes from F3548 JSON or GeoJSON files, and back.
+
+/// `println!` that ends the program quietly (status 0) when stdout is closed,
+/// as in `parley sites | head -1`, instead of panicking.
+macro_rules! outln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        if writeln!(std::io::stdout(), $($t)*).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
+
+/// `print!`, likewise.
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        if write!(std::io::stdout(), $($t)*).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
+
+mod activities;
+mod conflicts;
+mod export;
+mod lines;
+mod messages;
+pub mod output;
+pub mod profile;
+mod sites;
+mod volumes;
+mod watch;
+
+use anyhow::{anyhow, Context, Result};
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use std::fmt;
+use std::process::ExitCode;
+
+/// The exit statuses, documented in `--help` and the README.
+pub const EXIT_HELP: &str = "\
+Exit status:
+  0  done; nothing to report
+  1  the condition asked about was found: open conflicts (`conflicts`), conflicts
+     of a notice or amendment (`notify`, `amend`, also with --dry-run)
+  2  bad input: a file or argument, or a request the server refused as such
+     (4xx: invalid field, unknown line, forbidden, stale version 409, bad token)
+  3  server or network error: cannot connect, 5xx, rate limited (429)";
+
+/// Options every client command takes (after the subcommand too).
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct Global {
+    /// The profile to use (see `parley login`).
+    #[arg(long, global = true, env = "PARLEY_PROFILE", default_value = "default")]
+    pub profile: String,
+    /// The server's URL; overrides the profile's.
+    #[arg(long, global = true, env = "PARLEY_SERVER")]
+    pub server: Option<String>,
+    /// A bearer token; overrides the profile's.
+    #[arg(long, global = true, env = "PARLEY_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Print the server's JSON instead of the human view (for scripts).
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+/// The client's commands, flattened into `parley`'s own.
+#[derive(clap::Subcommand)]
+pub enum Command {
+    /// Save a profile: a server and a token, in the user's config directory (mode 0600).
+    #[command(
+        after_help = "Example:\n  parley login --server https://parley.example.org --token pt_... --profile blue"
+    )]
+    Login(profile::LoginArgs),
+    /// Show who the token belongs to: operator, party and role.
+    Whoami(Plain),
+    /// Lines: list them, or show one with its rules and status.
+    #[command(after_help = EXIT_HELP)]
+    Lines(lines::Args),
+    /// A line's messages, in line order.
+    Messages(messages::ListArgs),
+    /// Send a message on a line (text; `--references` for a correction).
+    Send(messages::SendArgs),
+    /// Send a request with a deadline on a line.
+    Request(messages::RequestArgs),
+    /// Reply to a request on a line.
+    Reply(messages::ReplyArgs),
+    /// Notify an activity on a line from a file of volumes (F3548 JSON or GeoJSON).
+    #[command(after_help = activities::NOTIFY_HELP)]
+    Notify(activities::NotifyArgs),
+    /// Amend an activity: a new version from a file of volumes.
+    #[command(after_help = EXIT_HELP)]
+    Amend(activities::AmendArgs),
+    /// Cancel an activity: its last version.
+    Cancel(activities::CancelArgs),
+    /// Acknowledge a notice: shows the version and content hash, then reads it back.
+    #[command(after_help = activities::ACK_HELP)]
+    Ack(activities::AckArgs),
+    /// Activities you may see: list them, or show one with every version.
+    Activities(activities::Args),
+    /// Your conflicts: list them (exit 1 when any is open), mark one coordinated.
+    #[command(after_help = EXIT_HELP)]
+    Conflicts(conflicts::Args),
+    /// Protected sites: add one, import many, list them.
+    Sites(sites::Args),
+    /// A live view of your events; resumes after the last event seen with this profile.
+    Watch(watch::Args),
+    /// Export the activities and sites you may see as GeoJSON or JSON lines.
+    Export(export::Args),
+    /// Print a shell completion script: bash, zsh or fish.
+    #[command(
+        after_help = "Examples:\n  parley completions bash > ~/.local/share/bash-completion/completions/parley\n  parley completions zsh > ~/.zfunc/_parley\n  parley completions fish > ~/.config/fish/completions/parley.fish"
+    )]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// A command with only the global options.
+#[derive(clap::Args)]
+pub struct Plain {
+    #[command(flatten)]
+    pub g: Global,
+}
+
+/// Runs a client command; prints its error as one line and returns the exit status.
+pub fn run(command: Command, cli: &mut clap::Command) -> ExitCode {
+    let result = match command {
+        Command::Login(a) => profile::login(a),
+        Command::Whoami(a) => whoami(a),
+        Command::Lines(a) => lines::run(a),
+        Command::Messages(a) => messages::list(a),
+        Command::Send(a) => messages::send(a),
+        Command::Request(a) => messages::request(a),
+        Command::Reply(a) => messages::reply(a),
+        Command::Notify(a) => activities::notify(a),
+        Command::Amend(a) => activities::amend(a),
+        Command::Cancel(a) => activities::cancel(a),
+        Command::Ack(a) => activities::ack(a),
+        Command::Activities(a) => activities::run(a),
+        Command::Conflicts(a) => conflicts::run(a),
+        Command::Sites(a) => sites::run(a),
+        Command::Watch(a) => watch::run(a),
+        Command::Export(a) => export::run(a),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, cli, "parley", &mut script);
+            std::io::Write::write_all(&mut std::io::stdout(), &script)
+                .map(|()| Outcome::Ok)
+                .map_err(anyhow::Error::from)
+        }
+    };
+    match result {
+        Ok(Outcome::Ok) => ExitCode::SUCCESS,
+        Ok(Outcome::Found) => ExitCode::from(1),
+        // Stdout closed early (`parley export jsonl | head`): nothing to say.
+        Err(e)
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("parley: {e:#}");
+            ExitCode::from(exit_status(&e))
+        }
+    }
+}
+
+/// What a command found: nothing to report (0), or the condition asked about (1).
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Ok,
+    Found,
+}
+
+/// 3 for a server or network error anywhere in the chain, else 2 (bad input).
+pub fn exit_status(e: &anyhow::Error) -> u8 {
+    match e.chain().find_map(|c| c.downcast_ref::<ApiError>()) {
+        Some(a) if a.is_server_side() => 3,
+        _ => 2,
+    }
+}
+
+fn whoami(a: Plain) -> Result<Outcome> {
+    let c = Client::new(&a.g)?;
+    let me = c.get("/v1/me")?;
+    if a.g.json {
+        output::print_json(&me);
+    } else {
+        outln!(
+            "{} ({}, {}) on {}",
+            me["operator"].as_str().unwrap_or("?"),
+            me["party"].as_str().unwrap_or("?"),
+            me["role"].as_str().unwrap_or("?"),
+            c.server
+        );
+    }
+    Ok(Outcome::Ok)
+}
+
+/// A failed request: the server's problem, or no answer at all.
+#[derive(Debug)]
+pub enum ApiError {
+    /// The server answered with an error status; `message` is one line.
+    Status { status: StatusCode, message: String },
+    /// No answer: connection refused, timeout, a broken stream.
+    Network { server: String, cause: String },
+}
+
+impl ApiError {
+    /// Server or network trouble (exit 3) rather than bad input (exit 2).
+    pub fn is_server_side(&self) -> bool {
+        match self {
+            ApiError::Status { status, .. } => {
+                status.is_server_error() || *status == StatusCode::TOO_MANY_REQUESTS
+            }
+            ApiError::Network { .. } => true,
+        }
+    }
+
+    /// Builds the one line from an error answer: the problem's field and fix.
+    pub fn from_answer(status: StatusCode, body: &str) -> ApiError {
+        ApiError::Status {
+            status,
+            message: problem_line(body),
+        }
+    }
+}
+
+/// `/pointer: what to fix` from RFC 9457 problem+json, or the body's first line.
+pub fn problem_line(body: &str) -> String {
+    let Ok(v) = serde_json::from_str::<Value>(body) else {
+        let first = body.lines().next().unwrap_or("").trim();
+        return if first.is_empty() {
+            "no details".to_string()
+        } else {
+            first.to_string()
+        };
+    };
+    if let Some(e) = v["errors"].as_array().and_then(|e| e.first()) {
+        let pointer = e["pointer"].as_str().unwrap_or("");
+        let detail = e["detail"].as_str().unwrap_or("invalid");
+        if !pointer.is_empty() {
+            return format!("{pointer}: {detail}");
+        }
+        return detail.to_string();
+    }
+    v["detail"]
+        .as_str()
+        .or(v["title"].as_str())
+        .unwrap_or("no details")
+        .to_string()
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ApiError::Status { status, message } => {
+                let hint = match status.as_u16() {
+                    401 => "; check the token (parley login)",
+                    429 => "; wait and retry",
+                    _ => "",
+                };
+                write!(f, "{message}{hint} (server answered {})", status.as_u16())
+            }
+            ApiError::Network { server, cause } => {
+                write!(f, "cannot reach {server}: {cause}; is the server running?")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// A blocking client for one server and token.
+pub struct Client {
+    pub server: String,
+    token: String,
+    http: reqwest::Client,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Client {
+    /// Resolves the server and token: flags and environment, then the profile.
+    pub fn new(g: &Global) -> Result<Client> {
+        let p = profile::load(&g.profile)?;
+        let server = g
+            .server
+            .clone()
+            .or_else(|| p.as_ref().map(|p| p.server.clone()))
+            .unwrap_or_else(|| "http://127.0.0.1:8080".to_string());
+        let token = g
+            .token
+            .clone()
+            .or_else(|| p.as_ref().map(|p| p.token.clone()))
+            .ok_or_else(|| {
+                anyhow!(
+                    "no token for profile {:?}; run `parley login --server URL --token TOKEN` or set PARLEY_TOKEN",
+                    g.profile
+                )
+            })?;
+        Self::with(server.trim_end_matches('/').to_string(), token)
+    }
+
+    /// A client for an explicit server and token.
+    pub fn with(server: String, token: String) -> Result<Client> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        Ok(Client {
+            server,
+            token,
+            http: reqwest::Client::new(),
+            runtime,
+        })
+    }
+
+    pub fn get(&self, path: &str) -> Result<Value, ApiError> {
+        self.send(Method::GET, path, None, None)
+    }
+
+    pub fn post(&self, path: &str, body: &Value) -> Result<Value, ApiError> {
+        self.send(Method::POST, path, Some(body), None)
+    }
+
+    /// Sends one request; `key` is an `Idempotency-Key`, so a retry is safe.
+    pub fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        key: Option<&str>,
+    ) -> Result<Value, ApiError> {
+        self.runtime.block_on(async {
+            let mut req = self
+                .http
+                .request(method, format!("{}{path}", self.server))
+                .bearer_auth(&self.token);
+            if let Some(b) = body {
+                req = req.json(b);
+            }
+            if let Some(k) = key {
+                req = req.header("Idempotency-Key", k);
+            }
+            let response = req.send().await.map_err(|e| self.network(e))?;
+            let status = response.status();
+            let text = response.text().await.map_err(|e| self.network(e))?;
+            if !status.is_success() {
+                return Err(ApiError::from_answer(status, &text));
+            }
+            serde_json::from_str(&text).map_err(|e| ApiError::Status {
+                status,
+                message: format!("the server's answer is not JSON: {e}"),
+            })
+        })
+    }
+
+    /// Opens the event stream after `cursor`; hands each batch of events that
+    /// arrived together to `on_batch` until it returns false or the stream ends.
+    pub fn events(
+        &self,
+        cursor: u64,
+        mut on_batch: impl FnMut(Vec<watch::Event>) -> Result<bool>,
+    ) -> Result<()> {
+        self.runtime.block_on(async {
+            let mut response = self
+                .http
+                .get(format!("{}/v1/events", self.server))
+                .bearer_auth(&self.token)
+                .header("Last-Event-ID", cursor.to_string())
+                .send()
+                .await
+                .map_err(|e| self.network(e))?;
+            let status = response.status();
+            if !status.is_success() {
+                let text = response.text().await.unwrap_or_default();
+                return Err(ApiError::from_answer(status, &text).into());
+            }
+            let mut parser = watch::SseParser::default();
+            while let Some(chunk) = response.chunk().await.map_err(|e| self.network(e))? {
+                let events = parser.push(&chunk);
+                if !events.is_empty() && !on_batch(events)? {
+                    return Ok(());
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn network(&self, e: reqwest::Error) -> ApiError {
+        let mut cause = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(s) = source {
+            cause = s.to_string();
+            source = s.source();
+        }
+        ApiError::Network {
+            server: self.server.clone(),
+            cause,
+        }
+    }
+}
+
+/// Percent-encodes a path segment (ids are plain, but never trust input).
+pub fn seg(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Reads a file (or `-` for standard input) with its name in errors.
+pub fn read_input(path: &str) -> Result<String> {
+    if path == "-" {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+            .context("cannot read standard input")?;
+        Ok(s)
+    } else {
+        std::fs::read_to_string(path).with_context(|| format!("{path}: cannot read"))
+    }
+}

@@ -1,0 +1,237 @@
+//! Human output: aligned tables, relative times, colour on a terminal only
+//! (never when `NO_COLOR` is set or stdout is piped); and `--json`.
+
+use serde_json::Value;
+use std::io::IsTerminal;
+use std::sync::OnceLock;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Prints JSON for scripts: pretty, one document.
+pub fn print_json(v: &Value) {
+    outln!(
+        "{}",
+        serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string())
+    );
+}
+
+/// Whether stdout gets colour.
+pub fn colour() -> bool {
+    static ON: OnceLock<bool> = OnceLock::new();
+    *ON.get_or_init(|| {
+        std::io::stdout().is_terminal()
+            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            && std::env::var("TERM").map_or(true, |t| t != "dumb")
+    })
+}
+
+/// A colour for a cell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Colour {
+    Plain,
+    Red,
+    Green,
+    Yellow,
+    Dim,
+    Bold,
+}
+
+/// Wraps `s` in the colour's escape codes when stdout is a terminal.
+pub fn paint(s: &str, c: Colour) -> String {
+    let code = match c {
+        Colour::Plain => return s.to_string(),
+        Colour::Red => "31",
+        Colour::Green => "32",
+        Colour::Yellow => "33",
+        Colour::Dim => "2",
+        Colour::Bold => "1",
+    };
+    if colour() {
+        format!("\x1b[{code}m{s}\x1b[0m")
+    } else {
+        s.to_string()
+    }
+}
+
+/// A colour by meaning for states and priorities.
+pub fn state_colour(state: &str) -> Colour {
+    match state {
+        "open" | "flash" | "urgent" | "cancelled" | "suspended" => Colour::Red,
+        "coordinated" | "active" | "notified" | "acknowledged" => Colour::Green,
+        "amended" | "late" | "request" => Colour::Yellow,
+        _ => Colour::Plain,
+    }
+}
+
+/// An aligned table: a header row, then rows; the last column is not padded.
+pub struct Table {
+    header: Vec<&'static str>,
+    rows: Vec<Vec<(String, Colour)>>,
+}
+
+impl Table {
+    pub fn new(header: &[&'static str]) -> Table {
+        Table {
+            header: header.to_vec(),
+            rows: Vec::new(),
+        }
+    }
+
+    pub fn row(&mut self, cells: Vec<(String, Colour)>) {
+        self.rows.push(cells);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The table as text, with a newline after each row.
+    pub fn render(&self) -> String {
+        let n = self.header.len();
+        let mut widths: Vec<usize> = self.header.iter().map(|h| h.chars().count()).collect();
+        for r in &self.rows {
+            for (i, (c, _)) in r.iter().enumerate().take(n) {
+                widths[i] = widths[i].max(c.chars().count());
+            }
+        }
+        let mut out = String::new();
+        let line = |cells: Vec<(String, Colour)>, out: &mut String| {
+            let mut s = String::new();
+            for (i, (c, col)) in cells.into_iter().enumerate() {
+                let last = i + 1 == n;
+                let pad = if last {
+                    0
+                } else {
+                    widths[i].saturating_sub(c.chars().count()) + 2
+                };
+                s.push_str(&paint(&c, col));
+                s.push_str(&" ".repeat(pad));
+            }
+            out.push_str(s.trim_end());
+            out.push('\n');
+        };
+        line(
+            self.header
+                .iter()
+                .map(|h| (h.to_uppercase(), Colour::Bold))
+                .collect(),
+            &mut out,
+        );
+        for r in &self.rows {
+            line(r.clone(), &mut out);
+        }
+        out
+    }
+
+    pub fn print(&self) {
+        out!("{}", self.render());
+    }
+}
+
+/// A plain cell.
+pub fn cell(s: impl Into<String>) -> (String, Colour) {
+    (s.into(), Colour::Plain)
+}
+
+/// A cell coloured by its state.
+pub fn state_cell(s: &str) -> (String, Colour) {
+    (s.to_string(), state_colour(s))
+}
+
+/// Microseconds since the Unix epoch, now.
+pub fn now_us() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() as i64)
+        .unwrap_or(0)
+}
+
+/// An RFC 3339 time as "in 2 h", "5 min ago", "now"; the text itself if it does not parse.
+pub fn relative(rfc3339: &str) -> String {
+    match parley_wire::parse_timestamp(rfc3339) {
+        Ok(t) => relative_us(t.0, now_us()),
+        Err(_) => rfc3339.to_string(),
+    }
+}
+
+/// `at` relative to `now`, both µs since the Unix epoch.
+pub fn relative_us(at: i64, now: i64) -> String {
+    let d = (at - now) / 1_000_000;
+    let a = d.unsigned_abs();
+    let amount = if a < 45 {
+        return "now".to_string();
+    } else if a < 90 * 60 {
+        format!("{} min", a.div_ceil(60).max(1))
+    } else if a < 36 * 3600 {
+        format!("{} h", (a + 1800) / 3600)
+    } else {
+        format!("{} d", (a + 43_200) / 86_400)
+    };
+    if d > 0 {
+        format!("in {amount}")
+    } else {
+        format!("{amount} ago")
+    }
+}
+
+/// A time given on the command line: RFC 3339, or from now: `90s`, `30m`, `2h`, `7d`.
+pub fn when(s: &str) -> Result<String, String> {
+    if parley_wire::parse_timestamp(s).is_ok() {
+        return Ok(s.to_string());
+    }
+    let (n, unit) = s.split_at(s.len().saturating_sub(1));
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        _ => 0,
+    };
+    match n.parse::<i64>() {
+        Ok(n) if seconds > 0 && n >= 0 => Ok(parley_wire::format_timestamp(
+            parley_engine::Timestamp(now_us() + n * seconds * 1_000_000),
+        )),
+        _ => Err(format!(
+            "{s:?} is not a time; give RFC 3339 (2030-01-01T12:00:00Z) or a delay from now (30m, 2h, 7d)"
+        )),
+    }
+}
+
+/// A string field, or "-".
+pub fn s<'a>(v: &'a Value, key: &str) -> &'a str {
+    v[key].as_str().unwrap_or("-")
+}
+
+/// A field as text: strings bare, numbers and others as JSON, null as "-".
+pub fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => "-".to_string(),
+        Value::Array(a) => a.iter().map(text).collect::<Vec<_>>().join(","),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_times() {
+        let h = 3_600_000_000;
+        assert_eq!(relative_us(2 * h, 0), "in 2 h");
+        assert_eq!(relative_us(0, 5 * 60_000_000), "5 min ago");
+        assert_eq!(relative_us(10_000_000, 0), "now");
+        assert_eq!(relative_us(0, 3 * 24 * h), "3 d ago");
+    }
+
+    #[test]
+    fn tables_align() {
+        let mut t = Table::new(&["id", "state", "note"]);
+        t.row(vec![cell("c-1"), cell("open"), cell("x")]);
+        t.row(vec![cell("c-1234"), cell("coordinated"), cell("y")]);
+        assert_eq!(
+            t.render(),
+            "ID      STATE        NOTE\nc-1     open         x\nc-1234  coordinated  y\n"
+        );
+    }
+}

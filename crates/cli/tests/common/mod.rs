@@ -1,0 +1,221 @@
+//! Helpers for end-to-end tests of the client: a real `parley serve` process on
+//! loopback with a temporary store, and the real binary run against it.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_parley");
+
+/// A fresh directory for one test.
+pub fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("parley-client-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A running `parley serve`, killed when dropped.
+pub struct Server {
+    child: Child,
+    pub url: String,
+    pub host: String,
+    pub dir: PathBuf,
+}
+
+impl Server {
+    pub fn start(name: &str) -> Server {
+        let dir = temp_dir(name);
+        let mut child = Command::new(BIN)
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--rate-limit",
+                "100000",
+                "--db",
+            ])
+            .arg(dir.join("parley.db"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("parley serve starts");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut host = None;
+        let url = loop {
+            let line = lines.next().expect("the server prints its URL").unwrap();
+            if let Some(t) = line.strip_prefix("host admin token (shown once; keep it safe): ") {
+                host = Some(t.to_string());
+            }
+            if let Some(u) = line.strip_prefix("parley listening on ") {
+                break u.to_string();
+            }
+        };
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Server {
+            child,
+            url,
+            host: host.expect("a host token"),
+            dir,
+        }
+    }
+
+    /// The config directory of one user of the client.
+    pub fn config(&self, user: &str) -> PathBuf {
+        self.dir.join(format!("config-{user}"))
+    }
+
+    /// Runs `parley admin ...` as the host admin; returns stdout.
+    pub fn admin(&self, args: &[&str]) -> String {
+        let out = Command::new(BIN)
+            .arg("admin")
+            .args(args)
+            .env("PARLEY_SERVER", &self.url)
+            .env("PARLEY_TOKEN", &self.host)
+            .env("PARLEY_CONFIG_DIR", self.dir.join("config-host"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "admin {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// A party with an officer; returns the officer's token.
+    pub fn party(&self, id: &str) -> String {
+        self.admin(&["party-create", id, &id.to_uppercase()]);
+        let token = self.admin(&[
+            "operator-create",
+            id,
+            &format!("{id} officer"),
+            "--role",
+            "officer",
+        ]);
+        token.trim().to_string()
+    }
+
+    /// Two parties, blue and red, on line `air` (1 km horizontal minimum), each
+    /// logged in as the default profile of its own config directory.
+    pub fn world(name: &str) -> (Server, Client, Client) {
+        let server = Server::start(name);
+        let blue = server.party("blue");
+        let red = server.party("red");
+        server.admin(&[
+            "line-create",
+            "air",
+            "Air line",
+            "--party",
+            "blue",
+            "--party",
+            "red",
+            "--horizontal-m",
+            "1000",
+        ]);
+        let b = Client::new(server.config("blue"));
+        let r = Client::new(server.config("red"));
+        b.ok(&[
+            "login",
+            "--server",
+            &server.url,
+            "--token",
+            &blue,
+            "--contact",
+            "Blue AOC",
+        ]);
+        r.ok(&[
+            "login",
+            "--server",
+            &server.url,
+            "--token",
+            &red,
+            "--contact",
+            "Red AOC",
+        ]);
+        (server, b, r)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The client binary with its own config directory and no PARLEY_* environment.
+pub struct Client {
+    pub config: PathBuf,
+}
+
+/// What a run printed and its exit status.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Client {
+    pub fn new(config: PathBuf) -> Client {
+        Client { config }
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(BIN);
+        c.args(args)
+            .env("PARLEY_CONFIG_DIR", &self.config)
+            .env_remove("PARLEY_SERVER")
+            .env_remove("PARLEY_TOKEN")
+            .env_remove("PARLEY_PROFILE")
+            .stdin(Stdio::null());
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        let out: Output = self.command(args).output().unwrap();
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8(out.stdout).unwrap(),
+            stderr: String::from_utf8(out.stderr).unwrap(),
+        }
+    }
+
+    /// Runs and asserts exit status `code`.
+    pub fn expect(&self, code: i32, args: &[&str]) -> Run {
+        let r = self.run(args);
+        assert_eq!(
+            r.code, code,
+            "parley {args:?}\nstdout:\n{}\nstderr:\n{}",
+            r.stdout, r.stderr
+        );
+        r
+    }
+
+    pub fn ok(&self, args: &[&str]) -> Run {
+        self.expect(0, args)
+    }
+
+    /// Runs with `--json` and parses stdout.
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        let mut a = args.to_vec();
+        a.push("--json");
+        let r = self.run(&a);
+        assert!(r.code == 0 || r.code == 1, "parley {a:?}: {}", r.stderr);
+        serde_json::from_str(&r.stdout)
+            .unwrap_or_else(|e| panic!("parley {a:?}: not JSON ({e}): {}", r.stdout))
+    }
+
+    pub fn profiles(&self) -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(self.config.join("profiles.json")).unwrap())
+            .unwrap()
+    }
+}
+
+/// Writes `text` to `dir/name` and returns the path as a string.
+pub fn write(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.to_str().unwrap().to_string()
+}
