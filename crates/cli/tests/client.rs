@@ -771,6 +771,37 @@ fn watch_in_a_terminal_shows_live_events_and_resumes_from_the_saved_cursor() {
     assert!(!r.stdout.contains('\x1b'), "{}", r.stdout);
 }
 
+/// While an operator watches, the client answers its party's line checks, and
+/// the line's evidence shows the answer.
+#[test]
+fn watch_answers_line_checks_while_it_runs() {
+    let (server, _blue, red) = Server::world("watch-checks");
+    server.admin(&[
+        "line-create",
+        "quick",
+        "Quick line",
+        "--party",
+        "blue",
+        "--party",
+        "red",
+        "--line-check-interval-s",
+        "10",
+    ]);
+    let pty = Pty::spawn(&red, "watch --from-start");
+    // The first round goes out ten seconds after the line was opened.
+    let text = pty.wait_for("answered line check");
+    assert!(text.contains("line_check_sent"), "{text}");
+    let line = red.json(&["lines", "show", "quick"]);
+    let reds: Vec<_> = line["operation"]["parties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["party"] == "red")
+        .collect();
+    assert!(reds[0]["answered_at"].is_string(), "{line}");
+    assert!(reds[0]["round_trip_ms"].as_i64().unwrap() >= 0, "{line}");
+}
+
 #[test]
 fn sites_import_shows_a_progress_bar_on_a_terminal() {
     let (server, blue, _red) = Server::world("progress");

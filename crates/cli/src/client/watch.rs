@@ -1,9 +1,9 @@
 //! `parley watch`: a live view of the operator's events (Server-Sent Events),
 //! resuming after the last cursor saved in the profile.
 //!
-//! Each event kind has a handler in [`handle`]; a kind that needs an answer
-//! (a `line_check`, when the API has them) gets its own arm there, with the
-//! client to answer it.
+//! Each event kind has a one-line view in [`handle`]. Line checks sent to the
+//! operator's party are answered automatically while it watches
+//! ([`line_check_answerer`]).
 
 use super::output::{self, Colour};
 use super::{profile, Client, Global, Outcome};
@@ -148,11 +148,20 @@ fn handle(e: &Event) -> String {
             ),
             Colour::Plain,
         ),
-        // "line_check" => answer it here once the API has line checks: show the
-        // check, then POST the answer with the client (see the issue).
+        "deadline_escalated" => (
+            format!(
+                "{} on {}: {} owed by {}, due {}",
+                s("step"),
+                s("line"),
+                s("deadline"),
+                s("party"),
+                output::relative(&s("due"))
+            ),
+            Colour::Red,
+        ),
         _ => {
             let keys = [
-                "activity", "conflict", "line", "site", "party", "operator", "state",
+                "activity", "conflict", "check", "line", "site", "party", "operator", "state",
             ];
             let parts: Vec<String> = keys
                 .iter()
@@ -192,11 +201,17 @@ pub fn run(a: Args) -> Result<Outcome> {
             "; no profile for this server, so the cursor is not saved"
         }
     );
+    let me = c.get("/v1/me")?;
+    let party = output::s(&me, "party").to_string();
+    let answerer = line_check_answerer(Client::new(&a.g)?);
     let mut seen = 0u64;
     let mut failures = 0u32;
     loop {
         let result = c.events(cursor, |batch| {
             for e in &batch {
+                if e.kind == "line_check_sent" && e.data["party"] == party.as_str() {
+                    let _ = answerer.send(output::s(&e.data, "check").to_string());
+                }
                 if a.g.json {
                     outln!("{}", e.data);
                 } else {
@@ -229,6 +244,27 @@ pub fn run(a: Args) -> Result<Outcome> {
         }
         std::thread::sleep(Duration::from_millis(500 * u64::from(failures.max(1))));
     }
+}
+
+/// Answers the line checks sent to this operator's party while it watches, on a
+/// thread of its own (the event stream holds the client's runtime). A check
+/// already answered by a colleague or missed is refused by the server: said on
+/// stderr, not fatal.
+fn line_check_answerer(client: Client) -> std::sync::mpsc::Sender<String> {
+    let (checks, received) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for check in received {
+            let path = format!("/v1/line-checks/{check}/answer");
+            match client.post(&path, &serde_json::json!({})) {
+                Ok(v) => eprintln!(
+                    "answered line check {check} ({} ms round trip)",
+                    output::text(&v["round_trip_ms"])
+                ),
+                Err(e) => eprintln!("line check {check} not answered: {e}"),
+            }
+        }
+    });
+    checks
 }
 
 #[cfg(test)]
