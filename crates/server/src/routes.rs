@@ -29,6 +29,8 @@ pub const MAX_BODY_BYTES: usize = 1 << 20;
 /// The API's routes.
 pub fn router(state: AppState) -> Router {
     Router::new()
+        .route("/", get(crate::console::index))
+        .route("/console/{*path}", get(crate::console::file))
         .route("/v1/health", get(health))
         .route("/v1/openapi.json", get(openapi_json))
         .route("/v1/me", get(me))
@@ -62,7 +64,7 @@ pub fn router(state: AppState) -> Router {
             Problem::new(
                 StatusCode::NOT_FOUND,
                 "not-found",
-                "no such route; the API is under /v1",
+                "no such route; the API is under /v1, the console at /",
             )
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
