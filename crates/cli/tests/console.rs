@@ -238,3 +238,63 @@ fn the_console_in_headless_chromium() {
     );
     assert!(stdout.contains("screenshot: "), "no screenshots were saved");
 }
+
+/// The keys of one dictionary (`const NAME = { "key": "...", ... };`) in i18n.js.
+fn dictionary(source: &str, name: &str) -> Vec<String> {
+    let start = source
+        .find(&format!("const {name} = {{"))
+        .unwrap_or_else(|| panic!("i18n.js has no dictionary {name}"));
+    let body = &source[start..];
+    let body = &body[..body.find("\n};").expect("the dictionary ends")];
+    body.lines()
+        .filter_map(|l| l.trim().strip_prefix('"'))
+        .filter_map(|l| l.split_once("\":").map(|(k, _)| k.to_string()))
+        .collect()
+}
+
+/// Every `marker"key"` in `text` where the marker starts a word: the keys it looks up.
+fn lookups(text: &str, marker: &str) -> Vec<String> {
+    text.match_indices(marker)
+        .filter(|(i, _)| {
+            !text[..*i].ends_with(|c: char| c.is_alphanumeric() || c == '.' || c == '_' || c == '-')
+        })
+        .filter_map(|(i, _)| {
+            let rest = &text[i + marker.len()..];
+            rest.find('"').map(|end| rest[..end].to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn every_interface_text_is_in_english_russian_and_chinese() {
+    let dir = root().join("crates/server/console");
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
+    let i18n = read("i18n.js");
+    let en = dictionary(&i18n, "en");
+    assert!(en.len() > 100, "{} keys", en.len());
+    for lang in ["ru", "zh"] {
+        let other = dictionary(&i18n, lang);
+        let missing: Vec<_> = en.iter().filter(|k| !other.contains(k)).collect();
+        let extra: Vec<_> = other.iter().filter(|k| !en.contains(k)).collect();
+        assert!(
+            missing.is_empty() && extra.is_empty(),
+            "{lang}: missing {missing:?}, unknown {extra:?}"
+        );
+    }
+    let (html, app) = (read("index.html"), read("app.js"));
+    let mut used = Vec::new();
+    for marker in [
+        "data-i18n=\"",
+        "data-i18n-aria=\"",
+        "data-i18n-placeholder=\"",
+    ] {
+        used.extend(lookups(&html, marker));
+    }
+    used.extend(lookups(&app, "t(\""));
+    assert!(used.len() > 50, "{} lookups found", used.len());
+    let unknown: Vec<_> = used.iter().filter(|k| !en.contains(k)).collect();
+    assert!(
+        unknown.is_empty(),
+        "texts without a translation: {unknown:?}"
+    );
+}
