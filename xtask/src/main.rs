@@ -70,7 +70,13 @@ fn reference_env() -> Result<PathBuf> {
         .args(["-m", "venv", "--clear"])
         .arg(&env))?;
     let mut pip = Command::new(&python);
-    pip.args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"]);
+    pip.args([
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+    ]);
     for r in REQUIREMENTS {
         pip.arg("-r").arg(root.join(r));
     }
