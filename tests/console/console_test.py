@@ -189,6 +189,7 @@ def main():
         tab(red, "lines")
         wait_text(red, "#line-detail", "Syria air deconfliction")
         red.execute_script("window.__parleyNoReload = 'still here'")
+        click(red, "#m-text", "Red watch officer on the line.")
 
         # 4. Blue notifies an activity meeting Red's patrol, drawn as a circle.
         patrol = next(a for a in api("/v1/activities", officer["blue"])["activities"] if a["party"] == "red"
@@ -223,6 +224,8 @@ def main():
         # 5. It arrives live for Red, without a reload; Red acknowledges with the read-back.
         wait(red, f"#notice-list [data-activity='{activity}']")
         check(red.execute_script("return window.__parleyNoReload") == "still here", "it arrived live, without reloading the page")
+        check(red.execute_script("return document.querySelector('#m-text').value") == "Red watch officer on the line.",
+              "a message being typed survives the live update")
         wait_text(red, f"#notice-list [data-activity='{activity}'] .ack.pending[data-party=red]", "not yet received; due in ")
         check(True, "Red's acknowledgment is pending, its deadline counting down")
         shot(red, "red-notice-arrived-live")
@@ -247,6 +250,11 @@ def main():
         wait_text(blue, f"#notice-list [data-activity='{activity}'] .ack.received[data-party=red]", "red: received v1")
         check(True, "Blue sees Red's acknowledgment live")
         shot(blue, "blue-sees-acknowledgment")
+
+        # A message from Red arrives live for Blue, as written.
+        click(red, ".message-form button[type=submit]")
+        wait_text(blue, "#conversation", "Red watch officer on the line.")
+        check(True, "Red's message arrives live for Blue, as written")
 
         # Nothing was blocked by the Content-Security-Policy, no script failed.
         for name, d in [("blue", blue), ("red", red)]:

@@ -324,6 +324,9 @@ function ackState(a, party, line) {
 }
 
 function renderLines() {
+  // A message being typed survives the redraw a live event causes.
+  const draftText = $("#m-text")?.value ?? "";
+  const draftPriority = $("#m-priority")?.value;
   const list = $("#line-list");
   list.textContent = "";
   if (!state.lines.length) list.append(h("li", {}, t("lines.none")));
@@ -341,6 +344,8 @@ function renderLines() {
             "aria-pressed": String(l.id === state.selectedLine),
             "aria-label": t("line.open", { line: l.name }),
             onclick: () => {
+              // A draft message belongs to the line it was typed for.
+              if (state.selectedLine !== l.id && $("#m-text")) $("#m-text").value = "";
               state.selectedLine = l.id;
               renderLines();
             },
@@ -433,6 +438,8 @@ function renderLines() {
       h("button", { type: "submit" }, t("line.send")),
     );
     detail.append(form);
+    text.value = draftText;
+    if (draftPriority) prio.value = draftPriority;
   }
   tick();
 }
