@@ -691,6 +691,7 @@ async function preview() {
     if (res.late) out.append(h("p", { class: "warning" }, t("notify.late")));
     $("#n-send").disabled = false;
     renderMap();
+    out.scrollIntoView({ block: "nearest" });
   } catch (e) {
     out.append(h("p", { class: "error", role: "alert" }, t("error", { detail: problemText(e) })));
   }
@@ -709,6 +710,7 @@ async function send(ev) {
     let text = t("notify.sent", { activity: res.activity, version: res.version, hash: res.content_sha256 });
     if (res.conflicts?.length) text += " " + t("notify.sent_conflicts", { n: res.conflicts.length });
     $("#n-result").textContent = text;
+    $("#n-result").scrollIntoView({ block: "nearest" });
     $("#n-result").dataset.activity = res.activity;
     state.preview = null;
     state.draft.vertices = [];
