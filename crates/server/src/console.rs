@@ -3,9 +3,12 @@
 //! strict same-origin Content-Security-Policy. The console talks to the API
 //! like any other client; nothing here knows about the service.
 
+use crate::AppState;
 use axum::extract::Path;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
 
 /// Only this origin's scripts, styles, images and API; no inline code, no framing.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
@@ -75,12 +78,19 @@ fn asset(name: &str) -> Response {
     response
 }
 
+/// `GET /` (the page) and `GET /console/{*path}` (its scripts, styles and data).
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(index))
+        .route("/console/{*path}", get(file))
+}
+
 /// `GET /`: the console's page.
-pub async fn index() -> Response {
+async fn index() -> Response {
     asset("index.html")
 }
 
 /// `GET /console/{*path}`: its scripts, styles and data.
-pub async fn file(Path(path): Path<String>) -> Response {
+async fn file(Path(path): Path<String>) -> Response {
     asset(&path)
 }

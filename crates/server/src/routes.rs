@@ -29,8 +29,9 @@ pub const MAX_BODY_BYTES: usize = 1 << 20;
 /// The API's routes.
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/", get(crate::console::index))
-        .route("/console/{*path}", get(crate::console::file))
+        // The web console's static files: not part of the API, so not in the
+        // OpenAPI document.
+        .merge(crate::console::routes())
         .route("/v1/health", get(health))
         .route("/v1/openapi.json", get(openapi_json))
         .route("/v1/me", get(me))
