@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 import urllib.request
 
 from selenium import webdriver
@@ -28,6 +29,7 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 WAIT_S = 20
+profiles = tempfile.mkdtemp(prefix="parley-console-")
 shots = []
 checks = 0
 
@@ -48,7 +50,7 @@ def browser(name):
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
     for arg in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                "--window-size=1440,900", "--lang=en-US", f"--user-data-dir=/tmp/parley-console-{os.getpid()}-{name}"]:
+                "--window-size=1440,900", "--lang=en-US", f"--user-data-dir={os.path.join(profiles, name)}"]:
         options.add_argument(arg)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
@@ -160,6 +162,12 @@ def main():
         after = blue.find_element(By.CSS_SELECTOR, "#map g.world").get_attribute("transform")
         check(before != after, "the map zooms and pans with the keyboard")
 
+        # Tabs move with the arrow keys.
+        click(blue, "#tab-conflicts", Keys.ARROW_RIGHT)
+        check(blue.find_element(By.ID, "tab-lines").get_attribute("aria-selected") == "true"
+              and blue.switch_to.active_element.get_attribute("id") == "tab-lines", "the tabs follow the arrow keys")
+        click(blue, "#tab-lines", Keys.ARROW_LEFT)
+
         # The time slider hides what is not active at the chosen time.
         blue.find_element(By.ID, "time-all").click()
         set_value(blue, "#time", "0")
@@ -231,6 +239,12 @@ def main():
         shot(red, "red-notice-arrived-live")
         click(red, f".ack-button[data-activity='{activity}']", Keys.ENTER)
         wait(red, "#ack-dialog[open]", visible=True)
+        check(red.switch_to.active_element.get_attribute("id") == "ack-confirm", "the dialog opens with focus on its confirmation")
+        red.switch_to.active_element.send_keys(Keys.ESCAPE)
+        WebDriverWait(red, WAIT_S).until(lambda d: not d.execute_script("return document.querySelector('#ack-dialog').open"))
+        check(True, "Escape closes the acknowledgment dialog without acknowledging")
+        click(red, f".ack-button[data-activity='{activity}']", Keys.ENTER)
+        wait(red, "#ack-dialog[open]", visible=True)
         detail = api(f"/v1/activities/{activity}", officer["red"])
         check(red.find_element(By.ID, "ack-hash").text == detail["content_sha256"], "the read-back shows the content hash")
         check(red.find_element(By.ID, "ack-version").text == "1", "the read-back shows the version")
@@ -266,6 +280,7 @@ def main():
         blue.quit()
         if red:
             red.quit()
+        shutil.rmtree(profiles, ignore_errors=True)
     print(f"console: {checks} passed, 0 failed")
 
 

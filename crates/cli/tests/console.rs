@@ -24,6 +24,7 @@ fn temp_dir(name: &str) -> PathBuf {
 /// A `parley demo` on a free loopback port; killed when dropped.
 struct Demo {
     child: Child,
+    dir: PathBuf,
     tokens: PathBuf,
     url: String,
 }
@@ -54,7 +55,12 @@ impl Demo {
             );
             std::thread::sleep(Duration::from_millis(50));
         };
-        Demo { child, tokens, url }
+        Demo {
+            child,
+            dir,
+            tokens,
+            url,
+        }
     }
 }
 
@@ -62,6 +68,7 @@ impl Drop for Demo {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
