@@ -1,8 +1,8 @@
 //! Developer chores, run as `cargo xtask <task>`:
 //!
 //! - `test`: sets up the reference environment (a Python virtual environment in
-//!   `target/pyenv` with shapely and geographiclib from PyPI, made once) and runs
-//!   every test of the workspace with it.
+//!   `target/pyenv` with shapely and geographiclib from PyPI, and selenium for the
+//!   console's browser test; made once) and runs every test of the workspace with it.
 //! - `reference ARGS...`: runs `tests/reference/reference.py` in that environment,
 //!   for example `cargo xtask reference judge IN OUT` to judge new edge cases.
 
@@ -41,15 +41,22 @@ fn run(cmd: &mut Command) -> Result<()> {
     Ok(())
 }
 
-/// The Python environment of the reference implementations, made on first use
-/// and remade when `tests/reference/requirements.txt` changes.
+/// The requirement files installed into the test environment.
+const REQUIREMENTS: [&str; 2] = [
+    "tests/reference/requirements.txt",
+    "tests/console/requirements.txt",
+];
+
+/// The Python environment of the reference implementations and the console's
+/// browser test, made on first use and remade when a requirements file changes.
 fn reference_env() -> Result<PathBuf> {
     let root = root();
     let env = root.join("target/pyenv");
     let python = env.join("bin/python");
-    let requirements = root.join("tests/reference/requirements.txt");
-    let wanted =
-        std::fs::read_to_string(&requirements).context("tests/reference/requirements.txt")?;
+    let mut wanted = String::new();
+    for r in REQUIREMENTS {
+        wanted.push_str(&std::fs::read_to_string(root.join(r)).context(r)?);
+    }
     let stamp = env.join("parley-requirements.txt");
     if python.exists() && std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
         return Ok(python);
@@ -62,16 +69,18 @@ fn reference_env() -> Result<PathBuf> {
     run(Command::new(&system)
         .args(["-m", "venv", "--clear"])
         .arg(&env))?;
-    run(Command::new(&python)
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "-r",
-        ])
-        .arg(&requirements))?;
+    let mut pip = Command::new(&python);
+    pip.args([
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+    ]);
+    for r in REQUIREMENTS {
+        pip.arg("-r").arg(root.join(r));
+    }
+    run(&mut pip)?;
     std::fs::write(&stamp, wanted)?;
     Ok(python)
 }

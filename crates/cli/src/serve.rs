@@ -84,6 +84,10 @@ pub struct DemoArgs {
     /// Where to keep the demo's store; it is started afresh each time.
     #[arg(long, default_value = "parley-demo.db")]
     db: PathBuf,
+    /// Also write the URL and the tokens as JSON to this file once listening
+    /// (`{"url", "host", "officers": [{"party", "operator", "token"}]}`), for scripts.
+    #[arg(long)]
+    tokens_file: Option<PathBuf>,
 }
 
 pub fn demo(args: DemoArgs) -> Result<()> {
@@ -94,7 +98,24 @@ pub fn demo(args: DemoArgs) -> Result<()> {
     let host_token = bootstrap(&service)?.context("a fresh demo store has no operators")?;
     let tokens = scenario(&service)?;
     run_server(service, committed, &args.listen, 200.0, |url| {
+        if let Some(path) = &args.tokens_file {
+            let officers: Vec<Value> = tokens
+                .iter()
+                .map(|(party, operator, token)| {
+                    json!({"party": party, "operator": operator, "token": token})
+                })
+                .collect();
+            let doc = json!({"url": url, "host": host_token, "officers": officers});
+            // Written whole, then renamed: a script polling for it never reads half.
+            let partial = path.with_extension("partial");
+            let written = std::fs::write(&partial, format!("{doc:#}\n"))
+                .and_then(|()| std::fs::rename(&partial, path));
+            if let Err(e) = written {
+                eprintln!("parley: cannot write {}: {e}", path.display());
+            }
+        }
         println!("Parley demo at {url}");
+        println!("Console: {url}/ (log in with a token below)");
         println!();
         println!("  {:<8} {:<10} {:<8} token", "party", "operator", "role");
         println!("  {:<8} {:<10} {:<8} {host_token}", "host", "op-2", "admin");

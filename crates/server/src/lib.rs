@@ -1,6 +1,7 @@
 //! Parley's HTTP/JSON API under `/v1`: thin handlers that translate HTTP into
 //! [`parley_service`] commands and reads, errors into RFC 9457 problem+json, and
-//! the journal into one live Server-Sent Events stream per operator.
+//! the journal into one live Server-Sent Events stream per operator; and the web
+//! console (static files embedded in the binary) at `/`.
 //!
 //! [`router`] lists every route; [`serve`] runs it on a bound listener (tests
 //! bind port 0); [`bootstrap`] creates the host's first admin credential.
@@ -8,12 +9,14 @@
 
 mod auth;
 mod body;
+mod console;
 mod events;
 mod openapi;
 mod problem;
 mod routes;
 
 pub use auth::{new_token, RateLimit};
+pub use console::CONTENT_SECURITY_POLICY;
 pub use openapi::document;
 pub use problem::Problem;
 pub use routes::router;

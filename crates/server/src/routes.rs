@@ -29,6 +29,9 @@ pub const MAX_BODY_BYTES: usize = 1 << 20;
 /// The API's routes.
 pub fn router(state: AppState) -> Router {
     Router::new()
+        // The web console's static files: not part of the API, so not in the
+        // OpenAPI document.
+        .merge(crate::console::routes())
         .route("/v1/health", get(health))
         .route("/v1/openapi.json", get(openapi_json))
         .route("/v1/me", get(me))
@@ -64,7 +67,7 @@ pub fn router(state: AppState) -> Router {
             Problem::new(
                 StatusCode::NOT_FOUND,
                 "not-found",
-                "no such route; the API is under /v1",
+                "no such route; the API is under /v1, the console at /",
             )
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -1,0 +1,820 @@
+// The console: log in with an operator token, load what the party may see,
+// follow the live stream, and render the map, the lines, the status board and
+// the notify form. All data comes from the public API under /v1.
+
+import { Api, ApiError } from "./api.js";
+import { MapView, volumeWindow } from "./map.js";
+import { LANGUAGES, initialLanguage, language, setLanguage, t, translatePage, tv } from "./i18n.js";
+
+const $ = (sel) => document.querySelector(sel);
+
+/** Creates an element; children are nodes or strings (always as text, never HTML). */
+function h(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k === "class") e.className = v;
+    else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+    else e.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children.flat()) if (c !== null && c !== undefined) e.append(c);
+  return e;
+}
+
+const state = {
+  api: null,
+  me: null,
+  lines: [],
+  activities: [], // details: {id, line, party, version, state, content_sha256, current, acknowledgments}
+  conflicts: [],
+  sites: [],
+  events: [], // every live event seen, in cursor order
+  cursor: 0,
+  stop: null,
+  selectedLine: null,
+  preview: null, // {key, conflicts}
+  draft: { kind: "polygon", vertices: [], center: null, radius: 5000 },
+  timeRange: null,
+};
+
+let map = null;
+
+// ---------- formatting ----------
+
+function fmtTime(iso) {
+  const d = typeof iso === "number" ? new Date(iso) : new Date(iso);
+  if (Number.isNaN(d.getTime())) return String(iso);
+  return new Intl.DateTimeFormat(language(), { dateStyle: "short", timeStyle: "short", timeZone: "UTC" }).format(d) + " UTC";
+}
+
+function fmtNum(n, digits = 0) {
+  return new Intl.NumberFormat(language(), { maximumFractionDigits: digits }).format(n);
+}
+
+function fmtDuration(ms) {
+  const s = Math.max(0, Math.round(Math.abs(ms) / 1000));
+  const hh = Math.floor(s / 3600);
+  const mm = Math.floor((s % 3600) / 60);
+  const ss = s % 60;
+  const two = (n) => String(n).padStart(2, "0");
+  return hh ? `${hh}:${two(mm)}:${two(ss)}` : `${mm}:${two(ss)}`;
+}
+
+function fmtSeconds(s) {
+  return fmtDuration(s * 1000);
+}
+
+function partyName(id) {
+  return id;
+}
+
+// ---------- loading ----------
+
+async function refresh() {
+  const api = state.api;
+  if (!api) return;
+  const [lines, acts, conflicts, sites] = await Promise.all([
+    api.get("/v1/lines"),
+    api.get("/v1/activities"),
+    api.get("/v1/conflicts"),
+    api.get("/v1/sites"),
+  ]);
+  const details = await Promise.all(acts.activities.map((a) => api.get(`/v1/activities/${encodeURIComponent(a.id)}`)));
+  state.lines = lines.lines;
+  state.activities = details;
+  state.conflicts = conflicts.conflicts;
+  state.sites = sites.sites;
+  if (!state.selectedLine && state.lines.length) state.selectedLine = state.lines[0].id;
+  renderData();
+}
+
+let refreshTimer = null;
+function scheduleRefresh() {
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(() => refresh().catch(showError), 150);
+}
+
+let conversationTimer = null;
+function scheduleConversation() {
+  clearTimeout(conversationTimer);
+  conversationTimer = setTimeout(() => {
+    const key = focusKey();
+    renderLines();
+    if (key) document.querySelector(key)?.focus();
+  }, 100);
+}
+
+function showError(e) {
+  const where = $("#live");
+  where.textContent = t("error", { detail: e.message || String(e) });
+  if (e instanceof ApiError && e.status === 401) logout();
+}
+
+// ---------- login ----------
+
+async function login(token) {
+  const api = new Api(token.trim());
+  const me = await api.get("/v1/me");
+  sessionStorage.setItem("parley.token", token.trim());
+  state.api = api;
+  state.me = me;
+  $("#login-view").hidden = true;
+  $("#console-view").hidden = false;
+  $("#logout").hidden = false;
+  renderMe();
+  // The stream replays the history first (for the conversations); only what
+  // is logged after the first load calls for another.
+  const loadedAt = (await (await fetch("/v1/health")).json()).journal ?? 0;
+  await refresh();
+  const b = map.bounds();
+  if (b) map.fit(b);
+  state.stop = api.follow(
+    state.cursor,
+    (ev) => {
+      if (ev.id <= state.cursor) return;
+      state.cursor = ev.id;
+      state.events.push(ev.data);
+      if (ev.id > loadedAt) scheduleRefresh();
+      else scheduleConversation();
+    },
+    (s) => {
+      const live = $("#live");
+      live.dataset.state = s;
+      live.textContent = t(`live.${s}`);
+    },
+  );
+}
+
+function logout() {
+  state.stop?.();
+  sessionStorage.removeItem("parley.token");
+  location.reload();
+}
+
+// ---------- rendering ----------
+
+function renderMe() {
+  const me = state.me;
+  $("#me").textContent = me ? t("me", { operator: me.operator, party: partyName(me.party), role: tv("role", me.role) }) : "";
+}
+
+function lineOf(id) {
+  return state.lines.find((l) => l.id === id);
+}
+
+function activityVolumes(a) {
+  return a.current?.content?.volumes || [];
+}
+
+function noticeSummary(a) {
+  const vols = activityVolumes(a);
+  const starts = vols.map((v) => volumeWindow(v)[0]);
+  const ends = vols.map((v) => volumeWindow(v)[1]);
+  return t("notice.summary", {
+    activity: a.id,
+    version: a.version,
+    party: partyName(a.party),
+    category: tv("category", a.current?.content?.category),
+    volumes: vols.length,
+    start: starts.length ? fmtTime(Math.min(...starts)) : "–",
+    end: ends.length ? fmtTime(Math.max(...ends)) : "–",
+  });
+}
+
+function mapLabel(kind, f) {
+  if (kind === "activity") return `${t("layer.activity", { id: f.id, party: partyName(f.party) })} — ${noticeSummary(f.detail)}`;
+  if (kind === "site") return t("layer.site", { name: f.name });
+  return `${t("layer.conflict", { id: f.id })}: ${t("conflict.between", conflictSides(f))}`;
+}
+
+function conflictSides(c) {
+  const side = (s) => (s.kind === "site" ? `${s.id} (${partyName(s.party)})` : `${s.id} v${s.version} (${partyName(s.party)})`);
+  return { a: side(c.a), b: side(c.b) };
+}
+
+function renderMap() {
+  const me = state.me;
+  const activities = state.activities
+    .filter((a) => a.state !== "cancelled")
+    .map((a) => ({ id: a.id, party: a.party, own: a.party === me.party, volumes: activityVolumes(a), detail: a }));
+  const sites = state.sites.map((s) => ({ id: s.id || s.site, name: s.name, party: s.party, volumes: s.volumes || [] }));
+  const conflicts = state.conflicts.filter((c) => c.state !== "resolved").map((c) => ({ ...c, id: c.id || c.conflict }));
+  const d = state.draft;
+  map.setLayers({
+    activities,
+    sites,
+    conflicts,
+    preview: (state.preview?.conflicts || []).map((c) => ({ ...c, id: `preview-${c.id || c.conflict}` })),
+    draft: d.kind === "circle" ? { kind: "circle", center: d.center, radius: d.radius } : { kind: "polygon", vertices: d.vertices },
+  });
+  // The time slider spans every window shown.
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const f of [...activities, ...sites])
+    for (const v of f.volumes) {
+      const [a, b] = volumeWindow(v);
+      lo = Math.min(lo, a);
+      hi = Math.max(hi, b);
+    }
+  state.timeRange = Number.isFinite(lo) ? [lo, hi] : null;
+  renderTime();
+}
+
+function sliderTime() {
+  const r = state.timeRange;
+  if (!r || $("#time-all").checked) return null;
+  return r[0] + ((r[1] - r[0]) * Number($("#time").value)) / 1000;
+}
+
+function renderTime() {
+  const all = $("#time-all").checked;
+  $("#time").disabled = all || !state.timeRange;
+  const at = sliderTime();
+  $("#time-value").textContent = at === null ? "" : t("time.at", { time: fmtTime(at) });
+  $("#time").setAttribute("aria-valuetext", at === null ? t("time.all") : $("#time-value").textContent);
+  if (map.time !== at) map.setTime(at);
+}
+
+function renderConflicts() {
+  const list = $("#conflict-list");
+  list.textContent = "";
+  const conflicts = state.conflicts;
+  if (!conflicts.length) list.append(h("li", {}, t("conflicts.none")));
+  for (const c of conflicts) {
+    const id = c.id || c.conflict;
+    list.append(
+      h(
+        "li",
+        { class: "card conflict", "data-conflict": id },
+        h("h3", {}, `${id} · ${tv("state", c.state)}`),
+        h("p", {}, t("conflict.between", conflictSides(c))),
+        h(
+          "ul",
+          {},
+          (c.meetings || []).map((m) =>
+            h(
+              "li",
+              {},
+              t("conflict.meeting", {
+                start: fmtTime(m.time_start),
+                end: fmtTime(m.time_end),
+                lower: fmtNum(m.altitude_lower_m),
+                upper: fmtNum(m.altitude_upper_m),
+                distance: fmtNum(m.horizontal_distance_m),
+              }),
+            ),
+          ),
+        ),
+        h(
+          "button",
+          {
+            type: "button",
+            class: "show-conflict",
+            onclick: () => {
+              const a = c.meetings?.[0]?.area;
+              if (a) map.fit([a.west - 0.3, a.south - 0.3, a.east + 0.3, a.north + 0.3]);
+              $("#map").focus();
+            },
+          },
+          t("conflict.show"),
+        ),
+      ),
+    );
+  }
+}
+
+/** Entries of the journal about one line, in order: messages and structured entries. */
+function lineEntries(lineId) {
+  const onLine = new Set(state.activities.filter((a) => a.line === lineId).map((a) => a.id));
+  return state.events.filter((e) => {
+    if (e.line === lineId) return true;
+    if (e.kind === "acknowledged") return onLine.has(e.activity);
+    if (e.kind === "conflict_found") return onLine.has(e.a?.id) || onLine.has(e.b?.id);
+    return false;
+  });
+}
+
+function entryText(e) {
+  const params = { ...e, party: partyName(e.party), status: tv("status", e.status) };
+  if (e.kind === "conflict_found") Object.assign(params, conflictSides(e));
+  const key = `entry.${e.kind}`;
+  const text = t(key, params);
+  return text === key ? t("entry.other", { kind: e.kind }) : text;
+}
+
+function renderEntry(e) {
+  const head = h("div", { class: "entry-head" }, h("span", { class: "entry-kind" }, entryText(e)), " ", h("time", { datetime: e.logged_at }, fmtTime(e.logged_at)));
+  const li = h("li", { class: `entry entry-${e.kind}`, "data-cursor": e.cursor });
+  li.append(head);
+  if (e.kind === "message_sent") {
+    li.classList.add(`priority-${e.priority}`);
+    head.append(" ", h("span", { class: `badge priority-${e.priority}` }, `${tv("message", e.message)} · ${tv("priority", e.priority)}`));
+    // Free text is shown as written, in its own language.
+    li.append(h("p", { class: "free-text", dir: "auto" }, e.text));
+    if (e.deadline) li.append(h("p", { class: "deadline", "data-deadline": Date.parse(e.deadline), "data-template": "message" }, ""));
+  }
+  return li;
+}
+
+function ackState(a, party, line) {
+  const ack = (a.acknowledgments || []).filter((k) => k.party === party && k.version === a.version).pop();
+  if (ack) return h("li", { class: "ack received", "data-party": party }, t("ack.received", { party: partyName(party), version: ack.version, time: fmtTime(ack.logged_at) }));
+  const due = Date.parse(a.current?.logged_at) + (line?.rules?.ack_deadline_s || 0) * 1000;
+  return h("li", { class: "ack pending", "data-party": party, "data-deadline": due, "data-template": "ack" }, "");
+}
+
+function renderLines() {
+  // A message being typed survives the redraw a live event causes.
+  const draftText = $("#m-text")?.value ?? "";
+  const draftPriority = $("#m-priority")?.value;
+  const list = $("#line-list");
+  list.textContent = "";
+  if (!state.lines.length) list.append(h("li", {}, t("lines.none")));
+  for (const l of state.lines) {
+    list.append(
+      h(
+        "li",
+        {},
+        h(
+          "button",
+          {
+            type: "button",
+            class: "line-button",
+            "data-line": l.id,
+            "aria-pressed": String(l.id === state.selectedLine),
+            "aria-label": t("line.open", { line: l.name }),
+            onclick: () => {
+              // A draft message belongs to the line it was typed for.
+              if (state.selectedLine !== l.id && $("#m-text")) $("#m-text").value = "";
+              state.selectedLine = l.id;
+              renderLines();
+            },
+          },
+          `${l.name} (${tv("status", l.status)})`,
+        ),
+      ),
+    );
+  }
+  const detail = $("#line-detail");
+  detail.textContent = "";
+  const l = lineOf(state.selectedLine);
+  if (!l) return;
+  const r = l.rules || {};
+  detail.append(
+    h("h3", {}, l.name),
+    h(
+      "dl",
+      { class: "facts" },
+      h("dt", {}, t("line.parties")),
+      h("dd", {}, l.parties.map(partyName).join(", ")),
+      h("dt", {}, t("line.status")),
+      h("dd", {}, tv("status", l.status)),
+      h("dt", {}, t("line.rules")),
+      h(
+        "dd",
+        {},
+        t("line.rules_text", {
+          lead: fmtSeconds(r.notice_lead_time_s || 0),
+          ack: fmtSeconds(r.ack_deadline_s || 0),
+          check: fmtSeconds(r.line_check_interval_s || 0),
+          h: fmtNum(r.horizontal_m || 0),
+          v: fmtNum(r.vertical_m || 0),
+          t: fmtNum(r.time_s || 0),
+        }),
+      ),
+    ),
+  );
+  // Notices with each party's acknowledgment state.
+  const notices = state.activities.filter((a) => a.line === l.id);
+  const nl = h("ul", { class: "cards", id: "notice-list" });
+  if (!notices.length) nl.append(h("li", {}, t("line.no_notices")));
+  for (const a of notices) {
+    const others = l.parties.filter((p) => p !== a.party);
+    const card = h(
+      "li",
+      { class: `card notice ${a.party === state.me.party ? "own" : "other"}`, "data-activity": a.id },
+      h("h4", {}, noticeSummary(a)),
+      h("p", {}, `${t("notice.state")}: ${tv("state", a.state)} · ${t("notice.poc")}: `, h("span", { class: "free-text", dir: "auto" }, a.current?.content?.point_of_contact || "")),
+      h("p", { class: "hash" }, `SHA-256 ${a.content_sha256}`),
+      h("h5", {}, t("notice.ack_state")),
+      h("ul", { class: "acks" }, others.map((p) => ackState(a, p, l))),
+    );
+    const mine = state.me.party;
+    const acked = (a.acknowledgments || []).some((k) => k.party === mine && k.version === a.version);
+    if (a.party !== mine && l.parties.includes(mine) && !acked && state.me.role !== "observer" && a.state !== "cancelled") {
+      card.append(h("button", { type: "button", class: "ack-button", "data-activity": a.id, onclick: () => openAck(a) }, t("ack.button", { activity: a.id })));
+    }
+    nl.append(card);
+  }
+  detail.append(h("h4", {}, t("line.notices")), nl);
+  // The conversation: messages (free text as written) and structured entries.
+  const entries = lineEntries(l.id);
+  const conv = h("ol", { class: "conversation", id: "conversation" });
+  if (!entries.length) conv.append(h("li", {}, t("line.no_messages")));
+  for (const e of entries) conv.append(renderEntry(e));
+  detail.append(h("h4", {}, t("line.conversation")), conv);
+  if (state.me.role !== "observer" && l.parties.includes(state.me.party)) {
+    const text = h("textarea", { id: "m-text", rows: "2", required: true, dir: "auto" });
+    const prio = h("select", { id: "m-priority" }, ["routine", "urgent", "flash"].map((p) => h("option", { value: p }, tv("priority", p))));
+    const form = h(
+      "form",
+      {
+        class: "message-form",
+        onsubmit: async (ev) => {
+          ev.preventDefault();
+          if (!text.value.trim()) return;
+          try {
+            await state.api.post(`/v1/lines/${encodeURIComponent(l.id)}/messages`, { text: text.value, priority: prio.value });
+            text.value = "";
+          } catch (e) {
+            showError(e);
+          }
+        },
+      },
+      h("label", { for: "m-text" }, t("line.text")),
+      text,
+      h("label", { for: "m-priority" }, t("line.priority")),
+      prio,
+      h("button", { type: "submit" }, t("line.send")),
+    );
+    detail.append(form);
+    text.value = draftText;
+    if (draftPriority) prio.value = draftPriority;
+  }
+  tick();
+}
+
+/** Deadlines count down every second. */
+function tick() {
+  const now = Date.now();
+  for (const e of document.querySelectorAll("[data-deadline]")) {
+    const due = Number(e.dataset.deadline);
+    const left = due - now;
+    if (e.dataset.template === "ack") {
+      const party = partyName(e.dataset.party);
+      e.textContent = left >= 0 ? t("ack.pending", { party, left: t("time.in", { d: fmtDuration(left) }) }) : t("ack.overdue", { party, left: fmtDuration(left) });
+      e.classList.toggle("overdue", left < 0);
+    } else {
+      e.textContent = t("message.deadline", { time: fmtTime(due), left: left >= 0 ? t("time.in", { d: fmtDuration(left) }) : t("time.ago", { d: fmtDuration(left) }) });
+    }
+  }
+}
+
+function renderBoard() {
+  const body = $("#board tbody");
+  body.textContent = "";
+  for (const l of state.lines) {
+    const op = l.operation;
+    const parties = op?.parties?.length ? op.parties : l.parties.map((p) => ({ party: p }));
+    parties.forEach((p, i) => {
+      const row = h("tr", { "data-line": l.id });
+      if (i === 0) {
+        const span = String(parties.length);
+        row.append(
+          h("th", { scope: "row", rowspan: span }, l.name),
+          h("td", { rowspan: span }, tv("status", l.status)),
+          h("td", { rowspan: span, class: `operation ${op ? op.state : "unchecked"}` }, op ? tv("operation", op.state) : t("board.unchecked")),
+        );
+      }
+      row.append(
+        h("td", {}, partyName(p.party)),
+        h("td", {}, p.last_check_at ? fmtTime(p.last_check_at) : t("board.unchecked")),
+        h("td", {}, p.round_trip_ms != null ? `${fmtNum(p.round_trip_ms)} ms` : "–"),
+        h("td", {}, p.misses_24h != null ? `${fmtNum(p.misses_24h)} / ${fmtNum(p.missed_in_a_row ?? 0)}` : "–"),
+      );
+      body.append(row);
+    });
+  }
+}
+
+function renderNotifyOptions() {
+  const lineSel = $("#n-line");
+  const keep = lineSel.value;
+  lineSel.textContent = "";
+  for (const l of state.lines.filter((l) => l.parties.includes(state.me.party))) lineSel.append(h("option", { value: l.id }, l.name));
+  if (keep) lineSel.value = keep;
+  const cat = $("#n-category");
+  const keepCat = cat.value;
+  cat.textContent = "";
+  for (const c of ["air", "maritime", "ground", "launch", "movement"]) cat.append(h("option", { value: c }, tv("category", c)));
+  if (keepCat) cat.value = keepCat;
+  const circle = $("#n-shape-circle").checked;
+  $("#n-hint").textContent = t(circle ? "notify.draw_hint_circle" : "notify.draw_hint_polygon");
+}
+
+/** A selector that finds the focused element again after a redraw, if any. */
+function focusKey() {
+  const a = document.activeElement;
+  if (!a || a === document.body) return null;
+  if (a.id) return `#${CSS.escape(a.id)}`;
+  const cls = a.classList[0];
+  for (const k of ["activity", "conflict", "line"]) {
+    if (a.dataset[k] && cls) return `.${CSS.escape(cls)}[data-${k}="${CSS.escape(a.dataset[k])}"]`;
+  }
+  return null;
+}
+
+function renderData() {
+  // Live updates redraw the panels; keyboard focus stays where it was.
+  const key = focusKey();
+  renderMap();
+  renderConflicts();
+  renderLines();
+  renderBoard();
+  renderNotifyOptions();
+  if (key && document.activeElement !== document.querySelector(key)) document.querySelector(key)?.focus();
+}
+
+function renderAll() {
+  translatePage();
+  renderMe();
+  if (state.me) renderData();
+  const live = $("#live");
+  if (live.dataset.state) live.textContent = t(`live.${live.dataset.state}`);
+}
+
+// ---------- acknowledge ----------
+
+let acking = null;
+
+function openAck(a) {
+  acking = a;
+  const dl = $("#ack-readback");
+  dl.textContent = "";
+  dl.append(
+    h("dt", {}, t("ack.activity")),
+    h("dd", { id: "ack-activity" }, a.id),
+    h("dt", {}, t("ack.version")),
+    h("dd", { id: "ack-version" }, String(a.version)),
+    h("dt", {}, t("ack.hash")),
+    h("dd", { id: "ack-hash", class: "hash" }, a.content_sha256),
+    h("dt", {}, t("ack.summary")),
+    h("dd", { id: "ack-summary" }, noticeSummary(a)),
+  );
+  $("#ack-error").textContent = "";
+  $("#ack-dialog").showModal();
+  $("#ack-confirm").focus();
+}
+
+async function confirmAck() {
+  const a = acking;
+  if (!a) return;
+  try {
+    await state.api.post(`/v1/activities/${encodeURIComponent(a.id)}/acknowledgments`, { version: a.version, content_sha256: a.content_sha256 });
+    $("#ack-dialog").close();
+    $("#ack-result").textContent = t("ack.done", { activity: a.id, version: a.version });
+    acking = null;
+    await refresh();
+  } catch (e) {
+    $("#ack-error").textContent = t("error", { detail: e.message });
+  }
+}
+
+// ---------- notify ----------
+
+function readDraftFromInputs() {
+  const d = state.draft;
+  d.kind = $("#n-shape-circle").checked ? "circle" : "polygon";
+  d.vertices = $("#n-vertices")
+    .value.split(";")
+    .map((p) => p.split(",").map((x) => Number(x.trim())))
+    .filter((p) => p.length === 2 && p.every((x) => Number.isFinite(x)) && $("#n-vertices").value.trim() !== "");
+  const lat = parseFloat($("#n-lat").value);
+  const lng = parseFloat($("#n-lng").value);
+  d.center = Number.isFinite(lat) && Number.isFinite(lng) ? [lat, lng] : null;
+  d.radius = parseFloat($("#n-radius").value) || 0;
+}
+
+function writeDraftToInputs() {
+  const d = state.draft;
+  $("#n-vertices").value = d.vertices.map(([a, b]) => `${a.toFixed(4)},${b.toFixed(4)}`).join("; ");
+  $("#n-lat").value = d.center ? d.center[0].toFixed(4) : "";
+  $("#n-lng").value = d.center ? d.center[1].toFixed(4) : "";
+}
+
+function draftChanged() {
+  readDraftFromInputs();
+  state.preview = null;
+  $("#n-send").disabled = true;
+  $("#n-preview-result").textContent = "";
+  $("#n-circle").hidden = state.draft.kind !== "circle";
+  $("#n-polygon").hidden = state.draft.kind === "circle";
+  renderNotifyOptions();
+  if (state.me) renderMap();
+}
+
+function mapClicked(lat, lng) {
+  if ($("#panel-notify").hidden) return;
+  const d = state.draft;
+  if (d.kind === "circle") d.center = [lat, lng];
+  else d.vertices.push([lat, lng]);
+  writeDraftToInputs();
+  draftChanged();
+}
+
+function isoFromLocal(v) {
+  // The inputs are in UTC.
+  if (!v) return null;
+  const d = new Date(v.length === 16 ? `${v}:00Z` : `${v}Z`);
+  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+}
+
+function noticeBody(dryRun) {
+  readDraftFromInputs();
+  const d = state.draft;
+  const start = isoFromLocal($("#n-start").value);
+  const end = isoFromLocal($("#n-end").value);
+  const volume = {
+    altitude_lower: { value: Number($("#n-lower").value), reference: "W84", units: "M" },
+    altitude_upper: { value: Number($("#n-upper").value), reference: "W84", units: "M" },
+  };
+  if (d.kind === "circle") {
+    volume.outline_circle = { center: { lat: d.center?.[0], lng: d.center?.[1] }, radius: { value: d.radius, units: "M" } };
+  } else {
+    volume.outline_polygon = { vertices: d.vertices.map(([lat, lng]) => ({ lat, lng })) };
+  }
+  return {
+    line: $("#n-line").value,
+    body: {
+      category: $("#n-category").value,
+      point_of_contact: $("#n-poc").value,
+      volumes: [{ volume, time_start: { value: start, format: "RFC3339" }, time_end: { value: end, format: "RFC3339" } }],
+      dry_run: dryRun,
+    },
+  };
+}
+
+function problemText(e) {
+  const p = e.problem;
+  if (p?.errors?.length) return p.errors.map((x) => `${x.pointer || ""}: ${x.detail || x.message || ""}`).join("; ");
+  return e.message;
+}
+
+async function preview() {
+  const { line, body } = noticeBody(true);
+  const out = $("#n-preview-result");
+  out.textContent = "";
+  $("#n-result").textContent = "";
+  try {
+    const res = await state.api.post(`/v1/lines/${encodeURIComponent(line)}/notices`, body);
+    const conflicts = res.conflicts || [];
+    state.preview = { key: JSON.stringify({ line, body: { ...body, dry_run: false } }), conflicts };
+    if (!conflicts.length) out.append(h("p", { class: "ok", id: "preview-none" }, t("notify.preview_none")));
+    else {
+      out.append(h("p", { class: "warning", id: "preview-some" }, t("notify.preview_some", { n: conflicts.length })));
+      out.append(
+        h(
+          "ul",
+          { id: "preview-conflicts" },
+          conflicts.map((c) =>
+            h(
+              "li",
+              { class: "preview-conflict" },
+              t("conflict.between", conflictSides(c)),
+              ": ",
+              (c.meetings || [])
+                .map((m) =>
+                  t("conflict.meeting", {
+                    start: fmtTime(m.time_start),
+                    end: fmtTime(m.time_end),
+                    lower: fmtNum(m.altitude_lower_m),
+                    upper: fmtNum(m.altitude_upper_m),
+                    distance: fmtNum(m.horizontal_distance_m),
+                  }),
+                )
+                .join("; "),
+            ),
+          ),
+        ),
+      );
+    }
+    if (res.late) out.append(h("p", { class: "warning" }, t("notify.late")));
+    $("#n-send").disabled = false;
+    renderMap();
+    out.scrollIntoView({ block: "nearest" });
+  } catch (e) {
+    out.append(h("p", { class: "error", role: "alert" }, t("error", { detail: problemText(e) })));
+  }
+}
+
+async function send(ev) {
+  ev.preventDefault();
+  const { line, body } = noticeBody(false);
+  if (!state.preview || state.preview.key !== JSON.stringify({ line, body })) {
+    $("#n-result").textContent = t("notify.need_preview");
+    $("#n-send").disabled = true;
+    return;
+  }
+  try {
+    const res = await state.api.post(`/v1/lines/${encodeURIComponent(line)}/notices`, body);
+    let text = t("notify.sent", { activity: res.activity, version: res.version, hash: res.content_sha256 });
+    if (res.conflicts?.length) text += " " + t("notify.sent_conflicts", { n: res.conflicts.length });
+    $("#n-result").textContent = text;
+    $("#n-result").scrollIntoView({ block: "nearest" });
+    $("#n-result").dataset.activity = res.activity;
+    state.preview = null;
+    state.draft.vertices = [];
+    state.draft.center = null;
+    writeDraftToInputs();
+    $("#n-send").disabled = true;
+    $("#n-preview-result").textContent = "";
+    await refresh();
+  } catch (e) {
+    $("#n-result").textContent = t("error", { detail: problemText(e) });
+  }
+}
+
+// ---------- wiring ----------
+
+function selectTab(id) {
+  for (const tab of document.querySelectorAll('[role="tab"]')) {
+    const on = tab.id === id;
+    tab.setAttribute("aria-selected", String(on));
+    tab.tabIndex = on ? 0 : -1;
+    $(`#${tab.getAttribute("aria-controls")}`).hidden = !on;
+  }
+}
+
+function localInput(ms) {
+  return new Date(ms).toISOString().slice(0, 16);
+}
+
+function init() {
+  const lang = initialLanguage();
+  setLanguage(lang);
+  const sel = $("#lang");
+  for (const [code, name] of LANGUAGES) sel.append(h("option", { value: code, lang: code }, name));
+  sel.value = lang;
+  sel.addEventListener("change", () => {
+    setLanguage(sel.value);
+    renderAll();
+  });
+  translatePage();
+
+  map = new MapView($("#map"), { onClick: mapClicked, label: mapLabel });
+  fetch("/console/data/countries-50m.json")
+    .then((r) => r.json())
+    .then((topo) => map.setBasemap(topo))
+    .catch(() => {});
+  map.fit([-20, -50, 60, 70]);
+
+  $("#zoom-in").addEventListener("click", () => map.zoom(1.5));
+  $("#zoom-out").addEventListener("click", () => map.zoom(1 / 1.5));
+  $("#zoom-fit").addEventListener("click", () => {
+    const b = map.bounds();
+    if (b) map.fit(b);
+  });
+  $("#time").addEventListener("input", renderTime);
+  $("#time-all").addEventListener("change", renderTime);
+
+  const tabs = [...document.querySelectorAll('[role="tab"]')];
+  tabs.forEach((tab, i) => {
+    tab.addEventListener("click", () => selectTab(tab.id));
+    tab.addEventListener("keydown", (e) => {
+      const d = e.key === "ArrowRight" ? 1 : e.key === "ArrowLeft" ? -1 : 0;
+      if (!d) return;
+      const next = tabs[(i + d + tabs.length) % tabs.length];
+      selectTab(next.id);
+      next.focus();
+    });
+  });
+  selectTab("tab-conflicts");
+
+  for (const id of ["#n-vertices", "#n-lat", "#n-lng", "#n-radius", "#n-shape-polygon", "#n-shape-circle"]) $(id).addEventListener("input", draftChanged);
+  for (const id of ["#n-line", "#n-category", "#n-poc", "#n-lower", "#n-upper", "#n-start", "#n-end"])
+    $(id).addEventListener("input", () => {
+      $("#n-send").disabled = true;
+    });
+  $("#n-clear").addEventListener("click", () => {
+    state.draft.vertices = [];
+    state.draft.center = null;
+    writeDraftToInputs();
+    draftChanged();
+  });
+  $("#n-preview").addEventListener("click", preview);
+  $("#notify-form").addEventListener("submit", send);
+  const start = Math.ceil(Date.now() / 3600000) * 3600000 + 2 * 3600000;
+  $("#n-start").value = localInput(start);
+  $("#n-end").value = localInput(start + 2 * 3600000);
+  draftChanged();
+
+  $("#ack-confirm").addEventListener("click", confirmAck);
+  $("#ack-cancel").addEventListener("click", () => $("#ack-dialog").close());
+  $("#logout").addEventListener("click", logout);
+  setInterval(tick, 1000);
+
+  $("#login-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    $("#login-error").textContent = "";
+    try {
+      await login($("#token").value);
+    } catch (err) {
+      $("#login-error").textContent = t("login.failed", { detail: err.message });
+    }
+  });
+  const saved = sessionStorage.getItem("parley.token");
+  if (saved) login(saved).catch(() => sessionStorage.removeItem("parley.token"));
+  else $("#token").focus();
+}
+
+init();

@@ -1,0 +1,292 @@
+"""The web console end to end, in headless Chromium, against `parley demo`.
+
+Run by crates/cli/tests/console.rs (which starts the demo with --tokens-file):
+
+    python console_test.py --tokens TOKENS.json --screenshots DIR
+
+Blue's officer logs in and sees the demo conflict on the map; the interface
+switches to Russian and Chinese; Blue notifies an activity that conflicts with
+Red's patrol through the form (the dry-run preview shows the conflict, then it
+is sent); Red's officer, in a second browser, sees it arrive live without a
+reload and acknowledges it (read-back shown, "received" wording); both see the
+acknowledgment. Screenshots go to DIR; their paths are printed.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import urllib.request
+
+from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+WAIT_S = 20
+profiles = tempfile.mkdtemp(prefix="parley-console-")
+shots = []
+checks = 0
+
+
+def check(condition, what):
+    global checks
+    if not condition:
+        raise AssertionError(what)
+    checks += 1
+    print(f"ok {checks}: {what}", flush=True)
+
+
+def browser(name):
+    chromium = os.environ.get("PARLEY_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    driver_path = os.environ.get("PARLEY_CHROMEDRIVER") or shutil.which("chromedriver")
+    if not chromium or not driver_path:
+        sys.exit("console test: chromium and chromedriver are needed (Debian: apt-get install chromium chromium-driver; .ci/run does it)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for arg in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                "--window-size=1440,900", "--lang=en-US", f"--user-data-dir={os.path.join(profiles, name)}"]:
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
+    driver.set_page_load_timeout(WAIT_S)
+    return driver
+
+
+def wait(driver, css, timeout=WAIT_S, visible=False):
+    cond = EC.visibility_of_element_located if visible else EC.presence_of_element_located
+    try:
+        return WebDriverWait(driver, timeout).until(cond((By.CSS_SELECTOR, css)))
+    except TimeoutException:
+        shot(driver, "failure")
+        raise AssertionError(f"timed out waiting for {css}")
+
+
+def wait_text(driver, css, text, timeout=WAIT_S):
+    try:
+        WebDriverWait(driver, timeout).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, css), text))
+    except TimeoutException:
+        shot(driver, "failure")
+        got = [e.text for e in driver.find_elements(By.CSS_SELECTOR, css)]
+        raise AssertionError(f"timed out waiting for {text!r} in {css}; found {got!r}")
+    return driver.find_element(By.CSS_SELECTOR, css)
+
+
+def click(driver, css, keys=None):
+    """Clicks (or types `keys` into) an element; retries if a live update redrew it."""
+    for _ in range(10):
+        try:
+            el = wait(driver, css)
+            el.send_keys(keys) if keys else el.click()
+            return
+        except StaleElementReferenceException:
+            continue
+    raise AssertionError(f"{css} kept being redrawn")
+
+
+def shot(driver, name):
+    path = os.path.join(args.screenshots, f"{len(shots) + 1:02d}-{name}.png")
+    driver.save_screenshot(path)
+    shots.append(path)
+
+
+def api(path, token):
+    req = urllib.request.Request(args.url + path, headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.load(r)
+
+
+def log_in(driver, token):
+    driver.get(args.url + "/")
+    field = wait(driver, "#token", visible=True)
+    field.send_keys(token)
+    field.send_keys(Keys.ENTER)
+    wait(driver, "#console-view:not([hidden])")
+
+
+def tab(driver, name):
+    click(driver, f"#tab-{name}")
+    wait(driver, f"#panel-{name}:not([hidden])")
+
+
+def set_value(driver, css, value):
+    el = driver.find_element(By.CSS_SELECTOR, css)
+    driver.execute_script(
+        "arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input', {bubbles: true}));", el, value)
+
+
+def severe_logs(driver):
+    return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+
+
+def main():
+    tokens = json.load(open(args.tokens))
+    args.url = args.url or tokens["url"]
+    officer = {o["party"]: o["token"] for o in tokens["officers"]}
+    os.makedirs(args.screenshots, exist_ok=True)
+
+    blue = browser("blue")
+    red = None
+    try:
+        # 1. Blue logs in and sees the demo conflict, highlighted, over the basemap.
+        log_in(blue, officer["blue"])
+        wait_text(blue, "#me", "blue")
+        wait(blue, "#map rect.conflict-area.highlighted[data-conflict]")
+        wait(blue, "#map path.country")
+        # The map is redrawn as live events arrive: read it in one go.
+        seen = blue.execute_script("""
+            const c = document.querySelector('#map rect.conflict-area[data-conflict]');
+            const n = (css) => document.querySelectorAll(css).length;
+            return {id: c.dataset.conflict, cls: c.getAttribute('class'), fill: getComputedStyle(c).fill,
+                    countries: n('#map path.country'), own: n('#map path.activity.own'),
+                    red: n('#map path.activity.other[data-party=red]'), sites: n('#map path.site')};""")
+        check(seen["countries"] > 100, "the Natural Earth basemap is drawn")
+        check("highlighted" in seen["cls"], f"conflict {seen['id']} is on the map, highlighted")
+        check(seen["fill"] == "rgb(211, 84, 0)", f"the meeting area is filled in the conflict colour ({seen['fill']})")
+        check(seen["own"] >= 1, "Blue's own activities are drawn")
+        check(seen["red"] >= 1, "Red's activities on the shared line are drawn")
+        check(seen["sites"] >= 1, "protected sites are drawn")
+        wait_text(blue, "#conflict-list", seen["id"])
+        click(blue, "#conflict-list .show-conflict")
+        shot(blue, "blue-map-demo-conflict")
+
+        # Keyboard: the map takes + and arrow keys.
+        before = blue.find_element(By.CSS_SELECTOR, "#map g.world").get_attribute("transform")
+        blue.find_element(By.ID, "map").send_keys("+")
+        blue.find_element(By.ID, "map").send_keys(Keys.ARROW_LEFT)
+        after = blue.find_element(By.CSS_SELECTOR, "#map g.world").get_attribute("transform")
+        check(before != after, "the map zooms and pans with the keyboard")
+
+        # Tabs move with the arrow keys.
+        click(blue, "#tab-conflicts", Keys.ARROW_RIGHT)
+        check(blue.find_element(By.ID, "tab-lines").get_attribute("aria-selected") == "true"
+              and blue.switch_to.active_element.get_attribute("id") == "tab-lines", "the tabs follow the arrow keys")
+        click(blue, "#tab-lines", Keys.ARROW_LEFT)
+
+        # The time slider hides what is not active at the chosen time.
+        blue.find_element(By.ID, "time-all").click()
+        set_value(blue, "#time", "0")
+        check(blue.find_element(By.ID, "time-value").text.startswith("At "), "the time slider shows one instant")
+        blue.find_element(By.ID, "time-all").click()
+
+        # 2. Languages: the interface and the structured entries; free text as written.
+        tab(blue, "lines")
+        wait_text(blue, "#conversation", "Notice act-")
+        for lang, word, entry in [("ru", "Линии", "Уведомление act-"), ("zh", "线路", "的通报 act-")]:
+            Select(blue.find_element(By.ID, "lang")).select_by_value(lang)
+            wait_text(blue, "#tab-lines", word)
+            wait_text(blue, "#conversation", entry)
+            check(True, f"{lang}: the tabs and the structured entries are translated")
+            check("Blue duty officer on the line." in blue.find_element(By.ID, "conversation").text,
+                  f"{lang}: free text is shown as written")
+            shot(blue, f"blue-lines-{lang}")
+        Select(blue.find_element(By.ID, "lang")).select_by_value("en")
+        wait_text(blue, "#tab-lines", "Lines")
+        tab(blue, "status")
+        wait_text(blue, "#board", "Syria air deconfliction")
+        shot(blue, "blue-status-board")
+
+        # 3. Red's officer, in a second browser, watches the line.
+        red = browser("red")
+        log_in(red, officer["red"])
+        tab(red, "lines")
+        wait_text(red, "#line-detail", "Syria air deconfliction")
+        red.execute_script("window.__parleyNoReload = 'still here'")
+        click(red, "#m-text", "Red watch officer on the line.")
+
+        # 4. Blue notifies an activity meeting Red's patrol, drawn as a circle.
+        patrol = next(a for a in api("/v1/activities", officer["blue"])["activities"] if a["party"] == "red"
+                      and "outline_circle" in api(f"/v1/activities/{a['id']}", officer["blue"])["current"]["content"]["volumes"][0]["volume"])
+        volume = api(f"/v1/activities/{patrol['id']}", officer["blue"])["current"]["content"]["volumes"][0]
+        tab(blue, "notify")
+        Select(blue.find_element(By.ID, "n-line")).select_by_value("syria-air")
+        Select(blue.find_element(By.ID, "n-category")).select_by_value("air")
+        blue.find_element(By.ID, "n-poc").send_keys("Blue CAOC, channel 3")
+        blue.find_element(By.ID, "n-shape-circle").click()
+        blue.find_element(By.ID, "map").click()  # draw: the centre where the map is clicked
+        check(blue.find_element(By.ID, "n-lat").get_attribute("value") != "", "clicking the map places the circle's centre")
+        check(blue.execute_script("return document.querySelectorAll('#map path.draft-shape').length") == 1, "the draft is drawn on the map")
+        centre = volume["volume"]["outline_circle"]["center"]
+        for css, value in [("#n-lat", str(centre["lat"])), ("#n-lng", str(centre["lng"])), ("#n-radius", "8000"),
+                           ("#n-lower", "6500"), ("#n-upper", "7500"),
+                           ("#n-start", volume["time_start"]["value"][:16]), ("#n-end", volume["time_end"]["value"][:16])]:
+            set_value(blue, css, value)
+        blue.find_element(By.ID, "n-preview").click()
+        preview = wait_text(blue, "#preview-some", "1")
+        check(patrol["id"] in blue.find_element(By.ID, "preview-conflicts").text, f"the dry run previews the conflict with {patrol['id']}")
+        check(blue.execute_script("return document.querySelectorAll('#map rect.conflict-area.preview').length") >= 1, "the previewed meeting area is on the map")
+        check(preview is not None, "preview shown before sending")
+        shot(blue, "blue-notify-preview")
+        blue.find_element(By.ID, "n-send").click()
+        result = wait_text(blue, "#n-result", "sent")
+        activity = result.get_attribute("data-activity")
+        check(activity and activity.startswith("act-"), f"Blue's notice {activity} is sent")
+        shot(blue, "blue-notice-sent")
+        tab(blue, "lines")
+
+        # 5. It arrives live for Red, without a reload; Red acknowledges with the read-back.
+        wait(red, f"#notice-list [data-activity='{activity}']")
+        check(red.execute_script("return window.__parleyNoReload") == "still here", "it arrived live, without reloading the page")
+        check(red.execute_script("return document.querySelector('#m-text').value") == "Red watch officer on the line.",
+              "a message being typed survives the live update")
+        wait_text(red, f"#notice-list [data-activity='{activity}'] .ack.pending[data-party=red]", "not yet received; due in ")
+        check(True, "Red's acknowledgment is pending, its deadline counting down")
+        shot(red, "red-notice-arrived-live")
+        click(red, f".ack-button[data-activity='{activity}']", Keys.ENTER)
+        wait(red, "#ack-dialog[open]", visible=True)
+        check(red.switch_to.active_element.get_attribute("id") == "ack-confirm", "the dialog opens with focus on its confirmation")
+        red.switch_to.active_element.send_keys(Keys.ESCAPE)
+        WebDriverWait(red, WAIT_S).until(lambda d: not d.execute_script("return document.querySelector('#ack-dialog').open"))
+        check(True, "Escape closes the acknowledgment dialog without acknowledging")
+        click(red, f".ack-button[data-activity='{activity}']", Keys.ENTER)
+        wait(red, "#ack-dialog[open]", visible=True)
+        detail = api(f"/v1/activities/{activity}", officer["red"])
+        check(red.find_element(By.ID, "ack-hash").text == detail["content_sha256"], "the read-back shows the content hash")
+        check(red.find_element(By.ID, "ack-version").text == "1", "the read-back shows the version")
+        check(activity in red.find_element(By.ID, "ack-summary").text, "the read-back shows a summary")
+        dialog = red.find_element(By.ID, "ack-dialog").text
+        check("received" in red.find_element(By.ID, "ack-confirm").text and "approve" not in red.find_element(By.ID, "ack-confirm").text.lower(),
+              "the confirmation says received, not approved")
+        check("never approved" in dialog, "the dialog says an acknowledgment is not an approval")
+        shot(red, "red-acknowledge-readback")
+        red.find_element(By.ID, "ack-confirm").click()
+        wait_text(red, "#ack-result", activity)
+        wait(red, f"#notice-list [data-activity='{activity}'] .ack.received[data-party=red]")
+        check(True, "Red sees its acknowledgment")
+        shot(red, "red-acknowledged")
+
+        # 6. Blue sees the acknowledgment live.
+        wait_text(blue, f"#notice-list [data-activity='{activity}'] .ack.received[data-party=red]", "red: received v1")
+        check(True, "Blue sees Red's acknowledgment live")
+        shot(blue, "blue-sees-acknowledgment")
+
+        # A message from Red arrives live for Blue, as written.
+        click(red, ".message-form button[type=submit]")
+        wait_text(blue, "#conversation", "Red watch officer on the line.")
+        check(True, "Red's message arrives live for Blue, as written")
+
+        # Nothing was blocked by the Content-Security-Policy, no script failed.
+        for name, d in [("blue", blue), ("red", red)]:
+            errors = [m for m in severe_logs(d) if "favicon" not in m]
+            check(not errors, f"{name}: no errors in the browser console {errors}")
+    finally:
+        for p in shots:
+            print(f"screenshot: {p}", flush=True)
+        blue.quit()
+        if red:
+            red.quit()
+        shutil.rmtree(profiles, ignore_errors=True)
+    print(f"console: {checks} passed, 0 failed")
+
+
+parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser.add_argument("--tokens", required=True, help="the file written by parley demo --tokens-file")
+parser.add_argument("--url", help="the console's URL (default: the one in the tokens file)")
+parser.add_argument("--screenshots", required=True, help="where to save screenshots")
+args = parser.parse_args()
+main()
