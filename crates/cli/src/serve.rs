@@ -31,7 +31,43 @@ pub fn open(db: &Path) -> Result<(Service, tokio::sync::watch::Receiver<u64>)> {
         SqliteJournal::open(db).with_context(|| format!("opening the store {}", db.display()))?;
     let (on_commit, committed) = commit_channel();
     let service = Service::open(journal, WireLimits::default(), system_clock(), on_commit)?;
+    service.set_record_signer(record_signer(db)?);
     Ok((service, committed))
+}
+
+/// The key that signs the record's checkpoints: 32 random bytes (hex) in
+/// `<db>.record-key`, made on the first start with mode 0600.
+fn record_signer(db: &Path) -> Result<parley_record::Signer> {
+    let mut path = db.as_os_str().to_owned();
+    path.push(".record-key");
+    let path = std::path::PathBuf::from(path);
+    let seed: [u8; 32] = match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            parley_record::Hash::from_hex(text.trim())
+                .with_context(|| format!("{}: not a 64-digit hex key", path.display()))?
+                .0
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut seed = [0u8; 32];
+            getrandom::fill(&mut seed).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+            use std::io::Write;
+            use std::os::unix::fs::OpenOptionsExt;
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&path)
+                .with_context(|| format!("creating {}", path.display()))?;
+            writeln!(f, "{}", parley_record::Hash(seed))?;
+            f.sync_all()?;
+            seed
+        }
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    };
+    Ok(parley_record::Signer::from_seed(
+        parley_service::ORIGIN,
+        &seed,
+    )?)
 }
 
 fn run_server(

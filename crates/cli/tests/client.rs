@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{write, Client, Server, BIN};
+use common::{temp_dir, write, Client, Server, BIN};
 use serde_json::{json, Value};
 use std::io::Read;
 use std::process::{Command, Stdio};
@@ -769,6 +769,138 @@ fn watch_in_a_terminal_shows_live_events_and_resumes_from_the_saved_cursor() {
     let r = red.ok(&["watch", "--after", "0", "--count", "2"]);
     assert_eq!(r.stdout.lines().count(), 2, "{}", r.stdout);
     assert!(!r.stdout.contains('\x1b'), "{}", r.stdout);
+}
+
+/// A party takes a receipt home and proves, offline, what it was told; a changed
+/// leaf, a forged checkpoint and a split view are caught.
+#[test]
+fn receipts_and_checkpoints_verify_offline_and_tampering_is_caught() {
+    let (server, blue, red) = Server::world("record");
+    let dir = temp_dir("record-files");
+    let key = red.ok(&["record", "key"]).stdout.trim().to_string();
+    assert!(key.starts_with("parley.local/record+"), "{key}");
+    let c1 = dir.join("c1.json").to_str().unwrap().to_string();
+    red.ok(&["record", "checkpoint", "-o", &c1]);
+
+    blue.ok(&["send", "air", "corridor closed from 14:00"]);
+    let messages = red.json(&["messages", "air"]);
+    let sent = messages["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["text"] == "corridor closed from 14:00")
+        .unwrap_or_else(|| panic!("{messages}"))
+        .clone();
+    let seq = sent["journal_seq"].as_u64().unwrap().to_string();
+    let receipt = dir.join("receipt.json").to_str().unwrap().to_string();
+    red.ok(&["record", "receipt", &seq, "-o", &receipt]);
+    let ok = red.ok(&["verify", "receipt", &receipt, "--key", &key]);
+    assert!(
+        ok.stdout.contains("verified: entry") && ok.stdout.contains("message_sent"),
+        "{}",
+        ok.stdout
+    );
+
+    // One changed character in what was said: no longer in the signed record.
+    let text = std::fs::read_to_string(&receipt).unwrap();
+    let changed = write(&dir, "changed.json", &text.replace("14:00", "16:00"));
+    let r = red.expect(1, &["verify", "receipt", &changed, "--key", &key]);
+    assert!(
+        r.stderr
+            .contains(&format!("entry {seq} is not in the signed record")),
+        "{}",
+        r.stderr
+    );
+    // Another key: the signature is refused.
+    let other = parley_record::Signer::from_seed("parley.local/record", &[7; 32]).unwrap();
+    let r = red.expect(
+        1,
+        &[
+            "verify",
+            "receipt",
+            &receipt,
+            "--key",
+            &other.verifier_key().to_string(),
+        ],
+    );
+    assert!(r.stderr.contains("checkpoint"), "{}", r.stderr);
+
+    // Two checkpoints and the proof between them.
+    blue.ok(&["send", "air", "corridor open again"]);
+    let c2 = dir.join("c2.json").to_str().unwrap().to_string();
+    red.ok(&["record", "checkpoint", "-o", &c2]);
+    let size = |f: &str| -> String {
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(f).unwrap()).unwrap();
+        v["size"].to_string()
+    };
+    let proof = dir.join("proof.json").to_str().unwrap().to_string();
+    red.ok(&[
+        "record",
+        "consistency",
+        "--from",
+        &size(&c1),
+        "--to",
+        &size(&c2),
+        "-o",
+        &proof,
+    ]);
+    let ok = red.ok(&[
+        "verify",
+        "checkpoints",
+        &c1,
+        &c2,
+        "--proof",
+        &proof,
+        "--key",
+        &key,
+    ]);
+    assert!(ok.stdout.contains("extends"), "{}", ok.stdout);
+    // A proof for other sizes does not prove these two.
+    let wrong = dir.join("wrong.json").to_str().unwrap().to_string();
+    red.ok(&[
+        "record",
+        "consistency",
+        "--from",
+        "1",
+        "--to",
+        &size(&c2),
+        "-o",
+        &wrong,
+    ]);
+    red.expect(
+        1,
+        &[
+            "verify",
+            "checkpoints",
+            &c1,
+            &c2,
+            "--proof",
+            &wrong,
+            "--key",
+            &key,
+        ],
+    );
+
+    // A split view: the host signs a second history of the same size.
+    let seed = std::fs::read_to_string(server.dir.join("parley.db.record-key")).unwrap();
+    let signer = parley_record::Signer::from_seed(
+        "parley.local/record",
+        &parley_record::Hash::from_hex(seed.trim()).unwrap().0,
+    )
+    .unwrap();
+    let forked = parley_record::Checkpoint {
+        origin: parley_record::Origin::new("parley.local/record").unwrap(),
+        size: size(&c2).parse().unwrap(),
+        root: parley_record::leaf_hash(b"another history"),
+        time_us: 1,
+    };
+    let fork = write(
+        &dir,
+        "fork.json",
+        &json!({"checkpoint": forked.sign(&signer)}).to_string(),
+    );
+    let r = red.expect(1, &["verify", "checkpoints", &c2, &fork, "--key", &key]);
+    assert!(r.stderr.contains("split view"), "{}", r.stderr);
 }
 
 /// While an operator watches, the client answers its party's line checks, and

@@ -75,6 +75,9 @@ pub async fn openapi_json() -> impl IntoResponse {
         crate::routes::cancel,
         crate::routes::acknowledge,
         crate::routes::list_deadlines,
+        crate::routes::record_checkpoint,
+        crate::routes::record_consistency,
+        crate::routes::record_receipt,
         crate::routes::answer_line_check,
         crate::routes::list_conflicts,
         crate::routes::coordinate,
@@ -103,6 +106,7 @@ pub async fn openapi_json() -> impl IntoResponse {
         (name = "conflicts", description = "Conflicts between activities and sites, visible to their two owners only."),
         (name = "sites", description = "Protected sites (static or movement) with an expiry, shared with chosen parties or lines."),
         (name = "events", description = "The operator's live stream."),
+        (name = "record", description = "The tamper-evident record: every journal entry is a leaf of an RFC 9162 Merkle tree; checkpoints are signed (C2SP signed note, Ed25519); receipts prove offline what a party was told and when."),
     ),
 )]
 struct ApiDoc;

@@ -58,6 +58,9 @@ pub fn router(state: AppState) -> Router {
             post(acknowledge),
         )
         .route("/v1/deadlines", get(list_deadlines))
+        .route("/v1/record/checkpoint", get(record_checkpoint))
+        .route("/v1/record/consistency", get(record_consistency))
+        .route("/v1/record/entries/{seq}/receipt", get(record_receipt))
         .route("/v1/line-checks/{check}/answer", post(answer_line_check))
         .route("/v1/conflicts", get(list_conflicts))
         .route("/v1/conflicts/{conflict}/coordination", post(coordinate))
@@ -871,6 +874,81 @@ async fn answer_line_check(
 ) -> Answer {
     let command = Command::AnswerLineCheck { check };
     write(&s, a, command, request!(method, uri, headers, raw)).await
+}
+
+/// The record's latest signed checkpoint (C2SP signed note: origin, size, root,
+/// `time` in µs) and the server's verifier key. Save checkpoints: two of the same
+/// size with different roots prove a split view.
+#[utoipa::path(
+    get,
+    path = "/v1/record/checkpoint",
+    tag = "record",
+    responses(
+        (status = 200, description = "`{size, root, checkpoint, key}`.", body = Object),
+        (status = 401, response = Unauthorized),
+        (status = 429, response = RateLimited),
+        (status = 503, response = Unavailable),
+    ),
+    security(("bearer" = [])),
+)]
+async fn record_checkpoint(State(s): State<AppState>, Auth(_): Auth) -> Answer {
+    Ok(Json(s.service.checkpoint()?).into_response())
+}
+
+/// Sizes of two checkpoints to prove consistent.
+#[derive(Deserialize)]
+struct Sizes {
+    from: u64,
+    to: u64,
+}
+
+/// An RFC 9162 consistency proof: the tree of `to` entries extends the tree of
+/// `from` entries, nothing changed, removed or reordered.
+#[utoipa::path(
+    get,
+    path = "/v1/record/consistency",
+    tag = "record",
+    params(
+        ("from" = u64, Query, description = "The older tree size."),
+        ("to" = u64, Query, description = "The newer tree size."),
+    ),
+    responses(
+        (status = 200, description = "`{from, to, from_root, to_root, proof: [hex]}`.", body = Object),
+        (status = 401, response = Unauthorized),
+        (status = 422, response = InvalidInput),
+        (status = 429, response = RateLimited),
+    ),
+    security(("bearer" = [])),
+)]
+async fn record_consistency(
+    State(s): State<AppState>,
+    Auth(_): Auth,
+    Query(q): Query<Sizes>,
+) -> Answer {
+    Ok(Json(s.service.read(|st| st.consistency(q.from, q.to))?).into_response())
+}
+
+/// A receipt ("proof of notice") for a journal entry this party may see: the
+/// entry as a leaf, its inclusion proof and a signed checkpoint; `parley verify
+/// receipt` checks it offline.
+#[utoipa::path(
+    get,
+    path = "/v1/record/entries/{seq}/receipt",
+    tag = "record",
+    params(
+        ("seq" = u64, Path, description = "The entry's journal position (an event's id)."),
+    ),
+    responses(
+        (status = 200, description = "`{seq, leaf_index, tree_size, leaf, proof, checkpoint, key}`.", body = Object),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 429, response = RateLimited),
+        (status = 503, response = Unavailable),
+    ),
+    security(("bearer" = [])),
+)]
+async fn record_receipt(State(s): State<AppState>, Auth(a): Auth, Path(seq): Path<u64>) -> Answer {
+    Ok(Json(s.service.receipt(&a, seq)?).into_response())
 }
 
 /// Marks a conflict coordinated on this party's side; it is coordinated once both sides have.

@@ -21,6 +21,7 @@ mod error;
 mod journal;
 mod line_checks;
 mod model;
+mod record;
 mod service;
 mod state;
 
@@ -32,5 +33,6 @@ pub use error::ServiceError;
 pub use journal::{Journal, StorageError};
 pub use line_checks::{answer_window_us, MIN_INTERVAL_S, SILENT_AFTER};
 pub use model::{Actor, Category, LineRules, Priority, Role, HOST};
+pub use record::{leaf_text, signed_checkpoint, ORIGIN};
 pub use service::{system_clock, Answer, Clock, Idempotency, Reply, Service, MAX_BATCH};
 pub use state::{hex, sha256_hex, Decision, State};

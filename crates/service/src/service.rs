@@ -15,13 +15,15 @@ use crate::entry::{Entry, IdempotencyRecord, Logged};
 use crate::error::ServiceError;
 use crate::journal::{Journal, StorageError};
 use crate::model::Actor;
+use crate::record::signed_checkpoint;
 use crate::state::State;
+use parley_record::Signer;
 use parley_wire::WireLimits;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
-use std::sync::{Arc, RwLock, Weak};
+use std::sync::{Arc, OnceLock, RwLock, Weak};
 use std::time::Duration;
 
 /// Most commands committed together.
@@ -77,6 +79,8 @@ struct Shared {
     limits: WireLimits,
     broken: AtomicBool,
     clock: Clock,
+    /// Signs the record's checkpoints; set by the adapter that keeps the key.
+    signer: OnceLock<Signer>,
 }
 
 /// A handle to the running service; cheap to clone.
@@ -120,6 +124,7 @@ impl Service {
             state: RwLock::new(state),
             broken: AtomicBool::new(false),
             clock: Arc::clone(&clock),
+            signer: OnceLock::new(),
         });
         let (jobs, rx) = mpsc::channel::<Job>();
         let writer = Arc::clone(&shared);
@@ -131,6 +136,50 @@ impl Service {
             shared,
             jobs: Arc::new(jobs),
         })
+    }
+
+    /// Sets the key that signs the record's checkpoints (the adapter keeps it in
+    /// its data directory). Only the first call counts.
+    pub fn set_record_signer(&self, signer: Signer) {
+        let _ = self.shared.signer.set(signer);
+    }
+
+    /// The verifier key of the record, as one line (`name+id+key`).
+    pub fn record_key(&self) -> Result<String, ServiceError> {
+        Ok(self.signer()?.verifier_key().to_string())
+    }
+
+    fn signer(&self) -> Result<&Signer, ServiceError> {
+        self.shared
+            .signer
+            .get()
+            .ok_or_else(|| ServiceError::Unavailable("the record has no signing key".into()))
+    }
+
+    /// A signed checkpoint of the record as it is now.
+    pub fn checkpoint(&self) -> Result<Value, ServiceError> {
+        let signer = self.signer()?;
+        let (size, root) = self.read(|s| s.record_head());
+        let note = signed_checkpoint(signer, size, root, self.now());
+        Ok(
+            serde_json::json!({"size": size, "root": root.to_string(), "checkpoint": note,
+                              "key": signer.verifier_key().to_string()}),
+        )
+    }
+
+    /// A receipt ("proof of notice") for entry `seq`, if `actor` may see it: the
+    /// entry's leaf text, its inclusion proof and a signed checkpoint of the
+    /// same tree, which `parley verify receipt` checks offline.
+    pub fn receipt(&self, actor: &Actor, seq: u64) -> Result<Value, ServiceError> {
+        let signer = self.signer()?;
+        let (mut receipt, root) = self.read(|s| {
+            let (size, root) = s.record_head();
+            s.inclusion(actor, seq, size).map(|r| (r, root))
+        })?;
+        let size = receipt["tree_size"].as_u64().unwrap_or(0);
+        receipt["checkpoint"] = Value::from(signed_checkpoint(signer, size, root, self.now()));
+        receipt["key"] = Value::from(signer.verifier_key().to_string());
+        Ok(receipt)
     }
 
     /// The service's clock, now (µs since the Unix epoch).

@@ -12,7 +12,9 @@ use crate::entry::{Entry, Logged, Side};
 use crate::error::ServiceError;
 use crate::line_checks::{CheckAction, Checks, MIN_INTERVAL_S};
 use crate::model::{Actor, Category, LineRules, Priority, Role, HOST};
+use crate::record::{hex_all, leaf_text};
 use parley_engine::{Index, Limits, Minima, Volume};
+use parley_record::{Hash, MerkleLog};
 use parley_wire::{format_timestamp, meeting_json, parse_timestamp, parse_volume, WireLimits};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -119,6 +121,7 @@ pub struct State {
     index: Index<u64>,
     deadlines: Deadlines,
     checks: Checks,
+    record: MerkleLog,
     limits: WireLimits,
     replay_limits: Limits,
 }
@@ -183,6 +186,7 @@ impl State {
             index: Index::new(),
             deadlines: Deadlines::default(),
             checks: Checks::default(),
+            record: MerkleLog::new(),
             limits,
             // Entries already logged were valid when logged; tighter limits later
             // must not make the journal unreadable.
@@ -495,6 +499,7 @@ impl State {
                 );
             }
         }
+        self.record.append(leaf_text(&logged).as_bytes());
         self.log.push(logged);
     }
 
@@ -1532,6 +1537,46 @@ impl State {
         Ok(self.line_json(line, &self.lines[line], now_us))
     }
 
+    /// The record's size and root.
+    pub fn record_head(&self) -> (u64, Hash) {
+        (self.record.size(), self.record.root())
+    }
+
+    /// Entry `seq` as a leaf with its inclusion proof in the tree of `size`
+    /// entries, if `actor` may see the entry.
+    pub fn inclusion(&self, actor: &Actor, seq: u64, size: u64) -> Result<Value, ServiceError> {
+        let visible = |l: &&Logged| actor.is_host_admin() || l.audience.contains(&actor.party);
+        let logged = seq
+            .checked_sub(1)
+            .and_then(|i| self.log.get(i as usize))
+            .filter(visible)
+            .ok_or_else(|| ServiceError::NotFound(format!("record entry {seq}")))?;
+        let proof = self
+            .record
+            .inclusion_proof(seq - 1, size)
+            .map_err(|e| ServiceError::invalid("/size", e.to_string()))?;
+        Ok(json!({"seq": seq, "leaf_index": seq - 1, "tree_size": size,
+                  "leaf": leaf_text(logged), "proof": hex_all(&proof)}))
+    }
+
+    /// A proof that the tree of `to` entries extends the tree of `from`.
+    pub fn consistency(&self, from: u64, to: u64) -> Result<Value, ServiceError> {
+        let proof = self
+            .record
+            .consistency_proof(from, to)
+            .map_err(|e| ServiceError::invalid("/from", e.to_string()))?;
+        let root = |n| {
+            self.record
+                .root_at(n)
+                .map(|h| h.to_string())
+                .unwrap_or_default()
+        };
+        Ok(
+            json!({"from": from, "to": to, "from_root": root(from), "to_root": root(to),
+                  "proof": hex_all(&proof)}),
+        )
+    }
+
     /// Open deadlines on the lines `actor` may see, earliest first, as of `now_us`.
     pub fn deadlines(&self, actor: &Actor, now_us: i64) -> Vec<Value> {
         let mut open: Vec<&Deadline> = self
@@ -1567,6 +1612,8 @@ impl State {
         let l = &self.log[(seq - 1) as usize];
         let mut v = l.entry.public_json();
         v["logged_at"] = json!(format_timestamp(parley_engine::Timestamp(l.at_us)));
+        // Its place in the journal and the record: ask for its receipt with it.
+        v["journal_seq"] = json!(l.seq);
         v
     }
 

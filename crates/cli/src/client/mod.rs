@@ -37,6 +37,7 @@ mod lines;
 mod messages;
 pub mod output;
 pub mod profile;
+mod record;
 mod sites;
 mod volumes;
 mod watch;
@@ -117,6 +118,10 @@ pub enum Command {
     Watch(watch::Args),
     /// Export the activities and sites you may see as GeoJSON or JSON lines.
     Export(export::Args),
+    /// The tamper-evident record: the server's key, checkpoints, receipts, proofs.
+    Record(record::Args),
+    /// Check receipts and checkpoints offline (exit 1 when they do not verify).
+    Verify(record::VerifyArgs),
     /// Print a shell completion script: bash, zsh or fish.
     #[command(
         after_help = "Examples:\n  parley completions bash > ~/.local/share/bash-completion/completions/parley\n  parley completions zsh > ~/.zfunc/_parley\n  parley completions fish > ~/.config/fish/completions/parley.fish"
@@ -153,6 +158,8 @@ pub fn run(command: Command, cli: &mut clap::Command) -> ExitCode {
         Command::Sites(a) => sites::run(a),
         Command::Watch(a) => watch::run(a),
         Command::Export(a) => export::run(a),
+        Command::Record(a) => record::run(a),
+        Command::Verify(a) => record::verify(a),
         Command::Completions { shell } => {
             let mut script = Vec::new();
             clap_complete::generate(shell, cli, "parley", &mut script);

@@ -1,0 +1,318 @@
+//! The tamper-evident record from the client's side: `parley record ...` fetches
+//! signed checkpoints, receipts and consistency proofs; `parley verify ...` checks
+//! them offline, with nothing but this binary and the server's key.
+
+use super::{Client, Global, Outcome};
+use anyhow::{bail, Context, Result};
+use parley_record::{
+    leaf_hash, split_view, verify_consistency, verify_inclusion, Hash, SignedCheckpoint,
+    VerifierKey,
+};
+use serde_json::{json, Value};
+
+const RECORD_HELP: &str = "\
+Examples:
+  parley record key                                # the server's key: save it once, trust it after
+  parley record checkpoint -o cp-$(date +%s).json   # keep checkpoints: they prove the history
+  parley record receipt 42 -o notice-42.json        # proof of notice for journal entry 42
+  parley record consistency --from 100 --to 250 -o proof.json
+
+Exit status: 0 done; 2 bad input; 3 server or network error.";
+
+const VERIFY_HELP: &str = "\
+Offline: no server is asked. Give the server's key (from `parley record key`,
+saved when you trusted it) with --key; without it the key inside the file is
+used, which proves consistency but not who signed.
+
+Examples:
+  parley verify receipt notice-42.json --key \"$(cat server.key)\"
+  parley verify checkpoints cp-old.json cp-new.json --proof proof.json --key \"$(cat server.key)\"
+
+Exit status: 0 verified; 1 it does not verify (changed, removed, reordered or
+inserted entries, a bad signature, a split view); 2 bad input.";
+
+#[derive(clap::Args)]
+#[command(after_help = RECORD_HELP)]
+pub struct Args {
+    #[command(subcommand)]
+    what: Fetch,
+}
+
+#[derive(clap::Subcommand)]
+enum Fetch {
+    /// The server's verifier key, as one line.
+    Key(Plain),
+    /// The latest signed checkpoint.
+    Checkpoint(Plain),
+    /// A receipt ("proof of notice") for a journal entry you may see (an event's id).
+    Receipt {
+        /// The entry's journal position.
+        seq: u64,
+        #[command(flatten)]
+        p: Plain,
+    },
+    /// A consistency proof between two tree sizes.
+    Consistency {
+        /// The older size.
+        #[arg(long)]
+        from: u64,
+        /// The newer size.
+        #[arg(long)]
+        to: u64,
+        #[command(flatten)]
+        p: Plain,
+    },
+}
+
+#[derive(clap::Args)]
+struct Plain {
+    #[command(flatten)]
+    g: Global,
+    /// Write the answer to this file.
+    #[arg(long, short = 'o')]
+    output: Option<String>,
+}
+
+pub fn run(a: Args) -> Result<Outcome> {
+    let (p, path) = match &a.what {
+        Fetch::Key(p) | Fetch::Checkpoint(p) => (p, "/v1/record/checkpoint".to_string()),
+        Fetch::Receipt { seq, p } => (p, format!("/v1/record/entries/{seq}/receipt")),
+        Fetch::Consistency { from, to, p } => {
+            (p, format!("/v1/record/consistency?from={from}&to={to}"))
+        }
+    };
+    let answer = Client::new(&p.g)?.get(&path)?;
+    let text = match a.what {
+        Fetch::Key(_) if !p.g.json => format!("{}\n", super::output::s(&answer, "key")),
+        _ => format!("{}\n", serde_json::to_string_pretty(&answer)?),
+    };
+    match &p.output {
+        Some(file) => {
+            std::fs::write(file, &text).with_context(|| format!("writing {file}"))?;
+            eprintln!("saved {file}");
+        }
+        None => outln!("{}", text.trim_end()),
+    }
+    Ok(Outcome::Ok)
+}
+
+#[derive(clap::Args)]
+#[command(after_help = VERIFY_HELP)]
+pub struct VerifyArgs {
+    #[command(subcommand)]
+    what: Verify,
+    /// The server's verifier key (`name+id+key`), as saved from `parley record key`.
+    #[arg(long, global = true)]
+    key: Option<String>,
+    /// Print the result as JSON.
+    #[arg(long, global = true)]
+    json: bool,
+}
+
+#[derive(clap::Subcommand)]
+enum Verify {
+    /// A receipt: the entry is in the record signed by the server's key.
+    Receipt {
+        /// A file from `parley record receipt`.
+        file: String,
+    },
+    /// Two saved checkpoints: the newer extends the older (with --proof), or
+    /// they are one view (same size, same root).
+    Checkpoints {
+        /// The older checkpoint (a file from `parley record checkpoint`).
+        old: String,
+        /// The newer checkpoint.
+        new: String,
+        /// A file from `parley record consistency --from OLD --to NEW`.
+        #[arg(long)]
+        proof: Option<String>,
+    },
+}
+
+/// What went wrong in a verification: the record does not verify (exit 1).
+#[derive(Debug)]
+pub struct Refuted(pub String);
+
+impl std::fmt::Display for Refuted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "does not verify: {}", self.0)
+    }
+}
+
+impl std::error::Error for Refuted {}
+
+fn read(file: &str) -> Result<Value> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("reading {file}"))?;
+    serde_json::from_str(&text).with_context(|| format!("{file}: not JSON"))
+}
+
+fn field<'a>(v: &'a Value, file: &str, name: &str) -> Result<&'a Value> {
+    v.get(name)
+        .filter(|x| !x.is_null())
+        .with_context(|| format!("{file}: no \"{name}\""))
+}
+
+fn hashes(v: &Value, file: &str) -> Result<Vec<Hash>> {
+    field(v, file, "proof")?
+        .as_array()
+        .with_context(|| format!("{file}: \"proof\" is not a list"))?
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            h.as_str()
+                .and_then(Hash::from_hex)
+                .with_context(|| format!("{file}: /proof/{i} is not a 64-digit hex hash"))
+        })
+        .collect()
+}
+
+/// The key to trust: --key, else the one in the file (said on stderr).
+fn key(given: &Option<String>, v: &Value, file: &str) -> Result<VerifierKey> {
+    let text = match given {
+        Some(k) => k.clone(),
+        None => {
+            let k = field(v, file, "key")?
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            eprintln!("parley: no --key given: trusting the key in {file} ({k})");
+            k
+        }
+    };
+    VerifierKey::parse(text.trim()).map_err(|e| anyhow::anyhow!("--key: {e}"))
+}
+
+fn checkpoint(v: &Value, file: &str, key: &VerifierKey) -> Result<parley_record::Checkpoint> {
+    let note = field(v, file, "checkpoint")?
+        .as_str()
+        .with_context(|| format!("{file}: \"checkpoint\" is not text"))?;
+    SignedCheckpoint::parse_and_verify(note, key)
+        .map_err(|e| Refuted(format!("{file}: the checkpoint: {e}")).into())
+}
+
+pub fn verify(a: VerifyArgs) -> Result<Outcome> {
+    let result = match &a.what {
+        Verify::Receipt { file } => verify_receipt(&a, file),
+        Verify::Checkpoints { old, new, proof } => verify_checkpoints(&a, old, new, proof),
+    };
+    match result {
+        Ok(summary) => {
+            if a.json {
+                outln!("{}", json!({"verified": true, "summary": summary}));
+            } else {
+                outln!("verified: {summary}");
+            }
+            Ok(Outcome::Ok)
+        }
+        Err(e) => match e.downcast_ref::<Refuted>() {
+            Some(r) => {
+                if a.json {
+                    outln!("{}", json!({"verified": false, "problem": r.0}));
+                } else {
+                    eprintln!("parley: {e:#}");
+                }
+                Ok(Outcome::Found)
+            }
+            None => Err(e),
+        },
+    }
+}
+
+fn verify_receipt(a: &VerifyArgs, file: &str) -> Result<String> {
+    let r = read(file)?;
+    let key = key(&a.key, &r, file)?;
+    let cp = checkpoint(&r, file, &key)?;
+    let leaf = field(&r, file, "leaf")?
+        .as_str()
+        .with_context(|| format!("{file}: \"leaf\" is not text"))?;
+    let index = field(&r, file, "leaf_index")?
+        .as_u64()
+        .with_context(|| format!("{file}: \"leaf_index\" is not a number"))?;
+    if r["tree_size"].as_u64() != Some(cp.size) {
+        bail!(Refuted(format!(
+            "{file}: the proof is for {} entries but the checkpoint has {}",
+            r["tree_size"], cp.size
+        )));
+    }
+    let proof = hashes(&r, file)?;
+    verify_inclusion(
+        &leaf_hash(leaf.as_bytes()),
+        index,
+        cp.size,
+        &proof,
+        &cp.root,
+    )
+    .map_err(|e| {
+        Refuted(format!(
+            "{file}: entry {} is not in the signed record: {e}",
+            index + 1
+        ))
+    })?;
+    let entry: Value = serde_json::from_str(leaf)
+        .map_err(|e| Refuted(format!("{file}: the leaf is not JSON: {e}")))?;
+    if entry["seq"].as_u64() != Some(index + 1) {
+        bail!(Refuted(format!(
+            "{file}: the leaf says it is entry {} but sits at position {}",
+            entry["seq"],
+            index + 1
+        )));
+    }
+    let at = entry["at_us"].as_i64().map_or("?".into(), |us| {
+        parley_wire::format_timestamp(parley_engine::Timestamp(us))
+    });
+    Ok(format!(
+        "entry {} ({}) logged at {at} for {} is in the record of {} entries (root {}) signed by {} at time {}",
+        index + 1,
+        entry["entry"]["kind"].as_str().unwrap_or("?"),
+        entry["audience"],
+        cp.size,
+        cp.root,
+        key.name(),
+        cp.time_us
+    ))
+}
+
+fn verify_checkpoints(
+    a: &VerifyArgs,
+    old: &str,
+    new: &str,
+    proof: &Option<String>,
+) -> Result<String> {
+    let (o, n) = (read(old)?, read(new)?);
+    let key = key(&a.key, &o, old)?;
+    let (co, cn) = (checkpoint(&o, old, &key)?, checkpoint(&n, new, &key)?);
+    if split_view(&co, &cn) {
+        bail!(Refuted(format!(
+            "split view: {old} and {new} both sign {} entries, with roots {} and {}",
+            co.size, co.root, cn.root
+        )));
+    }
+    if co.size > cn.size {
+        bail!(
+            "{old} has more entries ({}) than {new} ({}): give the older first",
+            co.size,
+            cn.size
+        );
+    }
+    if co.size == cn.size {
+        return Ok(format!(
+            "one view: both sign {} entries with root {}",
+            co.size, co.root
+        ));
+    }
+    let Some(pf) = proof else {
+        bail!("the sizes differ ({} and {}): give --proof from `parley record consistency --from {} --to {}`", co.size, cn.size, co.size, cn.size);
+    };
+    let p = read(pf)?;
+    let hashes = hashes(&p, pf)?;
+    verify_consistency(co.size, cn.size, &co.root, &cn.root, &hashes).map_err(|e| {
+        Refuted(format!(
+            "the record of {} entries does not extend the record of {}: {e}",
+            cn.size, co.size
+        ))
+    })?;
+    Ok(format!(
+        "the record of {} entries (root {}) extends the record of {} (root {}): nothing before was changed, removed or reordered",
+        cn.size, cn.root, co.size, co.root
+    ))
+}

@@ -1,0 +1,42 @@
+//! The tamper-evident record: every journal entry is a leaf of an RFC 9162
+//! Merkle tree (`parley-record`), in journal order, so that leaf `seq - 1` is
+//! entry `seq`. The service signs checkpoints of the tree with its key; a
+//! receipt (the leaf's text, its inclusion proof and a signed checkpoint) lets a
+//! party prove offline what it was told and when.
+
+use crate::entry::{Entry, Logged};
+use parley_record::{Checkpoint, Hash, Origin, Signer};
+
+/// The record's origin line in every checkpoint.
+pub const ORIGIN: &str = "parley.local/record";
+
+/// The text of entry `l` as a leaf: compact JSON of its position, time,
+/// audience and content. Token hashes are left out (as in every answer), so a
+/// receipt never carries one.
+pub fn leaf_text(l: &Logged) -> String {
+    let entry = match &l.entry {
+        Entry::OperatorCreated { .. } => l.entry.public_json().to_string(),
+        e => serde_json::to_string(e).expect("entries serialize"),
+    };
+    let audience = serde_json::to_string(&l.audience).expect("strings serialize");
+    format!(
+        "{{\"seq\":{},\"at_us\":{},\"audience\":{audience},\"entry\":{entry}}}",
+        l.seq, l.at_us
+    )
+}
+
+/// The signed checkpoint of a tree of `size` entries with `root`, at `time_us`.
+pub fn signed_checkpoint(signer: &Signer, size: u64, root: Hash, time_us: i64) -> String {
+    Checkpoint {
+        origin: Origin::new(ORIGIN).expect("a valid origin"),
+        size,
+        root,
+        time_us: time_us.max(0) as u64,
+    }
+    .sign(signer)
+}
+
+/// Hashes as lower-case hex, for answers.
+pub fn hex_all(hashes: &[Hash]) -> Vec<String> {
+    hashes.iter().map(Hash::to_string).collect()
+}
