@@ -825,6 +825,37 @@ fn receipts_and_checkpoints_verify_offline_and_tampering_is_caught() {
     );
     assert!(r.stderr.contains("checkpoint"), "{}", r.stderr);
 
+    // A notice's receipt carries its content, checked against the recorded hash.
+    let activity = notify(
+        &blue,
+        &dir,
+        "n.json",
+        json!([disc(10.0, 10.0, 500.0, 1, 1)]),
+    );
+    let shown = red.json(&["activities", "show", &activity]);
+    let seq = shown["versions"][0]["journal_seq"].to_string();
+    let receipt = dir.join("notice.json").to_str().unwrap().to_string();
+    red.ok(&["record", "receipt", &seq, "-o", &receipt]);
+    let ok = red.ok(&["verify", "receipt", &receipt, "--key", &key]);
+    assert!(
+        ok.stdout.contains("with the notice's content as recorded"),
+        "{}",
+        ok.stdout
+    );
+    let text = std::fs::read_to_string(&receipt).unwrap();
+    let moved = write(
+        &dir,
+        "moved.json",
+        &text.replace("\\\"lat\\\":10.0", "\\\"lat\\\":10.5"),
+    );
+    assert_ne!(
+        text,
+        std::fs::read_to_string(&moved).unwrap(),
+        "the test changes the content"
+    );
+    let r = red.expect(1, &["verify", "receipt", &moved, "--key", &key]);
+    assert!(r.stderr.contains("not the one recorded"), "{}", r.stderr);
+
     // Two checkpoints and the proof between them.
     blue.ok(&["send", "air", "corridor open again"]);
     let c2 = dir.join("c2.json").to_str().unwrap().to_string();

@@ -6,16 +6,54 @@
 
 use crate::entry::{Entry, Logged};
 use parley_record::{Checkpoint, Hash, Origin, Signer};
+use serde::Serialize;
 
 /// The record's origin line in every checkpoint.
 pub const ORIGIN: &str = "parley.local/record";
 
+/// A notice in the record: its content by hash only. The content itself goes
+/// with a receipt, checked against the hash; the record stays small, and a
+/// party's export can hold another's notice as the hash alone.
+#[derive(Serialize)]
+#[serde(tag = "kind", rename = "notice")]
+struct NoticeLeaf<'a> {
+    activity: &'a str,
+    line: &'a str,
+    party: &'a str,
+    operator: &'a str,
+    version: u64,
+    state: &'a str,
+    content_sha256: &'a str,
+    late: bool,
+}
+
 /// The text of entry `l` as a leaf: compact JSON of its position, time,
-/// audience and content. Token hashes are left out (as in every answer), so a
-/// receipt never carries one.
+/// audience and content (a notice's content by its hash). Token hashes are left
+/// out (as in every answer), so a receipt never carries one.
 pub fn leaf_text(l: &Logged) -> String {
     let entry = match &l.entry {
         Entry::OperatorCreated { .. } => l.entry.public_json().to_string(),
+        Entry::Notice {
+            activity,
+            line,
+            party,
+            operator,
+            version,
+            state,
+            content_sha256,
+            late,
+            ..
+        } => serde_json::to_string(&NoticeLeaf {
+            activity,
+            line,
+            party,
+            operator,
+            version: *version,
+            state,
+            content_sha256,
+            late: *late,
+        })
+        .expect("notices serialize"),
         e => serde_json::to_string(e).expect("entries serialize"),
     };
     let audience = serde_json::to_string(&l.audience).expect("strings serialize");

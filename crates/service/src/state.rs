@@ -1555,8 +1555,13 @@ impl State {
             .record
             .inclusion_proof(seq - 1, size)
             .map_err(|e| ServiceError::invalid("/size", e.to_string()))?;
-        Ok(json!({"seq": seq, "leaf_index": seq - 1, "tree_size": size,
-                  "leaf": leaf_text(logged), "proof": hex_all(&proof)}))
+        let mut receipt = json!({"seq": seq, "leaf_index": seq - 1, "tree_size": size,
+                  "leaf": leaf_text(logged), "proof": hex_all(&proof)});
+        if let Entry::Notice { content, .. } = &logged.entry {
+            // The leaf holds the content's hash; the text goes with the receipt.
+            receipt["content"] = Value::from(content.get());
+        }
+        Ok(receipt)
     }
 
     /// A proof that the tree of `to` entries extends the tree of `from`.

@@ -257,11 +257,24 @@ fn verify_receipt(a: &VerifyArgs, file: &str) -> Result<String> {
             index + 1
         )));
     }
+    // A notice's leaf holds its content's hash; the receipt carries the text.
+    let mut content_checked = "";
+    if let Some(content) = r.get("content").and_then(Value::as_str) {
+        let said = entry["entry"]["content_sha256"]
+            .as_str()
+            .unwrap_or_default();
+        if parley_service::sha256_hex(content.as_bytes()) != said {
+            bail!(Refuted(format!(
+                "{file}: the notice's content is not the one recorded (its hash is not {said})"
+            )));
+        }
+        content_checked = ", with the notice's content as recorded";
+    }
     let at = entry["at_us"].as_i64().map_or("?".into(), |us| {
         parley_wire::format_timestamp(parley_engine::Timestamp(us))
     });
     Ok(format!(
-        "entry {} ({}) logged at {at} for {} is in the record of {} entries (root {}) signed by {} at time {}",
+        "entry {} ({}) logged at {at} for {} is in the record of {} entries (root {}) signed by {} at time {}{content_checked}",
         index + 1,
         entry["entry"]["kind"].as_str().unwrap_or("?"),
         entry["audience"],
