@@ -912,6 +912,52 @@ fn receipts_and_checkpoints_verify_offline_and_tampering_is_caught() {
         ],
     );
 
+    // Red's copy of the whole record: what it may see in full, the rest as hashes.
+    let export = dir.join("record.jsonl").to_str().unwrap().to_string();
+    red.ok(&["record", "export", "-o", &export]);
+    let ok = red.ok(&["verify", "export", &export, "--key", &key]);
+    assert!(
+        ok.stdout.contains("1 notices with their content"),
+        "{}",
+        ok.stdout
+    );
+    let text = std::fs::read_to_string(&export).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines.iter().any(|l| l.contains("leaf_hash")),
+        "others' entries as hashes"
+    );
+    assert!(
+        !text.contains("token_sha256"),
+        "no token hashes in a record"
+    );
+    let tampered = |name: &str, lines: Vec<String>| {
+        let f = write(&dir, name, &(lines.join("\n") + "\n"));
+        red.expect(1, &["verify", "export", &f, "--key", &key])
+            .stderr
+    };
+    let owned = || lines.iter().map(|l| l.to_string()).collect::<Vec<String>>();
+    let changed = owned()
+        .into_iter()
+        .map(|l| l.replace("corridor open again", "corridor open today"))
+        .collect();
+    assert!(tampered("t-changed.jsonl", changed).contains("do not rebuild the signed root"));
+    let mut removed = owned();
+    removed.remove(5);
+    assert!(tampered("t-removed.jsonl", removed).contains("entry 5: the line says it is entry 6"));
+    let mut swapped = owned();
+    swapped.swap(3, 4);
+    assert!(tampered("t-swapped.jsonl", swapped).contains("entry 3: the line says it is entry 4"));
+    let mut inserted = owned();
+    let copy = inserted[2].clone();
+    inserted.insert(3, copy);
+    assert!(tampered("t-inserted.jsonl", inserted).contains("entry 3: the line says it is entry 2"));
+    let content = owned()
+        .into_iter()
+        .map(|l| l.replace("\\\"lat\\\":10.0", "\\\"lat\\\":10.5"))
+        .collect();
+    assert!(tampered("t-content.jsonl", content).contains("not the one recorded"));
+
     // A split view: the host signs a second history of the same size.
     let seed = std::fs::read_to_string(server.dir.join("parley.db.record-key")).unwrap();
     let signer = parley_record::Signer::from_seed(

@@ -77,6 +77,7 @@ pub async fn openapi_json() -> impl IntoResponse {
         crate::routes::list_deadlines,
         crate::routes::record_checkpoint,
         crate::routes::record_consistency,
+        crate::routes::record_export,
         crate::routes::record_receipt,
         crate::routes::answer_line_check,
         crate::routes::list_conflicts,

@@ -60,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/deadlines", get(list_deadlines))
         .route("/v1/record/checkpoint", get(record_checkpoint))
         .route("/v1/record/consistency", get(record_consistency))
+        .route("/v1/record/export", get(record_export))
         .route("/v1/record/entries/{seq}/receipt", get(record_receipt))
         .route("/v1/line-checks/{check}/answer", post(answer_line_check))
         .route("/v1/conflicts", get(list_conflicts))
@@ -926,6 +927,49 @@ async fn record_consistency(
     Query(q): Query<Sizes>,
 ) -> Answer {
     Ok(Json(s.service.read(|st| st.consistency(q.from, q.to))?).into_response())
+}
+
+/// Which line's record to export.
+#[derive(Deserialize)]
+struct ExportQuery {
+    line: Option<String>,
+}
+
+/// This party's copy of the record, as JSON lines: first the signed checkpoint
+/// and the key, then every entry in journal order, in full where the party may
+/// see it (on `line`, if given) and as its leaf hash otherwise. `parley verify
+/// export` rebuilds the root from it offline.
+#[utoipa::path(
+    get,
+    path = "/v1/record/export",
+    tag = "record",
+    params(
+        ("line" = Option<String>, Query, description = "Only this line's entries in full; the rest as hashes."),
+    ),
+    responses(
+        (status = 200, description = "JSON lines (`application/x-ndjson`): `{size, line, checkpoint, key}`, then `{seq, leaf[, content]}` or `{seq, leaf_hash}` per entry.", content_type = "application/x-ndjson", body = String),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 429, response = RateLimited),
+        (status = 503, response = Unavailable),
+    ),
+    security(("bearer" = [])),
+)]
+async fn record_export(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Query(q): Query<ExportQuery>,
+) -> Answer {
+    if let Some(line) = &q.line {
+        s.service.read(|st| st.line(&a, line, 0))?;
+    }
+    let mut text = s.service.export(&a, q.line.as_deref())?.join("\n");
+    text.push('\n');
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "application/x-ndjson")],
+        text,
+    )
+        .into_response())
 }
 
 /// A receipt ("proof of notice") for a journal entry this party may see: the

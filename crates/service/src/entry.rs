@@ -255,6 +255,21 @@ pub struct IdempotencyRecord {
 }
 
 impl Entry {
+    /// The line the entry is about, if any.
+    pub fn line(&self) -> Option<&str> {
+        match self {
+            Entry::LineCreated { line, .. }
+            | Entry::LineStatusChanged { line, .. }
+            | Entry::MessageSent { line, .. }
+            | Entry::Notice { line, .. }
+            | Entry::DeadlineEscalated { line, .. }
+            | Entry::LineCheckSent { line, .. }
+            | Entry::LineCheckAnswered { line, .. }
+            | Entry::LineCheckMissed { line, .. } => Some(line),
+            _ => None,
+        }
+    }
+
     /// The entry as a client may see it: secrets (token hashes) removed.
     pub fn public_json(&self) -> Value {
         let mut v = serde_json::to_value(self).expect("entries serialize");

@@ -182,6 +182,21 @@ impl Service {
         Ok(receipt)
     }
 
+    /// `actor`'s export of the record (see [`State::export`]), after a first
+    /// line with the signed checkpoint of the same tree and the server's key.
+    pub fn export(&self, actor: &Actor, line: Option<&str>) -> Result<Vec<String>, ServiceError> {
+        let signer = self.signer()?;
+        let (size, root, mut lines) = self.read(|s| {
+            let (size, root) = s.record_head();
+            (size, root, s.export(actor, line, size))
+        });
+        let head = serde_json::json!({"size": size, "line": line,
+            "checkpoint": signed_checkpoint(signer, size, root, self.now()),
+            "key": signer.verifier_key().to_string()});
+        lines.insert(0, head.to_string());
+        Ok(lines)
+    }
+
     /// The service's clock, now (µs since the Unix epoch).
     pub fn now(&self) -> i64 {
         (self.shared.clock)()

@@ -1564,6 +1564,30 @@ impl State {
         Ok(receipt)
     }
 
+    /// The record of the first `size` entries as `actor`'s party may hold it,
+    /// one JSON line an entry in journal order: the leaf text (and a notice's
+    /// content) of each entry it may see (on `line`, if given), only the leaf
+    /// hash of the others. Every position is there, so the root can be rebuilt.
+    pub fn export(&self, actor: &Actor, line: Option<&str>, size: u64) -> Vec<String> {
+        self.log
+            .iter()
+            .take(size as usize)
+            .map(|l| {
+                let visible = (actor.is_host_admin() || l.audience.contains(&actor.party))
+                    && line.is_none_or(|want| l.entry.line() == Some(want));
+                if !visible {
+                    let hash = self.record.leaf(l.seq - 1).expect("every entry is a leaf");
+                    return format!("{{\"seq\":{},\"leaf_hash\":\"{hash}\"}}", l.seq);
+                }
+                let mut v = json!({"seq": l.seq, "leaf": leaf_text(l)});
+                if let Entry::Notice { content, .. } = &l.entry {
+                    v["content"] = Value::from(content.get());
+                }
+                v.to_string()
+            })
+            .collect()
+    }
+
     /// A proof that the tree of `to` entries extends the tree of `from`.
     pub fn consistency(&self, from: u64, to: u64) -> Result<Value, ServiceError> {
         let proof = self

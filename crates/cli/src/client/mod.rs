@@ -340,6 +340,25 @@ impl Client {
         self.send(Method::GET, path, None, None)
     }
 
+    /// A GET whose answer is not JSON (the record's export): its text.
+    pub fn get_text(&self, path: &str) -> Result<String, ApiError> {
+        self.runtime.block_on(async {
+            let response = self
+                .http
+                .get(format!("{}{path}", self.server))
+                .bearer_auth(&self.token)
+                .send()
+                .await
+                .map_err(|e| self.network(e))?;
+            let status = response.status();
+            let text = response.text().await.map_err(|e| self.network(e))?;
+            if !status.is_success() {
+                return Err(ApiError::from_answer(status, &text));
+            }
+            Ok(text)
+        })
+    }
+
     pub fn post(&self, path: &str, body: &Value) -> Result<Value, ApiError> {
         self.send(Method::POST, path, Some(body), None)
     }

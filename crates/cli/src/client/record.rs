@@ -15,6 +15,7 @@ Examples:
   parley record key                                # the server's key: save it once, trust it after
   parley record checkpoint -o cp-$(date +%s).json   # keep checkpoints: they prove the history
   parley record receipt 42 -o notice-42.json        # proof of notice for journal entry 42
+  parley record export --line air -o record.jsonl   # your copy of the record
   parley record consistency --from 100 --to 250 -o proof.json
 
 Exit status: 0 done; 2 bad input; 3 server or network error.";
@@ -26,6 +27,7 @@ used, which proves consistency but not who signed.
 
 Examples:
   parley verify receipt notice-42.json --key \"$(cat server.key)\"
+  parley verify export record.jsonl --key \"$(cat server.key)\"
   parley verify checkpoints cp-old.json cp-new.json --proof proof.json --key \"$(cat server.key)\"
 
 Exit status: 0 verified; 1 it does not verify (changed, removed, reordered or
@@ -48,6 +50,15 @@ enum Fetch {
     Receipt {
         /// The entry's journal position.
         seq: u64,
+        #[command(flatten)]
+        p: Plain,
+    },
+    /// Your copy of the whole record (JSON lines): entries you may see in full,
+    /// the others as hashes; `parley verify export` checks it offline.
+    Export {
+        /// Only this line's entries in full.
+        #[arg(long)]
+        line: Option<String>,
         #[command(flatten)]
         p: Plain,
     },
@@ -74,7 +85,26 @@ struct Plain {
 }
 
 pub fn run(a: Args) -> Result<Outcome> {
+    if let Fetch::Export { line, p } = &a.what {
+        let path = match line {
+            Some(l) => format!("/v1/record/export?line={l}"),
+            None => "/v1/record/export".to_string(),
+        };
+        let text = Client::new(&p.g)?.get_text(&path)?;
+        match &p.output {
+            Some(file) => {
+                std::fs::write(file, &text).with_context(|| format!("writing {file}"))?;
+                eprintln!(
+                    "saved {file} ({} entries)",
+                    text.lines().count().saturating_sub(1)
+                );
+            }
+            None => outln!("{}", text.trim_end()),
+        }
+        return Ok(Outcome::Ok);
+    }
     let (p, path) = match &a.what {
+        Fetch::Export { .. } => unreachable!("answered above"),
         Fetch::Key(p) | Fetch::Checkpoint(p) => (p, "/v1/record/checkpoint".to_string()),
         Fetch::Receipt { seq, p } => (p, format!("/v1/record/entries/{seq}/receipt")),
         Fetch::Consistency { from, to, p } => {
@@ -114,6 +144,12 @@ enum Verify {
     /// A receipt: the entry is in the record signed by the server's key.
     Receipt {
         /// A file from `parley record receipt`.
+        file: String,
+    },
+    /// An export: every entry in order, every notice's content, the root the
+    /// server signed.
+    Export {
+        /// A file from `parley record export`.
         file: String,
     },
     /// Two saved checkpoints: the newer extends the older (with --proof), or
@@ -193,6 +229,7 @@ fn checkpoint(v: &Value, file: &str, key: &VerifierKey) -> Result<parley_record:
 pub fn verify(a: VerifyArgs) -> Result<Outcome> {
     let result = match &a.what {
         Verify::Receipt { file } => verify_receipt(&a, file),
+        Verify::Export { file } => verify_export(&a, file),
         Verify::Checkpoints { old, new, proof } => verify_checkpoints(&a, old, new, proof),
     };
     match result {
@@ -258,18 +295,11 @@ fn verify_receipt(a: &VerifyArgs, file: &str) -> Result<String> {
         )));
     }
     // A notice's leaf holds its content's hash; the receipt carries the text.
-    let mut content_checked = "";
-    if let Some(content) = r.get("content").and_then(Value::as_str) {
-        let said = entry["entry"]["content_sha256"]
-            .as_str()
-            .unwrap_or_default();
-        if parley_service::sha256_hex(content.as_bytes()) != said {
-            bail!(Refuted(format!(
-                "{file}: the notice's content is not the one recorded (its hash is not {said})"
-            )));
-        }
-        content_checked = ", with the notice's content as recorded";
-    }
+    let content_checked = if check_content(&r, &entry, file)? {
+        ", with the notice's content as recorded"
+    } else {
+        ""
+    };
     let at = entry["at_us"].as_i64().map_or("?".into(), |us| {
         parley_wire::format_timestamp(parley_engine::Timestamp(us))
     });
@@ -327,5 +357,84 @@ fn verify_checkpoints(
     Ok(format!(
         "the record of {} entries (root {}) extends the record of {} (root {}): nothing before was changed, removed or reordered",
         cn.size, cn.root, co.size, co.root
+    ))
+}
+
+/// Checks that a notice's `content` is the one its leaf records by hash.
+fn check_content(v: &Value, leaf: &Value, what: &str) -> Result<bool> {
+    let Some(content) = v.get("content").and_then(Value::as_str) else {
+        return Ok(false);
+    };
+    let said = leaf["entry"]["content_sha256"].as_str().unwrap_or_default();
+    if parley_service::sha256_hex(content.as_bytes()) != said {
+        bail!(Refuted(format!(
+            "{what}: the notice's content is not the one recorded (its hash is not {said})"
+        )));
+    }
+    Ok(true)
+}
+
+fn verify_export(a: &VerifyArgs, file: &str) -> Result<String> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("reading {file}"))?;
+    let mut lines = text.lines();
+    let head: Value = serde_json::from_str(lines.next().unwrap_or_default())
+        .with_context(|| format!("{file}: the first line is not the export's JSON head"))?;
+    let key = key(&a.key, &head, file)?;
+    let cp = checkpoint(&head, file, &key)?;
+    let bar = super::export::progress(cp.size, "entries");
+    let (mut tree, mut full, mut contents) = (parley_record::Frontier::new(), 0u64, 0u64);
+    for (i, line) in lines.enumerate() {
+        let position = i as u64 + 1;
+        let what = format!("{file}: entry {position}");
+        let v: Value =
+            serde_json::from_str(line).map_err(|e| Refuted(format!("{what}: not JSON ({e})")))?;
+        if v["seq"].as_u64() != Some(position) {
+            bail!(Refuted(format!(
+                "{what}: the line says it is entry {}: an entry was removed, inserted or reordered here",
+                v["seq"]
+            )));
+        }
+        if let Some(leaf) = v.get("leaf").and_then(Value::as_str) {
+            let entry: Value = serde_json::from_str(leaf)
+                .map_err(|e| Refuted(format!("{what}: its text is not JSON ({e})")))?;
+            if entry["seq"].as_u64() != Some(position) {
+                bail!(Refuted(format!(
+                    "{what}: its text says it is entry {}: entries were reordered",
+                    entry["seq"]
+                )));
+            }
+            contents += u64::from(check_content(&v, &entry, &what)?);
+            tree.push(leaf.as_bytes());
+            full += 1;
+        } else if let Some(h) = v.get("leaf_hash").and_then(Value::as_str) {
+            let h = Hash::from_hex(h)
+                .ok_or_else(|| Refuted(format!("{what}: leaf_hash is not a 64-digit hex hash")))?;
+            tree.push_leaf_hash(h);
+        } else {
+            bail!(Refuted(format!("{what}: neither the entry nor its hash")));
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    if tree.size() != cp.size {
+        bail!(Refuted(format!(
+            "{file} has {} entries but the checkpoint signs {}: entries were removed or added at the end",
+            tree.size(),
+            cp.size
+        )));
+    }
+    if tree.root() != cp.root {
+        bail!(Refuted(format!(
+            "{file}: its {} entries do not rebuild the signed root {}: an entry's text or hash was changed",
+            cp.size, cp.root
+        )));
+    }
+    Ok(format!(
+        "{} entries ({full} in full, {contents} notices with their content, {} as hashes) rebuild the root {} signed by {} at time {}",
+        cp.size,
+        cp.size - full,
+        cp.root,
+        key.name(),
+        cp.time_us
     ))
 }
