@@ -65,6 +65,9 @@ enum Action {
         /// Line-check interval, seconds.
         #[arg(long, default_value_t = 3_600)]
         line_check_interval_s: u64,
+        /// Refuse unsigned notices and acknowledgments on this line.
+        #[arg(long)]
+        signatures_required: bool,
     },
     /// Mark a line suspended or active (its political status; it keeps working).
     LineStatus {
@@ -97,12 +100,14 @@ pub fn run(args: AdminArgs) -> Result<()> {
             notice_lead_time_s,
             ack_deadline_s,
             line_check_interval_s,
+            signatures_required,
         } => (
             "/v1/lines".to_string(),
             json!({"id": id, "name": name, "parties": parties, "rules": {
                 "horizontal_m": horizontal_m, "vertical_m": vertical_m, "time_s": time_s,
                 "notice_lead_time_s": notice_lead_time_s, "ack_deadline_s": ack_deadline_s,
-                "line_check_interval_s": line_check_interval_s}}),
+                "line_check_interval_s": line_check_interval_s,
+                "signatures_required": signatures_required}}),
         ),
         Action::LineStatus { line, status } => (
             format!("/v1/lines/{line}/status"),

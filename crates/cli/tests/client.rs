@@ -980,6 +980,98 @@ fn receipts_and_checkpoints_verify_offline_and_tampering_is_caught() {
     assert!(r.stderr.contains("split view"), "{}", r.stderr);
 }
 
+/// A party's key makes its notices and acknowledgments its own word: signed
+/// by the client, checked by the server, kept in the record and checked again
+/// offline; a line may refuse unsigned ones.
+#[test]
+fn signed_notices_and_acknowledgments_are_the_partys_word() {
+    let (server, blue, red) = Server::world("signed");
+    let dir = temp_dir("signed-files");
+    let key = blue
+        .ok(&["keys", "generate", "--label", "desk"])
+        .stdout
+        .trim()
+        .to_string();
+    assert!(key.starts_with("blue/desk+"), "{key}");
+    // An officer cannot register a key; the party's admin can, the host cannot.
+    blue.expect(2, &["keys", "register"]);
+    let admin = Client::new(server.config("blue-admin"));
+    let token = server.admin(&["operator-create", "blue", "blue admin", "--role", "admin"]);
+    admin.ok(&["login", "--server", &server.url, "--token", token.trim()]);
+    let r = admin.expect(
+        2,
+        &["keys", "register", &key.replace("blue/desk", "red/desk")],
+    );
+    assert!(r.stderr.contains("/key"), "{}", r.stderr);
+    admin.ok(&["keys", "register", &key]);
+    assert_eq!(red.ok(&["keys", "list", "blue"]).stdout.trim(), key);
+
+    // Blue's notice goes out signed; Red's acknowledgment does not (no key).
+    let activity = notify(
+        &blue,
+        &dir,
+        "n.json",
+        json!([disc(20.0, 20.0, 500.0, 1, 1)]),
+    );
+    let shown = red.json(&["activities", "show", &activity]);
+    assert_eq!(
+        shown["versions"][0]["signed"]["key"],
+        key.as_str(),
+        "{shown}"
+    );
+    red.ok(&["ack", &activity, "--yes"]);
+
+    let server_key = red.ok(&["record", "key"]).stdout.trim().to_string();
+    let export = dir.join("record.jsonl").to_str().unwrap().to_string();
+    red.ok(&["record", "export", "-o", &export]);
+    let ok = red.ok(&["verify", "export", &export, "--key", &server_key]);
+    assert!(
+        ok.stdout
+            .contains("1 notices and acknowledgments signed by their parties, 1 unsigned"),
+        "{}",
+        ok.stdout
+    );
+    // The host rewrites Blue's signed statement: caught offline.
+    let text = std::fs::read_to_string(&export).unwrap();
+    let forged = text.replace(
+        "parley-request/v1\\\\nPOST /v1/lines/air/notices",
+        "parley-request/v1\\\\nPOST /v1/lines/sea/notices",
+    );
+    assert_ne!(forged, text, "the test changes the statement");
+    let f = write(&dir, "forged.jsonl", &forged);
+    let r = red.expect(1, &["verify", "export", &f, "--key", &server_key]);
+    assert!(
+        r.stderr.contains("blue's signature does not verify"),
+        "{}",
+        r.stderr
+    );
+
+    // A line that requires signatures refuses Red's unsigned notice.
+    server.admin(&[
+        "line-create",
+        "strict",
+        "Strict",
+        "--party",
+        "blue",
+        "--party",
+        "red",
+        "--signatures-required",
+    ]);
+    let file = write(
+        &dir,
+        "r.json",
+        &json!([disc(30.0, 30.0, 500.0, 1, 1)]).to_string(),
+    );
+    let r = red.expect(2, &["notify", "strict", &file]);
+    assert!(r.stderr.contains("only signed"), "{}", r.stderr);
+    let file = write(
+        &dir,
+        "b.json",
+        &json!([disc(31.0, 31.0, 500.0, 1, 1)]).to_string(),
+    );
+    blue.ok(&["notify", "strict", &file]);
+}
+
 /// While an operator watches, the client answers its party's line checks, and
 /// the line's evidence shows the answer.
 #[test]

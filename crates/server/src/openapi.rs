@@ -62,6 +62,8 @@ pub async fn openapi_json() -> impl IntoResponse {
         crate::routes::create_operator,
         crate::routes::list_operators,
         crate::routes::revoke_operator,
+        crate::routes::register_key,
+        crate::routes::list_keys,
         crate::routes::create_line,
         crate::routes::list_lines,
         crate::routes::show_line,
@@ -443,6 +445,10 @@ pub struct LineRules {
     /// Separation minimum in time, seconds.
     #[schema(required = false, default = 0.0, minimum = 0, maximum = 1000000)]
     time_s: f64,
+    /// Notices and acknowledgments must carry a `Parley-Signature` by a key of
+    /// the sending party; unsigned ones are refused (403).
+    #[schema(required = false, default = false)]
+    signatures_required: bool,
 }
 
 /// A line's new political status (host admins only).

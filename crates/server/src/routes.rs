@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use parley_service::{
-    sha256_hex, Actor, Category, Command, Idempotency, LineRules, Priority, Role, Volumes,
+    sha256_hex, Actor, Category, Command, Idempotency, LineRules, Priority, Role, Signed, Volumes,
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -41,6 +41,10 @@ pub fn router(state: AppState) -> Router {
             post(create_operator).get(list_operators),
         )
         .route("/v1/operators/{operator}/revoke", post(revoke_operator))
+        .route(
+            "/v1/parties/{party}/keys",
+            post(register_key).get(list_keys),
+        )
         .route("/v1/lines", post(create_line).get(list_lines))
         .route("/v1/lines/{line}", get(show_line))
         .route("/v1/lines/{line}/status", post(set_line_status))
@@ -109,11 +113,37 @@ async fn write(
             })
         }
     };
+    let signed = match headers.get("parley-signature") {
+        None => None,
+        Some(v) => {
+            let signature = v.to_str().ok().filter(|s| s.len() <= 400).ok_or_else(|| {
+                Problem::invalid(
+                    "",
+                    "Parley-Signature must be `<key name> <base64>` in visible ASCII",
+                )
+            })?;
+            let key = idempotency.as_ref().map(|i| i.key.clone()).ok_or_else(|| {
+                Problem::invalid(
+                    "",
+                    "a signed request needs an Idempotency-Key (it is part of what is signed)",
+                )
+            })?;
+            Some(Signed {
+                statement: format!(
+                    "parley-request/v1\n{method} {}\n{key}\n{}\n",
+                    uri.path(),
+                    sha256_hex(body)
+                ),
+                signature: signature.to_string(),
+            })
+        }
+    };
     let (tx, rx) = tokio::sync::oneshot::channel();
-    state.service.submit(
+    state.service.submit_signed(
         actor,
         command,
         idempotency,
+        signed,
         Box::new(move |r| drop(tx.send(r))),
     );
     let answer = rx.await.map_err(|_| {
@@ -347,6 +377,68 @@ async fn revoke_operator(
         request!(method, uri, headers, raw),
     )
     .await
+}
+
+/// Registers a public key of a party (its admins): requests signed with it
+/// (`Parley-Signature`) are the party's word, kept in the record.
+///
+/// `key` is a verifier key line `name+id+base64` (as `parley keys generate`
+/// prints) named after the party (`<party>` or `<party>/<label>`).
+#[utoipa::path(
+    post,
+    path = "/v1/parties/{party}/keys",
+    tag = "parties",
+    params(
+        ("party" = String, Path, description = "The party's id."),
+    ),
+    responses(
+        (status = 201, description = "`{party, key}`.", body = Object),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 422, response = InvalidInput),
+        (status = 429, response = RateLimited),
+        (status = 503, response = Unavailable),
+    ),
+    security(("bearer" = [])),
+)]
+async fn register_key(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Path(party): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    raw: Bytes,
+) -> Answer {
+    let b = Body::parse(raw.clone())?;
+    let command = Command::RegisterKey {
+        party,
+        key: b.string("key")?,
+    };
+    write(&s, a, command, request!(method, uri, headers, raw)).await
+}
+
+/// A party's registered public keys (public: anyone may check a signature).
+#[utoipa::path(
+    get,
+    path = "/v1/parties/{party}/keys",
+    tag = "parties",
+    params(
+        ("party" = String, Path, description = "The party's id."),
+    ),
+    responses(
+        (status = 200, description = "`{party, keys: [verifier key lines]}`.", body = Object),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 429, response = RateLimited),
+    ),
+    security(("bearer" = [])),
+)]
+async fn list_keys(State(s): State<AppState>, Auth(_): Auth, Path(party): Path<String>) -> Answer {
+    let keys = s.service.read(|st| st.party_keys(&party))?;
+    Ok(Json(json!({"party": party, "keys": keys})).into_response())
 }
 
 /// Opens a line between two or more parties, with its rules (host admins only).

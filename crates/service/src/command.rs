@@ -98,6 +98,17 @@ impl PartialEq for Volumes {
     }
 }
 
+/// A request signed by a party's key, as the adapter received it: the
+/// statement it rebuilt (`parley-request/v1`, method and path, idempotency key,
+/// SHA-256 of the body, one per line) and the signature line the client sent.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Signed {
+    /// The statement, ending in a newline.
+    pub statement: String,
+    /// `<key name> <base64 key id and signature>`.
+    pub signature: String,
+}
+
 /// A write request.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
@@ -207,6 +218,13 @@ pub enum Command {
         conflict: String,
         /// What was agreed.
         note: String,
+    },
+    /// A party's admin: register a public key for signed requests.
+    RegisterKey {
+        /// The party.
+        party: String,
+        /// A verifier key line (`name+id+base64`) named `<party>` or `<party>/...`.
+        key: String,
     },
     /// Any operator of the checked party: answer a line check.
     AnswerLineCheck {

@@ -247,6 +247,7 @@ mod tests {
             content: c.text.clone(),
             content_sha256: c.sha256.clone(),
             late: false,
+            signed: None,
         };
         let stored = serde_json::to_string(&entry).unwrap();
         assert!(stored.contains(c.text.get()), "stored verbatim: {stored}");

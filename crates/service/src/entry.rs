@@ -99,6 +99,9 @@ pub enum Entry {
         content_sha256: String,
         /// Given later than the line's lead time before the start.
         late: bool,
+        /// The party's signature of the request, when it was signed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        signed: Option<SignedBy>,
     },
     /// A recipient confirmed receipt of one version of a notice (not approval).
     Acknowledged {
@@ -112,6 +115,18 @@ pub enum Entry {
         operator: String,
         /// The read-back: the content hash of the version received.
         content_sha256: String,
+        /// The party's signature of the request, when it was signed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        signed: Option<SignedBy>,
+    },
+    /// A party registered a public key: requests signed with it are its word.
+    PartyKeyRegistered {
+        /// The party.
+        party: String,
+        /// The key, as a verifier key line (`name+id+base64`).
+        key: String,
+        /// The admin who registered it.
+        operator: String,
     },
     /// Two activities (or an activity and a protected site) come too close.
     ConflictFound {
@@ -209,6 +224,17 @@ pub enum Entry {
         /// The party checked.
         party: String,
     },
+}
+
+/// A party's signature of a request: the signed note (the statement
+/// `parley-request/v1`, method and path, idempotency key, SHA-256 of the body,
+/// then the signature line) and the key that verifies it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SignedBy {
+    /// The party's verifier key line.
+    pub key: String,
+    /// The signed note.
+    pub note: String,
 }
 
 /// One side of a conflict.

@@ -25,10 +25,10 @@ mod record;
 mod service;
 mod state;
 
-pub use command::{Command, Volumes};
+pub use command::{Command, Signed, Volumes};
 pub use content::RawJson;
 pub use deadlines::{Owed, Step, FLASH_ANSWER_S};
-pub use entry::{Entry, IdempotencyRecord, Logged, Side};
+pub use entry::{Entry, IdempotencyRecord, Logged, Side, SignedBy};
 pub use error::ServiceError;
 pub use journal::{Journal, StorageError};
 pub use line_checks::{answer_window_us, MIN_INTERVAL_S, SILENT_AFTER};

@@ -65,6 +65,9 @@ pub struct LineRules {
     pub vertical_m: f64,
     /// Separation minimum in time, seconds.
     pub time_s: f64,
+    /// Notices and acknowledgments must be signed with a party's key.
+    #[serde(default)]
+    pub signatures_required: bool,
 }
 
 impl LineRules {
@@ -87,6 +90,7 @@ impl Default for LineRules {
             horizontal_m: 0.0,
             vertical_m: 0.0,
             time_s: 0.0,
+            signatures_required: false,
         }
     }
 }

@@ -4,7 +4,7 @@
 //! receipt (the leaf's text, its inclusion proof and a signed checkpoint) lets a
 //! party prove offline what it was told and when.
 
-use crate::entry::{Entry, Logged};
+use crate::entry::{Entry, Logged, SignedBy};
 use parley_record::{Checkpoint, Hash, Origin, Signer};
 use serde::Serialize;
 
@@ -25,6 +25,8 @@ struct NoticeLeaf<'a> {
     state: &'a str,
     content_sha256: &'a str,
     late: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signed: &'a Option<SignedBy>,
 }
 
 /// The text of entry `l` as a leaf: compact JSON of its position, time,
@@ -42,6 +44,7 @@ pub fn leaf_text(l: &Logged) -> String {
             state,
             content_sha256,
             late,
+            signed,
             ..
         } => serde_json::to_string(&NoticeLeaf {
             activity,
@@ -52,6 +55,7 @@ pub fn leaf_text(l: &Logged) -> String {
             state,
             content_sha256,
             late: *late,
+            signed,
         })
         .expect("notices serialize"),
         e => serde_json::to_string(e).expect("entries serialize"),

@@ -10,7 +10,7 @@
 //! refuses every later write and the process should stop (the journal is the
 //! truth on the next start).
 
-use crate::command::Command;
+use crate::command::{Command, Signed};
 use crate::entry::{Entry, IdempotencyRecord, Logged};
 use crate::error::ServiceError;
 use crate::journal::{Journal, StorageError};
@@ -68,6 +68,7 @@ struct Job {
     actor: Actor,
     command: Command,
     idempotency: Option<Idempotency>,
+    signed: Option<Signed>,
     reply: Reply,
 }
 
@@ -233,10 +234,24 @@ impl Service {
         idempotency: Option<Idempotency>,
         reply: Reply,
     ) {
+        self.submit_signed(actor, command, idempotency, None, reply);
+    }
+
+    /// [`Service::submit`] with the party's signature of the request, if any
+    /// (see [`State::decide_signed`]).
+    pub fn submit_signed(
+        &self,
+        actor: Actor,
+        command: Command,
+        idempotency: Option<Idempotency>,
+        signed: Option<Signed>,
+        reply: Reply,
+    ) {
         if let Err(mpsc::SendError(job)) = self.jobs.send(Job {
             actor,
             command,
             idempotency,
+            signed,
             reply,
         }) {
             (job.reply)(Err(ServiceError::Unavailable(
@@ -327,7 +342,7 @@ fn write_loop(
                 }
             }
             let now = clock();
-            match state.decide(&job.actor, &job.command, now) {
+            match state.decide_signed(&job.actor, &job.command, job.signed.as_ref(), now) {
                 Ok(decision) => {
                     // The notice's or site's volumes were validated by the adapter:
                     // move them into the state rather than parse or copy them.

@@ -5,16 +5,16 @@
 //! and evolves one command at a time, so a notice's conflict check and its
 //! insertion are atomic with respect to every other notice.
 
-use crate::command::{Command, Volumes};
+use crate::command::{Command, Signed, Volumes};
 use crate::content::{NoticeContent, RawJson, Stated};
 use crate::deadlines::{Deadline, Deadlines, Owed, Step, FLASH_ANSWER_S};
-use crate::entry::{Entry, Logged, Side};
+use crate::entry::{Entry, Logged, Side, SignedBy};
 use crate::error::ServiceError;
 use crate::line_checks::{CheckAction, Checks, MIN_INTERVAL_S};
 use crate::model::{Actor, Category, LineRules, Priority, Role, HOST};
 use crate::record::{hex_all, leaf_text};
 use parley_engine::{Index, Limits, Minima, Volume};
-use parley_record::{Hash, MerkleLog};
+use parley_record::{Hash, MerkleLog, VerifierKey};
 use parley_wire::{format_timestamp, meeting_json, parse_timestamp, parse_volume, WireLimits};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -122,6 +122,8 @@ pub struct State {
     deadlines: Deadlines,
     checks: Checks,
     record: MerkleLog,
+    /// Registered public keys (verifier key lines) by party.
+    party_keys: BTreeMap<String, Vec<String>>,
     limits: WireLimits,
     replay_limits: Limits,
 }
@@ -187,6 +189,7 @@ impl State {
             deadlines: Deadlines::default(),
             checks: Checks::default(),
             record: MerkleLog::new(),
+            party_keys: BTreeMap::new(),
             limits,
             // Entries already logged were valid when logged; tighter limits later
             // must not make the journal unreadable.
@@ -421,6 +424,12 @@ impl State {
                     self.deadlines.meet(&owed.id(&a.line, party));
                 }
             }
+            Entry::PartyKeyRegistered { party, key, .. } => {
+                self.party_keys
+                    .entry(party.clone())
+                    .or_default()
+                    .push(key.clone());
+            }
             Entry::DeadlineEscalated { deadline, step, .. } => {
                 self.deadlines.escalated(deadline, *step);
             }
@@ -561,6 +570,104 @@ impl State {
     }
 
     // ---- deciding ----------------------------------------------------------
+
+    /// [`State::decide`] for a request that may be signed: the signature must
+    /// verify with a key of the actor's party, and is kept in the notice or
+    /// acknowledgment it makes; a line that requires signatures refuses
+    /// unsigned notices and acknowledgments.
+    pub fn decide_signed(
+        &self,
+        actor: &Actor,
+        command: &Command,
+        signed: Option<&Signed>,
+        now_us: i64,
+    ) -> Result<Decision, ServiceError> {
+        let line = match command {
+            Command::Notify { line, .. } => Some(line.clone()),
+            Command::Amend { activity, .. }
+            | Command::Cancel { activity, .. }
+            | Command::Acknowledge { activity, .. } => {
+                self.activities.get(activity).map(|a| a.line.clone())
+            }
+            _ => None,
+        };
+        let signable = matches!(
+            command,
+            Command::Notify { .. }
+                | Command::Amend { .. }
+                | Command::Cancel { .. }
+                | Command::Acknowledge { .. }
+        );
+        let proof = match signed {
+            None => None,
+            Some(_) if !signable => {
+                return Err(ServiceError::invalid(
+                    "",
+                    "only notices, amendments, cancellations and acknowledgments are signed",
+                ))
+            }
+            Some(s) => Some(self.verify_signed(&actor.party, s)?),
+        };
+        let required = line
+            .as_deref()
+            .and_then(|l| self.lines.get(l))
+            .is_some_and(|l| l.rules.signatures_required);
+        if required
+            && proof.is_none()
+            && signable
+            && self.sees_line(actor, line.as_deref().unwrap_or(""))
+        {
+            return Err(ServiceError::Forbidden(format!(
+                "line {} takes only signed notices and acknowledgments; sign with a key of {}",
+                line.unwrap_or_default(),
+                actor.party
+            )));
+        }
+        let mut decision = self.decide(actor, command, now_us)?;
+        if let Some(p) = proof {
+            decision.body["signed_by"] = Value::from(p.key.clone());
+            if let Some((Entry::Notice { signed, .. } | Entry::Acknowledged { signed, .. }, _)) =
+                decision.entries.first_mut()
+            {
+                *signed = Some(p);
+            }
+        }
+        Ok(decision)
+    }
+
+    /// The key of `party` that verifies `s`, with the signed note.
+    fn verify_signed(&self, party: &str, s: &Signed) -> Result<SignedBy, ServiceError> {
+        let note = format!("{}\n\u{2014} {}\n", s.statement, s.signature.trim());
+        let keys = self
+            .party_keys
+            .get(party)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        for key in keys {
+            if let Ok(k) = VerifierKey::parse(key) {
+                if k.open_note(&note).is_ok() {
+                    return Ok(SignedBy {
+                        key: key.clone(),
+                        note,
+                    });
+                }
+            }
+        }
+        Err(ServiceError::invalid(
+            "",
+            format!(
+                "the Parley-Signature does not verify with any key of {party}; register the key (parley keys register) or sign the exact body again"
+            ),
+        ))
+    }
+
+    /// The public keys registered by `party`.
+    pub fn party_keys(&self, party: &str) -> Result<Vec<String>, ServiceError> {
+        if !self.parties.contains_key(party) {
+            return Err(ServiceError::NotFound(format!("party {party}")));
+        }
+        Ok(self.party_keys.get(party).cloned().unwrap_or_default())
+    }
 
     /// Decides `command` for `actor` at `now_us`: the entries it logs and the
     /// answer, or why it is refused. Never changes the state.
@@ -923,6 +1030,7 @@ impl State {
                         content: text,
                         content_sha256: sha256,
                         late: false,
+                        signed: None,
                     },
                     self.line_audience(&a.line),
                 )];
@@ -978,6 +1086,7 @@ impl State {
                     party: actor.party.clone(),
                     operator: actor.operator.clone(),
                     content_sha256: content_sha256.clone(),
+                    signed: None,
                 };
                 let body = json!({"activity": activity, "version": version, "received_by": actor.party,
                                   "content_sha256": content_sha256, "meaning": "received, not approved"});
@@ -985,6 +1094,57 @@ impl State {
                     entries: vec![(entry, self.line_audience(&a.line))],
                     status: 201,
                     body,
+                    volumes: None,
+                })
+            }
+            Command::RegisterKey { party, key } => {
+                // The party's own admins only: a key the host could register would
+                // let the host sign as the party.
+                let own_admin = actor.party == *party && actor.role == Role::Admin;
+                if !self.parties.contains_key(party) || !own_admin {
+                    return Err(
+                        if self.parties.contains_key(party) && actor.party == *party {
+                            ServiceError::Forbidden(
+                                "only the party's admins register its keys".into(),
+                            )
+                        } else {
+                            ServiceError::NotFound(format!("party {party}"))
+                        },
+                    );
+                }
+                let parsed = VerifierKey::parse(key.trim()).map_err(|e| {
+                    ServiceError::invalid(
+                        "/key",
+                        format!("{e}; give the line `parley keys generate` printed"),
+                    )
+                })?;
+                let name = parsed.name();
+                if name != party && !name.starts_with(&format!("{party}/")) {
+                    return Err(ServiceError::invalid(
+                        "/key",
+                        format!("the key is named {name}; name it {party} or {party}/<label>"),
+                    ));
+                }
+                if self
+                    .party_keys
+                    .get(party)
+                    .is_some_and(|ks| ks.iter().any(|k| k == key.trim()))
+                {
+                    return Err(ServiceError::Conflict(
+                        "this key is registered already".into(),
+                    ));
+                }
+                let entry = Entry::PartyKeyRegistered {
+                    party: party.clone(),
+                    key: key.trim().to_string(),
+                    operator: actor.operator.clone(),
+                };
+                // Keys are public: every party may check a signature.
+                let audience = self.parties.keys().cloned().collect();
+                Ok(Decision {
+                    entries: vec![(entry, audience)],
+                    status: 201,
+                    body: json!({"party": party, "key": key.trim()}),
                     volumes: None,
                 })
             }
@@ -1275,6 +1435,7 @@ impl State {
                 content,
                 content_sha256: hash.clone(),
                 late,
+                signed: None,
             },
             self.line_audience(line),
         ));

@@ -33,6 +33,7 @@ macro_rules! out {
 mod activities;
 mod conflicts;
 mod export;
+mod keys;
 mod lines;
 mod messages;
 pub mod output;
@@ -118,6 +119,8 @@ pub enum Command {
     Watch(watch::Args),
     /// Export the activities and sites you may see as GeoJSON or JSON lines.
     Export(export::Args),
+    /// Your party's signing key: generate, register, list.
+    Keys(keys::Args),
     /// The tamper-evident record: the server's key, checkpoints, receipts, proofs.
     Record(record::Args),
     /// Check receipts and checkpoints offline (exit 1 when they do not verify).
@@ -158,6 +161,7 @@ pub fn run(command: Command, cli: &mut clap::Command) -> ExitCode {
         Command::Sites(a) => sites::run(a),
         Command::Watch(a) => watch::run(a),
         Command::Export(a) => export::run(a),
+        Command::Keys(a) => keys::run(a),
         Command::Record(a) => record::run(a),
         Command::Verify(a) => record::verify(a),
         Command::Completions { shell } => {
@@ -297,6 +301,8 @@ impl std::error::Error for ApiError {}
 pub struct Client {
     pub server: String,
     token: String,
+    /// Signs notices and acknowledgments when the profile has a key.
+    signer: Option<parley_record::Signer>,
     http: reqwest::Client,
     runtime: tokio::runtime::Runtime,
 }
@@ -320,7 +326,9 @@ impl Client {
                     g.profile
                 )
             })?;
-        Self::with(server.trim_end_matches('/').to_string(), token)
+        let mut c = Self::with(server.trim_end_matches('/').to_string(), token)?;
+        c.signer = keys::signer(&g.profile)?;
+        Ok(c)
     }
 
     /// A client for an explicit server and token.
@@ -331,6 +339,7 @@ impl Client {
         Ok(Client {
             server,
             token,
+            signer: None,
             http: reqwest::Client::new(),
             runtime,
         })
@@ -371,16 +380,42 @@ impl Client {
         body: Option<&Value>,
         key: Option<&str>,
     ) -> Result<Value, ApiError> {
+        let signer = self
+            .signer
+            .as_ref()
+            .filter(|_| method == Method::POST && signable(path));
         self.runtime.block_on(async {
             let mut req = self
                 .http
                 .request(method, format!("{}{path}", self.server))
                 .bearer_auth(&self.token);
-            if let Some(b) = body {
-                req = req.json(b);
+            let bytes = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
+
+            // A signed request always carries an idempotency key: it is signed too.
+            let key = key
+                .map(str::to_string)
+                .or_else(|| signer.map(|_| fresh_key()));
+            if body.is_some() {
+                req = req
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(bytes.clone());
             }
-            if let Some(k) = key {
+            if let Some(k) = &key {
                 req = req.header("Idempotency-Key", k);
+            }
+            if let (Some(s), Some(k)) = (signer, &key) {
+                let statement = format!(
+                    "parley-request/v1\nPOST {}\n{k}\n{}\n",
+                    path.split('?').next().unwrap_or(path),
+                    parley_service::sha256_hex(&bytes)
+                );
+                let note = s.sign_note(&statement).map_err(|e| ApiError::Status {
+                    status: reqwest::StatusCode::BAD_REQUEST,
+                    message: format!("cannot sign: {e}"),
+                })?;
+                let line = note.lines().last().unwrap_or_default();
+                let signature = line.trim_start_matches('\u{2014}').trim();
+                req = req.header("Parley-Signature", signature);
             }
             let response = req.send().await.map_err(|e| self.network(e))?;
             let status = response.status();
@@ -464,4 +499,21 @@ pub fn read_input(path: &str) -> Result<String> {
     } else {
         std::fs::read_to_string(path).with_context(|| format!("{path}: cannot read"))
     }
+}
+
+/// Requests a party signs: notices, amendments, cancellations, acknowledgments.
+fn signable(path: &str) -> bool {
+    let path = path.split('?').next().unwrap_or(path);
+    (path.starts_with("/v1/lines/") && path.ends_with("/notices"))
+        || (path.starts_with("/v1/activities/")
+            && ["/amendments", "/cancellation", "/acknowledgments"]
+                .iter()
+                .any(|end| path.ends_with(end)))
+}
+
+/// A fresh idempotency key: 128 random bits, hex.
+fn fresh_key() -> String {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).expect("the OS has randomness");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

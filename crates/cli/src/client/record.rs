@@ -383,6 +383,7 @@ fn verify_export(a: &VerifyArgs, file: &str) -> Result<String> {
     let cp = checkpoint(&head, file, &key)?;
     let bar = super::export::progress(cp.size, "entries");
     let (mut tree, mut full, mut contents) = (parley_record::Frontier::new(), 0u64, 0u64);
+    let (mut keys, mut signed, mut unsigned) = (Vec::<(String, String)>::new(), 0u64, 0u64);
     for (i, line) in lines.enumerate() {
         let position = i as u64 + 1;
         let what = format!("{file}: entry {position}");
@@ -404,6 +405,19 @@ fn verify_export(a: &VerifyArgs, file: &str) -> Result<String> {
                 )));
             }
             contents += u64::from(check_content(&v, &entry, &what)?);
+            let e = &entry["entry"];
+            match e["kind"].as_str() {
+                Some("party_key_registered") => keys.push((
+                    e["party"].as_str().unwrap_or_default().to_string(),
+                    e["key"].as_str().unwrap_or_default().to_string(),
+                )),
+                Some("notice" | "acknowledged") if e["signed"].is_object() => {
+                    check_signature(e, &keys, &what)?;
+                    signed += 1;
+                }
+                Some("notice" | "acknowledged") => unsigned += 1,
+                _ => {}
+            }
             tree.push(leaf.as_bytes());
             full += 1;
         } else if let Some(h) = v.get("leaf_hash").and_then(Value::as_str) {
@@ -430,11 +444,32 @@ fn verify_export(a: &VerifyArgs, file: &str) -> Result<String> {
         )));
     }
     Ok(format!(
-        "{} entries ({full} in full, {contents} notices with their content, {} as hashes) rebuild the root {} signed by {} at time {}",
+        "{} entries ({full} in full, {contents} notices with their content, {} as hashes) rebuild the root {} signed by {} at time {}; {signed} notices and acknowledgments signed by their parties, {unsigned} unsigned",
         cp.size,
         cp.size - full,
         cp.root,
         key.name(),
         cp.time_us
     ))
+}
+
+/// A notice or acknowledgment signed by its party: the key was registered for
+/// that party earlier in the record, and the signed note verifies with it.
+fn check_signature(e: &Value, keys: &[(String, String)], what: &str) -> Result<()> {
+    let party = e["party"].as_str().unwrap_or_default();
+    let key = e["signed"]["key"].as_str().unwrap_or_default();
+    if !keys.iter().any(|(p, k)| p == party && k == key) {
+        bail!(Refuted(format!(
+            "{what}: signed with a key not registered for {party} earlier in the record"
+        )));
+    }
+    let k =
+        VerifierKey::parse(key).map_err(|e| Refuted(format!("{what}: the signing key: {e}")))?;
+    k.open_note(e["signed"]["note"].as_str().unwrap_or_default())
+        .map_err(|err| {
+            Refuted(format!(
+                "{what}: {party}'s signature does not verify: {err}"
+            ))
+        })?;
+    Ok(())
 }

@@ -1,0 +1,161 @@
+//! `parley keys`: a party's signing key. `generate` makes an Ed25519 key for the
+//! profile (kept in the config directory, mode 0600) and prints its public
+//! half; `register` gives the public half to the server (a party admin);
+//! from then on the client signs every notice, amendment, cancellation and
+//! acknowledgment it sends, so the host cannot forge the party's word.
+
+use super::{profile, Client, Global, Outcome};
+use anyhow::{bail, Context, Result};
+use parley_record::{Hash, Signer};
+use serde_json::json;
+use std::path::PathBuf;
+
+const KEYS_HELP: &str = "\
+Examples:
+  parley keys generate                 # once per operator seat; prints the public key
+  parley keys register                 # a party admin: the server accepts it as your party's
+  parley keys list red                 # another party's keys, to check its signatures
+
+Exit status: 0 done; 2 bad input; 3 server or network error.";
+
+#[derive(clap::Args)]
+#[command(after_help = KEYS_HELP)]
+pub struct Args {
+    #[command(subcommand)]
+    what: What,
+}
+
+#[derive(clap::Subcommand)]
+enum What {
+    /// Make a signing key for this profile and print its public key line.
+    Generate {
+        /// A label, so the key is named `<party>/<label>`.
+        #[arg(long)]
+        label: Option<String>,
+        #[command(flatten)]
+        g: Global,
+    },
+    /// Register a public key for your party (a party admin): this profile's,
+    /// or a key line an operator of your party generated.
+    Register {
+        /// A verifier key line (`name+id+base64`); default: this profile's key.
+        key: Option<String>,
+        #[command(flatten)]
+        g: Global,
+    },
+    /// A party's registered keys (yours by default).
+    List {
+        /// The party.
+        party: Option<String>,
+        #[command(flatten)]
+        g: Global,
+    },
+}
+
+/// Where the profile's signing key is kept: `<name>\n<hex seed>\n`.
+fn path(profile: &str) -> Result<PathBuf> {
+    Ok(profile::dir()?.join(format!("{profile}.signing-key")))
+}
+
+/// The profile's signer, if it has a key.
+pub fn signer(profile: &str) -> Result<Option<Signer>> {
+    let p = path(profile)?;
+    let Ok(text) = std::fs::read_to_string(&p) else {
+        return Ok(None);
+    };
+    let mut lines = text.lines();
+    let (Some(name), Some(seed)) = (lines.next(), lines.next().and_then(Hash::from_hex)) else {
+        bail!(
+            "{}: not a signing key (name, then a 64-digit hex seed)",
+            p.display()
+        );
+    };
+    Ok(Some(Signer::from_seed(name, &seed.0)?))
+}
+
+pub fn run(a: Args) -> Result<Outcome> {
+    match a.what {
+        What::Generate { label, g } => {
+            let c = Client::new(&g)?;
+            let party = c.get("/v1/me")?["party"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            let name = label.map_or(party.clone(), |l| format!("{party}/{l}"));
+            let p = path(&g.profile)?;
+            if p.exists() {
+                bail!("{} exists already: this profile has a key", p.display());
+            }
+            let mut seed = [0u8; 32];
+            getrandom::fill(&mut seed).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+            let signer = Signer::from_seed(&name, &seed)?;
+            std::fs::create_dir_all(profile::dir()?)?;
+            {
+                use std::io::Write;
+                use std::os::unix::fs::OpenOptionsExt;
+                let mut f = std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o600)
+                    .open(&p)
+                    .with_context(|| format!("creating {}", p.display()))?;
+                writeln!(f, "{name}\n{}", Hash(seed))?;
+            }
+            if g.json {
+                outln!(
+                    "{}",
+                    json!({"key": signer.verifier_key().to_string(), "file": p})
+                );
+            } else {
+                outln!("{}", signer.verifier_key());
+                eprintln!(
+                    "kept in {}; a party admin registers it with `parley keys register`",
+                    p.display()
+                );
+            }
+            Ok(Outcome::Ok)
+        }
+        What::Register { key, g } => {
+            let key = match key {
+                Some(k) => k,
+                None => signer(&g.profile)?
+                    .context(
+                        "this profile has no key; run `parley keys generate` or give a key line",
+                    )?
+                    .verifier_key()
+                    .to_string(),
+            };
+            let c = Client::new(&g)?;
+            let party = c.get("/v1/me")?["party"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            let v = c.post(&format!("/v1/parties/{party}/keys"), &json!({"key": key}))?;
+            if g.json {
+                outln!("{v}");
+            } else {
+                outln!("registered for {party}: {key}");
+            }
+            Ok(Outcome::Ok)
+        }
+        What::List { party, g } => {
+            let c = Client::new(&g)?;
+            let party = match party {
+                Some(p) => p,
+                None => c.get("/v1/me")?["party"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            };
+            let v = c.get(&format!("/v1/parties/{party}/keys"))?;
+            if g.json {
+                outln!("{v}");
+            } else {
+                for k in v["keys"].as_array().into_iter().flatten() {
+                    outln!("{}", k.as_str().unwrap_or_default());
+                }
+            }
+            Ok(Outcome::Ok)
+        }
+    }
+}
