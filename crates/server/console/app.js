@@ -134,6 +134,7 @@ async function login(token) {
       if (ev.id <= state.cursor) return;
       state.cursor = ev.id;
       state.events.push(ev.data);
+      answerLineCheck(ev.data);
       if (ev.id > loadedAt) scheduleRefresh();
       else scheduleConversation();
     },
@@ -143,6 +144,15 @@ async function login(token) {
       live.textContent = t(`live.${s}`);
     },
   );
+}
+
+// While an operator watches, the console answers its party's line checks (any
+// operator may); one already answered by a colleague, or missed, is refused by
+// the server, harmlessly.
+function answerLineCheck(e) {
+  if (e.kind !== "line_check_sent" || e.party !== state.me?.party) return;
+  if (Date.parse(e.due) <= Date.now()) return;
+  state.api?.post(`/v1/line-checks/${encodeURIComponent(e.check)}/answer`, {}).catch(() => {});
 }
 
 function logout() {
