@@ -197,6 +197,11 @@ impl Deadlines {
         self.open.values().filter(move |d| d.line == line)
     }
 
+    /// The open deadline `id`, if any.
+    pub(crate) fn get(&self, id: &str) -> Option<&Deadline> {
+        self.open.get(id)
+    }
+
     /// Every open deadline.
     pub(crate) fn all(&self) -> impl Iterator<Item = &Deadline> {
         self.open.values()

@@ -763,8 +763,17 @@ impl State {
                         (None, true) => "overdue",
                         (None, false) => "open",
                     };
+                    let owed = Owed::FollowUp {
+                        talk: id.to_string(),
+                        follow_up: n,
+                    };
+                    let steps = ["reminder", "overdue", "admins"];
+                    let escalation = self
+                        .deadlines
+                        .get(&owed.id(&deadline_line(id), &f.owner))
+                        .map_or(&steps[..0], |d| &steps[..d.steps_done]);
                     json!({"id": n, "action": f.action, "owner": f.owner, "due": f.due,
-                           "state": state, "closure": closed})
+                           "state": state, "escalation": escalation, "closure": closed})
                 })
                 .collect()
         } else {

@@ -366,9 +366,11 @@ fn an_overdue_follow_up_escalates_in_order_to_the_talks_parties_and_closing_meet
         ["north", "south"],
         "the talk's parties, nobody else"
     );
+    let t = w.talk(&officer("north"), &talk).unwrap();
+    assert_eq!(t["follow_ups"][0]["state"], "overdue");
     assert_eq!(
-        w.talk(&officer("north"), &talk).unwrap()["follow_ups"][0]["state"],
-        "overdue"
+        t["follow_ups"][0]["escalation"],
+        json!(["reminder", "overdue"])
     );
 
     // Only the owner closes it, with a note.
