@@ -270,6 +270,33 @@ def main():
         wait_text(blue, "#conversation", "Red watch officer on the line.")
         check(True, "Red's message arrives live for Blue, as written")
 
+        # 7. Talks: Red reads the demo's round of talks, recorded by Blue, and
+        # confirms Blue's version; Blue sees the relation no longer flagged.
+        talk = api("/v1/talks", officer["red"])["talks"][0]
+        check(talk["state"] == "awaiting_confirmation", f"the demo's talk {talk['id']} awaits Red's confirmation")
+        tab(red, "status")
+        wait(red, "#relations tr.flagged[data-party=blue]")
+        check("no talk for more than 365 days" in red.find_element(By.CSS_SELECTOR, "#relations tr[data-party=blue]").text,
+              "before confirmation the relation is flagged on the status board")
+        tab(red, "talks")
+        click(red, f".show-talk[data-talk='{talk['id']}']")
+        wait_text(red, "#talk-detail", "Flight safety over the Euphrates valley")
+        detail = red.find_element(By.ID, "talk-detail").text
+        check("positions differ" in detail and "Keep 2 km horizontal separation" in detail,
+              "the agenda shows each item's outcome and each party's position")
+        shot(red, "red-talk")
+        click(red, ".confirm-talk[data-version='1']")
+        wait_text(red, "#talk-result", "confirmed version 1")
+        wait_text(red, "#talk-detail", "Send the draft procedure for drone notices")
+        check(api(f"/v1/talks/{talk['id']}", officer["blue"])["state"] == "confirmed", "the talk is confirmed once Red confirms")
+        tab(blue, "status")
+        wait(blue, "#relations tr[data-party=red]")
+        WebDriverWait(blue, WAIT_S).until(lambda d: "flagged" not in (
+            d.find_element(By.CSS_SELECTOR, "#relations tr[data-party=red]").get_attribute("class") or ""))
+        check(True, "once confirmed, the relation is no longer flagged (live, on the other side)")
+        shot(blue, "blue-relations")
+        check(all(t["id"] != talk["id"] for t in api("/v1/talks", officer["green"])["talks"]), "a third party does not see the talk")
+
         # Nothing was blocked by the Content-Security-Policy, no script failed.
         for name, d in [("blue", blue), ("red", red)]:
             errors = [m for m in severe_logs(d) if "favicon" not in m]

@@ -449,6 +449,28 @@ fn scenario(service: &Service) -> Result<Vec<(String, String, String)>> {
         ),
         "acknowledgment",
     )?;
+    // A round of talks between blue and red, recorded by blue three weeks ago
+    // and awaiting red's confirmation (the console's browser test confirms it).
+    let day = 86_400_000_000;
+    let talk_day = &format_timestamp(parley_engine::Timestamp(now - 21 * day))[..10];
+    let record = json!({
+        "parties": ["blue", "red"], "date": talk_day, "level": "deputy chief of staff",
+        "participants": [{"party": "blue", "role": "director of operations"},
+                         {"party": "red", "role": "deputy chief of general staff"}],
+        "venue": "Hmeimim", "line": "syria-air",
+        "agenda": [
+            {"item": "Flight safety over the Euphrates valley", "outcome": "positions_differ",
+             "positions": {"blue": "Keep 1 km horizontal separation", "red": "Keep 2 km horizontal separation"}},
+            {"item": "Hourly tests of the line", "outcome": "agreed"},
+            {"item": "Mechanisms for notifying drone flights", "outcome": "to_continue"},
+        ],
+        "follow_ups": [{"action": "Send the draft procedure for drone notices", "owner": "red",
+                        "due": format_timestamp(parley_engine::Timestamp(now + 14 * day))}],
+    });
+    check(
+        run_blocking(service, &actor("blue"), Command::RecordTalk { record }),
+        "talk",
+    )?;
     Ok(officers
         .into_iter()
         .map(|(party, a, token)| (party, a.operator, token))

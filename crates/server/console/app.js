@@ -28,6 +28,9 @@ const state = {
   activities: [], // details: {id, line, party, version, state, content_sha256, current, acknowledgments}
   conflicts: [],
   sites: [],
+  talks: [], // the party's talks (list view)
+  relations: [], // talks between the party and each other party
+  talk: null, // the talk shown in detail
   events: [], // every live event seen, in cursor order
   cursor: 0,
   stop: null,
@@ -84,6 +87,7 @@ async function refresh() {
   state.activities = details;
   state.conflicts = conflicts.conflicts;
   state.sites = sites.sites;
+  await loadTalks();
   if (!state.selectedLine && state.lines.length) state.selectedLine = state.lines[0].id;
   renderData();
 }
@@ -497,6 +501,109 @@ function renderBoard() {
   }
 }
 
+// ---------- talks ----------
+
+async function loadTalks() {
+  const api = state.api;
+  const [talks, relations] = await Promise.all([api.get("/v1/talks"), api.get("/v1/talks/relations")]);
+  state.talks = talks.talks;
+  state.relations = relations.relations;
+  if (state.talk) state.talk = await api.get(`/v1/talks/${encodeURIComponent(state.talk.id)}`);
+}
+
+async function openTalk(id) {
+  state.talk = await state.api.get(`/v1/talks/${encodeURIComponent(id)}`);
+  $("#talk-result").textContent = "";
+  renderTalks();
+  $("#talk-detail h3")?.focus();
+}
+
+async function confirmTalk(talk, version) {
+  const out = $("#talk-result");
+  try {
+    const res = await state.api.post(`/v1/talks/${encodeURIComponent(talk.id)}/confirmation`, { version: version.version, content_sha256: version.content_sha256 });
+    out.textContent = t("talk.confirmed_msg", { version: res.version, state: tv("talkstate", res.state) });
+    await loadTalks();
+    renderTalks();
+    renderRelations();
+  } catch (e) {
+    out.textContent = t("error", { detail: problemText(e) });
+  }
+}
+
+function renderTalks() {
+  const list = $("#talk-list");
+  list.textContent = "";
+  if (!state.talks.length) list.append(h("li", {}, t("talks.none")));
+  for (const k of state.talks) {
+    list.append(
+      h(
+        "li",
+        { class: `card talk ${k.state}`, "data-talk": k.id },
+        h("h3", {}, `${k.id} · `, h("span", { class: `talk-state ${k.state}` }, tv("talkstate", k.state))),
+        h("p", {}, t("talk.summary", { date: k.date, parties: k.parties.join(", "), level: k.level, items: k.agenda_items, open: k.open_follow_ups })),
+        h("button", { type: "button", class: "show-talk", "data-talk": k.id, onclick: () => openTalk(k.id).catch(showError) }, t("talk.show")),
+      ),
+    );
+  }
+  const detail = $("#talk-detail");
+  detail.textContent = "";
+  const k = state.talk;
+  if (!k) return;
+  const r = k.record;
+  const mine = state.me.party;
+  const place = [r.venue, r.line].filter(Boolean).join(" · ");
+  detail.append(
+    h("h3", { tabindex: "-1" }, `${k.id} · ${k.date} · `, h("span", { class: `talk-state ${k.state}` }, tv("talkstate", k.state))),
+    h("p", {}, t("talk.where", { place, level: r.level })),
+  );
+  if (r.participants?.length) detail.append(h("p", {}, t("talk.participants", { list: r.participants.map((p) => `${p.role} (${partyName(p.party)})`).join("; ") })));
+  if (k.awaiting?.length) detail.append(h("p", {}, t("talk.awaiting", { parties: k.awaiting.map(partyName).join(", ") })));
+  const table = h("table", { class: "agenda" }, h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("talk.item")), h("th", { scope: "col" }, t("talk.outcome")), h("th", { scope: "col" }, t("talk.positions")))));
+  const body = h("tbody");
+  for (const a of r.agenda) {
+    const positions = Object.entries(a.positions || {}).map(([p, text]) => h("p", { dir: "auto" }, `${partyName(p)}: `, text));
+    body.append(h("tr", {}, h("td", { dir: "auto" }, a.item), h("td", {}, tv("outcome", a.outcome)), h("td", {}, positions)));
+  }
+  table.append(body);
+  detail.append(h("h4", {}, t("talk.agenda")), table);
+  detail.append(h("h4", {}, t("talk.versions")));
+  const versions = h("ul", { class: "versions" });
+  for (const v of k.versions) {
+    const li = h("li", {}, t("talk.version_line", { version: v.version, party: partyName(v.party), by: (v.stood_by || []).map(partyName).join(", ") || "–", hash: v.content_sha256.slice(0, 12) }));
+    const canConfirm = k.state !== "confirmed" && k.parties.includes(mine) && state.me.role !== "observer" && !(v.stood_by || []).includes(mine);
+    if (canConfirm) li.append(" ", h("button", { type: "button", class: "confirm-talk", "data-version": String(v.version), onclick: () => confirmTalk(k, v) }, t("talk.confirm", { version: v.version })));
+    versions.append(li);
+  }
+  detail.append(versions);
+  if (k.follow_ups?.length) {
+    detail.append(h("h4", {}, t("talk.follow_ups")));
+    const ul = h("ul", {});
+    for (const f of k.follow_ups)
+      ul.append(h("li", { class: `fu ${f.state}` }, t("talk.follow_up", { id: f.id, action: f.action, owner: partyName(f.owner), due: fmtTime(f.due), state: tv("fustate", f.state) })));
+    detail.append(ul);
+  }
+}
+
+function renderRelations() {
+  const body = $("#relations tbody");
+  body.textContent = "";
+  for (const r of state.relations) {
+    body.append(
+      h(
+        "tr",
+        { "data-party": r.party, class: r.flagged ? "flagged" : null },
+        h("th", { scope: "row" }, partyName(r.party)),
+        h("td", {}, r.last_talk ?? t("relations.never")),
+        h("td", {}, r.days_since_last_talk != null ? fmtNum(r.days_since_last_talk) : "–"),
+        h("td", {}, fmtNum(r.talks_last_365_days)),
+        h("td", {}, fmtNum(r.open_follow_ups)),
+        h("td", { class: r.flagged ? "flagged" : null }, r.flagged ? t("relations.flagged", { days: r.flag_after_days }) : ""),
+      ),
+    );
+  }
+}
+
 function renderNotifyOptions() {
   const lineSel = $("#n-line");
   const keep = lineSel.value;
@@ -518,7 +625,7 @@ function focusKey() {
   if (!a || a === document.body) return null;
   if (a.id) return `#${CSS.escape(a.id)}`;
   const cls = a.classList[0];
-  for (const k of ["activity", "conflict", "line"]) {
+  for (const k of ["activity", "conflict", "line", "talk", "version"]) {
     if (a.dataset[k] && cls) return `.${CSS.escape(cls)}[data-${k}="${CSS.escape(a.dataset[k])}"]`;
   }
   return null;
@@ -531,6 +638,8 @@ function renderData() {
   renderConflicts();
   renderLines();
   renderBoard();
+  renderRelations();
+  renderTalks();
   renderNotifyOptions();
   if (key && document.activeElement !== document.querySelector(key)) document.querySelector(key)?.focus();
 }

@@ -86,6 +86,13 @@ pub async fn openapi_json() -> impl IntoResponse {
         crate::routes::coordinate,
         crate::routes::register_site,
         crate::routes::list_sites,
+        crate::routes::record_talk,
+        crate::routes::list_talks,
+        crate::routes::talk_relations,
+        crate::routes::show_talk,
+        crate::routes::talk_version,
+        crate::routes::confirm_talk,
+        crate::routes::close_follow_up,
         crate::events::events,
     ),
     components(
@@ -93,6 +100,8 @@ pub async fn openapi_json() -> impl IntoResponse {
             Problem, ProblemError, Volume, Role, LineState, Priority, MessageKind, Category,
             SiteKind, CreateParty, CreateOperator, CreateLine, LineRules, LineStatus, Message,
             Notice, Amendment, Cancellation, Acknowledgment, Coordination, Site,
+            Outcome, TalkParticipant, AgendaItem, TalkFollowUp, TalkRecord, TalkConfirmation,
+            FollowUpClosure,
         ),
         responses(
             InvalidJson, Unauthorized, Forbidden, NotFound, Conflict, InvalidInput, RateLimited,
@@ -109,6 +118,7 @@ pub async fn openapi_json() -> impl IntoResponse {
         (name = "conflicts", description = "Conflicts between activities and sites, visible to their two owners only."),
         (name = "sites", description = "Protected sites (static or movement) with an expiry, shared with chosen parties or lines."),
         (name = "events", description = "The operator's live stream."),
+        (name = "talks", description = "The register of talks between parties: the record of each talk (agenda, each party's position, outcomes, follow-ups), each party's version of it, confirmation by every party, follow-ups tracked to closure as deadlines, and for each pair of parties the time since their last talk. Visible only to the parties of the talk."),
         (name = "record", description = "The tamper-evident record: every journal entry is a leaf of an RFC 9162 Merkle tree; checkpoints are signed (C2SP signed note, Ed25519); receipts prove offline what a party was told and when."),
     ),
 )]
@@ -567,4 +577,104 @@ pub struct Site {
     shared_with_parties: Option<Vec<String>>,
     /// Lines of this party whose parties see the site.
     shared_with_lines: Option<Vec<String>>,
+}
+
+/// What became of an agenda item.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum Outcome {
+    /// The parties agreed.
+    Agreed,
+    /// Their positions differ.
+    PositionsDiffer,
+    /// To be continued at a later talk.
+    ToContinue,
+}
+
+/// Someone who took part, by role (names are not kept).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct TalkParticipant {
+    /// One of the talk's parties.
+    party: String,
+    /// 1 to 200 bytes of text.
+    #[schema(example = "deputy chief of general staff")]
+    role: String,
+}
+
+/// One item of the agenda.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct AgendaItem {
+    /// 1 to 500 bytes of text.
+    #[schema(example = "maritime safety")]
+    item: String,
+    /// Each party's position (1 to 4,000 bytes), by party id; only the talk's parties.
+    #[schema(value_type = Option<Object>, example = json!({"blue": "freedom of navigation", "red": "notify first"}))]
+    positions: Option<std::collections::BTreeMap<String, String>>,
+    outcome: Outcome,
+}
+
+/// An action agreed at the talk, owed by one party.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct TalkFollowUp {
+    /// 1 to 1,000 bytes of text.
+    #[schema(example = "send the draft hotline procedure")]
+    action: String,
+    /// The party that owes it: one of the talk's parties.
+    owner: String,
+    /// RFC 3339. Once the talk is confirmed it is a deadline of the owner,
+    /// escalated like any other when it passes.
+    #[schema(format = DateTime)]
+    due: String,
+}
+
+/// The record of a talk, as one party has it (the whole record, also for a
+/// new version). Lists hold at most 50 items.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct TalkRecord {
+    /// Two or more registered parties, the recording party among them; a new
+    /// version keeps the talk's parties.
+    #[schema(min_items = 2, max_items = 50)]
+    parties: Vec<String>,
+    /// The day of the talk, `YYYY-MM-DD` (UTC); not in the future.
+    #[schema(format = Date, example = "2026-11-20")]
+    date: String,
+    /// 1 to 200 bytes of text.
+    #[schema(example = "deputy minister")]
+    level: String,
+    #[schema(max_items = 50)]
+    participants: Option<Vec<TalkParticipant>>,
+    /// Where it met; give a venue, a line or both.
+    #[schema(example = "Beijing")]
+    venue: Option<String>,
+    /// A line of the recording party the talk was held on.
+    line: Option<String>,
+    #[schema(min_items = 1, max_items = 50)]
+    agenda: Vec<AgendaItem>,
+    /// Numbered from 1 in this order.
+    #[schema(max_items = 50)]
+    follow_ups: Option<Vec<TalkFollowUp>>,
+}
+
+/// This party stands by one version of the record.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct TalkConfirmation {
+    #[schema(minimum = 1)]
+    version: u64,
+    /// The version's `content_sha256`, as read; another value answers 409.
+    content_sha256: Option<String>,
+}
+
+/// Closes a follow-up (an officer of its owner party).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct FollowUpClosure {
+    /// What was done: 1 to 2,000 bytes of text.
+    #[schema(example = "Procedure sent on the line, message 42.")]
+    note: String,
 }

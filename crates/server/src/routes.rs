@@ -9,6 +9,7 @@ use crate::openapi::{
     CreateOperator, CreateParty, Forbidden, InvalidInput, InvalidJson, LineStatus, Message,
     NotFound, Notice, RateLimited, Site, Unauthorized, Unavailable,
 };
+use crate::openapi::{FollowUpClosure, TalkConfirmation, TalkRecord};
 use crate::problem::Problem;
 use crate::AppState;
 use axum::body::Bytes;
@@ -70,6 +71,15 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/conflicts", get(list_conflicts))
         .route("/v1/conflicts/{conflict}/coordination", post(coordinate))
         .route("/v1/sites", post(register_site).get(list_sites))
+        .route("/v1/talks", post(record_talk).get(list_talks))
+        .route("/v1/talks/relations", get(talk_relations))
+        .route("/v1/talks/{talk}", get(show_talk))
+        .route("/v1/talks/{talk}/versions", post(talk_version))
+        .route("/v1/talks/{talk}/confirmation", post(confirm_talk))
+        .route(
+            "/v1/talks/{talk}/follow-ups/{follow_up}/closure",
+            post(close_follow_up),
+        )
         .route("/v1/events", get(events))
         .fallback(|| async {
             Problem::new(
@@ -1184,4 +1194,221 @@ async fn register_site(
 )]
 async fn list_sites(State(s): State<AppState>, Auth(a): Auth) -> Json<Value> {
     Json(json!({"sites": s.service.read(|st| st.sites(&a))}))
+}
+
+/// Records a talk: version 1 of its record, which this officer's party stands by.
+///
+/// The other parties confirm it or record their own version; the talk is
+/// confirmed once every party stands by the same version. Visible only to the
+/// talk's parties.
+#[utoipa::path(
+    post,
+    path = "/v1/talks",
+    tag = "talks",
+    request_body = TalkRecord,
+    responses(
+        (status = 201, description = "`{talk, version: 1, content_sha256, stood_by}`.", body = Object),
+        (status = 400, response = InvalidJson),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 422, response = InvalidInput),
+        (status = 429, response = RateLimited),
+        (status = 503, response = Unavailable),
+    ),
+    security(("bearer" = [])),
+)]
+async fn record_talk(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    raw: Bytes,
+) -> Answer {
+    let record = Value::Object(Body::parse(raw.clone())?.fields);
+    write(
+        &s,
+        a,
+        Command::RecordTalk { record },
+        request!(method, uri, headers, raw),
+    )
+    .await
+}
+
+/// The talks this operator's party took part in, latest first.
+#[utoipa::path(
+    get,
+    path = "/v1/talks",
+    tag = "talks",
+    responses(
+        (status = 200, description = "`{talks: [{id, parties, date, level, venue, line, state, versions, confirmed_version, agenda_items, open_follow_ups}]}`; `state` is `awaiting_confirmation`, `disputed` (parties stand by different versions) or `confirmed`.", body = Object),
+        (status = 401, response = Unauthorized),
+        (status = 429, response = RateLimited),
+    ),
+    security(("bearer" = [])),
+)]
+async fn list_talks(State(s): State<AppState>, Auth(a): Auth) -> Json<Value> {
+    Json(json!({"talks": s.service.read(|st| st.talks(&a))}))
+}
+
+/// For this operator's party, each party it has a line or a talk with: the last
+/// confirmed talk, days since, talks in the last 365 days, open follow-ups, and
+/// `flagged` when there was no confirmed talk for more than 365 days (or never).
+#[utoipa::path(
+    get,
+    path = "/v1/talks/relations",
+    tag = "talks",
+    responses(
+        (status = 200, description = "`{relations: [{party, last_talk, days_since_last_talk, talks_last_365_days, unconfirmed_talks, open_follow_ups, flagged, flag_after_days}]}`.", body = Object),
+        (status = 401, response = Unauthorized),
+        (status = 429, response = RateLimited),
+    ),
+    security(("bearer" = [])),
+)]
+async fn talk_relations(State(s): State<AppState>, Auth(a): Auth) -> Json<Value> {
+    let now = s.service.now();
+    Json(json!({"relations": s.service.read(|st| st.talk_relations(&a, now))}))
+}
+
+/// One talk: the record that counts (the confirmed version, else the latest),
+/// every party's version with who stands by it, confirmations and follow-ups.
+#[utoipa::path(
+    get,
+    path = "/v1/talks/{talk}",
+    tag = "talks",
+    params(
+        ("talk" = String, Path, description = "The talk's id (`t-<n>`)."),
+    ),
+    responses(
+        (status = 200, description = "`{id, parties, date, state, version, confirmed_version, standing, awaiting, record, content_sha256, follow_ups, versions, confirmations}`; each version and confirmation carries its `journal_seq` for a receipt.", body = Object),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 429, response = RateLimited),
+    ),
+    security(("bearer" = [])),
+)]
+async fn show_talk(State(s): State<AppState>, Auth(a): Auth, Path(talk): Path<String>) -> Answer {
+    let now = s.service.now();
+    Ok(Json(s.service.read(|st| st.talk(&a, &talk, now))?).into_response())
+}
+
+/// Records this party's own version of a talk's record, kept beside the others;
+/// the party stands by it. Refused once the talk is confirmed (409).
+#[utoipa::path(
+    post,
+    path = "/v1/talks/{talk}/versions",
+    tag = "talks",
+    params(
+        ("talk" = String, Path, description = "The talk's id (`t-<n>`)."),
+    ),
+    request_body = TalkRecord,
+    responses(
+        (status = 201, description = "`{talk, version, content_sha256, stood_by}`.", body = Object),
+        (status = 400, response = InvalidJson),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 422, response = InvalidInput),
+        (status = 429, response = RateLimited),
+        (status = 503, response = Unavailable),
+    ),
+    security(("bearer" = [])),
+)]
+async fn talk_version(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Path(talk): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    raw: Bytes,
+) -> Answer {
+    let record = Value::Object(Body::parse(raw.clone())?.fields);
+    let command = Command::ProposeTalkVersion { talk, record };
+    write(&s, a, command, request!(method, uri, headers, raw)).await
+}
+
+/// Confirms one version of a talk's record for this party. Once every party
+/// stands by the same version the talk is confirmed and its follow-ups become
+/// deadlines of their owners.
+#[utoipa::path(
+    post,
+    path = "/v1/talks/{talk}/confirmation",
+    tag = "talks",
+    params(
+        ("talk" = String, Path, description = "The talk's id (`t-<n>`)."),
+    ),
+    request_body = TalkConfirmation,
+    responses(
+        (status = 200, description = "`{talk, version, content_sha256, state}`: `confirmed` once every party stands by this version.", body = Object),
+        (status = 400, response = InvalidJson),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 422, response = InvalidInput),
+        (status = 429, response = RateLimited),
+        (status = 503, response = Unavailable),
+    ),
+    security(("bearer" = [])),
+)]
+async fn confirm_talk(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Path(talk): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    raw: Bytes,
+) -> Answer {
+    let b = Body::parse(raw.clone())?;
+    let command = Command::ConfirmTalk {
+        talk,
+        version: b.u64("version")?,
+        content_sha256: b.optional_string("content_sha256")?,
+    };
+    write(&s, a, command, request!(method, uri, headers, raw)).await
+}
+
+/// Closes a follow-up of a confirmed talk (an officer of its owner party); its
+/// deadline is met.
+#[utoipa::path(
+    post,
+    path = "/v1/talks/{talk}/follow-ups/{follow_up}/closure",
+    tag = "talks",
+    params(
+        ("talk" = String, Path, description = "The talk's id (`t-<n>`)."),
+        ("follow_up" = u64, Path, description = "The follow-up's number in the record, from 1."),
+    ),
+    request_body = FollowUpClosure,
+    responses(
+        (status = 200, description = "`{talk, follow_up, state: \"closed\"}`.", body = Object),
+        (status = 400, response = InvalidJson),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 422, response = InvalidInput),
+        (status = 429, response = RateLimited),
+        (status = 503, response = Unavailable),
+    ),
+    security(("bearer" = [])),
+)]
+async fn close_follow_up(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Path((talk, follow_up)): Path<(String, u64)>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    raw: Bytes,
+) -> Answer {
+    let b = Body::parse(raw.clone())?;
+    let command = Command::CloseFollowUp {
+        talk,
+        follow_up,
+        note: b.string("note")?,
+    };
+    write(&s, a, command, request!(method, uri, headers, raw)).await
 }

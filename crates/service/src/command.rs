@@ -249,4 +249,35 @@ pub enum Command {
         /// Lines whose members to share it with.
         shared_with_lines: Vec<String>,
     },
+    /// Officer of a party to the talk: version 1 of the record of a talk. The
+    /// record stays JSON until validated so errors point into the request.
+    RecordTalk {
+        /// `{parties, date, level, participants, venue, line, agenda, follow_ups}`.
+        record: Value,
+    },
+    /// Officer of a party to the talk: its own version of the record.
+    ProposeTalkVersion {
+        /// The talk.
+        talk: String,
+        /// The whole record, as for [`Command::RecordTalk`].
+        record: Value,
+    },
+    /// Officer of a party to the talk: its party stands by one version.
+    ConfirmTalk {
+        /// The talk.
+        talk: String,
+        /// The version confirmed.
+        version: u64,
+        /// The read-back of that version, if given (checked).
+        content_sha256: Option<String>,
+    },
+    /// Officer of the owner party: a follow-up of a confirmed talk is done.
+    CloseFollowUp {
+        /// The talk.
+        talk: String,
+        /// The follow-up's number, from 1.
+        follow_up: u64,
+        /// What was done.
+        note: String,
+    },
 }

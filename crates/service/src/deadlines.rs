@@ -44,6 +44,13 @@ pub enum Owed {
         /// The message's place in its line's order.
         message: u64,
     },
+    /// A follow-up action agreed at a talk (its deadline's line is `talk:<id>`).
+    FollowUp {
+        /// The talk.
+        talk: String,
+        /// The follow-up's number in the confirmed record, from 1.
+        follow_up: u64,
+    },
 }
 
 impl Owed {
@@ -54,6 +61,7 @@ impl Owed {
                 format!("ack:{activity}:{version}:{party}")
             }
             Owed::Reply { message } => format!("reply:{line}:{message}:{party}"),
+            Owed::FollowUp { talk, follow_up } => format!("follow-up:{talk}:{follow_up}:{party}"),
         }
     }
 }
@@ -187,6 +195,11 @@ impl Deadlines {
     /// Open deadlines on `line`.
     pub(crate) fn on_line<'a>(&'a self, line: &'a str) -> impl Iterator<Item = &'a Deadline> + 'a {
         self.open.values().filter(move |d| d.line == line)
+    }
+
+    /// The open deadline `id`, if any.
+    pub(crate) fn get(&self, id: &str) -> Option<&Deadline> {
+        self.open.get(id)
     }
 
     /// Every open deadline.

@@ -5,6 +5,7 @@
 use crate::content::RawJson;
 use crate::deadlines::{Owed, Step};
 use crate::model::{LineRules, Priority, Role};
+use crate::state::talks::TalkRecord;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -223,6 +224,49 @@ pub enum Entry {
         line: String,
         /// The party checked.
         party: String,
+    },
+    /// A party's version of the record of a talk (version 1 opens the talk);
+    /// the party stands by it.
+    TalkRecorded {
+        /// The talk.
+        talk: String,
+        /// 1 for the first record, +1 for each party's own version.
+        version: u64,
+        /// The party whose version it is.
+        party: String,
+        /// The officer who recorded it.
+        operator: String,
+        /// SHA-256 of `record` as compact JSON, hex.
+        content_sha256: String,
+        /// The record.
+        record: TalkRecord,
+    },
+    /// A party confirmed one version of a talk's record; the talk is confirmed
+    /// once every party stands by the same version.
+    TalkConfirmed {
+        /// The talk.
+        talk: String,
+        /// The version.
+        version: u64,
+        /// The confirming party.
+        party: String,
+        /// Its officer.
+        operator: String,
+        /// The version's content hash, as read back.
+        content_sha256: String,
+    },
+    /// The owner party closed a follow-up of a confirmed talk.
+    FollowUpClosed {
+        /// The talk.
+        talk: String,
+        /// The follow-up's number, from 1.
+        follow_up: u64,
+        /// The owner party.
+        party: String,
+        /// Its officer.
+        operator: String,
+        /// What was done.
+        note: String,
     },
 }
 

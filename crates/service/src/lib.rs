@@ -1,5 +1,6 @@
 //! Parley's application core: parties, operators, lines, messages, activity
-//! notices, acknowledgments, conflicts and protected sites, kept as a journal.
+//! notices, acknowledgments, conflicts, protected sites and the register of
+//! talks between parties, kept as a journal.
 //!
 //! - [`Command`]: every write, built by an adapter (the HTTP server) from a request.
 //! - [`State`]: what replaying the journal builds; [`State::decide`] turns a
@@ -35,4 +36,7 @@ pub use line_checks::{answer_window_us, MIN_INTERVAL_S, SILENT_AFTER};
 pub use model::{Actor, Category, LineRules, Priority, Role, HOST};
 pub use record::{leaf_text, signed_checkpoint, ORIGIN};
 pub use service::{system_clock, Answer, Clock, Idempotency, Reply, Service, MAX_BATCH};
+pub use state::talks::{
+    AgendaItem, FollowUp, Outcome, Participant, TalkRecord, MAX_TALK_ITEMS, TALK_GAP_DAYS,
+};
 pub use state::{hex, sha256_hex, Decision, State};

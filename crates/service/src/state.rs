@@ -20,6 +20,9 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+#[path = "talks.rs"]
+pub(crate) mod talks;
+
 /// Hex-encoded SHA-256.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
@@ -121,6 +124,7 @@ pub struct State {
     index: Index<u64>,
     deadlines: Deadlines,
     checks: Checks,
+    talks: talks::Talks,
     record: MerkleLog,
     /// Registered public keys (verifier key lines) by party.
     party_keys: BTreeMap<String, Vec<String>>,
@@ -188,6 +192,7 @@ impl State {
             index: Index::new(),
             deadlines: Deadlines::default(),
             checks: Checks::default(),
+            talks: talks::Talks::default(),
             record: MerkleLog::new(),
             party_keys: BTreeMap::new(),
             limits,
@@ -507,6 +512,25 @@ impl State {
                     },
                 );
             }
+            Entry::TalkRecorded {
+                talk,
+                version,
+                party,
+                record,
+                ..
+            } => self.evolve_talk_recorded(seq, talk, *version, party, record),
+            Entry::TalkConfirmed {
+                talk,
+                version,
+                party,
+                ..
+            } => self.evolve_talk_confirmed(seq, logged.at_us, talk, *version, party),
+            Entry::FollowUpClosed {
+                talk,
+                follow_up,
+                party,
+                ..
+            } => self.evolve_follow_up_closed(seq, talk, *follow_up, party),
         }
         self.record.append(leaf_text(&logged).as_bytes());
         self.log.push(logged);
@@ -1309,6 +1333,20 @@ impl State {
                     volumes: None,
                 })
             }
+            Command::RecordTalk { record } => self.decide_record_talk(actor, record, now_us),
+            Command::ProposeTalkVersion { talk, record } => {
+                self.decide_talk_version(actor, talk, record, now_us)
+            }
+            Command::ConfirmTalk {
+                talk,
+                version,
+                content_sha256,
+            } => self.decide_confirm_talk(actor, talk, *version, content_sha256.as_deref()),
+            Command::CloseFollowUp {
+                talk,
+                follow_up,
+                note,
+            } => self.decide_close_follow_up(actor, talk, *follow_up, note),
         }
     }
 
@@ -1501,7 +1539,14 @@ impl State {
                     self.operators_of(&d.party, Role::Officer),
                     vec![d.party.clone()],
                 ),
-                Step::Overdue => (Vec::new(), self.line_audience(&d.line)),
+                // A talk's follow-up: the talk's parties, who alone may see it.
+                Step::Overdue => match &d.owed {
+                    Owed::FollowUp { talk, .. } => (
+                        Vec::new(),
+                        self.talks.parties(talk).unwrap_or_default().to_vec(),
+                    ),
+                    _ => (Vec::new(), self.line_audience(&d.line)),
+                },
                 Step::Admins => (
                     self.operators_of(&d.party, Role::Admin),
                     vec![d.party.clone()],
@@ -1772,7 +1817,13 @@ impl State {
         let mut open: Vec<&Deadline> = self
             .deadlines
             .all()
-            .filter(|d| self.sees_line(actor, &d.line))
+            .filter(|d| match &d.owed {
+                Owed::FollowUp { talk, .. } => self
+                    .talks
+                    .parties(talk)
+                    .is_some_and(|ps| actor.is_host_admin() || ps.contains(&actor.party)),
+                _ => self.sees_line(actor, &d.line),
+            })
             .collect();
         open.sort_by_key(|d| (d.due_us, d.id.clone()));
         open.into_iter().map(|d| deadline_json(d, now_us)).collect()

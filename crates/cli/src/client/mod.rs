@@ -6,7 +6,7 @@
 //! - `profile.rs`: profiles in the user's config directory (mode 0600).
 //! - `output.rs`: aligned tables, relative times, colour on a terminal only.
 //! - `lines.rs`, `messages.rs`, `activities.rs`, `conflicts.rs`, `sites.rs`,
-//!   `watch.rs`, `export.rs`: one module per command group.
+//!   `talks.rs`, `watch.rs`, `export.rs`: one module per command group.
 //! - `volumes.rs`: reading volumes from F3548 JSON or GeoJSON files, and back.
 
 /// `println!` that ends the program quietly (status 0) when stdout is closed,
@@ -40,6 +40,7 @@ pub mod output;
 pub mod profile;
 mod record;
 mod sites;
+mod talks;
 mod volumes;
 mod watch;
 
@@ -115,6 +116,8 @@ pub enum Command {
     Conflicts(conflicts::Args),
     /// Protected sites: add one, import many, list them.
     Sites(sites::Args),
+    /// Talks between parties: record, confirm, your own version, follow-ups, relations.
+    Talks(talks::Args),
     /// A live view of your events; resumes after the last event seen with this profile.
     Watch(watch::Args),
     /// Export the activities and sites you may see as GeoJSON or JSON lines.
@@ -159,6 +162,7 @@ pub fn run(command: Command, cli: &mut clap::Command) -> ExitCode {
         Command::Activities(a) => activities::run(a),
         Command::Conflicts(a) => conflicts::run(a),
         Command::Sites(a) => sites::run(a),
+        Command::Talks(a) => talks::run(a),
         Command::Watch(a) => watch::run(a),
         Command::Export(a) => export::run(a),
         Command::Keys(a) => keys::run(a),

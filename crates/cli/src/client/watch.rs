@@ -161,7 +161,8 @@ fn handle(e: &Event) -> String {
         ),
         _ => {
             let keys = [
-                "activity", "conflict", "check", "line", "site", "party", "operator", "state",
+                "activity", "conflict", "check", "line", "site", "talk", "party", "operator",
+                "state",
             ];
             let parts: Vec<String> = keys
                 .iter()

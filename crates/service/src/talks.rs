@@ -1,0 +1,889 @@
+//! The register of talks between parties: each talk's record (date, level,
+//! participants, agenda with each party's position and the outcome, follow-ups),
+//! every party's version of that record, confirmations, and follow-ups tracked
+//! to closure as deadlines.
+//!
+//! A record is proposed by an officer of one party (version 1), which stands by
+//! it. An officer of another party confirms that version or submits its own: each
+//! side's version is kept, side by side. The talk is confirmed when every party
+//! stands by the same version; from then on its follow-ups are deadlines of their
+//! owner parties (escalated like any other, see `deadlines.rs`) until closed.
+//!
+//! A child module of `state`, so that the `impl State` blocks here read the
+//! state's fields; the talks' own data and the pure rules are in [`Talks`] and
+//! the free functions.
+
+use super::{check_text, time_text, Decision, State};
+use crate::deadlines::{Deadline, Owed};
+use crate::entry::Entry;
+use crate::error::ServiceError;
+use crate::model::{Actor, Role, HOST};
+use parley_wire::parse_timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A relationship with no confirmed talk for longer than this many days is
+/// flagged on the status board.
+pub const TALK_GAP_DAYS: i64 = 365;
+
+/// At most this many parties, participants, agenda items and follow-ups a record.
+pub const MAX_TALK_ITEMS: usize = 50;
+
+const DAY_US: i64 = 86_400_000_000;
+
+/// What became of an agenda item.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The parties agreed.
+    Agreed,
+    /// The parties' positions differ.
+    PositionsDiffer,
+    /// To be continued at a later talk.
+    ToContinue,
+}
+
+/// Someone who took part, by role (names are not kept).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Participant {
+    /// The party they represented.
+    pub party: String,
+    /// Their role, for example "deputy chief of general staff".
+    pub role: String,
+}
+
+/// One item of a talk's agenda.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AgendaItem {
+    /// What was discussed.
+    pub item: String,
+    /// Each party's position, by party.
+    pub positions: BTreeMap<String, String>,
+    /// What became of it.
+    pub outcome: Outcome,
+}
+
+/// An action agreed at a talk, owed by one party by a date.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FollowUp {
+    /// What is to be done.
+    pub action: String,
+    /// The party that owes it.
+    pub owner: String,
+    /// When it is due, RFC 3339.
+    pub due: String,
+}
+
+/// One party's version of the record of a talk.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TalkRecord {
+    /// The parties that met, two or more.
+    pub parties: Vec<String>,
+    /// The day the talk took place, `YYYY-MM-DD` (UTC).
+    pub date: String,
+    /// Its level, for example "deputy minister" or "working level".
+    pub level: String,
+    /// Who took part, by role.
+    pub participants: Vec<Participant>,
+    /// Where it took place, if it met in person.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub venue: Option<String>,
+    /// The line it was held on, if it was held on one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<String>,
+    /// The agenda, in order.
+    pub agenda: Vec<AgendaItem>,
+    /// Actions agreed, numbered from 1 in this order.
+    pub follow_ups: Vec<FollowUp>,
+}
+
+impl TalkRecord {
+    /// SHA-256 of the record as compact JSON, hex: what a confirmation reads back.
+    pub fn content_sha256(&self) -> String {
+        super::sha256_hex(
+            serde_json::to_string(self)
+                .expect("records serialize")
+                .as_bytes(),
+        )
+    }
+}
+
+/// Days since 1970-01-01 of a `YYYY-MM-DD` date, if it is one.
+pub(crate) fn date_days(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let t = &s[r];
+        t.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| t.parse().ok())?
+    };
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let month_days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    if !(1..=12).contains(&m) || d < 1 || d > month_days[(m - 1) as usize] {
+        return None;
+    }
+    // Howard Hinnant's days_from_civil.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some(era * 146_097 + doe - 719_468)
+}
+
+/// What the parser needs to know about the deployment.
+pub(crate) struct Known<'a> {
+    pub(crate) party: &'a dyn Fn(&str) -> bool,
+    pub(crate) line: &'a dyn Fn(&str) -> bool,
+    pub(crate) now_us: i64,
+}
+
+fn invalid(pointer: &str, message: impl Into<String>) -> ServiceError {
+    ServiceError::invalid(pointer, message)
+}
+
+fn object<'a>(v: &'a Value, pointer: &str) -> Result<&'a Map<String, Value>, ServiceError> {
+    v.as_object()
+        .ok_or_else(|| invalid(pointer, "expected a JSON object"))
+}
+
+fn string(
+    o: &Map<String, Value>,
+    pointer: &str,
+    name: &str,
+    max: usize,
+) -> Result<String, ServiceError> {
+    let p = format!("{pointer}/{name}");
+    match o.get(name) {
+        None | Some(Value::Null) => Err(invalid(
+            &p,
+            format!("missing; give 1 to {max} bytes of text"),
+        )),
+        Some(Value::String(s)) => {
+            check_text(&p, s, max)?;
+            Ok(s.clone())
+        }
+        Some(_) => Err(invalid(&p, "expected a string")),
+    }
+}
+
+fn optional_string(
+    o: &Map<String, Value>,
+    pointer: &str,
+    name: &str,
+    max: usize,
+) -> Result<Option<String>, ServiceError> {
+    match o.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        _ => string(o, pointer, name, max).map(Some),
+    }
+}
+
+fn array<'a>(
+    o: &'a Map<String, Value>,
+    pointer: &str,
+    name: &str,
+    min: usize,
+) -> Result<&'a [Value], ServiceError> {
+    let p = format!("{pointer}/{name}");
+    let a = match o.get(name) {
+        None | Some(Value::Null) if min == 0 => return Ok(&[]),
+        None | Some(Value::Null) => return Err(invalid(&p, "missing; give an array")),
+        Some(Value::Array(a)) => a,
+        Some(_) => return Err(invalid(&p, "expected an array")),
+    };
+    if a.len() < min || a.len() > MAX_TALK_ITEMS {
+        return Err(invalid(&p, format!("give {min} to {MAX_TALK_ITEMS} items")));
+    }
+    Ok(a)
+}
+
+/// Validates a record as sent (`{parties, date, level, participants, venue,
+/// line, agenda, follow_ups}`); errors point into it.
+pub(crate) fn parse_record(v: &Value, known: &Known) -> Result<TalkRecord, ServiceError> {
+    let o = object(v, "")?;
+    const FIELDS: [&str; 8] = [
+        "parties",
+        "date",
+        "level",
+        "participants",
+        "venue",
+        "line",
+        "agenda",
+        "follow_ups",
+    ];
+    if let Some(k) = o.keys().find(|k| !FIELDS.contains(&k.as_str())) {
+        return Err(invalid(
+            &format!("/{k}"),
+            format!("unknown field; a record has {}", FIELDS.join(", ")),
+        ));
+    }
+    let mut parties = Vec::new();
+    for (i, p) in array(o, "", "parties", 2)?.iter().enumerate() {
+        let ptr = format!("/parties/{i}");
+        let p = p
+            .as_str()
+            .ok_or_else(|| invalid(&ptr, "expected a party's id"))?;
+        if p == HOST || !(known.party)(p) {
+            return Err(invalid(
+                &ptr,
+                format!("no party {p}; give the id of a registered party"),
+            ));
+        }
+        if parties.iter().any(|q| q == p) {
+            return Err(invalid(&ptr, format!("{p} is listed twice")));
+        }
+        parties.push(p.to_string());
+    }
+    let of_talk = |ptr: &str, p: &Value| -> Result<String, ServiceError> {
+        let p = p
+            .as_str()
+            .ok_or_else(|| invalid(ptr, "expected a party's id"))?;
+        if !parties.iter().any(|q| q == p) {
+            return Err(invalid(
+                ptr,
+                format!("{p} is not a party to this talk ({})", parties.join(", ")),
+            ));
+        }
+        Ok(p.to_string())
+    };
+    let date = string(o, "", "date", 10)?;
+    let days = date_days(&date).ok_or_else(|| {
+        invalid(
+            "/date",
+            "write the day as YYYY-MM-DD, for example 2026-11-20",
+        )
+    })?;
+    if days > known.now_us.div_euclid(DAY_US) + 1 {
+        return Err(invalid(
+            "/date",
+            "is in the future; record a talk once it has taken place",
+        ));
+    }
+    let level = string(o, "", "level", 200)?;
+    let mut participants = Vec::new();
+    for (i, p) in array(o, "", "participants", 0)?.iter().enumerate() {
+        let ptr = format!("/participants/{i}");
+        let po = object(p, &ptr)?;
+        participants.push(Participant {
+            party: of_talk(
+                &format!("{ptr}/party"),
+                po.get("party").unwrap_or(&Value::Null),
+            )?,
+            role: string(po, &ptr, "role", 200)?,
+        });
+    }
+    let venue = optional_string(o, "", "venue", 200)?;
+    let line = optional_string(o, "", "line", 64)?;
+    if let Some(l) = &line {
+        if !(known.line)(l) {
+            return Err(invalid("/line", format!("no line {l} of your party; give one of your lines, or leave it out and give a venue")));
+        }
+    }
+    if venue.is_none() && line.is_none() {
+        return Err(invalid(
+            "/venue",
+            "give where the talk took place (venue) or the line it was held on (line)",
+        ));
+    }
+    let mut agenda = Vec::new();
+    for (i, a) in array(o, "", "agenda", 1)?.iter().enumerate() {
+        let ptr = format!("/agenda/{i}");
+        let ao = object(a, &ptr)?;
+        let item = string(ao, &ptr, "item", 500)?;
+        let mut positions = BTreeMap::new();
+        if let Some(ps) = ao.get("positions").filter(|v| !v.is_null()) {
+            let pp = format!("{ptr}/positions");
+            for (party, text) in object(ps, &pp)? {
+                let tp = format!("{pp}/{party}");
+                of_talk(&tp, &Value::from(party.as_str()))?;
+                let text = text
+                    .as_str()
+                    .ok_or_else(|| invalid(&tp, "expected the party's position as text"))?;
+                check_text(&tp, text, 4_000)?;
+                positions.insert(party.clone(), text.to_string());
+            }
+        }
+        let op = format!("{ptr}/outcome");
+        let outcome = match ao.get("outcome").and_then(Value::as_str) {
+            Some("agreed") => Outcome::Agreed,
+            Some("positions_differ") => Outcome::PositionsDiffer,
+            Some("to_continue") => Outcome::ToContinue,
+            _ => return Err(invalid(&op, "give agreed, positions_differ or to_continue")),
+        };
+        agenda.push(AgendaItem {
+            item,
+            positions,
+            outcome,
+        });
+    }
+    let mut follow_ups = Vec::new();
+    for (i, f) in array(o, "", "follow_ups", 0)?.iter().enumerate() {
+        let ptr = format!("/follow_ups/{i}");
+        let fo = object(f, &ptr)?;
+        let action = string(fo, &ptr, "action", 1_000)?;
+        let owner = of_talk(
+            &format!("{ptr}/owner"),
+            fo.get("owner").unwrap_or(&Value::Null),
+        )?;
+        let due = string(fo, &ptr, "due", 64)?;
+        parse_timestamp(&due).map_err(|e| invalid(&format!("{ptr}/due"), e))?;
+        follow_ups.push(FollowUp { action, owner, due });
+    }
+    Ok(TalkRecord {
+        parties,
+        date,
+        level,
+        participants,
+        venue,
+        line,
+        agenda,
+        follow_ups,
+    })
+}
+
+/// A talk as the journal built it.
+pub(crate) struct Talk {
+    pub(crate) parties: Vec<String>,
+    /// Journal positions of its versions (`talk_recorded` entries), in order.
+    versions: Vec<u64>,
+    records: Vec<TalkRecord>,
+    /// The version each party stands by.
+    standing: BTreeMap<String, u64>,
+    /// Journal positions of its confirmations.
+    confirmations: Vec<u64>,
+    /// The version every party confirmed.
+    confirmed: Option<u64>,
+    /// Closed follow-ups (numbered from 1): the journal position of the closure.
+    closed: BTreeMap<u64, u64>,
+}
+
+impl Talk {
+    /// The record that counts: the confirmed one, else the latest.
+    fn record(&self) -> &TalkRecord {
+        let v = self.confirmed.unwrap_or(self.records.len() as u64);
+        &self.records[(v - 1) as usize]
+    }
+
+    fn state(&self) -> &'static str {
+        let standing: BTreeSet<u64> = self.standing.values().copied().collect();
+        match (self.confirmed, standing.len()) {
+            (Some(_), _) => "confirmed",
+            (None, 0 | 1) => "awaiting_confirmation",
+            (None, _) => "disputed",
+        }
+    }
+
+    fn open_follow_ups(&self) -> usize {
+        match self.confirmed {
+            Some(_) => self.record().follow_ups.len() - self.closed.len(),
+            None => 0,
+        }
+    }
+}
+
+/// Every talk, by id.
+#[derive(Default)]
+pub(crate) struct Talks {
+    by_id: BTreeMap<String, Talk>,
+}
+
+impl Talks {
+    /// The parties of `talk`, if it exists.
+    pub(crate) fn parties(&self, talk: &str) -> Option<&[String]> {
+        self.by_id.get(talk).map(|t| t.parties.as_slice())
+    }
+}
+
+/// The pseudo line of a talk's follow-up deadlines. Not the talk's line: its
+/// parties may be fewer than the line's, and only they may see the talk.
+pub(crate) fn deadline_line(talk: &str) -> String {
+    format!("talk:{talk}")
+}
+
+impl State {
+    fn visible_talk(&self, actor: &Actor, talk: &str) -> Result<&Talk, ServiceError> {
+        self.talks
+            .by_id
+            .get(talk)
+            .filter(|t| actor.is_host_admin() || t.parties.contains(&actor.party))
+            .ok_or_else(|| ServiceError::NotFound(format!("talk {talk}")))
+    }
+
+    fn writable_talk(&self, actor: &Actor, talk: &str) -> Result<&Talk, ServiceError> {
+        let t = self.visible_talk(actor, talk)?;
+        if !t.parties.contains(&actor.party) || actor.role == Role::Observer {
+            return Err(ServiceError::Forbidden(
+                "only an officer of a party to the talk does this".into(),
+            ));
+        }
+        Ok(t)
+    }
+
+    fn parse_talk(
+        &self,
+        actor: &Actor,
+        record: &Value,
+        now_us: i64,
+    ) -> Result<TalkRecord, ServiceError> {
+        let party = |p: &str| self.parties.contains_key(p);
+        let line = |l: &str| self.is_member(&actor.party, l);
+        parse_record(
+            record,
+            &Known {
+                party: &party,
+                line: &line,
+                now_us,
+            },
+        )
+    }
+
+    /// `Command::RecordTalk`: version 1 of a new talk.
+    pub(crate) fn decide_record_talk(
+        &self,
+        actor: &Actor,
+        record: &Value,
+        now_us: i64,
+    ) -> Result<Decision, ServiceError> {
+        if actor.party == HOST || actor.role == Role::Observer {
+            return Err(ServiceError::Forbidden(
+                "only an officer of a party records a talk".into(),
+            ));
+        }
+        let record = self.parse_talk(actor, record, now_us)?;
+        if !record.parties.contains(&actor.party) {
+            return Err(invalid(
+                "/parties",
+                format!("list your own party ({}) among the parties", actor.party),
+            ));
+        }
+        let talk = format!("t-{}", self.last_seq() + 1);
+        self.talk_version(actor, talk, 1, record, 201)
+    }
+
+    fn talk_version(
+        &self,
+        actor: &Actor,
+        talk: String,
+        version: u64,
+        record: TalkRecord,
+        status: u16,
+    ) -> Result<Decision, ServiceError> {
+        let content_sha256 = record.content_sha256();
+        let audience = record.parties.clone();
+        let body = json!({"talk": talk, "version": version, "content_sha256": content_sha256,
+                          "stood_by": actor.party});
+        let entry = Entry::TalkRecorded {
+            talk,
+            version,
+            party: actor.party.clone(),
+            operator: actor.operator.clone(),
+            content_sha256,
+            record,
+        };
+        Ok(Decision {
+            entries: vec![(entry, audience)],
+            status,
+            body,
+            volumes: None,
+        })
+    }
+
+    /// `Command::ProposeTalkVersion`: a party's own version of the record.
+    pub(crate) fn decide_talk_version(
+        &self,
+        actor: &Actor,
+        talk: &str,
+        record: &Value,
+        now_us: i64,
+    ) -> Result<Decision, ServiceError> {
+        let t = self.writable_talk(actor, talk)?;
+        if let Some(v) = t.confirmed {
+            return Err(ServiceError::Conflict(format!(
+                "talk {talk} was confirmed in version {v}; its record is closed"
+            )));
+        }
+        let record = self.parse_talk(actor, record, now_us)?;
+        let same: BTreeSet<&String> = record.parties.iter().collect();
+        if same != t.parties.iter().collect() {
+            return Err(invalid(
+                "/parties",
+                format!(
+                    "a version keeps the talk's parties: {}",
+                    t.parties.join(", ")
+                ),
+            ));
+        }
+        if let Some(i) = t.records.iter().position(|r| *r == record) {
+            return Err(ServiceError::Conflict(format!(
+                "this is version {} word for word; confirm it instead",
+                i + 1
+            )));
+        }
+        let version = t.records.len() as u64 + 1;
+        self.talk_version(actor, talk.to_string(), version, record, 201)
+    }
+
+    /// `Command::ConfirmTalk`: a party stands by one version.
+    pub(crate) fn decide_confirm_talk(
+        &self,
+        actor: &Actor,
+        talk: &str,
+        version: u64,
+        content_sha256: Option<&str>,
+    ) -> Result<Decision, ServiceError> {
+        let t = self.writable_talk(actor, talk)?;
+        if let Some(v) = t.confirmed {
+            return Err(ServiceError::Conflict(format!(
+                "talk {talk} was confirmed already, in version {v}"
+            )));
+        }
+        let latest = t.records.len() as u64;
+        if version == 0 || version > latest {
+            return Err(invalid(
+                "/version",
+                format!("talk {talk} has versions 1 to {latest}"),
+            ));
+        }
+        let hash = t.records[(version - 1) as usize].content_sha256();
+        if content_sha256.is_some_and(|h| h != hash) {
+            return Err(ServiceError::Conflict(format!(
+                "content_sha256 is not that of version {version} ({hash}); read it again"
+            )));
+        }
+        if t.standing.get(&actor.party) == Some(&version) {
+            return Err(ServiceError::Conflict(format!(
+                "{} stands by version {version} already",
+                actor.party
+            )));
+        }
+        let confirmed = t
+            .parties
+            .iter()
+            .all(|p| *p == actor.party || t.standing.get(p) == Some(&version));
+        let entry = Entry::TalkConfirmed {
+            talk: talk.to_string(),
+            version,
+            party: actor.party.clone(),
+            operator: actor.operator.clone(),
+            content_sha256: hash.clone(),
+        };
+        let body = json!({"talk": talk, "version": version, "content_sha256": hash,
+                          "state": if confirmed { "confirmed" } else { "awaiting_confirmation" }});
+        Ok(Decision {
+            entries: vec![(entry, t.parties.clone())],
+            status: 200,
+            body,
+            volumes: None,
+        })
+    }
+
+    /// `Command::CloseFollowUp`: the owner party closes a follow-up of a confirmed talk.
+    pub(crate) fn decide_close_follow_up(
+        &self,
+        actor: &Actor,
+        talk: &str,
+        follow_up: u64,
+        note: &str,
+    ) -> Result<Decision, ServiceError> {
+        let t = self.writable_talk(actor, talk)?;
+        let Some(_) = t.confirmed else {
+            return Err(ServiceError::Conflict(format!(
+                "talk {talk} is not confirmed yet; its follow-ups start once every party confirms one version"
+            )));
+        };
+        let f = follow_up
+            .checked_sub(1)
+            .and_then(|i| t.record().follow_ups.get(i as usize))
+            .ok_or_else(|| {
+                ServiceError::NotFound(format!("follow-up {follow_up} of talk {talk}"))
+            })?;
+        if f.owner != actor.party {
+            return Err(ServiceError::Forbidden(format!(
+                "follow-up {follow_up} is owed by {}; only its officers close it",
+                f.owner
+            )));
+        }
+        if t.closed.contains_key(&follow_up) {
+            return Err(ServiceError::Conflict(format!(
+                "follow-up {follow_up} of talk {talk} is closed already"
+            )));
+        }
+        check_text("/note", note, 2_000)?;
+        let entry = Entry::FollowUpClosed {
+            talk: talk.to_string(),
+            follow_up,
+            party: actor.party.clone(),
+            operator: actor.operator.clone(),
+            note: note.to_string(),
+        };
+        Ok(Decision {
+            entries: vec![(entry, t.parties.clone())],
+            status: 200,
+            body: json!({"talk": talk, "follow_up": follow_up, "state": "closed"}),
+            volumes: None,
+        })
+    }
+
+    /// Applies `talk_recorded`.
+    pub(crate) fn evolve_talk_recorded(
+        &mut self,
+        seq: u64,
+        talk: &str,
+        version: u64,
+        party: &str,
+        record: &TalkRecord,
+    ) {
+        let t = self
+            .talks
+            .by_id
+            .entry(talk.to_string())
+            .or_insert_with(|| Talk {
+                parties: record.parties.clone(),
+                versions: Vec::new(),
+                records: Vec::new(),
+                standing: BTreeMap::new(),
+                confirmations: Vec::new(),
+                confirmed: None,
+                closed: BTreeMap::new(),
+            });
+        t.versions.push(seq);
+        t.records.push(record.clone());
+        t.standing.insert(party.to_string(), version);
+    }
+
+    /// Applies `talk_confirmed`: once every party stands by one version, its
+    /// follow-ups become deadlines of their owners.
+    pub(crate) fn evolve_talk_confirmed(
+        &mut self,
+        seq: u64,
+        at_us: i64,
+        talk: &str,
+        version: u64,
+        party: &str,
+    ) {
+        let Some(t) = self.talks.by_id.get_mut(talk) else {
+            return;
+        };
+        t.confirmations.push(seq);
+        t.standing.insert(party.to_string(), version);
+        if t.parties
+            .iter()
+            .all(|p| t.standing.get(p) == Some(&version))
+        {
+            t.confirmed = Some(version);
+            for (i, f) in t.record().follow_ups.iter().enumerate() {
+                let owed = Owed::FollowUp {
+                    talk: talk.to_string(),
+                    follow_up: i as u64 + 1,
+                };
+                let due = parse_timestamp(&f.due).map_or(at_us, |t| t.0);
+                self.deadlines.set(Deadline::new(
+                    &deadline_line(talk),
+                    &f.owner,
+                    owed,
+                    at_us,
+                    due,
+                ));
+            }
+        }
+    }
+
+    /// Applies `follow_up_closed`: its deadline is met.
+    pub(crate) fn evolve_follow_up_closed(
+        &mut self,
+        seq: u64,
+        talk: &str,
+        follow_up: u64,
+        party: &str,
+    ) {
+        if let Some(t) = self.talks.by_id.get_mut(talk) {
+            t.closed.insert(follow_up, seq);
+        }
+        let owed = Owed::FollowUp {
+            talk: talk.to_string(),
+            follow_up,
+        };
+        self.deadlines.meet(&owed.id(&deadline_line(talk), party));
+    }
+
+    fn talk_json(&self, id: &str, t: &Talk, now_us: i64) -> Value {
+        let r = t.record();
+        let versions: Vec<Value> = t
+            .versions
+            .iter()
+            .enumerate()
+            .map(|(i, &s)| {
+                let mut v = self.logged_json(s);
+                let n = i as u64 + 1;
+                let by: Vec<&String> = t
+                    .standing
+                    .iter()
+                    .filter(|(_, &w)| w == n)
+                    .map(|(p, _)| p)
+                    .collect();
+                v["stood_by"] = json!(by);
+                v
+            })
+            .collect();
+        let confirmations: Vec<Value> = t
+            .confirmations
+            .iter()
+            .map(|&s| self.logged_json(s))
+            .collect();
+        let follow_ups: Vec<Value> = if t.confirmed.is_some() {
+            r.follow_ups
+                .iter()
+                .enumerate()
+                .map(|(i, f)| {
+                    let n = i as u64 + 1;
+                    let closed = t.closed.get(&n).map(|&s| self.logged_json(s));
+                    let overdue = parse_timestamp(&f.due).is_ok_and(|d| d.0 <= now_us);
+                    let state = match (&closed, overdue) {
+                        (Some(_), _) => "closed",
+                        (None, true) => "overdue",
+                        (None, false) => "open",
+                    };
+                    let owed = Owed::FollowUp {
+                        talk: id.to_string(),
+                        follow_up: n,
+                    };
+                    let steps = ["reminder", "overdue", "admins"];
+                    let escalation = self
+                        .deadlines
+                        .get(&owed.id(&deadline_line(id), &f.owner))
+                        .map_or(&steps[..0], |d| &steps[..d.steps_done]);
+                    json!({"id": n, "action": f.action, "owner": f.owner, "due": f.due,
+                           "state": state, "escalation": escalation, "closure": closed})
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let pending: Vec<&String> = t
+            .parties
+            .iter()
+            .filter(|p| t.standing.get(*p) != Some(&(t.records.len() as u64)))
+            .collect();
+        json!({"id": id, "parties": t.parties, "date": r.date, "level": r.level,
+               "venue": r.venue, "line": r.line, "state": t.state(),
+               "version": t.confirmed.unwrap_or(t.records.len() as u64),
+               "confirmed_version": t.confirmed, "standing": t.standing,
+               "awaiting": if t.confirmed.is_some() { Vec::new() } else { pending },
+               "record": r, "content_sha256": r.content_sha256(),
+               "follow_ups": follow_ups, "versions": versions, "confirmations": confirmations})
+    }
+
+    /// One talk with every version, confirmation and follow-up, if `actor`'s
+    /// party took part (the host's admins see all).
+    pub fn talk(&self, actor: &Actor, talk: &str, now_us: i64) -> Result<Value, ServiceError> {
+        let t = self.visible_talk(actor, talk)?;
+        Ok(self.talk_json(talk, t, now_us))
+    }
+
+    /// The talks `actor`'s party took part in, latest date first.
+    pub fn talks(&self, actor: &Actor) -> Vec<Value> {
+        let mut list: Vec<(&String, &Talk)> = self
+            .talks
+            .by_id
+            .iter()
+            .filter(|(_, t)| actor.is_host_admin() || t.parties.contains(&actor.party))
+            .collect();
+        list.sort_by(|a, b| b.1.record().date.cmp(&a.1.record().date).then(b.0.cmp(a.0)));
+        list.into_iter()
+            .map(|(id, t)| {
+                let r = t.record();
+                json!({"id": id, "parties": t.parties, "date": r.date, "level": r.level,
+                       "venue": r.venue, "line": r.line, "state": t.state(),
+                       "versions": t.records.len(), "confirmed_version": t.confirmed,
+                       "agenda_items": r.agenda.len(), "open_follow_ups": t.open_follow_ups()})
+            })
+            .collect()
+    }
+
+    /// For `actor`'s party, each other party it has a talk or a line with:
+    /// days since the last confirmed talk, confirmed talks in the last 365 days,
+    /// open follow-ups, and `flagged` when there was no confirmed talk for more
+    /// than [`TALK_GAP_DAYS`] days (or never).
+    pub fn talk_relations(&self, actor: &Actor, now_us: i64) -> Vec<Value> {
+        let me = &actor.party;
+        let mut others: BTreeSet<&String> = BTreeSet::new();
+        for l in self.lines.values().filter(|l| l.parties.contains(me)) {
+            others.extend(l.parties.iter().filter(|p| *p != me));
+        }
+        for t in self.talks.by_id.values().filter(|t| t.parties.contains(me)) {
+            others.extend(t.parties.iter().filter(|p| *p != me));
+        }
+        let today = now_us.div_euclid(DAY_US);
+        others
+            .into_iter()
+            .map(|other| {
+                let together: Vec<&Talk> = self
+                    .talks
+                    .by_id
+                    .values()
+                    .filter(|t| t.parties.contains(me) && t.parties.contains(other))
+                    .collect();
+                let days: Vec<i64> = together
+                    .iter()
+                    .filter(|t| t.confirmed.is_some())
+                    .filter_map(|t| date_days(&t.record().date))
+                    .collect();
+                let last = days.iter().max().copied();
+                let since = last.map(|d| (today - d).max(0));
+                let per_year = days.iter().filter(|&&d| today - d < 365).count();
+                let open: usize = together.iter().map(|t| t.open_follow_ups()).sum();
+                let flagged = since.is_none_or(|s| s > TALK_GAP_DAYS);
+                json!({"party": other, "last_talk": last.map(|d| time_text(d * DAY_US)[..10].to_string()),
+                       "days_since_last_talk": since, "talks_last_365_days": per_year,
+                       "unconfirmed_talks": together.iter().filter(|t| t.confirmed.is_none()).count(),
+                       "open_follow_ups": open, "flagged": flagged, "flag_after_days": TALK_GAP_DAYS})
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_count_days_from_1970() {
+        assert_eq!(date_days("1970-01-01"), Some(0));
+        assert_eq!(date_days("2000-03-01"), Some(11_017));
+        assert_eq!(date_days("2026-11-22"), Some(1_795_305_600 / 86_400));
+        assert_eq!(
+            date_days("2024-02-29").map(|d| d + 1),
+            date_days("2024-03-01")
+        );
+        for bad in [
+            "2025-02-29",
+            "2026-13-01",
+            "2026-1-01",
+            "26-11-22",
+            "2026-11-2x",
+            "2026-00-10",
+        ] {
+            assert_eq!(date_days(bad), None, "{bad}");
+        }
+    }
+}
