@@ -2,137 +2,27 @@
 //! (no sleeping) and the real SQLite journal, so that a restart in the middle of
 //! a countdown is a real restart.
 
-use parley_service::{
-    Actor, Category, Clock, Command, LineRules, Priority, Role, Service, ServiceError, Volumes,
-    HOST,
-};
-use parley_store_sqlite::SqliteJournal;
+use parley_service::{Actor, Category, Command, LineRules, Priority, Role, ServiceError, Volumes};
 use parley_wire::WireLimits;
 use serde_json::{json, Value};
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{mpsc, Arc};
 
-const S: i64 = 1_000_000;
-const MIN: i64 = 60 * S;
-/// 2026-11-22T00:00:00Z
-const T0: i64 = 1_795_305_600 * S;
+mod common;
 
-struct World {
-    db: PathBuf,
-    now: Arc<AtomicI64>,
-    service: Option<Service>,
+use common::{actor, host, World, MIN, S, T0};
+
+/// Reading a line, its operators, and notifying, for these tests.
+trait Lines {
+    fn line(&self, party: &str) -> Value;
+    fn operators(&self, party: &str, roles: &[&str]) -> Vec<String>;
+    fn notify(&self) -> Value;
+    /// Ticks at `t`: the entries logged, as the host sees them.
+    fn ticked(&self, t: i64) -> Vec<Value>;
 }
 
-fn actor(operator: &str, party: &str, role: Role) -> Actor {
-    Actor {
-        operator: operator.into(),
-        party: party.into(),
-        role,
-    }
-}
-
-fn host() -> Actor {
-    actor("op-host", HOST, Role::Admin)
-}
-
-impl World {
-    /// Parties north and south, each with an officer, an observer and an admin,
-    /// on a line with `rules`.
-    fn new(name: &str, rules: LineRules) -> World {
-        let db = std::env::temp_dir().join(format!("parley-{name}-{}.db", std::process::id()));
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
-        }
-        let mut w = World {
-            db,
-            now: Arc::new(AtomicI64::new(T0)),
-            service: None,
-        };
-        w.start();
-        for party in ["north", "south"] {
-            w.run(
-                &host(),
-                Command::CreateParty {
-                    party: party.into(),
-                    name: party.into(),
-                },
-            )
-            .unwrap();
-            for role in [Role::Officer, Role::Observer, Role::Admin] {
-                w.run(
-                    &host(),
-                    Command::CreateOperator {
-                        party: party.into(),
-                        name: format!("{party} {role:?}"),
-                        role,
-                        token_sha256: format!("{party}-{role:?}"),
-                    },
-                )
-                .unwrap();
-            }
-        }
-        w.run(
-            &host(),
-            Command::CreateLine {
-                line: "l".into(),
-                name: "the line".into(),
-                parties: vec!["north".into(), "south".into()],
-                rules,
-            },
-        )
-        .unwrap();
-        w
-    }
-
-    fn start(&mut self) {
-        let journal = SqliteJournal::open(&self.db).expect("store");
-        let now = Arc::clone(&self.now);
-        let clock: Clock = Arc::new(move || now.load(Ordering::SeqCst));
-        self.service =
-            Some(Service::open(journal, WireLimits::default(), clock, |_| {}).expect("service"));
-    }
-
-    fn restart(&mut self) {
-        drop(self.service.take());
-        // The writer closes the store when its last handle is gone.
-        std::thread::sleep(std::time::Duration::from_millis(50));
-        self.start();
-    }
-
-    fn service(&self) -> &Service {
-        self.service.as_ref().expect("started")
-    }
-
-    fn at(&self, t: i64) {
-        self.now.store(t, Ordering::SeqCst);
-    }
-
-    fn run(&self, a: &Actor, c: Command) -> Result<Value, ServiceError> {
-        let (tx, rx) = mpsc::channel();
-        self.service()
-            .submit(a.clone(), c, None, Box::new(move |r| tx.send(r).unwrap()));
-        rx.recv().unwrap().map(|answer| answer.body)
-    }
-
-    /// Ticks at `t` and returns the entries logged, as the host sees them.
-    fn tick(&self, t: i64) -> Vec<Value> {
-        self.at(t);
-        let before = self.service().read(|s| s.last_seq());
-        let (tx, rx) = mpsc::channel();
-        self.service().tick(Box::new(move |r| tx.send(r).unwrap()));
-        rx.recv().unwrap().expect("tick");
-        self.service().read(|s| {
-            s.events_after(&host(), before, 1_000)
-                .iter()
-                .map(|l| l.entry.public_json())
-                .collect()
-        })
-    }
-
+impl Lines for World {
     fn line(&self, party: &str) -> Value {
         let a = actor("x", party, Role::Observer);
-        let now = self.now.load(Ordering::SeqCst);
+        let now = self.now();
         self.service().read(|s| s.line(&a, "l", now)).unwrap()
     }
 
@@ -168,14 +58,9 @@ impl World {
         )
         .unwrap()
     }
-}
 
-impl Drop for World {
-    fn drop(&mut self) {
-        drop(self.service.take());
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", self.db.display()));
-        }
+    fn ticked(&self, t: i64) -> Vec<Value> {
+        self.tick(t).into_iter().map(|(entry, _)| entry).collect()
     }
 }
 
@@ -213,7 +98,12 @@ fn kinds(entries: &[Value]) -> Vec<String> {
 
 #[test]
 fn an_acknowledgment_in_time_meets_its_deadline() {
-    let w = World::new("ack-in-time", rules());
+    let w = World::new(
+        "ack-in-time",
+        &["north", "south"],
+        &["north", "south"],
+        rules(),
+    );
     w.at(T0 + MIN);
     let notice = w.notify();
     let deadlines = w.line("south")["deadlines"].clone();
@@ -233,24 +123,29 @@ fn an_acknowledgment_in_time_meets_its_deadline() {
     )
     .unwrap();
     assert_eq!(w.line("north")["deadlines"], json!([]));
-    assert!(w.tick(T0 + 60 * MIN).is_empty(), "nothing to escalate");
+    assert!(w.ticked(T0 + 60 * MIN).is_empty(), "nothing to escalate");
 }
 
 #[test]
 fn a_missed_acknowledgment_escalates_in_order_and_once() {
-    let w = World::new("ack-missed", rules());
+    let w = World::new(
+        "ack-missed",
+        &["north", "south"],
+        &["north", "south"],
+        rules(),
+    );
     w.notify();
-    assert!(w.tick(T0 + 10 * MIN - 1).is_empty(), "not yet due");
+    assert!(w.ticked(T0 + 10 * MIN - 1).is_empty(), "not yet due");
 
-    let reminder = w.tick(T0 + 10 * MIN);
+    let reminder = w.ticked(T0 + 10 * MIN);
     assert_eq!(kinds(&reminder), ["reminder:south"]);
     // Every operator of south who may answer, not one named person; no observer.
     let mut to: Vec<String> = serde_json::from_value(reminder[0]["to"].clone()).unwrap();
     to.sort();
     assert_eq!(to, w.operators("south", &["officer", "admin"]));
-    assert!(w.tick(T0 + 10 * MIN + 1).is_empty(), "each step once");
+    assert!(w.ticked(T0 + 10 * MIN + 1).is_empty(), "each step once");
 
-    assert_eq!(kinds(&w.tick(T0 + 15 * MIN)), ["overdue:south"]);
+    assert_eq!(kinds(&w.ticked(T0 + 15 * MIN)), ["overdue:south"]);
     let line = w.line("north");
     assert_eq!(
         line["deadlines"][0]["overdue"], true,
@@ -261,11 +156,11 @@ fn a_missed_acknowledgment_escalates_in_order_and_once() {
         json!(["reminder", "overdue"])
     );
 
-    let admins = w.tick(T0 + 20 * MIN);
+    let admins = w.ticked(T0 + 20 * MIN);
     assert_eq!(kinds(&admins), ["admins:south"]);
     assert_eq!(admins[0]["to"], json!(w.operators("south", &["admin"])));
     assert!(
-        w.tick(T0 + 600 * MIN).is_empty(),
+        w.ticked(T0 + 600 * MIN).is_empty(),
         "no step after the admins"
     );
     // Audiences: the overdue mark is the line's, reminders are south's alone.
@@ -284,23 +179,23 @@ fn a_missed_acknowledgment_escalates_in_order_and_once() {
 
 #[test]
 fn a_restart_in_the_middle_of_a_countdown_goes_on_where_it_was() {
-    let mut w = World::new("restart", rules());
+    let mut w = World::new("restart", &["north", "south"], &["north", "south"], rules());
     w.notify();
-    assert_eq!(kinds(&w.tick(T0 + 10 * MIN)), ["reminder:south"]);
+    assert_eq!(kinds(&w.ticked(T0 + 10 * MIN)), ["reminder:south"]);
     w.restart();
     assert_eq!(
         w.line("south")["deadlines"][0]["escalation"],
         json!(["reminder"])
     );
     // Down through the overdue time: the next tick logs the overdue step only.
-    assert_eq!(kinds(&w.tick(T0 + 16 * MIN)), ["overdue:south"]);
+    assert_eq!(kinds(&w.ticked(T0 + 16 * MIN)), ["overdue:south"]);
     w.restart();
-    assert_eq!(kinds(&w.tick(T0 + 21 * MIN)), ["admins:south"]);
+    assert_eq!(kinds(&w.ticked(T0 + 21 * MIN)), ["admins:south"]);
 }
 
 #[test]
 fn an_amendment_replaces_the_deadline_of_the_earlier_version() {
-    let w = World::new("amend", rules());
+    let w = World::new("amend", &["north", "south"], &["north", "south"], rules());
     let notice = w.notify();
     let activity = notice["activity"].as_str().unwrap().to_string();
     w.at(T0 + 5 * MIN);
@@ -327,15 +222,15 @@ fn an_amendment_replaces_the_deadline_of_the_earlier_version() {
     assert_eq!(deadlines[0]["owed"]["version"], 2);
     assert_eq!(deadlines[0]["due"], "2026-11-22T00:15:00Z");
     assert!(
-        w.tick(T0 + 10 * MIN).is_empty(),
+        w.ticked(T0 + 10 * MIN).is_empty(),
         "version 1 is no longer owed"
     );
-    assert_eq!(kinds(&w.tick(T0 + 15 * MIN)), ["reminder:south"]);
+    assert_eq!(kinds(&w.ticked(T0 + 15 * MIN)), ["reminder:south"]);
 }
 
 #[test]
 fn a_flash_message_reaches_every_operator_at_once_and_a_reply_ends_it() {
-    let w = World::new("flash", rules());
+    let w = World::new("flash", &["north", "south"], &["north", "south"], rules());
     let sent = w
         .run(
             &north(),
@@ -349,7 +244,7 @@ fn a_flash_message_reaches_every_operator_at_once_and_a_reply_ends_it() {
             },
         )
         .unwrap();
-    let at_once = w.tick(T0);
+    let at_once = w.ticked(T0);
     assert_eq!(kinds(&at_once), ["reminder:south"]);
     assert_eq!(
         at_once[0]["to"],
@@ -359,7 +254,7 @@ fn a_flash_message_reaches_every_operator_at_once_and_a_reply_ends_it() {
         w.line("north")["deadlines"][0]["due"],
         "2026-11-22T00:05:00Z"
     );
-    assert_eq!(kinds(&w.tick(T0 + 5 * MIN)), ["overdue:south"]);
+    assert_eq!(kinds(&w.ticked(T0 + 5 * MIN)), ["overdue:south"]);
     w.run(
         &south(),
         Command::SendMessage {
@@ -373,12 +268,12 @@ fn a_flash_message_reaches_every_operator_at_once_and_a_reply_ends_it() {
     )
     .unwrap();
     assert_eq!(w.line("north")["deadlines"], json!([]), "the reply met it");
-    assert!(w.tick(T0 + 60 * MIN).is_empty());
+    assert!(w.ticked(T0 + 60 * MIN).is_empty());
 }
 
 #[test]
 fn a_request_is_owed_a_reply_by_its_own_deadline() {
-    let w = World::new("request", rules());
+    let w = World::new("request", &["north", "south"], &["north", "south"], rules());
     w.run(
         &north(),
         Command::SendMessage {
@@ -391,12 +286,12 @@ fn a_request_is_owed_a_reply_by_its_own_deadline() {
         },
     )
     .unwrap();
-    assert!(w.tick(T0 + 24 * 60 * MIN - 1).is_empty());
+    assert!(w.ticked(T0 + 24 * 60 * MIN - 1).is_empty());
     assert_eq!(
         w.line("south")["deadlines"][0]["due"],
         "2026-11-23T00:00:00Z"
     );
-    assert_eq!(kinds(&w.tick(T0 + 24 * 60 * MIN)), ["reminder:south"]);
+    assert_eq!(kinds(&w.ticked(T0 + 24 * 60 * MIN)), ["reminder:south"]);
 }
 
 /// Checks every 60 s, answered within 30 s.
@@ -431,11 +326,16 @@ fn answer(w: &World, who: &Actor, check: &str) -> Result<Value, ServiceError> {
 
 #[test]
 fn a_line_goes_degraded_then_silent_and_comes_back() {
-    let w = World::new("checks", checked());
+    let w = World::new(
+        "checks",
+        &["north", "south"],
+        &["north", "south"],
+        checked(),
+    );
     assert_eq!(w.line("north")["operation"]["state"], "unchecked");
-    assert!(w.tick(T0 + 59 * S).is_empty());
+    assert!(w.ticked(T0 + 59 * S).is_empty());
     let mut round = T0 + 60 * S;
-    let sent = checks_sent(&w.tick(round));
+    let sent = checks_sent(&w.ticked(round));
     assert_eq!(
         sent.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>(),
         ["north", "south"]
@@ -461,11 +361,11 @@ fn a_line_goes_degraded_then_silent_and_comes_back() {
     // South stops answering: degraded after one miss, silent after three.
     for k in 1..=3 {
         round = T0 + (60 + 60 * k) * S;
-        let sent = checks_sent(&w.tick(round));
+        let sent = checks_sent(&w.ticked(round));
         assert_eq!(sent.len(), 2, "round {k}");
         w.at(round + S);
         answer(&w, &north(), &sent[0].1).unwrap();
-        let missed = w.tick(round + 30 * S);
+        let missed = w.ticked(round + 30 * S);
         assert_eq!(kinds(&missed), ["line_check_missed"]);
         assert_eq!(missed[0]["party"], "south");
         // Too late now.
@@ -485,7 +385,7 @@ fn a_line_goes_degraded_then_silent_and_comes_back() {
 
     // Back in operation once south answers again; its misses stay in evidence.
     round = T0 + 300 * S;
-    let sent = checks_sent(&w.tick(round));
+    let sent = checks_sent(&w.ticked(round));
     w.at(round + S);
     answer(&w, &north(), &sent[0].1).unwrap();
     answer(&w, &south(), &sent[1].1).unwrap();
@@ -497,23 +397,33 @@ fn a_line_goes_degraded_then_silent_and_comes_back() {
 
 #[test]
 fn line_checks_survive_a_restart() {
-    let mut w = World::new("checks-restart", checked());
-    let sent = checks_sent(&w.tick(T0 + 60 * S));
+    let mut w = World::new(
+        "checks-restart",
+        &["north", "south"],
+        &["north", "south"],
+        checked(),
+    );
+    let sent = checks_sent(&w.ticked(T0 + 60 * S));
     w.restart();
     // The pending checks are still pending, and answerable, after the restart.
     w.at(T0 + 61 * S);
     answer(&w, &north(), &sent[0].1).unwrap();
     w.restart();
-    let missed = w.tick(T0 + 90 * S);
+    let missed = w.ticked(T0 + 90 * S);
     assert_eq!(kinds(&missed), ["line_check_missed"]);
     assert_eq!(w.line("north")["operation"]["state"], "degraded");
     // The next round is an interval after the last, not after the restart.
-    assert_eq!(checks_sent(&w.tick(T0 + 120 * S)).len(), 2);
+    assert_eq!(checks_sent(&w.ticked(T0 + 120 * S)).len(), 2);
 }
 
 #[test]
 fn a_line_check_interval_below_the_minimum_is_refused_naming_the_field() {
-    let w = World::new("interval", rules());
+    let w = World::new(
+        "interval",
+        &["north", "south"],
+        &["north", "south"],
+        rules(),
+    );
     let refused = w.run(
         &host(),
         Command::CreateLine {

@@ -3,146 +3,37 @@
 //! parties. Time is an injected clock; the journal is the real SQLite store, so
 //! a restart replays the talks.
 
-use parley_service::{
-    Actor, Clock, Command, LineRules, Role, Service, ServiceError, HOST, TALK_GAP_DAYS,
-};
-use parley_store_sqlite::SqliteJournal;
-use parley_wire::WireLimits;
+use parley_service::{Actor, Command, LineRules, Role, ServiceError, TALK_GAP_DAYS};
 use serde_json::{json, Value};
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{mpsc, Arc};
 
-const S: i64 = 1_000_000;
-const MIN: i64 = 60 * S;
-const DAY: i64 = 86_400 * S;
-/// 2026-11-22T00:00:00Z
-const T0: i64 = 1_795_305_600 * S;
+mod common;
 
-struct World {
-    db: PathBuf,
-    now: Arc<AtomicI64>,
-    service: Option<Service>,
+use common::{actor, host, officer, World, DAY, MIN, T0};
+
+/// Parties north, south and east; north and south share line `l` (line checks
+/// weekly, out of the way), east is on no line with them.
+fn world(name: &str) -> World {
+    let rules = LineRules {
+        line_check_interval_s: 7 * 86_400,
+        ..LineRules::default()
+    };
+    World::new(
+        &format!("talks-{name}"),
+        &["north", "south", "east"],
+        &["north", "south"],
+        rules,
+    )
 }
 
-fn actor(operator: &str, party: &str, role: Role) -> Actor {
-    Actor {
-        operator: operator.into(),
-        party: party.into(),
-        role,
-    }
+/// Talks, for these tests.
+trait Talks {
+    fn talk(&self, a: &Actor, talk: &str) -> Result<Value, ServiceError>;
+    fn relations(&self, party: &str) -> Vec<Value>;
+    fn record(&self, a: &Actor, record: Value) -> Result<Value, ServiceError>;
+    fn confirm(&self, a: &Actor, talk: &str, version: u64) -> Result<Value, ServiceError>;
 }
 
-fn host() -> Actor {
-    actor("op-host", HOST, Role::Admin)
-}
-
-fn officer(party: &str) -> Actor {
-    actor(&format!("op-{party}"), party, Role::Officer)
-}
-
-impl World {
-    /// Parties north, south and east, each with an officer, an observer and an
-    /// admin; north and south share a line `l`, east is on no line with them.
-    fn new(name: &str) -> World {
-        let db =
-            std::env::temp_dir().join(format!("parley-talks-{name}-{}.db", std::process::id()));
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
-        }
-        let mut w = World {
-            db,
-            now: Arc::new(AtomicI64::new(T0)),
-            service: None,
-        };
-        w.start();
-        for party in ["north", "south", "east"] {
-            w.run(
-                &host(),
-                Command::CreateParty {
-                    party: party.into(),
-                    name: party.into(),
-                },
-            )
-            .unwrap();
-            for role in [Role::Officer, Role::Observer, Role::Admin] {
-                w.run(
-                    &host(),
-                    Command::CreateOperator {
-                        party: party.into(),
-                        name: format!("{party} {role:?}"),
-                        role,
-                        token_sha256: format!("{party}-{role:?}"),
-                    },
-                )
-                .unwrap();
-            }
-        }
-        let rules = LineRules {
-            line_check_interval_s: 7 * 86_400,
-            ..LineRules::default()
-        };
-        w.run(
-            &host(),
-            Command::CreateLine {
-                line: "l".into(),
-                name: "the line".into(),
-                parties: vec!["north".into(), "south".into()],
-                rules,
-            },
-        )
-        .unwrap();
-        w
-    }
-
-    fn start(&mut self) {
-        let journal = SqliteJournal::open(&self.db).expect("store");
-        let now = Arc::clone(&self.now);
-        let clock: Clock = Arc::new(move || now.load(Ordering::SeqCst));
-        self.service =
-            Some(Service::open(journal, WireLimits::default(), clock, |_| {}).expect("service"));
-    }
-
-    fn restart(&mut self) {
-        drop(self.service.take());
-        std::thread::sleep(std::time::Duration::from_millis(50));
-        self.start();
-    }
-
-    fn service(&self) -> &Service {
-        self.service.as_ref().expect("started")
-    }
-
-    fn at(&self, t: i64) {
-        self.now.store(t, Ordering::SeqCst);
-    }
-
-    fn now(&self) -> i64 {
-        self.now.load(Ordering::SeqCst)
-    }
-
-    fn run(&self, a: &Actor, c: Command) -> Result<Value, ServiceError> {
-        let (tx, rx) = mpsc::channel();
-        self.service()
-            .submit(a.clone(), c, None, Box::new(move |r| tx.send(r).unwrap()));
-        rx.recv().unwrap().map(|answer| answer.body)
-    }
-
-    /// Ticks at `t` and returns the entries logged with their audiences.
-    fn tick(&self, t: i64) -> Vec<(Value, Vec<String>)> {
-        self.at(t);
-        let before = self.service().read(|s| s.last_seq());
-        let (tx, rx) = mpsc::channel();
-        self.service().tick(Box::new(move |r| tx.send(r).unwrap()));
-        rx.recv().unwrap().expect("tick");
-        self.service().read(|s| {
-            s.events_after(&host(), before, 1_000)
-                .iter()
-                .map(|l| (l.entry.public_json(), l.audience.clone()))
-                .collect()
-        })
-    }
-
+impl Talks for World {
     fn talk(&self, a: &Actor, talk: &str) -> Result<Value, ServiceError> {
         let now = self.now();
         self.service().read(|s| s.talk(a, talk, now))
@@ -170,15 +61,6 @@ impl World {
     }
 }
 
-impl Drop for World {
-    fn drop(&mut self) {
-        drop(self.service.take());
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", self.db.display()));
-        }
-    }
-}
-
 /// A round of talks between north and south, with one follow-up owed by south
 /// (due `due`).
 fn round(date: &str, due: &str) -> Value {
@@ -203,7 +85,7 @@ fn id(v: &Value) -> String {
 
 #[test]
 fn a_talk_is_confirmed_when_the_other_party_confirms_the_same_version() {
-    let mut w = World::new("confirm");
+    let mut w = world("confirm");
     let t = w
         .record(
             &officer("north"),
@@ -267,7 +149,7 @@ fn a_talk_is_confirmed_when_the_other_party_confirms_the_same_version() {
 
 #[test]
 fn where_the_parties_disagree_each_version_is_kept() {
-    let w = World::new("dispute");
+    let w = world("dispute");
     let talk = id(&w
         .record(
             &officer("north"),
@@ -332,7 +214,7 @@ fn where_the_parties_disagree_each_version_is_kept() {
 
 #[test]
 fn an_overdue_follow_up_escalates_in_order_to_the_talks_parties_and_closing_meets_it() {
-    let w = World::new("follow-up");
+    let w = world("follow-up");
     // Due in 10 minutes from confirmation: steps 5 minutes apart.
     let talk = id(&w
         .record(
@@ -412,7 +294,7 @@ fn an_overdue_follow_up_escalates_in_order_to_the_talks_parties_and_closing_meet
 
 #[test]
 fn a_third_party_cannot_see_or_touch_a_talk() {
-    let w = World::new("visibility");
+    let w = world("visibility");
     let talk = id(&w
         .record(
             &officer("north"),
@@ -445,7 +327,7 @@ fn a_third_party_cannot_see_or_touch_a_talk() {
 
 #[test]
 fn records_are_validated_with_pointers() {
-    let w = World::new("validation");
+    let w = world("validation");
     let cases = [
         (json!({"parties": ["north"]}), "/parties"),
         (json!({"parties": ["north", "nobody"]}), "/parties/1"),
@@ -524,7 +406,7 @@ fn records_are_validated_with_pointers() {
 
 #[test]
 fn relations_count_confirmed_talks_and_flag_a_long_silence() {
-    let w = World::new("relations");
+    let w = world("relations");
     // North and south share a line but never talked: flagged.
     let r = w.relations("north");
     assert_eq!(r.len(), 1);

@@ -1,0 +1,142 @@
+//! A service on the real SQLite journal with an injected clock, for tests that
+//! drive time (no sleeping) and restart the service for real.
+
+#![allow(dead_code)]
+
+use parley_service::{Actor, Clock, Command, LineRules, Role, Service, ServiceError, HOST};
+use parley_store_sqlite::SqliteJournal;
+use parley_wire::WireLimits;
+use serde_json::Value;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{mpsc, Arc};
+
+pub const S: i64 = 1_000_000;
+pub const MIN: i64 = 60 * S;
+pub const DAY: i64 = 86_400 * S;
+/// 2026-11-22T00:00:00Z
+pub const T0: i64 = 1_795_305_600 * S;
+
+pub fn actor(operator: &str, party: &str, role: Role) -> Actor {
+    Actor {
+        operator: operator.into(),
+        party: party.into(),
+        role,
+    }
+}
+
+pub fn host() -> Actor {
+    actor("op-host", HOST, Role::Admin)
+}
+
+pub fn officer(party: &str) -> Actor {
+    actor(&format!("op-{party}"), party, Role::Officer)
+}
+
+pub struct World {
+    db: PathBuf,
+    now: Arc<AtomicI64>,
+    service: Option<Service>,
+}
+
+impl World {
+    /// `parties`, each with an officer, an observer and an admin, and line `l`
+    /// between `on_line` with `rules`, at time [`T0`].
+    pub fn new(name: &str, parties: &[&str], on_line: &[&str], rules: LineRules) -> World {
+        let db = std::env::temp_dir().join(format!("parley-{name}-{}.db", std::process::id()));
+        remove_store(&db);
+        let mut w = World {
+            db,
+            now: Arc::new(AtomicI64::new(T0)),
+            service: None,
+        };
+        w.start();
+        for party in parties {
+            let create = Command::CreateParty {
+                party: party.to_string(),
+                name: party.to_string(),
+            };
+            w.run(&host(), create).unwrap();
+            for role in [Role::Officer, Role::Observer, Role::Admin] {
+                let create = Command::CreateOperator {
+                    party: party.to_string(),
+                    name: format!("{party} {role:?}"),
+                    role,
+                    token_sha256: format!("{party}-{role:?}"),
+                };
+                w.run(&host(), create).unwrap();
+            }
+        }
+        let line = Command::CreateLine {
+            line: "l".into(),
+            name: "the line".into(),
+            parties: on_line.iter().map(|p| p.to_string()).collect(),
+            rules,
+        };
+        w.run(&host(), line).unwrap();
+        w
+    }
+
+    fn start(&mut self) {
+        let journal = SqliteJournal::open(&self.db).expect("store");
+        let now = Arc::clone(&self.now);
+        let clock: Clock = Arc::new(move || now.load(Ordering::SeqCst));
+        let service = Service::open(journal, WireLimits::default(), clock, |_| {});
+        self.service = Some(service.expect("service"));
+    }
+
+    /// Stops the service and opens it again from its journal.
+    pub fn restart(&mut self) {
+        drop(self.service.take());
+        // The writer closes the store when its last handle is gone.
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        self.start();
+    }
+
+    pub fn service(&self) -> &Service {
+        self.service.as_ref().expect("started")
+    }
+
+    pub fn at(&self, t: i64) {
+        self.now.store(t, Ordering::SeqCst);
+    }
+
+    pub fn now(&self) -> i64 {
+        self.now.load(Ordering::SeqCst)
+    }
+
+    pub fn run(&self, a: &Actor, c: Command) -> Result<Value, ServiceError> {
+        let (tx, rx) = mpsc::channel();
+        let reply = Box::new(move |r| tx.send(r).unwrap());
+        self.service().submit(a.clone(), c, None, reply);
+        rx.recv().unwrap().map(|answer| answer.body)
+    }
+
+    /// Ticks at `t`; the entries logged (as the host sees them) with their audiences.
+    pub fn tick(&self, t: i64) -> Vec<(Value, Vec<String>)> {
+        self.at(t);
+        let before = self.service().read(|s| s.last_seq());
+        let (tx, rx) = mpsc::channel();
+        self.service().tick(Box::new(move |r| tx.send(r).unwrap()));
+        rx.recv().unwrap().expect("tick");
+        self.service().read(|s| {
+            s.events_after(&host(), before, 1_000)
+                .iter()
+                .map(|l| (l.entry.public_json(), l.audience.clone()))
+                .collect()
+        })
+    }
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        drop(self.service.take());
+        remove_store(&self.db);
+    }
+}
+
+fn remove_store(db: &std::path::Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+}
