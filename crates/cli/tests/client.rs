@@ -1026,8 +1026,9 @@ fn signed_notices_and_acknowledgments_are_the_partys_word() {
     red.ok(&["record", "export", "-o", &export]);
     let ok = red.ok(&["verify", "export", &export, "--key", &server_key]);
     assert!(
-        ok.stdout
-            .contains("1 notices and acknowledgments signed by their parties, 1 unsigned"),
+        ok.stdout.contains(
+            "1 notices, acknowledgments and confirmations signed by their parties, 1 unsigned"
+        ),
         "{}",
         ok.stdout
     );

@@ -95,6 +95,13 @@ fn two_parties_record_confirm_and_follow_up_a_round_of_talks() {
     let r = green.expect(2, &["talks", "confirm", &talk, "--version", "1"]);
     assert!(r.stderr.contains("404"), "{}", r.stderr);
 
+    // Blue's party has a key: its confirmation goes out signed.
+    let key_line = blue.ok(&["keys", "generate"]).stdout.trim().to_string();
+    let admin = Client::new(server.config("blue-admin"));
+    let token = server.admin(&["operator-create", "blue", "blue admin", "--role", "admin"]);
+    admin.ok(&["login", "--server", &server.url, "--token", token.trim()]);
+    admin.ok(&["keys", "register", &key_line]);
+
     // Blue accepts red's version (the latest): the talk is confirmed.
     let confirmed = blue.ok(&["talks", "confirm", &talk]).stdout;
     assert!(
@@ -103,6 +110,14 @@ fn two_parties_record_confirm_and_follow_up_a_round_of_talks() {
     );
     let t = red.json(&["talks", "show", &talk]);
     assert_eq!(t["state"], "confirmed");
+    let by_blue: Vec<_> = t["confirmations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["party"] == "blue")
+        .collect();
+    assert_eq!(by_blue.len(), 1, "{t}");
+    assert_eq!(by_blue[0]["signed"]["key"], key_line.as_str(), "{t}");
     assert_eq!(t["record"]["agenda"][1]["outcome"], "to_continue");
     assert_eq!(
         t["versions"].as_array().unwrap().len(),

@@ -254,6 +254,9 @@ pub enum Entry {
         operator: String,
         /// The version's content hash, as read back.
         content_sha256: String,
+        /// The party's signature of the request, when it was signed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        signed: Option<SignedBy>,
     },
     /// The owner party closed a follow-up of a confirmed talk.
     FollowUpClosed {

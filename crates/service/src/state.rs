@@ -621,13 +621,14 @@ impl State {
                 | Command::Amend { .. }
                 | Command::Cancel { .. }
                 | Command::Acknowledge { .. }
+                | Command::ConfirmTalk { .. }
         );
         let proof = match signed {
             None => None,
             Some(_) if !signable => {
                 return Err(ServiceError::invalid(
                     "",
-                    "only notices, amendments, cancellations and acknowledgments are signed",
+                    "only notices, amendments, cancellations, acknowledgments and confirmations of talks are signed",
                 ))
             }
             Some(s) => Some(self.verify_signed(&actor.party, s)?),
@@ -650,8 +651,12 @@ impl State {
         let mut decision = self.decide(actor, command, now_us)?;
         if let Some(p) = proof {
             decision.body["signed_by"] = Value::from(p.key.clone());
-            if let Some((Entry::Notice { signed, .. } | Entry::Acknowledged { signed, .. }, _)) =
-                decision.entries.first_mut()
+            if let Some((
+                Entry::Notice { signed, .. }
+                | Entry::Acknowledged { signed, .. }
+                | Entry::TalkConfirmed { signed, .. },
+                _,
+            )) = decision.entries.first_mut()
             {
                 *signed = Some(p);
             }

@@ -586,6 +586,7 @@ impl State {
             party: actor.party.clone(),
             operator: actor.operator.clone(),
             content_sha256: hash.clone(),
+            signed: None,
         };
         let body = json!({"talk": talk, "version": version, "content_sha256": hash,
                           "state": if confirmed { "confirmed" } else { "awaiting_confirmation" }});

@@ -505,7 +505,8 @@ pub fn read_input(path: &str) -> Result<String> {
     }
 }
 
-/// Requests a party signs: notices, amendments, cancellations, acknowledgments.
+/// Requests a party signs: notices, amendments, cancellations, acknowledgments,
+/// confirmations of the record of a talk.
 fn signable(path: &str) -> bool {
     let path = path.split('?').next().unwrap_or(path);
     (path.starts_with("/v1/lines/") && path.ends_with("/notices"))
@@ -513,6 +514,7 @@ fn signable(path: &str) -> bool {
             && ["/amendments", "/cancellation", "/acknowledgments"]
                 .iter()
                 .any(|end| path.ends_with(end)))
+        || (path.starts_with("/v1/talks/") && path.ends_with("/confirmation"))
 }
 
 /// A fresh idempotency key: 128 random bits, hex.

@@ -411,11 +411,11 @@ fn verify_export(a: &VerifyArgs, file: &str) -> Result<String> {
                     e["party"].as_str().unwrap_or_default().to_string(),
                     e["key"].as_str().unwrap_or_default().to_string(),
                 )),
-                Some("notice" | "acknowledged") if e["signed"].is_object() => {
+                Some("notice" | "acknowledged" | "talk_confirmed") if e["signed"].is_object() => {
                     check_signature(e, &keys, &what)?;
                     signed += 1;
                 }
-                Some("notice" | "acknowledged") => unsigned += 1,
+                Some("notice" | "acknowledged" | "talk_confirmed") => unsigned += 1,
                 _ => {}
             }
             tree.push(leaf.as_bytes());
@@ -444,7 +444,7 @@ fn verify_export(a: &VerifyArgs, file: &str) -> Result<String> {
         )));
     }
     Ok(format!(
-        "{} entries ({full} in full, {contents} notices with their content, {} as hashes) rebuild the root {} signed by {} at time {}; {signed} notices and acknowledgments signed by their parties, {unsigned} unsigned",
+        "{} entries ({full} in full, {contents} notices with their content, {} as hashes) rebuild the root {} signed by {} at time {}; {signed} notices, acknowledgments and confirmations signed by their parties, {unsigned} unsigned",
         cp.size,
         cp.size - full,
         cp.root,
