@@ -56,6 +56,7 @@ enum Action {
         file: String,
     },
     /// Confirm a version of a talk's record for your party (default: the latest).
+    #[command(disable_version_flag = true)]
     Confirm {
         /// The talk (t-N).
         talk: String,
