@@ -14,6 +14,7 @@ mod bench_record;
 mod bench_serve;
 mod check;
 mod client;
+mod secret;
 mod serve;
 
 use clap::{CommandFactory, Parser, Subcommand};

@@ -50,16 +50,7 @@ fn record_signer(db: &Path) -> Result<parley_record::Signer> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let mut seed = [0u8; 32];
             getrandom::fill(&mut seed).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-            use std::io::Write;
-            use std::os::unix::fs::OpenOptionsExt;
-            let mut f = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(&path)
-                .with_context(|| format!("creating {}", path.display()))?;
-            writeln!(f, "{}", parley_record::Hash(seed))?;
-            f.sync_all()?;
+            crate::secret::create(&path, &format!("{}\n", parley_record::Hash(seed)))?;
             seed
         }
         Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),

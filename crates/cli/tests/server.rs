@@ -1,11 +1,12 @@
 //! The service end to end: a real `parley serve` process on loopback, driven over
 //! HTTP as a client would, one test per capability.
 
+mod common;
+
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 
 struct Server {
     child: Child,
@@ -16,10 +17,7 @@ struct Server {
 }
 
 fn temp_db(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("parley-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join("parley.db")
+    common::temp_dir(name).join("parley.db")
 }
 
 impl Server {
@@ -29,35 +27,11 @@ impl Server {
 
     /// Starts `parley serve` on `db`; `host` is the host token when the store exists already.
     fn start_at(db: PathBuf, rate: &str, host: Option<String>) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_parley"))
-            .args([
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--rate-limit",
-                rate,
-                "--db",
-            ])
-            .arg(&db)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("parley serve starts");
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let mut host = host;
-        let url = loop {
-            let line = lines.next().expect("the server prints its URL").unwrap();
-            if let Some(t) = line.strip_prefix("host admin token (shown once; keep it safe): ") {
-                host = Some(t.to_string());
-            }
-            if let Some(u) = line.strip_prefix("parley listening on ") {
-                break u.to_string();
-            }
-        };
+        let (child, url, shown) = common::serve(&db, rate);
         Server {
             child,
             url,
-            host: host.expect("a host token"),
+            host: shown.or(host).expect("a host token"),
             db,
             client: reqwest::Client::new(),
         }

@@ -3,7 +3,6 @@
 //! serve` (its own ticker escalates an overdue follow-up); a third party sees
 //! none of it.
 
-#[allow(dead_code)] // common helpers this file does not use (profiles)
 mod common;
 
 use common::{write, Client, Server};

@@ -17,7 +17,7 @@ use crate::journal::{Journal, StorageError};
 use crate::model::Actor;
 use crate::record::signed_checkpoint;
 use crate::state::State;
-use parley_record::Signer;
+use parley_record::{Hash, Signer};
 use parley_wire::WireLimits;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -159,41 +159,47 @@ impl Service {
 
     /// A signed checkpoint of the record as it is now.
     pub fn checkpoint(&self) -> Result<Value, ServiceError> {
-        let signer = self.signer()?;
         let (size, root) = self.read(|s| s.record_head());
-        let note = signed_checkpoint(signer, size, root, self.now());
-        Ok(
-            serde_json::json!({"size": size, "root": root.to_string(), "checkpoint": note,
-                              "key": signer.verifier_key().to_string()}),
-        )
+        let mut answer = serde_json::json!({"size": size, "root": root.to_string()});
+        self.add_signed_head(&mut answer, size, root)?;
+        Ok(answer)
+    }
+
+    /// Adds `checkpoint` (the tree of `size` entries with `root`, signed now)
+    /// and `key` (the server's verifier key) to `answer`, an object.
+    fn add_signed_head(
+        &self,
+        answer: &mut Value,
+        size: u64,
+        root: Hash,
+    ) -> Result<(), ServiceError> {
+        let signer = self.signer()?;
+        answer["checkpoint"] = Value::from(signed_checkpoint(signer, size, root, self.now()));
+        answer["key"] = Value::from(signer.verifier_key().to_string());
+        Ok(())
     }
 
     /// A receipt ("proof of notice") for entry `seq`, if `actor` may see it: the
     /// entry's leaf text, its inclusion proof and a signed checkpoint of the
     /// same tree, which `parley verify receipt` checks offline.
     pub fn receipt(&self, actor: &Actor, seq: u64) -> Result<Value, ServiceError> {
-        let signer = self.signer()?;
-        let (mut receipt, root) = self.read(|s| {
+        let (mut receipt, size, root) = self.read(|s| {
             let (size, root) = s.record_head();
-            s.inclusion(actor, seq, size).map(|r| (r, root))
+            s.inclusion(actor, seq, size).map(|r| (r, size, root))
         })?;
-        let size = receipt["tree_size"].as_u64().unwrap_or(0);
-        receipt["checkpoint"] = Value::from(signed_checkpoint(signer, size, root, self.now()));
-        receipt["key"] = Value::from(signer.verifier_key().to_string());
+        self.add_signed_head(&mut receipt, size, root)?;
         Ok(receipt)
     }
 
     /// `actor`'s export of the record (see [`State::export`]), after a first
     /// line with the signed checkpoint of the same tree and the server's key.
     pub fn export(&self, actor: &Actor, line: Option<&str>) -> Result<Vec<String>, ServiceError> {
-        let signer = self.signer()?;
         let (size, root, mut lines) = self.read(|s| {
             let (size, root) = s.record_head();
             (size, root, s.export(actor, line, size))
         });
-        let head = serde_json::json!({"size": size, "line": line,
-            "checkpoint": signed_checkpoint(signer, size, root, self.now()),
-            "key": signer.verifier_key().to_string()});
+        let mut head = serde_json::json!({"size": size, "line": line});
+        self.add_signed_head(&mut head, size, root)?;
         lines.insert(0, head.to_string());
         Ok(lines)
     }

@@ -577,6 +577,23 @@ impl State {
         })
     }
 
+    /// The parties who see deadline `d` and get its overdue mark: its line's
+    /// members, or for a talk's follow-up the talk's parties alone.
+    fn deadline_parties(&self, d: &Deadline) -> &[String] {
+        match &d.owed {
+            Owed::FollowUp { talk, .. } => self.talks.parties(talk).unwrap_or_default(),
+            _ => self
+                .lines
+                .get(&d.line)
+                .map_or(&[], |l| l.parties.as_slice()),
+        }
+    }
+
+    /// Whether `actor` may see logged entry `l` (the host's admins see all).
+    fn sees_entry(&self, actor: &Actor, l: &Logged) -> bool {
+        actor.is_host_admin() || l.audience.contains(&actor.party)
+    }
+
     /// Unrevoked operators of `party` with at least `role`.
     fn operators_of(&self, party: &str, role: Role) -> Vec<String> {
         self.operators
@@ -606,15 +623,6 @@ impl State {
         signed: Option<&Signed>,
         now_us: i64,
     ) -> Result<Decision, ServiceError> {
-        let line = match command {
-            Command::Notify { line, .. } => Some(line.clone()),
-            Command::Amend { activity, .. }
-            | Command::Cancel { activity, .. }
-            | Command::Acknowledge { activity, .. } => {
-                self.activities.get(activity).map(|a| a.line.clone())
-            }
-            _ => None,
-        };
         let signable = matches!(
             command,
             Command::Notify { .. }
@@ -633,20 +641,24 @@ impl State {
             }
             Some(s) => Some(self.verify_signed(&actor.party, s)?),
         };
-        let required = line
-            .as_deref()
-            .and_then(|l| self.lines.get(l))
-            .is_some_and(|l| l.rules.signatures_required);
-        if required
-            && proof.is_none()
-            && signable
-            && self.sees_line(actor, line.as_deref().unwrap_or(""))
-        {
-            return Err(ServiceError::Forbidden(format!(
-                "line {} takes only signed notices and acknowledgments; sign with a key of {}",
-                line.unwrap_or_default(),
-                actor.party
-            )));
+        if proof.is_none() {
+            let line = match command {
+                Command::Notify { line, .. } => Some(line.as_str()),
+                Command::Amend { activity, .. }
+                | Command::Cancel { activity, .. }
+                | Command::Acknowledge { activity, .. } => {
+                    self.activities.get(activity).map(|a| a.line.as_str())
+                }
+                _ => None,
+            };
+            if let Some(line) = line
+                .filter(|l| self.sees_line(actor, l) && self.lines[*l].rules.signatures_required)
+            {
+                return Err(ServiceError::Forbidden(format!(
+                    "line {line} takes only signed notices and acknowledgments; sign with a key of {}",
+                    actor.party
+                )));
+            }
         }
         let mut decision = self.decide(actor, command, now_us)?;
         if let Some(p) = proof {
@@ -1544,14 +1556,7 @@ impl State {
                     self.operators_of(&d.party, Role::Officer),
                     vec![d.party.clone()],
                 ),
-                // A talk's follow-up: the talk's parties, who alone may see it.
-                Step::Overdue => match &d.owed {
-                    Owed::FollowUp { talk, .. } => (
-                        Vec::new(),
-                        self.talks.parties(talk).unwrap_or_default().to_vec(),
-                    ),
-                    _ => (Vec::new(), self.line_audience(&d.line)),
-                },
+                Step::Overdue => (Vec::new(), self.deadline_parties(d).to_vec()),
                 Step::Admins => (
                     self.operators_of(&d.party, Role::Admin),
                     vec![d.party.clone()],
@@ -1680,11 +1685,10 @@ impl State {
 
     /// Entries after `after` that `actor` may see, at most `limit`.
     pub fn events_after(&self, actor: &Actor, after: u64, limit: usize) -> Vec<&Logged> {
-        let host = actor.is_host_admin();
         self.log
             .iter()
             .skip(after as usize)
-            .filter(|l| host || l.audience.contains(&actor.party))
+            .filter(|l| self.sees_entry(actor, l))
             .take(limit)
             .collect()
     }
@@ -1756,7 +1760,7 @@ impl State {
     /// Entry `seq` as a leaf with its inclusion proof in the tree of `size`
     /// entries, if `actor` may see the entry.
     pub fn inclusion(&self, actor: &Actor, seq: u64, size: u64) -> Result<Value, ServiceError> {
-        let visible = |l: &&Logged| actor.is_host_admin() || l.audience.contains(&actor.party);
+        let visible = |l: &&Logged| self.sees_entry(actor, l);
         let logged = seq
             .checked_sub(1)
             .and_then(|i| self.log.get(i as usize))
@@ -1784,7 +1788,7 @@ impl State {
             .iter()
             .take(size as usize)
             .map(|l| {
-                let visible = (actor.is_host_admin() || l.audience.contains(&actor.party))
+                let visible = self.sees_entry(actor, l)
                     && line.is_none_or(|want| l.entry.line() == Some(want));
                 if !visible {
                     let hash = self.record.leaf(l.seq - 1).expect("every entry is a leaf");
@@ -1822,13 +1826,7 @@ impl State {
         let mut open: Vec<&Deadline> = self
             .deadlines
             .all()
-            .filter(|d| match &d.owed {
-                Owed::FollowUp { talk, .. } => self
-                    .talks
-                    .parties(talk)
-                    .is_some_and(|ps| actor.is_host_admin() || ps.contains(&actor.party)),
-                _ => self.sees_line(actor, &d.line),
-            })
+            .filter(|d| actor.is_host_admin() || self.deadline_parties(d).contains(&actor.party))
             .collect();
         open.sort_by_key(|d| (d.due_us, d.id.clone()));
         open.into_iter().map(|d| deadline_json(d, now_us)).collect()

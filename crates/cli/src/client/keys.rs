@@ -77,10 +77,7 @@ pub fn run(a: Args) -> Result<Outcome> {
     match a.what {
         What::Generate { label, g } => {
             let c = Client::new(&g)?;
-            let party = c.get("/v1/me")?["party"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string();
+            let party = c.my_party()?;
             let name = label.map_or(party.clone(), |l| format!("{party}/{l}"));
             let p = path(&g.profile)?;
             if p.exists() {
@@ -90,17 +87,7 @@ pub fn run(a: Args) -> Result<Outcome> {
             getrandom::fill(&mut seed).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
             let signer = Signer::from_seed(&name, &seed)?;
             std::fs::create_dir_all(profile::dir()?)?;
-            {
-                use std::io::Write;
-                use std::os::unix::fs::OpenOptionsExt;
-                let mut f = std::fs::OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .mode(0o600)
-                    .open(&p)
-                    .with_context(|| format!("creating {}", p.display()))?;
-                writeln!(f, "{name}\n{}", Hash(seed))?;
-            }
+            crate::secret::create(&p, &format!("{name}\n{}\n", Hash(seed)))?;
             if g.json {
                 outln!(
                     "{}",
@@ -126,10 +113,7 @@ pub fn run(a: Args) -> Result<Outcome> {
                     .to_string(),
             };
             let c = Client::new(&g)?;
-            let party = c.get("/v1/me")?["party"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string();
+            let party = c.my_party()?;
             let v = c.post(&format!("/v1/parties/{party}/keys"), &json!({"key": key}))?;
             if g.json {
                 outln!("{v}");
@@ -142,10 +126,7 @@ pub fn run(a: Args) -> Result<Outcome> {
             let c = Client::new(&g)?;
             let party = match party {
                 Some(p) => p,
-                None => c.get("/v1/me")?["party"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string(),
+                None => c.my_party()?,
             };
             let v = c.get(&format!("/v1/parties/{party}/keys"))?;
             if g.json {

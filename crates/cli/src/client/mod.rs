@@ -372,6 +372,11 @@ impl Client {
         })
     }
 
+    /// The party of the operator whose token this is.
+    pub fn my_party(&self) -> Result<String, ApiError> {
+        Ok(output::s(&self.get("/v1/me")?, "party").to_string())
+    }
+
     pub fn post(&self, path: &str, body: &Value) -> Result<Value, ApiError> {
         self.send(Method::POST, path, Some(body), None)
     }

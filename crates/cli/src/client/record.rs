@@ -85,41 +85,33 @@ struct Plain {
 }
 
 pub fn run(a: Args) -> Result<Outcome> {
-    if let Fetch::Export { line, p } = &a.what {
-        let path = match line {
-            Some(l) => format!("/v1/record/export?line={l}"),
-            None => "/v1/record/export".to_string(),
-        };
-        let text = Client::new(&p.g)?.get_text(&path)?;
-        match &p.output {
-            Some(file) => {
-                std::fs::write(file, &text).with_context(|| format!("writing {file}"))?;
-                eprintln!(
-                    "saved {file} ({} entries)",
-                    text.lines().count().saturating_sub(1)
-                );
-            }
-            None => outln!("{}", text.trim_end()),
-        }
-        return Ok(Outcome::Ok);
-    }
     let (p, path) = match &a.what {
-        Fetch::Export { .. } => unreachable!("answered above"),
         Fetch::Key(p) | Fetch::Checkpoint(p) => (p, "/v1/record/checkpoint".to_string()),
         Fetch::Receipt { seq, p } => (p, format!("/v1/record/entries/{seq}/receipt")),
+        Fetch::Export { line: None, p } => (p, "/v1/record/export".to_string()),
+        Fetch::Export { line: Some(l), p } => (p, format!("/v1/record/export?line={l}")),
         Fetch::Consistency { from, to, p } => {
             (p, format!("/v1/record/consistency?from={from}&to={to}"))
         }
     };
-    let answer = Client::new(&p.g)?.get(&path)?;
-    let text = match a.what {
-        Fetch::Key(_) if !p.g.json => format!("{}\n", super::output::s(&answer, "key")),
-        _ => format!("{}\n", serde_json::to_string_pretty(&answer)?),
+    let c = Client::new(&p.g)?;
+    let text = match &a.what {
+        // JSON lines, as the server wrote them.
+        Fetch::Export { .. } => c.get_text(&path)?,
+        Fetch::Key(_) if !p.g.json => format!("{}\n", super::output::s(&c.get(&path)?, "key")),
+        _ => format!("{}\n", serde_json::to_string_pretty(&c.get(&path)?)?),
     };
     match &p.output {
         Some(file) => {
             std::fs::write(file, &text).with_context(|| format!("writing {file}"))?;
-            eprintln!("saved {file}");
+            match a.what {
+                // After the head line, one line an entry.
+                Fetch::Export { .. } => {
+                    let entries = text.lines().count().saturating_sub(1);
+                    eprintln!("saved {file} ({entries} entries)");
+                }
+                _ => eprintln!("saved {file}"),
+            }
         }
         None => outln!("{}", text.trim_end()),
     }

@@ -202,8 +202,7 @@ pub fn run(a: Args) -> Result<Outcome> {
             "; no profile for this server, so the cursor is not saved"
         }
     );
-    let me = c.get("/v1/me")?;
-    let party = output::s(&me, "party").to_string();
+    let party = c.my_party()?;
     let answerer = line_check_answerer(Client::new(&a.g)?);
     let mut seen = 0u64;
     let mut failures = 0u32;

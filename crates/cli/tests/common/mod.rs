@@ -1,6 +1,9 @@
 //! Helpers for end-to-end tests of the client: a real `parley serve` process on
 //! loopback with a temporary store, and the real binary run against it.
 
+// Each test binary uses a part of these.
+#![allow(dead_code)]
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -15,6 +18,39 @@ pub fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
+/// Starts `parley serve` on `db` on a free port; its URL and, on a new store,
+/// the host admin token it shows once.
+pub fn serve(db: &Path, rate_limit: &str) -> (Child, String, Option<String>) {
+    let mut child = Command::new(BIN)
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--rate-limit",
+            rate_limit,
+            "--db",
+        ])
+        .arg(db)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("parley serve starts");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut host = None;
+    let url = loop {
+        let line = lines.next().expect("the server prints its URL").unwrap();
+        if let Some(t) = line.strip_prefix("host admin token (shown once; keep it safe): ") {
+            host = Some(t.to_string());
+        }
+        if let Some(u) = line.strip_prefix("parley listening on ") {
+            break u.to_string();
+        }
+    };
+    // Keep draining stdout so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, url, host)
+}
+
 /// A running `parley serve`, killed when dropped.
 pub struct Server {
     child: Child,
@@ -26,33 +62,7 @@ pub struct Server {
 impl Server {
     pub fn start(name: &str) -> Server {
         let dir = temp_dir(name);
-        let mut child = Command::new(BIN)
-            .args([
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--rate-limit",
-                "100000",
-                "--db",
-            ])
-            .arg(dir.join("parley.db"))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("parley serve starts");
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let mut host = None;
-        let url = loop {
-            let line = lines.next().expect("the server prints its URL").unwrap();
-            if let Some(t) = line.strip_prefix("host admin token (shown once; keep it safe): ") {
-                host = Some(t.to_string());
-            }
-            if let Some(u) = line.strip_prefix("parley listening on ") {
-                break u.to_string();
-            }
-        };
-        // Keep draining stdout so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
+        let (child, url, host) = serve(&dir.join("parley.db"), "100000");
         Server {
             child,
             url,
