@@ -23,6 +23,11 @@ pub struct ServeArgs {
     /// Requests a second allowed per operator token (twice that in bursts).
     #[arg(long, default_value_t = 200.0)]
     rate_limit: f64,
+    /// Flag two parties on the status board after this many days without a
+    /// confirmed talk between them.
+    #[arg(long, default_value_t = parley_service::TALK_GAP_DAYS,
+          value_parser = clap::value_parser!(i64).range(1..=36_500))]
+    talk_gap_days: i64,
 }
 
 /// Opens the store and starts the service.
@@ -94,6 +99,7 @@ fn run_server(
 
 pub fn serve(args: ServeArgs) -> Result<()> {
     let (service, committed) = open(&args.db)?;
+    service.set_talk_gap_days(args.talk_gap_days);
     if let Some(token) = bootstrap(&service)? {
         println!("host admin token (shown once; keep it safe): {token}");
     }

@@ -1,7 +1,7 @@
 //! The register of talks end to end: two parties record, dispute, confirm and
 //! follow up a round of talks with the real binary against a real `parley
-//! serve` (its own ticker escalates an overdue follow-up); a third party sees
-//! none of it.
+//! serve` (its own ticker escalates an overdue follow-up); a third party and
+//! the host see none of it.
 
 mod common;
 
@@ -93,6 +93,13 @@ fn two_parties_record_confirm_and_follow_up_a_round_of_talks() {
     assert_eq!(green.json(&["talks"])["talks"], json!([]));
     let r = green.expect(2, &["talks", "confirm", &talk, "--version", "1"]);
     assert!(r.stderr.contains("404"), "{}", r.stderr);
+    // Nor does the host, who sees the rest of the journal: talks are the parties' own.
+    let host = Client::new(server.config("host"));
+    host.ok(&["login", "--server", &server.url, "--token", &server.host]);
+    let r = host.expect(2, &["talks", "show", &talk]);
+    assert!(r.stderr.contains("404"), "{}", r.stderr);
+    assert_eq!(host.json(&["talks"])["talks"], json!([]));
+    assert!(!host.ok(&["lines"]).stdout.is_empty());
 
     // Blue's party has a key: its confirmation goes out signed.
     let key_line = blue.ok(&["keys", "generate"]).stdout.trim().to_string();

@@ -1253,7 +1253,8 @@ async fn list_talks(State(s): State<AppState>, Auth(a): Auth) -> Json<Value> {
 
 /// For this operator's party, each party it has a line or a talk with: the last
 /// confirmed talk, days since, talks in the last 365 days, open follow-ups, and
-/// `flagged` when there was no confirmed talk for more than 365 days (or never).
+/// `flagged` when there was no confirmed talk for more than `flag_after_days`
+/// (the deployment's setting, `parley serve --talk-gap-days`; 365 by default), or never.
 #[utoipa::path(
     get,
     path = "/v1/talks/relations",

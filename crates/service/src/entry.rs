@@ -328,6 +328,21 @@ pub struct IdempotencyRecord {
 }
 
 impl Entry {
+    /// Whether the entry belongs to the register of talks, which only the
+    /// talk's parties see: not even the host's admins, who see everything else.
+    pub fn is_talks_register(&self) -> bool {
+        matches!(
+            self,
+            Entry::TalkRecorded { .. }
+                | Entry::TalkConfirmed { .. }
+                | Entry::FollowUpClosed { .. }
+                | Entry::DeadlineEscalated {
+                    owed: Owed::FollowUp { .. },
+                    ..
+                }
+        )
+    }
+
     /// The line the entry is about, if any.
     pub fn line(&self) -> Option<&str> {
         match self {

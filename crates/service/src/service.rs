@@ -145,6 +145,16 @@ impl Service {
         let _ = self.shared.signer.set(signer);
     }
 
+    /// Flags a relationship after `days` without a confirmed talk
+    /// ([`State::set_talk_gap_days`]).
+    pub fn set_talk_gap_days(&self, days: i64) {
+        self.shared
+            .state
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .set_talk_gap_days(days);
+    }
+
     /// The verifier key of the record, as one line (`name+id+key`).
     pub fn record_key(&self) -> Result<String, ServiceError> {
         Ok(self.signer()?.verifier_key().to_string())

@@ -130,6 +130,8 @@ pub struct State {
     party_keys: BTreeMap<String, Vec<String>>,
     limits: WireLimits,
     replay_limits: Limits,
+    /// Days without a confirmed talk after which a relationship is flagged.
+    talk_gap_days: i64,
 }
 
 /// RFC 3339 text of a time in µs.
@@ -196,6 +198,7 @@ impl State {
             record: MerkleLog::new(),
             party_keys: BTreeMap::new(),
             limits,
+            talk_gap_days: talks::TALK_GAP_DAYS,
             // Entries already logged were valid when logged; tighter limits later
             // must not make the journal unreadable.
             replay_limits: Limits {
@@ -210,6 +213,12 @@ impl State {
     /// The limits new volumes are validated against.
     pub fn limits(&self) -> &WireLimits {
         &self.limits
+    }
+
+    /// Flags a relationship on the status board after `days` without a
+    /// confirmed talk (a deployment's choice; [`talks::TALK_GAP_DAYS`] by default).
+    pub fn set_talk_gap_days(&mut self, days: i64) {
+        self.talk_gap_days = days;
     }
 
     /// The entries after position `seq`.
@@ -589,9 +598,17 @@ impl State {
         }
     }
 
-    /// Whether `actor` may see logged entry `l` (the host's admins see all).
+    /// Whether `actor` may see logged entry `l`: its audience does; the host's
+    /// admins see all but the register of talks.
     fn sees_entry(&self, actor: &Actor, l: &Logged) -> bool {
-        actor.is_host_admin() || l.audience.contains(&actor.party)
+        (actor.is_host_admin() && !l.entry.is_talks_register()) || l.audience.contains(&actor.party)
+    }
+
+    /// Whether `actor` may see deadline `d`: its parties do; the host's admins
+    /// see all but the follow-ups of talks.
+    fn sees_deadline(&self, actor: &Actor, d: &Deadline) -> bool {
+        (actor.is_host_admin() && !matches!(d.owed, Owed::FollowUp { .. }))
+            || self.deadline_parties(d).contains(&actor.party)
     }
 
     /// Unrevoked operators of `party` with at least `role`.
@@ -1826,7 +1843,7 @@ impl State {
         let mut open: Vec<&Deadline> = self
             .deadlines
             .all()
-            .filter(|d| actor.is_host_admin() || self.deadline_parties(d).contains(&actor.party))
+            .filter(|d| self.sees_deadline(actor, d))
             .collect();
         open.sort_by_key(|d| (d.due_us, d.id.clone()));
         open.into_iter().map(|d| deadline_json(d, now_us)).collect()

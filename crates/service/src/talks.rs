@@ -23,8 +23,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// A relationship with no confirmed talk for longer than this many days is
-/// flagged on the status board.
+/// By default, a relationship with no confirmed talk for longer than this many
+/// days is flagged on the status board ([`State::set_talk_gap_days`]).
 pub const TALK_GAP_DAYS: i64 = 365;
 
 /// At most this many parties, participants, agenda items and follow-ups a record.
@@ -425,7 +425,7 @@ impl State {
         self.talks
             .by_id
             .get(talk)
-            .filter(|t| actor.is_host_admin() || t.parties.contains(&actor.party))
+            .filter(|t| t.parties.contains(&actor.party))
             .ok_or_else(|| ServiceError::NotFound(format!("talk {talk}")))
     }
 
@@ -795,7 +795,7 @@ impl State {
     }
 
     /// One talk with every version, confirmation and follow-up, if `actor`'s
-    /// party took part (the host's admins see all).
+    /// party took part (the host's admins do not see talks).
     pub fn talk(&self, actor: &Actor, talk: &str, now_us: i64) -> Result<Value, ServiceError> {
         let t = self.visible_talk(actor, talk)?;
         Ok(self.talk_json(talk, t, now_us))
@@ -807,7 +807,7 @@ impl State {
             .talks
             .by_id
             .iter()
-            .filter(|(_, t)| actor.is_host_admin() || t.parties.contains(&actor.party))
+            .filter(|(_, t)| t.parties.contains(&actor.party))
             .collect();
         list.sort_by(|a, b| b.1.record().date.cmp(&a.1.record().date).then(b.0.cmp(a.0)));
         list.into_iter()
@@ -824,7 +824,7 @@ impl State {
     /// For `actor`'s party, each other party it has a talk or a line with:
     /// days since the last confirmed talk, confirmed talks in the last 365 days,
     /// open follow-ups, and `flagged` when there was no confirmed talk for more
-    /// than [`TALK_GAP_DAYS`] days (or never).
+    /// than the deployment's gap, [`TALK_GAP_DAYS`] by default (or never).
     pub fn talk_relations(&self, actor: &Actor, now_us: i64) -> Vec<Value> {
         let me = &actor.party;
         let mut others: BTreeSet<&String> = BTreeSet::new();
@@ -853,11 +853,11 @@ impl State {
                 let since = last.map(|d| (today - d).max(0));
                 let per_year = days.iter().filter(|&&d| today - d < 365).count();
                 let open: usize = together.iter().map(|t| t.open_follow_ups()).sum();
-                let flagged = since.is_none_or(|s| s > TALK_GAP_DAYS);
+                let flagged = since.is_none_or(|s| s > self.talk_gap_days);
                 json!({"party": other, "last_talk": last.map(|d| time_text(d * DAY_US)[..10].to_string()),
                        "days_since_last_talk": since, "talks_last_365_days": per_year,
                        "unconfirmed_talks": together.iter().filter(|t| t.confirmed.is_none()).count(),
-                       "open_follow_ups": open, "flagged": flagged, "flag_after_days": TALK_GAP_DAYS})
+                       "open_follow_ups": open, "flagged": flagged, "flag_after_days": self.talk_gap_days})
             })
             .collect()
     }

@@ -323,6 +323,54 @@ fn a_third_party_cannot_see_or_touch_a_talk() {
         w.relations("east").is_empty(),
         "east has no line or talk with anyone"
     );
+
+    // The host's admins see the rest of the journal, but not the talks.
+    w.confirm(&officer("south"), &talk, 1).unwrap();
+    let host = host();
+    assert!(matches!(
+        w.talk(&host, &talk),
+        Err(ServiceError::NotFound(_))
+    ));
+    assert!(w.service().read(|s| s.talks(&host)).is_empty());
+    let seen: Vec<Value> = w.service().read(|s| {
+        s.events_after(&host, 0, 1_000)
+            .iter()
+            .map(|l| l.entry.public_json())
+            .collect()
+    });
+    assert!(seen.iter().any(|e| e["kind"] == "line_created"), "{seen:?}");
+    assert!(
+        !seen
+            .iter()
+            .any(|e| e["kind"].as_str().unwrap().starts_with("talk")),
+        "{seen:?}"
+    );
+    let deadlines = |a: &Actor| w.service().read(|s| s.deadlines(a, w.now()));
+    assert_eq!(
+        deadlines(&officer("south")).len(),
+        1,
+        "south owes the follow-up"
+    );
+    assert!(deadlines(&host).is_empty());
+    // In the host's export of the record, the talk's entries are hashes only.
+    let size = w.service().read(|s| s.record_head().0);
+    let export = w.service().read(|s| s.export(&host, None, size));
+    let hidden = export
+        .iter()
+        .filter(|l| l.contains("\"leaf_hash\""))
+        .count();
+    assert_eq!(hidden, 2, "the talk and its confirmation: {export:?}");
+    // The follow-up's escalation is the talk's parties' too.
+    let of_talk = |e: &Value| e["line"].as_str().is_some_and(|l| l.starts_with("talk:"));
+    let logged = w.tick(T0 + 30 * DAY);
+    assert!(logged.iter().any(|(e, _)| of_talk(e)), "{logged:?}");
+    let host_sees: Vec<Value> = w.service().read(|s| {
+        s.events_after(&host, 0, 1_000)
+            .iter()
+            .map(|l| l.entry.public_json())
+            .collect()
+    });
+    assert!(!host_sees.iter().any(of_talk), "{host_sees:?}");
 }
 
 #[test]
@@ -455,4 +503,15 @@ fn relations_count_confirmed_talks_and_flag_a_long_silence() {
     let r = w.relations("east");
     assert_eq!(r.len(), 1);
     assert_eq!(r[0]["party"], "north");
+
+    // A deployment that wants talks every 30 days flags sooner.
+    w.service().set_talk_gap_days(30);
+    w.at(T0 + 30 * DAY);
+    let east = &w.relations("east")[0];
+    assert_eq!(
+        (east["flagged"].clone(), east["flag_after_days"].clone()),
+        (json!(false), json!(30))
+    );
+    w.at(T0 + 31 * DAY);
+    assert_eq!(w.relations("east")[0]["flagged"], true);
 }

@@ -112,7 +112,7 @@ impl World {
         rx.recv().unwrap().map(|answer| answer.body)
     }
 
-    /// Ticks at `t`; the entries logged (as the host sees them) with their audiences.
+    /// Ticks at `t`; the entries logged, with their audiences.
     pub fn tick(&self, t: i64) -> Vec<(Value, Vec<String>)> {
         self.at(t);
         let before = self.service().read(|s| s.last_seq());
@@ -120,7 +120,7 @@ impl World {
         self.service().tick(Box::new(move |r| tx.send(r).unwrap()));
         rx.recv().unwrap().expect("tick");
         self.service().read(|s| {
-            s.events_after(&host(), before, 1_000)
+            s.logged_after(before)
                 .iter()
                 .map(|l| (l.entry.public_json(), l.audience.clone()))
                 .collect()
