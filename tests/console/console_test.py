@@ -9,7 +9,10 @@ switches to Russian and Chinese; Blue notifies an activity that conflicts with
 Red's patrol through the form (the dry-run preview shows the conflict, then it
 is sent); Red's officer, in a second browser, sees it arrive live without a
 reload and acknowledges it (read-back shown, "received" wording); both see the
-acknowledgment. Screenshots go to DIR; their paths are printed.
+acknowledgment. Then the talks: Red confirms the demo's talk and closes its
+follow-up; Blue records the next round through the form (a refused field is
+marked); Red records its own version, the difference is shown, and Blue
+accepts it. Screenshots go to DIR; their paths are printed.
 """
 
 import argparse
@@ -297,9 +300,85 @@ def main():
         shot(blue, "blue-relations")
         check(all(t["id"] != talk["id"] for t in api("/v1/talks", officer["green"])["talks"]), "a third party does not see the talk")
 
+        # 8. Red closes its follow-up with a note.
+        click(red, "#talk-detail .close-follow-up[data-follow-up='1']")
+        wait(red, "#fu-note-1")
+        check(red.switch_to.active_element.get_attribute("id") == "fu-note-1", "closing a follow-up asks for what was done")
+        click(red, "#fu-note-1", "Draft procedure sent on the line")
+        click(red, "#fu-close-1")
+        wait_text(red, "#talk-result", "is closed")
+        wait_text(red, "#talk-detail li.fu.closed[data-follow-up='1']", "Draft procedure sent on the line")
+        check(api(f"/v1/talks/{talk['id']}", officer["blue"])["follow_ups"][0]["state"] == "closed",
+              "Red's follow-up is closed, with its note, for both sides")
+
+        # 9. Blue records the next round through the form; a field the server
+        # refuses is marked and named.
+        tab(blue, "talks")
+        click(blue, "#talk-new")
+        wait(blue, "form.talk-form")
+        check(blue.switch_to.active_element.get_attribute("id") == "tf-level", "the form opens on its first empty field")
+        click(blue, "form.talk-form input.talk-party[value='red']")
+        wait(blue, "#tf-agenda-0-positions-red")
+        Select(blue.find_element(By.ID, "tf-line")).select_by_value("syria-air")
+        click(blue, "#tf-agenda-0-item", "Notification lead time for drone flights")
+        Select(blue.find_element(By.ID, "tf-agenda-0-outcome")).select_by_value("positions_differ")
+        click(blue, "#tf-agenda-0-positions-blue", "30 minutes")
+        click(blue, "#tf-agenda-0-positions-red", "2 hours")
+        click(blue, "#tf-add-participant")
+        Select(blue.find_element(By.ID, "tf-participants-1-party")).select_by_value("red")
+        click(blue, "#tf-participants-1-role", "head of the air operations centre")
+        click(blue, "#tf-participants-0-role", "chief of the air staff's liaison")
+        click(blue, "#tf-add-follow-up")
+        check(blue.switch_to.active_element.get_attribute("id") == "tf-follow-ups-0-action", "a new follow-up takes the focus")
+        blue.switch_to.active_element.send_keys("Propose a common lead time")
+        Select(blue.find_element(By.ID, "tf-follow-ups-0-owner")).select_by_value("blue")
+        set_value(blue, "#tf-follow-ups-0-due", "2030-01-15T12:00")
+        click(blue, "#tf-submit")
+        wait(blue, "#tf-level[aria-invalid='true']")
+        errors = blue.find_element(By.ID, "talk-form-errors").text
+        check("Level" in errors and blue.switch_to.active_element.get_attribute("id") == "tf-level",
+              f"the refused field is marked, named and focused: {errors!r}")
+        check(blue.find_element(By.ID, "tf-agenda-0-positions-red").get_attribute("value") == "2 hours", "nothing typed is lost")
+        shot(blue, "blue-talk-form-refused")
+        click(blue, "#tf-level", "working level")
+        click(blue, "#tf-submit")
+        recorded = wait_text(blue, "#talk-result", "Recorded version 1 of talk")
+        new_talk = recorded.text.split("talk ")[1].split(";")[0]
+        stored = api(f"/v1/talks/{new_talk}", officer["blue"])["record"]
+        check(stored["parties"] == ["blue", "red"] and stored["level"] == "working level" and stored["line"] == "syria-air"
+              and "venue" not in stored
+              and stored["agenda"][0]["positions"] == {"blue": "30 minutes", "red": "2 hours"}
+              and stored["follow_ups"] == [{"action": "Propose a common lead time", "owner": "blue", "due": "2030-01-15T12:00:00Z"}]
+              and [p["party"] for p in stored["participants"]] == ["blue", "red"],
+              f"the form's record is what the server stored: {new_talk}")
+
+        # 10. Red records its own version; where the versions differ is shown.
+        wait(red, f".show-talk[data-talk='{new_talk}']")
+        click(red, f".show-talk[data-talk='{new_talk}']")
+        click(red, f".propose-version[data-talk='{new_talk}']")
+        wait(red, "form.talk-form")
+        check(red.find_element(By.ID, "tf-agenda-0-item").get_attribute("value") == "Notification lead time for drone flights",
+              "Red's version starts from the record as it stands")
+        Select(red.find_element(By.ID, "tf-agenda-0-outcome")).select_by_value("to_continue")
+        click(red, "#tf-submit")
+        wait_text(red, "#talk-result", "Recorded version 2")
+        row = wait_text(red, "#talk-differences tr[data-pointer='/agenda/0/outcome']", "to continue")
+        check("positions differ" in row.text and "Item 1: Outcome" in row.text, f"the differing outcome is shown side by side: {row.text!r}")
+        check(len(red.find_elements(By.CSS_SELECTOR, "#talk-differences tbody tr")) == 1, "only what differs is listed")
+        check(api(f"/v1/talks/{new_talk}", officer["red"])["state"] == "disputed", "the talk is disputed while the versions differ")
+        shot(red, "red-talk-versions-differ")
+
+        # 11. Blue accepts Red's version: confirmed, with Blue's follow-up open.
+        click(blue, f".show-talk[data-talk='{new_talk}']")
+        click(blue, ".confirm-talk[data-version='2']")
+        wait_text(blue, "#talk-result", "confirmed version 2")
+        wait(blue, "#talk-detail .close-follow-up[data-follow-up='1']")
+        check(api(f"/v1/talks/{new_talk}", officer["red"])["state"] == "confirmed", "both parties stand by version 2: confirmed")
+
         # Nothing was blocked by the Content-Security-Policy, no script failed.
         for name, d in [("blue", blue), ("red", red)]:
-            errors = [m for m in severe_logs(d) if "favicon" not in m]
+            # The one 422 is the record refused on purpose in step 9.
+            errors = [m for m in severe_logs(d) if "favicon" not in m and "/v1/talks - Failed to load resource: the server responded with a status of 422" not in m]
             check(not errors, f"{name}: no errors in the browser console {errors}")
     finally:
         for p in shots:

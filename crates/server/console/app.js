@@ -5,21 +5,8 @@
 import { Api, ApiError } from "./api.js";
 import { MapView, volumeWindow } from "./map.js";
 import { LANGUAGES, initialLanguage, language, setLanguage, t, translatePage, tv } from "./i18n.js";
-
-const $ = (sel) => document.querySelector(sel);
-
-/** Creates an element; children are nodes or strings (always as text, never HTML). */
-function h(tag, attrs = {}, ...children) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === null || v === undefined || v === false) continue;
-    if (k === "class") e.className = v;
-    else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
-    else e.setAttribute(k, v === true ? "" : v);
-  }
-  for (const c of children.flat()) if (c !== null && c !== undefined) e.append(c);
-  return e;
-}
+import { $, h } from "./dom.js";
+import { differences, focusFirstEmpty, partName, talkForm } from "./talk-form.js";
 
 const state = {
   api: null,
@@ -31,6 +18,7 @@ const state = {
   talks: [], // the party's talks (list view)
   relations: [], // talks between the party and each other party
   talk: null, // the talk shown in detail
+  closing: null, // {talk, followUp, note}: a follow-up being closed
   events: [], // every live event seen, in cursor order
   cursor: 0,
   stop: null,
@@ -531,7 +519,69 @@ async function confirmTalk(talk, version) {
   }
 }
 
+/** Opens the form for a record: a new talk, or this party's version of `talk`. */
+function openTalkForm(talk) {
+  const area = $("#talk-form-area");
+  const me = state.me.party;
+  const others = [...new Set([...state.relations.map((r) => r.party), ...(talk?.parties ?? [])])].filter((p) => p !== me);
+  const lines = state.lines.filter((l) => l.parties.includes(me));
+  const close = () => {
+    area.textContent = "";
+  };
+  area.textContent = "";
+  $("#talk-result").textContent = "";
+  area.append(
+    talkForm({
+      me,
+      others,
+      lines,
+      record: talk?.record,
+      title: talk ? t("talkform.version_title", { talk: talk.id }) : t("talkform.new_title"),
+      submitLabel: talk ? t("talkform.send_version") : t("talkform.send_new"),
+      onSubmit: async (record) => {
+        const res = talk
+          ? await state.api.post(`/v1/talks/${encodeURIComponent(talk.id)}/versions`, record)
+          : await state.api.post("/v1/talks", record);
+        close();
+        await loadTalks();
+        await openTalk(res.talk);
+        $("#talk-result").textContent = t("talk.recorded_msg", { talk: res.talk, version: res.version });
+      },
+      onCancel: () => {
+        close();
+        (talk ? document.querySelector(".propose-version") : $("#talk-new"))?.focus();
+      },
+    }),
+  );
+  focusFirstEmpty(area);
+}
+
+async function closeFollowUp(talk, followUp, note) {
+  const out = $("#talk-result");
+  try {
+    await state.api.post(`/v1/talks/${encodeURIComponent(talk)}/follow-ups/${followUp}/closure`, { note });
+    state.closing = null;
+    await loadTalks();
+    renderTalks();
+    renderRelations();
+    out.textContent = t("talk.closed_msg", { talk, id: followUp });
+  } catch (e) {
+    out.textContent = t("error", { detail: problemText(e) });
+  }
+}
+
+/** Where the versions of a talk's record differ, side by side. */
+function versionDifferences(k) {
+  const diffs = differences(k.versions.map((v) => v.record));
+  if (!diffs.length) return null;
+  const head = h("tr", {}, h("th", { scope: "col" }, t("talk.part")), k.versions.map((v) => h("th", { scope: "col" }, t("talk.version_of", { version: v.version, party: partyName(v.party) }))));
+  const show = (pointer, v) => (v === undefined ? "—" : pointer.endsWith("/outcome") ? tv("outcome", v) : String(v));
+  const body = h("tbody", {}, diffs.map((d) => h("tr", { "data-pointer": d.pointer }, h("th", { scope: "row" }, partName(d.pointer)), d.values.map((v) => h("td", { dir: "auto" }, show(d.pointer, v))))));
+  return h("table", { class: "differences", id: "talk-differences" }, h("caption", {}, t("talk.differences")), h("thead", {}, head), body);
+}
+
 function renderTalks() {
+  $("#talk-new").hidden = !state.me || state.me.role === "observer" || state.me.party === "host";
   const list = $("#talk-list");
   list.textContent = "";
   if (!state.talks.length) list.append(h("li", {}, t("talks.none")));
@@ -576,11 +626,34 @@ function renderTalks() {
     versions.append(li);
   }
   detail.append(versions);
+  const officer = k.parties.includes(mine) && state.me.role !== "observer";
+  if (k.versions.length > 1) detail.append(versionDifferences(k) ?? "");
+  if (officer && k.state !== "confirmed")
+    detail.append(h("button", { type: "button", class: "propose-version", "data-talk": k.id, onclick: () => openTalkForm(k) }, t("talk.propose")));
   if (k.follow_ups?.length) {
     detail.append(h("h4", {}, t("talk.follow_ups")));
     const ul = h("ul", {});
-    for (const f of k.follow_ups)
-      ul.append(h("li", { class: `fu ${f.state}` }, t("talk.follow_up", { id: f.id, action: f.action, owner: partyName(f.owner), due: fmtTime(f.due), state: tv("fustate", f.state) })));
+    for (const f of k.follow_ups) {
+      const li = h("li", { class: `fu ${f.state}`, "data-follow-up": String(f.id) }, t("talk.follow_up", { id: f.id, action: f.action, owner: partyName(f.owner), due: fmtTime(f.due), state: tv("fustate", f.state) }));
+      if (f.closure?.note) li.append(h("p", { class: "free-text", dir: "auto" }, t("talk.closure_note", { note: f.closure.note })));
+      const closing = state.closing?.talk === k.id && state.closing.followUp === f.id;
+      if (officer && f.owner === mine && f.state !== "closed" && !closing)
+        li.append(" ", h("button", { type: "button", class: "close-follow-up", "data-follow-up": String(f.id), onclick: () => {
+          state.closing = { talk: k.id, followUp: f.id, note: "" };
+          renderTalks();
+          $(`#fu-note-${f.id}`)?.focus();
+        } }, t("talk.close")));
+      if (closing) {
+        const note = h("input", { id: `fu-note-${f.id}`, value: state.closing.note, dir: "auto", required: true, oninput: (e) => (state.closing.note = e.target.value) });
+        li.append(
+          h("form", { class: "closure-form", onsubmit: (e) => { e.preventDefault(); closeFollowUp(k.id, f.id, state.closing.note); } },
+            h("label", { for: note.id }, t("talk.close_note")), note,
+            h("button", { type: "submit", id: `fu-close-${f.id}` }, t("talk.close_submit")),
+            h("button", { type: "button", onclick: () => { state.closing = null; renderTalks(); } }, t("talkform.cancel"))),
+        );
+      }
+      ul.append(li);
+    }
     detail.append(ul);
   }
 }
@@ -911,6 +984,7 @@ function init() {
     draftChanged();
   });
   $("#n-preview").addEventListener("click", preview);
+  $("#talk-new").addEventListener("click", () => openTalkForm(null));
   $("#notify-form").addEventListener("submit", send);
   const start = Math.ceil(Date.now() / 3600000) * 3600000 + 2 * 3600000;
   $("#n-start").value = localInput(start);

@@ -43,6 +43,16 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../console/map.js"),
     ),
     (
+        "dom.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../console/dom.js"),
+    ),
+    (
+        "talk-form.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../console/talk-form.js"),
+    ),
+    (
         "i18n.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../console/i18n.js"),

@@ -169,10 +169,16 @@ fn check_id(pointer: &str, id: &str) -> Result<(), ServiceError> {
 }
 
 fn check_text(pointer: &str, text: &str, max: usize) -> Result<(), ServiceError> {
-    if text.trim().is_empty() || text.len() > max {
+    if text.trim().is_empty() {
         return Err(ServiceError::invalid(
             pointer,
-            format!("must be 1 to {max} bytes of text"),
+            format!("is empty; give 1 to {max} bytes of text"),
+        ));
+    }
+    if text.len() > max {
+        return Err(ServiceError::invalid(
+            pointer,
+            format!("is {} bytes; shorten it to at most {max}", text.len()),
         ));
     }
     Ok(())
