@@ -279,7 +279,7 @@ def main():
         check(talk["state"] == "awaiting_confirmation", f"the demo's talk {talk['id']} awaits Red's confirmation")
         tab(red, "status")
         wait(red, "#relations tr.flagged[data-party=blue]")
-        check("no talk for more than 365 days" in red.find_element(By.CSS_SELECTOR, "#relations tr[data-party=blue]").text,
+        check("no talk for more than 365 days" in red.execute_script("return document.querySelector('#relations tr[data-party=blue]').innerText"),
               "before confirmation the relation is flagged on the status board")
         tab(red, "talks")
         click(red, f".show-talk[data-talk='{talk['id']}']")
@@ -362,8 +362,11 @@ def main():
         Select(red.find_element(By.ID, "tf-agenda-0-outcome")).select_by_value("to_continue")
         click(red, "#tf-submit")
         wait_text(red, "#talk-result", "Recorded version 2")
-        row = wait_text(red, "#talk-differences tr[data-pointer='/agenda/0/outcome']", "to continue")
-        check("positions differ" in row.text and "Item 1: Outcome" in row.text, f"the differing outcome is shown side by side: {row.text!r}")
+        css = "#talk-differences tr[data-pointer='/agenda/0/outcome']"
+        wait_text(red, css, "to continue")
+        # Live updates redraw the table: read it in one go.
+        row = red.execute_script("return document.querySelector(arguments[0]).innerText", css)
+        check("positions differ" in row and "Item 1: Outcome" in row, f"the differing outcome is shown side by side: {row!r}")
         check(len(red.find_elements(By.CSS_SELECTOR, "#talk-differences tbody tr")) == 1, "only what differs is listed")
         check(api(f"/v1/talks/{new_talk}", officer["red"])["state"] == "disputed", "the talk is disputed while the versions differ")
         shot(red, "red-talk-versions-differ")

@@ -978,6 +978,51 @@ fn receipts_and_checkpoints_verify_offline_and_tampering_is_caught() {
     );
     let r = red.expect(1, &["verify", "checkpoints", &c2, &fork, "--key", &key]);
     assert!(r.stderr.contains("split view"), "{}", r.stderr);
+
+    // An audit: the record today extends both saved checkpoints (a proof from
+    // each, fetched and checked), and the latest is saved for the next one.
+    let c3 = dir.join("c3.json").to_str().unwrap().to_string();
+    let ok = red.ok(&["record", "audit", &c1, &c2, "--key", &key, "-o", &c3]);
+    assert_eq!(ok.stdout.matches("verified").count(), 2, "{}", ok.stdout);
+    assert!(ok.stdout.contains("extends"), "{}", ok.stdout);
+    let audit = red.json(&["record", "audit", &c1, &c3, "--key", &key]);
+    assert_eq!(audit["verified"], true, "{audit}");
+    // The fork does not extend into today's record; a checkpoint larger than
+    // today's record means the server rolled back. Each is named.
+    let ahead = parley_record::Checkpoint {
+        size: 1_000_000,
+        ..forked.clone()
+    };
+    let ahead = write(
+        &dir,
+        "ahead.json",
+        &json!({"checkpoint": ahead.sign(&signer)}).to_string(),
+    );
+    blue.ok(&["send", "air", "the record grows past the fork"]);
+    let r = red.expect(1, &["record", "audit", &c1, &fork, &ahead, "--key", &key]);
+    assert!(
+        r.stdout.contains("verified") && r.stdout.contains("c1.json"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stderr.contains("fork.json: does not verify") && r.stderr.contains("does not extend"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("ahead.json: does not verify: rollback"),
+        "{}",
+        r.stderr
+    );
+    // A checkpoint signed by another key: not the server's.
+    let other_cp = write(
+        &dir,
+        "other.json",
+        &json!({"checkpoint": forked.sign(&other)}).to_string(),
+    );
+    let r = red.expect(1, &["record", "audit", &other_cp, "--key", &key]);
+    assert!(r.stderr.contains("other.json"), "{}", r.stderr);
 }
 
 /// A party's key makes its notices and acknowledgments its own word: signed

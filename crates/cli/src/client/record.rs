@@ -5,8 +5,8 @@
 use super::{Client, Global, Outcome};
 use anyhow::{bail, Context, Result};
 use parley_record::{
-    leaf_hash, split_view, verify_consistency, verify_inclusion, Hash, SignedCheckpoint,
-    VerifierKey,
+    leaf_hash, split_view, verify_consistency, verify_inclusion, Checkpoint, Hash,
+    SignedCheckpoint, VerifierKey,
 };
 use serde_json::{json, Value};
 
@@ -17,8 +17,14 @@ Examples:
   parley record receipt 42 -o notice-42.json        # proof of notice for journal entry 42
   parley record export --line air -o record.jsonl   # your copy of the record
   parley record consistency --from 100 --to 250 -o proof.json
+  parley record audit cp-*.json --key \"$(cat server.key)\" -o cp-$(date +%s).json
 
-Exit status: 0 done; 2 bad input; 3 server or network error.";
+`record audit` asks the server for proofs that its record today extends every
+checkpoint you saved, and checks them: exit 1 when it does not (entries
+changed, removed or reordered since, a split view or a rollback).
+
+Exit status: 0 done (audit: every checkpoint extended); 1 the audit failed;
+2 bad input; 3 server or network error.";
 
 const VERIFY_HELP: &str = "\
 Offline: no server is asked. Give the server's key (from `parley record key`,
@@ -62,6 +68,19 @@ enum Fetch {
         #[command(flatten)]
         p: Plain,
     },
+    /// Checks that the record today extends every checkpoint saved before:
+    /// fetches the latest checkpoint and a consistency proof from each.
+    Audit {
+        /// Checkpoints from `parley record checkpoint -o`, oldest or newest first.
+        #[arg(required = true)]
+        files: Vec<String>,
+        /// The server's verifier key (`name+id+key`), as saved from `parley
+        /// record key`; without it, the key in the first file is trusted.
+        #[arg(long)]
+        key: Option<String>,
+        #[command(flatten)]
+        p: Plain,
+    },
     /// A consistency proof between two tree sizes.
     Consistency {
         /// The older size.
@@ -86,6 +105,7 @@ struct Plain {
 
 pub fn run(a: Args) -> Result<Outcome> {
     let (p, path) = match &a.what {
+        Fetch::Audit { files, key, p } => return audit(files, key, p),
         Fetch::Key(p) | Fetch::Checkpoint(p) => (p, "/v1/record/checkpoint".to_string()),
         Fetch::Receipt { seq, p } => (p, format!("/v1/record/entries/{seq}/receipt")),
         Fetch::Export { line: None, p } => (p, "/v1/record/export".to_string()),
@@ -307,6 +327,40 @@ fn verify_receipt(a: &VerifyArgs, file: &str) -> Result<String> {
     ))
 }
 
+/// Whether checkpoint `new` extends `old` (named `old_name`, `new_name`), given
+/// the consistency proof between their sizes from `proof` (asked only when the
+/// sizes differ); a summary, or [`Refuted`].
+fn extends(
+    old: &Checkpoint,
+    new: &Checkpoint,
+    old_name: &str,
+    new_name: &str,
+    proof: impl FnOnce() -> Result<Vec<Hash>>,
+) -> Result<String> {
+    if split_view(old, new) {
+        bail!(Refuted(format!(
+            "split view: {old_name} and {new_name} both sign {} entries, with roots {} and {}",
+            old.size, old.root, new.root
+        )));
+    }
+    if old.size == new.size {
+        return Ok(format!(
+            "one view: both sign {} entries with root {}",
+            old.size, old.root
+        ));
+    }
+    verify_consistency(old.size, new.size, &old.root, &new.root, &proof()?).map_err(|e| {
+        Refuted(format!(
+            "the record of {} entries does not extend the record of {} ({old_name}): {e}",
+            new.size, old.size
+        ))
+    })?;
+    Ok(format!(
+        "the record of {} entries (root {}) extends the record of {} (root {}): nothing before was changed, removed or reordered",
+        new.size, new.root, old.size, old.root
+    ))
+}
+
 fn verify_checkpoints(
     a: &VerifyArgs,
     old: &str,
@@ -316,40 +370,103 @@ fn verify_checkpoints(
     let (o, n) = (read(old)?, read(new)?);
     let key = key(&a.key, &o, old)?;
     let (co, cn) = (checkpoint(&o, old, &key)?, checkpoint(&n, new, &key)?);
-    if split_view(&co, &cn) {
-        bail!(Refuted(format!(
-            "split view: {old} and {new} both sign {} entries, with roots {} and {}",
-            co.size, co.root, cn.root
-        )));
-    }
-    if co.size > cn.size {
+    if co.size > cn.size && co.origin == cn.origin {
         bail!(
             "{old} has more entries ({}) than {new} ({}): give the older first",
             co.size,
             cn.size
         );
     }
-    if co.size == cn.size {
-        return Ok(format!(
-            "one view: both sign {} entries with root {}",
-            co.size, co.root
-        ));
+    extends(&co, &cn, old, new, || {
+        let Some(pf) = proof else {
+            bail!("the sizes differ ({} and {}): give --proof from `parley record consistency --from {} --to {}`", co.size, cn.size, co.size, cn.size);
+        };
+        hashes(&read(pf)?, pf)
+    })
+}
+
+/// `parley record audit`: the record today against every saved checkpoint.
+fn audit(files: &[String], given: &Option<String>, p: &Plain) -> Result<Outcome> {
+    let saved: Vec<(&String, Value)> = files
+        .iter()
+        .map(|f| read(f).map(|v| (f, v)))
+        .collect::<Result<_>>()?;
+    let key = key(given, &saved[0].1, saved[0].0)?;
+    let c = Client::new(&p.g)?;
+    let now = c.get("/v1/record/checkpoint")?;
+    let server = "the server's latest checkpoint";
+    let mut results = Vec::new();
+    let mut refuted = false;
+    let current = checkpoint(&now, server, &key);
+    for (file, v) in &saved {
+        let outcome = current.as_ref().map_err(clone_refuted).and_then(|cur| {
+            let cp = checkpoint(v, file, &key)?;
+            if cp.origin != cur.origin {
+                bail!(
+                    "{file} is of the log {}, the server keeps {}",
+                    cp.origin,
+                    cur.origin
+                );
+            }
+            if cp.size > cur.size {
+                bail!(Refuted(format!(
+                    "rollback: {file} signs {} entries, the server now shows {}",
+                    cp.size, cur.size
+                )));
+            }
+            extends(&cp, cur, file, server, || {
+                let proof = c.get(&format!(
+                    "/v1/record/consistency?from={}&to={}",
+                    cp.size, cur.size
+                ))?;
+                hashes(&proof, "the server's consistency proof")
+            })
+        });
+        match outcome {
+            Ok(summary) => {
+                results.push(json!({"file": file, "verified": true, "summary": summary}))
+            }
+            Err(e) => match e.downcast_ref::<Refuted>() {
+                Some(r) => {
+                    refuted = true;
+                    results.push(json!({"file": file, "verified": false, "problem": r.0}));
+                }
+                None => return Err(e),
+            },
+        }
     }
-    let Some(pf) = proof else {
-        bail!("the sizes differ ({} and {}): give --proof from `parley record consistency --from {} --to {}`", co.size, cn.size, co.size, cn.size);
-    };
-    let p = read(pf)?;
-    let hashes = hashes(&p, pf)?;
-    verify_consistency(co.size, cn.size, &co.root, &cn.root, &hashes).map_err(|e| {
-        Refuted(format!(
-            "the record of {} entries does not extend the record of {}: {e}",
-            cn.size, co.size
-        ))
-    })?;
-    Ok(format!(
-        "the record of {} entries (root {}) extends the record of {} (root {}): nothing before was changed, removed or reordered",
-        cn.size, cn.root, co.size, co.root
-    ))
+    if let (Some(out), Ok(_)) = (&p.output, &current) {
+        std::fs::write(out, format!("{}\n", serde_json::to_string_pretty(&now)?))
+            .with_context(|| format!("writing {out}"))?;
+        eprintln!("saved {out}: keep it for the next audit");
+    }
+    if p.g.json {
+        outln!("{}", json!({"verified": !refuted, "checkpoints": results}));
+    } else {
+        for r in &results {
+            match r["verified"].as_bool() {
+                Some(true) => outln!(
+                    "verified {}: {}",
+                    r["file"].as_str().unwrap_or("?"),
+                    r["summary"].as_str().unwrap_or("")
+                ),
+                _ => eprintln!(
+                    "parley: {}: does not verify: {}",
+                    r["file"].as_str().unwrap_or("?"),
+                    r["problem"].as_str().unwrap_or("")
+                ),
+            }
+        }
+    }
+    Ok(if refuted { Outcome::Found } else { Outcome::Ok })
+}
+
+/// A refutation of the server's checkpoint counts against every saved one.
+fn clone_refuted(e: &anyhow::Error) -> anyhow::Error {
+    match e.downcast_ref::<Refuted>() {
+        Some(r) => Refuted(r.0.clone()).into(),
+        None => anyhow::anyhow!("{e:#}"),
+    }
 }
 
 /// Checks that a notice's `content` is the one its leaf records by hash.
