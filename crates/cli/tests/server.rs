@@ -835,6 +835,60 @@ async fn a_killed_server_keeps_every_acknowledged_write() {
         assert!(poc.starts_with('w'), "{id} has {poc}");
     }
     assert!(present.len() >= acknowledged.len());
+
+    // The record verifies afterwards. With more entries than the server reads
+    // for an export at a time (1,000), the export comes in several slices.
+    let journal = || async {
+        let (_, h) = restarted.get("/v1/health", &blue.officer).await;
+        h["journal"].as_u64().unwrap()
+    };
+    let mut writers = Vec::new();
+    for w in 0..4 {
+        let (client, url, token) = (
+            restarted.client.clone(),
+            restarted.url.clone(),
+            blue.officer.clone(),
+        );
+        let need = 1_500u64.saturating_sub(journal().await).div_ceil(4);
+        writers.push(tokio::spawn(async move {
+            for i in 0..need {
+                let body =
+                    json!({"text": format!("after the restart {w}-{i}"), "priority": "routine"});
+                let r = client
+                    .post(format!("{url}/v1/lines/air/messages"))
+                    .bearer_auth(&token)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), StatusCode::CREATED);
+            }
+        }));
+    }
+    for w in writers {
+        w.await.unwrap();
+    }
+    let dir = common::temp_dir("crash-record");
+    let cli = common::Client::new(dir.join("config"));
+    cli.ok(&[
+        "login",
+        "--server",
+        &restarted.url,
+        "--token",
+        &restarted.host,
+    ]);
+    let export = dir.join("record.jsonl").to_str().unwrap().to_string();
+    cli.ok(&["record", "export", "-o", &export]);
+    let entries = std::fs::read_to_string(&export).unwrap().lines().count() - 1;
+    assert!(entries as u64 >= 1_500, "{entries} entries");
+    let key = cli.ok(&["record", "key"]).stdout;
+    let ok = cli.ok(&["verify", "export", &export, "--key", key.trim()]);
+    assert!(
+        ok.stdout
+            .contains(&format!("{entries} entries ({entries} in full")),
+        "{}",
+        ok.stdout
+    );
 }
 
 /// Deadlines are listed for the line's members only, and line checks go out on

@@ -18,6 +18,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use futures_util::StreamExt;
 use parley_service::{
     sha256_hex, Actor, Category, Command, Idempotency, LineRules, Priority, Role, Signed, Volumes,
 };
@@ -1065,14 +1066,35 @@ async fn record_export(
     if let Some(line) = &q.line {
         s.service.read(|st| st.line(&a, line, 0))?;
     }
-    let mut text = s.service.export(&a, q.line.as_deref())?.join("\n");
-    text.push('\n');
+    let (head, size) = s.service.export_head(q.line.as_deref())?;
+    // Streamed a slice at a time: the state is read for a moment per slice,
+    // never for the whole record, and the export is never whole in memory.
+    let slices = futures_util::stream::unfold(0u64, move |done| {
+        let (service, actor, line) = (s.service.clone(), a.clone(), q.line.clone());
+        async move {
+            if done >= size {
+                return None;
+            }
+            let upto = size.min(done + EXPORT_SLICE);
+            let text = tokio::task::spawn_blocking(move || {
+                service.read(|st| st.export(&actor, line.as_deref(), done, upto))
+            })
+            .await
+            .map_err(std::io::Error::other);
+            Some((text, upto))
+        }
+    });
+    let body =
+        futures_util::stream::once(async move { Ok::<_, std::io::Error>(head) }).chain(slices);
     Ok((
         [(axum::http::header::CONTENT_TYPE, "application/x-ndjson")],
-        text,
+        axum::body::Body::from_stream(body),
     )
         .into_response())
 }
+
+/// Entries an export reads from the state at a time.
+const EXPORT_SLICE: u64 = 1_000;
 
 /// A receipt ("proof of notice") for a journal entry this party may see: the
 /// entry as a leaf, its inclusion proof and a signed checkpoint; `parley verify

@@ -201,17 +201,15 @@ impl Service {
         Ok(receipt)
     }
 
-    /// `actor`'s export of the record (see [`State::export`]), after a first
-    /// line with the signed checkpoint of the same tree and the server's key.
-    pub fn export(&self, actor: &Actor, line: Option<&str>) -> Result<Vec<String>, ServiceError> {
-        let (size, root, mut lines) = self.read(|s| {
-            let (size, root) = s.record_head();
-            (size, root, s.export(actor, line, size))
-        });
+    /// The first line of an export of the record: the signed checkpoint of the
+    /// tree as it is now and the server's key, with that tree's size. The
+    /// entries follow from [`State::export`], read a slice at a time up to
+    /// that size.
+    pub fn export_head(&self, line: Option<&str>) -> Result<(String, u64), ServiceError> {
+        let (size, root) = self.read(|s| s.record_head());
         let mut head = serde_json::json!({"size": size, "line": line});
         self.add_signed_head(&mut head, size, root)?;
-        lines.insert(0, head.to_string());
-        Ok(lines)
+        Ok((format!("{head}\n"), size))
     }
 
     /// The service's clock, now (µs since the Unix epoch).

@@ -1802,28 +1802,31 @@ impl State {
         Ok(receipt)
     }
 
-    /// The record of the first `size` entries as `actor`'s party may hold it,
-    /// one JSON line an entry in journal order: the leaf text (and a notice's
-    /// content) of each entry it may see (on `line`, if given), only the leaf
-    /// hash of the others. Every position is there, so the root can be rebuilt.
-    pub fn export(&self, actor: &Actor, line: Option<&str>, size: u64) -> Vec<String> {
-        self.log
-            .iter()
-            .take(size as usize)
-            .map(|l| {
-                let visible = self.sees_entry(actor, l)
-                    && line.is_none_or(|want| l.entry.line() == Some(want));
-                if !visible {
-                    let hash = self.record.leaf(l.seq - 1).expect("every entry is a leaf");
-                    return format!("{{\"seq\":{},\"leaf_hash\":\"{hash}\"}}", l.seq);
-                }
+    /// Entries `after + 1 ..= upto` of the record as `actor`'s party may hold
+    /// them, one JSON line an entry (each ending in a newline), in journal
+    /// order: the leaf text (and a notice's content) of each entry it may see
+    /// (on `line`, if given), only the leaf hash of the others. Every position
+    /// is there, so the root can be rebuilt. Exports are read in slices like
+    /// this so that a long record never holds the state for long.
+    pub fn export(&self, actor: &Actor, line: Option<&str>, after: u64, upto: u64) -> String {
+        let upto = upto.min(self.log.len() as u64);
+        let mut out = String::new();
+        for l in &self.log[after.min(upto) as usize..upto as usize] {
+            let visible =
+                self.sees_entry(actor, l) && line.is_none_or(|want| l.entry.line() == Some(want));
+            if visible {
                 let mut v = json!({"seq": l.seq, "leaf": leaf_text(l)});
                 if let Entry::Notice { content, .. } = &l.entry {
                     v["content"] = Value::from(content.get());
                 }
-                v.to_string()
-            })
-            .collect()
+                out.push_str(&v.to_string());
+            } else {
+                let hash = self.record.leaf(l.seq - 1).expect("every entry is a leaf");
+                out.push_str(&format!("{{\"seq\":{},\"leaf_hash\":\"{hash}\"}}", l.seq));
+            }
+            out.push('\n');
+        }
+        out
     }
 
     /// A proof that the tree of `to` entries extends the tree of `from`.

@@ -353,10 +353,11 @@ impl Client {
         self.send(Method::GET, path, None, None)
     }
 
-    /// A GET whose answer is not JSON (the record's export): its text.
-    pub fn get_text(&self, path: &str) -> Result<String, ApiError> {
+    /// A GET whose answer is JSON lines (the record's export), copied to `out`
+    /// as it arrives, never whole in memory; the number of lines.
+    pub fn get_lines_into(&self, path: &str, out: &mut dyn std::io::Write) -> anyhow::Result<u64> {
         self.runtime.block_on(async {
-            let response = self
+            let mut response = self
                 .http
                 .get(format!("{}{path}", self.server))
                 .bearer_auth(&self.token)
@@ -364,11 +365,17 @@ impl Client {
                 .await
                 .map_err(|e| self.network(e))?;
             let status = response.status();
-            let text = response.text().await.map_err(|e| self.network(e))?;
             if !status.is_success() {
-                return Err(ApiError::from_answer(status, &text));
+                let text = response.text().await.map_err(|e| self.network(e))?;
+                return Err(ApiError::from_answer(status, &text).into());
             }
-            Ok(text)
+            let mut lines = 0u64;
+            while let Some(chunk) = response.chunk().await.map_err(|e| self.network(e))? {
+                lines += chunk.iter().filter(|&&b| b == b'\n').count() as u64;
+                out.write_all(&chunk)?;
+            }
+            out.flush()?;
+            Ok(lines)
         })
     }
 

@@ -115,23 +115,30 @@ pub fn run(a: Args) -> Result<Outcome> {
         }
     };
     let c = Client::new(&p.g)?;
+    if let Fetch::Export { .. } = a.what {
+        // JSON lines, as the server wrote them, streamed to the file or stdout.
+        let lines = match &p.output {
+            Some(file) => {
+                let f = std::fs::File::create(file).with_context(|| format!("writing {file}"))?;
+                c.get_lines_into(&path, &mut std::io::BufWriter::new(f))
+                    .with_context(|| format!("writing {file}"))?
+            }
+            None => c.get_lines_into(&path, &mut std::io::stdout().lock())?,
+        };
+        if let Some(file) = &p.output {
+            // After the head line, one line an entry.
+            eprintln!("saved {file} ({} entries)", lines.saturating_sub(1));
+        }
+        return Ok(Outcome::Ok);
+    }
     let text = match &a.what {
-        // JSON lines, as the server wrote them.
-        Fetch::Export { .. } => c.get_text(&path)?,
         Fetch::Key(_) if !p.g.json => format!("{}\n", super::output::s(&c.get(&path)?, "key")),
         _ => format!("{}\n", serde_json::to_string_pretty(&c.get(&path)?)?),
     };
     match &p.output {
         Some(file) => {
             std::fs::write(file, &text).with_context(|| format!("writing {file}"))?;
-            match a.what {
-                // After the head line, one line an entry.
-                Fetch::Export { .. } => {
-                    let entries = text.lines().count().saturating_sub(1);
-                    eprintln!("saved {file} ({entries} entries)");
-                }
-                _ => eprintln!("saved {file}"),
-            }
+            eprintln!("saved {file}");
         }
         None => outln!("{}", text.trim_end()),
     }
@@ -484,9 +491,15 @@ fn check_content(v: &Value, leaf: &Value, what: &str) -> Result<bool> {
 }
 
 fn verify_export(a: &VerifyArgs, file: &str) -> Result<String> {
-    let text = std::fs::read_to_string(file).with_context(|| format!("reading {file}"))?;
-    let mut lines = text.lines();
-    let head: Value = serde_json::from_str(lines.next().unwrap_or_default())
+    use std::io::BufRead;
+    // Read a line at a time: an export of a long record need not fit in memory.
+    let reader = std::fs::File::open(file).with_context(|| format!("reading {file}"))?;
+    let mut lines = std::io::BufReader::new(reader).lines();
+    let first = lines
+        .next()
+        .transpose()
+        .with_context(|| format!("reading {file}"))?;
+    let head: Value = serde_json::from_str(first.as_deref().unwrap_or_default())
         .with_context(|| format!("{file}: the first line is not the export's JSON head"))?;
     let key = key(&a.key, &head, file)?;
     let cp = checkpoint(&head, file, &key)?;
@@ -496,8 +509,9 @@ fn verify_export(a: &VerifyArgs, file: &str) -> Result<String> {
     for (i, line) in lines.enumerate() {
         let position = i as u64 + 1;
         let what = format!("{file}: entry {position}");
+        let line = line.with_context(|| format!("reading {file}"))?;
         let v: Value =
-            serde_json::from_str(line).map_err(|e| Refuted(format!("{what}: not JSON ({e})")))?;
+            serde_json::from_str(&line).map_err(|e| Refuted(format!("{what}: not JSON ({e})")))?;
         if v["seq"].as_u64() != Some(position) {
             bail!(Refuted(format!(
                 "{what}: the line says it is entry {}: an entry was removed, inserted or reordered here",
