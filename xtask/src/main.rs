@@ -2,7 +2,10 @@
 //!
 //! - `test`: sets up the reference environment (a Python virtual environment in
 //!   `target/pyenv` with shapely and geographiclib from PyPI, and selenium for the
-//!   console's browser test; made once) and runs every test of the workspace with it.
+//!   console's browser test; made once) and runs every test of the workspace with
+//!   it; then starts a throwaway PostgreSQL server (Debian's `postgresql`) and
+//!   runs the end-to-end suite again on it, with the tests of several nodes on
+//!   one database.
 //! - `reference ARGS...`: runs `tests/reference/reference.py` in that environment,
 //!   for example `cargo xtask reference judge IN OUT` to judge new edge cases.
 
@@ -88,9 +91,108 @@ fn reference_env() -> Result<PathBuf> {
 fn test(extra: &[String]) -> Result<()> {
     let python = reference_env()?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    run(Command::new(cargo)
+    run(Command::new(&cargo)
         .current_dir(root())
         .args(["test", "--workspace"])
         .args(extra)
-        .env("PARLEY_REFERENCE_PYTHON", python))
+        .env("PARLEY_REFERENCE_PYTHON", python))?;
+    // The same end-to-end suite on PostgreSQL, and what only it can do.
+    let pg = Postgres::start()?;
+    eprintln!(
+        "xtask: the end-to-end tests again, on PostgreSQL ({})",
+        pg.conninfo
+    );
+    run(Command::new(&cargo)
+        .current_dir(root())
+        .args([
+            "test", "-p", "parley", "--test", "server", "--test", "client", "--test", "talks",
+        ])
+        .args(extra)
+        .args(["--", "--include-ignored"])
+        .env("PARLEY_TEST_POSTGRES", &pg.conninfo))
+}
+
+/// A throwaway PostgreSQL server on a Unix socket, stopped and removed on drop.
+struct Postgres {
+    dir: PathBuf,
+    pg_ctl: PathBuf,
+    conninfo: String,
+}
+
+impl Postgres {
+    fn start() -> Result<Postgres> {
+        let bin = postgres_bin()?;
+        // A short path: a socket's path is limited to about 100 bytes.
+        let dir = PathBuf::from(format!("/tmp/parley-pg-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)?;
+        let pg = Postgres {
+            dir: dir.clone(),
+            pg_ctl: bin.join("pg_ctl"),
+            conninfo: format!("host={} port=5439 user=postgres", dir.display()),
+        };
+        let data = dir.join("data");
+        run(as_postgres(&dir, &bin.join("initdb"))
+            .args([
+                "--auth=trust",
+                "--username=postgres",
+                "--encoding=UTF8",
+                "--no-instructions",
+                "-D",
+            ])
+            .arg(&data))?;
+        run(as_postgres(&dir, &pg.pg_ctl)
+            .args(["start", "--wait", "-D"])
+            .arg(&data)
+            .arg("-l")
+            .arg(dir.join("log"))
+            .arg("-o")
+            .arg(format!("-k {} -p 5439 -c listen_addresses=", dir.display())))?;
+        Ok(pg)
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let _ = as_postgres(&self.dir, &self.pg_ctl)
+            .args(["stop", "--mode=immediate", "-D"])
+            .arg(self.dir.join("data"))
+            .status();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The directory of PostgreSQL's server programs (Debian keeps them off PATH).
+fn postgres_bin() -> Result<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .map(|d| d.flatten().map(|e| e.path().join("bin")).collect())
+        .unwrap_or_default();
+    found.retain(|b| b.join("initdb").exists());
+    found.sort();
+    match found.pop() {
+        Some(bin) => Ok(bin),
+        None => bail!(
+            "the end-to-end tests also run on PostgreSQL, which is not installed: \
+             apt-get install postgresql (.ci/run does it)"
+        ),
+    }
+}
+
+/// `program`, run as the `postgres` user when this runs as root (PostgreSQL
+/// refuses to run as root), in `dir`, which that user is given.
+fn as_postgres(dir: &Path, program: &Path) -> Command {
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+    if !root {
+        return Command::new(program);
+    }
+    let _ = Command::new("chown")
+        .args(["-R", "postgres:postgres"])
+        .arg(dir)
+        .status();
+    let mut cmd = Command::new("runuser");
+    cmd.args(["-u", "postgres", "--"]).arg(program);
+    cmd
 }

@@ -17,6 +17,21 @@ pub struct ServeArgs {
     /// The embedded store: one SQLite file, created if missing.
     #[arg(long, default_value = "parley.db")]
     db: PathBuf,
+    /// Keep the journal in PostgreSQL instead, for several nodes on one
+    /// database: a libpq connection string or URL (e.g. "host=/run/postgresql
+    /// dbname=parley"). The database must exist; the tables are made.
+    #[arg(
+        long,
+        env = "PARLEY_POSTGRES",
+        conflicts_with = "db",
+        requires = "record_key"
+    )]
+    postgres: Option<String>,
+    /// The file with the key that signs the record's checkpoints, made on the
+    /// first start. Default: `<db>.record-key`. With --postgres it must be
+    /// given, and be the same file (a copy) on every node.
+    #[arg(long)]
+    record_key: Option<PathBuf>,
     /// Address to listen on (port 0 picks a free port; the URL is printed).
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: String,
@@ -30,23 +45,39 @@ pub struct ServeArgs {
     talk_gap_days: i64,
 }
 
-/// Opens the store and starts the service.
+/// Opens the embedded store and starts the service, its record key beside it.
 pub fn open(db: &Path) -> Result<(Service, tokio::sync::watch::Receiver<u64>)> {
+    open_sqlite(db, &default_record_key(db))
+}
+
+fn open_sqlite(db: &Path, key: &Path) -> Result<(Service, tokio::sync::watch::Receiver<u64>)> {
     let journal =
         SqliteJournal::open(db).with_context(|| format!("opening the store {}", db.display()))?;
+    start(journal, key)
+}
+
+/// Starts the service on `journal`, its record signed with the key in `key`.
+fn start(
+    journal: impl parley_service::Journal,
+    key: &Path,
+) -> Result<(Service, tokio::sync::watch::Receiver<u64>)> {
     let (on_commit, committed) = commit_channel();
     let service = Service::open(journal, WireLimits::default(), system_clock(), on_commit)?;
-    service.set_record_signer(record_signer(db)?);
+    service.set_record_signer(record_signer(key)?);
     Ok((service, committed))
 }
 
-/// The key that signs the record's checkpoints: 32 random bytes (hex) in
-/// `<db>.record-key`, made on the first start with mode 0600.
-fn record_signer(db: &Path) -> Result<parley_record::Signer> {
+/// `<db>.record-key`: the embedded store's record key sits beside it.
+fn default_record_key(db: &Path) -> PathBuf {
     let mut path = db.as_os_str().to_owned();
     path.push(".record-key");
-    let path = std::path::PathBuf::from(path);
-    let seed: [u8; 32] = match std::fs::read_to_string(&path) {
+    PathBuf::from(path)
+}
+
+/// The key that signs the record's checkpoints: 32 random bytes (hex) in
+/// `path`, made on the first start with mode 0600.
+fn record_signer(path: &Path) -> Result<parley_record::Signer> {
+    let seed: [u8; 32] = match std::fs::read_to_string(path) {
         Ok(text) => {
             parley_record::Hash::from_hex(text.trim())
                 .with_context(|| format!("{}: not a 64-digit hex key", path.display()))?
@@ -55,7 +86,7 @@ fn record_signer(db: &Path) -> Result<parley_record::Signer> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let mut seed = [0u8; 32];
             getrandom::fill(&mut seed).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-            crate::secret::create(&path, &format!("{}\n", parley_record::Hash(seed)))?;
+            crate::secret::create(path, &format!("{}\n", parley_record::Hash(seed)))?;
             seed
         }
         Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
@@ -98,7 +129,24 @@ fn run_server(
 }
 
 pub fn serve(args: ServeArgs) -> Result<()> {
-    let (service, committed) = open(&args.db)?;
+    let (service, committed) = match &args.postgres {
+        Some(url) => {
+            let journal = parley_store_postgres::PostgresJournal::open(url)
+                .context("opening the PostgreSQL store")?;
+            let key = args
+                .record_key
+                .as_deref()
+                .context("--postgres needs --record-key")?;
+            start(journal, key)?
+        }
+        None => {
+            let key = args.record_key.clone();
+            open_sqlite(
+                &args.db,
+                &key.unwrap_or_else(|| default_record_key(&args.db)),
+            )?
+        }
+    };
     service.set_talk_gap_days(args.talk_gap_days);
     if let Some(token) = bootstrap(&service)? {
         println!("host admin token (shown once; keep it safe): {token}");

@@ -1,5 +1,6 @@
 //! The storage boundary: an append-only journal of entries plus idempotency
-//! records. A backend (SQLite now, PostgreSQL later) implements [`Journal`].
+//! records. A backend implements [`Journal`]: SQLite (one node) or PostgreSQL
+//! (several nodes on one database).
 
 use crate::entry::{IdempotencyRecord, Logged};
 
@@ -9,17 +10,73 @@ use crate::entry::{IdempotencyRecord, Logged};
 #[error("storage failed: {0}")]
 pub struct StorageError(pub String);
 
+/// What other nodes appended since this node last looked: their entries, in
+/// order, and their idempotency records.
+#[derive(Debug, Default)]
+pub struct CaughtUp {
+    /// Entries after the position this node knew, in order.
+    pub entries: Vec<Logged>,
+    /// Idempotency records written with them.
+    pub records: Vec<IdempotencyRecord>,
+}
+
 /// Durable, ordered storage of the journal.
+///
+/// The writer runs each batch as `begin`, then deciding, then `append`. A
+/// journal shared by several nodes takes its write lock in `begin` and gives
+/// back what the others appended, so a node decides on the whole journal and
+/// two nodes never both answer "no conflict" to conflicting notices; `append`
+/// commits and releases the lock.
 pub trait Journal: Send + 'static {
     /// Every entry, in order.
     fn load(&mut self) -> Result<Vec<Logged>, StorageError>;
     /// Every idempotency record.
     fn load_idempotency(&mut self) -> Result<Vec<IdempotencyRecord>, StorageError>;
-    /// Appends entries and idempotency records in one transaction and returns
-    /// only once it is durable (committed and synced).
+    /// Starts a batch; what other writers appended after position `after`.
+    /// A journal with one writer has nothing to give.
+    fn begin(&mut self, after: u64) -> Result<CaughtUp, StorageError> {
+        let _ = after;
+        Ok(CaughtUp::default())
+    }
+    /// Ends a batch: appends entries and idempotency records (possibly none)
+    /// in one transaction and returns only once it is durable (committed and
+    /// synced).
     fn append(
         &mut self,
         entries: &[Logged],
         records: &[IdempotencyRecord],
     ) -> Result<(), StorageError>;
+}
+
+/// A logged entry as a storage row: `(seq, at_us, audience, entry)`, the
+/// audience comma-separated (party ids hold no commas) and the entry as JSON.
+pub fn to_row(l: &Logged) -> Result<(i64, i64, String, String), StorageError> {
+    let entry = serde_json::to_string(&l.entry).map_err(|e| StorageError(e.to_string()))?;
+    Ok((l.seq as i64, l.at_us, l.audience.join(","), entry))
+}
+
+/// The reverse of [`to_row`]; `expected` is the position the row must hold,
+/// so that a gap in storage is an error rather than a silently shorter journal.
+pub fn from_row(
+    expected: u64,
+    (seq, at_us, audience, entry): (i64, i64, String, String),
+) -> Result<Logged, StorageError> {
+    if seq as u64 != expected {
+        return Err(StorageError(format!(
+            "journal entry {expected} is missing (found {seq})"
+        )));
+    }
+    let entry = serde_json::from_str(&entry)
+        .map_err(|e| StorageError(format!("journal entry {seq} is unreadable: {e}")))?;
+    let audience = audience
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    Ok(Logged {
+        seq: seq as u64,
+        at_us,
+        audience,
+        entry,
+    })
 }

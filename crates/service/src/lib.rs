@@ -31,7 +31,7 @@ pub use content::RawJson;
 pub use deadlines::{Owed, Step, FLASH_ANSWER_S};
 pub use entry::{Entry, IdempotencyRecord, Logged, Side, SignedBy};
 pub use error::ServiceError;
-pub use journal::{Journal, StorageError};
+pub use journal::{from_row, to_row, CaughtUp, Journal, StorageError};
 pub use line_checks::{answer_window_us, MIN_INTERVAL_S, SILENT_AFTER};
 pub use model::{Actor, Category, LineRules, Priority, Role, HOST};
 pub use record::{leaf_text, signed_checkpoint, ORIGIN};

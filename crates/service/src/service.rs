@@ -297,6 +297,14 @@ impl Service {
     }
 }
 
+/// Whether an entry changes who may authenticate.
+fn changes_operators(entry: &Entry) -> bool {
+    matches!(
+        entry,
+        Entry::OperatorCreated { .. } | Entry::OperatorRevoked { .. }
+    )
+}
+
 fn write_loop(
     shared: Arc<Shared>,
     mut journal: impl Journal,
@@ -314,17 +322,32 @@ fn write_loop(
             }
         }
         let mut state = shared.state.write().unwrap_or_else(|e| e.into_inner());
+        // Another node may have written since: decide on the whole journal.
+        let mut operators_changed = false;
+        let begun = if shared.broken.load(Ordering::SeqCst) {
+            Err(ServiceError::Unavailable(
+                "storage failed; the service takes no writes".into(),
+            ))
+        } else {
+            journal
+                .begin(state.last_seq())
+                .map(|theirs| {
+                    for l in theirs.entries {
+                        operators_changed |= changes_operators(&l.entry);
+                        state.evolve(l);
+                    }
+                    for r in theirs.records {
+                        records.insert((r.operator.clone(), r.key.clone()), r);
+                    }
+                })
+                .map_err(|e| ServiceError::Unavailable(format!("{e}; nothing was written")))
+        };
         let first = state.last_seq();
         let mut new_records: Vec<IdempotencyRecord> = Vec::new();
         let mut answers: Vec<(Reply, Result<Answer, ServiceError>)> = Vec::new();
         for job in batch {
-            if shared.broken.load(Ordering::SeqCst) {
-                answers.push((
-                    job.reply,
-                    Err(ServiceError::Unavailable(
-                        "storage failed; the service takes no writes".into(),
-                    )),
-                ));
+            if let Err(e) = &begun {
+                answers.push((job.reply, Err(e.clone())));
                 continue;
             }
             if let Some(idem) = &job.idempotency {
@@ -392,7 +415,7 @@ fn write_loop(
             }
         }
         let logged = state.logged_after(first);
-        if !logged.is_empty() || !new_records.is_empty() {
+        if begun.is_ok() {
             if let Err(e) = journal.append(logged, &new_records) {
                 shared.broken.store(true, Ordering::SeqCst);
                 for (_, outcome) in answers.iter_mut() {
@@ -404,12 +427,7 @@ fn write_loop(
                 }
             }
         }
-        let operators_changed = logged.iter().any(|l| {
-            matches!(
-                l.entry,
-                Entry::OperatorCreated { .. } | Entry::OperatorRevoked { .. }
-            )
-        });
+        operators_changed |= logged.iter().any(|l| changes_operators(&l.entry));
         if operators_changed {
             *shared.tokens.write().unwrap_or_else(|e| e.into_inner()) = state.tokens();
         }

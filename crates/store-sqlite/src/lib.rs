@@ -9,7 +9,7 @@
 //! on a thread of their own with a second connection, not inside the writer's
 //! commits, so they do not add to a notice's latency.
 
-use parley_service::{IdempotencyRecord, Journal, Logged, StorageError};
+use parley_service::{from_row, to_row, IdempotencyRecord, Journal, Logged, StorageError};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
 use std::sync::mpsc;
@@ -145,26 +145,7 @@ impl Journal for SqliteJournal {
             .map_err(err)?;
         let mut out = Vec::new();
         for row in rows {
-            let (seq, at_us, audience, entry) = row.map_err(err)?;
-            let expected = out.len() as i64 + 1;
-            if seq != expected {
-                return Err(StorageError(format!(
-                    "journal entry {expected} is missing (found {seq})"
-                )));
-            }
-            let entry = serde_json::from_str(&entry)
-                .map_err(|e| StorageError(format!("journal entry {seq} is unreadable: {e}")))?;
-            let audience = audience
-                .split(',')
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .collect();
-            out.push(Logged {
-                seq: seq as u64,
-                at_us,
-                audience,
-                entry,
-            });
+            out.push(from_row(out.len() as u64 + 1, row.map_err(err)?)?);
         }
         Ok(out)
     }
@@ -193,6 +174,9 @@ impl Journal for SqliteJournal {
         entries: &[Logged],
         records: &[IdempotencyRecord],
     ) -> Result<(), StorageError> {
+        if entries.is_empty() && records.is_empty() {
+            return Ok(());
+        }
         let tx = self.conn.transaction().map_err(err)?;
         {
             let mut insert = tx
@@ -201,10 +185,9 @@ impl Journal for SqliteJournal {
                 )
                 .map_err(err)?;
             for l in entries {
-                let entry =
-                    serde_json::to_string(&l.entry).map_err(|e| StorageError(e.to_string()))?;
+                let (seq, at_us, audience, entry) = to_row(l)?;
                 insert
-                    .execute(params![l.seq as i64, l.at_us, l.audience.join(","), entry])
+                    .execute(params![seq, at_us, audience, entry])
                     .map_err(err)?;
             }
             let mut record = tx

@@ -18,6 +18,81 @@ pub fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
+/// The PostgreSQL server the end-to-end tests run on instead of SQLite, if
+/// any: a libpq connection string without a database (`cargo xtask test`
+/// starts one and sets `PARLEY_TEST_POSTGRES` for its second round).
+pub fn postgres() -> Option<String> {
+    std::env::var("PARLEY_TEST_POSTGRES")
+        .ok()
+        .filter(|s| !s.is_empty())
+}
+
+/// The store options for a server on `db`: that SQLite file, or with
+/// [`postgres`] a database of its own named after `db` (made if missing, so a
+/// restart finds its journal again), the record key beside `db` either way.
+fn store_args(db: &Path) -> Vec<String> {
+    let Some(base) = postgres() else {
+        return vec!["--db".into(), db.display().to_string()];
+    };
+    let name = database_for(db);
+    let exists = format!("SELECT 1 FROM pg_database WHERE datname = '{name}'");
+    if psql(&base, "postgres", &exists).is_empty() {
+        psql(&base, "postgres", &format!("CREATE DATABASE {name}"));
+    }
+    vec![
+        "--postgres".into(),
+        format!("{base} dbname={name}"),
+        "--record-key".into(),
+        format!("{}.record-key", db.display()),
+    ]
+}
+
+/// The PostgreSQL database of the server on `db`: FNV-1a of the path, a
+/// short and stable name.
+fn database_for(db: &Path) -> String {
+    let hash = db
+        .to_string_lossy()
+        .bytes()
+        .fold(0xcbf29ce484222325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
+        });
+    format!("parley_{hash:016x}")
+}
+
+/// What `sql` prints in `database`, by psql.
+fn psql(base: &str, database: &str, sql: &str) -> String {
+    let out = Command::new("psql")
+        .arg(format!("{base} dbname={database}"))
+        .args(["-v", "ON_ERROR_STOP=1", "-tAc", sql])
+        .output()
+        .expect("psql runs (Debian: postgresql-client)");
+    assert!(
+        out.status.success(),
+        "{sql}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Everything the server on `db` stored, as text: the SQLite file and its
+/// write-ahead log, or every row of its PostgreSQL database.
+pub fn stored(db: &Path) -> String {
+    match postgres() {
+        Some(base) => {
+            let name = database_for(db);
+            ["journal", "idempotency", "meta"]
+                .iter()
+                .map(|t| psql(&base, &name, &format!("SELECT t::text FROM {t} t")))
+                .collect()
+        }
+        None => {
+            let mut bytes = std::fs::read(db).unwrap();
+            bytes.extend(std::fs::read(format!("{}-wal", db.display())).unwrap_or_default());
+            String::from_utf8_lossy(&bytes).into_owned()
+        }
+    }
+}
+
 /// Starts `parley serve` on `db` on a free port; its URL and, on a new store,
 /// the host admin token it shows once.
 pub fn serve(db: &Path, rate_limit: &str) -> (Child, String, Option<String>) {
@@ -28,9 +103,8 @@ pub fn serve(db: &Path, rate_limit: &str) -> (Child, String, Option<String>) {
             "127.0.0.1:0",
             "--rate-limit",
             rate_limit,
-            "--db",
         ])
-        .arg(db)
+        .args(store_args(db))
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()

@@ -1,0 +1,231 @@
+//! Parley's server store: the journal and the idempotency records in
+//! PostgreSQL, for a deployment that outgrows one node. Several `parley serve`
+//! nodes share one database.
+//!
+//! Every batch of writes runs under one transaction-scoped advisory lock: in
+//! [`Journal::begin`] a node takes the lock and reads what the other nodes
+//! appended since it last looked, decides on the whole journal, and in
+//! [`Journal::append`] inserts its entries and commits, which releases the
+//! lock. So a notice's conflict check and its insertion are atomic with respect
+//! to every other notice on every node. A commit returns once PostgreSQL has
+//! flushed its write-ahead log (`synchronous_commit` is set on for the session).
+
+use parley_service::{
+    from_row, to_row, CaughtUp, IdempotencyRecord, Journal, Logged, StorageError,
+};
+use postgres::{Client, NoTls};
+
+/// The advisory lock every node takes for a batch of writes ("parley" in ASCII).
+const WRITE_LOCK: i64 = 0x70_61_72_6c_65_79;
+
+const SCHEMA: &str = "
+    CREATE TABLE IF NOT EXISTS journal (
+        seq BIGINT PRIMARY KEY,
+        at_us BIGINT NOT NULL,
+        audience TEXT NOT NULL,
+        entry TEXT NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS idempotency (
+        n BIGSERIAL UNIQUE,
+        operator TEXT NOT NULL,
+        key TEXT NOT NULL,
+        request_sha256 TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (operator, key)
+    );
+    CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+    INSERT INTO meta (name, value) VALUES ('schema', '1') ON CONFLICT (name) DO NOTHING;";
+
+/// The journal in a PostgreSQL database.
+pub struct PostgresJournal {
+    url: String,
+    client: Client,
+    /// The last idempotency record this node has seen (`idempotency.n`).
+    last_record: i64,
+    /// A batch's transaction is open (between `begin` and `append`).
+    in_batch: bool,
+}
+
+fn err(what: &str, e: postgres::Error) -> StorageError {
+    StorageError(format!("postgresql: {what}: {e}"))
+}
+
+fn connect(url: &str) -> Result<Client, StorageError> {
+    let mut client = Client::connect(url, NoTls).map_err(|e| err("cannot connect", e))?;
+    client
+        .batch_execute("SET synchronous_commit = on")
+        .map_err(|e| err("setting synchronous_commit", e))?;
+    Ok(client)
+}
+
+impl PostgresJournal {
+    /// Connects to `url` (a libpq connection string or URL) and creates the
+    /// tables if they are missing; refuses a schema newer than this build.
+    pub fn open(url: &str) -> Result<Self, StorageError> {
+        let mut client = connect(url)?;
+        // Two nodes starting at once must not both create the tables.
+        client
+            .batch_execute(&format!(
+                "BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK}); {SCHEMA} COMMIT;"
+            ))
+            .map_err(|e| err("creating the tables", e))?;
+        let version: String = client
+            .query_one("SELECT value FROM meta WHERE name = 'schema'", &[])
+            .map_err(|e| err("reading the schema version", e))?
+            .get(0);
+        if version != "1" {
+            return Err(StorageError(format!(
+                "postgresql: schema {version} is newer than this parley knows"
+            )));
+        }
+        Ok(Self {
+            url: url.to_string(),
+            client,
+            last_record: 0,
+            in_batch: false,
+        })
+    }
+
+    fn entries_after(&mut self, after: u64) -> Result<Vec<Logged>, StorageError> {
+        let rows = self
+            .client
+            .query(
+                "SELECT seq, at_us, audience, entry FROM journal WHERE seq > $1 ORDER BY seq",
+                &[&(after as i64)],
+            )
+            .map_err(|e| err("reading the journal", e))?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (i, r) in rows.iter().enumerate() {
+            out.push(from_row(
+                after + i as u64 + 1,
+                (r.get(0), r.get(1), r.get(2), r.get(3)),
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn records_after(&mut self, n: i64) -> Result<Vec<IdempotencyRecord>, StorageError> {
+        let rows = self
+            .client
+            .query(
+                "SELECT n, operator, key, request_sha256, status, body FROM idempotency WHERE n > $1 ORDER BY n",
+                &[&n],
+            )
+            .map_err(|e| err("reading idempotency records", e))?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            self.last_record = self.last_record.max(r.get(0));
+            out.push(IdempotencyRecord {
+                operator: r.get(1),
+                key: r.get(2),
+                request_sha256: r.get(3),
+                status: r.get::<_, i32>(4) as u16,
+                body: r.get(5),
+            });
+        }
+        Ok(out)
+    }
+
+    fn try_begin(&mut self, after: u64) -> Result<CaughtUp, StorageError> {
+        if self.client.is_closed() {
+            // The database went away and came back (a fail-over): start afresh.
+            self.client = connect(&self.url)?;
+        }
+        self.client
+            .batch_execute(&format!(
+                "BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
+            ))
+            .map_err(|e| err("taking the write lock", e))?;
+        self.in_batch = true;
+        let entries = self.entries_after(after)?;
+        let records = self.records_after(self.last_record)?;
+        Ok(CaughtUp { entries, records })
+    }
+
+    fn try_append(
+        &mut self,
+        entries: &[Logged],
+        records: &[IdempotencyRecord],
+    ) -> Result<(), StorageError> {
+        if !entries.is_empty() {
+            let mut columns = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+            for l in entries {
+                let (seq, at_us, audience, entry) = to_row(l)?;
+                columns.0.push(seq);
+                columns.1.push(at_us);
+                columns.2.push(audience);
+                columns.3.push(entry);
+            }
+            // One statement for the batch; a seq another node holds already
+            // fails it, and with it the batch (the lock makes that a bug).
+            self.client
+                .execute(
+                    "INSERT INTO journal (seq, at_us, audience, entry)
+                     SELECT * FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::TEXT[], $4::TEXT[])",
+                    &[&columns.0, &columns.1, &columns.2, &columns.3],
+                )
+                .map_err(|e| err("appending to the journal", e))?;
+        }
+        for r in records {
+            let n: i64 = self
+                .client
+                .query_one(
+                    "INSERT INTO idempotency (operator, key, request_sha256, status, body)
+                     VALUES ($1, $2, $3, $4, $5) RETURNING n",
+                    &[
+                        &r.operator,
+                        &r.key,
+                        &r.request_sha256,
+                        &i32::from(r.status),
+                        &r.body,
+                    ],
+                )
+                .map_err(|e| err("storing an idempotency record", e))?
+                .get(0);
+            self.last_record = self.last_record.max(n);
+        }
+        self.client
+            .batch_execute("COMMIT")
+            .map_err(|e| err("committing", e))
+    }
+
+    /// Ends a failed batch: its transaction is rolled back (and the lock let go).
+    fn abandon(&mut self) {
+        if self.in_batch && !self.client.is_closed() {
+            let _ = self.client.batch_execute("ROLLBACK");
+        }
+        self.in_batch = false;
+    }
+}
+
+impl Journal for PostgresJournal {
+    fn load(&mut self) -> Result<Vec<Logged>, StorageError> {
+        self.entries_after(0)
+    }
+
+    fn load_idempotency(&mut self) -> Result<Vec<IdempotencyRecord>, StorageError> {
+        self.records_after(0)
+    }
+
+    fn begin(&mut self, after: u64) -> Result<CaughtUp, StorageError> {
+        let caught_up = self.try_begin(after);
+        if caught_up.is_err() {
+            self.abandon();
+        }
+        caught_up
+    }
+
+    fn append(
+        &mut self,
+        entries: &[Logged],
+        records: &[IdempotencyRecord],
+    ) -> Result<(), StorageError> {
+        let done = self.try_append(entries, records);
+        if done.is_err() {
+            self.abandon();
+        }
+        self.in_batch = false;
+        done
+    }
+}
