@@ -1,7 +1,8 @@
 //! `parley bench serve`: the whole write path of the server, measured from an
 //! HTTP client's side.
 //!
-//! A fresh SQLite store in the temporary directory gets four parties, one line
+//! A fresh SQLite store in the temporary directory (or, with `--postgres`, an
+//! empty PostgreSQL database) gets four parties, one line
 //! between them (H 1,000 m, V 300 m, T 300 s) and an officer each, then
 //! `--activities` notices preloaded straight through the service (reported
 //! as a rate: the writer's decide, index and group commit without HTTP). Then
@@ -40,6 +41,10 @@ pub struct Args {
     /// Requests in flight at once (one client task each).
     #[arg(long, default_value_t = 64)]
     concurrency: usize,
+    /// Keep the journal in PostgreSQL instead of a temporary SQLite file: a
+    /// connection string for an empty database (it keeps the bench's data).
+    #[arg(long)]
+    postgres: Option<String>,
 }
 
 const LINE: &str = "bench-air";
@@ -103,8 +108,24 @@ pub fn run(args: Args) -> Result<()> {
     ensure!(args.concurrency >= 1, "--concurrency must be at least 1");
     ensure!(args.notices >= 1, "--notices must be at least 1");
     let store = TempStore::new();
-    eprintln!("store: {}", store.0.display());
-    let (service, committed) = crate::serve::open(&store.0)?;
+    let (service, committed) = match &args.postgres {
+        Some(url) => {
+            eprintln!("store: PostgreSQL {url}");
+            let journal = parley_store_postgres::PostgresJournal::open(url)?;
+            let mut key = store.0.clone().into_os_string();
+            key.push(".record-key");
+            let started = crate::serve::start(journal, std::path::Path::new(&key))?;
+            ensure!(
+                started.0.read(|s| s.last_seq()) == 0,
+                "--postgres: that database has a journal already; give an empty one"
+            );
+            started
+        }
+        None => {
+            eprintln!("store: {}", store.0.display());
+            crate::serve::open(&store.0)?
+        }
+    };
     bootstrap(&service).context("bootstrap")?;
     let officers = setup(&service)?;
     preload(&service, &officers, args.activities)?;
@@ -140,8 +161,9 @@ pub fn run(args: Args) -> Result<()> {
     });
     eprintln!("the writer thread used {writer_us} µs of CPU a notice");
     println!(
-        "bench serve notices_per_s={rate:.0} p50_ms={p50:.2} p99_ms={p99:.2} conflicts={} writer_cpu_us={writer_us}",
-        m.conflicts
+        "bench serve notices_per_s={rate:.0} p50_ms={p50:.2} p99_ms={p99:.2} conflicts={} writer_cpu_us={writer_us} store={}",
+        m.conflicts,
+        if args.postgres.is_some() { "postgres" } else { "sqlite" }
     );
     Ok(())
 }

@@ -57,7 +57,7 @@ fn open_sqlite(db: &Path, key: &Path) -> Result<(Service, tokio::sync::watch::Re
 }
 
 /// Starts the service on `journal`, its record signed with the key in `key`.
-fn start(
+pub(crate) fn start(
     journal: impl parley_service::Journal,
     key: &Path,
 ) -> Result<(Service, tokio::sync::watch::Receiver<u64>)> {

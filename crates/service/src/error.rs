@@ -21,7 +21,9 @@ pub enum ServiceError {
     /// The request is out of date (for example a stale version).
     #[error("{0}")]
     Conflict(String),
-    /// The storage failed; nothing was written.
+    /// The storage failed or could not be reached; the write was not made
+    /// (or, when the answer to its commit was lost, may have been: the
+    /// message says so, and a retry with the same Idempotency-Key is safe).
     #[error("{0}")]
     Unavailable(String),
 }

@@ -420,8 +420,10 @@ fn write_loop(
                 shared.broken.store(true, Ordering::SeqCst);
                 for (_, outcome) in answers.iter_mut() {
                     if outcome.is_ok() {
+                        // A lost answer to a commit leaves its outcome unknown;
+                        // the Idempotency-Key makes the retry safe either way.
                         *outcome = Err(ServiceError::Unavailable(format!(
-                            "{e}; nothing was written"
+                            "{e}; the write may not have been made: retry with the same Idempotency-Key"
                         )));
                     }
                 }
