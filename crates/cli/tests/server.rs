@@ -1334,3 +1334,85 @@ async fn two_nodes_on_one_database_never_both_miss_a_conflict() {
     assert_eq!(proof["from_root"], small["root"], "{proof} {small}");
     assert_eq!(proof["to_root"], big["root"], "{proof} {big}");
 }
+
+/// The database refuses a commit (here a trigger; in life a full disk or a
+/// fail-over): the notice gets 503 and nobody sees it; the node reads the
+/// journal again at once and takes writes; the failed request's
+/// Idempotency-Key is free for its retry; a dropped connection is opened again.
+#[tokio::test]
+#[ignore = "needs PostgreSQL (PARLEY_TEST_POSTGRES); `cargo xtask test` runs it"]
+async fn a_refused_commit_is_taken_back_and_the_node_goes_on() {
+    let (server, blue, red, _) = world("refused").await;
+    common::sql(
+        &server.db,
+        "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN
+             IF NEW.entry LIKE '%refuse me%' THEN RAISE EXCEPTION 'refused by the test'; END IF;
+             RETURN NEW; END $$ LANGUAGE plpgsql;
+         CREATE TRIGGER refuse BEFORE INSERT ON journal FOR EACH ROW EXECUTE FUNCTION refuse();",
+    );
+    let refused = json!({"category": "air", "point_of_contact": "refuse me", "volumes": [disc(1.0, 1.0, 500.0, 1, 1)]});
+    let (s, v) = server
+        .call(
+            Method::POST,
+            "/v1/lines/air/notices",
+            &blue.officer,
+            Some(refused.clone()),
+            Some("k-1"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{v}");
+    assert!(
+        v["detail"]
+            .as_str()
+            .unwrap()
+            .contains("retry with the same Idempotency-Key"),
+        "{v}"
+    );
+    // Nobody sees it, and the node takes writes again.
+    let (_, list) = server.get("/v1/activities?line=air", &red.officer).await;
+    assert_eq!(list["activities"], json!([]), "{list}");
+    let (s, v) = server
+        .post(
+            "/v1/lines/air/notices",
+            &blue.officer,
+            notice(vec![disc(2.0, 2.0, 500.0, 1, 1)]),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    // The database takes it now: the retry with the same key makes it, once.
+    common::sql(&server.db, "DROP TRIGGER refuse ON journal");
+    let (s, v) = server
+        .call(
+            Method::POST,
+            "/v1/lines/air/notices",
+            &blue.officer,
+            Some(refused),
+            Some("k-1"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    // Its connection dropped (a restart of the database): opened again.
+    common::sql(
+        &server.db,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    );
+    let mut statuses = Vec::new();
+    for i in 0..3 {
+        let body = notice(vec![disc(3.0 + f64::from(i), 3.0, 500.0, 1, 1)]);
+        let (s, _) = server
+            .post("/v1/lines/air/notices", &blue.officer, body)
+            .await;
+        statuses.push(s);
+        if s == StatusCode::CREATED {
+            break;
+        }
+    }
+    assert_eq!(statuses.last(), Some(&StatusCode::CREATED), "{statuses:?}");
+    // What the node holds is what the database holds.
+    let (_, health) = server.get("/v1/health", &blue.officer).await;
+    let stored = common::sql(&server.db, "SELECT count(*) FROM journal");
+    assert_eq!(health["journal"].to_string(), stored);
+    let (_, list) = server.get("/v1/activities?line=air", &red.officer).await;
+    assert_eq!(list["activities"].as_array().unwrap().len(), 3, "{list}");
+}

@@ -110,15 +110,7 @@ impl Service {
         clock: Clock,
         on_commit: impl Fn(u64) + Send + 'static,
     ) -> Result<Service, StorageError> {
-        let mut state = State::new(limits);
-        for logged in journal.load()? {
-            state.evolve(logged);
-        }
-        let records: HashMap<(String, String), IdempotencyRecord> = journal
-            .load_idempotency()?
-            .into_iter()
-            .map(|r| ((r.operator.clone(), r.key.clone()), r))
-            .collect();
+        let (state, records) = replay(&mut journal, limits)?;
         let shared = Arc::new(Shared {
             tokens: RwLock::new(state.tokens()),
             limits: state.limits().clone(),
@@ -297,6 +289,41 @@ impl Service {
     }
 }
 
+/// Idempotency records by operator and key.
+type Records = HashMap<(String, String), IdempotencyRecord>;
+
+/// The state and the idempotency records as the journal holds them.
+fn replay(
+    journal: &mut impl Journal,
+    limits: WireLimits,
+) -> Result<(State, Records), StorageError> {
+    let mut state = State::new(limits);
+    for logged in journal.load()? {
+        state.evolve(logged);
+    }
+    let records = journal
+        .load_idempotency()?
+        .into_iter()
+        .map(|r| ((r.operator.clone(), r.key.clone()), r))
+        .collect();
+    Ok((state, records))
+}
+
+/// After a failed commit the state may hold entries that are not durable (or,
+/// when the commit's answer was lost, that are): it is rebuilt from the
+/// journal, which is the truth, before the service takes writes again.
+fn recover(state: &mut State, records: &mut Records, journal: &mut impl Journal) -> bool {
+    match replay(journal, state.limits().clone()) {
+        Ok((mut fresh, fresh_records)) => {
+            fresh.set_talk_gap_days(state.talk_gap_days());
+            *state = fresh;
+            *records = fresh_records;
+            true
+        }
+        Err(_) => false,
+    }
+}
+
 /// Whether an entry changes who may authenticate.
 fn changes_operators(entry: &Entry) -> bool {
     matches!(
@@ -308,7 +335,7 @@ fn changes_operators(entry: &Entry) -> bool {
 fn write_loop(
     shared: Arc<Shared>,
     mut journal: impl Journal,
-    mut records: HashMap<(String, String), IdempotencyRecord>,
+    mut records: Records,
     rx: mpsc::Receiver<Job>,
     clock: Clock,
     on_commit: impl Fn(u64),
@@ -322,11 +349,15 @@ fn write_loop(
             }
         }
         let mut state = shared.state.write().unwrap_or_else(|e| e.into_inner());
-        // Another node may have written since: decide on the whole journal.
         let mut operators_changed = false;
+        if shared.broken.load(Ordering::SeqCst) && recover(&mut state, &mut records, &mut journal) {
+            shared.broken.store(false, Ordering::SeqCst);
+            operators_changed = true;
+        }
+        // Another node may have written since: decide on the whole journal.
         let begun = if shared.broken.load(Ordering::SeqCst) {
             Err(ServiceError::Unavailable(
-                "storage failed; the service takes no writes".into(),
+                "storage failed and the journal cannot be read again yet; the service takes no writes".into(),
             ))
         } else {
             journal
@@ -415,8 +446,10 @@ fn write_loop(
             }
         }
         let logged = state.logged_after(first);
+        let mut failed = false;
         if begun.is_ok() {
             if let Err(e) = journal.append(logged, &new_records) {
+                failed = true;
                 shared.broken.store(true, Ordering::SeqCst);
                 for (_, outcome) in answers.iter_mut() {
                     if outcome.is_ok() {
@@ -430,6 +463,15 @@ fn write_loop(
             }
         }
         operators_changed |= logged.iter().any(|l| changes_operators(&l.entry));
+        if failed {
+            // Readers wait on the state's lock, so none saw the batch: take it
+            // back now if the journal can be read, else at the next batch
+            // (the ticker makes one a second), taking no writes until then.
+            new_records.clear();
+            if recover(&mut state, &mut records, &mut journal) {
+                shared.broken.store(false, Ordering::SeqCst);
+            }
+        }
         if operators_changed {
             *shared.tokens.write().unwrap_or_else(|e| e.into_inner()) = state.tokens();
         }

@@ -227,6 +227,11 @@ impl State {
         self.talk_gap_days = days;
     }
 
+    /// See [`State::set_talk_gap_days`].
+    pub fn talk_gap_days(&self) -> i64 {
+        self.talk_gap_days
+    }
+
     /// The entries after position `seq`.
     pub fn logged_after(&self, seq: u64) -> &[Logged] {
         &self.log[seq as usize..]

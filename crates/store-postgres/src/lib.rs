@@ -127,11 +127,17 @@ impl PostgresJournal {
         Ok(out)
     }
 
-    fn try_begin(&mut self, after: u64) -> Result<CaughtUp, StorageError> {
+    /// A connection that went away (the database restarted, a fail-over) is
+    /// opened again before the next use.
+    fn reconnect_if_closed(&mut self) -> Result<(), StorageError> {
         if self.client.is_closed() {
-            // The database went away and came back (a fail-over): start afresh.
             self.client = connect(&self.url)?;
         }
+        Ok(())
+    }
+
+    fn try_begin(&mut self, after: u64) -> Result<CaughtUp, StorageError> {
+        self.reconnect_if_closed()?;
         self.client
             .batch_execute(&format!(
                 "BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
@@ -201,10 +207,13 @@ impl PostgresJournal {
 
 impl Journal for PostgresJournal {
     fn load(&mut self) -> Result<Vec<Logged>, StorageError> {
+        self.reconnect_if_closed()?;
         self.entries_after(0)
     }
 
     fn load_idempotency(&mut self) -> Result<Vec<IdempotencyRecord>, StorageError> {
+        self.reconnect_if_closed()?;
+        self.last_record = 0;
         self.records_after(0)
     }
 

@@ -74,6 +74,12 @@ fn psql(base: &str, database: &str, sql: &str) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
+/// What `sql` prints in the PostgreSQL database of the server on `db`.
+pub fn sql(db: &Path, sql: &str) -> String {
+    let base = postgres().expect("a test on PostgreSQL (PARLEY_TEST_POSTGRES)");
+    psql(&base, &database_for(db), sql)
+}
+
 /// Everything the server on `db` stored, as text: the SQLite file and its
 /// write-ahead log, or every row of its PostgreSQL database.
 pub fn stored(db: &Path) -> String {
