@@ -48,7 +48,7 @@ enum Command {
     /// Find every pair of activities of different parties that come closer than
     /// the separation minima. Exit status: 0 no conflict, 1 conflicts, 2 bad input.
     Check(check::Args),
-    /// Run the server: the HTTP/JSON API under /v1 on the embedded store.
+    /// Run the server: the HTTP/JSON API under /v1, on the embedded store or on PostgreSQL.
     Serve(serve::ServeArgs),
     /// Run the server with a realistic scenario already in it, and print the
     /// URL and ready-to-use operator tokens.

@@ -1,4 +1,4 @@
-//! `parley serve` and `parley demo`: the HTTP server on the embedded store.
+//! `parley serve` and `parley demo`: the HTTP server on the embedded store (or, for `serve`, on PostgreSQL).
 
 use anyhow::{Context, Result};
 use parley_server::{bootstrap, commit_channel, host_actor, run_blocking, AppState, RateLimit};

@@ -1296,6 +1296,28 @@ async fn two_nodes_on_one_database_never_both_miss_a_conflict() {
         last = va["activity"].as_str().unwrap().to_string();
     }
     assert!(both_told < 40, "the later of each pair is told, not both");
+    // A retry at the other node, with the same Idempotency-Key, gets the first answer.
+    let body = notice(vec![disc(-10.0, 50.0, 500.0, 1, 1)]);
+    let (s1, first) = a
+        .call(
+            Method::POST,
+            "/v1/lines/air/notices",
+            &blue.officer,
+            Some(body.clone()),
+            Some("once"),
+        )
+        .await;
+    let (s2, again) = b
+        .call(
+            Method::POST,
+            "/v1/lines/air/notices",
+            &blue.officer,
+            Some(body),
+            Some("once"),
+        )
+        .await;
+    assert_eq!((s1, s2), (StatusCode::CREATED, StatusCode::CREATED));
+    assert_eq!(first["activity"], again["activity"], "{first} {again}");
     // Node B serves what node A wrote (it catches up at least once a second).
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {

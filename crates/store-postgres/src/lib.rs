@@ -173,23 +173,24 @@ impl PostgresJournal {
                 )
                 .map_err(|e| err("appending to the journal", e))?;
         }
-        for r in records {
-            let n: i64 = self
+        if !records.is_empty() {
+            let operators: Vec<&str> = records.iter().map(|r| r.operator.as_str()).collect();
+            let keys: Vec<&str> = records.iter().map(|r| r.key.as_str()).collect();
+            let hashes: Vec<&str> = records.iter().map(|r| r.request_sha256.as_str()).collect();
+            let statuses: Vec<i32> = records.iter().map(|r| i32::from(r.status)).collect();
+            let bodies: Vec<&str> = records.iter().map(|r| r.body.as_str()).collect();
+            let rows = self
                 .client
-                .query_one(
+                .query(
                     "INSERT INTO idempotency (operator, key, request_sha256, status, body)
-                     VALUES ($1, $2, $3, $4, $5) RETURNING n",
-                    &[
-                        &r.operator,
-                        &r.key,
-                        &r.request_sha256,
-                        &i32::from(r.status),
-                        &r.body,
-                    ],
+                     SELECT * FROM UNNEST($1::TEXT[], $2::TEXT[], $3::TEXT[], $4::INTEGER[], $5::TEXT[])
+                     RETURNING n",
+                    &[&operators, &keys, &hashes, &statuses, &bodies],
                 )
-                .map_err(|e| err("storing an idempotency record", e))?
-                .get(0);
-            self.last_record = self.last_record.max(n);
+                .map_err(|e| err("storing idempotency records", e))?;
+            for r in rows {
+                self.last_record = self.last_record.max(r.get(0));
+            }
         }
         self.client
             .batch_execute("COMMIT")
