@@ -166,6 +166,17 @@ fn two_parties_record_confirm_and_follow_up_a_round_of_talks() {
         blue.json(&["talks", "relations"])["relations"][0]["open_follow_ups"],
         2
     );
+    // What each party owes: red is late (exit 1), blue is not.
+    let late = red.expect(1, &["deadlines", "--mine"]).stdout;
+    assert!(
+        late.contains(&format!("follow-up 1 of {talk}")) && late.contains("overdue"),
+        "{late}"
+    );
+    assert!(!late.contains("follow-up 2"), "{late}");
+    let owed = blue.ok(&["deadlines", "--mine"]).stdout;
+    assert!(owed.contains(&format!("follow-up 2 of {talk}")), "{owed}");
+    let all = blue.json(&["deadlines"]);
+    assert_eq!(all["deadlines"].as_array().unwrap().len(), 2, "{all}");
 
     // Only the owner closes a follow-up.
     let r = blue.expect(

@@ -32,6 +32,7 @@ macro_rules! out {
 
 mod activities;
 mod conflicts;
+mod deadlines;
 mod export;
 mod keys;
 mod lines;
@@ -114,6 +115,8 @@ pub enum Command {
     /// Your conflicts: list them (exit 1 when any is open), mark one coordinated.
     #[command(after_help = EXIT_HELP)]
     Conflicts(conflicts::Args),
+    /// What is owed on your lines and talks, and by when (--mine: exit 1 when your party is late).
+    Deadlines(deadlines::Args),
     /// Protected sites: add one, import many, list them.
     Sites(sites::Args),
     /// Talks between parties: record, confirm, your own version, follow-ups, relations.
@@ -161,6 +164,7 @@ pub fn run(command: Command, cli: &mut clap::Command) -> ExitCode {
         Command::Ack(a) => activities::ack(a),
         Command::Activities(a) => activities::run(a),
         Command::Conflicts(a) => conflicts::run(a),
+        Command::Deadlines(a) => deadlines::run(a),
         Command::Sites(a) => sites::run(a),
         Command::Talks(a) => talks::run(a),
         Command::Watch(a) => watch::run(a),
