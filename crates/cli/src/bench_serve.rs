@@ -112,9 +112,8 @@ pub fn run(args: Args) -> Result<()> {
         Some(url) => {
             eprintln!("store: PostgreSQL {url}");
             let journal = parley_store_postgres::PostgresJournal::open(url)?;
-            let mut key = store.0.clone().into_os_string();
-            key.push(".record-key");
-            let started = crate::serve::start(journal, std::path::Path::new(&key))?;
+            let key = crate::serve::default_record_key(&store.0);
+            let started = crate::serve::start(journal, &key)?;
             ensure!(
                 started.0.read(|s| s.last_seq()) == 0,
                 "--postgres: that database has a journal already; give an empty one"

@@ -68,7 +68,7 @@ pub(crate) fn start(
 }
 
 /// `<db>.record-key`: the embedded store's record key sits beside it.
-fn default_record_key(db: &Path) -> PathBuf {
+pub(crate) fn default_record_key(db: &Path) -> PathBuf {
     let mut path = db.as_os_str().to_owned();
     path.push(".record-key");
     PathBuf::from(path)

@@ -54,6 +54,11 @@ pub enum Owed {
 }
 
 impl Owed {
+    /// Whether it belongs to the register of talks, seen by the talk's parties alone.
+    pub fn is_talks_register(&self) -> bool {
+        matches!(self, Owed::FollowUp { .. })
+    }
+
     /// The deadline's id for `party`: one deadline per thing owed and party.
     pub(crate) fn id(&self, line: &str, party: &str) -> String {
         match self {

@@ -333,14 +333,8 @@ impl Entry {
     pub fn is_talks_register(&self) -> bool {
         matches!(
             self,
-            Entry::TalkRecorded { .. }
-                | Entry::TalkConfirmed { .. }
-                | Entry::FollowUpClosed { .. }
-                | Entry::DeadlineEscalated {
-                    owed: Owed::FollowUp { .. },
-                    ..
-                }
-        )
+            Entry::TalkRecorded { .. } | Entry::TalkConfirmed { .. } | Entry::FollowUpClosed { .. }
+        ) || matches!(self, Entry::DeadlineEscalated { owed, .. } if owed.is_talks_register())
     }
 
     /// The line the entry is about, if any.

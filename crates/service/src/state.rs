@@ -618,7 +618,7 @@ impl State {
     /// Whether `actor` may see deadline `d`: its parties do; the host's admins
     /// see all but the follow-ups of talks.
     fn sees_deadline(&self, actor: &Actor, d: &Deadline) -> bool {
-        (actor.is_host_admin() && !matches!(d.owed, Owed::FollowUp { .. }))
+        (actor.is_host_admin() && !d.owed.is_talks_register())
             || self.deadline_parties(d).contains(&actor.party)
     }
 

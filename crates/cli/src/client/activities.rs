@@ -195,15 +195,20 @@ fn current_version(c: &Client, activity: &str) -> Result<Value> {
     Ok(c.get(&format!("/v1/activities/{}", seg(activity)))?)
 }
 
+/// The version an amendment or cancellation replaces: the one given, else the current one.
+fn replaced_version(c: &Client, activity: &str, given: Option<u64>) -> Result<u64> {
+    match given {
+        Some(v) => Ok(v),
+        None => Ok(current_version(c, activity)?["version"]
+            .as_u64()
+            .unwrap_or(1)),
+    }
+}
+
 pub fn amend(a: AmendArgs) -> Result<Outcome> {
     let vols = load_volumes(&a.file)?;
     let c = Client::new(&a.g)?;
-    let version = match a.version {
-        Some(v) => v,
-        None => current_version(&c, &a.activity)?["version"]
-            .as_u64()
-            .unwrap_or(1),
-    };
+    let version = replaced_version(&c, &a.activity, a.version)?;
     let mut body =
         json!({"replaces_version": version, "volumes": vols.volumes, "dry_run": a.dry_run});
     if let Some(cat) = a.category {
@@ -223,12 +228,7 @@ pub fn amend(a: AmendArgs) -> Result<Outcome> {
 
 pub fn cancel(a: CancelArgs) -> Result<Outcome> {
     let c = Client::new(&a.g)?;
-    let version = match a.version {
-        Some(v) => v,
-        None => current_version(&c, &a.activity)?["version"]
-            .as_u64()
-            .unwrap_or(1),
-    };
+    let version = replaced_version(&c, &a.activity, a.version)?;
     let v = c.post(
         &format!("/v1/activities/{}/cancellation", seg(&a.activity)),
         &json!({"replaces_version": version}),
