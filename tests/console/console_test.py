@@ -16,6 +16,7 @@ accepts it. Screenshots go to DIR; their paths are printed.
 """
 
 import argparse
+import datetime
 import json
 import os
 import shutil
@@ -332,7 +333,9 @@ def main():
         check(blue.switch_to.active_element.get_attribute("id") == "tf-follow-ups-0-action", "a new follow-up takes the focus")
         blue.switch_to.active_element.send_keys("Propose a common lead time")
         Select(blue.find_element(By.ID, "tf-follow-ups-0-owner")).select_by_value("blue")
-        set_value(blue, "#tf-follow-ups-0-due", "2030-01-15T12:00")
+        # A due date 60 days from the clock the test runs with, never a calendar date that ages.
+        due = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=60)).strftime("%Y-%m-%dT12:00")
+        set_value(blue, "#tf-follow-ups-0-due", due)
         click(blue, "#tf-submit")
         wait(blue, "#tf-level[aria-invalid='true']")
         errors = blue.find_element(By.ID, "talk-form-errors").text
@@ -348,7 +351,7 @@ def main():
         check(stored["parties"] == ["blue", "red"] and stored["level"] == "working level" and stored["line"] == "syria-air"
               and "venue" not in stored
               and stored["agenda"][0]["positions"] == {"blue": "30 minutes", "red": "2 hours"}
-              and stored["follow_ups"] == [{"action": "Propose a common lead time", "owner": "blue", "due": "2030-01-15T12:00:00Z"}]
+              and stored["follow_ups"] == [{"action": "Propose a common lead time", "owner": "blue", "due": due + ":00Z"}]
               and [p["party"] for p in stored["participants"]] == ["blue", "red"],
               f"the form's record is what the server stored: {new_talk}")
 

@@ -5,7 +5,8 @@
 //!   console's browser test; made once) and runs every test of the workspace with
 //!   it; then starts a throwaway PostgreSQL server (Debian's `postgresql`) and
 //!   runs the end-to-end suite again on it, with the tests of several nodes on
-//!   one database.
+//!   one database. Both rounds run every test binary (`--no-fail-fast`), the
+//!   second also when the first failed; the task fails if either did.
 //! - `reference ARGS...`: runs `tests/reference/reference.py` in that environment,
 //!   for example `cargo xtask reference judge IN OUT` to judge new edge cases.
 
@@ -91,25 +92,49 @@ fn reference_env() -> Result<PathBuf> {
 fn test(extra: &[String]) -> Result<()> {
     let python = reference_env()?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    run(Command::new(&cargo)
+    // One failing test binary must not hide the others' results, nor the
+    // PostgreSQL round's: both rounds run to the end, and either failing fails.
+    let mut args: Vec<String> = extra.to_vec();
+    if !args.iter().any(|a| a == "--no-fail-fast") {
+        args.insert(0, "--no-fail-fast".into());
+    }
+    let first = run(Command::new(&cargo)
         .current_dir(root())
         .args(["test", "--workspace"])
-        .args(extra)
-        .env("PARLEY_REFERENCE_PYTHON", python))?;
+        .args(&args)
+        .env("PARLEY_REFERENCE_PYTHON", python));
+    if let Err(e) = &first {
+        eprintln!("xtask: the first round failed ({e:#}); the PostgreSQL round runs all the same");
+    }
     // The same end-to-end suite on PostgreSQL, and what only it can do.
-    let pg = Postgres::start()?;
-    eprintln!(
-        "xtask: the end-to-end tests again, on PostgreSQL ({})",
-        pg.conninfo
-    );
-    run(Command::new(&cargo)
-        .current_dir(root())
-        .args([
-            "test", "-p", "parley", "--test", "server", "--test", "client", "--test", "talks",
-        ])
-        .args(extra)
-        .args(["--", "--include-ignored"])
-        .env("PARLEY_TEST_POSTGRES", &pg.conninfo))
+    let second = Postgres::start().and_then(|pg| {
+        eprintln!(
+            "xtask: the end-to-end tests again, on PostgreSQL ({})",
+            pg.conninfo
+        );
+        run(Command::new(&cargo)
+            .current_dir(root())
+            .args([
+                "test", "-p", "parley", "--test", "server", "--test", "client", "--test", "talks",
+            ])
+            .args(&args)
+            .args(["--", "--include-ignored"])
+            .env("PARLEY_TEST_POSTGRES", &pg.conninfo))
+    });
+    match (first, second) {
+        (Ok(()), Ok(())) => Ok(()),
+        (first, second) => {
+            let said = |r: &Result<()>| match r {
+                Ok(()) => "passed".to_string(),
+                Err(e) => format!("FAILED ({e:#})"),
+            };
+            bail!(
+                "tests failed: on SQLite and the rest {}; on PostgreSQL {}",
+                said(&first),
+                said(&second)
+            )
+        }
+    }
 }
 
 /// A throwaway PostgreSQL server on a Unix socket, stopped and removed on drop.

@@ -224,7 +224,9 @@ fn check<T>(r: Result<T, parley_service::ServiceError>, what: &str) -> Result<T>
     r.map_err(|e| anyhow::anyhow!("demo scenario, {what}: {e}"))
 }
 
-/// Volumes of an example activity, moved to start `offset_h` hours from `base_us`.
+/// Volumes of an example activity, moved from the examples' day to the same
+/// hours from `base_us` (taken from the clock), so the fixed date below is only
+/// the reference the examples were written on and never ages.
 fn shifted(activity: &Value, base_us: i64) -> Vec<Value> {
     let day = parley_wire::parse_timestamp("2026-11-22T00:00:00Z")
         .expect("a timestamp")

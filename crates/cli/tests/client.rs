@@ -4,26 +4,26 @@
 
 mod common;
 
-use common::{temp_dir, write, Client, Server, BIN};
+use common::{at, temp_dir, write, Client, Server, BIN, OPS_DAY};
 use serde_json::{json, Value};
 use std::io::Read;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// An F3548 disc, 0-5,000 m, on 2030-01-01 from `start_h` for `hours`.
-fn disc(lat: f64, lng: f64, radius_m: f64, start_h: u32, hours: u32) -> Value {
+/// An F3548 disc, 0-5,000 m, on the day of operations from `start_h` for `hours`.
+fn disc(lat: f64, lng: f64, radius_m: f64, start_h: i64, hours: i64) -> Value {
     json!({"volume": {"outline_circle": {"center": {"lat": lat, "lng": lng}, "radius": {"value": radius_m, "units": "M"}},
         "altitude_lower": {"value": 0, "reference": "W84", "units": "M"}, "altitude_upper": {"value": 5000, "reference": "W84", "units": "M"}},
-        "time_start": {"value": format!("2030-01-01T{start_h:02}:00:00Z"), "format": "RFC3339"},
-        "time_end": {"value": format!("2030-01-01T{:02}:00:00Z", start_h + hours), "format": "RFC3339"}})
+        "time_start": {"value": at(OPS_DAY, start_h), "format": "RFC3339"},
+        "time_end": {"value": at(OPS_DAY, start_h + hours), "format": "RFC3339"}})
 }
 
-/// A GeoJSON square of ~0.02° around (lat, lng), 1,000-3,000 m, 2030-01-01 10:00-12:00.
+/// A GeoJSON square of ~0.02° around (lat, lng), 1,000-3,000 m, 10:00-12:00 on the day of operations.
 fn square(lat: f64, lng: f64, props: Value) -> Value {
     let d = 0.01;
     let mut p = json!({"altitude_lower_m": 1000, "altitude_upper_m": 3000,
-        "time_start": "2030-01-01T10:00:00Z", "time_end": "2030-01-01T12:00:00Z"});
+        "time_start": at(OPS_DAY, 10), "time_end": at(OPS_DAY, 12)});
     for (k, v) in props.as_object().unwrap() {
         p[k] = v.clone();
     }
@@ -360,7 +360,7 @@ fn sites_add_import_and_list() {
         "--name",
         "Hospital",
         "--expires",
-        "2030-06-01T00:00:00Z",
+        &at(120, 0),
         "--share-party",
         "red",
     ]);
@@ -389,7 +389,7 @@ fn sites_add_import_and_list() {
         "import",
         fc.as_str(),
         "--expires",
-        "2030-06-01T00:00:00Z",
+        &at(120, 0),
         "--share-line",
         "air",
     ];
@@ -417,8 +417,10 @@ fn sites_add_import_and_list() {
     );
 
     // JSON lines, one site a line; a bad one is named by its line, after the good ones went in.
-    let good = json!({"name": "Depot", "volumes": [disc(1.0, 1.0, 100.0, 1, 1)], "expires": "2030-06-01T00:00:00Z"});
-    let bad = json!({"name": "Bad", "volumes": [disc(1.0, 1.0, -5.0, 1, 1)], "expires": "2030-06-01T00:00:00Z"});
+    let good =
+        json!({"name": "Depot", "volumes": [disc(1.0, 1.0, 100.0, 1, 1)], "expires": at(120, 0)});
+    let bad =
+        json!({"name": "Bad", "volumes": [disc(1.0, 1.0, -5.0, 1, 1)], "expires": at(120, 0)});
     let jl = write(dir, "sites.jsonl", &format!("{good}\n{bad}\n"));
     let r = blue.expect(2, &["sites", "import", &jl]);
     assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
@@ -453,7 +455,7 @@ fn export_geojson_and_json_lines() {
         "--name",
         "Well",
         "--expires",
-        "2030-06-01T00:00:00Z",
+        &at(120, 0),
         "--share-party",
         "red",
     ]);
@@ -475,7 +477,7 @@ fn export_geojson_and_json_lines() {
     assert_eq!(f["geometry"]["type"], "Point");
     assert_eq!(f["geometry"]["coordinates"], json!([21.0, 20.0]));
     assert_eq!(f["properties"]["radius_m"].as_f64(), Some(500.0));
-    assert_eq!(f["properties"]["time_start"], "2030-01-01T03:00:00Z");
+    assert_eq!(f["properties"]["time_start"], at(OPS_DAY, 3));
     let s = features
         .iter()
         .find(|f| f["properties"]["kind"] == "site")
@@ -530,7 +532,7 @@ fn an_invalid_file_gives_one_line_naming_the_field() {
     );
     // In a FeatureCollection the pointer names the feature.
     let mut f = square(1.0, 1.0, json!({}));
-    f["properties"]["time_end"] = json!("2030-01-01T09:00:00Z");
+    f["properties"]["time_end"] = json!(at(OPS_DAY, 9));
     let geo = write(
         dir,
         "bad.geojson",
@@ -1168,7 +1170,7 @@ fn sites_import_shows_a_progress_bar_on_a_terminal() {
     );
     let mut pty = Pty::spawn(
         &blue,
-        &format!("sites import {fc} --expires 2030-06-01T00:00:00Z"),
+        &format!("sites import {fc} --expires {}", at(120, 0)),
     );
     pty.wait_for("/30 sites");
     let text = pty.wait_for("imported 30 sites");

@@ -3,6 +3,7 @@
 
 mod common;
 
+use common::{at, OPS_DAY};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -130,11 +131,12 @@ struct Tokens {
     officer_id: String,
 }
 
-fn disc(lat: f64, lng: f64, radius_m: f64, start_h: u32, hours: u32) -> Value {
+/// An F3548 disc, 0-5,000 m, on the day of operations from `start_h` for `hours`.
+fn disc(lat: f64, lng: f64, radius_m: f64, start_h: i64, hours: i64) -> Value {
     json!({"volume": {"outline_circle": {"center": {"lat": lat, "lng": lng}, "radius": {"value": radius_m, "units": "M"}},
         "altitude_lower": {"value": 0, "reference": "W84", "units": "M"}, "altitude_upper": {"value": 5000, "reference": "W84", "units": "M"}},
-        "time_start": {"value": format!("2030-01-01T{start_h:02}:00:00Z"), "format": "RFC3339"},
-        "time_end": {"value": format!("2030-01-01T{:02}:00:00Z", start_h + hours), "format": "RFC3339"}})
+        "time_start": {"value": at(OPS_DAY, start_h), "format": "RFC3339"},
+        "time_end": {"value": at(OPS_DAY, start_h + hours), "format": "RFC3339"}})
 }
 
 fn notice(volumes: Vec<Value>) -> Value {
@@ -258,7 +260,7 @@ async fn lines_messages_and_suspension() {
         .await;
     assert_eq!(s, StatusCode::CREATED, "{first}");
     let (s, req) = server
-        .post("/v1/lines/air/messages", &blue.officer, json!({"message": "request", "text": "confirm the corridor", "deadline": "2030-01-01T00:00:00Z", "priority": "urgent"}))
+        .post("/v1/lines/air/messages", &blue.officer, json!({"message": "request", "text": "confirm the corridor", "deadline": at(OPS_DAY, 0), "priority": "urgent"}))
         .await;
     assert_eq!(s, StatusCode::CREATED, "{req}");
     let (s, v) = server
@@ -407,11 +409,8 @@ async fn notices_conflicts_amendments_and_acknowledgments() {
         ),
         (Some(blue_activity.as_str()), Some("blue"))
     );
-    assert_eq!(
-        conflict["meetings"][0]["time_start"],
-        "2030-01-01T11:00:00Z"
-    );
-    assert_eq!(conflict["meetings"][0]["time_end"], "2030-01-01T12:00:00Z");
+    assert_eq!(conflict["meetings"][0]["time_start"], at(OPS_DAY, 11));
+    assert_eq!(conflict["meetings"][0]["time_end"], at(OPS_DAY, 12));
     let red_activity = r["activity"].as_str().unwrap().to_string();
 
     // Both owners see the conflict; nobody else does.
@@ -526,7 +525,7 @@ async fn notices_conflicts_amendments_and_acknowledgments() {
 async fn coordination_and_protected_sites() {
     let (server, blue, red, green) = world("sites").await;
     // Green's hospital, shared with Red only.
-    let site = json!({"name": "hospital", "kind": "static", "expires": "2031-01-01T00:00:00Z",
+    let site = json!({"name": "hospital", "kind": "static", "expires": at(365, 0),
                       "volumes": [disc(36.0, 37.0, 1_000.0, 0, 23)], "shared_with_parties": ["red"]});
     let (s, v) = server.post("/v1/sites", &green.officer, site).await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
@@ -701,7 +700,13 @@ async fn live_events_resume_without_gaps_or_repeats() {
             )
             .await;
     }
-    server.post("/v1/sites", &green.officer, json!({"name": "g", "expires": "2031-01-01T00:00:00Z", "volumes": [disc(0.0, 0.0, 10.0, 1, 1)]})).await;
+    server
+        .post(
+            "/v1/sites",
+            &green.officer,
+            json!({"name": "g", "expires": at(365, 0), "volumes": [disc(0.0, 0.0, 10.0, 1, 1)]}),
+        )
+        .await;
     let read = |after: Option<u64>| {
         let url = match after {
             Some(a) => format!("{}/v1/events?after={a}", server.url),
@@ -1207,7 +1212,7 @@ async fn authorization_matrix() {
                     "/v1/lines/air/messages" => json!({"text": "matrix"}),
                     "/v1/lines/air/notices" => notice(vec![disc(lat, 140.0, 100.0, 1, 1)]),
                     "/v1/sites" => {
-                        json!({"name": "s", "expires": "2031-01-01T00:00:00Z", "volumes": [disc(lat, 160.0, 100.0, 1, 1)]})
+                        json!({"name": "s", "expires": at(365, 0), "volumes": [disc(lat, 160.0, 100.0, 1, 1)]})
                     }
                     e if e.ends_with("/amendments") => {
                         json!({"replaces_version": 1, "volumes": [disc(lat, 101.0, 100.0, 1, 1)]})

@@ -5,15 +5,16 @@
 
 mod common;
 
-use common::{write, Client, Server};
+use common::{at, day, write, Client, Server};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
-/// A round of talks between blue and red on line `air`: one follow-up owed by
-/// red already overdue, one owed by blue due in 2030.
+/// A round of talks between blue and red on line `air`, held 200 days ago (so
+/// within the last 365 days whenever the test runs): one follow-up owed by red
+/// already overdue, one owed by blue due in a year.
 fn round() -> Value {
     json!({
-        "parties": ["blue", "red"], "date": "2025-12-01", "level": "deputy chief of staff",
+        "parties": ["blue", "red"], "date": day(-200), "level": "deputy chief of staff",
         "participants": [{"party": "blue", "role": "under secretary for policy"},
                          {"party": "red", "role": "deputy chief of general staff"}],
         "venue": "neutral capital", "line": "air",
@@ -23,8 +24,8 @@ fn round() -> Value {
             {"item": "hotline tests", "outcome": "agreed"},
         ],
         "follow_ups": [
-            {"action": "send the draft hotline procedure", "owner": "red", "due": "2026-01-01T00:00:00Z"},
-            {"action": "propose dates for the next round", "owner": "blue", "due": "2030-01-01T00:00:00Z"},
+            {"action": "send the draft hotline procedure", "owner": "red", "due": at(-170, 0)},
+            {"action": "propose dates for the next round", "owner": "blue", "due": at(365, 0)},
         ],
     })
 }
@@ -208,7 +209,8 @@ fn two_parties_record_confirm_and_follow_up_a_round_of_talks() {
     let rel = red.json(&["talks", "relations"]);
     let blue_rel = &rel["relations"][0];
     assert_eq!(blue_rel["party"], "blue");
-    assert_eq!(blue_rel["last_talk"], "2025-12-01");
+    assert_eq!(blue_rel["last_talk"], day(-200));
+    assert_eq!(blue_rel["days_since_last_talk"], 200);
     assert_eq!(blue_rel["open_follow_ups"], 1);
     assert_eq!(blue_rel["talks_last_365_days"], 1);
     assert_eq!(blue_rel["flagged"], false);

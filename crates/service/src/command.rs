@@ -37,7 +37,7 @@ impl Volumes {
                 format!("give at most {} volumes", limits.max_volumes),
             ));
         }
-        let parsed = json
+        let parsed: Vec<Volume> = json
             .iter()
             .enumerate()
             .map(|(i, v)| {
@@ -49,7 +49,13 @@ impl Volumes {
                 })
             })
             .collect::<Result<_, _>>()?;
-        let raw = RawJson::from_serialized(serde_json::to_string(&json).expect("values serialize"));
+        // The content keeps each volume as the F3548 form of what was validated,
+        // whatever form it came in (GeoJSON, ...): every read-back, in the
+        // console, the CLI or a recipient's own tool, reads one shape, and the
+        // one the engine checks.
+        let canonical: Vec<Value> = parsed.iter().map(parley_wire::volume4d_json).collect();
+        let raw =
+            RawJson::from_serialized(serde_json::to_string(&canonical).expect("values serialize"));
         let mut content_hasher = Sha256::new();
         content_hasher.update(VOLUMES_KEY.as_bytes());
         content_hasher.update(raw.get().as_bytes());
@@ -61,7 +67,7 @@ impl Volumes {
         })
     }
 
-    /// The volumes as given: a JSON array, compact.
+    /// The volumes as validated, each in the F3548 form: a JSON array, compact.
     pub fn raw(&self) -> &RawJson {
         &self.raw
     }

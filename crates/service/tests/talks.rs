@@ -489,6 +489,14 @@ fn relations_count_confirmed_talks_and_flag_a_long_silence() {
     with_east["follow_ups"] = json!([]);
     let t = id(&w.record(&officer("north"), with_east).unwrap());
     w.confirm(&officer("east"), &t, 1).unwrap();
+    // The window is today and the 364 days before it: held 364 days ago, a
+    // talk is in the last 365 days; held exactly 365 days ago, it is not.
+    w.at(T0 + 364 * DAY);
+    let r = w.relations("north");
+    let east = r.iter().find(|v| v["party"] == "east").unwrap();
+    assert_eq!(east["days_since_last_talk"], 364);
+    assert_eq!(east["talks_last_365_days"], 1);
+    assert_eq!(east["flagged"], false);
     w.at(T0 + TALK_GAP_DAYS * DAY);
     let r = w.relations("north");
     let east = r.iter().find(|v| v["party"] == "east").unwrap();

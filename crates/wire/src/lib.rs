@@ -138,6 +138,27 @@ pub fn parse_volume(v: &Value, at: &str, limits: &Limits) -> Result<Volume, Wire
     }
 }
 
+/// Writes a validated volume as the ASTM F3548 `Volume4D` it is, whatever form
+/// it was given in: the one shape every read-back is drawn from, so what an
+/// officer confirms is what the engine checks. [`parse_volume4d`] reads it
+/// back to an equal volume.
+pub fn volume4d_json(v: &Volume) -> Value {
+    let altitude = |m: f64| serde_json::json!({"value": m, "reference": "W84", "units": "M"});
+    let instant = |t| serde_json::json!({"value": format_timestamp(t), "format": "RFC3339"});
+    let outline = match v.outline() {
+        Outline::Polygon(vertices) => serde_json::json!({"outline_polygon": {"vertices":
+            vertices.iter().map(|p| serde_json::json!({"lat": p.lat, "lng": p.lng})).collect::<Vec<_>>()}}),
+        Outline::Circle { center, radius_m } => serde_json::json!({"outline_circle": {
+            "center": {"lat": center.lat, "lng": center.lng},
+            "radius": {"value": radius_m, "units": "M"}}}),
+    };
+    let mut volume = outline;
+    volume["altitude_lower"] = altitude(v.altitude().lower_m);
+    volume["altitude_upper"] = altitude(v.altitude().upper_m);
+    serde_json::json!({"volume": volume, "time_start": instant(v.window().start),
+        "time_end": instant(v.window().end)})
+}
+
 /// Reads an ASTM F3548 `Volume4D`.
 pub fn parse_volume4d(v: &Value, at: &str, limits: &Limits) -> Result<Volume, WireError> {
     let obj = object(v, at)?;

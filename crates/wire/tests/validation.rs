@@ -234,3 +234,52 @@ fn interuss_extents() {
     assert_eq!(err.pointer, "/extents/0/volume");
     assert!(err.message.contains("exactly one"));
 }
+
+/// Every volume of the examples, GeoJSON or F3548, written as F3548 reads back
+/// to the same outline, altitudes and window, to the last bit.
+#[test]
+fn every_volume_written_as_f3548_reads_back_the_same() {
+    let examples = [
+        include_str!("../../../examples/syria-air.jsonl"),
+        include_str!("../../../examples/seas-geojson.jsonl"),
+    ];
+    let mut seen = (0, 0);
+    for line in examples.iter().flat_map(|e| e.lines()) {
+        let activity: serde_json::Value = serde_json::from_str(line).unwrap();
+        for v in activity["volumes"].as_array().unwrap() {
+            if v["type"] == "Feature" {
+                seen.0 += 1;
+            } else {
+                seen.1 += 1;
+            }
+            let given = parse_volume(v, "", &Limits::default()).unwrap();
+            let written = parley_wire::volume4d_json(&given);
+            assert!(written.get("type").is_none(), "{written}");
+            let back = parse_volume(&written, "", &Limits::default()).unwrap();
+            assert_eq!(back.outline(), given.outline(), "{line}");
+            assert_eq!(back.altitude(), given.altitude(), "{line}");
+            assert_eq!(back.window(), given.window(), "{line}");
+        }
+    }
+    assert!(seen.0 > 0 && seen.1 > 0, "both forms tried: {seen:?}");
+}
+
+proptest::proptest! {
+    /// Any circle, at any coordinates, altitudes and microsecond times.
+    #[test]
+    fn any_circle_written_as_f3548_reads_back_the_same(
+        lat in -89.0f64..89.0, lng in -180.0f64..180.0, radius in 1.0f64..100_000.0,
+        lower in -1_000.0f64..20_000.0, height in 0.0f64..20_000.0,
+        start in 0i64..4_000_000_000_000_000, length in 1i64..2_000_000_000_000,
+    ) {
+        let t = |us: i64| parley_wire::format_timestamp(parley_engine::Timestamp(us));
+        let feature = json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [lng, lat]},
+            "properties": {"radius_m": radius, "altitude_lower_m": lower, "altitude_upper_m": lower + height,
+                           "time_start": t(start), "time_end": t(start + length)}});
+        let given = parse_volume(&feature, "", &Limits::default()).unwrap();
+        let back = parse_volume(&parley_wire::volume4d_json(&given), "", &Limits::default()).unwrap();
+        proptest::prop_assert_eq!(back.outline(), given.outline());
+        proptest::prop_assert_eq!(back.altitude(), given.altitude());
+        proptest::prop_assert_eq!(back.window(), given.window());
+    }
+}

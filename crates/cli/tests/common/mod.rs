@@ -309,3 +309,38 @@ pub fn write(dir: &Path, name: &str, text: &str) -> String {
     std::fs::write(&p, text).unwrap();
     p.to_str().unwrap().to_string()
 }
+
+/// Midnight UTC of the day `days` from today, in microseconds: the end-to-end
+/// tests run a real server on the real clock, so their dates are taken from
+/// that clock, never written as calendar dates that age. "Today" is read once
+/// per test process, so a test running across midnight builds the same
+/// bodies twice.
+fn midnight(days: i64) -> i64 {
+    const DAY_US: i64 = 86_400_000_000;
+    static TODAY: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    let today = *TODAY.get_or_init(|| {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_micros() as i64;
+        now.div_euclid(DAY_US)
+    });
+    (today + days) * DAY_US
+}
+
+/// The day `days` from today (negative: ago), UTC, as `YYYY-MM-DD`.
+pub fn day(days: i64) -> String {
+    at(days, 0)[..10].to_string()
+}
+
+/// `hour` o'clock UTC (past 24 runs into the next days) of the day `days` from
+/// today, in RFC 3339.
+pub fn at(days: i64, hour: i64) -> String {
+    parley_wire::format_timestamp(parley_engine::Timestamp(
+        midnight(days) + hour * 3_600_000_000,
+    ))
+}
+
+/// The day of operations in the end-to-end tests: 30 days ahead, so that
+/// every window and deadline on it is in the future whenever a test runs.
+pub const OPS_DAY: i64 = 30;

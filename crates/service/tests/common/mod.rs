@@ -14,7 +14,9 @@ use std::sync::{mpsc, Arc};
 pub const S: i64 = 1_000_000;
 pub const MIN: i64 = 60 * S;
 pub const DAY: i64 = 86_400 * S;
-/// 2026-11-22T00:00:00Z
+/// 2026-11-22T00:00:00Z: the injected clock starts here whatever day the tests
+/// run, so the fixed dates of these tests are safe for ever (the service reads
+/// no other clock).
 pub const T0: i64 = 1_795_305_600 * S;
 
 pub fn actor(operator: &str, party: &str, role: Role) -> Actor {
