@@ -116,6 +116,7 @@ fn test(extra: &[String]) -> Result<()> {
             .current_dir(root())
             .args([
                 "test", "-p", "parley", "--test", "server", "--test", "client", "--test", "talks",
+                "--test", "hostile",
             ])
             .args(&args)
             .args(["--", "--include-ignored"])

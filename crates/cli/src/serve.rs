@@ -43,6 +43,13 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = parley_service::TALK_GAP_DAYS,
           value_parser = clap::value_parser!(i64).range(1..=36_500))]
     talk_gap_days: i64,
+    /// The longest a protected site may stand, days from its registration.
+    #[arg(long, default_value_t = parley_service::SITE_MAX_LIFE_DAYS,
+          value_parser = clap::value_parser!(i64).range(1..=3_650))]
+    site_max_days: i64,
+    /// The largest area one volume of a protected site may cover, km².
+    #[arg(long, default_value_t = parley_service::SITE_MAX_AREA_KM2)]
+    site_max_area_km2: f64,
 }
 
 /// Opens the embedded store and starts the service, its record key beside it.
@@ -148,6 +155,13 @@ pub fn serve(args: ServeArgs) -> Result<()> {
         }
     };
     service.set_talk_gap_days(args.talk_gap_days);
+    if !(args.site_max_area_km2 > 0.0 && args.site_max_area_km2.is_finite()) {
+        anyhow::bail!("--site-max-area-km2: give a positive number of km²");
+    }
+    service.set_site_rules(parley_service::SiteRules {
+        max_life_days: args.site_max_days,
+        max_area_km2: args.site_max_area_km2,
+    });
     if let Some(token) = bootstrap(&service)? {
         println!("host admin token (shown once; keep it safe): {token}");
     }
@@ -333,6 +347,14 @@ fn scenario(service: &Service) -> Result<Vec<(String, String, String)>> {
             "Black Sea incidents at sea",
             vec!["green", "yellow"],
             sea,
+        ),
+        // The relief office shares its sites only with parties it has a line
+        // with: this one, with both air forces.
+        (
+            "syria-relief",
+            "Syria humanitarian notification",
+            vec!["relief", "blue", "red"],
+            air,
         ),
     ] {
         let parties = members.into_iter().map(String::from).collect();

@@ -3,155 +3,10 @@
 
 mod common;
 
+use common::http::{disc, notice, temp_db, world, Server};
 use common::{at, OPS_DAY};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use std::path::PathBuf;
-use std::process::Child;
-
-struct Server {
-    child: Child,
-    url: String,
-    host: String,
-    db: PathBuf,
-    client: reqwest::Client,
-}
-
-fn temp_db(name: &str) -> PathBuf {
-    common::temp_dir(name).join("parley.db")
-}
-
-impl Server {
-    fn start(name: &str) -> Server {
-        Self::start_at(temp_db(name), "100000", None)
-    }
-
-    /// Starts `parley serve` on `db`; `host` is the host token when the store exists already.
-    fn start_at(db: PathBuf, rate: &str, host: Option<String>) -> Server {
-        let (child, url, shown) = common::serve(&db, rate);
-        Server {
-            child,
-            url,
-            host: shown.or(host).expect("a host token"),
-            db,
-            client: reqwest::Client::new(),
-        }
-    }
-
-    async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        token: &str,
-        body: Option<Value>,
-        key: Option<&str>,
-    ) -> (StatusCode, Value) {
-        let mut req = self
-            .client
-            .request(method, format!("{}{path}", self.url))
-            .bearer_auth(token);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        if let Some(k) = key {
-            req = req.header("Idempotency-Key", k);
-        }
-        let res = req.send().await.expect("the server answers");
-        let status = res.status();
-        let text = res.text().await.unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
-    }
-
-    async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
-        self.call(Method::GET, path, token, None, None).await
-    }
-
-    async fn post(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
-        self.call(Method::POST, path, token, Some(body), None).await
-    }
-
-    /// Creates a party with an officer, an observer and an admin; returns their tokens.
-    async fn party(&self, id: &str) -> Tokens {
-        let (s, _) = self
-            .post(
-                "/v1/parties",
-                &self.host,
-                json!({"id": id, "name": id.to_uppercase()}),
-            )
-            .await;
-        assert_eq!(s, StatusCode::CREATED);
-        let mut tokens = Vec::new();
-        for role in ["officer", "observer", "admin"] {
-            let (s, v) = self
-                .post(
-                    &format!("/v1/parties/{id}/operators"),
-                    &self.host,
-                    json!({"name": format!("{id} {role}"), "role": role}),
-                )
-                .await;
-            assert_eq!(s, StatusCode::CREATED, "{v}");
-            tokens.push((
-                v["token"].as_str().unwrap().to_string(),
-                v["id"].as_str().unwrap().to_string(),
-            ));
-        }
-        Tokens {
-            officer: tokens[0].0.clone(),
-            observer: tokens[1].0.clone(),
-            admin: tokens[2].0.clone(),
-            officer_id: tokens[0].1.clone(),
-        }
-    }
-
-    async fn line(&self, id: &str, parties: &[&str], horizontal_m: f64) {
-        let body = json!({"id": id, "name": id, "parties": parties, "rules": {"horizontal_m": horizontal_m, "vertical_m": 0, "time_s": 0}});
-        let (s, v) = self.post("/v1/lines", &self.host, body).await;
-        assert_eq!(s, StatusCode::CREATED, "{v}");
-    }
-
-    fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-struct Tokens {
-    officer: String,
-    observer: String,
-    admin: String,
-    officer_id: String,
-}
-
-/// An F3548 disc, 0-5,000 m, on the day of operations from `start_h` for `hours`.
-fn disc(lat: f64, lng: f64, radius_m: f64, start_h: i64, hours: i64) -> Value {
-    json!({"volume": {"outline_circle": {"center": {"lat": lat, "lng": lng}, "radius": {"value": radius_m, "units": "M"}},
-        "altitude_lower": {"value": 0, "reference": "W84", "units": "M"}, "altitude_upper": {"value": 5000, "reference": "W84", "units": "M"}},
-        "time_start": {"value": at(OPS_DAY, start_h), "format": "RFC3339"},
-        "time_end": {"value": at(OPS_DAY, start_h + hours), "format": "RFC3339"}})
-}
-
-fn notice(volumes: Vec<Value>) -> Value {
-    json!({"category": "air", "point_of_contact": "duty officer", "volumes": volumes})
-}
-
-/// Two parties on one line, a third outside it.
-async fn world(name: &str) -> (Server, Tokens, Tokens, Tokens) {
-    let server = Server::start(name);
-    let blue = server.party("blue").await;
-    let red = server.party("red").await;
-    let green = server.party("green").await;
-    server.line("air", &["blue", "red"], 1_000.0).await;
-    (server, blue, red, green)
-}
 
 #[tokio::test]
 async fn operators_tokens_and_revocation() {
@@ -524,10 +379,21 @@ async fn notices_conflicts_amendments_and_acknowledgments() {
 #[tokio::test]
 async fn coordination_and_protected_sites() {
     let (server, blue, red, green) = world("sites").await;
+    server.line("relief", &["green", "red"], 1_000.0).await;
+    // Green may share a site only with parties it shares a line with.
+    let hospital = |to: &str| {
+        json!({"name": "hospital", "kind": "static", "expires": at(365, 0),
+               "volumes": [disc(36.0, 37.0, 1_000.0, 0, 23)], "shared_with_parties": [to]})
+    };
+    let (s, p) = server
+        .post("/v1/sites", &green.officer, hospital("blue"))
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert_eq!(p["errors"][0]["pointer"], "/shared_with_parties/0");
     // Green's hospital, shared with Red only.
-    let site = json!({"name": "hospital", "kind": "static", "expires": at(365, 0),
-                      "volumes": [disc(36.0, 37.0, 1_000.0, 0, 23)], "shared_with_parties": ["red"]});
-    let (s, v) = server.post("/v1/sites", &green.officer, site).await;
+    let (s, v) = server
+        .post("/v1/sites", &green.officer, hospital("red"))
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     assert_eq!(
         server.get("/v1/sites", &red.observer).await.1["sites"]
@@ -544,7 +410,9 @@ async fn coordination_and_protected_sites() {
         0
     );
 
-    // Blue is not told about a site it may not see; Red is, and so is Green.
+    // On line air the hospital is shared with Red: a notice over it is judged
+    // there, and told to Red, who sees the site; not to Blue, who does not,
+    // nor to Green, who is not on the line.
     let over = notice(vec![disc(36.0, 37.0, 2_000.0, 10, 1)]);
     let (_, b) = server
         .post("/v1/lines/air/notices", &blue.officer, over.clone())
@@ -561,9 +429,14 @@ async fn coordination_and_protected_sites() {
         .collect();
     assert_eq!(kinds.len(), 2, "{r}");
     assert!(kinds.contains(&"site") && kinds.contains(&"activity"));
+    let red_sees = server.get("/v1/conflicts", &red.observer).await.1;
+    assert_eq!(
+        red_sees["conflicts"].as_array().unwrap().len(),
+        3,
+        "Blue's and Red's notices with the site, and with each other: {red_sees}"
+    );
     let green_sees = server.get("/v1/conflicts", &green.observer).await.1;
-    assert_eq!(green_sees["conflicts"].as_array().unwrap().len(), 1);
-    assert_eq!(green_sees["conflicts"][0]["b"]["kind"], "site");
+    assert_eq!(green_sees["conflicts"], json!([]), "{green_sees}");
 
     // Coordinated once both sides mark it.
     let (_, list) = server.get("/v1/conflicts", &blue.officer).await;

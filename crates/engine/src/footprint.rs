@@ -35,7 +35,12 @@ pub(crate) struct Footprint {
     /// No point of the outline is farther than this from `center`, metres.
     pub(crate) reach_m: f64,
     pub(crate) bounds: LatLngBox,
+    /// The area it covers, square metres (a guard against abuse, not a survey).
+    pub(crate) area_m2: f64,
 }
+
+/// The authalic radius of WGS84, metres: a sphere of the ellipsoid's area.
+const AUTHALIC_RADIUS_M: f64 = 6_371_007.2;
 
 /// How two footprints lie horizontally.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -201,6 +206,7 @@ impl Footprint {
             // A piece bulges at most its sagitta beyond its ends; be generous.
             reach_m: reach * 1.001 + 1.0,
             bounds,
+            area_m2: area,
         })
     }
 
@@ -222,6 +228,21 @@ impl Footprint {
                 ErrorKind::ExtentTooLarge {
                     extent_km: radius_m / 1e3,
                     max_km: limits.max_extent_m / 1e3,
+                },
+            ));
+        }
+        // A spherical cap of the same geodesic radius on the authalic sphere.
+        let area = 2.0
+            * std::f64::consts::PI
+            * AUTHALIC_RADIUS_M
+            * AUTHALIC_RADIUS_M
+            * (1.0 - (radius_m / AUTHALIC_RADIUS_M).cos());
+        if area > limits.max_area_m2 {
+            return Err(VolumeError::new(
+                Field::Radius,
+                ErrorKind::AreaTooLarge {
+                    area_km2: area / 1e6,
+                    max_km2: limits.max_area_m2 / 1e6,
                 },
             ));
         }
@@ -247,6 +268,7 @@ impl Footprint {
             center_ecef: geodesy::to_ecef(center),
             reach_m: radius_m,
             bounds,
+            area_m2: area,
         })
     }
 

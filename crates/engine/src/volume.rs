@@ -140,6 +140,12 @@ impl Volume {
         self.window
     }
 
+    /// The area the outline covers, square metres: to within a few per cent,
+    /// enough for a limit.
+    pub fn area_m2(&self) -> f64 {
+        self.footprint.area_m2
+    }
+
     /// A latitude/longitude box that contains the whole outline.
     pub fn bounds(&self) -> LatLngBox {
         self.footprint.bounds

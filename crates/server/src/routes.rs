@@ -72,6 +72,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/conflicts", get(list_conflicts))
         .route("/v1/conflicts/{conflict}/coordination", post(coordinate))
         .route("/v1/sites", post(register_site).get(list_sites))
+        .route("/v1/sites/{site}/withdrawal", post(withdraw_site))
         .route("/v1/talks", post(record_talk).get(list_talks))
         .route("/v1/talks/relations", get(talk_relations))
         .route("/v1/talks/{talk}", get(show_talk))
@@ -1199,6 +1200,40 @@ async fn register_site(
         shared_with_parties: b.strings("shared_with_parties")?,
         shared_with_lines: b.strings("shared_with_lines")?,
     };
+    write(&s, a, command, request!(method, uri, headers, raw)).await
+}
+
+/// Withdraws a protected site before its expiry (an officer of its owner): it
+/// protects nothing from now on, and its open conflicts are resolved.
+#[utoipa::path(
+    post,
+    path = "/v1/sites/{site}/withdrawal",
+    tag = "sites",
+    params(
+        ("site" = String, Path, description = "The site's id (`site-<n>`)."),
+    ),
+    responses(
+        (status = 200, description = "`{site, state: \"withdrawn\"}`.", body = Object),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 422, response = InvalidInput),
+        (status = 429, response = RateLimited),
+        (status = 503, response = Unavailable),
+    ),
+    security(("bearer" = [])),
+)]
+async fn withdraw_site(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Path(site): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    raw: Bytes,
+) -> Answer {
+    let command = Command::WithdrawSite { site };
     write(&s, a, command, request!(method, uri, headers, raw)).await
 }
 

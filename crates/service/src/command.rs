@@ -255,6 +255,11 @@ pub enum Command {
         /// Lines whose members to share it with.
         shared_with_lines: Vec<String>,
     },
+    /// Officer of the owner: withdraw a protected site before its expiry.
+    WithdrawSite {
+        /// The site.
+        site: String,
+    },
     /// Officer of a party to the talk: version 1 of the record of a talk. The
     /// record stays JSON until validated so errors point into the request.
     RecordTalk {

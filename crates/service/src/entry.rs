@@ -175,6 +175,16 @@ pub enum Entry {
         /// Lines whose members it is shared with.
         shared_with_lines: Vec<String>,
     },
+    /// A site withdrawn by its owner: it protects nothing from now on, and its
+    /// open conflicts are resolved.
+    SiteWithdrawn {
+        /// The site.
+        site: String,
+        /// Its owner.
+        party: String,
+        /// The operator who withdrew it.
+        operator: String,
+    },
     /// A deadline passed unanswered: one step of its escalation.
     DeadlineEscalated {
         /// The deadline.

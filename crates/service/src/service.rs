@@ -147,6 +147,15 @@ impl Service {
             .set_talk_gap_days(days);
     }
 
+    /// Limits new protected sites ([`State::set_site_rules`]).
+    pub fn set_site_rules(&self, rules: crate::SiteRules) {
+        self.shared
+            .state
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .set_site_rules(rules);
+    }
+
     /// The verifier key of the record, as one line (`name+id+key`).
     pub fn record_key(&self) -> Result<String, ServiceError> {
         Ok(self.signer()?.verifier_key().to_string())
@@ -316,6 +325,7 @@ fn recover(state: &mut State, records: &mut Records, journal: &mut impl Journal)
     match replay(journal, state.limits().clone()) {
         Ok((mut fresh, fresh_records)) => {
             fresh.set_talk_gap_days(state.talk_gap_days());
+            fresh.set_site_rules(state.site_rules());
             *state = fresh;
             *records = fresh_records;
             true

@@ -13,6 +13,7 @@ use crate::error::ServiceError;
 use crate::line_checks::{CheckAction, Checks, MIN_INTERVAL_S};
 use crate::model::{Actor, Category, LineRules, Priority, Role, HOST};
 use crate::record::{hex_all, leaf_text};
+use crate::site::{Site, SiteRules};
 use parley_engine::{Index, Limits, Minima, Volume};
 use parley_record::{Hash, MerkleLog, VerifierKey};
 use parley_wire::{format_timestamp, meeting_json, parse_timestamp, parse_volume, WireLimits};
@@ -86,22 +87,67 @@ struct Activity {
     acks: Vec<u64>,
 }
 
-struct Site {
-    party: String,
-    /// How many volumes it has; the volumes live in the index.
-    volume_count: usize,
-    expires_us: i64,
-    shared_with_parties: Vec<String>,
-    shared_with_lines: Vec<String>,
-    at: u64,
-}
-
 struct Conflict {
     a: Side,
     b: Side,
     at: u64,
+    /// The parties told of it (the line's parties who see both sides).
+    audience: Vec<String>,
     resolved: Option<String>,
     coordinated: BTreeMap<String, String>,
+}
+
+/// A conflict found for a new notice or site: the other side, where and when
+/// they meet, and the parties to tell.
+struct Found {
+    side: Side,
+    meetings: Vec<Value>,
+    audience: Vec<String>,
+}
+
+impl Found {
+    /// Logs conflict `conflict` between `a` and this side to its audience, and
+    /// reports it in the answer to `party` only if `party` is told: not of a
+    /// site it does not see, which the line's other parties are told of.
+    fn log(
+        self,
+        conflict: String,
+        a: Side,
+        party: &str,
+        entries: &mut Vec<(Entry, Vec<String>)>,
+        reported: &mut Vec<Value>,
+    ) {
+        let entry = Entry::ConflictFound {
+            conflict: conflict.clone(),
+            a,
+            b: self.side,
+            meetings: self.meetings,
+        };
+        if self.audience.iter().any(|p| p == party) {
+            let mut shown = entry.public_json();
+            shown["id"] = json!(conflict);
+            reported.push(shown);
+        }
+        entries.push((entry, self.audience));
+    }
+}
+
+fn site_side(id: &str, s: &Site) -> Side {
+    Side {
+        kind: "site".into(),
+        id: id.to_string(),
+        version: 1,
+        party: s.party.clone(),
+    }
+}
+
+impl Conflict {
+    /// Coordinated once every party told of it has marked it so.
+    fn is_coordinated(&self) -> bool {
+        self.audience
+            .iter()
+            .all(|p| self.coordinated.contains_key(p))
+    }
 }
 
 #[derive(Clone)]
@@ -132,6 +178,8 @@ pub struct State {
     replay_limits: Limits,
     /// Days without a confirmed talk after which a relationship is flagged.
     talk_gap_days: i64,
+    /// How large and long-lived a protected site may be.
+    site_rules: SiteRules,
 }
 
 /// RFC 3339 text of a time in µs.
@@ -205,6 +253,7 @@ impl State {
             party_keys: BTreeMap::new(),
             limits,
             talk_gap_days: talks::TALK_GAP_DAYS,
+            site_rules: SiteRules::default(),
             // Entries already logged were valid when logged; tighter limits later
             // must not make the journal unreadable.
             replay_limits: Limits {
@@ -230,6 +279,17 @@ impl State {
     /// See [`State::set_talk_gap_days`].
     pub fn talk_gap_days(&self) -> i64 {
         self.talk_gap_days
+    }
+
+    /// Limits new protected sites to `rules` (a deployment's choice;
+    /// [`SiteRules::default`] otherwise). Sites registered before keep theirs.
+    pub fn set_site_rules(&mut self, rules: SiteRules) {
+        self.site_rules = rules;
+    }
+
+    /// See [`State::set_site_rules`].
+    pub fn site_rules(&self) -> SiteRules {
+        self.site_rules
     }
 
     /// The entries after position `seq`.
@@ -480,6 +540,7 @@ impl State {
                         a: a.clone(),
                         b: b.clone(),
                         at: seq,
+                        audience: logged.audience.clone(),
                         resolved: None,
                         coordinated: BTreeMap::new(),
                     },
@@ -529,8 +590,18 @@ impl State {
                         shared_with_parties: shared_with_parties.clone(),
                         shared_with_lines: shared_with_lines.clone(),
                         at: seq,
+                        handle,
+                        withdrawn: false,
                     },
                 );
+            }
+            Entry::SiteWithdrawn { site, .. } => {
+                if let Some(s) = self.sites.get_mut(site) {
+                    s.withdrawn = true;
+                    for i in 0..s.volume_count {
+                        self.index.remove(&key(s.handle, i));
+                    }
+                }
             }
             Entry::TalkRecorded {
                 talk,
@@ -585,9 +656,14 @@ impl State {
     }
 
     fn sees_site(&self, party: &str, s: &Site) -> bool {
-        s.party == party
-            || s.shared_with_parties.iter().any(|p| p == party)
-            || s.shared_with_lines.iter().any(|l| self.is_member(party, l))
+        s.seen_by(party, |p, l| self.is_member(p, l))
+    }
+
+    /// The parties of `line` told of a conflict there with site `s` (none: the
+    /// line does not share the site).
+    fn site_audience(&self, line: &str, s: &Site) -> Vec<String> {
+        let parties = self.lines.get(line).map_or(&[][..], |l| &l.parties[..]);
+        s.audience_on(parties, |p, l| self.is_member(p, l))
     }
 
     /// The member parties of `line` other than `party`.
@@ -1268,15 +1344,11 @@ impl State {
                 let c = self
                     .conflicts
                     .get(conflict)
-                    .filter(|c| {
-                        actor.is_host_admin()
-                            || c.a.party == actor.party
-                            || c.b.party == actor.party
-                    })
+                    .filter(|c| actor.is_host_admin() || c.audience.contains(&actor.party))
                     .ok_or_else(|| ServiceError::NotFound(format!("conflict {conflict}")))?;
-                if c.a.party != actor.party && c.b.party != actor.party {
+                if !c.audience.contains(&actor.party) {
                     return Err(ServiceError::Forbidden(
-                        "only the two sides of a conflict mark it coordinated".into(),
+                        "only the parties told of a conflict mark it coordinated".into(),
                     ));
                 }
                 if actor.role == Role::Observer {
@@ -1301,9 +1373,12 @@ impl State {
                     party: actor.party.clone(),
                     note: note.clone(),
                 };
-                let both = c.coordinated.len() + 1 == 2 || c.a.party == c.b.party;
+                let both = c
+                    .audience
+                    .iter()
+                    .all(|p| *p == actor.party || c.coordinated.contains_key(p));
                 Ok(Decision {
-                    entries: vec![(entry, vec![c.a.party.clone(), c.b.party.clone()])],
+                    entries: vec![(entry, c.audience.clone())],
                     status: 200,
                     body: json!({"conflict": conflict, "state": if both { "coordinated" } else { "open" }}),
                     volumes: None,
@@ -1337,11 +1412,43 @@ impl State {
                         "the expiry has passed; give a later one",
                     ));
                 }
+                let rules = self.site_rules;
+                if t.0 - now_us > rules.max_life_days * 86_400_000_000 {
+                    return Err(ServiceError::invalid(
+                        "/expires",
+                        format!(
+                            "more than {} days from now, the longest a site stands here; give an earlier expiry and register the site again when it ends",
+                            rules.max_life_days
+                        ),
+                    ));
+                }
+                for (i, v) in volumes.parsed().iter().enumerate() {
+                    let km2 = v.area_m2() / 1e6;
+                    if km2 > rules.max_area_km2 {
+                        return Err(ServiceError::invalid(
+                            &format!("/volumes/{i}"),
+                            format!(
+                                "covers {km2:.0} km², more than the {} km² a protected site may cover here; draw it tighter or split it into the places that need protection",
+                                rules.max_area_km2
+                            ),
+                        ));
+                    }
+                }
                 for (i, p) in shared_with_parties.iter().enumerate() {
                     if !self.parties.contains_key(p) {
                         return Err(ServiceError::invalid(
                             &format!("/shared_with_parties/{i}"),
                             format!("no party {p}"),
+                        ));
+                    }
+                    let together = self
+                        .lines
+                        .values()
+                        .any(|l| l.parties.contains(p) && l.parties.contains(&actor.party));
+                    if !together {
+                        return Err(ServiceError::invalid(
+                            &format!("/shared_with_parties/{i}"),
+                            format!("you share no line with {p}; share a site only with parties you share a line with"),
                         ));
                     }
                 }
@@ -1371,10 +1478,66 @@ impl State {
                 };
                 let mut body = entry.public_json();
                 body["id"] = json!(site);
+                let mut entries = vec![(entry, audience.into_iter().collect())];
+                // The activities it meets now: the conflicts a notice arriving
+                // after the site would have found.
+                let registered = Site {
+                    party: actor.party.clone(),
+                    volume_count: volumes.parsed().len(),
+                    expires_us: t.0,
+                    shared_with_parties: shared_with_parties.clone(),
+                    shared_with_lines: shared_with_lines.clone(),
+                    at: next,
+                    handle: 0,
+                    withdrawn: false,
+                };
+                let side = site_side(&site, &registered);
+                let mut reported = Vec::new();
+                for (i, mut found) in self
+                    .site_conflicts(&registered, volumes.parsed())
+                    .into_iter()
+                    .enumerate()
+                {
+                    let a = std::mem::replace(&mut found.side, side.clone());
+                    let conflict = format!("c-{}", next + 1 + i as u64);
+                    found.log(conflict, a, &actor.party, &mut entries, &mut reported);
+                }
+                body["conflicts"] = json!(reported);
                 Ok(Decision {
-                    entries: vec![(entry, audience.into_iter().collect())],
+                    entries,
                     status: 201,
                     body,
+                    volumes: None,
+                })
+            }
+            Command::WithdrawSite { site } => {
+                let s = self
+                    .sites
+                    .get(site)
+                    .filter(|s| actor.is_host_admin() || self.sees_site(&actor.party, s))
+                    .ok_or_else(|| ServiceError::NotFound(format!("site {site}")))?;
+                if s.party != actor.party || actor.role == Role::Observer {
+                    return Err(ServiceError::Forbidden(format!(
+                        "only an officer of {} withdraws its site",
+                        s.party
+                    )));
+                }
+                if s.withdrawn {
+                    return Err(ServiceError::Conflict(format!(
+                        "site {site} was withdrawn already"
+                    )));
+                }
+                let entry = Entry::SiteWithdrawn {
+                    site: site.clone(),
+                    party: actor.party.clone(),
+                    operator: actor.operator.clone(),
+                };
+                let mut entries = vec![(entry, self.log[s.at as usize - 1].audience.clone())];
+                entries.extend(self.resolutions(site, "withdrawn"));
+                Ok(Decision {
+                    entries,
+                    status: 200,
+                    body: json!({"site": site, "state": "withdrawn"}),
                     volumes: None,
                 })
             }
@@ -1500,6 +1663,7 @@ impl State {
         );
         let found = self.find_conflicts(
             &actor.party,
+            line,
             previous.map(|a| a.handle),
             parsed,
             &minima,
@@ -1528,7 +1692,7 @@ impl State {
             entries.extend(resolutions);
         }
         let mut reported = Vec::new();
-        for (other, meetings) in found {
+        for found in found {
             let conflict = format!("c-{next}");
             next += 1;
             let a = Side {
@@ -1537,16 +1701,7 @@ impl State {
                 version,
                 party: actor.party.clone(),
             };
-            let entry = Entry::ConflictFound {
-                conflict: conflict.clone(),
-                a,
-                b: other.clone(),
-                meetings,
-            };
-            let mut shown = entry.public_json();
-            shown["id"] = json!(conflict);
-            reported.push(shown);
-            entries.push((entry, vec![actor.party.clone(), other.party.clone()]));
+            found.log(conflict, a, &actor.party, &mut entries, &mut reported);
         }
         // The content is not echoed: the client sent it, and reads it back with GET.
         let body = json!({
@@ -1634,7 +1789,7 @@ impl State {
             .iter()
             .filter(|(_, c)| {
                 c.resolved.is_none()
-                    && c.coordinated.len() < 2
+                    && !c.is_coordinated()
                     && (c.a.id == activity || c.b.id == activity)
             })
             .map(|(id, c)| {
@@ -1643,41 +1798,106 @@ impl State {
                         conflict: id.clone(),
                         by: by.to_string(),
                     },
-                    vec![c.a.party.clone(), c.b.party.clone()],
+                    c.audience.clone(),
                 )
             })
             .collect()
     }
 
-    /// Conflicts of new volumes with every other party's activities and sites
-    /// that `party` may be told about, grouped by the other side.
+    /// What new volumes of `party`'s activity on `line` conflict with, judged
+    /// by what the line shares (see [`crate::site`]): the other parties'
+    /// activities on `line`, and the sites in force that the line shares.
     fn find_conflicts(
         &self,
         party: &str,
+        line: &str,
         own: Option<u32>,
         volumes: &[Volume],
         minima: &Minima,
         now_us: i64,
-    ) -> Vec<(Side, Vec<Value>)> {
+    ) -> Vec<Found> {
+        let keep = |k: &u64| {
+            let handle = (k >> 16) as u32;
+            if Some(handle) == own {
+                return false;
+            }
+            match &self.handles[handle as usize] {
+                Handle::Activity(id) => {
+                    let a = &self.activities[id];
+                    a.party != party && a.line == line
+                }
+                Handle::Site(id) => {
+                    let s = &self.sites[id];
+                    s.party != party
+                        && s.in_force(now_us)
+                        && !self.site_audience(line, s).is_empty()
+                }
+            }
+        };
+        self.meetings_by_handle(volumes, minima, keep)
+            .into_iter()
+            .map(|(handle, meetings)| match &self.handles[handle as usize] {
+                Handle::Activity(id) => {
+                    let a = &self.activities[id];
+                    Found {
+                        side: self.activity_side(id, a),
+                        meetings,
+                        audience: vec![party.to_string(), a.party.clone()],
+                    }
+                }
+                Handle::Site(id) => Found {
+                    side: site_side(id, &self.sites[id]),
+                    meetings,
+                    audience: self.site_audience(line, &self.sites[id]),
+                },
+            })
+            .collect()
+    }
+
+    /// What a new site's volumes conflict with: on every line that shares it,
+    /// the activities of that line's other parties, under the line's minima;
+    /// the same conflicts a notice arriving after the site would find.
+    fn site_conflicts(&self, site: &Site, volumes: &[Volume]) -> Vec<Found> {
+        let mut found = Vec::new();
+        for (line, l) in &self.lines {
+            let audience = self.site_audience(line, site);
+            if audience.is_empty() {
+                continue;
+            }
+            let keep = |k: &u64| match &self.handles[(k >> 16) as usize] {
+                Handle::Activity(id) => {
+                    let a = &self.activities[id];
+                    a.line == *line && a.party != site.party
+                }
+                Handle::Site(_) => false,
+            };
+            for (handle, meetings) in self.meetings_by_handle(volumes, &l.rules.minima(), keep) {
+                let Handle::Activity(id) = &self.handles[handle as usize] else {
+                    continue;
+                };
+                let side = self.activity_side(id, &self.activities[id]);
+                let audience = audience.clone();
+                found.push(Found {
+                    side,
+                    meetings,
+                    audience,
+                });
+            }
+        }
+        found
+    }
+
+    /// The meetings of `volumes` with what the index holds and `keep` admits,
+    /// grouped by handle, in handle order.
+    fn meetings_by_handle(
+        &self,
+        volumes: &[Volume],
+        minima: &Minima,
+        keep: impl Fn(&u64) -> bool,
+    ) -> BTreeMap<u32, Vec<Value>> {
         let mut found: BTreeMap<u32, Vec<Value>> = BTreeMap::new();
         for v in volumes {
-            let keep = |k: &u64| {
-                let handle = (k >> 16) as u32;
-                if Some(handle) == own {
-                    return false;
-                }
-                match &self.handles[handle as usize] {
-                    Handle::Activity(id) => {
-                        let a = &self.activities[id];
-                        a.party != party && self.is_member(party, &a.line)
-                    }
-                    Handle::Site(id) => {
-                        let s = &self.sites[id];
-                        s.party != party && s.expires_us > now_us && self.sees_site(party, s)
-                    }
-                }
-            };
-            for (k, m) in self.index.meetings_where(v, minima, keep) {
+            for (k, m) in self.index.meetings_where(v, minima, &keep) {
                 found
                     .entry((k >> 16) as u32)
                     .or_default()
@@ -1685,28 +1905,15 @@ impl State {
             }
         }
         found
-            .into_iter()
-            .map(|(handle, meetings)| {
-                let side = match &self.handles[handle as usize] {
-                    Handle::Activity(id) => {
-                        let a = &self.activities[id];
-                        Side {
-                            kind: "activity".into(),
-                            id: id.clone(),
-                            version: a.versions.len() as u64,
-                            party: a.party.clone(),
-                        }
-                    }
-                    Handle::Site(id) => Side {
-                        kind: "site".into(),
-                        id: id.clone(),
-                        version: 1,
-                        party: self.sites[id].party.clone(),
-                    },
-                };
-                (side, meetings)
-            })
-            .collect()
+    }
+
+    fn activity_side(&self, id: &str, a: &Activity) -> Side {
+        Side {
+            kind: "activity".into(),
+            id: id.to_string(),
+            version: a.versions.len() as u64,
+            party: a.party.clone(),
+        }
     }
 
     // ---- reading -------------------------------------------------------------
@@ -1938,15 +2145,13 @@ impl State {
     pub fn conflicts(&self, actor: &Actor) -> Vec<Value> {
         self.conflicts
             .iter()
-            .filter(|(_, c)| {
-                actor.is_host_admin() || c.a.party == actor.party || c.b.party == actor.party
-            })
+            .filter(|(_, c)| actor.is_host_admin() || c.audience.contains(&actor.party))
             .map(|(id, c)| {
                 let mut v = self.logged_json(c.at);
-                let state = match (&c.resolved, c.coordinated.len()) {
-                    (Some(by), _) => format!("resolved ({by})"),
-                    (None, 2) => "coordinated".into(),
-                    _ => "open".into(),
+                let state = match &c.resolved {
+                    Some(by) => format!("resolved ({by})"),
+                    None if c.is_coordinated() => "coordinated".into(),
+                    None => "open".into(),
                 };
                 v["id"] = json!(id);
                 v["state"] = json!(state);
@@ -1965,6 +2170,7 @@ impl State {
                 let mut v = self.logged_json(s.at);
                 v["id"] = json!(id);
                 v["volumes_count"] = json!(s.volume_count);
+                v["withdrawn"] = json!(s.withdrawn);
                 v
             })
             .collect()

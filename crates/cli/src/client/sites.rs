@@ -2,7 +2,7 @@
 
 use super::output::{self, cell, state_cell, Colour, Table};
 use super::volumes;
-use super::{read_input, ApiError, Client, Global, Outcome, EXIT_HELP};
+use super::{read_input, seg, ApiError, Client, Global, Outcome, EXIT_HELP};
 use anyhow::{anyhow, bail, Result};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -68,6 +68,13 @@ enum Action {
         #[command(flatten)]
         share: Share,
     },
+    /// Withdraw a site of your party before its expiry: it protects nothing
+    /// from then on, and its open conflicts are resolved.
+    #[command(after_help = EXIT_HELP)]
+    Withdraw {
+        /// The site (`site-<n>`).
+        site: String,
+    },
 }
 
 impl Share {
@@ -111,6 +118,15 @@ pub fn run(a: Args) -> Result<Outcome> {
             Ok(Outcome::Ok)
         }
         Action::Import { file, share } => import(&c, &a.g, &file, &share),
+        Action::Withdraw { site } => {
+            let v = c.post(&format!("/v1/sites/{}/withdrawal", seg(&site)), &json!({}))?;
+            if a.g.json {
+                output::print_json(&v);
+            } else {
+                outln!("withdrew site {site}: it protects nothing from now on");
+            }
+            Ok(Outcome::Ok)
+        }
     }
 }
 
@@ -142,7 +158,14 @@ fn list(c: &Client, g: &Global) -> Result<Outcome> {
         t.row(vec![
             cell(output::s(s, "id")),
             cell(output::s(s, "party")),
-            state_cell(output::s(s, "site_kind")),
+            if s["withdrawn"] == true {
+                (
+                    format!("{} (withdrawn)", output::s(s, "site_kind")),
+                    Colour::Dim,
+                )
+            } else {
+                state_cell(output::s(s, "site_kind"))
+            },
             (output::relative(output::s(s, "expires")), Colour::Dim),
             cell(output::text(&s["volumes_count"])),
             cell(shared.join(",")),
