@@ -51,12 +51,12 @@ function fmtTime(time) {
 
 /** A time with its year ("01 Dec 2026 13:30Z"), or as a DTG; for read-backs. */
 function fmtTimeLong(ms) {
-  return state.times === "dtg" ? dtg(ms) : fmtUtc(ms, t("time.long"), t("time.months").split(","));
+  return state.times === "dtg" ? dtg(ms) : fmtUtc(ms, t("time.long"), t("time.months").split(","), true);
 }
 
 /** The other form of a time, for its title: the DTG, or 24-hour UTC with the year. */
 function otherTimeForm(ms) {
-  return state.times === "dtg" ? fmtUtc(ms, t("time.long"), t("time.months").split(",")) : dtg(ms);
+  return state.times === "dtg" ? fmtUtc(ms, t("time.long"), t("time.months").split(","), true) : dtg(ms);
 }
 
 function fmtNum(n, digits = 0) {
@@ -839,7 +839,7 @@ function renderAckReadback(a) {
     h("dd", { id: "ack-hash", class: "hash" }, a.content_sha256),
     h("dt", {}, t("ack.summary")),
     h("dd", { id: "ack-summary" }, noticeSummary(a)),
-    readback(activityVolumes(a), "ack"),
+    ...readback(activityVolumes(a), "ack"),
   );
 }
 
@@ -1014,6 +1014,8 @@ async function send(ev) {
 // ---------- wiring ----------
 
 function selectTab(id) {
+  // A tab opens at its top, not where the previous one was scrolled to.
+  if (document.getElementById(id)?.getAttribute("aria-selected") !== "true") $(".side").scrollTop = 0;
   for (const tab of document.querySelectorAll('[role="tab"]')) {
     const on = tab.id === id;
     tab.setAttribute("aria-selected", String(on));

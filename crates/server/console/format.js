@@ -157,12 +157,12 @@ export function dtg(ms) {
 
 /**
  * 24-hour UTC through a template of the reader's language: `template` has
- * {day}, {month} (from `months`, twelve names), {year} and {time} (13:30, or
- * 13:30:15 when the seconds are not zero), e.g. "{day} {month} {time}Z".
+ * {day}, {month} (from `months`, twelve names), {year} and {time} (13:30; with
+ * `seconds`, 13:30:15 when they are not zero), e.g. "{day} {month} {time}Z".
  */
-export function fmtUtc(ms, template, months) {
+export function fmtUtc(ms, template, months, seconds = false) {
   const p = parts(ms);
-  const time = p.ss ? `${p.hh}:${p.mm}:${two(p.ss)}` : `${p.hh}:${p.mm}`;
+  const time = seconds && p.ss ? `${p.hh}:${p.mm}:${two(p.ss)}` : `${p.hh}:${p.mm}`;
   return template.replace(/\{(\w+)\}/g, (_, k) => String({ day: p.day, month: months[p.month], year: p.year, time }[k] ?? `{${k}}`));
 }
 
