@@ -9,7 +9,12 @@ switches to Russian and Chinese; Blue notifies an activity that conflicts with
 Red's patrol through the form (the dry-run preview shows the conflict, then it
 is sent); Red's officer, in a second browser, sees it arrive live without a
 reload and acknowledges it (read-back shown, "received" wording); both see the
-acknowledgment. Then the talks: Red confirms the demo's talk and closes its
+acknowledgment. Blue then notifies through the API a notice given as GeoJSON (a
+Feature Polygon and a Point with radius_m); Red's map draws it, its card reads
+no NaN, and every field of Red's acknowledgment dialog (shape, centre, extent,
+altitudes, start, end; the notice and each volume; in each coordinate format
+and as a DTG) is checked against what the API stored, computed here
+independently; Red acknowledges it. Then the talks: Red confirms the demo's talk and closes its
 follow-up; Blue records the next round through the form (a refused field is
 marked); Red records its own version, the difference is shown, and Blue
 accepts it. Screenshots go to DIR; their paths are printed.
@@ -18,7 +23,9 @@ accepts it. Screenshots go to DIR; their paths are printed.
 import argparse
 import datetime
 import json
+import math
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -86,6 +93,8 @@ def click(driver, css, keys=None):
     for _ in range(10):
         try:
             el = wait(driver, css)
+            # Into the middle of its pane, clear of the sticky tab bar, as a person would scroll.
+            driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", el)
             el.send_keys(keys) if keys else el.click()
             return
         except StaleElementReferenceException:
@@ -103,6 +112,110 @@ def api(path, token):
     req = urllib.request.Request(args.url + path, headers={"Authorization": f"Bearer {token}"})
     with urllib.request.urlopen(req, timeout=10) as r:
         return json.load(r)
+
+
+def api_post(path, token, body):
+    req = urllib.request.Request(args.url + path, data=json.dumps(body).encode(), method="POST",
+                                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.load(r)
+
+
+# ---- the read-back, computed independently of the console (format.js) ----
+
+EARTH_R = 6371008.8
+MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+
+def fmt_coord(v, axis, fmt):
+    hemi = ("S" if v < 0 else "N") if axis == "lat" else ("W" if v < 0 else "E")
+    a, width = abs(v), 2 if axis == "lat" else 3
+    if fmt == "dms":
+        s = math.floor(a * 3600 + 0.5)
+        return f"{s // 3600:0{width}d}°{(s % 3600) // 60:02d}'{s % 60:02d}\"{hemi}"
+    if fmt == "ddm":
+        m = math.floor(a * 60000 + 0.5)
+        return f"{m // 60000:0{width}d}°{(m % 60000) / 1000:06.3f}'{hemi}"
+    return f"{a:.5f}°{hemi}"
+
+
+def fmt_point(lat, lng, fmt):
+    return f"{fmt_coord(lat, 'lat', fmt)} {fmt_coord(lng, 'lng', fmt)}"
+
+
+def wrap(lng):
+    return (lng + 180) % 360 - 180
+
+
+def box_of(volumes):
+    """South, north, west, east and the centre of the volumes' box (circles by their angular radius)."""
+    south, north, arcs = 90.0, -90.0, []
+    for v in volumes:
+        vol = v["volume"]
+        if "outline_circle" in vol:
+            c = vol["outline_circle"]
+            lat, lng, dlat = c["center"]["lat"], c["center"]["lng"], c["radius"]["value"] / EARTH_R * 180 / math.pi
+            s, n = max(-90, lat - dlat), min(90, lat + dlat)
+            dlng = min(180, dlat / math.cos(lat * math.pi / 180))
+            south, north = min(south, s), max(north, n)
+            arcs.append((wrap(lng - dlng), 2 * dlng))
+        else:
+            for p in vol["outline_polygon"]["vertices"]:
+                south, north = min(south, p["lat"]), max(north, p["lat"])
+                arcs.append((wrap(p["lng"]), 0))
+    # The narrowest arc of longitude that covers every arc.
+    west, width = min(((start, max((w - start) % 360 + d for w, d in arcs)) for start, _ in arcs), key=lambda x: x[1])
+    east = west + width - 360 if west + width > 180 else west + width
+    mid = west + width / 2 - 360 if west + width / 2 >= 180 else west + width / 2
+    return south, north, west, east, ((south + north) / 2, mid)
+
+
+def js_number(x):
+    return str(int(x)) if float(x).is_integer() else repr(x)
+
+
+def utc_text(iso):
+    d = datetime.datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(datetime.timezone.utc)
+    time = f"{d:%H:%M}" + (f":{d.second:02d}" if d.second else "")
+    return f"{d.day:02d} {MONTHS[d.month - 1]} {d.year} {time}Z", f"{d:%d%H%M}Z{MONTHS[d.month - 1].upper()}{d.year % 100:02d}"
+
+
+def expected_readback(volumes, fmt, prefix="ack"):
+    """Every field of the dialog ({id: text}, plus the titles of start and end) from the stored volumes."""
+    out = {}
+    whole = [(prefix, volumes)] + ([(f"{prefix}-v{i + 1}", [v]) for i, v in enumerate(volumes)] if len(volumes) > 1 else [])
+    for p, vols in whole:
+        south, north, west, east, (clat, clng) = box_of(vols)
+        one = vols[0]["volume"] if len(vols) == 1 else None
+        if one and "outline_circle" in one:
+            c = one["outline_circle"]
+            out[f"{p}-shape"] = "circle"
+            out[f"{p}-centre"] = fmt_point(c["center"]["lat"], c["center"]["lng"], fmt)
+            out[f"{p}-extent"] = f"radius {js_number(c['radius']['value'])} m"
+        else:
+            out[f"{p}-shape"] = f"polygon, {len(one['outline_polygon']['vertices'])} vertices" if one else f"{len(vols)} volumes"
+            out[f"{p}-centre"] = fmt_point(clat, clng, fmt)
+            out[f"{p}-extent"] = (f"{fmt_coord(south, 'lat', fmt)} – {fmt_coord(north, 'lat', fmt)}, "
+                                  f"{fmt_coord(west, 'lng', fmt)} – {fmt_coord(east, 'lng', fmt)}")
+        lower = min(v["volume"]["altitude_lower"]["value"] for v in vols)
+        upper = max(v["volume"]["altitude_upper"]["value"] for v in vols)
+        out[f"{p}-altitudes"] = f"{js_number(lower)}–{js_number(upper)} m W84"
+        start = min(vols, key=lambda v: v["time_start"]["value"])["time_start"]["value"]
+        end = max(vols, key=lambda v: v["time_end"]["value"])["time_end"]["value"]
+        (out[f"{p}-start"], out[f"{p}-start@title"]), (out[f"{p}-end"], out[f"{p}-end@title"]) = utc_text(start), utc_text(end)
+    return out
+
+
+def read_fields(driver, expected):
+    """The dialog's fields named in `expected`, read in one go (`id@title` for a title)."""
+    return driver.execute_script("""
+        const out = {};
+        for (const key of arguments[0]) {
+            const [id, attr] = key.split('@');
+            const e = document.getElementById(id);
+            out[key] = e ? (attr ? e.getAttribute(attr) : e.textContent) : null;
+        }
+        return out;""", list(expected))
 
 
 def log_in(driver, token):
@@ -151,10 +264,19 @@ def main():
                     red: n('#map path.activity.other[data-party=red]'), sites: n('#map path.site')};""")
         check(seen["countries"] > 100, "the Natural Earth basemap is drawn")
         check("highlighted" in seen["cls"], f"conflict {seen['id']} is on the map, highlighted")
-        check(seen["fill"] == "rgb(211, 84, 0)", f"the meeting area is filled in the conflict colour ({seen['fill']})")
+        check(seen["fill"] == "rgb(176, 18, 111)", f"the meeting area is filled in the conflict colour, magenta ({seen['fill']})")
         check(seen["own"] >= 1, "Blue's own activities are drawn")
         check(seen["red"] >= 1, "Red's activities on the shared line are drawn")
         check(seen["sites"] >= 1, "protected sites are drawn")
+        style = blue.execute_script("""
+            const s = (css) => { const e = document.querySelector(css); const c = getComputedStyle(e); return [c.stroke, c.strokeDasharray]; };
+            return {own: s('#map path.activity.own'), other: s('#map path.activity.other'),
+                    legend: document.querySelector('.legend').innerText};""")
+        check(style["own"][0] == "rgb(0, 105, 92)" and style["own"][1] == "none",
+              f"Blue's own activities are dark teal, solid, whatever the party is called ({style['own']})")
+        check(style["other"][0] == "rgb(161, 92, 0)" and style["other"][1] != "none",
+              f"the other party's are amber, dashed ({style['other']})")
+        check("solid" in style["legend"] and "dashed" in style["legend"], "the legend says which is which, by pattern too")
         wait_text(blue, "#conflict-list", seen["id"])
         click(blue, "#conflict-list .show-conflict")
         shot(blue, "blue-map-demo-conflict")
@@ -218,8 +340,10 @@ def main():
         centre = volume["volume"]["outline_circle"]["center"]
         for css, value in [("#n-lat", str(centre["lat"])), ("#n-lng", str(centre["lng"])), ("#n-radius", "8000"),
                            ("#n-lower", "6500"), ("#n-upper", "7500"),
-                           ("#n-start", volume["time_start"]["value"][:16]), ("#n-end", volume["time_end"]["value"][:16])]:
+                           ("#n-start", utc_text(volume["time_start"]["value"])[1]), ("#n-end", volume["time_end"]["value"][:16])]:
             set_value(blue, css, value)
+        check(blue.find_element(By.ID, "n-start-read").text == "= " + utc_text(volume["time_start"]["value"][:16] + ":00Z")[0],
+              "the start, typed as a DTG, is read back in 24-hour UTC")
         blue.find_element(By.ID, "n-preview").click()
         preview = wait_text(blue, "#preview-some", "1")
         check(patrol["id"] in blue.find_element(By.ID, "preview-conflicts").text, f"the dry run previews the conflict with {patrol['id']}")
@@ -273,6 +397,73 @@ def main():
         click(red, ".message-form button[type=submit]")
         wait_text(blue, "#conversation", "Red watch officer on the line.")
         check(True, "Red's message arrives live for Blue, as written")
+        page = blue.find_element(By.TAG_NAME, "body").text
+        check(not re.search(r"\d (AM|PM)\b", page) and re.search(r"\b\d{2} [A-Z][a-z]{2} \d{2}:\d{2}Z", blue.find_element(By.ID, "conversation").text),
+              "times read in 24-hour UTC (01 Dec 13:30Z), no AM/PM")
+
+        # 6b. A notice given as GeoJSON through the API: a polygon and a circle (Point with radius_m).
+        base = datetime.datetime.now(datetime.timezone.utc).replace(minute=0, second=0, microsecond=0) + datetime.timedelta(days=2)
+        iso = lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ")
+        square = [[38.41234, 35.40789], [38.58766, 35.40789], [38.58766, 35.59211], [38.41234, 35.59211], [38.41234, 35.40789]]
+        body = {"category": "air", "point_of_contact": "Blue CAOC, GeoJSON desk", "volumes": [
+            {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [square]},
+             "properties": {"altitude_lower_m": 1000, "altitude_upper_m": 3000,
+                            "time_start": iso(base + datetime.timedelta(hours=1)), "time_end": iso(base + datetime.timedelta(hours=3))}},
+            {"type": "Feature", "geometry": {"type": "Point", "coordinates": [38.25, 35.254167]},
+             "properties": {"radius_m": 4000, "altitude_lower_m": 500.5, "altitude_upper_m": 2500,
+                            "time_start": iso(base + datetime.timedelta(hours=2, minutes=30)), "time_end": iso(base + datetime.timedelta(hours=5, minutes=15))}},
+        ]}
+        geo = api_post("/v1/lines/syria-air/notices", officer["blue"], body)["activity"]
+        card = f"#notice-list [data-activity='{geo}']"
+        wait(red, card)
+        wait(red, f"#map path.activity.other[data-activity='{geo}']")
+        check(red.execute_script("return document.querySelectorAll(arguments[0]).length", f"#map path.activity.other[data-activity='{geo}']") == 2,
+              f"the GeoJSON notice {geo} is drawn on Red's map, both volumes, as another party's")
+        wait(blue, f"#map path.activity.own[data-activity='{geo}']")
+        check(True, "and on Blue's as its own")
+        stored = api(f"/v1/activities/{geo}", officer["red"])["current"]["content"]["volumes"]
+        check([sorted(v["volume"]) for v in stored] == [["altitude_lower", "altitude_upper", "outline_polygon"], ["altitude_lower", "altitude_upper", "outline_circle"]],
+              "the server stored the GeoJSON volumes in the F3548 form")
+        wait_text(red, "#conversation", f"Notice {geo} v1 from blue")
+        for css in [card, "#conversation"]:
+            text = red.execute_script("return document.querySelector(arguments[0]).innerText", css)
+            check("NaN" not in text and "undefined" not in text, f"{css}: no NaN in the line entry ({text[:80]!r}...)")
+        check(red.execute_script("return document.querySelector(arguments[0] + ' [data-field=centre]').textContent", card)
+              == expected_readback(stored, "dd")["ack-centre"], "the notice's card shows its centre")
+
+        # Every field of the dialog against the API, in each coordinate format.
+        for fmt in ["dd", "ddm", "dms"]:
+            Select(red.find_element(By.ID, "coord-format")).select_by_value(fmt)
+            click(red, f".ack-button[data-activity='{geo}']", Keys.ENTER)
+            wait(red, "#ack-dialog[open]", visible=True)
+            expected = expected_readback(stored, fmt)
+            got = read_fields(red, expected)
+            wrong = {k: (got[k], v) for k, v in expected.items() if got[k] != v}
+            check(not wrong, f"{fmt}: all {len(expected)} fields of the read-back match the API's volumes {wrong}")
+            if fmt != "dms":
+                red.switch_to.active_element.send_keys(Keys.ESCAPE)
+                WebDriverWait(red, WAIT_S).until(lambda d: not d.execute_script("return document.querySelector('#ack-dialog').open"))
+        check(red.execute_script("return localStorage.getItem('parley.coords')") == "dms", "the chosen coordinate format is remembered")
+        check("35°15'15\"N 038°15'00\"E" == red.find_element(By.ID, "ack-v2-centre").text, "the circle's centre reads 35°15'15\"N 038°15'00\"E")
+        shot(red, "red-acknowledge-geojson-en")
+        # Dates as DTG on request; the dialog follows the choice and the language while open.
+        red.execute_script("const s = document.querySelector('#time-format'); s.value = 'dtg'; s.dispatchEvent(new Event('change'));")
+        expected = expected_readback(stored, "dms")
+        check(red.find_element(By.ID, "ack-start").text == expected["ack-start@title"], f"DTG on request: {expected['ack-start@title']}")
+        red.execute_script("const s = document.querySelector('#time-format'); s.value = 'utc'; s.dispatchEvent(new Event('change'));")
+        for lang, word in [("ru", "Центр"), ("zh", "中心")]:
+            red.execute_script("const s = document.querySelector('#lang'); s.value = arguments[0]; s.dispatchEvent(new Event('change'));", lang)
+            wait_text(red, "#ack-readback", word)
+            check(red.find_element(By.ID, "ack-v2-centre").text == expected["ack-v2-centre"], f"{lang}: the read-back is in Russian/Chinese, the place unchanged")
+            shot(red, f"red-acknowledge-geojson-{lang}")
+        red.execute_script("const s = document.querySelector('#lang'); s.value = 'en'; s.dispatchEvent(new Event('change'));")
+        wait_text(red, "#ack-readback", "Centre")
+        red.find_element(By.ID, "ack-confirm").click()
+        wait_text(red, "#ack-result", geo)
+        acks = api(f"/v1/activities/{geo}", officer["blue"])["acknowledgments"]
+        check([(k["party"], k["version"]) for k in acks] == [("red", 1)], f"Red's acknowledgment of {geo} v1 is recorded: {acks}")
+        wait(blue, f"#notice-list [data-activity='{geo}'] .ack.received[data-party=red]")
+        Select(red.find_element(By.ID, "coord-format")).select_by_value("dd")
 
         # 7. Talks: Red reads the demo's round of talks, recorded by Blue, and
         # confirms Blue's version; Blue sees the relation no longer flagged.

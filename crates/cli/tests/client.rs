@@ -342,6 +342,56 @@ fn ack_shows_what_it_acknowledges_and_refuses_a_stale_version() {
         blue.json(&["activities", "show", &act])["state"],
         "cancelled"
     );
+
+    // A notice from a GeoJSON file (a square and a Point with radius_m): the
+    // read-back names each volume's place, altitudes and window, as given.
+    let (lat, lng) = (20.123_45, 30.543_21);
+    let circle = json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [31.25, 21.504_167]},
+        "properties": {"radius_m": 2500, "altitude_lower_m": 200.5, "altitude_upper_m": 900,
+            "time_start": at(OPS_DAY, 14), "time_end": at(OPS_DAY, 16)}});
+    let fc =
+        json!({"type": "FeatureCollection", "features": [square(lat, lng, json!({})), circle]});
+    let geo = notify(&blue, dir, "two.geojson", fc);
+    let r = red.ok(&["ack", &geo, "--yes"]);
+    let dd = |v: f64, hemi: char| format!("{:.5}°{hemi}", v);
+    let expected = [
+        format!(
+            "  volume 1 polygon of 4 vertices, centre {} {}",
+            dd(lat, 'N'),
+            dd(lng, 'E')
+        ),
+        format!(
+            "           box {} to {}, {} to {}",
+            dd(lat - 0.01, 'N'),
+            dd(lat + 0.01, 'N'),
+            dd(lng - 0.01, 'E'),
+            dd(lng + 0.01, 'E')
+        ),
+        format!(
+            "           1000-3000 m W84, {} to {}",
+            at(OPS_DAY, 10),
+            at(OPS_DAY, 12)
+        ),
+        "  volume 2 circle, centre 21.50417°N 31.25000°E (21°30'15\"N 031°15'00\"E)".to_string(),
+        "           radius 2500 m".to_string(),
+        format!(
+            "           200.5-900 m W84, {} to {}",
+            at(OPS_DAY, 14),
+            at(OPS_DAY, 16)
+        ),
+    ];
+    for line in &expected {
+        assert!(
+            r.stdout.lines().any(|l| l.starts_with(line.as_str())),
+            "{line:?} not in\n{}",
+            r.stdout
+        );
+    }
+    assert!(
+        r.stdout.contains(&format!("acknowledged {geo} version 1")),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]

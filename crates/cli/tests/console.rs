@@ -167,6 +167,7 @@ async fn the_console_and_every_file_it_references_are_served() {
         "/console/map.js",
         "/console/i18n.js",
         "/console/api.js",
+        "/console/format.js",
         "/console/console.css",
         "/console/data/countries-50m.json",
     ] {

@@ -7,6 +7,7 @@ import { MapView, volumeWindow } from "./map.js";
 import { LANGUAGES, initialLanguage, language, setLanguage, t, translatePage, tv } from "./i18n.js";
 import { $, h } from "./dom.js";
 import { differences, focusFirstEmpty, partName, talkForm } from "./talk-form.js";
+import { COORD_FORMATS, dtg, fmtCoord, fmtMetres, fmtPoint, fmtUtc, inputUtc, parseUtc, rfc3339, volumesFacts } from "./format.js";
 
 const state = {
   api: null,
@@ -26,16 +27,36 @@ const state = {
   preview: null, // {key, conflicts}
   draft: { kind: "polygon", vertices: [], center: null, radius: 5000 },
   timeRange: null,
+  // The officer's choices, kept in this browser: coordinates as dd, ddm or
+  // dms; times as 24-hour UTC ("utc") or date-time groups ("dtg").
+  coords: COORD_FORMATS.includes(localStorage.getItem("parley.coords")) ? localStorage.getItem("parley.coords") : "dd",
+  times: localStorage.getItem("parley.times") === "dtg" ? "dtg" : "utc",
 };
 
 let map = null;
 
 // ---------- formatting ----------
 
-function fmtTime(iso) {
-  const d = typeof iso === "number" ? new Date(iso) : new Date(iso);
-  if (Number.isNaN(d.getTime())) return String(iso);
-  return new Intl.DateTimeFormat(language(), { dateStyle: "short", timeStyle: "short", timeZone: "UTC" }).format(d) + " UTC";
+/** ms since the epoch from an RFC 3339 string or a number; NaN if neither. */
+function msOf(time) {
+  return typeof time === "number" ? time : Date.parse(time);
+}
+
+/** A time in 24-hour UTC ("01 Dec 13:30Z"), or as a DTG when the officer chose it. */
+function fmtTime(time) {
+  const ms = msOf(time);
+  if (!Number.isFinite(ms)) return String(time ?? "–");
+  return state.times === "dtg" ? dtg(ms) : fmtUtc(ms, t("time.short"), t("time.months").split(","));
+}
+
+/** A time with its year ("01 Dec 2026 13:30Z"), or as a DTG; for read-backs. */
+function fmtTimeLong(ms) {
+  return state.times === "dtg" ? dtg(ms) : fmtUtc(ms, t("time.long"), t("time.months").split(","), true);
+}
+
+/** The other form of a time, for its title: the DTG, or 24-hour UTC with the year. */
+function otherTimeForm(ms) {
+  return state.times === "dtg" ? fmtUtc(ms, t("time.long"), t("time.months").split(","), true) : dtg(ms);
 }
 
 function fmtNum(n, digits = 0) {
@@ -170,17 +191,59 @@ function activityVolumes(a) {
 
 function noticeSummary(a) {
   const vols = activityVolumes(a);
-  const starts = vols.map((v) => volumeWindow(v)[0]);
-  const ends = vols.map((v) => volumeWindow(v)[1]);
+  const facts = volumesFacts(vols);
   return t("notice.summary", {
     activity: a.id,
     version: a.version,
     party: partyName(a.party),
     category: tv("category", a.current?.content?.category),
     volumes: vols.length,
-    start: starts.length ? fmtTime(Math.min(...starts)) : "–",
-    end: ends.length ? fmtTime(Math.max(...ends)) : "–",
+    start: facts ? fmtTime(facts.start) : "–",
+    end: facts ? fmtTime(facts.end) : "–",
   });
+}
+
+/**
+ * The read-back of volumes, from what the server stored (always F3548): shape,
+ * centre, extent, altitudes, start and end, each a <dt>/<dd> pair whose <dd>
+ * has `data-field` and, with `prefix`, the id `${prefix}-${field}`. Several
+ * volumes: the notice as a whole, then each volume (ids `${prefix}-v1-...`).
+ */
+function readback(volumes, prefix) {
+  const facts = volumesFacts(volumes);
+  if (!facts) return [h("dt", {}, t("readback.shape")), h("dd", { id: prefix ? `${prefix}-shape` : null, "data-field": "shape", class: "error" }, t("readback.unreadable"))];
+  const fmt = state.coords;
+  const field = (name, label, text, attrs = {}) => [
+    h("dt", {}, label),
+    h("dd", { id: prefix ? `${prefix}-${name}` : null, "data-field": name, ...attrs }, text),
+  ];
+  const time = (name, label, ms) => field(name, label, fmtTimeLong(ms), { title: otherTimeForm(ms), "data-utc": rfc3339(ms) });
+  const rows = (f, p) => {
+    const one = f.shapes.length === 1 ? f.shapes[0] : null;
+    const circle = one?.kind === "circle";
+    const centre = circle ? fmtPoint(one.lat, one.lng, fmt) : fmtPoint(f.box.centre.lat, f.box.centre.lng, fmt);
+    const b = f.box;
+    const extent = circle
+      ? t("place.radius", { radius: fmtMetres(one.radius) })
+      : t("place.box", { south: fmtCoord(b.south, "lat", fmt), north: fmtCoord(b.north, "lat", fmt), west: fmtCoord(b.west, "lng", fmt), east: fmtCoord(b.east, "lng", fmt) });
+    const shape = !one ? t("place.volumes", { n: f.shapes.length }) : circle ? t("place.circle") : t("place.polygon", { n: one.vertices.length });
+    const sub = (name) => (p ? `${p}-${name}` : name);
+    return [
+      field(sub("shape"), t("readback.shape"), shape),
+      field(sub("centre"), t("readback.centre"), centre),
+      field(sub("extent"), t("readback.extent"), extent),
+      field(sub("altitudes"), t("readback.altitudes"), t("place.altitudes", { lower: fmtMetres(f.lower), upper: fmtMetres(f.upper) })),
+      time(sub("start"), t("readback.start"), f.start),
+      time(sub("end"), t("readback.end"), f.end),
+    ];
+  };
+  const out = rows(facts, null);
+  if (volumes.length > 1)
+    volumes.forEach((v, i) => {
+      out.push(h("dt", { class: "readback-volume" }, t("readback.volume", { n: i + 1 })), h("dd", { class: "readback-volume" }, ""));
+      out.push(rows(volumesFacts([v]), `v${i + 1}`));
+    });
+  return out.flat(2);
 }
 
 function mapLabel(kind, f) {
@@ -396,6 +459,7 @@ function renderLines() {
       "li",
       { class: `card notice ${a.party === state.me.party ? "own" : "other"}`, "data-activity": a.id },
       h("h4", {}, noticeSummary(a)),
+      h("dl", { class: "facts notice-facts" }, readback(activityVolumes(a), null)),
       h("p", {}, `${t("notice.state")}: ${tv("state", a.state)} · ${t("notice.poc")}: `, h("span", { class: "free-text", dir: "auto" }, a.current?.content?.point_of_contact || "")),
       h("p", { class: "hash" }, `SHA-256 ${a.content_sha256}`),
       h("h5", {}, t("notice.ack_state")),
@@ -717,8 +781,33 @@ function renderData() {
   if (key && document.activeElement !== document.querySelector(key)) document.querySelector(key)?.focus();
 }
 
+/** The coordinate and time format selectors, in the reader's language. */
+function renderFormatOptions() {
+  const coords = $("#coord-format");
+  coords.textContent = "";
+  for (const f of COORD_FORMATS) coords.append(h("option", { value: f }, t(`coords.${f}`)));
+  coords.value = state.coords;
+  const times = $("#time-format");
+  times.textContent = "";
+  for (const f of ["utc", "dtg"]) times.append(h("option", { value: f }, t(`times.${f}`)));
+  times.value = state.times;
+  for (const id of ["n-start", "n-end"]) timeReadout(id);
+}
+
+/** Under a time input: what it was read as, or that it is not a time. */
+function timeReadout(id) {
+  const input = $(`#${id}`);
+  const out = $(`#${id}-read`);
+  if (!input || !out) return;
+  const ms = parseUtc(input.value);
+  out.textContent = ms === null ? (input.value.trim() ? t("time.invalid") : "") : `= ${fmtTimeLong(ms)}`;
+  out.classList.toggle("error", ms === null);
+}
+
 function renderAll() {
   translatePage();
+  renderFormatOptions();
+  if ($("#ack-dialog").open && acking) renderAckReadback(acking);
   renderMe();
   if (state.me) renderData();
   const live = $("#live");
@@ -731,6 +820,14 @@ let acking = null;
 
 function openAck(a) {
   acking = a;
+  renderAckReadback(a);
+  $("#ack-error").textContent = "";
+  $("#ack-dialog").showModal();
+  $("#ack-confirm").focus();
+}
+
+/** The dialog's read-back, again after the language or a format changes. */
+function renderAckReadback(a) {
   const dl = $("#ack-readback");
   dl.textContent = "";
   dl.append(
@@ -742,10 +839,8 @@ function openAck(a) {
     h("dd", { id: "ack-hash", class: "hash" }, a.content_sha256),
     h("dt", {}, t("ack.summary")),
     h("dd", { id: "ack-summary" }, noticeSummary(a)),
+    ...readback(activityVolumes(a), "ack"),
   );
-  $("#ack-error").textContent = "";
-  $("#ack-dialog").showModal();
-  $("#ack-confirm").focus();
 }
 
 async function confirmAck() {
@@ -804,18 +899,18 @@ function mapClicked(lat, lng) {
   draftChanged();
 }
 
-function isoFromLocal(v) {
-  // The inputs are in UTC.
-  if (!v) return null;
-  const d = new Date(v.length === 16 ? `${v}:00Z` : `${v}Z`);
-  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+function isoFromInput(v) {
+  // The inputs take 24-hour UTC or a DTG; anything else goes as typed, for the
+  // server to refuse naming the field.
+  const ms = parseUtc(v);
+  return ms === null ? v.trim() || null : rfc3339(ms);
 }
 
 function noticeBody(dryRun) {
   readDraftFromInputs();
   const d = state.draft;
-  const start = isoFromLocal($("#n-start").value);
-  const end = isoFromLocal($("#n-end").value);
+  const start = isoFromInput($("#n-start").value);
+  const end = isoFromInput($("#n-end").value);
   const volume = {
     altitude_lower: { value: Number($("#n-lower").value), reference: "W84", units: "M" },
     altitude_upper: { value: Number($("#n-upper").value), reference: "W84", units: "M" },
@@ -919,6 +1014,8 @@ async function send(ev) {
 // ---------- wiring ----------
 
 function selectTab(id) {
+  // A tab opens at its top, not where the previous one was scrolled to.
+  if (document.getElementById(id)?.getAttribute("aria-selected") !== "true") $(".side").scrollTop = 0;
   for (const tab of document.querySelectorAll('[role="tab"]')) {
     const on = tab.id === id;
     tab.setAttribute("aria-selected", String(on));
@@ -927,9 +1024,6 @@ function selectTab(id) {
   }
 }
 
-function localInput(ms) {
-  return new Date(ms).toISOString().slice(0, 16);
-}
 
 function init() {
   const lang = initialLanguage();
@@ -987,8 +1081,16 @@ function init() {
   $("#talk-new").addEventListener("click", () => openTalkForm(null));
   $("#notify-form").addEventListener("submit", send);
   const start = Math.ceil(Date.now() / 3600000) * 3600000 + 2 * 3600000;
-  $("#n-start").value = localInput(start);
-  $("#n-end").value = localInput(start + 2 * 3600000);
+  $("#n-start").value = inputUtc(start);
+  $("#n-end").value = inputUtc(start + 2 * 3600000);
+  for (const id of ["n-start", "n-end"]) $(`#${id}`).addEventListener("input", () => timeReadout(id));
+  for (const [id, key] of [["coord-format", "coords"], ["time-format", "times"]])
+    $(`#${id}`).addEventListener("change", (e) => {
+      state[key] = e.target.value;
+      localStorage.setItem(`parley.${key}`, e.target.value);
+      renderAll();
+    });
+  renderFormatOptions();
   draftChanged();
 
   $("#ack-confirm").addEventListener("click", confirmAck);

@@ -5,6 +5,7 @@
 
 import { h } from "./dom.js";
 import { t, tv } from "./i18n.js";
+import { inputUtc, parseUtc, rfc3339 } from "./format.js";
 
 const OUTCOMES = ["agreed", "positions_differ", "to_continue"];
 
@@ -13,14 +14,16 @@ function fieldId(pointer) {
   return "tf" + pointer.replace(/[^A-Za-z0-9]/g, "-");
 }
 
-/** "2026-11-20T09:30:00Z" -> "2026-11-20T09:30" for a datetime-local input (UTC). */
-function toLocalInput(iso) {
-  return iso ? String(iso).slice(0, 16) : "";
+/** "2026-11-20T09:30:00Z" -> "2026-11-20 09:30" for a time input (24-hour UTC). */
+function toTimeInput(iso) {
+  const ms = Date.parse(iso);
+  return Number.isFinite(ms) ? inputUtc(ms) : iso || "";
 }
 
-/** The reverse: the input's value read as UTC, RFC 3339; "" stays "" (the server names it). */
-function fromLocalInput(value) {
-  return value ? `${value}:00Z` : "";
+/** The reverse: 24-hour UTC or a DTG to RFC 3339; anything else as typed (the server names it). */
+function fromTimeInput(value) {
+  const ms = parseUtc(value);
+  return ms === null ? value.trim() : rfc3339(ms);
 }
 
 function emptyRecord(me) {
@@ -139,7 +142,7 @@ export function talkForm({ me, others, lines, record, title, submitLabel, onSubm
           text(`/follow_ups/${i}/action`, t("talkform.action"), () => f.action, (v) => (f.action = v)),
           select(`/follow_ups/${i}/owner`, t("talkform.owner"), partyOptions(), () => f.owner, (v) => (f.owner = v)),
           field(`/follow_ups/${i}/due`, t("talkform.due"),
-            h("input", { type: "datetime-local", step: "60", value: toLocalInput(f.due), oninput: (e) => (f.due = fromLocalInput(e.target.value)) })),
+            h("input", { spellcheck: "false", autocomplete: "off", title: t("time.hint"), placeholder: "2026-12-01 13:30", value: toTimeInput(f.due), oninput: (e) => (f.due = fromTimeInput(e.target.value)) })),
           remove(model.follow_ups, i),
         ),
       );

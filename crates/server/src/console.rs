@@ -53,6 +53,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../console/talk-form.js"),
     ),
     (
+        "format.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../console/format.js"),
+    ),
+    (
         "i18n.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../console/i18n.js"),

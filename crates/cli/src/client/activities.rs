@@ -24,8 +24,9 @@ Exit status:
   3  server or network error";
 
 pub const ACK_HELP: &str = "\
-Shows what you acknowledge (the activity, version, content hash, a summary) and
-asks for confirmation on a terminal; without a terminal it needs --yes. An
+Shows what you acknowledge (the activity, version, content hash, a summary, and
+each volume's place: centre and extent in decimal degrees and DMS, altitudes
+in metres above WGS84, start and end) and asks for confirmation on a terminal; without a terminal it needs --yes. An
 acknowledgment means *received*, never *approved*.
 
 Examples:
@@ -270,8 +271,23 @@ fn describe(activity: &Value, version: &Value) -> String {
     } else {
         String::new()
     };
+    // Each volume's place, altitudes and window, from what the server stored.
+    let mut places = String::new();
+    for (i, v) in vols.iter().enumerate() {
+        let label = format!("  volume {}", i + 1);
+        let width = label.len().max(11);
+        match volumes::facts(v) {
+            Some(f) => places.push_str(&format!(
+                "{label:<width$}{}",
+                volumes::place_lines(&f, width)
+            )),
+            None => places.push_str(&format!(
+                "{label:<width$}cannot be read here; do not acknowledge, call the sender\n"
+            )),
+        }
+    }
     format!(
-        "activity {} version {}{stale} from {} on {}\n  state    {}\n  category {}\n  contact  {}\n  volumes  {}\n  content  sha256 {}\n",
+        "activity {} version {}{stale} from {} on {}\n  state    {}\n  category {}\n  contact  {}\n  volumes  {}\n{places}  content  sha256 {}\n",
         output::s(activity, "id"),
         output::text(&version["version"]),
         output::s(activity, "party"),

@@ -166,3 +166,205 @@ pub fn summary(volumes: &[Value]) -> String {
         if volumes.len() == 1 { "" } else { "s" }
     )
 }
+
+/// A volume's outline, read from the F3548 or the GeoJSON form. Degrees; metres.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outline {
+    /// The vertices as (latitude, longitude), without the closing repeat.
+    Polygon(Vec<(f64, f64)>),
+    /// A centre (latitude, longitude) and a radius in metres.
+    Circle { lat: f64, lng: f64, radius_m: f64 },
+}
+
+/// What a read-back says of one volume: where (outline), how high (metres above
+/// the WGS84 ellipsoid) and when (RFC 3339, as stored).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Facts {
+    pub outline: Outline,
+    pub lower_m: f64,
+    pub upper_m: f64,
+    pub start: String,
+    pub end: String,
+}
+
+/// The facts of a volume in either form; `None` when a part is missing.
+pub fn facts(v: &Value) -> Option<Facts> {
+    let num = |x: &Value| x.as_f64();
+    if v["type"] == "Feature" {
+        let p = &v["properties"];
+        let g = &v["geometry"];
+        let outline = match g["type"].as_str()? {
+            "Polygon" => {
+                let mut ring: Vec<(f64, f64)> = g["coordinates"][0]
+                    .as_array()?
+                    .iter()
+                    .map(|c| Some((num(&c[1])?, num(&c[0])?)))
+                    .collect::<Option<_>>()?;
+                if ring.len() > 1 && ring.first() == ring.last() {
+                    ring.pop();
+                }
+                Outline::Polygon(ring)
+            }
+            "Point" => Outline::Circle {
+                lat: num(&g["coordinates"][1])?,
+                lng: num(&g["coordinates"][0])?,
+                radius_m: num(&p["radius_m"])?,
+            },
+            _ => return None,
+        };
+        return Some(Facts {
+            outline,
+            lower_m: num(&p["altitude_lower_m"])?,
+            upper_m: num(&p["altitude_upper_m"])?,
+            start: p["time_start"].as_str()?.to_string(),
+            end: p["time_end"].as_str()?.to_string(),
+        });
+    }
+    let vol = &v["volume"];
+    let outline = if let Some(vs) = vol["outline_polygon"]["vertices"].as_array() {
+        Outline::Polygon(
+            vs.iter()
+                .map(|p| Some((num(&p["lat"])?, num(&p["lng"])?)))
+                .collect::<Option<_>>()?,
+        )
+    } else {
+        let c = &vol["outline_circle"];
+        Outline::Circle {
+            lat: num(&c["center"]["lat"])?,
+            lng: num(&c["center"]["lng"])?,
+            radius_m: num(&c["radius"]["value"])?,
+        }
+    };
+    Some(Facts {
+        outline,
+        lower_m: num(&vol["altitude_lower"]["value"])?,
+        upper_m: num(&vol["altitude_upper"]["value"])?,
+        start: v["time_start"]["value"].as_str()?.to_string(),
+        end: v["time_end"]["value"].as_str()?.to_string(),
+    })
+}
+
+/// One coordinate: decimal degrees (`35.50417°N`, five decimals, about 1 m) or
+/// degrees-minutes-seconds (`038°30'15"E`, longitudes with three degree digits).
+pub fn coordinate(value: f64, latitude: bool, dms: bool) -> String {
+    let hemi = match (latitude, value < 0.0) {
+        (true, false) => 'N',
+        (true, true) => 'S',
+        (false, false) => 'E',
+        (false, true) => 'W',
+    };
+    let a = value.abs();
+    if dms {
+        let s = (a * 3600.0).round() as u64;
+        let width = if latitude { 2 } else { 3 };
+        format!(
+            "{:0width$}°{:02}'{:02}\"{hemi}",
+            s / 3600,
+            s % 3600 / 60,
+            s % 60
+        )
+    } else {
+        format!("{a:.5}°{hemi}")
+    }
+}
+
+/// A point as "latitude longitude".
+pub fn point(lat: f64, lng: f64, dms: bool) -> String {
+    format!(
+        "{} {}",
+        coordinate(lat, true, dms),
+        coordinate(lng, false, dms)
+    )
+}
+
+/// The box around a polygon's vertices: (south, north, west, east), degrees;
+/// west > east when it crosses the antimeridian (the narrowest arc of
+/// longitude that holds every vertex).
+pub fn polygon_box(vertices: &[(f64, f64)]) -> (f64, f64, f64, f64) {
+    let south = vertices.iter().map(|v| v.0).fold(f64::INFINITY, f64::min);
+    let north = vertices
+        .iter()
+        .map(|v| v.0)
+        .fold(f64::NEG_INFINITY, f64::max);
+    let wrap = |l: f64| (l + 180.0).rem_euclid(360.0) - 180.0;
+    let (west, width) = vertices
+        .iter()
+        .map(|&(_, start)| {
+            let width = vertices
+                .iter()
+                .map(|&(_, l)| (l - start).rem_euclid(360.0))
+                .fold(0.0, f64::max);
+            (wrap(start), width)
+        })
+        .fold(
+            (-180.0, 360.0),
+            |best, c| if c.1 < best.1 { c } else { best },
+        );
+    (south, north, west, wrap(west + width))
+}
+
+/// The read-back of one volume in three lines (after a label of `indent` width):
+/// the shape and centre (decimal degrees and DMS), the extent, then the
+/// altitudes and the window.
+pub fn place_lines(f: &Facts, indent: usize) -> String {
+    let pad = " ".repeat(indent);
+    let (head, extent) = match &f.outline {
+        Outline::Circle { lat, lng, radius_m } => (
+            format!(
+                "circle, centre {} ({})",
+                point(*lat, *lng, false),
+                point(*lat, *lng, true)
+            ),
+            format!("radius {radius_m} m"),
+        ),
+        Outline::Polygon(vs) => {
+            let (s, n, w, e) = polygon_box(vs);
+            let (clat, clng) = ((s + n) / 2.0, {
+                let mid = w + ((e - w).rem_euclid(360.0)) / 2.0;
+                if mid >= 180.0 {
+                    mid - 360.0
+                } else {
+                    mid
+                }
+            });
+            (
+                format!(
+                    "polygon of {} vertices, centre {} ({})",
+                    vs.len(),
+                    point(clat, clng, false),
+                    point(clat, clng, true)
+                ),
+                format!(
+                    "box {} to {}, {} to {}",
+                    coordinate(s, true, false),
+                    coordinate(n, true, false),
+                    coordinate(w, false, false),
+                    coordinate(e, false, false)
+                ),
+            )
+        }
+    };
+    format!(
+        "{head}\n{pad}{extent}\n{pad}{}-{} m W84, {} to {}\n",
+        f.lower_m, f.upper_m, f.start, f.end
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coordinates_in_both_formats() {
+        assert_eq!(point(35.504166, 38.5, true), "35°30'15\"N 038°30'00\"E");
+        assert_eq!(point(-0.5, -120.25, false), "0.50000°S 120.25000°W");
+        // Seconds that round to 60 carry into the minute.
+        assert_eq!(coordinate(10.999_999, true, true), "11°00'00\"N");
+    }
+
+    #[test]
+    fn a_box_across_the_antimeridian_is_the_narrow_one() {
+        let (s, n, w, e) = polygon_box(&[(1.0, 179.0), (2.0, -179.0), (0.0, -178.0)]);
+        assert_eq!((s, n, w, e), (0.0, 2.0, 179.0, -178.0));
+    }
+}
