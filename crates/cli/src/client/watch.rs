@@ -148,6 +148,10 @@ fn handle(e: &Event) -> String {
             ),
             Colour::Plain,
         ),
+        "site_withdrawn" => (
+            format!("{} withdrawn by {}", s("site"), s("party")),
+            Colour::Plain,
+        ),
         "deadline_escalated" => (
             format!(
                 "{} on {}: {} owed by {}, due {}",
