@@ -86,6 +86,16 @@ pub(crate) fn default_record_key(db: &Path) -> PathBuf {
 fn record_signer(path: &Path) -> Result<parley_record::Signer> {
     let seed: [u8; 32] = match std::fs::read_to_string(path) {
         Ok(text) => {
+            // Whoever reads the key can sign checkpoints in the server's name.
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(path)?.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                anyhow::bail!(
+                    "the record key {} can be read by others (mode {mode:o}); make it the owner's alone (chmod 600 {}) and consider it exposed",
+                    path.display(),
+                    path.display()
+                );
+            }
             parley_record::Hash::from_hex(text.trim())
                 .with_context(|| format!("{}: not a 64-digit hex key", path.display()))?
                 .0
@@ -203,7 +213,10 @@ pub fn demo(args: DemoArgs) -> Result<()> {
             let doc = json!({"url": url, "host": host_token, "officers": officers});
             // Written whole, then renamed: a script polling for it never reads half.
             let partial = path.with_extension("partial");
-            let written = std::fs::write(&partial, format!("{doc:#}\n"))
+            // It holds the host's token: the owner's alone, like the store.
+            let _ = std::fs::remove_file(&partial);
+            let written = crate::secret::create(&partial, &format!("{doc:#}\n"))
+                .map_err(std::io::Error::other)
                 .and_then(|()| std::fs::rename(&partial, path));
             if let Err(e) = written {
                 eprintln!("parley: cannot write {}: {e}", path.display());

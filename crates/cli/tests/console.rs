@@ -47,6 +47,10 @@ impl Demo {
             if let Ok(text) = std::fs::read_to_string(&tokens) {
                 let doc: serde_json::Value =
                     serde_json::from_str(&text).expect("tokens file is JSON");
+                // It holds the host's token: the owner's alone.
+                use std::os::unix::fs::PermissionsExt;
+                let mode = std::fs::metadata(&tokens).unwrap().permissions().mode();
+                assert_eq!(mode & 0o777, 0o600, "the tokens file's mode");
                 break doc["url"].as_str().expect("a URL").to_string();
             }
             assert!(

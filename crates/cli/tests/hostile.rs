@@ -302,3 +302,48 @@ async fn a_site_is_withdrawn_by_its_owner_alone() {
     let sites = server.get("/v1/sites", &blue.observer).await.1;
     assert_eq!(sites["sites"][0]["withdrawn"], true, "{sites}");
 }
+
+#[test]
+fn the_servers_files_are_its_owners_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let dir = common::temp_dir("files");
+    let db = dir.join("parley.db");
+    let key = dir.join("parley.db.record-key");
+    let serve = || {
+        std::process::Command::new(common::BIN)
+            .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+            .arg(&db)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    // A first start makes the store and the key, both 0600 whatever the umask.
+    let mut first = serve();
+    let mut out = std::io::BufReader::new(first.stdout.take().unwrap());
+    let mut line = String::new();
+    while !line.starts_with("parley listening on") {
+        line.clear();
+        assert!(
+            std::io::BufRead::read_line(&mut out, &mut line).unwrap() > 0,
+            "no URL"
+        );
+    }
+    first.kill().unwrap();
+    first.wait().unwrap();
+    assert_eq!(mode(&db), 0o600);
+    assert_eq!(mode(&key), 0o600);
+    // A store others could read is made the owner's again at the next start;
+    // a record key others could read stops the server, saying why.
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let refused = serve().wait_with_output().unwrap();
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("can be read by others") && said.contains("chmod 600"),
+        "{said}"
+    );
+    assert_eq!(mode(&db), 0o600);
+}

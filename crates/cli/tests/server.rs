@@ -716,8 +716,8 @@ async fn a_killed_server_keeps_every_acknowledged_write() {
     // The record verifies afterwards. With more entries than the server reads
     // for an export at a time (1,000), the export comes in several slices.
     let journal = || async {
-        let (_, h) = restarted.get("/v1/health", &blue.officer).await;
-        h["journal"].as_u64().unwrap()
+        let (_, h) = restarted.get("/v1/record/checkpoint", &blue.officer).await;
+        h["size"].as_u64().unwrap()
     };
     let mut writers = Vec::new();
     for w in 0..4 {
@@ -1310,9 +1310,9 @@ async fn a_refused_commit_is_taken_back_and_the_node_goes_on() {
     }
     assert_eq!(statuses.last(), Some(&StatusCode::CREATED), "{statuses:?}");
     // What the node holds is what the database holds.
-    let (_, health) = server.get("/v1/health", &blue.officer).await;
+    let (_, head) = server.get("/v1/record/checkpoint", &blue.officer).await;
     let stored = common::sql(&server.db, "SELECT count(*) FROM journal");
-    assert_eq!(health["journal"].to_string(), stored);
+    assert_eq!(head["size"].to_string(), stored);
     let (_, list) = server.get("/v1/activities?line=air", &red.officer).await;
     assert_eq!(list["activities"].as_array().unwrap().len(), 3, "{list}");
 }

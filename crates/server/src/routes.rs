@@ -91,7 +91,29 @@ pub fn router(state: AppState) -> Router {
             )
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            refuse_when_stopped,
+        ))
         .with_state(state)
+}
+
+/// Every request, reads and health included, is refused once the writer has
+/// stopped on a panic: what memory holds may be ahead of the journal.
+async fn refuse_when_stopped(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if state.service.has_stopped() {
+        return Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the service's writer stopped on an internal error; restart the server, which rebuilds its state from the journal",
+        )
+        .into_response();
+    }
+    next.run(request).await
 }
 
 type Answer = Result<Response, Problem>;
@@ -181,27 +203,28 @@ macro_rules! request {
     };
 }
 
-/// Liveness: `ok` and the last journal position. Needs no token.
+/// Liveness: `ok` or not, and nothing else. Needs no token, so it says
+/// nothing a rival could count (the record's size is in the checkpoint, for
+/// operators).
 #[utoipa::path(
     get,
     path = "/v1/health",
     tag = "service",
     responses(
-        (status = 200, description = "The service takes writes: `{\"status\": \"ok\", \"journal\": <last position>}`.", body = Object),
+        (status = 200, description = "The service takes writes: `{\"status\": \"ok\"}`.", body = Object),
         (status = 503, response = Unavailable),
     ),
 )]
 async fn health(State(state): State<AppState>) -> Response {
-    let last = state.service.read(|s| s.last_seq());
     if state.service.is_broken() {
         return Problem::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "unavailable",
-            "storage failed; restart the server",
+            "the service takes no writes now; it is reading its journal again",
         )
         .into_response();
     }
-    Json(json!({"status": "ok", "journal": last})).into_response()
+    Json(json!({"status": "ok"})).into_response()
 }
 
 /// Who am I: the token's operator, party and role.

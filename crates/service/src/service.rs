@@ -79,6 +79,9 @@ struct Shared {
     tokens: RwLock<HashMap<String, Actor>>,
     limits: WireLimits,
     broken: AtomicBool,
+    /// The writer panicked: the state may be ahead of the journal, so the
+    /// service must serve nothing until a restart rebuilds it from the journal.
+    stopped: AtomicBool,
     clock: Clock,
     /// Signs the record's checkpoints; set by the adapter that keeps the key.
     signer: OnceLock<Signer>,
@@ -116,14 +119,25 @@ impl Service {
             limits: state.limits().clone(),
             state: RwLock::new(state),
             broken: AtomicBool::new(false),
+            stopped: AtomicBool::new(false),
             clock: Arc::clone(&clock),
             signer: OnceLock::new(),
         });
         let (jobs, rx) = mpsc::channel::<Job>();
         let writer = Arc::clone(&shared);
+        let watched = Arc::clone(&shared);
         std::thread::Builder::new()
             .name("parley-writer".into())
-            .spawn(move || write_loop(writer, journal, records, rx, clock, on_commit))
+            .spawn(move || {
+                let run = std::panic::AssertUnwindSafe(move || {
+                    write_loop(writer, journal, records, rx, clock, on_commit)
+                });
+                if std::panic::catch_unwind(run).is_err() {
+                    // A panic may have left the state half evolved, ahead of
+                    // what the journal holds: no one may read it again.
+                    watched.stopped.store(true, Ordering::SeqCst);
+                }
+            })
             .map_err(|e| StorageError(format!("cannot start the writer: {e}")))?;
         Ok(Service {
             shared,
@@ -292,9 +306,17 @@ impl Service {
         &self.shared.limits
     }
 
-    /// Whether storage has failed (the service then refuses writes).
+    /// Whether storage has failed (the service then refuses writes until it
+    /// has read the journal again, which it tries at every batch).
     pub fn is_broken(&self) -> bool {
         self.shared.broken.load(Ordering::SeqCst)
+    }
+
+    /// Whether the writer has stopped on a panic: the state in memory may be
+    /// ahead of the journal, so adapters must refuse every request (reads
+    /// too) until the process is restarted and replays the journal.
+    pub fn has_stopped(&self) -> bool {
+        self.shared.stopped.load(Ordering::SeqCst)
     }
 }
 

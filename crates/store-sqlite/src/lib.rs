@@ -77,6 +77,7 @@ fn err(e: rusqlite::Error) -> StorageError {
 impl SqliteJournal {
     /// Opens (creating if needed) the database at `path`.
     pub fn open(path: &Path) -> Result<Self, StorageError> {
+        own_only(path)?;
         let conn = Connection::open(path)
             .map_err(|e| StorageError(format!("cannot open {}: {e}", path.display())))?;
         conn.execute_batch(
@@ -209,4 +210,20 @@ impl Journal for SqliteJournal {
         }
         tx.commit().map_err(err)
     }
+}
+
+/// Makes the store's file readable by its owner alone (mode 0600), creating it
+/// empty if missing: it holds every party's plans and the operators' token
+/// hashes. SQLite gives its `-wal` and `-shm` files the same mode.
+fn own_only(path: &Path) -> Result<(), StorageError> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let denied = |e: std::io::Error| StorageError(format!("cannot open {}: {e}", path.display()));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)
+        .map_err(denied)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(denied)
 }
