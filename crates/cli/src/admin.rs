@@ -68,6 +68,15 @@ enum Action {
         /// Refuse unsigned notices and acknowledgments on this line.
         #[arg(long)]
         signatures_required: bool,
+        /// The shortest time a request may give the other side to reply, seconds.
+        #[arg(long, default_value_t = 300)]
+        min_reply_s: u64,
+        /// Most requests one party may send on the line in an hour.
+        #[arg(long, default_value_t = 12)]
+        max_requests_per_hour: u32,
+        /// Most flash messages one party may send on the line in an hour.
+        #[arg(long, default_value_t = 4)]
+        max_flash_per_hour: u32,
     },
     /// Mark a line suspended or active (its political status; it keeps working).
     LineStatus {
@@ -101,13 +110,18 @@ pub fn run(args: AdminArgs) -> Result<()> {
             ack_deadline_s,
             line_check_interval_s,
             signatures_required,
+            min_reply_s,
+            max_requests_per_hour,
+            max_flash_per_hour,
         } => (
             "/v1/lines".to_string(),
             json!({"id": id, "name": name, "parties": parties, "rules": {
                 "horizontal_m": horizontal_m, "vertical_m": vertical_m, "time_s": time_s,
                 "notice_lead_time_s": notice_lead_time_s, "ack_deadline_s": ack_deadline_s,
                 "line_check_interval_s": line_check_interval_s,
-                "signatures_required": signatures_required}}),
+                "signatures_required": signatures_required, "min_reply_s": min_reply_s,
+                "max_requests_per_hour": max_requests_per_hour,
+                "max_flash_per_hour": max_flash_per_hour}}),
         ),
         Action::LineStatus { line, status } => (
             format!("/v1/lines/{line}/status"),

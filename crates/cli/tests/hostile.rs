@@ -347,3 +347,81 @@ fn the_servers_files_are_its_owners_alone() {
     );
     assert_eq!(mode(&db), 0o600);
 }
+
+#[tokio::test]
+async fn no_party_can_make_another_late_or_flood_it() {
+    let (server, blue, red, _) = three_parties("lateness").await;
+    let request = |deadline: String| json!({"message": "request", "text": "confirm", "deadline": deadline, "priority": "urgent"});
+    // A reply demanded in 2 s would make Red overdue before it could read it.
+    let (s, p) = server
+        .post(
+            "/v1/lines/br/messages",
+            &blue.officer,
+            request(common::from_now(2)),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert_eq!(p["errors"][0]["pointer"], "/deadline");
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("shortest reply time"),
+        "{p}"
+    );
+    // The line's default quota: 12 requests an hour, then 429.
+    for i in 0..12 {
+        let (s, v) = server
+            .post(
+                "/v1/lines/br/messages",
+                &blue.officer,
+                request(common::from_now(3_600)),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "request {i}: {v}");
+    }
+    let (s, p) = server
+        .post(
+            "/v1/lines/br/messages",
+            &blue.officer,
+            request(common::from_now(3_600)),
+        )
+        .await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{p}");
+    assert_eq!(p["type"], "urn:parley:problem:rate-limited");
+    // Flash messages: 4 an hour. Red's own quota is untouched by Blue's.
+    let flash = json!({"text": "break break", "priority": "flash"});
+    for _ in 0..4 {
+        let (s, v) = server
+            .post("/v1/lines/br/messages", &blue.officer, flash.clone())
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+    }
+    let (s, _) = server
+        .post("/v1/lines/br/messages", &blue.officer, flash.clone())
+        .await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
+    let (s, v) = server
+        .post(
+            "/v1/lines/br/messages",
+            &red.officer,
+            request(common::from_now(600)),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (s, v) = server
+        .post("/v1/lines/br/messages", &red.officer, flash)
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    // Nothing Blue sent is owed sooner than the line's shortest reply time.
+    let owed = server.get("/v1/deadlines", &red.observer).await.1;
+    let soonest = owed["deadlines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["party"] == "red")
+        .filter_map(|d| d["due"].as_str().map(str::to_string))
+        .min()
+        .unwrap();
+    assert!(soonest.as_str() >= common::from_now(200).as_str(), "{owed}");
+}

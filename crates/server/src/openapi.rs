@@ -460,6 +460,15 @@ pub struct LineRules {
     /// the sending party; unsigned ones are refused (403).
     #[schema(required = false, default = false)]
     signatures_required: bool,
+    /// The shortest time a request may give the other side to reply, seconds.
+    #[schema(required = false, default = 300, minimum = 60, maximum = 604800)]
+    min_reply_s: u64,
+    /// Most requests one party may send on the line in an hour (beyond: 429).
+    #[schema(required = false, default = 12, minimum = 1, maximum = 1000)]
+    max_requests_per_hour: u32,
+    /// Most flash messages one party may send on the line in an hour (beyond: 429).
+    #[schema(required = false, default = 4, minimum = 1, maximum = 1000)]
+    max_flash_per_hour: u32,
 }
 
 /// A line's new political status (host admins only).

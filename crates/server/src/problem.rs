@@ -50,6 +50,9 @@ impl From<ServiceError> for Problem {
             ),
             ServiceError::Forbidden(why) => Problem::new(StatusCode::FORBIDDEN, "forbidden", why),
             ServiceError::Conflict(why) => Problem::new(StatusCode::CONFLICT, "conflict", why),
+            ServiceError::Quota(why) => {
+                Problem::new(StatusCode::TOO_MANY_REQUESTS, "rate-limited", why)
+            }
             ServiceError::Unavailable(why) => {
                 Problem::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", why)
             }

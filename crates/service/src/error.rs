@@ -21,6 +21,10 @@ pub enum ServiceError {
     /// The request is out of date (for example a stale version).
     #[error("{0}")]
     Conflict(String),
+    /// The party has used up a quota of the line (requests or flash messages
+    /// an hour); the message says which and when it frees up.
+    #[error("{0}")]
+    Quota(String),
     /// The storage failed or could not be reached; the write was not made
     /// (or, when the answer to its commit was lost, may have been: the
     /// message says so, and a retry with the same Idempotency-Key is safe).

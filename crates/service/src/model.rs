@@ -68,6 +68,29 @@ pub struct LineRules {
     /// Notices and acknowledgments must be signed with a party's key.
     #[serde(default)]
     pub signatures_required: bool,
+    /// The shortest time a request may give the other side to reply, seconds:
+    /// no party can make another late by asking for an answer in 2 s. (A flash
+    /// message is answered within `FLASH_ANSWER_S`, and counted by its quota.)
+    #[serde(default = "default_min_reply_s")]
+    pub min_reply_s: u64,
+    /// Most requests one party may send on the line in an hour.
+    #[serde(default = "default_max_requests_per_hour")]
+    pub max_requests_per_hour: u32,
+    /// Most flash messages one party may send on the line in an hour.
+    #[serde(default = "default_max_flash_per_hour")]
+    pub max_flash_per_hour: u32,
+}
+
+fn default_min_reply_s() -> u64 {
+    300
+}
+
+fn default_max_requests_per_hour() -> u32 {
+    12
+}
+
+fn default_max_flash_per_hour() -> u32 {
+    4
 }
 
 impl LineRules {
@@ -91,6 +114,9 @@ impl Default for LineRules {
             vertical_m: 0.0,
             time_s: 0.0,
             signatures_required: false,
+            min_reply_s: default_min_reply_s(),
+            max_requests_per_hour: default_max_requests_per_hour(),
+            max_flash_per_hour: default_max_flash_per_hour(),
         }
     }
 }

@@ -182,6 +182,18 @@ pub struct State {
     site_rules: SiteRules,
 }
 
+/// Which messages (by kind and priority) a quota counts.
+type Counted = fn(&str, Priority) -> bool;
+
+/// A duration in seconds as minutes for a reader ("5 min", "90 s").
+fn minutes(s: u64) -> String {
+    if s.is_multiple_of(60) {
+        format!("{} min", s / 60)
+    } else {
+        format!("{s} s")
+    }
+}
+
 /// RFC 3339 text of a time in µs.
 fn time_text(us: i64) -> String {
     format_timestamp(parley_engine::Timestamp(us))
@@ -944,6 +956,19 @@ impl State {
                         365 * 86_400,
                     ),
                     ("ack_deadline_s", rules.ack_deadline_s, 1, week_s),
+                    ("min_reply_s", rules.min_reply_s, 60, week_s),
+                    (
+                        "max_requests_per_hour",
+                        rules.max_requests_per_hour.into(),
+                        1,
+                        1_000,
+                    ),
+                    (
+                        "max_flash_per_hour",
+                        rules.max_flash_per_hour.into(),
+                        1,
+                        1_000,
+                    ),
                     (
                         "line_check_interval_s",
                         rules.line_check_interval_s,
@@ -1072,6 +1097,17 @@ impl State {
                                 "the deadline has passed; give a later one",
                             ));
                         }
+                        let shortest = l.rules.min_reply_s as i64 * 1_000_000;
+                        if t.0 - now_us < shortest {
+                            return Err(ServiceError::invalid(
+                                "/deadline",
+                                format!(
+                                    "less than {} from now, the shortest reply time of line {line}; give a deadline at {} or later",
+                                    minutes(l.rules.min_reply_s),
+                                    time_text(now_us + shortest)
+                                ),
+                            ));
+                        }
                     }
                     "reply" => refers_to("/references", true)?,
                     _ => {
@@ -1081,6 +1117,7 @@ impl State {
                         ))
                     }
                 }
+                self.check_quota(actor, line, message, *priority, now_us)?;
                 let seq = l.messages.len() as u64 + 1;
                 let entry = Entry::MessageSent {
                     line: line.clone(),
@@ -1556,6 +1593,62 @@ impl State {
                 note,
             } => self.decide_close_follow_up(actor, talk, *follow_up, note),
         }
+    }
+
+    /// A party may send at most the line's quota of requests and of flash
+    /// messages in any hour, so that no one floods the other side with things
+    /// it must answer.
+    fn check_quota(
+        &self,
+        actor: &Actor,
+        line: &str,
+        message: &str,
+        priority: Priority,
+        now_us: i64,
+    ) -> Result<(), ServiceError> {
+        let l = &self.lines[line];
+        let hour = 3_600_000_000;
+        let counted = |what: Counted| -> Vec<i64> {
+            l.messages
+                .iter()
+                .map(|&s| &self.log[(s - 1) as usize])
+                .filter(|g| g.at_us > now_us - hour)
+                .filter(|g| match &g.entry {
+                    Entry::MessageSent {
+                        party,
+                        message,
+                        priority,
+                        ..
+                    } => *party == actor.party && what(message, *priority),
+                    _ => false,
+                })
+                .map(|g| g.at_us)
+                .collect()
+        };
+        let quotas: [(&str, u32, Counted); 2] = [
+            ("requests", l.rules.max_requests_per_hour, |m, _| {
+                m == "request"
+            }),
+            ("flash messages", l.rules.max_flash_per_hour, |_, p| {
+                p == Priority::Flash
+            }),
+        ];
+        for (name, max, what) in quotas {
+            if !what(message, priority) {
+                continue;
+            }
+            let sent = counted(what);
+            if sent.len() >= max as usize {
+                let frees = sent.iter().min().copied().unwrap_or(now_us) + hour;
+                return Err(ServiceError::Quota(format!(
+                    "{} has sent {} {name} on line {line} in the last hour, its quota; the next may go at {}",
+                    actor.party,
+                    sent.len(),
+                    time_text(frees)
+                )));
+            }
+        }
+        Ok(())
     }
 
     fn require_host_admin(&self, actor: &Actor) -> Result<(), ServiceError> {

@@ -346,3 +346,12 @@ pub fn at(days: i64, hour: i64) -> String {
 /// The day of operations in the end-to-end tests: 30 days ahead, so that
 /// every window and deadline on it is in the future whenever a test runs.
 pub const OPS_DAY: i64 = 30;
+
+/// `seconds` from now by the clock the test runs with, in RFC 3339.
+pub fn from_now(seconds: i64) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_micros() as i64;
+    parley_wire::format_timestamp(parley_engine::Timestamp(now + seconds * 1_000_000))
+}
