@@ -43,6 +43,11 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = parley_service::TALK_GAP_DAYS,
           value_parser = clap::value_parser!(i64).range(1..=36_500))]
     talk_gap_days: i64,
+    /// Keep each Idempotency-Key's answer this many hours: a retry within
+    /// them gets the first answer, a later one is a new request.
+    #[arg(long, default_value_t = parley_service::IDEMPOTENCY_WINDOW_H,
+          value_parser = clap::value_parser!(i64).range(1..=8_760))]
+    idempotency_hours: i64,
     /// The longest a protected site may stand, days from its registration.
     #[arg(long, default_value_t = parley_service::SITE_MAX_LIFE_DAYS,
           value_parser = clap::value_parser!(i64).range(1..=3_650))]
@@ -165,6 +170,7 @@ pub fn serve(args: ServeArgs) -> Result<()> {
         }
     };
     service.set_talk_gap_days(args.talk_gap_days);
+    service.set_idempotency_hours(args.idempotency_hours);
     if !(args.site_max_area_km2 > 0.0 && args.site_max_area_km2.is_finite()) {
         anyhow::bail!("--site-max-area-km2: give a positive number of km²");
     }

@@ -425,3 +425,39 @@ async fn no_party_can_make_another_late_or_flood_it() {
         .unwrap();
     assert!(soonest.as_str() >= common::from_now(200).as_str(), "{owed}");
 }
+
+#[tokio::test]
+async fn a_dry_run_keeps_no_idempotency_record() {
+    let (server, blue, _, _) = three_parties("dry-key").await;
+    let mut body = notice(vec![disc(5.0, 5.0, 1_000.0, 10, 1)]);
+    body["dry_run"] = json!(true);
+    let call = |body: Value| {
+        server.call(
+            reqwest::Method::POST,
+            "/v1/lines/br/notices",
+            &blue.officer,
+            Some(body),
+            Some("the-only-key"),
+        )
+    };
+    let (s, v) = call(body.clone()).await;
+    assert_eq!(
+        (s, v["dry_run"].as_bool()),
+        (StatusCode::OK, Some(true)),
+        "{v}"
+    );
+    body["dry_run"] = json!(false);
+    let (s, v) = call(body).await;
+    assert_eq!(
+        s,
+        StatusCode::CREATED,
+        "the real notice after its dry run: {v}"
+    );
+    assert_eq!(
+        server.get("/v1/activities", &blue.observer).await.1["activities"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}

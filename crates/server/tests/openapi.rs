@@ -257,6 +257,9 @@ impl parley_service::Journal for NoJournal {
     ) -> Result<(), parley_service::StorageError> {
         Ok(())
     }
+    fn forget_idempotency(&mut self, _: i64) -> Result<(), parley_service::StorageError> {
+        Ok(())
+    }
 }
 
 #[tokio::test]

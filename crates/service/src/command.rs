@@ -87,6 +87,15 @@ impl Volumes {
 }
 
 impl Command {
+    /// Whether it only asks what would happen (a notice's or amendment's dry
+    /// run): nothing is written, so no idempotency record is kept either.
+    pub fn is_dry_run(&self) -> bool {
+        matches!(
+            self,
+            Command::Notify { dry_run: true, .. } | Command::Amend { dry_run: true, .. }
+        )
+    }
+
     /// The validated volumes the command carries, if any, taken out of it.
     pub fn into_volumes(self) -> Option<Vec<Volume>> {
         match self {

@@ -335,6 +335,9 @@ pub struct IdempotencyRecord {
     pub status: u16,
     /// The answer's body (JSON).
     pub body: String,
+    /// When the request was answered, µs since the epoch: the record is
+    /// forgotten once older than the service's idempotency window.
+    pub at_us: i64,
 }
 
 impl Entry {

@@ -46,6 +46,9 @@ pub trait Journal: Send + 'static {
         entries: &[Logged],
         records: &[IdempotencyRecord],
     ) -> Result<(), StorageError>;
+    /// Deletes the idempotency records answered before `before_us`: a retry
+    /// after the idempotency window is a new request. Outside a batch.
+    fn forget_idempotency(&mut self, before_us: i64) -> Result<(), StorageError>;
 }
 
 /// A logged entry as a storage row: `(seq, at_us, audience, entry)`, the

@@ -36,7 +36,9 @@ pub use journal::{from_row, to_row, CaughtUp, Journal, StorageError};
 pub use line_checks::{answer_window_us, MIN_INTERVAL_S, SILENT_AFTER};
 pub use model::{Actor, Category, LineRules, Priority, Role, HOST};
 pub use record::{leaf_text, signed_checkpoint, ORIGIN};
-pub use service::{system_clock, Answer, Clock, Idempotency, Reply, Service, MAX_BATCH};
+pub use service::{
+    system_clock, Answer, Clock, Idempotency, Reply, Service, IDEMPOTENCY_WINDOW_H, MAX_BATCH,
+};
 pub use site::{SiteRules, SITE_MAX_AREA_KM2, SITE_MAX_LIFE_DAYS};
 pub use state::talks::{
     AgendaItem, FollowUp, Outcome, Participant, TalkRecord, MAX_TALK_ITEMS, TALK_GAP_DAYS,

@@ -21,13 +21,20 @@ use parley_record::{Hash, Signer};
 use parley_wire::WireLimits;
 use serde_json::Value;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, OnceLock, RwLock, Weak};
 use std::time::Duration;
 
 /// Most commands committed together.
 pub const MAX_BATCH: usize = 1_024;
+
+/// How long an idempotency record is kept by default, hours: a retry within a
+/// day gets the first answer; after that it is a new request.
+pub const IDEMPOTENCY_WINDOW_H: i64 = 24;
+
+/// How often the writer forgets expired idempotency records, µs.
+const FORGET_EVERY_US: i64 = 60_000_000;
 
 /// A clock: microseconds since the Unix epoch. Injected so tests can drive time.
 pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
@@ -82,6 +89,8 @@ struct Shared {
     /// The writer panicked: the state may be ahead of the journal, so the
     /// service must serve nothing until a restart rebuilds it from the journal.
     stopped: AtomicBool,
+    /// How long an idempotency record is kept, µs.
+    idempotency_window_us: AtomicI64,
     clock: Clock,
     /// Signs the record's checkpoints; set by the adapter that keeps the key.
     signer: OnceLock<Signer>,
@@ -120,6 +129,7 @@ impl Service {
             state: RwLock::new(state),
             broken: AtomicBool::new(false),
             stopped: AtomicBool::new(false),
+            idempotency_window_us: AtomicI64::new(IDEMPOTENCY_WINDOW_H * 3_600_000_000),
             clock: Arc::clone(&clock),
             signer: OnceLock::new(),
         });
@@ -159,6 +169,15 @@ impl Service {
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .set_talk_gap_days(days);
+    }
+
+    /// Keeps idempotency records `hours` (default [`IDEMPOTENCY_WINDOW_H`]):
+    /// a retry within that time gets the first answer, a later one is a new
+    /// request.
+    pub fn set_idempotency_hours(&self, hours: i64) {
+        self.shared
+            .idempotency_window_us
+            .store(hours * 3_600_000_000, Ordering::SeqCst);
     }
 
     /// Limits new protected sites ([`State::set_site_rules`]).
@@ -372,6 +391,7 @@ fn write_loop(
     clock: Clock,
     on_commit: impl Fn(u64),
 ) {
+    let mut last_forgotten = i64::MIN / 2;
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -413,13 +433,18 @@ fn write_loop(
                 answers.push((job.reply, Err(e.clone())));
                 continue;
             }
+            let now = clock();
+            let window = shared.idempotency_window_us.load(Ordering::SeqCst);
             if let Some(idem) = &job.idempotency {
                 let id = (job.actor.operator.clone(), idem.key.clone());
-                let earlier = records.get(&id).or_else(|| {
-                    new_records
-                        .iter()
-                        .find(|r| r.operator == id.0 && r.key == id.1)
-                });
+                let earlier = records
+                    .get(&id)
+                    .filter(|r| now - r.at_us < window)
+                    .or_else(|| {
+                        new_records
+                            .iter()
+                            .find(|r| r.operator == id.0 && r.key == id.1)
+                    });
                 if let Some(r) = earlier {
                     let outcome = if r.request_sha256 == idem.request_sha256 {
                         let body = serde_json::from_str(&r.body).unwrap_or(Value::Null);
@@ -441,11 +466,11 @@ fn write_loop(
                     continue;
                 }
             }
-            let now = clock();
             match state.decide_signed(&job.actor, &job.command, job.signed.as_ref(), now) {
                 Ok(decision) => {
                     // The notice's or site's volumes were validated by the adapter:
                     // move them into the state rather than parse or copy them.
+                    let dry_run = job.command.is_dry_run();
                     let mut prepared = decision.volumes.or_else(|| job.command.into_volumes());
                     for (entry, audience) in decision.entries {
                         let l = Logged {
@@ -456,13 +481,14 @@ fn write_loop(
                         };
                         state.evolve_with(l, prepared.take());
                     }
-                    if let Some(idem) = job.idempotency {
+                    if let Some(idem) = job.idempotency.filter(|_| !dry_run) {
                         new_records.push(IdempotencyRecord {
                             operator: job.actor.operator.clone(),
                             key: idem.key,
                             request_sha256: idem.request_sha256,
                             status: decision.status,
                             body: decision.body.to_string(),
+                            at_us: now,
                         });
                     }
                     answers.push((
@@ -509,6 +535,17 @@ fn write_loop(
         }
         for r in new_records {
             records.insert((r.operator.clone(), r.key.clone()), r);
+        }
+        let now = clock();
+        if now - last_forgotten >= FORGET_EVERY_US && !failed {
+            // Memory and store: records live a window, not for ever. A store
+            // that cannot delete now tries again at the next round; the
+            // window is also checked at every lookup.
+            let before = now - shared.idempotency_window_us.load(Ordering::SeqCst);
+            records.retain(|_, r| r.at_us >= before);
+            if journal.forget_idempotency(before).is_ok() {
+                last_forgotten = now;
+            }
         }
         let last = state.last_seq();
         drop(state);

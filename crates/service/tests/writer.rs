@@ -32,6 +32,9 @@ impl Journal for Panicking {
         }
         self.inner.append(e, r)
     }
+    fn forget_idempotency(&mut self, before_us: i64) -> Result<(), StorageError> {
+        self.inner.forget_idempotency(before_us)
+    }
 }
 
 fn host() -> Actor {

@@ -34,6 +34,8 @@ const SCHEMA: &str = "
         body TEXT NOT NULL,
         PRIMARY KEY (operator, key)
     );
+    -- When a record was answered; records from before it are taken as old.
+    ALTER TABLE idempotency ADD COLUMN IF NOT EXISTS at_us BIGINT NOT NULL DEFAULT 0;
     CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
     INSERT INTO meta (name, value) VALUES ('schema', '1') ON CONFLICT (name) DO NOTHING;";
 
@@ -109,7 +111,7 @@ impl PostgresJournal {
         let rows = self
             .client
             .query(
-                "SELECT n, operator, key, request_sha256, status, body FROM idempotency WHERE n > $1 ORDER BY n",
+                "SELECT n, operator, key, request_sha256, status, body, at_us FROM idempotency WHERE n > $1 ORDER BY n",
                 &[&n],
             )
             .map_err(|e| err("reading idempotency records", e))?;
@@ -122,6 +124,7 @@ impl PostgresJournal {
                 request_sha256: r.get(3),
                 status: r.get::<_, i32>(4) as u16,
                 body: r.get(5),
+                at_us: r.get(6),
             });
         }
         Ok(out)
@@ -179,13 +182,17 @@ impl PostgresJournal {
             let hashes: Vec<&str> = records.iter().map(|r| r.request_sha256.as_str()).collect();
             let statuses: Vec<i32> = records.iter().map(|r| i32::from(r.status)).collect();
             let bodies: Vec<&str> = records.iter().map(|r| r.body.as_str()).collect();
+            let times: Vec<i64> = records.iter().map(|r| r.at_us).collect();
             let rows = self
                 .client
                 .query(
-                    "INSERT INTO idempotency (operator, key, request_sha256, status, body)
-                     SELECT * FROM UNNEST($1::TEXT[], $2::TEXT[], $3::TEXT[], $4::INTEGER[], $5::TEXT[])
+                    "INSERT INTO idempotency (operator, key, request_sha256, status, body, at_us)
+                     SELECT * FROM UNNEST($1::TEXT[], $2::TEXT[], $3::TEXT[], $4::INTEGER[], $5::TEXT[], $6::BIGINT[])
+                     ON CONFLICT (operator, key) DO UPDATE SET request_sha256 = EXCLUDED.request_sha256,
+                         status = EXCLUDED.status, body = EXCLUDED.body, at_us = EXCLUDED.at_us,
+                         n = nextval(pg_get_serial_sequence('idempotency', 'n'))
                      RETURNING n",
-                    &[&operators, &keys, &hashes, &statuses, &bodies],
+                    &[&operators, &keys, &hashes, &statuses, &bodies, &times],
                 )
                 .map_err(|e| err("storing idempotency records", e))?;
             for r in rows {
@@ -237,5 +244,13 @@ impl Journal for PostgresJournal {
         }
         self.in_batch = false;
         done
+    }
+
+    fn forget_idempotency(&mut self, before_us: i64) -> Result<(), StorageError> {
+        self.reconnect_if_closed()?;
+        self.client
+            .execute("DELETE FROM idempotency WHERE at_us < $1", &[&before_us])
+            .map(drop)
+            .map_err(|e| err("forgetting idempotency records", e))
     }
 }

@@ -97,6 +97,7 @@ impl SqliteJournal {
                  request_sha256 TEXT NOT NULL,
                  status INTEGER NOT NULL,
                  body TEXT NOT NULL,
+                 at_us INTEGER NOT NULL DEFAULT 0,
                  PRIMARY KEY (operator, key)
              );
              CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);",
@@ -110,10 +111,21 @@ impl SqliteJournal {
             .map_err(err)?;
         match version.as_deref() {
             None => {
-                conn.execute("INSERT INTO meta (name, value) VALUES ('schema', '1')", [])
+                conn.execute("INSERT INTO meta (name, value) VALUES ('schema', '2')", [])
                     .map_err(err)?;
             }
-            Some("1") => {}
+            // Schema 1 kept idempotency records for ever, without their time:
+            // they are taken as old, so the first sweep forgets them.
+            Some("1") => {
+                conn.execute_batch(
+                    "BEGIN;
+                     ALTER TABLE idempotency ADD COLUMN at_us INTEGER NOT NULL DEFAULT 0;
+                     UPDATE meta SET value = '2' WHERE name = 'schema';
+                     COMMIT;",
+                )
+                .map_err(err)?;
+            }
+            Some("2") => {}
             Some(v) => {
                 return Err(StorageError(format!(
                     "{}: schema {v} is newer than this parley knows",
@@ -154,7 +166,7 @@ impl Journal for SqliteJournal {
     fn load_idempotency(&mut self) -> Result<Vec<IdempotencyRecord>, StorageError> {
         let mut stmt = self
             .conn
-            .prepare("SELECT operator, key, request_sha256, status, body FROM idempotency")
+            .prepare("SELECT operator, key, request_sha256, status, body, at_us FROM idempotency")
             .map_err(err)?;
         let rows = stmt
             .query_map([], |r| {
@@ -164,6 +176,7 @@ impl Journal for SqliteJournal {
                     request_sha256: r.get(2)?,
                     status: r.get(3)?,
                     body: r.get(4)?,
+                    at_us: r.get(5)?,
                 })
             })
             .map_err(err)?;
@@ -193,7 +206,10 @@ impl Journal for SqliteJournal {
             }
             let mut record = tx
                 .prepare_cached(
-                    "INSERT INTO idempotency (operator, key, request_sha256, status, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    // A key reused after its record's window replaces the record.
+                    "INSERT INTO idempotency (operator, key, request_sha256, status, body, at_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT (operator, key) DO UPDATE SET request_sha256 = excluded.request_sha256,
+                         status = excluded.status, body = excluded.body, at_us = excluded.at_us",
                 )
                 .map_err(err)?;
             for r in records {
@@ -203,12 +219,23 @@ impl Journal for SqliteJournal {
                         r.key,
                         r.request_sha256,
                         r.status,
-                        r.body
+                        r.body,
+                        r.at_us
                     ])
                     .map_err(err)?;
             }
         }
         tx.commit().map_err(err)
+    }
+
+    fn forget_idempotency(&mut self, before_us: i64) -> Result<(), StorageError> {
+        self.conn
+            .execute(
+                "DELETE FROM idempotency WHERE at_us < ?1",
+                params![before_us],
+            )
+            .map(drop)
+            .map_err(err)
     }
 }
 

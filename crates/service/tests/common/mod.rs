@@ -95,6 +95,11 @@ impl World {
         self.start();
     }
 
+    /// The store's file.
+    pub fn db(&self) -> &std::path::Path {
+        &self.db
+    }
+
     pub fn service(&self) -> &Service {
         self.service.as_ref().expect("started")
     }
