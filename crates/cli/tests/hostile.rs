@@ -461,3 +461,52 @@ async fn a_dry_run_keeps_no_idempotency_record() {
         1
     );
 }
+
+#[tokio::test]
+async fn ids_and_health_give_no_count_of_others_traffic() {
+    let (server, blue, red, green) = three_parties("counting").await;
+    let health = || async {
+        let r = server
+            .client
+            .get(format!("{}/v1/health", server.url))
+            .send()
+            .await
+            .unwrap();
+        r.json::<Value>().await.unwrap()
+    };
+    let before = health().await;
+    // Green's traffic on its own line, which Red does not see.
+    for i in 0..3 {
+        let m = json!({"text": format!("g{i}")});
+        assert_eq!(
+            server
+                .post("/v1/lines/bg/messages", &green.officer, m)
+                .await
+                .0,
+            StatusCode::CREATED
+        );
+    }
+    assert_eq!(health().await, before, "health says only ok");
+    assert_eq!(before, json!({"status": "ok"}));
+    // Red's two notices in a row: ids of 64 random bits, no positions.
+    let mut ids = Vec::new();
+    for lat in [40.0, 41.0] {
+        let (_, v) = server
+            .post(
+                "/v1/lines/br/notices",
+                &red.officer,
+                notice(vec![disc(lat, 1.0, 100.0, 10, 1)]),
+            )
+            .await;
+        ids.push(v["activity"].as_str().unwrap().to_string());
+    }
+    for id in &ids {
+        let hex = id.strip_prefix("act-").unwrap();
+        assert!(
+            hex.len() == 16 && hex.chars().all(|c| c.is_ascii_hexdigit()),
+            "{id}"
+        );
+    }
+    assert_ne!(ids[0], ids[1]);
+    let _ = blue;
+}

@@ -720,13 +720,15 @@ async fn a_killed_server_keeps_every_acknowledged_write() {
         h["size"].as_u64().unwrap()
     };
     let mut writers = Vec::new();
+    // How many each writer adds, counted before any starts (the writers run
+    // while the next is spawned).
+    let need = 1_500u64.saturating_sub(journal().await).div_ceil(4);
     for w in 0..4 {
         let (client, url, token) = (
             restarted.client.clone(),
             restarted.url.clone(),
             blue.officer.clone(),
         );
-        let need = 1_500u64.saturating_sub(journal().await).div_ceil(4);
         writers.push(tokio::spawn(async move {
             for i in 0..need {
                 let body =

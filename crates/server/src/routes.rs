@@ -789,7 +789,7 @@ async fn list_activities(
     path = "/v1/activities/{activity}",
     tag = "activities",
     params(
-        ("activity" = String, Path, description = "The activity's id (`act-<n>`)."),
+        ("activity" = String, Path, description = "The activity's id (`act-` and 16 hex digits)."),
     ),
     responses(
         (status = 200, description = "The activity.", body = Object),
@@ -815,7 +815,7 @@ async fn show_activity(
     path = "/v1/activities/{activity}/amendments",
     tag = "activities",
     params(
-        ("activity" = String, Path, description = "The activity's id (`act-<n>`)."),
+        ("activity" = String, Path, description = "The activity's id (`act-` and 16 hex digits)."),
     ),
     request_body = Amendment,
     responses(
@@ -860,7 +860,7 @@ async fn amend(
     path = "/v1/activities/{activity}/cancellation",
     tag = "activities",
     params(
-        ("activity" = String, Path, description = "The activity's id (`act-<n>`)."),
+        ("activity" = String, Path, description = "The activity's id (`act-` and 16 hex digits)."),
     ),
     request_body = Cancellation,
     responses(
@@ -901,7 +901,7 @@ async fn cancel(
     path = "/v1/activities/{activity}/acknowledgments",
     tag = "activities",
     params(
-        ("activity" = String, Path, description = "The activity's id (`act-<n>`)."),
+        ("activity" = String, Path, description = "The activity's id (`act-` and 16 hex digits)."),
     ),
     request_body = Acknowledgment,
     responses(
@@ -977,7 +977,7 @@ async fn list_deadlines(State(s): State<AppState>, Auth(a): Auth) -> Json<Value>
     path = "/v1/line-checks/{check}/answer",
     tag = "lines",
     params(
-        ("check" = String, Path, description = "The check's id (`lc-<n>`), from its `line_check_sent` event."),
+        ("check" = String, Path, description = "The check's id (`lc-` and 16 hex digits), from its `line_check_sent` event."),
     ),
     responses(
         (status = 200, description = "`{check, line, party, round_trip_ms}`.", body = Object),
@@ -1149,7 +1149,7 @@ async fn record_receipt(State(s): State<AppState>, Auth(a): Auth, Path(seq): Pat
     path = "/v1/conflicts/{conflict}/coordination",
     tag = "conflicts",
     params(
-        ("conflict" = String, Path, description = "The conflict's id (`c-<n>`)."),
+        ("conflict" = String, Path, description = "The conflict's id (`c-` and 16 hex digits)."),
     ),
     request_body = Coordination,
     responses(
@@ -1233,7 +1233,7 @@ async fn register_site(
     path = "/v1/sites/{site}/withdrawal",
     tag = "sites",
     params(
-        ("site" = String, Path, description = "The site's id (`site-<n>`)."),
+        ("site" = String, Path, description = "The site's id (`site-` and 16 hex digits)."),
     ),
     responses(
         (status = 200, description = "`{site, state: \"withdrawn\"}`.", body = Object),

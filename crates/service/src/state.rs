@@ -182,6 +182,15 @@ pub struct State {
     site_rules: SiteRules,
 }
 
+/// A new id: `prefix`, a dash and 64 random bits in hex. Ids say nothing of
+/// where their entry sits in the journal, so a party cannot count the others'
+/// traffic by the gaps between the ids it sees.
+pub(crate) fn new_id(prefix: &str) -> String {
+    let mut bits = [0u8; 8];
+    getrandom::fill(&mut bits).expect("the system's randomness");
+    format!("{prefix}-{}", hex(&bits))
+}
+
 /// Which messages (by kind and priority) a quota counts.
 type Counted = fn(&str, Priority) -> bool;
 
@@ -873,7 +882,7 @@ impl State {
                     ));
                 }
                 check_text("/name", name, 200)?;
-                let operator = format!("op-{next}");
+                let operator = new_id("op");
                 let entry = Entry::OperatorCreated {
                     operator: operator.clone(),
                     party: party.clone(),
@@ -1146,7 +1155,7 @@ impl State {
                 dry_run,
             } => {
                 self.require_officer_on(actor, line)?;
-                let activity = format!("act-{next}");
+                let activity = new_id("act");
                 self.notice(
                     actor,
                     &activity,
@@ -1497,7 +1506,7 @@ impl State {
                         ));
                     }
                 }
-                let site = format!("site-{next}");
+                let site = new_id("site");
                 let mut audience: BTreeSet<String> = shared_with_parties.iter().cloned().collect();
                 audience.insert(actor.party.clone());
                 for l in shared_with_lines {
@@ -1530,13 +1539,9 @@ impl State {
                 };
                 let side = site_side(&site, &registered);
                 let mut reported = Vec::new();
-                for (i, mut found) in self
-                    .site_conflicts(&registered, volumes.parsed())
-                    .into_iter()
-                    .enumerate()
-                {
+                for mut found in self.site_conflicts(&registered, volumes.parsed()) {
                     let a = std::mem::replace(&mut found.side, side.clone());
-                    let conflict = format!("c-{}", next + 1 + i as u64);
+                    let conflict = new_id("c");
                     found.log(conflict, a, &actor.party, &mut entries, &mut reported);
                 }
                 body["conflicts"] = json!(reported);
@@ -1762,7 +1767,6 @@ impl State {
             &minima,
             now_us,
         );
-        let mut next = self.last_seq() + 2;
         let mut entries = Vec::new();
         entries.push((
             Entry::Notice {
@@ -1780,14 +1784,11 @@ impl State {
             self.line_audience(line),
         ));
         if previous.is_some() {
-            let resolutions = self.resolutions(activity, "amended");
-            next += resolutions.len() as u64;
-            entries.extend(resolutions);
+            entries.extend(self.resolutions(activity, "amended"));
         }
         let mut reported = Vec::new();
         for found in found {
-            let conflict = format!("c-{next}");
-            next += 1;
+            let conflict = new_id("c");
             let a = Side {
                 kind: "activity".into(),
                 id: activity.to_string(),
@@ -1861,7 +1862,7 @@ impl State {
                     due_us,
                 } => {
                     for party in parties {
-                        let check = format!("lc-{}", self.last_seq() + 1 + entries.len() as u64);
+                        let check = new_id("lc");
                         let entry = Entry::LineCheckSent {
                             check,
                             line: line.clone(),

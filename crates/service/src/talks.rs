@@ -476,7 +476,7 @@ impl State {
                 format!("list your own party ({}) among the parties", actor.party),
             ));
         }
-        let talk = format!("t-{}", self.last_seq() + 1);
+        let talk = super::new_id("t");
         self.talk_version(actor, talk, 1, record, 201)
     }
 

@@ -30,8 +30,8 @@ in metres above WGS84, start and end) and asks for confirmation on a terminal; w
 acknowledgment means *received*, never *approved*.
 
 Examples:
-  parley ack act-16              # the current version, after confirmation
-  parley ack act-16 --version 2 --yes
+  parley ack act-5e0b3a7c92d14f68              # the current version, after confirmation
+  parley ack act-5e0b3a7c92d14f68 --version 2 --yes
 
 Exit status:
   0  acknowledged
@@ -110,7 +110,7 @@ pub struct AckArgs {
 
 #[derive(clap::Args)]
 #[command(
-    after_help = "Examples:\n  parley activities --line syria-air\n  parley activities show act-16"
+    after_help = "Examples:\n  parley activities --line syria-air\n  parley activities show act-5e0b3a7c92d14f68"
 )]
 pub struct Args {
     #[command(flatten)]

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 #[derive(clap::Args)]
 #[command(
-    after_help = "Examples:\n  parley conflicts                 # exit 1 when any is open\n  parley conflicts --all\n  parley conflicts coordinate c-18 --note \"Agreed by phone: Red holds south of 36N\"\n\nA conflict is resolved by amending or cancelling one of its activities\n(`parley amend`, `parley cancel`), or coordinated when both sides mark it."
+    after_help = "Examples:\n  parley conflicts                 # exit 1 when any is open\n  parley conflicts --all\n  parley conflicts coordinate c-7a13f0e9b2c45d81 --note \"Agreed by phone: Red holds south of 36N\"\n\nA conflict is resolved by amending or cancelling one of its activities\n(`parley amend`, `parley cancel`), or coordinated when both sides mark it."
 )]
 pub struct Args {
     #[command(flatten)]
@@ -38,7 +38,7 @@ enum Action {
     },
 }
 
-/// The other side of a conflict, as "act-15 (blue, v1)".
+/// The other side of a conflict, as "act-2f7d90c1e84ab356 (blue, v1)".
 fn side(v: &Value) -> String {
     format!(
         "{} ({}, v{})",

@@ -17,7 +17,7 @@ pub struct Args {
     mine: bool,
 }
 
-/// What is owed, in words: "ack act-15 v2", "reply to message 7", "follow-up 1 of t-40".
+/// What is owed, in words: "ack act-2f7d90c1e84ab356 v2", "reply to message 7", "follow-up 1 of t-8e61c3a09f27b4d5".
 fn owed(o: &Value) -> String {
     match o["kind"].as_str() {
         Some("acknowledgment") => format!(

@@ -72,7 +72,7 @@ enum Action {
     /// from then on, and its open conflicts are resolved.
     #[command(after_help = EXIT_HELP)]
     Withdraw {
-        /// The site (`site-<n>`).
+        /// The site (`site-` and 16 hex digits).
         site: String,
     },
 }

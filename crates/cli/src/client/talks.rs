@@ -10,10 +10,10 @@ use serde_json::{json, Value};
 pub const TALKS_HELP: &str = "Examples:
   parley talks                                   # your party's talks
   parley talks record talk.json                  # version 1; your party stands by it
-  parley talks show t-40
-  parley talks confirm t-40                      # the latest version, read back by its hash
-  parley talks version t-40 ours.json            # your own version, kept beside theirs
-  parley talks close-follow-up t-40 1 --note \"Procedure sent on the line\"
+  parley talks show t-8e61c3a09f27b4d5
+  parley talks confirm t-8e61c3a09f27b4d5                      # the latest version, read back by its hash
+  parley talks version t-8e61c3a09f27b4d5 ours.json            # your own version, kept beside theirs
+  parley talks close-follow-up t-8e61c3a09f27b4d5 1 --note \"Procedure sent on the line\"
   parley talks relations                         # time since the last talk; flagged after 365 days
 
 A record file is one JSON object:
