@@ -330,6 +330,7 @@ fn drive(
             service,
             committed,
             rate: Arc::new(RateLimit::new(1e9)),
+            streams: Arc::default(),
         };
         let server = tokio::spawn(parley_server::serve(listener, state));
         let client = reqwest::Client::builder()
