@@ -330,8 +330,15 @@ fn drive(
             service,
             committed,
             rate: Arc::new(RateLimit::new(1e9)),
+            streams: Arc::default(),
         };
-        let server = tokio::spawn(parley_server::serve(listener, state));
+        // Room for every client however many there are: the bench measures
+        // the service, not the connection cap.
+        let connections = parley_server::Connections {
+            max: parley_server::MAX_CONNECTIONS.max(args.concurrency + parley_server::RESERVE),
+            ..Default::default()
+        };
+        let server = tokio::spawn(parley_server::serve_with(listener, state, connections));
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(args.concurrency)
             .build()?;

@@ -1,7 +1,10 @@
 //! `parley serve` and `parley demo`: the HTTP server on the embedded store (or, for `serve`, on PostgreSQL).
 
 use anyhow::{Context, Result};
-use parley_server::{bootstrap, commit_channel, host_actor, run_blocking, AppState, RateLimit};
+use parley_server::{
+    bootstrap, commit_channel, host_actor, run_blocking, AppState, Connections, RateLimit,
+    StreamLimit,
+};
 use parley_service::{
     sha256_hex, system_clock, Actor, Category, Command, LineRules, Priority, Role, Service, Volumes,
 };
@@ -11,6 +14,7 @@ use serde_json::{json, Value};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 #[derive(clap::Args)]
 pub struct ServeArgs {
@@ -35,9 +39,6 @@ pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free port; the URL is printed).
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: String,
-    /// Requests a second allowed per operator token (twice that in bursts).
-    #[arg(long, default_value_t = 200.0)]
-    rate_limit: f64,
     /// Flag two parties on the status board after this many days without a
     /// confirmed talk between them.
     #[arg(long, default_value_t = parley_service::TALK_GAP_DAYS,
@@ -55,6 +56,91 @@ pub struct ServeArgs {
     /// The largest area one volume of a protected site may cover, km².
     #[arg(long, default_value_t = parley_service::SITE_MAX_AREA_KM2)]
     site_max_area_km2: f64,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+/// How much of the server one token, party, client or connection may take.
+#[derive(clap::Args)]
+struct LimitArgs {
+    /// Requests a second allowed per operator token (twice that in bursts).
+    #[arg(long, default_value_t = 200.0)]
+    rate_limit: f64,
+    /// Requests a second allowed per party, all its operators together (twice
+    /// that in bursts), so a party cannot multiply its budget by making
+    /// operators. Default: five times --rate-limit.
+    #[arg(long)]
+    party_rate_limit: Option<f64>,
+    /// Live event streams (/v1/events) one operator may hold open at once;
+    /// one more is refused with 429 (too-many-streams).
+    #[arg(long, default_value_t = parley_server::STREAMS_PER_OPERATOR as u64,
+          value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    max_streams: u64,
+    /// Connections served at once; one more is answered 503 (unavailable) and
+    /// closed, though a GET /v1/health on it is still answered. Keep it well
+    /// below the file-descriptor limit (`ulimit -n`): the store and up to
+    /// 32 refusals in progress need some too.
+    #[arg(long, default_value_t = parley_server::MAX_CONNECTIONS as u64,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    max_connections: u64,
+    /// Milliseconds a connection may take to send a request's headers,
+    /// counted from when it opens or its previous response ends (so this is
+    /// also how long an idle kept-alive connection stays open); then it is closed.
+    #[arg(long, default_value_t = parley_server::HEADER_TIMEOUT.as_millis() as u64,
+          value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
+    header_timeout_ms: u64,
+    /// Milliseconds a request's body may take to arrive after its headers;
+    /// then the answer is 408 (request-timeout) and the connection is closed.
+    #[arg(long, default_value_t = parley_server::BODY_TIMEOUT.as_millis() as u64,
+          value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
+    body_timeout_ms: u64,
+}
+
+/// The limits a server runs under.
+struct Limits {
+    rate: RateLimit,
+    streams: StreamLimit,
+    connections: Connections,
+}
+
+impl Limits {
+    /// The defaults, with `rate` requests a second per token.
+    fn defaults(rate: f64) -> Self {
+        Self {
+            rate: RateLimit::new(rate),
+            streams: StreamLimit::default(),
+            connections: Connections::default(),
+        }
+    }
+}
+
+impl LimitArgs {
+    fn limits(&self) -> Result<Limits> {
+        let positive = |flag: &str, v: f64| {
+            if v > 0.0 && v.is_finite() {
+                Ok(v)
+            } else {
+                Err(anyhow::anyhow!(
+                    "--{flag}: give a positive number of requests a second"
+                ))
+            }
+        };
+        let per_token = positive("rate-limit", self.rate_limit)?;
+        let per_party = positive(
+            "party-rate-limit",
+            self.party_rate_limit
+                .unwrap_or(per_token * parley_server::PARTY_RATE_FACTOR),
+        )?;
+        Ok(Limits {
+            rate: RateLimit::with_party(per_token, per_party),
+            streams: StreamLimit::new(self.max_streams as usize),
+            connections: Connections {
+                max: self.max_connections as usize,
+                header_timeout: Duration::from_millis(self.header_timeout_ms),
+                body_timeout: Duration::from_millis(self.body_timeout_ms),
+            },
+        })
+    }
 }
 
 /// Opens the embedded store and starts the service, its record key beside it.
@@ -123,12 +209,12 @@ fn run_server(
     service: Service,
     committed: tokio::sync::watch::Receiver<u64>,
     listen: &str,
-    rate: f64,
+    limits: Limits,
     banner: impl FnOnce(&str),
 ) -> Result<()> {
     // Deadlines escalate and line checks go out on the service's own time.
     service
-        .spawn_ticker(std::time::Duration::from_secs(1))
+        .spawn_ticker(Duration::from_secs(1))
         .context("starting the ticker")?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -142,15 +228,17 @@ fn run_server(
         let state = AppState {
             service,
             committed,
-            rate: Arc::new(RateLimit::new(rate)),
+            rate: Arc::new(limits.rate),
+            streams: Arc::new(limits.streams),
         };
-        parley_server::serve(listener, state)
+        parley_server::serve_with(listener, state, limits.connections)
             .await
             .context("serving")
     })
 }
 
 pub fn serve(args: ServeArgs) -> Result<()> {
+    let limits = args.limits.limits()?;
     let (service, committed) = match &args.postgres {
         Some(url) => {
             let journal = parley_store_postgres::PostgresJournal::open(url)
@@ -181,7 +269,7 @@ pub fn serve(args: ServeArgs) -> Result<()> {
     if let Some(token) = bootstrap(&service)? {
         println!("host admin token (shown once; keep it safe): {token}");
     }
-    run_server(service, committed, &args.listen, args.rate_limit, |url| {
+    run_server(service, committed, &args.listen, limits, |url| {
         println!("parley listening on {url}");
         let _ = std::io::stdout().flush();
     })
@@ -207,46 +295,59 @@ pub fn demo(args: DemoArgs) -> Result<()> {
     }
     let (service, committed) = open(&args.db)?;
     let host_token = bootstrap(&service)?.context("a fresh demo store has no operators")?;
+    let host_operator = service
+        .authenticate(&sha256_hex(host_token.as_bytes()))
+        .map(|a| a.operator)
+        .unwrap_or_default();
     let tokens = scenario(&service)?;
-    run_server(service, committed, &args.listen, 200.0, |url| {
-        if let Some(path) = &args.tokens_file {
-            let officers: Vec<Value> = tokens
+    run_server(
+        service,
+        committed,
+        &args.listen,
+        Limits::defaults(200.0),
+        |url| {
+            if let Some(path) = &args.tokens_file {
+                let officers: Vec<Value> = tokens
                 .iter()
                 .map(|(party, operator, token)| {
                     json!({"party": party, "operator": operator, "token": token})
                 })
                 .collect();
-            let doc = json!({"url": url, "host": host_token, "officers": officers});
-            // Written whole, then renamed: a script polling for it never reads half.
-            let partial = path.with_extension("partial");
-            // It holds the host's token: the owner's alone, like the store.
-            let _ = std::fs::remove_file(&partial);
-            let written = crate::secret::create(&partial, &format!("{doc:#}\n"))
-                .map_err(std::io::Error::other)
-                .and_then(|()| std::fs::rename(&partial, path));
-            if let Err(e) = written {
-                eprintln!("parley: cannot write {}: {e}", path.display());
+                let doc = json!({"url": url, "host": host_token, "officers": officers});
+                // Written whole, then renamed: a script polling for it never reads half.
+                let partial = path.with_extension("partial");
+                // It holds the host's token: the owner's alone, like the store.
+                let _ = std::fs::remove_file(&partial);
+                let written = crate::secret::create(&partial, &format!("{doc:#}\n"))
+                    .map_err(std::io::Error::other)
+                    .and_then(|()| std::fs::rename(&partial, path));
+                if let Err(e) = written {
+                    eprintln!("parley: cannot write {}: {e}", path.display());
+                }
             }
-        }
-        println!("Parley demo at {url}");
-        println!("Console: {url}/ (log in with a token below)");
-        println!();
-        println!("  {:<8} {:<10} {:<8} token", "party", "operator", "role");
-        println!("  {:<8} {:<10} {:<8} {host_token}", "host", "op-2", "admin");
-        for (party, operator, token) in &tokens {
-            println!("  {party:<8} {operator:<10} {:<8} {token}", "officer");
-        }
-        println!();
-        println!(
-            "Try: curl -H 'Authorization: Bearer {}' {url}/v1/conflicts",
-            tokens[0].2
-        );
-        println!(
-            "     curl -N -H 'Authorization: Bearer {}' {url}/v1/events",
-            tokens[1].2
-        );
-        let _ = std::io::stdout().flush();
-    })
+            println!("Parley demo at {url}");
+            println!("Console: {url}/ (log in with a token below)");
+            println!();
+            println!("  {:<8} {:<19} {:<8} token", "party", "operator", "role");
+            println!(
+                "  {:<8} {host_operator:<19} {:<8} {host_token}",
+                "host", "admin"
+            );
+            for (party, operator, token) in &tokens {
+                println!("  {party:<8} {operator:<19} {:<8} {token}", "officer");
+            }
+            println!();
+            println!(
+                "Try: curl -H 'Authorization: Bearer {}' {url}/v1/conflicts",
+                tokens[0].2
+            );
+            println!(
+                "     curl -N -H 'Authorization: Bearer {}' {url}/v1/events",
+                tokens[1].2
+            );
+            let _ = std::io::stdout().flush();
+        },
+    )
 }
 
 fn volumes(json: Vec<Value>) -> Result<Volumes> {

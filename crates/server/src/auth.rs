@@ -1,5 +1,5 @@
 //! Bearer tokens (stored only as SHA-256 hashes; a token carries 256 random
-//! bits, so a fast hash is safe) and a per-token rate limit.
+//! bits, so a fast hash is safe) and rate limits per token and per party.
 
 use crate::problem::Problem;
 use crate::AppState;
@@ -18,38 +18,110 @@ pub fn new_token() -> String {
     format!("pt_{}", parley_service::hex(&bytes))
 }
 
-/// A token bucket per operator.
+/// Token buckets per operator and per party: every request spends one token
+/// from its operator's bucket and one from its party's, so the operators a
+/// party admin makes share one party budget rather than each bringing its own.
+///
+/// # Units
+/// Rates are requests per second; each bucket holds twice its rate (the
+/// burst), at least one request.
 pub struct RateLimit {
-    per_second: f64,
-    burst: f64,
-    buckets: Mutex<HashMap<String, (f64, Instant)>>,
+    per_token: Bucket,
+    per_party: Bucket,
+    levels: Mutex<Levels>,
 }
 
-impl RateLimit {
-    /// `per_second` sustained, bursts of twice that.
-    pub fn new(per_second: f64) -> Self {
+/// What each bucket held when last touched, by operator id and by party id.
+#[derive(Default)]
+struct Levels {
+    tokens: HashMap<String, (f64, Instant)>,
+    parties: HashMap<String, (f64, Instant)>,
+}
+
+#[derive(Clone, Copy)]
+struct Bucket {
+    per_second: f64,
+    burst: f64,
+}
+
+impl Bucket {
+    fn new(per_second: f64) -> Self {
         Self {
             per_second,
-            burst: per_second * 2.0,
-            buckets: Mutex::new(HashMap::new()),
+            burst: (per_second * 2.0).max(1.0),
         }
     }
 
-    fn allow(&self, operator: &str) -> bool {
-        let now = Instant::now();
-        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        let (tokens, last) = buckets
-            .entry(operator.to_string())
-            .or_insert((self.burst, now));
-        *tokens =
-            (*tokens + now.duration_since(*last).as_secs_f64() * self.per_second).min(self.burst);
-        *last = now;
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
-            true
-        } else {
-            false
+    /// The tokens in a bucket that held `tokens` at `last`, now.
+    fn refill(self, (tokens, last): (f64, Instant), now: Instant) -> f64 {
+        (tokens + now.duration_since(last).as_secs_f64() * self.per_second).min(self.burst)
+    }
+}
+
+/// Which budget a refused request ran out of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Spent {
+    Token,
+    Party,
+}
+
+/// How many times the per-token rate a party gets by default.
+pub const PARTY_RATE_FACTOR: f64 = 5.0;
+
+impl RateLimit {
+    /// `per_second` sustained per token, and [`PARTY_RATE_FACTOR`] times that per party.
+    pub fn new(per_second: f64) -> Self {
+        Self::with_party(per_second, per_second * PARTY_RATE_FACTOR)
+    }
+
+    /// `per_token` sustained per operator token, `per_party` for all of a
+    /// party's operators together.
+    pub fn with_party(per_token: f64, per_party: f64) -> Self {
+        Self {
+            per_token: Bucket::new(per_token),
+            per_party: Bucket::new(per_party),
+            levels: Mutex::new(Levels::default()),
         }
+    }
+
+    /// Spends one request of `operator`'s and one of `party`'s budget, or
+    /// neither and says which is empty.
+    pub(crate) fn allow(&self, operator: &str, party: &str) -> Result<(), Spent> {
+        let now = Instant::now();
+        let mut levels = self.levels.lock().unwrap_or_else(|e| e.into_inner());
+        let Levels { tokens, parties } = &mut *levels;
+        let token = tokens
+            .entry(operator.to_string())
+            .or_insert((self.per_token.burst, now));
+        let party = parties
+            .entry(party.to_string())
+            .or_insert((self.per_party.burst, now));
+        *token = (self.per_token.refill(*token, now), now);
+        *party = (self.per_party.refill(*party, now), now);
+        if token.0 < 1.0 {
+            return Err(Spent::Token);
+        }
+        if party.0 < 1.0 {
+            return Err(Spent::Party);
+        }
+        token.0 -= 1.0;
+        party.0 -= 1.0;
+        Ok(())
+    }
+
+    /// The refusal for a request over `spent`'s budget.
+    pub(crate) fn refusal(&self, spent: Spent) -> Problem {
+        let detail = match spent {
+            Spent::Token => format!(
+                "too many requests for this token (at most {} a second); slow down and retry",
+                self.per_token.per_second
+            ),
+            Spent::Party => format!(
+                "too many requests for this party (at most {} a second, shared by all its operators); slow down and retry",
+                self.per_party.per_second
+            ),
+        };
+        Problem::new(StatusCode::TOO_MANY_REQUESTS, "rate-limited", detail)
     }
 }
 
@@ -81,12 +153,8 @@ impl FromRequestParts<AppState> for Auth {
                 "this token is unknown or revoked",
             ));
         };
-        if !state.rate.allow(&actor.operator) {
-            return Err(Problem::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate-limited",
-                "too many requests for this token; slow down and retry",
-            ));
+        if let Err(spent) = state.rate.allow(&actor.operator, &actor.party) {
+            return Err(state.rate.refusal(spent));
         }
         Ok(Auth(actor))
     }

@@ -1,18 +1,89 @@
 //! The live event stream: one Server-Sent Events stream per operator, carrying
 //! every journal entry its party may see. Each event's id is its journal
 //! position; a client that reconnects with `Last-Event-ID` (or `?after=`) gets
-//! exactly the entries after it: nothing missed, nothing twice.
+//! exactly the entries after it: nothing missed, nothing twice. An operator
+//! may hold only so many streams at once ([`StreamLimit`]).
 
 use crate::auth::Auth;
+use crate::problem::Problem;
 use crate::AppState;
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::stream::{self, Stream, StreamExt};
 use parley_engine::Timestamp;
 use parley_wire::format_timestamp;
 use serde::Deserialize;
+use std::collections::HashMap;
 use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
+
+/// How many live streams each operator may hold open at once.
+pub struct StreamLimit {
+    per_operator: usize,
+    open: Mutex<HashMap<String, usize>>,
+}
+
+/// The default of [`StreamLimit`]: streams per operator.
+pub const STREAMS_PER_OPERATOR: usize = 4;
+
+impl StreamLimit {
+    /// At most `per_operator` streams per operator (at least one).
+    pub fn new(per_operator: usize) -> Self {
+        Self {
+            per_operator: per_operator.max(1),
+            open: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A place for one more stream of `operator`, held until dropped; or the
+    /// refusal when it has all it may have.
+    fn open(self: &Arc<Self>, operator: &str) -> Result<StreamPermit, Problem> {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        let count = open.entry(operator.to_string()).or_insert(0);
+        if *count >= self.per_operator {
+            return Err(Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too-many-streams",
+                format!(
+                    "this operator has {} live event streams open, the most allowed; \
+                     close one before opening another (a stream resumes with Last-Event-ID)",
+                    self.per_operator
+                ),
+            ));
+        }
+        *count += 1;
+        Ok(StreamPermit {
+            limit: Arc::clone(self),
+            operator: operator.to_string(),
+        })
+    }
+}
+
+impl Default for StreamLimit {
+    fn default() -> Self {
+        Self::new(STREAMS_PER_OPERATOR)
+    }
+}
+
+/// One open stream, counted against its operator until dropped (the client
+/// went away, or the stream ended).
+struct StreamPermit {
+    limit: Arc<StreamLimit>,
+    operator: String,
+}
+
+impl Drop for StreamPermit {
+    fn drop(&mut self) {
+        let mut open = self.limit.open.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(count) = open.get_mut(&self.operator) {
+            *count -= 1;
+            if *count == 0 {
+                open.remove(&self.operator);
+            }
+        }
+    }
+}
 
 #[derive(Deserialize)]
 pub struct Cursor {
@@ -21,7 +92,7 @@ pub struct Cursor {
 
 /// The operator's live stream (Server-Sent Events): every journal entry its party may see.
 ///
-/// Each event's `id` is its journal position and its `event` the entry's `kind`; `data` is the entry as JSON with its `cursor` and `logged_at`. Reconnect with `Last-Event-ID` (or `?after=`) and nothing is missed or repeated. The stream ends when the operator is revoked.
+/// Each event's `id` is its journal position and its `event` the entry's `kind`; `data` is the entry as JSON with its `cursor` and `logged_at`. Reconnect with `Last-Event-ID` (or `?after=`) and nothing is missed or repeated. The stream ends when the operator is revoked. An operator may hold only a few streams at once (`parley serve --max-streams`, default 4); one more is refused with 429 `too-many-streams`.
 #[utoipa::path(
     get,
     path = "/v1/events",
@@ -34,7 +105,7 @@ pub struct Cursor {
         (status = 200, description = "The stream, kept alive with comments.", content_type = "text/event-stream", body = String),
         (status = 400, description = "A query parameter is not a whole number.", content_type = "text/plain", body = String),
         (status = 401, response = crate::openapi::Unauthorized),
-        (status = 429, response = crate::openapi::RateLimited),
+        (status = 429, response = crate::openapi::TooManyStreams),
     ),
     security(("bearer" = [])),
 )]
@@ -43,7 +114,8 @@ pub async fn events(
     Auth(actor): Auth,
     headers: HeaderMap,
     Query(q): Query<Cursor>,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, Problem> {
+    let permit = state.streams.open(&actor.operator)?;
     let from_header = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
@@ -51,8 +123,8 @@ pub async fn events(
     let cursor = from_header.or(q.after).unwrap_or(0);
     let committed = state.committed.clone();
     let chunks = stream::unfold(
-        (cursor, committed, state, actor),
-        |(cursor, mut committed, state, actor)| async move {
+        (cursor, committed, state, actor, permit),
+        |(cursor, mut committed, state, actor, permit)| async move {
             loop {
                 // Mark what is committed now as seen before reading, so a commit that
                 // lands after the read wakes the wait below.
@@ -82,7 +154,10 @@ pub async fn events(
                             Ok(Event::default().id(seq.to_string()).event(kind).data(data))
                         })
                         .collect();
-                    return Some((stream::iter(events), (last, committed, state, actor)));
+                    return Some((
+                        stream::iter(events),
+                        (last, committed, state, actor, permit),
+                    ));
                 }
                 if committed.changed().await.is_err() {
                     return None;
@@ -90,5 +165,5 @@ pub async fn events(
             }
         },
     );
-    Sse::new(chunks.flatten()).keep_alive(KeepAlive::default())
+    Ok(Sse::new(chunks.flatten()).keep_alive(KeepAlive::default()))
 }

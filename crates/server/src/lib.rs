@@ -4,19 +4,23 @@
 //! console (static files embedded in the binary) at `/`.
 //!
 //! [`router`] lists every route; [`serve`] runs it on a bound listener (tests
-//! bind port 0); [`bootstrap`] creates the host's first admin credential.
+//! bind port 0), [`serve_with`] under given [`Connections`] limits;
+//! [`bootstrap`] creates the host's first admin credential.
 #![deny(missing_docs)]
 
 mod auth;
 mod body;
+mod connections;
 mod console;
 mod events;
 mod openapi;
 mod problem;
 mod routes;
 
-pub use auth::{new_token, RateLimit};
+pub use auth::{new_token, RateLimit, PARTY_RATE_FACTOR};
+pub use connections::{Connections, BODY_TIMEOUT, HEADER_TIMEOUT, MAX_CONNECTIONS, RESERVE};
 pub use console::CONTENT_SECURITY_POLICY;
+pub use events::{StreamLimit, STREAMS_PER_OPERATOR};
 pub use openapi::document;
 pub use problem::Problem;
 pub use routes::router;
@@ -32,8 +36,10 @@ pub struct AppState {
     pub service: Service,
     /// The last committed journal position; changes wake the live streams.
     pub committed: watch::Receiver<u64>,
-    /// Requests per second allowed per token.
+    /// Requests per second allowed per token and per party.
     pub rate: Arc<RateLimit>,
+    /// Live event streams allowed per operator.
+    pub streams: Arc<StreamLimit>,
 }
 
 /// A watch channel to pass to [`Service::open`]'s `on_commit`.
@@ -47,9 +53,20 @@ pub fn commit_channel() -> (impl Fn(u64) + Send + 'static, watch::Receiver<u64>)
     )
 }
 
-/// Serves the API on `listener` until the process ends.
+/// Serves the API on `listener` until the process ends, under the default
+/// [`Connections`] limits.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).await
+    serve_with(listener, state, Connections::default()).await
+}
+
+/// Serves the API on `listener` until the process ends: at most
+/// `limits.max` connections at once, each under its timeouts.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    limits: Connections,
+) -> std::io::Result<()> {
+    connections::serve(listener, router(state), limits).await
 }
 
 /// Runs one command as `actor` and waits for its durable outcome (for

@@ -106,7 +106,7 @@ pub async fn openapi_json() -> impl IntoResponse {
         ),
         responses(
             InvalidJson, Unauthorized, Forbidden, NotFound, Conflict, InvalidInput, RateLimited,
-            Unavailable,
+            TooManyStreams, Unavailable,
         ),
     ),
     modifiers(&Conventions),
@@ -276,7 +276,8 @@ problem_responses! {
     NotFound: "`not-found`: no such thing, or nothing this party may see.";
     Conflict: "`conflict`: the request contradicts the current state (exists already, stale version, wrong read-back, done already).";
     InvalidInput: "`invalid-input`: a field is missing or wrong; `errors[0].pointer` names it.";
-    RateLimited: "`rate-limited`: too many requests for this token; slow down and retry.";
+    RateLimited: "`rate-limited`: too many requests for this token, or for its party (all its operators together); slow down and retry.";
+    TooManyStreams: "`too-many-streams` (or `rate-limited`): this operator has as many live streams open as it may, or sent too many requests; close one, or slow down, and retry.";
     Unavailable: "`unavailable`: storage failed or the writer stopped; the service takes no writes until restarted.";
 }
 

@@ -60,8 +60,9 @@ impl From<ServiceError> for Problem {
     }
 }
 
-impl IntoResponse for Problem {
-    fn into_response(self) -> Response {
+impl Problem {
+    /// The problem+json document.
+    pub(crate) fn body(&self) -> serde_json::Value {
         let title = self.status.canonical_reason().unwrap_or("Error");
         let mut body = json!({
             "type": format!("urn:parley:problem:{}", self.kind),
@@ -75,10 +76,16 @@ impl IntoResponse for Problem {
         if let Some(p) = &self.pointer {
             body["errors"] = json!([{"pointer": p, "detail": self.detail}]);
         }
+        body
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
         (
             self.status,
             [(header::CONTENT_TYPE, "application/problem+json")],
-            body.to_string(),
+            self.body().to_string(),
         )
             .into_response()
     }

@@ -276,6 +276,7 @@ async fn the_server_serves_the_document_without_a_token() {
         service,
         committed,
         rate: std::sync::Arc::new(parley_server::RateLimit::new(100.0)),
+        streams: std::sync::Arc::default(),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

@@ -25,6 +25,19 @@ impl Server {
         Self::start_at(temp_db(name), "100000", None)
     }
 
+    /// Starts `parley serve` on a new store with the flags `args`.
+    pub fn start_with(name: &str, args: &[&str]) -> Server {
+        let db = temp_db(name);
+        let (child, url, shown) = super::serve_with(&db, args);
+        Server {
+            child,
+            url,
+            host: shown.expect("a host token"),
+            db,
+            client: reqwest::Client::new(),
+        }
+    }
+
     /// Starts `parley serve` on `db`; `host` is the host token when the store exists already.
     pub fn start_at(db: PathBuf, rate: &str, host: Option<String>) -> Server {
         let (child, url, shown) = super::serve(&db, rate);

@@ -104,14 +104,14 @@ pub fn stored(db: &Path) -> String {
 /// Starts `parley serve` on `db` on a free port; its URL and, on a new store,
 /// the host admin token it shows once.
 pub fn serve(db: &Path, rate_limit: &str) -> (Child, String, Option<String>) {
+    serve_with(db, &["--rate-limit", rate_limit])
+}
+
+/// Starts `parley serve` on `db` on a free port with the flags `args`; as [`serve`].
+pub fn serve_with(db: &Path, args: &[&str]) -> (Child, String, Option<String>) {
     let mut child = Command::new(BIN)
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--rate-limit",
-            rate_limit,
-        ])
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(args)
         .args(store_args(db))
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
