@@ -281,8 +281,10 @@ pub struct DemoArgs {
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: String,
     /// Where to keep the demo's store; it is started afresh each time.
-    #[arg(long, default_value = "parley-demo.db")]
-    db: PathBuf,
+    /// Default: `parley-demo/demo.db` in the system's temporary directory, so
+    /// a demo run in a checkout leaves nothing in it.
+    #[arg(long)]
+    db: Option<PathBuf>,
     /// Also write the URL and the tokens as JSON to this file once listening
     /// (`{"url", "host", "officers": [{"party", "operator", "token"}]}`), for scripts.
     #[arg(long)]
@@ -290,16 +292,25 @@ pub struct DemoArgs {
 }
 
 pub fn demo(args: DemoArgs) -> Result<()> {
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", args.db.display()));
+    let db = match &args.db {
+        Some(db) => db.clone(),
+        None => {
+            let dir = std::env::temp_dir().join("parley-demo");
+            std::fs::create_dir_all(&dir).with_context(|| format!("making {}", dir.display()))?;
+            dir.join("demo.db")
+        }
+    };
+    for suffix in ["", "-wal", "-shm", ".record-key"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
     }
-    let (service, committed) = open(&args.db)?;
+    let (service, committed) = open(&db)?;
     let host_token = bootstrap(&service)?.context("a fresh demo store has no operators")?;
     let host_operator = service
         .authenticate(&sha256_hex(host_token.as_bytes()))
         .map(|a| a.operator)
         .unwrap_or_default();
     let tokens = scenario(&service)?;
+    let who = cast(&service);
     run_server(
         service,
         committed,
@@ -327,6 +338,8 @@ pub fn demo(args: DemoArgs) -> Result<()> {
             }
             println!("Parley demo at {url}");
             println!("Console: {url}/ (log in with a token below)");
+            println!();
+            print!("{who}");
             println!();
             println!("  {:<8} {:<19} {:<8} token", "party", "operator", "role");
             println!(
@@ -356,6 +369,47 @@ fn volumes(json: Vec<Value>) -> Result<Volumes> {
 
 fn check<T>(r: Result<T, parley_service::ServiceError>, what: &str) -> Result<T> {
     r.map_err(|e| anyhow::anyhow!("demo scenario, {what}: {e}"))
+}
+
+/// Who is in the demo and what each line is for, for its banner.
+fn cast(service: &Service) -> String {
+    let host = host_actor();
+    let now = (system_clock())();
+    let (parties, lines) = service.read(|s| (s.parties(&host), s.lines(&host, now)));
+    let mut text = String::from("Parties:\n");
+    for p in parties.iter().filter(|p| p["id"] != parley_service::HOST) {
+        text.push_str(&format!(
+            "  {:<8} {}\n",
+            output_text(&p["id"]),
+            output_text(&p["name"])
+        ));
+    }
+    text.push_str("Lines:\n");
+    for l in &lines {
+        let members: Vec<String> = l["parties"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(output_text)
+            .collect();
+        text.push_str(&format!(
+            "  {:<13} {} ({})\n",
+            output_text(&l["id"]),
+            output_text(&l["name"]),
+            members.join(", ")
+        ));
+    }
+    text
+}
+
+fn output_text(v: &Value) -> String {
+    v.as_str().unwrap_or_default().to_string()
+}
+
+/// `13:00Z`: a time of day in UTC as the demo's messages write it.
+fn hour_z(us: i64) -> String {
+    let t = format_timestamp(parley_engine::Timestamp(us));
+    format!("{}Z", &t[11..16])
 }
 
 /// Volumes of an example activity, moved from the examples' day to the same
@@ -564,8 +618,11 @@ fn scenario(service: &Service) -> Result<Vec<(String, String, String)>> {
     message(
         "blue",
         &format!(
-            "Your patrol {} meets our Raqqa package 11:00-12:00 at 6,000-8,000 m. Please amend or propose a split.",
-            patrol["activity"].as_str().unwrap_or_default()
+            "Your patrol {} meets our Raqqa package {}-{} at 6,000-8,000 m. Please amend or propose a split.",
+            patrol["activity"].as_str().unwrap_or_default(),
+            // The examples' 11:00 and 12:00, moved to the demo's day and hour.
+            hour_z(base + 11 * 3_600_000_000),
+            hour_z(base + 12 * 3_600_000_000)
         ),
         Priority::Urgent,
     )?;
