@@ -3,6 +3,8 @@
 use crate::problem::Problem;
 use axum::body::Bytes;
 use axum::http::StatusCode;
+use parley_service::{ServiceError, Volumes};
+use parley_wire::WireLimits;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
@@ -107,4 +109,39 @@ impl Body {
                 .map_err(|_| Problem::invalid(&format!("/{name}"), format!("expected {expected}"))),
         }
     }
+}
+
+/// Validates a request's volumes off the async runtime's workers: first the
+/// work budget ([`parley_wire::check_work`]: refused with 422 naming
+/// `/volumes/N/...` before any geometry is done), then [`Volumes::parse`], on
+/// tokio's blocking pool, at most one request per core at a time (the rest
+/// wait their turn), so that the workers keep answering every other request
+/// (`/v1/health` among them) however costly the geometry.
+pub async fn volumes(values: Vec<Value>, limits: &WireLimits) -> Result<Volumes, Problem> {
+    static VALIDATING: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    let permits = VALIDATING.get_or_init(|| {
+        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(1, |n| n.get()))
+    });
+    let _permit = permits.acquire().await.map_err(|_| unavailable())?;
+    let limits = limits.clone();
+    tokio::task::spawn_blocking(move || {
+        parley_wire::check_work(&values, "/volumes", &limits).map_err(|e| {
+            ServiceError::Invalid {
+                pointer: e.pointer,
+                message: e.message,
+            }
+        })?;
+        Volumes::parse(values, &limits)
+    })
+    .await
+    .map_err(|_| unavailable())?
+    .map_err(Problem::from)
+}
+
+fn unavailable() -> Problem {
+    Problem::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "unavailable",
+        "the volumes could not be validated now; try again",
+    )
 }
