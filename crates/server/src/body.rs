@@ -114,13 +114,15 @@ impl Body {
 /// Validates a request's volumes off the async runtime's workers: first the
 /// work budget ([`parley_wire::check_work`]: refused with 422 naming
 /// `/volumes/N/...` before any geometry is done), then [`Volumes::parse`], on
-/// tokio's blocking pool, at most one request per core at a time (the rest
-/// wait their turn), so that the workers keep answering every other request
+/// tokio's blocking pool, at most one request per core but one at a time (the
+/// rest wait their turn), so that the workers keep answering every other request
 /// (`/v1/health` among them) however costly the geometry.
 pub async fn volumes(values: Vec<Value>, limits: &WireLimits) -> Result<Volumes, Problem> {
     static VALIDATING: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
     let permits = VALIDATING.get_or_init(|| {
-        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(1, |n| n.get()))
+        // A core is left for the writer and the workers.
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        tokio::sync::Semaphore::new(cores.saturating_sub(1).max(1))
     });
     let _permit = permits.acquire().await.map_err(|_| unavailable())?;
     let limits = limits.clone();
