@@ -103,7 +103,8 @@ impl Default for WireLimits {
 /// sum over `volumes` (at pointer `at`) against
 /// [`WireLimits::max_request_pieces`]. Costs one inverse geodesic per edge
 /// longer than a piece, and stops at the first volume over a budget. A volume
-/// this cannot read is left to [`parse_volume`] to refuse with its own error.
+/// this cannot read is left to [`parse_volume`] to refuse with its own error
+/// (and counts as one point, as a circle does). Gives the total.
 ///
 /// ```
 /// use parley_wire::{check_work, WireLimits};
@@ -117,7 +118,7 @@ impl Default for WireLimits {
 /// assert_eq!(err.pointer, "/volumes/0/volume/outline_polygon/vertices");
 /// assert!(err.message.contains("more than the limit of 10000"), "{}", err.message);
 /// ```
-pub fn check_work(volumes: &[Value], at: &str, limits: &WireLimits) -> Result<(), WireError> {
+pub fn check_work(volumes: &[Value], at: &str, limits: &WireLimits) -> Result<usize, WireError> {
     let mut total = 0usize;
     for (i, v) in volumes.iter().enumerate() {
         let Some((vertices, path)) = polygon_vertices(v, limits.volume.max_vertices) else {
@@ -143,7 +144,7 @@ pub fn check_work(volumes: &[Value], at: &str, limits: &WireLimits) -> Result<()
             ));
         }
     }
-    Ok(())
+    Ok(total)
 }
 
 /// A polygon volume's vertices (F3548 or GeoJSON) and the pointer of their list
