@@ -44,6 +44,9 @@ pub enum Bench {
     /// The tamper-evident record: appends, inclusion and consistency proofs,
     /// and an offline verifier checking a whole export against a signed checkpoint.
     Record(crate::bench_record::Args),
+    /// Hostile geometry against a real server: the CPU a worst-case request
+    /// costs, and `/v1/health`'s latency while two clients send them.
+    Abuse(crate::bench_abuse::Args),
 }
 
 #[derive(clap::Args, Clone, Copy)]
@@ -83,6 +86,7 @@ pub fn run(bench: Bench) -> Result<()> {
         } => check(activities, write, minima.minima()),
         Bench::Serve(args) => crate::bench_serve::run(args),
         Bench::Record(args) => crate::bench_record::run(args),
+        Bench::Abuse(args) => crate::bench_abuse::run(args),
     }
 }
 

@@ -10,6 +10,7 @@
 
 mod admin;
 mod bench;
+mod bench_abuse;
 mod bench_record;
 mod bench_serve;
 mod check;

@@ -15,8 +15,31 @@ use crate::volume::{ErrorKind, Field, LatLngBox, Limits, VolumeError};
 /// Longest piece of a geodesic edge that is treated as straight in a local plane,
 /// metres. Its sagitta in any plane centred within 2,000 km is under 20 cm.
 pub const PIECE_M: f64 = 5_000.0;
-/// Most points an outline may have once its edges are cut into pieces.
-const MAX_PIECES: usize = 50_000;
+/// Most points an outline may have once its edges are cut into pieces, whatever
+/// the deployment's limits (adapters may set a lower budget: see [`polygon_pieces`]).
+pub const MAX_PIECES: usize = 50_000;
+
+/// How many points a polygon outline has once every edge is cut into geodesic
+/// pieces of at most [`PIECE_M`]: the measure of the work a volume costs, since
+/// validating it and comparing it with another grow with this number (about
+/// n log n). Vertices must be valid positions (a ring the validator accepts
+/// costs exactly this); one inverse geodesic an edge at most.
+///
+/// ```
+/// use parley_engine::{polygon_pieces, LatLng};
+/// // A square of 0.4° at the equator: edges of about 44.3 km, 9 pieces each.
+/// let square = [(0.0, 0.0), (0.0, 0.4), (0.4, 0.4), (0.4, 0.0)].map(|(lat, lng)| LatLng::new(lat, lng));
+/// assert_eq!(polygon_pieces(&square), 4 * 9);
+/// // Short edges stay whole: a point each.
+/// let small = [(0.0, 0.0), (0.0, 0.01), (0.01, 0.0)].map(|(lat, lng)| LatLng::new(lat, lng));
+/// assert_eq!(polygon_pieces(&small), 3);
+/// ```
+pub fn polygon_pieces(vertices: &[LatLng]) -> usize {
+    let n = vertices.len();
+    (0..n)
+        .map(|i| geodesy::edge_piece_count(vertices[i], vertices[(i + 1) % n], PIECE_M))
+        .sum()
+}
 
 #[derive(Clone, Debug)]
 pub(crate) enum Shape {
@@ -152,9 +175,21 @@ impl Footprint {
             ));
         }
 
+        // Count the pieces first (an inverse geodesic an edge): cutting them costs
+        // a direct geodesic each, and every later comparison grows with them.
+        let pieces = polygon_pieces(vertices);
+        if pieces > MAX_PIECES {
+            return Err(VolumeError::new(
+                Field::Vertices,
+                ErrorKind::TooManyPieces {
+                    pieces,
+                    max: MAX_PIECES,
+                },
+            ));
+        }
         // Cut edges into pieces, remembering which input edge each piece belongs to.
-        let mut ring = Vec::new();
-        let mut edge_of = Vec::new();
+        let mut ring = Vec::with_capacity(pieces);
+        let mut edge_of = Vec::with_capacity(pieces);
         for i in 0..n {
             ring.push(vertices[i]);
             ring.extend(geodesy::edge_points(
@@ -163,15 +198,6 @@ impl Footprint {
                 PIECE_M,
             ));
             edge_of.resize(ring.len(), i);
-            if ring.len() > MAX_PIECES {
-                return Err(VolumeError::new(
-                    Field::Vertices,
-                    ErrorKind::TooManyVertices {
-                        count: ring.len(),
-                        max: MAX_PIECES,
-                    },
-                ));
-            }
         }
         let ecef: Vec<Ecef> = ring.iter().map(|&p| geodesy::to_ecef(p)).collect();
         let flat: Vec<Pt> = ecef.iter().map(|&e| plane.project(e)).collect();
@@ -474,7 +500,7 @@ fn circle_polygon(
 /// The distance between two polygons that are apart, measured from each side's
 /// nearest vertices in exact azimuthal-equidistant planes centred on them.
 fn exact_polygon_distance(a: &[Ecef], b: &[Ecef], fa: &[Pt], fb: &[Pt]) -> f64 {
-    let nearest = |from: &[Pt], to: &[Pt]| planar::nearest_vertex(from, to).1.vertex;
+    let nearest = |from: &[Pt], to: &[Pt]| planar::nearest(from, to).1.vertex;
     let from_a = geodesy::from_ecef_direction(a[nearest(fa, fb)]);
     let from_b = geodesy::from_ecef_direction(b[nearest(fb, fa)]);
     let ring_a: Vec<LatLng> = a.iter().map(|&e| geodesy::from_ecef_direction(e)).collect();

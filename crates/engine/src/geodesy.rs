@@ -242,20 +242,37 @@ fn densify_ring(ring: &[LatLng], max_piece_m: f64) -> Vec<LatLng> {
     out
 }
 
-/// The points strictly between `p` and `q` that cut the geodesic from `p` to `q`
-/// into pieces no longer than `max_piece_m`, in order from `p`. The edge is always
-/// interpolated from its lexicographically smaller end, so two rings that share an
-/// edge (in either direction) share its points exactly.
-pub(crate) fn edge_points(p: LatLng, q: LatLng, max_piece_m: f64) -> Vec<LatLng> {
+/// How geodesic edge p-q is cut: from its lexicographically smaller end, the
+/// azimuth there, the length and the number of pieces; `None` when it is one
+/// piece already.
+fn edge_pieces(p: LatLng, q: LatLng, max_piece_m: f64) -> Option<(LatLng, f64, f64, usize)> {
     // A chord shorter than a piece may still be a slightly longer geodesic;
     // the margin keeps every piece under the limit.
     if chord_m(to_ecef(p), to_ecef(q)) * 1.01 < max_piece_m {
-        return Vec::new();
+        return None;
     }
     let forward = (p.lat, p.lng) <= (q.lat, q.lng);
     let (from, to) = if forward { (p, q) } else { (q, p) };
     let (s, azi) = inverse(from, to);
     let pieces = (s / max_piece_m).ceil().max(1.0) as usize;
+    Some((from, azi, s, pieces))
+}
+
+/// How many pieces [`edge_points`] cuts edge p-q into (1 when it leaves it
+/// whole), at the cost of one inverse geodesic at most.
+pub(crate) fn edge_piece_count(p: LatLng, q: LatLng, max_piece_m: f64) -> usize {
+    edge_pieces(p, q, max_piece_m).map_or(1, |(.., pieces)| pieces)
+}
+
+/// The points strictly between `p` and `q` that cut the geodesic from `p` to `q`
+/// into pieces no longer than `max_piece_m`, in order from `p`. The edge is always
+/// interpolated from its lexicographically smaller end, so two rings that share an
+/// edge (in either direction) share its points exactly.
+pub(crate) fn edge_points(p: LatLng, q: LatLng, max_piece_m: f64) -> Vec<LatLng> {
+    let Some((from, azi, s, pieces)) = edge_pieces(p, q, max_piece_m) else {
+        return Vec::new();
+    };
+    let forward = from == p;
     let mut out: Vec<LatLng> = (1..pieces)
         .map(|k| direct(from, azi, s * k as f64 / pieces as f64))
         .collect();

@@ -39,11 +39,12 @@ mod footprint;
 pub mod geodesy;
 mod index;
 mod planar;
+mod segments;
 mod volume;
 
 pub use activity::{find_conflicts, Activity, ActivityConflict, VolumeMeeting};
 pub use conflict::{conflicts, meeting, time_gap_s, vertical_gap_m, Meeting, Minima};
-pub use footprint::PIECE_M;
+pub use footprint::{polygon_pieces, MAX_PIECES, PIECE_M};
 pub use geodesy::{distance_m, LatLng};
 pub use index::{Index, MAX_CELLS};
 pub use volume::{

@@ -327,6 +327,15 @@ pub enum ErrorKind {
         /// The limit.
         max: usize,
     },
+    /// The outline, its edges cut into geodesic pieces of at most 5 km, has more
+    /// points than a limit (the work it would cost to check).
+    #[error("the outline's edges, cut into pieces of at most 5 km, make {pieces} points, more than the limit of {max}; give fewer or shorter edges (the perimeter, in units of 5 km, plus the vertices), or split the volume")]
+    TooManyPieces {
+        /// Points once the edges are cut.
+        pieces: usize,
+        /// The limit.
+        max: usize,
+    },
     /// A vertex equals the one before it (or the last equals the first).
     #[error("vertex {index} repeats vertex {previous}; remove it (the ring closes by itself, do not repeat the first vertex)")]
     RepeatedVertex {

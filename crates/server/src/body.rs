@@ -3,6 +3,8 @@
 use crate::problem::Problem;
 use axum::body::Bytes;
 use axum::http::StatusCode;
+use parley_service::{ServiceError, Volumes};
+use parley_wire::WireLimits;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
@@ -107,4 +109,65 @@ impl Body {
                 .map_err(|_| Problem::invalid(&format!("/{name}"), format!("expected {expected}"))),
         }
     }
+}
+
+/// Validates a request's volumes: first the work budget
+/// ([`parley_wire::check_work`]: refused with 422 naming `/volumes/N/...` before
+/// any geometry is done), then [`Volumes::parse`]. Small requests (a few
+/// vertices, at most [`INLINE_POINTS`] points once cut) are validated where
+/// they are, costing microseconds; larger ones on tokio's blocking pool, at most
+/// cores - 1 requests at a time (the rest wait their turn), so that the async
+/// workers keep answering every other request (`/v1/health` among them)
+/// however costly the geometry.
+pub async fn volumes(values: Vec<Value>, limits: &WireLimits) -> Result<Volumes, Problem> {
+    static VALIDATING: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    let invalid = |e: parley_wire::WireError| ServiceError::Invalid {
+        pointer: e.pointer,
+        message: e.message,
+    };
+    // Counting costs an inverse geodesic per long edge: cheap for few vertices.
+    let vertices: usize = values.iter().map(vertex_count).sum();
+    if vertices <= INLINE_VERTICES {
+        let points = parley_wire::check_work(&values, "/volumes", limits).map_err(invalid)?;
+        if points <= INLINE_POINTS {
+            return Ok(Volumes::parse(values, limits)?);
+        }
+    }
+    let permits = VALIDATING.get_or_init(|| {
+        // A core is left for the writer and the workers.
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        tokio::sync::Semaphore::new(cores.saturating_sub(1).max(1))
+    });
+    let _permit = permits.acquire().await.map_err(|_| unavailable())?;
+    let limits = limits.clone();
+    tokio::task::spawn_blocking(move || {
+        parley_wire::check_work(&values, "/volumes", &limits).map_err(invalid)?;
+        Volumes::parse(values, &limits)
+    })
+    .await
+    .map_err(|_| unavailable())?
+    .map_err(Problem::from)
+}
+
+/// Requests with at most this many vertices in all are counted on the worker.
+const INLINE_VERTICES: usize = 256;
+/// Requests with at most this many points once cut are validated on the worker.
+pub const INLINE_POINTS: usize = 1_000;
+
+/// The vertices a volume lists (F3548 or GeoJSON), 0 when it has none to count.
+fn vertex_count(v: &Value) -> usize {
+    let list = if v.get("type").and_then(Value::as_str) == Some("Feature") {
+        v.pointer("/geometry/coordinates/0")
+    } else {
+        v.pointer("/volume/outline_polygon/vertices")
+    };
+    list.and_then(Value::as_array).map_or(0, Vec::len)
+}
+
+fn unavailable() -> Problem {
+    Problem::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "unavailable",
+        "the volumes could not be validated now; try again",
+    )
 }

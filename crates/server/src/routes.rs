@@ -20,7 +20,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures_util::StreamExt;
 use parley_service::{
-    sha256_hex, Actor, Category, Command, Idempotency, LineRules, Priority, Role, Signed, Volumes,
+    sha256_hex, Actor, Category, Command, Idempotency, LineRules, Priority, Role, Signed,
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -753,7 +753,7 @@ async fn notify(
         line,
         category,
         point_of_contact: b.string("point_of_contact")?,
-        volumes: Volumes::parse(b.array("volumes")?, s.service.limits())?,
+        volumes: crate::body::volumes(b.array("volumes")?, s.service.limits()).await?,
         dry_run: b.bool("dry_run")?,
     };
     write(&s, a, command, request!(method, uri, headers, raw)).await
@@ -846,7 +846,7 @@ async fn amend(
         replaces_version: b.u64("replaces_version")?,
         category: b.parsed::<Category>("category", CATEGORIES)?,
         point_of_contact: b.optional_string("point_of_contact")?,
-        volumes: Volumes::parse(b.array("volumes")?, s.service.limits())?,
+        volumes: crate::body::volumes(b.array("volumes")?, s.service.limits()).await?,
         dry_run: b.bool("dry_run")?,
     };
     write(&s, a, command, request!(method, uri, headers, raw)).await
@@ -1218,7 +1218,7 @@ async fn register_site(
         site_kind: b
             .optional_string("kind")?
             .unwrap_or_else(|| "static".into()),
-        volumes: Volumes::parse(b.array("volumes")?, s.service.limits())?,
+        volumes: crate::body::volumes(b.array("volumes")?, s.service.limits()).await?,
         expires: b.string("expires")?,
         shared_with_parties: b.strings("shared_with_parties")?,
         shared_with_lines: b.strings("shared_with_lines")?,

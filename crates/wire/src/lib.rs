@@ -75,6 +75,14 @@ pub struct WireLimits {
     pub max_volumes: usize,
     /// Longest identifier (activity id, party), bytes (default 200).
     pub max_id_bytes: usize,
+    /// The work one polygon may cost: most points its outline may have once its
+    /// edges are cut into geodesic pieces of at most 5 km
+    /// ([`parley_engine::polygon_pieces`]; default 10,000: a 1,000-vertex outline
+    /// with 45,000 km of perimeter). See [`check_work`].
+    pub max_volume_pieces: usize,
+    /// The work one request (or activity) may cost: most such points in all its
+    /// volumes together (default 50,000). See [`check_work`].
+    pub max_request_pieces: usize,
 }
 
 impl Default for WireLimits {
@@ -83,8 +91,91 @@ impl Default for WireLimits {
             volume: Limits::default(),
             max_volumes: 100,
             max_id_bytes: 200,
+            max_volume_pieces: 10_000,
+            max_request_pieces: 50_000,
         }
     }
+}
+
+/// Refuses volumes that would cost too much work to validate and compare,
+/// before any of that work is done: each polygon's points once its edges are
+/// cut into 5 km pieces against [`WireLimits::max_volume_pieces`], and their
+/// sum over `volumes` (at pointer `at`) against
+/// [`WireLimits::max_request_pieces`]. Costs one inverse geodesic per edge
+/// longer than a piece, and stops at the first volume over a budget. A volume
+/// this cannot read is left to [`parse_volume`] to refuse with its own error
+/// (and counts as one point, as a circle does). Gives the total.
+///
+/// ```
+/// use parley_wire::{check_work, WireLimits};
+/// let comb: Vec<_> = (0..200).map(|k| {
+///     // A zigzag of 40 teeth, 500 km long: about 100 pieces an edge.
+///     let lat = if k % 2 == 0 { 0.0 } else { 4.5 };
+///     serde_json::json!({"lat": lat, "lng": k as f64 * 0.001})
+/// }).collect();
+/// let volume = serde_json::json!({"volume": {"outline_polygon": {"vertices": comb}}});
+/// let err = check_work(&[volume], "/volumes", &WireLimits::default()).unwrap_err();
+/// assert_eq!(err.pointer, "/volumes/0/volume/outline_polygon/vertices");
+/// assert!(err.message.contains("more than the limit of 10000"), "{}", err.message);
+/// ```
+pub fn check_work(volumes: &[Value], at: &str, limits: &WireLimits) -> Result<usize, WireError> {
+    let mut total = 0usize;
+    for (i, v) in volumes.iter().enumerate() {
+        let Some((vertices, path)) = polygon_vertices(v, limits.volume.max_vertices) else {
+            total += 1;
+            continue;
+        };
+        let pieces = parley_engine::polygon_pieces(&vertices);
+        if pieces > limits.max_volume_pieces {
+            let kind = parley_engine::ErrorKind::TooManyPieces {
+                pieces,
+                max: limits.max_volume_pieces,
+            };
+            return Err(WireError::at(format!("{at}/{i}{path}"), kind.to_string()));
+        }
+        total += pieces;
+        if total > limits.max_request_pieces {
+            return Err(WireError::at(
+                format!("{at}/{i}"),
+                format!(
+                    "the volumes up to this one make {total} points once their edges are cut into pieces of at most 5 km, more than the limit of {} in one request; send this volume and the ones after it in another request, or give fewer or shorter edges",
+                    limits.max_request_pieces
+                ),
+            ));
+        }
+    }
+    Ok(total)
+}
+
+/// A polygon volume's vertices (F3548 or GeoJSON) and the pointer of their list
+/// within the volume, when they are all valid positions and not too many.
+fn polygon_vertices(v: &Value, max_vertices: usize) -> Option<(Vec<LatLng>, &'static str)> {
+    let (list, path, geojson) = if v.get("type").and_then(Value::as_str) == Some("Feature") {
+        let ring = v.get("geometry")?.get("coordinates")?.get(0)?.as_array()?;
+        (ring, "/geometry/coordinates/0", true)
+    } else {
+        let list = v.get("volume")?.get("outline_polygon")?.get("vertices")?;
+        (list.as_array()?, "/volume/outline_polygon/vertices", false)
+    };
+    if list.len() > max_vertices + usize::from(geojson) {
+        return None;
+    }
+    let mut vertices: Vec<LatLng> = list
+        .iter()
+        .map(|p| {
+            let (lat, lng) = if geojson {
+                (p.get(1)?.as_f64()?, p.get(0)?.as_f64()?)
+            } else {
+                (p.get("lat")?.as_f64()?, p.get("lng")?.as_f64()?)
+            };
+            (lat.abs() <= 90.0 && lng.abs() <= 180.0).then(|| LatLng::new(lat, lng))
+        })
+        .collect::<Option<_>>()?;
+    if geojson {
+        // The closing position repeats the first.
+        vertices.pop();
+    }
+    Some((vertices, path))
 }
 
 /// A JSON object's field, or an error naming it.
@@ -332,6 +423,7 @@ pub fn activity_from_value(
             ),
         ));
     }
+    check_work(list, &vat, limits)?;
     let volumes = list
         .iter()
         .enumerate()
