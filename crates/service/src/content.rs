@@ -165,6 +165,7 @@ mod tests {
     use parley_wire::WireLimits;
     use serde_json::json;
 
+    // A fixed date is safe for ever here: hashing a notice's content reads no clock.
     fn volumes() -> Volumes {
         let v = json!({"volume": {"outline_circle": {"center": {"lat": 35.0, "lng": 38.0},
             "radius": {"value": 1000.0, "units": "M"}},

@@ -1,6 +1,9 @@
 //! Bad input gets an error that names the field (a JSON pointer) and says what to
 //! fix. Cases are data: `tests/data/invalid_volumes.jsonl`, each a change to a
 //! valid volume and the error it must produce.
+//!
+//! The fixed dates here are safe for ever: parsing reads no clock, so a window
+//! on 2026-11-22 is as valid on any later day.
 
 use parley_engine::Limits;
 use parley_wire::{parse_activity, parse_volume, WireLimits};
