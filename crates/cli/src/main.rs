@@ -15,6 +15,7 @@ mod bench_record;
 mod bench_serve;
 mod check;
 mod client;
+mod demo;
 mod secret;
 mod serve;
 
@@ -53,7 +54,7 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Run the server with a realistic scenario already in it, and print the
     /// URL and ready-to-use operator tokens.
-    Demo(serve::DemoArgs),
+    Demo(demo::DemoArgs),
     /// Manage parties, operators and lines on a running server.
     Admin(admin::AdminArgs),
     /// Measure Parley's parts on synthetic data.
@@ -68,7 +69,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check(args) => check::run(args),
         Command::Serve(args) => serve::serve(args).map(|()| ExitCode::SUCCESS),
-        Command::Demo(args) => serve::demo(args).map(|()| ExitCode::SUCCESS),
+        Command::Demo(args) => demo::demo(args).map(|()| ExitCode::SUCCESS),
         Command::Admin(args) => admin::run(args).map(|()| ExitCode::SUCCESS),
         Command::Bench(b) => bench::run(b).map(|()| ExitCode::SUCCESS),
         Command::Client(c) => return client::run(c, &mut Cli::command()),

@@ -165,9 +165,5 @@ fn vertex_count(v: &Value) -> usize {
 }
 
 fn unavailable() -> Problem {
-    Problem::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "unavailable",
-        "the volumes could not be validated now; try again",
-    )
+    Problem::unavailable("the volumes could not be validated now; try again")
 }

@@ -177,13 +177,9 @@ async fn refuse(mut tcp: TcpStream, refusal: &[u8]) -> io::Result<()> {
 
 /// The whole answer to a connection over the cap.
 fn refusal() -> Vec<u8> {
-    let body = Problem::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "unavailable",
-        "too many connections; retry later",
-    )
-    .body()
-    .to_string();
+    let body = Problem::unavailable("too many connections; retry later")
+        .body()
+        .to_string();
     format!(
         "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/problem+json\r\n\
          content-length: {}\r\nretry-after: 1\r\nconnection: close\r\n\r\n{body}",

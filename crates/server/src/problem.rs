@@ -30,6 +30,11 @@ impl Problem {
         }
     }
 
+    /// 503: the service cannot answer now; `detail` says why and what to do.
+    pub fn unavailable(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", detail)
+    }
+
     /// Bad input at `pointer`.
     pub fn invalid(pointer: &str, detail: impl Into<String>) -> Self {
         Self {
@@ -53,9 +58,7 @@ impl From<ServiceError> for Problem {
             ServiceError::Quota(why) => {
                 Problem::new(StatusCode::TOO_MANY_REQUESTS, "rate-limited", why)
             }
-            ServiceError::Unavailable(why) => {
-                Problem::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", why)
-            }
+            ServiceError::Unavailable(why) => Problem::unavailable(why),
         }
     }
 }

@@ -12,6 +12,10 @@
 //! A child module of `state`, so that the `impl State` blocks here read the
 //! state's fields; the talks' own data and the pure rules are in [`Talks`] and
 //! the free functions.
+//!
+//! One file of about 900 lines because it is one concept: the record, its
+//! validation, versions, confirmation and follow-ups change together. Its
+//! validation (`parse_record`) is the part to move out first if it grows.
 
 use super::{check_text, time_text, Decision, State};
 use crate::deadlines::{Deadline, Owed};

@@ -90,6 +90,8 @@ fn dry_runs_keep_no_idempotency_record() {
         &["north", "south"],
         LineRules::default(),
     );
+    // Its window is on the injected clock's first day (T0): safe for ever, the
+    // service reads no other clock.
     let notice = |dry_run: bool| {
         Command::Notify {
         line: "l".into(),
