@@ -54,6 +54,7 @@ pub fn demo(args: DemoArgs) -> Result<()> {
         committed,
         &args.listen,
         Limits::defaults(200.0),
+        None,
         |url| {
             if let Some(path) = &args.tokens_file {
                 let officers: Vec<Value> = tokens

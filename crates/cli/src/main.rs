@@ -65,6 +65,9 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // TLS everywhere on the `ring` provider: reqwest's own default would be
+    // aws-lc-rs, which this build leaves out.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Check(args) => check::run(args),

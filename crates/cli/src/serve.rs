@@ -2,7 +2,9 @@
 //! record key and its limits (`parley demo`, in `demo.rs`, starts the same server).
 
 use anyhow::{Context, Result};
-use parley_server::{bootstrap, commit_channel, AppState, Connections, RateLimit, StreamLimit};
+use parley_server::{
+    bootstrap, commit_channel, AppState, Connections, RateLimit, StreamLimit, Tls, TlsFiles,
+};
 use parley_service::{system_clock, Service};
 use parley_store_sqlite::SqliteJournal;
 use parley_wire::WireLimits;
@@ -53,6 +55,42 @@ pub struct ServeArgs {
     site_max_area_km2: f64,
     #[command(flatten)]
     limits: LimitArgs,
+    #[command(flatten)]
+    tls: TlsArgs,
+}
+
+/// HTTPS: without these the server speaks plain HTTP, for loopback demos only.
+#[derive(clap::Args)]
+struct TlsArgs {
+    /// Serve HTTPS with this certificate chain (PEM, the server's own
+    /// certificate first). Reloaded with the key on SIGHUP, without dropping
+    /// the service or open connections.
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM).
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Mutual TLS: require a client certificate issued by this CA (PEM) on
+    /// every connection. A party can then bind its operators to its own
+    /// certificates (`parley certificates bind`).
+    #[arg(long, requires = "tls_cert")]
+    client_ca: Option<PathBuf>,
+}
+
+impl TlsArgs {
+    /// The TLS configuration, when HTTPS is asked for.
+    fn load(&self) -> Result<Option<Arc<Tls>>> {
+        let (Some(cert), Some(key)) = (&self.tls_cert, &self.tls_key) else {
+            return Ok(None);
+        };
+        let files = TlsFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+            client_ca: self.client_ca.clone(),
+        };
+        let tls = Tls::load(files).context("--tls-cert/--tls-key/--client-ca")?;
+        Ok(Some(Arc::new(tls)))
+    }
 }
 
 /// How much of the server one token, party, client or connection may take.
@@ -200,11 +238,14 @@ fn record_signer(path: &Path) -> Result<parley_record::Signer> {
     )?)
 }
 
+/// Serves until the process ends: over HTTPS when `tls` is given (reloaded
+/// on SIGHUP), else plain HTTP; `banner` gets the URL once listening.
 pub(crate) fn run_server(
     service: Service,
     committed: tokio::sync::watch::Receiver<u64>,
     listen: &str,
     limits: Limits,
+    tls: Option<Arc<Tls>>,
     banner: impl FnOnce(&str),
 ) -> Result<()> {
     // Deadlines escalate and line checks go out on the service's own time.
@@ -218,7 +259,8 @@ pub(crate) fn run_server(
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
-        let url = format!("http://{}", listener.local_addr()?);
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let url = format!("{scheme}://{}", listener.local_addr()?);
         banner(&url);
         let state = AppState {
             service,
@@ -226,14 +268,39 @@ pub(crate) fn run_server(
             rate: Arc::new(limits.rate),
             streams: Arc::new(limits.streams),
         };
-        parley_server::serve_with(listener, state, limits.connections)
-            .await
-            .context("serving")
+        match tls {
+            Some(tls) => {
+                reload_on_hangup(Arc::clone(&tls))?;
+                parley_server::serve_tls(listener, state, limits.connections, tls).await
+            }
+            None => parley_server::serve_with(listener, state, limits.connections).await,
+        }
+        .context("serving")
     })
+}
+
+/// Reads the TLS files again on each SIGHUP; a failed reload is reported and
+/// the certificate in use stays.
+fn reload_on_hangup(tls: Arc<Tls>) -> Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut hangups = signal(SignalKind::hangup()).context("listening for SIGHUP")?;
+    tokio::spawn(async move {
+        while hangups.recv().await.is_some() {
+            match tls.reload() {
+                Ok(()) => println!("parley: TLS certificate reloaded"),
+                Err(e) => {
+                    eprintln!("parley: TLS reload failed, keeping the certificate in use: {e}")
+                }
+            }
+            let _ = std::io::stdout().flush();
+        }
+    });
+    Ok(())
 }
 
 pub fn serve(args: ServeArgs) -> Result<()> {
     let limits = args.limits.limits()?;
+    let tls = args.tls.load()?;
     let (service, committed) = match &args.postgres {
         Some(url) => {
             let journal = parley_store_postgres::PostgresJournal::open(url)
@@ -264,8 +331,14 @@ pub fn serve(args: ServeArgs) -> Result<()> {
     if let Some(token) = bootstrap(&service)? {
         println!("host admin token (shown once; keep it safe): {token}");
     }
-    run_server(service, committed, &args.listen, limits, |url| {
+    let mutual = tls.as_ref().is_some_and(|t| t.is_mutual());
+    run_server(service, committed, &args.listen, limits, tls, |url| {
         println!("parley listening on {url}");
+        if url.starts_with("http://") {
+            println!("parley: plain HTTP, without TLS: tokens and notices travel in clear; for loopback demos only (give --tls-cert and --tls-key to serve HTTPS)");
+        } else if mutual {
+            println!("parley: mutual TLS: every client must show a certificate from --client-ca");
+        }
         let _ = std::io::stdout().flush();
     })
 }

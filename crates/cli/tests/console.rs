@@ -106,7 +106,10 @@ fn quoted(text: &str, prefix: &str) -> Vec<String> {
 #[tokio::test]
 async fn the_console_and_every_file_it_references_are_served() {
     let demo = Demo::start("assets");
-    let client = reqwest::Client::new();
+    let client = {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        reqwest::Client::new()
+    };
     let res = client.get(format!("{}/", demo.url)).send().await.unwrap();
     assert_eq!(res.status(), 200);
     let headers = res.headers().clone();

@@ -547,7 +547,7 @@ async fn idempotency_and_problem_details() {
     assert_eq!(res.headers()["content-type"], "application/problem+json");
     // A fresh client: the server may close the connection after refusing the body.
     let huge = "x".repeat((1 << 20) + 4096);
-    let res = reqwest::Client::new()
+    let res = common::http_client()
         .post(format!("{}/v1/lines/air/messages", server.url))
         .bearer_auth(&blue.officer)
         .body(huge)

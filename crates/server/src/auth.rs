@@ -1,6 +1,8 @@
 //! Bearer tokens (stored only as SHA-256 hashes; a token carries 256 random
-//! bits, so a fast hash is safe) and rate limits per token and per party.
+//! bits, so a fast hash is safe), the client certificate a party may bind its
+//! operators to (mutual TLS), and rate limits per token and per party.
 
+use crate::connections::ClientCertificate;
 use crate::problem::Problem;
 use crate::AppState;
 use axum::extract::FromRequestParts;
@@ -153,6 +155,23 @@ impl FromRequestParts<AppState> for Auth {
                 "this token is unknown or revoked",
             ));
         };
+        let certificate = parts
+            .extensions
+            .get::<ClientCertificate>()
+            .and_then(|c| c.0.as_deref());
+        if !state
+            .service
+            .read(|s| s.certificate_admits(&actor.party, certificate))
+        {
+            return Err(Problem::new(
+                StatusCode::FORBIDDEN,
+                "certificate-required",
+                format!(
+                    "party {} serves its operators only over mutual TLS with one of its bound client certificates; connect with the certificate your party gave you (`client_cert` and `client_key` in the profile)",
+                    actor.party
+                ),
+            ));
+        }
         if let Err(spent) = state.rate.allow(&actor.operator, &actor.party) {
             return Err(state.rate.refusal(spent));
         }

@@ -20,8 +20,17 @@
 //!   (`request-timeout`) and the connection is closed.
 //! - Responses (a live event stream above all) have no time limit: the
 //!   streams an operator may hold are capped in `events.rs` instead.
+//!
+//! # Over TLS
+//! With a [`Tls`] configuration every connection first completes a TLS
+//! handshake, within [`Connections::header_timeout`] (within [`RESERVE_WAIT`]
+//! over the cap), under the same places. Over the cap the request cannot be
+//! looked at before the handshake, so the connection is served one request,
+//! answered `503` unless it is `GET /v1/health`. Each request carries the
+//! client certificate's [`ClientCertificate`] for `auth.rs` to check.
 
 use crate::problem::Problem;
+use crate::tls::Tls;
 use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderValue, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -80,11 +89,19 @@ impl Default for Connections {
     }
 }
 
-/// Serves `router` on `listener` until the process ends.
+/// The client certificate of the connection a request came on, by the
+/// SHA-256 of its public key (hex; see [`crate::tls::spki_sha256`]): `None`
+/// over TLS without one. Requests over plain HTTP carry no such extension.
+#[derive(Clone, Debug)]
+pub struct ClientCertificate(pub Option<Arc<str>>);
+
+/// Serves `router` on `listener` until the process ends, over TLS when `tls`
+/// is given.
 pub(crate) async fn serve(
     listener: TcpListener,
     router: Router,
     limits: Connections,
+    tls: Option<Arc<Tls>>,
 ) -> io::Result<()> {
     let places = Arc::new(Semaphore::new(limits.max.max(1)));
     let reserve = Arc::new(Semaphore::new(RESERVE));
@@ -96,6 +113,8 @@ pub(crate) async fn serve(
     let handler = Handler {
         router,
         body_timeout: limits.body_timeout,
+        peer: None,
+        only_health: false,
     };
     let refusal: Arc<[u8]> = refusal().into();
     loop {
@@ -106,6 +125,34 @@ pub(crate) async fn serve(
                 continue;
             }
         };
+        if let Some(tls) = &tls {
+            let (http, mut handler, refusal) =
+                if let Ok(place) = Arc::clone(&places).try_acquire_owned() {
+                    (http.clone(), handler.clone(), place)
+                } else if let Ok(place) = Arc::clone(&reserve).try_acquire_owned() {
+                    let mut handler = handler.clone();
+                    handler.only_health = true;
+                    (once.clone(), handler, place)
+                } else {
+                    continue;
+                };
+            let wait = if handler.only_health {
+                RESERVE_WAIT
+            } else {
+                limits.header_timeout
+            };
+            let acceptor = tokio_rustls::TlsAcceptor::from(tls.config());
+            let place = refusal;
+            tokio::spawn(async move {
+                let Ok(Ok(stream)) = tokio::time::timeout(wait, acceptor.accept(tcp)).await else {
+                    return;
+                };
+                handler.peer = Some(ClientCertificate(client_spki(&stream)));
+                let _ = http.serve_connection(TokioIo::new(stream), handler).await;
+                drop(place);
+            });
+            continue;
+        }
         if let Ok(place) = Arc::clone(&places).try_acquire_owned() {
             let connection = http.serve_connection(TokioIo::new(tcp), handler.clone());
             tokio::spawn(async move {
@@ -175,6 +222,15 @@ async fn refuse(mut tcp: TcpStream, refusal: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
+/// The answer to a request over the cap on a TLS connection.
+fn over_the_cap_response() -> Response {
+    let mut response = Problem::unavailable("too many connections; retry later").into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
+}
+
 /// The whole answer to a connection over the cap.
 fn refusal() -> Vec<u8> {
     let body = Problem::unavailable("too many connections; retry later")
@@ -186,6 +242,12 @@ fn refusal() -> Vec<u8> {
         body.len()
     )
     .into_bytes()
+}
+
+/// The SPKI hash of the client's certificate on a TLS connection, if it sent one.
+fn client_spki(stream: &tokio_rustls::server::TlsStream<TcpStream>) -> Option<Arc<str>> {
+    let cert = stream.get_ref().1.peer_certificates()?.first()?;
+    crate::tls::spki_sha256(cert).ok().map(Arc::from)
 }
 
 /// After a failed accept: go on at once when only that connection failed;
@@ -208,6 +270,10 @@ async fn accept_failed(e: io::Error) {
 struct Handler {
     router: Router,
     body_timeout: Duration,
+    /// Over TLS: the connection's client certificate, given to each request.
+    peer: Option<ClientCertificate>,
+    /// Over the cap (TLS): answer `GET /v1/health` only, refuse the rest.
+    only_health: bool,
 }
 
 impl hyper::service::Service<Request<Incoming>> for Handler {
@@ -215,7 +281,16 @@ impl hyper::service::Service<Request<Incoming>> for Handler {
     type Error = Infallible;
     type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
 
-    fn call(&self, request: Request<Incoming>) -> Self::Future {
+    fn call(&self, mut request: Request<Incoming>) -> Self::Future {
+        if self.only_health
+            && !(request.method() == axum::http::Method::GET
+                && request.uri().path() == "/v1/health")
+        {
+            return Box::pin(async { Ok(over_the_cap_response()) });
+        }
+        if let Some(peer) = &self.peer {
+            request.extensions_mut().insert(peer.clone());
+        }
         let mut router = self.router.clone();
         let timeout = self.body_timeout;
         let late = Arc::new(AtomicBool::new(false));

@@ -10,20 +10,28 @@
 
 mod auth;
 mod body;
+mod certificates;
 mod connections;
 mod console;
 mod events;
 mod openapi;
 mod problem;
 mod routes;
+mod tls;
 
 pub use auth::{new_token, RateLimit, PARTY_RATE_FACTOR};
-pub use connections::{Connections, BODY_TIMEOUT, HEADER_TIMEOUT, MAX_CONNECTIONS, RESERVE};
+pub use connections::{
+    ClientCertificate, Connections, BODY_TIMEOUT, HEADER_TIMEOUT, MAX_CONNECTIONS, RESERVE,
+};
 pub use console::CONTENT_SECURITY_POLICY;
 pub use events::{StreamLimit, STREAMS_PER_OPERATOR};
 pub use openapi::document;
 pub use problem::Problem;
 pub use routes::router;
+pub use tls::{
+    provider, read_certificates, read_private_key, read_roots, spki_sha256, Tls, TlsError,
+    TlsFiles, VERSIONS,
+};
 
 use parley_service::{sha256_hex, Actor, Command, Role, Service, ServiceError, HOST};
 use std::sync::Arc;
@@ -66,7 +74,18 @@ pub async fn serve_with(
     state: AppState,
     limits: Connections,
 ) -> std::io::Result<()> {
-    connections::serve(listener, router(state), limits).await
+    connections::serve(listener, router(state), limits, None).await
+}
+
+/// Serves the API over TLS on `listener` until the process ends, under
+/// `limits`; `tls` may be reloaded meanwhile ([`Tls::reload`]).
+pub async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    limits: Connections,
+    tls: Arc<Tls>,
+) -> std::io::Result<()> {
+    connections::serve(listener, router(state), limits, Some(tls)).await
 }
 
 /// Runs one command as `actor` and waits for its durable outcome (for

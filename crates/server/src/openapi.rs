@@ -64,6 +64,8 @@ pub async fn openapi_json() -> impl IntoResponse {
         crate::routes::revoke_operator,
         crate::routes::register_key,
         crate::routes::list_keys,
+        crate::certificates::bind_certificate,
+        crate::certificates::list_certificates,
         crate::routes::create_line,
         crate::routes::list_lines,
         crate::routes::show_line,
@@ -102,7 +104,7 @@ pub async fn openapi_json() -> impl IntoResponse {
             SiteKind, CreateParty, CreateOperator, CreateLine, LineRules, LineStatus, Message,
             Notice, Amendment, Cancellation, Acknowledgment, Coordination, Site,
             Outcome, TalkParticipant, AgendaItem, TalkFollowUp, TalkRecord, TalkConfirmation,
-            FollowUpClosure,
+            FollowUpClosure, crate::certificates::CertificateBinding,
         ),
         responses(
             InvalidJson, Unauthorized, Forbidden, NotFound, Conflict, InvalidInput, RateLimited,

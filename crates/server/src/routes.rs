@@ -52,6 +52,10 @@ pub fn router(state: AppState) -> Router {
             "/v1/parties/{party}/keys",
             post(register_key).get(list_keys),
         )
+        .route(
+            "/v1/parties/{party}/certificates",
+            post(crate::certificates::bind_certificate).get(crate::certificates::list_certificates),
+        )
         .route("/v1/lines", post(create_line).get(list_lines))
         .route("/v1/lines/{line}", get(show_line))
         .route("/v1/lines/{line}/status", post(set_line_status))
@@ -117,10 +121,10 @@ async fn refuse_when_stopped(
     next.run(request).await
 }
 
-type Answer = Result<Response, Problem>;
+pub(crate) type Answer = Result<Response, Problem>;
 
 /// Submits a command and answers once it is durable; honours `Idempotency-Key`.
-async fn write(
+pub(crate) async fn write(
     state: &AppState,
     actor: Actor,
     command: Command,

@@ -241,6 +241,14 @@ pub enum Command {
         /// A verifier key line (`name+id+base64`) named `<party>` or `<party>/...`.
         key: String,
     },
+    /// A party's admin: bind a client certificate to the party, so its
+    /// operators are served only over connections showing a bound one.
+    BindCertificate {
+        /// The party.
+        party: String,
+        /// The SHA-256 of the certificate's public key (SPKI), hex.
+        spki_sha256: String,
+    },
     /// Any operator of the checked party: answer a line check.
     AnswerLineCheck {
         /// The check.

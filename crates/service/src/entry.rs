@@ -129,6 +129,16 @@ pub enum Entry {
         /// The admin who registered it.
         operator: String,
     },
+    /// A party bound a client certificate: its operators are served only over
+    /// connections showing one of its bound certificates.
+    PartyCertificateBound {
+        /// The party.
+        party: String,
+        /// The SHA-256 of the certificate's public key (SPKI), hex.
+        spki_sha256: String,
+        /// The admin who bound it.
+        operator: String,
+    },
     /// Two activities (or an activity and a protected site) come too close.
     ConflictFound {
         /// Its id.

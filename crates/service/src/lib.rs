@@ -14,6 +14,7 @@
 //! adapters.
 #![deny(missing_docs)]
 
+mod certificates;
 mod command;
 mod content;
 mod deadlines;
@@ -27,6 +28,7 @@ mod service;
 mod site;
 mod state;
 
+pub use certificates::normalise_spki;
 pub use command::{Command, Signed, Volumes};
 pub use content::RawJson;
 pub use deadlines::{Owed, Step, FLASH_ANSWER_S};

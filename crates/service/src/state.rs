@@ -58,7 +58,7 @@ pub struct Decision {
     pub volumes: Option<Vec<Volume>>,
 }
 
-struct Party {
+pub(crate) struct Party {
     name: String,
 }
 
@@ -164,7 +164,7 @@ enum Handle {
 /// Everything the service knows, rebuilt from the journal at start.
 pub struct State {
     log: Vec<Logged>,
-    parties: BTreeMap<String, Party>,
+    pub(crate) parties: BTreeMap<String, Party>,
     operators: BTreeMap<String, Operator>,
     by_token: HashMap<String, String>,
     lines: BTreeMap<String, Line>,
@@ -179,6 +179,8 @@ pub struct State {
     record: MerkleLog,
     /// Registered public keys (verifier key lines) by party.
     party_keys: BTreeMap<String, Vec<String>>,
+    /// Client certificates bound to parties (`certificates.rs`).
+    pub(crate) certificates: crate::certificates::Certificates,
     limits: WireLimits,
     replay_limits: Limits,
     /// Days without a confirmed talk after which a relationship is flagged.
@@ -277,6 +279,7 @@ impl State {
             talks: talks::Talks::default(),
             record: MerkleLog::new(),
             party_keys: BTreeMap::new(),
+            certificates: Default::default(),
             limits,
             talk_gap_days: talks::TALK_GAP_DAYS,
             site_rules: SiteRules::default(),
@@ -541,6 +544,9 @@ impl State {
                     .or_default()
                     .push(key.clone());
             }
+            Entry::PartyCertificateBound {
+                party, spki_sha256, ..
+            } => self.certificate_bound(party, spki_sha256),
             Entry::DeadlineEscalated { deadline, step, .. } => {
                 self.deadlines.escalated(deadline, *step);
             }
@@ -1343,6 +1349,9 @@ impl State {
                     body: json!({"party": party, "key": key.trim()}),
                     volumes: None,
                 })
+            }
+            Command::BindCertificate { party, spki_sha256 } => {
+                self.decide_bind_certificate(actor, party, spki_sha256)
             }
             Command::Tick => {
                 self.require_host_admin(actor)?;

@@ -9,11 +9,16 @@
 //! lock. So a notice's conflict check and its insertion are atomic with respect
 //! to every other notice on every node. A commit returns once PostgreSQL has
 //! flushed its write-ahead log (`synchronous_commit` is set on for the session).
+//!
+//! The connection string's `sslmode` (up to `verify-full`) and `sslrootcert`
+//! are honoured as libpq does, through rustls (`tls.rs`).
 
 use parley_service::{
     from_row, to_row, CaughtUp, IdempotencyRecord, Journal, Logged, StorageError,
 };
-use postgres::{Client, NoTls};
+use postgres::Client;
+
+mod tls;
 
 /// The advisory lock every node takes for a batch of writes ("parley" in ASCII).
 const WRITE_LOCK: i64 = 0x70_61_72_6c_65_79;
@@ -54,7 +59,9 @@ fn err(what: &str, e: postgres::Error) -> StorageError {
 }
 
 fn connect(url: &str) -> Result<Client, StorageError> {
-    let mut client = Client::connect(url, NoTls).map_err(|e| err("cannot connect", e))?;
+    let (conninfo, tls) =
+        tls::connector(url).map_err(|e| StorageError(format!("postgresql: {e}")))?;
+    let mut client = Client::connect(&conninfo, tls).map_err(|e| err("cannot connect", e))?;
     client
         .batch_execute("SET synchronous_commit = on")
         .map_err(|e| err("setting synchronous_commit", e))?;

@@ -122,21 +122,6 @@ pub fn run(a: Args) -> Result<Outcome> {
             }
             Ok(Outcome::Ok)
         }
-        What::List { party, g } => {
-            let c = Client::new(&g)?;
-            let party = match party {
-                Some(p) => p,
-                None => c.my_party()?,
-            };
-            let v = c.get(&format!("/v1/parties/{party}/keys"))?;
-            if g.json {
-                outln!("{v}");
-            } else {
-                for k in v["keys"].as_array().into_iter().flatten() {
-                    outln!("{}", k.as_str().unwrap_or_default());
-                }
-            }
-            Ok(Outcome::Ok)
-        }
+        What::List { party, g } => super::certificates::list_for_party(&g, party, "keys"),
     }
 }

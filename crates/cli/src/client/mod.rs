@@ -31,6 +31,7 @@ macro_rules! out {
 }
 
 mod activities;
+mod certificates;
 mod conflicts;
 mod deadlines;
 mod export;
@@ -42,6 +43,7 @@ pub mod profile;
 mod record;
 mod sites;
 mod talks;
+pub mod tls;
 mod volumes;
 mod watch;
 
@@ -49,7 +51,10 @@ use anyhow::{anyhow, Context, Result};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use std::fmt;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use tls::{Seen, TlsOptions};
 
 /// The exit statuses, documented in `--help` and the README.
 pub const EXIT_HELP: &str = "\
@@ -76,6 +81,58 @@ pub struct Global {
     /// Print the server's JSON instead of the human view (for scripts).
     #[arg(long, global = true)]
     pub json: bool,
+    /// For an https:// server: trust only this CA certificate (PEM), not the
+    /// system's roots; `login` saves it in the profile.
+    #[arg(long, global = true, env = "PARLEY_CA", value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+    /// For an https:// server: the SHA-256 of its public key (SPKI, 64 hex
+    /// digits) that its certificate must carry. `login` pins the key it sees
+    /// on first use; give this to pin a new key on purpose.
+    #[arg(long, global = true, value_name = "SPKI")]
+    pub pin_sha256: Option<String>,
+    /// Mutual TLS: the client certificate (PEM) to show; `login` saves it.
+    #[arg(
+        long,
+        global = true,
+        env = "PARLEY_CLIENT_CERT",
+        value_name = "FILE",
+        requires = "client_key"
+    )]
+    pub client_cert: Option<PathBuf>,
+    /// Mutual TLS: the client certificate's private key (PEM).
+    #[arg(
+        long,
+        global = true,
+        env = "PARLEY_CLIENT_KEY",
+        value_name = "FILE",
+        requires = "client_cert"
+    )]
+    pub client_key: Option<PathBuf>,
+}
+
+impl Global {
+    /// The TLS options for `server`: these flags over the profile's `saved`
+    /// (its pin only while `server` is the profile's server).
+    pub fn tls(&self, saved: Option<&profile::Profile>, server: &str) -> Result<TlsOptions> {
+        let saved = saved
+            .map(|p| {
+                let mut t = p.tls.clone();
+                if p.server.trim_end_matches('/') != server {
+                    t.pin_sha256 = None;
+                }
+                t
+            })
+            .unwrap_or_default();
+        Ok(TlsOptions {
+            ca: self.ca.clone().or(saved.ca),
+            pin_sha256: match &self.pin_sha256 {
+                Some(pin) => Some(tls::normalise_pin(pin)?),
+                None => saved.pin_sha256,
+            },
+            client_cert: self.client_cert.clone().or(saved.client_cert),
+            client_key: self.client_key.clone().or(saved.client_key),
+        })
+    }
 }
 
 /// The client's commands, flattened into `parley`'s own.
@@ -127,6 +184,8 @@ pub enum Command {
     Export(export::Args),
     /// Your party's signing key: generate, register, list.
     Keys(keys::Args),
+    /// Client certificates bound to your party (mutual TLS): bind, list.
+    Certificates(certificates::Args),
     /// The tamper-evident record: the server's key, checkpoints, receipts, proofs.
     Record(record::Args),
     /// Check receipts and checkpoints offline (exit 1 when they do not verify).
@@ -170,6 +229,7 @@ pub fn run(command: Command, cli: &mut clap::Command) -> ExitCode {
         Command::Watch(a) => watch::run(a),
         Command::Export(a) => export::run(a),
         Command::Keys(a) => keys::run(a),
+        Command::Certificates(a) => certificates::run(a),
         Command::Record(a) => record::run(a),
         Command::Verify(a) => record::verify(a),
         Command::Completions { shell } => {
@@ -236,8 +296,12 @@ fn whoami(a: Plain) -> Result<Outcome> {
 pub enum ApiError {
     /// The server answered with an error status; `message` is one line.
     Status { status: StatusCode, message: String },
-    /// No answer: connection refused, timeout, a broken stream.
+    /// No answer: connection refused, timeout, a broken stream, a
+    /// certificate that does not verify.
     Network { server: String, cause: String },
+    /// The server's certificate verifies but carries another key than the
+    /// pinned one: a new key, or someone in between.
+    PinMismatch { server: String, spki_sha256: String },
 }
 
 impl ApiError {
@@ -247,7 +311,7 @@ impl ApiError {
             ApiError::Status { status, .. } => {
                 status.is_server_error() || *status == StatusCode::TOO_MANY_REQUESTS
             }
-            ApiError::Network { .. } => true,
+            ApiError::Network { .. } | ApiError::PinMismatch { .. } => true,
         }
     }
 
@@ -296,9 +360,24 @@ impl fmt::Display for ApiError {
                 };
                 write!(f, "{message}{hint} (server answered {})", status.as_u16())
             }
+            ApiError::Network { server, cause } if cause.contains("certificate") => write!(
+                f,
+                "cannot reach {server}: {cause}; check the server's certificate, and --ca \
+                 (or --client-cert and --client-key) in the profile"
+            ),
             ApiError::Network { server, cause } => {
                 write!(f, "cannot reach {server}: {cause}; is the server running?")
             }
+            ApiError::PinMismatch {
+                server,
+                spki_sha256,
+            } => write!(
+                f,
+                "REFUSED: {server} shows a certificate whose key is not the one pinned in this \
+                 profile (it shows SPKI SHA-256 {spki_sha256}). Someone may be in between; \
+                 if the server's operators tell you (out of band) that its key changed to \
+                 exactly this value, pin it: parley login --pin-sha256 {spki_sha256}"
+            ),
         }
     }
 }
@@ -312,6 +391,8 @@ pub struct Client {
     /// Signs notices and acknowledgments when the profile has a key.
     signer: Option<parley_record::Signer>,
     http: reqwest::Client,
+    /// What the TLS handshakes saw of the server (nothing over plain HTTP).
+    seen: Arc<Mutex<Seen>>,
     runtime: tokio::runtime::Runtime,
 }
 
@@ -334,23 +415,37 @@ impl Client {
                     g.profile
                 )
             })?;
-        let mut c = Self::with(server.trim_end_matches('/').to_string(), token)?;
+        let server = server.trim_end_matches('/').to_string();
+        let tls = g.tls(p.as_ref(), &server)?;
+        let mut c = Self::with(server, token, &tls)?;
         c.signer = keys::signer(&g.profile)?;
         Ok(c)
     }
 
-    /// A client for an explicit server and token.
-    pub fn with(server: String, token: String) -> Result<Client> {
+    /// A client for an explicit server and token, reached with `tls`.
+    pub fn with(server: String, token: String, tls: &TlsOptions) -> Result<Client> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
+        let (http, seen) = tls::http_client(tls)?;
         Ok(Client {
             server,
             token,
             signer: None,
-            http: reqwest::Client::new(),
+            http,
+            seen,
             runtime,
         })
+    }
+
+    /// The SHA-256 of the public key (SPKI, hex) of the certificate the
+    /// server showed, once a request has gone over TLS.
+    pub fn server_spki(&self) -> Option<String> {
+        self.seen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .spki_sha256
+            .clone()
     }
 
     pub fn get(&self, path: &str) -> Result<Value, ApiError> {
@@ -483,6 +578,13 @@ impl Client {
     }
 
     fn network(&self, e: reqwest::Error) -> ApiError {
+        let seen = self.seen.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if let (true, Some(spki)) = (seen.pin_mismatch, seen.spki_sha256) {
+            return ApiError::PinMismatch {
+                server: self.server.clone(),
+                spki_sha256: spki,
+            };
+        }
         let mut cause = e.to_string();
         let mut source = std::error::Error::source(&e);
         while let Some(s) = source {

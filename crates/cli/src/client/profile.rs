@@ -1,7 +1,10 @@
 //! Profiles: named servers and tokens in `profiles.json` in the user's config
 //! directory (`$PARLEY_CONFIG_DIR`, else `$XDG_CONFIG_HOME/parley`, else
-//! `$HOME/.config/parley`), the file mode 0600 and the directory 0700.
+//! `$HOME/.config/parley`), the file mode 0600 and the directory 0700; with
+//! each, how its server is reached over TLS (CA, pinned key, client
+//! certificate).
 
+use super::tls::TlsOptions;
 use super::{Client, Global, Outcome};
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Map, Value};
@@ -16,6 +19,8 @@ pub struct Profile {
     pub cursor: u64,
     /// Default point of contact for notices.
     pub contact: Option<String>,
+    /// How the server is reached over TLS.
+    pub tls: TlsOptions,
 }
 
 #[derive(clap::Args)]
@@ -68,6 +73,12 @@ pub fn load(name: &str) -> Result<Option<Profile>> {
         token: p["token"].as_str().unwrap_or_default().to_string(),
         cursor: p["cursor"].as_u64().unwrap_or(0),
         contact: p["contact"].as_str().map(str::to_string),
+        tls: TlsOptions {
+            ca: p["ca"].as_str().map(PathBuf::from),
+            pin_sha256: p["pin_sha256"].as_str().map(str::to_string),
+            client_cert: p["client_cert"].as_str().map(PathBuf::from),
+            client_key: p["client_key"].as_str().map(PathBuf::from),
+        },
     }))
 }
 
@@ -77,6 +88,24 @@ pub fn save(name: &str, p: &Profile) -> Result<PathBuf> {
     let mut v = json!({"server": p.server, "token": p.token, "cursor": p.cursor});
     if let Some(c) = &p.contact {
         v["contact"] = json!(c);
+    }
+    let TlsOptions {
+        ca,
+        pin_sha256,
+        client_cert,
+        client_key,
+    } = &p.tls;
+    for (name, value) in [
+        ("ca", ca),
+        ("client_cert", client_cert),
+        ("client_key", client_key),
+    ] {
+        if let Some(path) = value {
+            v[name] = json!(path);
+        }
+    }
+    if let Some(pin) = pin_sha256 {
+        v["pin_sha256"] = json!(pin);
     }
     all.insert(name.to_string(), v);
     let dir = dir()?;
@@ -119,8 +148,23 @@ pub fn login(a: LoginArgs) -> Result<Outcome> {
         bail!("give the token: parley login --server URL --token TOKEN");
     };
     let server = server.trim_end_matches('/').to_string();
-    let client = Client::with(server.clone(), token.clone())?;
+    let mut tls = a.g.tls(old.as_ref(), &server)?;
+    // Files are saved as absolute paths: later commands run from anywhere.
+    for path in [&mut tls.ca, &mut tls.client_cert, &mut tls.client_key]
+        .into_iter()
+        .flatten()
+    {
+        *path = std::path::absolute(&*path)
+            .with_context(|| format!("{}: cannot resolve", path.display()))?;
+    }
+    let client = Client::with(server.clone(), token.clone(), &tls)?;
     let me = client.get("/v1/me")?;
+    // Trust on first use: the key seen now is the one to expect from now on.
+    let seen = client.server_spki();
+    let first_pin = tls.pin_sha256.is_none() && seen.is_some();
+    if tls.pin_sha256.is_none() {
+        tls.pin_sha256.clone_from(&seen);
+    }
     // A new server or token starts watching from the beginning.
     let cursor = match &old {
         Some(o) if o.server == server && o.token == token => o.cursor,
@@ -134,13 +178,23 @@ pub fn login(a: LoginArgs) -> Result<Outcome> {
             token,
             cursor,
             contact,
+            tls,
         },
     )?;
     if a.g.json {
         super::output::print_json(
-            &json!({"profile": a.g.profile, "path": path, "server": server, "me": me}),
+            &json!({"profile": a.g.profile, "path": path, "server": server,
+                                          "me": me, "server_spki_sha256": seen}),
         );
     } else {
+        if let Some(spki) = &seen {
+            let what = if first_pin {
+                "pinned now: compare it with the one your server's operators gave you"
+            } else {
+                "as pinned"
+            };
+            outln!("server certificate key (SPKI SHA-256): {spki} ({what})");
+        }
         outln!(
             "logged in to {server} as {} ({}, {}); profile {:?} saved in {}",
             me["operator"].as_str().unwrap_or("?"),

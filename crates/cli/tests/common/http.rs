@@ -34,7 +34,7 @@ impl Server {
             url,
             host: shown.expect("a host token"),
             db,
-            client: reqwest::Client::new(),
+            client: super::http_client(),
         }
     }
 
@@ -46,7 +46,7 @@ impl Server {
             url,
             host: shown.or(host).expect("a host token"),
             db,
-            client: reqwest::Client::new(),
+            client: super::http_client(),
         }
     }
 

@@ -5,12 +5,20 @@
 #![allow(dead_code)]
 
 pub mod http;
+pub mod tls;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_parley");
+
+/// An HTTP client for the tests' own requests, on the `ring` provider
+/// (installed as the process's default on first use).
+pub fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
 
 /// A fresh directory for one test.
 pub fn temp_dir(name: &str) -> PathBuf {
@@ -143,14 +151,25 @@ pub struct Server {
 
 impl Server {
     pub fn start(name: &str) -> Server {
-        let dir = temp_dir(name);
-        let (child, url, host) = serve(&dir.join("parley.db"), "100000");
+        Self::start_in(temp_dir(name), &[])
+    }
+
+    /// Starts a server in `dir` (made already, and kept) with the flags `args`.
+    pub fn start_in(dir: PathBuf, args: &[&str]) -> Server {
+        let mut all = vec!["--rate-limit", "100000"];
+        all.extend_from_slice(args);
+        let (child, url, host) = serve_with(&dir.join("parley.db"), &all);
         Server {
             child,
             url,
             host: host.expect("a host token"),
             dir,
         }
+    }
+
+    /// The server's process id (to send it signals).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// The config directory of one user of the client.

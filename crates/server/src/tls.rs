@@ -1,0 +1,174 @@
+//! TLS for the server: the certificate and key from PEM files, reloaded on
+//! demand (SIGHUP in `parley serve`) without dropping the service, and, with a
+//! client CA, mutual TLS whose client certificates are named by the SHA-256 of
+//! their public key (SPKI), which a party can bind its operators to.
+//!
+//! # Defaults
+//! rustls on the `ring` provider: TLS 1.3, and TLS 1.2 with ECDHE and AEAD
+//! suites only (AES-GCM, ChaCha20-Poly1305; rustls has no CBC or RSA key
+//! exchange at all). ALPN offers `http/1.1` only, as the server speaks no more.
+
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::server::WebPkiClientVerifier;
+use rustls::{RootCertStore, ServerConfig};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+/// Why the TLS files could not be used; each names the file and what to give.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TlsError {
+    /// A file could not be read or holds no usable PEM.
+    #[error("{}: {detail}", path.display())]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong and what to give instead.
+        detail: String,
+    },
+    /// The files were read but do not make a configuration (the key does not
+    /// match the certificate, say).
+    #[error("{0}")]
+    Config(String),
+}
+
+/// The files a TLS server is configured from.
+#[derive(Clone, Debug)]
+pub struct TlsFiles {
+    /// The server's certificate chain, PEM, the server's own first.
+    pub cert: PathBuf,
+    /// The certificate's private key, PEM (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
+    /// With this, mutual TLS: client certificates are required and must chain
+    /// to one of these CA certificates (PEM).
+    pub client_ca: Option<PathBuf>,
+}
+
+/// The server's TLS configuration, replaceable while connections are served:
+/// each new connection takes the configuration current when it is accepted.
+pub struct Tls {
+    files: TlsFiles,
+    current: RwLock<Arc<ServerConfig>>,
+}
+
+impl Tls {
+    /// Reads the files and builds the configuration.
+    pub fn load(files: TlsFiles) -> Result<Tls, TlsError> {
+        let config = Arc::new(server_config(&files)?);
+        Ok(Tls {
+            files,
+            current: RwLock::new(config),
+        })
+    }
+
+    /// Reads the files again and uses them for new connections; on error the
+    /// configuration in use stays (connections open keep theirs in any case).
+    pub fn reload(&self) -> Result<(), TlsError> {
+        let config = Arc::new(server_config(&self.files)?);
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) = config;
+        Ok(())
+    }
+
+    /// Whether client certificates are required.
+    pub fn is_mutual(&self) -> bool {
+        self.files.client_ca.is_some()
+    }
+
+    /// The configuration for a connection accepted now.
+    pub(crate) fn config(&self) -> Arc<ServerConfig> {
+        Arc::clone(&self.current.read().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+/// The certificates in a PEM file, at least one.
+pub fn read_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+    let file = |detail: String| TlsError::File {
+        path: path.to_path_buf(),
+        detail,
+    };
+    let certs = CertificateDer::pem_file_iter(path)
+        .map_err(|e| file(format!("cannot read: {e}")))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| file(format!("not PEM: {e}")))?;
+    if certs.is_empty() {
+        return Err(file(
+            "no certificate in it; give a PEM file with '-----BEGIN CERTIFICATE-----' blocks"
+                .into(),
+        ));
+    }
+    Ok(certs)
+}
+
+/// The private key in a PEM file.
+pub fn read_private_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsError> {
+    PrivateKeyDer::from_pem_file(path).map_err(|e| TlsError::File {
+        path: path.to_path_buf(),
+        detail: format!(
+            "no private key read ({e}); give a PEM file with a '-----BEGIN PRIVATE KEY-----' (or RSA/EC) block"
+        ),
+    })
+}
+
+/// A store of the CA certificates in a PEM file.
+pub fn read_roots(path: &Path) -> Result<RootCertStore, TlsError> {
+    let mut roots = RootCertStore::empty();
+    for cert in read_certificates(path)? {
+        roots.add(cert).map_err(|e| TlsError::File {
+            path: path.to_path_buf(),
+            detail: format!("not a usable CA certificate: {e}"),
+        })?;
+    }
+    Ok(roots)
+}
+
+/// The crypto provider used throughout: `ring`.
+pub fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// The protocol versions offered: TLS 1.3 and 1.2.
+pub const VERSIONS: &[&rustls::SupportedProtocolVersion] =
+    &[&rustls::version::TLS13, &rustls::version::TLS12];
+
+fn server_config(files: &TlsFiles) -> Result<ServerConfig, TlsError> {
+    let chain = read_certificates(&files.cert)?;
+    let key = read_private_key(&files.key)?;
+    let builder = ServerConfig::builder_with_provider(provider())
+        .with_protocol_versions(VERSIONS)
+        .map_err(|e| TlsError::Config(e.to_string()))?;
+    let builder = match &files.client_ca {
+        Some(ca) => {
+            let verifier =
+                WebPkiClientVerifier::builder_with_provider(Arc::new(read_roots(ca)?), provider())
+                    .build()
+                    .map_err(|e| TlsError::File {
+                        path: ca.clone(),
+                        detail: format!("cannot verify clients with it: {e}"),
+                    })?;
+            builder.with_client_cert_verifier(verifier)
+        }
+        None => builder.with_no_client_auth(),
+    };
+    let mut config = builder.with_single_cert(chain, key).map_err(|e| {
+        TlsError::Config(format!(
+            "{} and {}: {e}; give the key that belongs to the certificate",
+            files.cert.display(),
+            files.key.display()
+        ))
+    })?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+/// The SHA-256 of a certificate's SubjectPublicKeyInfo (DER), lowercase hex:
+/// what a pin (`--pin-sha256`) and a party's certificate binding name. It is
+/// the same as `openssl x509 -pubkey -noout | openssl pkey -pubin -outform der
+/// | sha256sum` and stays the same when a certificate is renewed on the same key.
+pub fn spki_sha256(cert: &CertificateDer<'_>) -> Result<String, String> {
+    let parsed = webpki::EndEntityCert::try_from(cert)
+        .map_err(|e| format!("not a readable X.509 certificate: {e}"))?;
+    Ok(parley_service::sha256_hex(
+        parsed.subject_public_key_info().as_ref(),
+    ))
+}

@@ -1,0 +1,116 @@
+//! Client certificates bound to a party: once a party's admin binds one or
+//! more certificates (by the SHA-256 of their public key, SPKI), the party's
+//! operators are served only over a connection that shows one of them, so a
+//! stolen bearer token alone is not enough.
+//!
+//! # Rules
+//! - Only the party's own admins bind its certificates (as with its keys: a
+//!   binding the host could make would let the host lock a party out).
+//! - A binding is an entry in the journal ([`Entry::PartyCertificateBound`]),
+//!   public like a party's keys, and kept for ever: binding a new certificate
+//!   adds to the set.
+//! - A party with no binding is served on its tokens alone.
+
+use crate::model::{Actor, Role};
+use crate::state::{Decision, State};
+use crate::{Entry, ServiceError};
+use serde_json::json;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The certificates bound to each party, by party id: SPKI SHA-256, hex.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Certificates {
+    by_party: BTreeMap<String, BTreeSet<String>>,
+}
+
+/// A SHA-256 of a public key (SPKI) as 64 lowercase hex digits, from hex in
+/// either case, with or without colons between bytes; `None` if it is not one.
+pub fn normalise_spki(text: &str) -> Option<String> {
+    let hex: String = text
+        .trim()
+        .chars()
+        .filter(|c| *c != ':')
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    (hex.len() == 64 && hex.chars().all(|c| c.is_ascii_hexdigit())).then_some(hex)
+}
+
+impl State {
+    /// Decides [`crate::Command::BindCertificate`].
+    pub(crate) fn decide_bind_certificate(
+        &self,
+        actor: &Actor,
+        party: &str,
+        spki_sha256: &str,
+    ) -> Result<Decision, ServiceError> {
+        if !self.parties.contains_key(party) || actor.party != party {
+            return Err(ServiceError::NotFound(format!("party {party}")));
+        }
+        if actor.role != Role::Admin {
+            return Err(ServiceError::Forbidden(
+                "only the party's admins bind its certificates".into(),
+            ));
+        }
+        let spki = normalise_spki(spki_sha256).ok_or_else(|| {
+            ServiceError::invalid(
+                "/spki_sha256",
+                "give the SHA-256 of the certificate's public key as 64 hex digits \
+                 (`parley certificates bind --cert FILE` computes it)",
+            )
+        })?;
+        if self
+            .certificates
+            .by_party
+            .get(party)
+            .is_some_and(|set| set.contains(&spki))
+        {
+            return Err(ServiceError::Conflict(
+                "this certificate is bound already".into(),
+            ));
+        }
+        let entry = Entry::PartyCertificateBound {
+            party: party.to_string(),
+            spki_sha256: spki.clone(),
+            operator: actor.operator.clone(),
+        };
+        let audience = self.parties.keys().cloned().collect();
+        Ok(Decision {
+            entries: vec![(entry, audience)],
+            status: 201,
+            body: json!({"party": party, "spki_sha256": spki}),
+            volumes: None,
+        })
+    }
+
+    /// Applies [`Entry::PartyCertificateBound`].
+    pub(crate) fn certificate_bound(&mut self, party: &str, spki_sha256: &str) {
+        self.certificates
+            .by_party
+            .entry(party.to_string())
+            .or_default()
+            .insert(spki_sha256.to_string());
+    }
+
+    /// The certificates bound to `party` (SPKI SHA-256, hex, sorted).
+    pub fn party_certificates(&self, party: &str) -> Result<Vec<String>, ServiceError> {
+        if !self.parties.contains_key(party) {
+            return Err(ServiceError::NotFound(format!("party {party}")));
+        }
+        Ok(self
+            .certificates
+            .by_party
+            .get(party)
+            .map(|set| set.iter().cloned().collect())
+            .unwrap_or_default())
+    }
+
+    /// Whether `party`'s operators may be served on a connection whose
+    /// client certificate is `spki_sha256` (`None`: no certificate): always
+    /// when the party has bound none, else only with one of them.
+    pub fn certificate_admits(&self, party: &str, spki_sha256: Option<&str>) -> bool {
+        match self.certificates.by_party.get(party) {
+            None => true,
+            Some(bound) => spki_sha256.is_some_and(|s| bound.contains(s)),
+        }
+    }
+}
