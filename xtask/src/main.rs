@@ -5,7 +5,10 @@
 //!   console's browser test; made once) and runs every test of the workspace with
 //!   it; then starts a throwaway PostgreSQL server (Debian's `postgresql`) and
 //!   runs the end-to-end suite again on it, with the tests of several nodes on
-//!   one database. Both rounds run every test binary (`--no-fail-fast`), the
+//!   one database. In that round everything is over TLS: PostgreSQL is reached
+//!   on 127.0.0.1 with `sslmode=verify-full` (its certificate made here, and
+//!   only `hostssl` connections allowed), and every `parley serve` the tests
+//!   start serves HTTPS (`PARLEY_TEST_HTTPS=1`). Both rounds run every test binary (`--no-fail-fast`), the
 //!   second also when the first failed; the task fails if either did.
 //! - `reference ARGS...`: runs `tests/reference/reference.py` in that environment,
 //!   for example `cargo xtask reference judge IN OUT` to judge new edge cases.
@@ -120,7 +123,8 @@ fn test(extra: &[String]) -> Result<()> {
             ])
             .args(&args)
             .args(["--", "--include-ignored"])
-            .env("PARLEY_TEST_POSTGRES", &pg.conninfo))
+            .env("PARLEY_TEST_POSTGRES", &pg.conninfo)
+            .env("PARLEY_TEST_HTTPS", "1"))
     });
     match (first, second) {
         (Ok(()), Ok(())) => Ok(()),
@@ -138,7 +142,8 @@ fn test(extra: &[String]) -> Result<()> {
     }
 }
 
-/// A throwaway PostgreSQL server on a Unix socket, stopped and removed on drop.
+/// A throwaway PostgreSQL server on 127.0.0.1 that takes TLS connections
+/// only (and on a Unix socket, for its own tools), stopped and removed on drop.
 struct Postgres {
     dir: PathBuf,
     pg_ctl: PathBuf,
@@ -152,10 +157,18 @@ impl Postgres {
         let dir = PathBuf::from(format!("/tmp/parley-pg-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir)?;
+        // A free port: several worktrees may run their tests at once.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let (ca, cert, key) = certificates(&dir)?;
         let pg = Postgres {
             dir: dir.clone(),
             pg_ctl: bin.join("pg_ctl"),
-            conninfo: format!("host={} port=5439 user=postgres", dir.display()),
+            conninfo: format!(
+                "host=127.0.0.1 port={port} user=postgres sslmode=verify-full sslrootcert={}",
+                ca.display()
+            ),
         };
         let data = dir.join("data");
         run(as_postgres(&dir, &bin.join("initdb"))
@@ -167,15 +180,62 @@ impl Postgres {
                 "-D",
             ])
             .arg(&data))?;
+        // TCP connections must use TLS: a `host` rule would let plain ones in.
+        let hba = data.join("pg_hba.conf");
+        let rules = std::fs::read_to_string(&hba)?
+            .lines()
+            .map(|l| match l.strip_prefix("host ") {
+                Some(rest) => format!("hostssl {rest}\n"),
+                None => format!("{l}\n"),
+            })
+            .collect::<String>();
+        std::fs::write(&hba, rules)?;
         run(as_postgres(&dir, &pg.pg_ctl)
             .args(["start", "--wait", "-D"])
             .arg(&data)
             .arg("-l")
             .arg(dir.join("log"))
             .arg("-o")
-            .arg(format!("-k {} -p 5439 -c listen_addresses=", dir.display())))?;
+            .arg(format!(
+                "-k {} -p {port} -c listen_addresses=127.0.0.1 -c ssl=on \
+                 -c ssl_cert_file={} -c ssl_key_file={}",
+                dir.display(),
+                cert.display(),
+                key.display()
+            )))?;
         Ok(pg)
     }
+}
+
+/// A CA and a server certificate for 127.0.0.1 signed by it, valid from
+/// yesterday for 30 days by the clock, made with rcgen in `dir`: the CA's
+/// certificate, the server's certificate and its key (mode 0600, as
+/// PostgreSQL demands).
+fn certificates(dir: &Path) -> Result<(PathBuf, PathBuf, PathBuf)> {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+    let now = time::OffsetDateTime::now_utc();
+    let dated = |mut params: CertificateParams| {
+        params.not_before = now - time::Duration::days(1);
+        params.not_after = now + time::Duration::days(30);
+        params
+    };
+    let mut ca = CertificateParams::new(Vec::<String>::new())?;
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = CertifiedIssuer::self_signed(dated(ca), KeyPair::generate()?)?;
+    let key = KeyPair::generate()?;
+    let cert =
+        dated(CertificateParams::new(vec!["127.0.0.1".to_string()])?).signed_by(&key, &ca)?;
+    let paths = (
+        dir.join("ca.pem"),
+        dir.join("server.crt"),
+        dir.join("server.key"),
+    );
+    std::fs::write(&paths.0, ca.pem())?;
+    std::fs::write(&paths.1, cert.pem())?;
+    std::fs::write(&paths.2, key.serialize_pem())?;
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&paths.2, std::fs::Permissions::from_mode(0o600))?;
+    Ok(paths)
 }
 
 impl Drop for Postgres {

@@ -45,6 +45,11 @@ pub struct Args {
     /// connection string for an empty database (it keeps the bench's data).
     #[arg(long)]
     postgres: Option<String>,
+    /// Serve and post over HTTPS (TLS 1.3, a certificate made for the run):
+    /// the same figures, to compare with plain HTTP. The clients keep their
+    /// connections, so handshakes are few; this is the cost of encryption.
+    #[arg(long)]
+    tls: bool,
 }
 
 const LINE: &str = "bench-air";
@@ -160,9 +165,10 @@ pub fn run(args: Args) -> Result<()> {
     });
     eprintln!("the writer thread used {writer_us} µs of CPU a notice");
     println!(
-        "bench serve notices_per_s={rate:.0} p50_ms={p50:.2} p99_ms={p99:.2} conflicts={} writer_cpu_us={writer_us} store={}",
+        "bench serve notices_per_s={rate:.0} p50_ms={p50:.2} p99_ms={p99:.2} conflicts={} writer_cpu_us={writer_us} store={} transport={}",
         m.conflicts,
-        if args.postgres.is_some() { "postgres" } else { "sqlite" }
+        if args.postgres.is_some() { "postgres" } else { "sqlite" },
+        if args.tls { "https" } else { "http" }
     );
     Ok(())
 }
@@ -319,12 +325,17 @@ fn drive(
             .collect(),
     );
 
+    let tls = args.tls.then(BenchTls::new).transpose()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     let mut measured = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let url = format!("http://{}/v1/lines/{LINE}/notices", listener.local_addr()?);
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let url = format!(
+            "{scheme}://{}/v1/lines/{LINE}/notices",
+            listener.local_addr()?
+        );
         eprintln!("posting {} notices to {url} ...", args.notices);
         let state = AppState {
             service,
@@ -338,10 +349,20 @@ fn drive(
             max: parley_server::MAX_CONNECTIONS.max(args.concurrency + parley_server::RESERVE),
             ..Default::default()
         };
-        let server = tokio::spawn(parley_server::serve_with(listener, state, connections));
-        let client = reqwest::Client::builder()
-            .pool_max_idle_per_host(args.concurrency)
-            .build()?;
+        let mut client = reqwest::Client::builder().pool_max_idle_per_host(args.concurrency);
+        let server = match &tls {
+            Some(tls) => {
+                client = client.tls_certs_only([reqwest::Certificate::from_der(&tls.cert_der)?]);
+                tokio::spawn(parley_server::serve_tls(
+                    listener,
+                    state,
+                    connections,
+                    Arc::clone(&tls.server),
+                ))
+            }
+            None => tokio::spawn(parley_server::serve_with(listener, state, connections)),
+        };
+        let client = client.build()?;
         let posted = Arc::new(AtomicUsize::new(0));
         let progress = tokio::spawn({
             let posted = Arc::clone(&posted);
@@ -392,6 +413,37 @@ fn drive(
     // Stops the server's connections, so that the writer (holding the store) ends.
     runtime.shutdown_timeout(Duration::from_secs(5));
     Ok(measured)
+}
+
+/// The server's TLS for `--tls`: a self-signed certificate for 127.0.0.1,
+/// made for the run (its files in the temporary directory, removed at once).
+struct BenchTls {
+    server: Arc<parley_server::Tls>,
+    cert_der: Vec<u8>,
+}
+
+impl BenchTls {
+    fn new() -> Result<Self> {
+        let key = rcgen::KeyPair::generate()?;
+        let cert =
+            rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()])?.self_signed(&key)?;
+        let dir = std::env::temp_dir();
+        let id = std::process::id();
+        let files = parley_server::TlsFiles {
+            cert: dir.join(format!("parley-bench-{id}.crt")),
+            key: dir.join(format!("parley-bench-{id}.key")),
+            client_ca: None,
+        };
+        crate::secret::create(&files.key, &key.serialize_pem())?;
+        std::fs::write(&files.cert, cert.pem())?;
+        let server = parley_server::Tls::load(files.clone());
+        let _ = std::fs::remove_file(&files.cert);
+        let _ = std::fs::remove_file(&files.key);
+        Ok(Self {
+            server: Arc::new(server?),
+            cert_der: cert.der().to_vec(),
+        })
+    }
 }
 
 /// One client's share: its notices posted one after the other.

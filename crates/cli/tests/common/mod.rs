@@ -14,10 +14,55 @@ use std::process::{Child, Command, Output, Stdio};
 pub const BIN: &str = env!("CARGO_BIN_EXE_parley");
 
 /// An HTTP client for the tests' own requests, on the `ring` provider
-/// (installed as the process's default on first use).
+/// (installed as the process's default on first use), trusting the CA of
+/// [`https`] servers.
 pub fn http_client() -> reqwest::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::new()
+    let mut builder = reqwest::Client::builder();
+    if let Some(https) = https() {
+        let pem = std::fs::read(&https.ca).unwrap();
+        builder = builder.tls_certs_only([reqwest::Certificate::from_pem(&pem).unwrap()]);
+    }
+    builder.build().unwrap()
+}
+
+/// The certificates of the end-to-end suite over HTTPS.
+pub struct Https {
+    /// The CA's certificate (PEM), which clients are told to trust.
+    pub ca: PathBuf,
+    /// The servers' certificate and key, for 127.0.0.1.
+    pub server: tls::Pair,
+}
+
+/// With `PARLEY_TEST_HTTPS=1` (the PostgreSQL round of `cargo xtask test`),
+/// every server the end-to-end tests start serves HTTPS, with a certificate
+/// from a CA made once per test process, and every client trusts that CA
+/// (`PARLEY_CA`); otherwise plain HTTP.
+pub fn https() -> Option<&'static Https> {
+    static HTTPS: std::sync::OnceLock<Option<Https>> = std::sync::OnceLock::new();
+    HTTPS
+        .get_or_init(|| {
+            std::env::var("PARLEY_TEST_HTTPS")
+                .ok()
+                .filter(|v| v == "1")?;
+            let dir = temp_dir("https-suite");
+            let ca = tls::Ca::new(&dir, "suite-ca");
+            let server = ca.server("suite-server", tls::CURRENT);
+            Some(Https {
+                ca: ca.pem.clone(),
+                server,
+            })
+        })
+        .as_ref()
+}
+
+/// Tells a client process to trust the CA of [`https`] servers, if any.
+fn trust(command: &mut Command) -> &mut Command {
+    command.env_remove("PARLEY_CA");
+    if let Some(https) = https() {
+        command.env("PARLEY_CA", &https.ca);
+    }
+    command
 }
 
 /// A fresh directory for one test.
@@ -117,9 +162,19 @@ pub fn serve(db: &Path, rate_limit: &str) -> (Child, String, Option<String>) {
 
 /// Starts `parley serve` on `db` on a free port with the flags `args`; as [`serve`].
 pub fn serve_with(db: &Path, args: &[&str]) -> (Child, String, Option<String>) {
+    let mut tls = Vec::new();
+    if let Some(https) = https().filter(|_| !args.contains(&"--tls-cert")) {
+        tls = vec![
+            "--tls-cert",
+            https.server.cert(),
+            "--tls-key",
+            https.server.key(),
+        ];
+    }
     let mut child = Command::new(BIN)
         .args(["serve", "--listen", "127.0.0.1:0"])
         .args(args)
+        .args(tls)
         .args(store_args(db))
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -179,7 +234,7 @@ impl Server {
 
     /// Runs `parley admin ...` as the host admin; returns stdout.
     pub fn admin(&self, args: &[&str]) -> String {
-        let out = Command::new(BIN)
+        let out = trust(&mut Command::new(BIN))
             .arg("admin")
             .args(args)
             .env("PARLEY_SERVER", &self.url)
@@ -281,6 +336,7 @@ impl Client {
             .env_remove("PARLEY_TOKEN")
             .env_remove("PARLEY_PROFILE")
             .stdin(Stdio::null());
+        trust(&mut c);
         c
     }
 
