@@ -193,3 +193,46 @@ fn under_client_ca_no_certificate_no_service_and_bound_parties_need_their_own() 
     let r = red.expect(2, &["certificates", "bind", "--cert", red_cert.cert()]);
     assert!(r.stderr.contains("403"), "{}", r.stderr);
 }
+
+#[tokio::test]
+async fn over_tls_the_connection_cap_still_holds_and_health_still_answers() {
+    // Two places, both taken by sockets that never start their handshake
+    // (they may take an hour to: the header timeout bounds the handshake).
+    let flags = ["--max-connections", "2", "--header-timeout-ms", "3600000"];
+    let (server, ca, _cert) = https_server("https-cap", CURRENT, &flags);
+    let address = server.url.trim_start_matches("https://").to_string();
+    let silent: Vec<_> = (0..2)
+        .map(|_| std::net::TcpStream::connect(&address).unwrap())
+        .collect();
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let pem = std::fs::read(&ca.pem).unwrap();
+    let client = || {
+        reqwest::Client::builder()
+            .tls_certs_only([reqwest::Certificate::from_pem(&pem).unwrap()])
+            .pool_max_idle_per_host(0)
+            .build()
+            .unwrap()
+    };
+    let get = |path: &str| {
+        client()
+            .get(format!("{}{path}", server.url))
+            .bearer_auth(&server.host)
+            .send()
+    };
+    let refused = get("/v1/me").await.unwrap();
+    assert_eq!(refused.status(), 503);
+    assert_eq!(
+        refused.headers()["content-type"],
+        "application/problem+json"
+    );
+    let body = refused.text().await.unwrap();
+    assert!(body.contains("too many connections"), "{body}");
+    assert_eq!(get("/v1/health").await.unwrap().status(), 200);
+    // Once the silent sockets go, their places are free again.
+    drop(silent);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while get("/v1/me").await.unwrap().status() != 200 {
+        assert!(Instant::now() < deadline, "the places were never freed");
+        tokio::task::yield_now().await;
+    }
+}
