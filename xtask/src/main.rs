@@ -212,19 +212,26 @@ impl Postgres {
 /// certificate, the server's certificate and its key (mode 0600, as
 /// PostgreSQL demands).
 fn certificates(dir: &Path) -> Result<(PathBuf, PathBuf, PathBuf)> {
-    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
     let now = time::OffsetDateTime::now_utc();
-    let dated = |mut params: CertificateParams| {
+    // Distinct names: a certificate whose issuer is its own subject would be
+    // taken for a self-signed one (OpenSSL's psql refuses it).
+    let dated = |mut params: CertificateParams, name: &str| {
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        params.distinguished_name.push(DnType::CommonName, name);
         params.not_before = now - time::Duration::days(1);
         params.not_after = now + time::Duration::days(30);
         params
     };
     let mut ca = CertificateParams::new(Vec::<String>::new())?;
     ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca = CertifiedIssuer::self_signed(dated(ca), KeyPair::generate()?)?;
+    let ca = CertifiedIssuer::self_signed(dated(ca, "parley test CA"), KeyPair::generate()?)?;
     let key = KeyPair::generate()?;
-    let cert =
-        dated(CertificateParams::new(vec!["127.0.0.1".to_string()])?).signed_by(&key, &ca)?;
+    let cert = dated(
+        CertificateParams::new(vec!["127.0.0.1".to_string()])?,
+        "127.0.0.1",
+    )
+    .signed_by(&key, &ca)?;
     let paths = (
         dir.join("ca.pem"),
         dir.join("server.crt"),
