@@ -5,7 +5,7 @@
 use crate::content::RawJson;
 use crate::deadlines::{Owed, Step};
 use crate::model::{LineRules, Priority, Role};
-use crate::state::talks::TalkRecord;
+use crate::talk_record::TalkRecord;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
