@@ -555,10 +555,107 @@ async fn idempotency_and_problem_details() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+    let p: Value = res.json().await.unwrap();
+    assert_eq!(p["type"], "urn:parley:problem:too-large");
+    assert!(
+        p["detail"].as_str().unwrap().contains("1048576 bytes"),
+        "{p}"
+    );
     assert_eq!(
         server.get("/v1/nothing-here", &blue.officer).await.0,
         StatusCode::NOT_FOUND
     );
+}
+
+/// What the framework refuses itself (parameters that do not parse, a wrong
+/// method, a body that is not JSON at all) answers problem+json like the rest,
+/// naming the parameter; whole numbers written as `50.0` are whole numbers.
+#[tokio::test]
+async fn framework_rejections_are_problems() {
+    let (server, blue, _, _) = world("rejections").await;
+    let cases = [
+        (
+            Method::GET,
+            "/v1/lines/air/messages?limit=4342386322446008975360",
+            "/query/limit",
+        ),
+        (Method::GET, "/v1/record/entries/-1/receipt", "/path/seq"),
+        (
+            Method::POST,
+            "/v1/talks/t-1/follow-ups/-1/closure",
+            "/path/follow_up",
+        ),
+        (Method::GET, "/v1/record/consistency?from=0", "/query/to"),
+    ];
+    for (method, path, pointer) in cases {
+        let res = server
+            .client
+            .request(method.clone(), format!("{}{path}", server.url))
+            .bearer_auth(&blue.officer)
+            .json(&json!({"note": "x"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{path}");
+        assert_eq!(
+            res.headers()["content-type"],
+            "application/problem+json",
+            "{path}"
+        );
+        let p: Value = res.json().await.unwrap();
+        assert_eq!(p["errors"][0]["pointer"], pointer, "{path}: {p}");
+    }
+    let res = server
+        .client
+        .delete(format!("{}/v1/lines", server.url))
+        .bearer_auth(&blue.officer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+    assert!(res.headers().contains_key("allow"));
+    let p: Value = res.json().await.unwrap();
+    assert_eq!(p["type"], "urn:parley:problem:method-not-allowed");
+
+    // 50.0 is the whole number 50: the line's rules and a message's reference.
+    let (s, line) = server
+        .post(
+            "/v1/lines",
+            &server.host,
+            json!({"id": "whole", "name": "Whole numbers", "parties": ["blue", "red"],
+                   "rules": {"ack_deadline_s": 600.0}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{line}");
+    assert_eq!(line["rules"]["ack_deadline_s"], 600);
+    let (s, sent) = server
+        .post(
+            "/v1/lines/whole/messages",
+            &blue.officer,
+            json!({"message": "text", "text": "first"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{sent}");
+    let (s, correction) = server
+        .post(
+            "/v1/lines/whole/messages",
+            &blue.officer,
+            json!({"message": "text", "text": "a correction", "references": 1.0}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{correction}");
+    assert_eq!(correction["references"], 1);
+    let (s, p) = server
+        .post(
+            "/v1/lines/whole/messages",
+            &blue.officer,
+            json!({"message": "text", "text": "x", "references": 1.5}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert_eq!(p["errors"][0]["pointer"], "/references");
 }
 
 #[tokio::test]

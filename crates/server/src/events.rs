@@ -6,8 +6,9 @@
 
 use crate::auth::Auth;
 use crate::problem::Problem;
+use crate::rejection::ApiQuery;
 use crate::AppState;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::stream::{self, Stream, StreamExt};
@@ -113,7 +114,7 @@ pub async fn events(
     State(state): State<AppState>,
     Auth(actor): Auth,
     headers: HeaderMap,
-    Query(q): Query<Cursor>,
+    ApiQuery(q): ApiQuery<Cursor>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, Problem> {
     let permit = state.streams.open(&actor.operator)?;
     let from_header = headers

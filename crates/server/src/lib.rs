@@ -15,6 +15,7 @@ mod console;
 mod events;
 mod openapi;
 mod problem;
+mod rejection;
 mod routes;
 
 pub use auth::{new_token, RateLimit, PARTY_RATE_FACTOR};

@@ -148,9 +148,33 @@ impl Modify for Conventions {
         for item in openapi.paths.paths.values_mut() {
             if let Some(post) = item.post.as_mut() {
                 idempotent_write(post);
+                common_response(post, "400", "InvalidJson");
+            }
+            for operation in [item.get.as_mut(), item.post.as_mut()]
+                .into_iter()
+                .flatten()
+            {
+                // Path and query parameters that do not parse are refused as
+                // invalid input naming the parameter (`crate::rejection`).
+                let parameters = operation.parameters.as_ref().is_some_and(|ps| {
+                    ps.iter()
+                        .any(|p| matches!(p, RefOr::T(p) if matches!(p.parameter_in, ParameterIn::Path | ParameterIn::Query)))
+                });
+                if parameters {
+                    common_response(operation, "422", "InvalidInput");
+                }
             }
         }
     }
+}
+
+/// Adds the shared response `name` for `status` where the operation lists none.
+fn common_response(operation: &mut Operation, status: &str, name: &str) {
+    operation
+        .responses
+        .responses
+        .entry(status.to_string())
+        .or_insert_with(|| Ref::from_response_name(name).into());
 }
 
 fn idempotent_write(operation: &mut Operation) {
@@ -190,19 +214,10 @@ fn idempotent_write(operation: &mut Operation) {
             );
         }
     }
-    let too_large = ResponseBuilder::new()
-        .description("The body is larger than 1 MiB.")
-        .content(
-            "text/plain",
-            ContentBuilder::new()
-                .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
-                .build(),
-        )
-        .build();
-    operation
-        .responses
-        .responses
-        .insert("413".into(), too_large.into());
+    operation.responses.responses.insert(
+        "413".into(),
+        problem("`too-large`: the body is larger than 1 MiB (1,048,576 bytes).").into(),
+    );
 }
 
 // ---------------------------------------------------------------------------

@@ -16,9 +16,10 @@ use crate::openapi::{
 };
 use crate::openapi::{FollowUpClosure, TalkConfirmation, TalkRecord};
 use crate::problem::Problem;
+use crate::rejection::{as_problem, ApiPath, ApiQuery};
 use crate::AppState;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -100,6 +101,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             refuse_when_stopped,
         ))
+        .layer(axum::middleware::map_response(as_problem))
         .with_state(state)
 }
 
@@ -314,7 +316,7 @@ async fn list_parties(State(s): State<AppState>, Auth(a): Auth) -> Json<Value> {
 async fn create_operator(
     State(s): State<AppState>,
     Auth(a): Auth,
-    Path(party): Path<String>,
+    ApiPath(party): ApiPath<String>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -365,7 +367,7 @@ async fn create_operator(
 async fn list_operators(
     State(s): State<AppState>,
     Auth(a): Auth,
-    Path(party): Path<String>,
+    ApiPath(party): ApiPath<String>,
 ) -> Answer {
     let ops = s.service.read(|st| st.operators(&a, &party))?;
     Ok(Json(json!({"operators": ops})).into_response())
@@ -394,7 +396,7 @@ async fn list_operators(
 async fn revoke_operator(
     State(s): State<AppState>,
     Auth(a): Auth,
-    Path(operator): Path<String>,
+    ApiPath(operator): ApiPath<String>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -436,7 +438,7 @@ async fn revoke_operator(
 async fn register_key(
     State(s): State<AppState>,
     Auth(a): Auth,
-    Path(party): Path<String>,
+    ApiPath(party): ApiPath<String>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -466,7 +468,11 @@ async fn register_key(
     ),
     security(("bearer" = [])),
 )]
-async fn list_keys(State(s): State<AppState>, Auth(_): Auth, Path(party): Path<String>) -> Answer {
+async fn list_keys(
+    State(s): State<AppState>,
+    Auth(_): Auth,
+    ApiPath(party): ApiPath<String>,
+) -> Answer {
     let keys = s.service.read(|st| st.party_keys(&party))?;
     Ok(Json(json!({"party": party, "keys": keys})).into_response())
 }
@@ -563,7 +569,11 @@ async fn list_lines(State(s): State<AppState>, Auth(a): Auth) -> Json<Value> {
     ),
     security(("bearer" = [])),
 )]
-async fn show_line(State(s): State<AppState>, Auth(a): Auth, Path(line): Path<String>) -> Answer {
+async fn show_line(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    ApiPath(line): ApiPath<String>,
+) -> Answer {
     let now = s.service.now();
     Ok(Json(s.service.read(|st| st.line(&a, &line, now))?).into_response())
 }
@@ -592,7 +602,7 @@ async fn show_line(State(s): State<AppState>, Auth(a): Auth, Path(line): Path<St
 async fn set_line_status(
     State(s): State<AppState>,
     Auth(a): Auth,
-    Path(line): Path<String>,
+    ApiPath(line): ApiPath<String>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -644,7 +654,7 @@ async fn set_line_status(
 async fn send_message(
     State(s): State<AppState>,
     Auth(a): Auth,
-    Path(line): Path<String>,
+    ApiPath(line): ApiPath<String>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -695,8 +705,8 @@ struct After {
 async fn list_messages(
     State(s): State<AppState>,
     Auth(a): Auth,
-    Path(line): Path<String>,
-    Query(q): Query<After>,
+    ApiPath(line): ApiPath<String>,
+    ApiQuery(q): ApiQuery<After>,
 ) -> Answer {
     let limit = q.limit.unwrap_or(500).min(5_000);
     let messages = s
@@ -734,7 +744,7 @@ const CATEGORIES: &str = "\"air\", \"maritime\", \"ground\", \"launch\" or \"mov
 async fn notify(
     State(s): State<AppState>,
     Auth(a): Auth,
-    Path(line): Path<String>,
+    ApiPath(line): ApiPath<String>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -773,7 +783,7 @@ async fn notify(
 async fn list_activities(
     State(s): State<AppState>,
     Auth(a): Auth,
-    Query(q): Query<After>,
+    ApiQuery(q): ApiQuery<After>,
 ) -> Json<Value> {
     Json(json!({"activities": s.service.read(|st| st.activities(&a, q.line.as_deref()))}))
 }
@@ -797,7 +807,7 @@ async fn list_activities(
 async fn show_activity(
     State(s): State<AppState>,
     Auth(a): Auth,
-    Path(activity): Path<String>,
+    ApiPath(activity): ApiPath<String>,
 ) -> Answer {
     Ok(Json(s.service.read(|st| st.activity(&a, &activity))?).into_response())
 }
@@ -829,7 +839,7 @@ async fn show_activity(
 async fn amend(
     State(s): State<AppState>,
     Auth(a): Auth,
-    Path(activity): Path<String>,
+    ApiPath(activity): ApiPath<String>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -874,7 +884,7 @@ async fn amend(
 async fn cancel(
     State(s): State<AppState>,
     Auth(a): Auth,
-    Path(activity): Path<String>,
+    ApiPath(activity): ApiPath<String>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -915,7 +925,7 @@ async fn cancel(
 async fn acknowledge(
     State(s): State<AppState>,
     Auth(a): Auth,
-    Path(activity): Path<String>,
+    ApiPath(activity): ApiPath<String>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -989,7 +999,7 @@ async fn list_deadlines(State(s): State<AppState>, Auth(a): Auth) -> Json<Value>
 async fn answer_line_check(
     State(s): State<AppState>,
     Auth(a): Auth,
-    Path(check): Path<String>,
+    ApiPath(check): ApiPath<String>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -1046,7 +1056,7 @@ struct Sizes {
 async fn record_consistency(
     State(s): State<AppState>,
     Auth(_): Auth,
-    Query(q): Query<Sizes>,
+    ApiQuery(q): ApiQuery<Sizes>,
 ) -> Answer {
     Ok(Json(s.service.read(|st| st.consistency(q.from, q.to))?).into_response())
 }
@@ -1080,7 +1090,7 @@ struct ExportQuery {
 async fn record_export(
     State(s): State<AppState>,
     Auth(a): Auth,
-    Query(q): Query<ExportQuery>,
+    ApiQuery(q): ApiQuery<ExportQuery>,
 ) -> Answer {
     if let Some(line) = &q.line {
         s.service.read(|st| st.line(&a, line, 0))?;
@@ -1134,7 +1144,11 @@ const EXPORT_SLICE: u64 = 1_000;
     ),
     security(("bearer" = [])),
 )]
-async fn record_receipt(State(s): State<AppState>, Auth(a): Auth, Path(seq): Path<u64>) -> Answer {
+async fn record_receipt(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    ApiPath(seq): ApiPath<u64>,
+) -> Answer {
     Ok(Json(s.service.receipt(&a, seq)?).into_response())
 }
 
@@ -1163,7 +1177,7 @@ async fn record_receipt(State(s): State<AppState>, Auth(a): Auth, Path(seq): Pat
 async fn coordinate(
     State(s): State<AppState>,
     Auth(a): Auth,
-    Path(conflict): Path<String>,
+    ApiPath(conflict): ApiPath<String>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -1245,7 +1259,7 @@ async fn register_site(
 async fn withdraw_site(
     State(s): State<AppState>,
     Auth(a): Auth,
-    Path(site): Path<String>,
+    ApiPath(site): ApiPath<String>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -1363,7 +1377,11 @@ async fn talk_relations(State(s): State<AppState>, Auth(a): Auth) -> Json<Value>
     ),
     security(("bearer" = [])),
 )]
-async fn show_talk(State(s): State<AppState>, Auth(a): Auth, Path(talk): Path<String>) -> Answer {
+async fn show_talk(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    ApiPath(talk): ApiPath<String>,
+) -> Answer {
     let now = s.service.now();
     Ok(Json(s.service.read(|st| st.talk(&a, &talk, now))?).into_response())
 }
@@ -1394,7 +1412,7 @@ async fn show_talk(State(s): State<AppState>, Auth(a): Auth, Path(talk): Path<St
 async fn talk_version(
     State(s): State<AppState>,
     Auth(a): Auth,
-    Path(talk): Path<String>,
+    ApiPath(talk): ApiPath<String>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -1432,7 +1450,7 @@ async fn talk_version(
 async fn confirm_talk(
     State(s): State<AppState>,
     Auth(a): Auth,
-    Path(talk): Path<String>,
+    ApiPath(talk): ApiPath<String>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -1445,6 +1463,13 @@ async fn confirm_talk(
         content_sha256: b.optional_string("content_sha256")?,
     };
     write(&s, a, command, request!(method, uri, headers, raw)).await
+}
+
+/// The path of a follow-up: its talk and its number.
+#[derive(Deserialize)]
+struct FollowUpPath {
+    talk: String,
+    follow_up: u64,
 }
 
 /// Closes a follow-up of a confirmed talk (an officer of its owner party); its
@@ -1474,7 +1499,7 @@ async fn confirm_talk(
 async fn close_follow_up(
     State(s): State<AppState>,
     Auth(a): Auth,
-    Path((talk, follow_up)): Path<(String, u64)>,
+    ApiPath(FollowUpPath { talk, follow_up }): ApiPath<FollowUpPath>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
