@@ -1,12 +1,12 @@
 //! The API's OpenAPI 3.1 document, generated from the code: the handlers'
-//! `#[utoipa::path]` annotations (in `routes.rs` and `events.rs`) and the
+//! `#[utoipa::path]` annotations (in `routes/` and `events.rs`, listed once
+//! by `routes::api` for the router and this document alike) and the
 //! documentation-only schemas below. Handlers read their bodies by hand (see
 //! `body.rs`) so that every error names its field; the structs here only
 //! describe those bodies and are never deserialized.
 //!
 //! Served at `GET /v1/openapi.json` and kept in `docs/openapi.json`;
-//! `tests/openapi.rs` fails when the two drift, or when a route of `router()`
-//! is missing here. Regenerate the file with
+//! `tests/openapi.rs` fails when the two drift. Regenerate the file with
 //! `PARLEY_BLESS=1 cargo test -p parley-server --test openapi`.
 
 use axum::http::header;
@@ -22,7 +22,10 @@ use utoipa::{Modify, OpenApi, PartialSchema, ToResponse, ToSchema};
 /// The API's OpenAPI document (OpenAPI 3.1), as pretty JSON with a final newline:
 /// exactly the content of `docs/openapi.json`.
 pub fn document() -> String {
-    let mut json = ApiDoc::openapi()
+    let mut openapi = ApiDoc::openapi();
+    openapi.merge(crate::routes::api().into_openapi());
+    Conventions.modify(&mut openapi);
+    let mut json = openapi
         .to_pretty_json()
         .expect("the OpenAPI document serializes");
     json.push('\n');
@@ -53,49 +56,6 @@ pub async fn openapi_json() -> impl IntoResponse {
         version = env!("CARGO_PKG_VERSION"),
         description = "A deconfliction and risk-reduction line for parties who must stay out of each other's way without trusting each other. Parties declare where and when they will operate; Parley finds every conflict exactly and at once.\n\nEvery route but `/v1/health` and `/v1/openapi.json` needs `Authorization: Bearer <token>`; each token is rate-limited. Every POST accepts an `Idempotency-Key` header: a retry with the same key and request returns the first answer (`Idempotency-Replayed: true`) and creates nothing. A success answer means the write is committed and synced. Errors are RFC 9457 `application/problem+json` with a stable `type` (`urn:parley:problem:<kind>`) and, for bad input, a JSON pointer to the field. Anything a party may not see answers 404.",
     ),
-    paths(
-        crate::routes::health,
-        openapi_json,
-        crate::routes::me,
-        crate::routes::create_party,
-        crate::routes::list_parties,
-        crate::routes::create_operator,
-        crate::routes::list_operators,
-        crate::routes::revoke_operator,
-        crate::routes::register_key,
-        crate::routes::list_keys,
-        crate::routes::create_line,
-        crate::routes::list_lines,
-        crate::routes::show_line,
-        crate::routes::set_line_status,
-        crate::routes::send_message,
-        crate::routes::list_messages,
-        crate::routes::notify,
-        crate::routes::list_activities,
-        crate::routes::show_activity,
-        crate::routes::amend,
-        crate::routes::cancel,
-        crate::routes::acknowledge,
-        crate::routes::list_deadlines,
-        crate::routes::record_checkpoint,
-        crate::routes::record_consistency,
-        crate::routes::record_export,
-        crate::routes::record_receipt,
-        crate::routes::answer_line_check,
-        crate::routes::list_conflicts,
-        crate::routes::coordinate,
-        crate::routes::register_site,
-        crate::routes::list_sites,
-        crate::routes::withdraw_site,
-        crate::routes::record_talk,
-        crate::routes::list_talks,
-        crate::routes::talk_relations,
-        crate::routes::show_talk,
-        crate::routes::talk_version,
-        crate::routes::confirm_talk,
-        crate::routes::close_follow_up,
-        crate::events::events,
-    ),
     components(
         schemas(
             Problem, ProblemError, Volume, Role, LineState, Priority, MessageKind, Category,
@@ -109,7 +69,6 @@ pub async fn openapi_json() -> impl IntoResponse {
             TooManyStreams, Unavailable,
         ),
     ),
-    modifiers(&Conventions),
     tags(
         (name = "service", description = "Liveness, identity and this document."),
         (name = "parties", description = "Parties and their operators (`observer`, `officer`, `admin`). Tokens are shown once and stored only as hashes; revocation takes effect at once."),
