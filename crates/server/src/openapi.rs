@@ -84,9 +84,11 @@ pub async fn openapi_json() -> impl IntoResponse {
 )]
 struct ApiDoc;
 
-/// What applies to many operations alike: the bearer scheme, and on every POST
-/// the `Idempotency-Key` header, the `Idempotency-Replayed` answer header and the
-/// body limit.
+/// What applies to many operations alike, said once here rather than on every
+/// handler: the bearer scheme; on every operation behind a token, 401 and 429;
+/// on every POST the `Idempotency-Key` header, the `Idempotency-Replayed`
+/// answer header, 400 for a body that is not JSON, 413 past the body limit and
+/// 503 when the store fails; 422 wherever path or query parameters are.
 struct Conventions;
 
 impl Modify for Conventions {
@@ -108,11 +110,17 @@ impl Modify for Conventions {
             if let Some(post) = item.post.as_mut() {
                 idempotent_write(post);
                 common_response(post, "400", "InvalidJson");
+                common_response(post, "503", "Unavailable");
             }
             for operation in [item.get.as_mut(), item.post.as_mut()]
                 .into_iter()
                 .flatten()
             {
+                // Every operation behind a token: the token, and its rate.
+                if operation.security.is_some() {
+                    common_response(operation, "401", "Unauthorized");
+                    common_response(operation, "429", "RateLimited");
+                }
                 // Path and query parameters that do not parse are refused as
                 // invalid input naming the parameter (`crate::rejection`).
                 let parameters = operation.parameters.as_ref().is_some_and(|ps| {

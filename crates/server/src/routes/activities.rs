@@ -3,8 +3,7 @@
 use super::{Answer, WriteRequest};
 use crate::auth::Auth;
 use crate::openapi::{
-    Acknowledgment, Amendment, Cancellation, Conflict, Forbidden, InvalidInput, InvalidJson,
-    NotFound, Notice, RateLimited, Unauthorized, Unavailable,
+    Acknowledgment, Amendment, Cancellation, Conflict, Forbidden, InvalidInput, NotFound, Notice,
 };
 use crate::problem::Problem;
 use crate::rejection::{ApiPath, ApiQuery};
@@ -51,13 +50,9 @@ const CATEGORIES: &str = "\"air\", \"maritime\", \"ground\", \"launch\" or \"mov
     responses(
         (status = 201, description = "The activity, version 1: `{activity, version, content_sha256, late, dry_run, conflicts}`; the content reads back with GET /v1/activities/{activity}.", body = Object),
         (status = 200, description = "A dry run: the same answer; nothing was recorded.", body = Object),
-        (status = 400, response = InvalidJson),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 422, response = InvalidInput),
-        (status = 429, response = RateLimited),
-        (status = 503, response = Unavailable),
     ),
     security(("bearer" = [])),
 )]
@@ -92,8 +87,6 @@ async fn notify(
     responses(
         (status = 200, description = "`{activities: [...]}`.", body = Object),
         (status = 400, description = "A query parameter is not a whole number.", content_type = "text/plain", body = String),
-        (status = 401, response = Unauthorized),
-        (status = 429, response = RateLimited),
     ),
     security(("bearer" = [])),
 )]
@@ -115,9 +108,7 @@ async fn list_activities(
     ),
     responses(
         (status = 200, description = "The activity.", body = Object),
-        (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
-        (status = 429, response = RateLimited),
     ),
     security(("bearer" = [])),
 )]
@@ -142,14 +133,10 @@ async fn show_activity(
     request_body = Amendment,
     responses(
         (status = 200, description = "The new version: `{activity, version, content_sha256, late, dry_run, conflicts}`; the content reads back with GET /v1/activities/{activity} (also for a dry run).", body = Object),
-        (status = 400, response = InvalidJson),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 409, response = Conflict),
         (status = 422, response = InvalidInput),
-        (status = 429, response = RateLimited),
-        (status = 503, response = Unavailable),
     ),
     security(("bearer" = [])),
 )]
@@ -184,14 +171,10 @@ async fn amend(
     request_body = Cancellation,
     responses(
         (status = 200, description = "`{activity, version, state: \"cancelled\", content_sha256, content}`.", body = Object),
-        (status = 400, response = InvalidJson),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 409, response = Conflict),
         (status = 422, response = InvalidInput),
-        (status = 429, response = RateLimited),
-        (status = 503, response = Unavailable),
     ),
     security(("bearer" = [])),
 )]
@@ -222,14 +205,10 @@ async fn cancel(
     request_body = Acknowledgment,
     responses(
         (status = 201, description = "`{activity, version, received_by, content_sha256, meaning}`.", body = Object),
-        (status = 400, response = InvalidJson),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 409, response = Conflict),
         (status = 422, response = InvalidInput),
-        (status = 429, response = RateLimited),
-        (status = 503, response = Unavailable),
     ),
     security(("bearer" = [])),
 )]

@@ -2,10 +2,7 @@
 
 use super::{Answer, WriteRequest};
 use crate::auth::Auth;
-use crate::openapi::{
-    Conflict, Coordination, Forbidden, InvalidInput, InvalidJson, NotFound, RateLimited,
-    Unauthorized, Unavailable,
-};
+use crate::openapi::{Conflict, Coordination, Forbidden, InvalidInput, NotFound};
 use crate::rejection::ApiPath;
 use crate::AppState;
 use axum::extract::State;
@@ -29,8 +26,6 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
     tag = "conflicts",
     responses(
         (status = 200, description = "`{conflicts: [...]}`.", body = Object),
-        (status = 401, response = Unauthorized),
-        (status = 429, response = RateLimited),
     ),
     security(("bearer" = [])),
 )]
@@ -49,14 +44,10 @@ async fn list_conflicts(State(s): State<AppState>, Auth(a): Auth) -> Json<Value>
     request_body = Coordination,
     responses(
         (status = 200, description = "`{conflict, state}`: `coordinated` once both sides have marked it, else `open`.", body = Object),
-        (status = 400, response = InvalidJson),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 409, response = Conflict),
         (status = 422, response = InvalidInput),
-        (status = 429, response = RateLimited),
-        (status = 503, response = Unavailable),
     ),
     security(("bearer" = [])),
 )]

@@ -3,10 +3,7 @@
 
 use super::{Answer, WriteRequest};
 use crate::auth::Auth;
-use crate::openapi::{
-    Conflict, CreateLine, Forbidden, InvalidInput, InvalidJson, LineStatus, NotFound, RateLimited,
-    Unauthorized, Unavailable,
-};
+use crate::openapi::{Conflict, CreateLine, Forbidden, InvalidInput, LineStatus, NotFound};
 use crate::problem::Problem;
 use crate::rejection::ApiPath;
 use crate::AppState;
@@ -36,13 +33,9 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
     request_body = CreateLine,
     responses(
         (status = 201, description = "The line: `{id, name, parties, rules, status}`.", body = Object),
-        (status = 400, response = InvalidJson),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 409, response = Conflict),
         (status = 422, response = InvalidInput),
-        (status = 429, response = RateLimited),
-        (status = 503, response = Unavailable),
     ),
     security(("bearer" = [])),
 )]
@@ -84,8 +77,6 @@ async fn create_line(State(s): State<AppState>, Auth(a): Auth, request: WriteReq
     tag = "lines",
     responses(
         (status = 200, description = "`{lines: [...]}`.", body = Object),
-        (status = 401, response = Unauthorized),
-        (status = 429, response = RateLimited),
     ),
     security(("bearer" = [])),
 )]
@@ -107,9 +98,7 @@ async fn list_lines(State(s): State<AppState>, Auth(a): Auth) -> Json<Value> {
     ),
     responses(
         (status = 200, description = "The line.", body = Object),
-        (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
-        (status = 429, response = RateLimited),
     ),
     security(("bearer" = [])),
 )]
@@ -133,13 +122,9 @@ async fn show_line(
     request_body = LineStatus,
     responses(
         (status = 200, description = "`{id, status}`.", body = Object),
-        (status = 400, response = InvalidJson),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 422, response = InvalidInput),
-        (status = 429, response = RateLimited),
-        (status = 503, response = Unavailable),
     ),
     security(("bearer" = [])),
 )]
@@ -174,8 +159,6 @@ async fn set_line_status(
     tag = "lines",
     responses(
         (status = 200, description = "`{deadlines: [...]}`.", body = Object),
-        (status = 401, response = Unauthorized),
-        (status = 429, response = RateLimited),
     ),
     security(("bearer" = [])),
 )]
@@ -195,13 +178,10 @@ async fn list_deadlines(State(s): State<AppState>, Auth(a): Auth) -> Json<Value>
     ),
     responses(
         (status = 200, description = "`{check, line, party, round_trip_ms}`.", body = Object),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 409, response = Conflict),
         (status = 422, response = InvalidInput),
-        (status = 429, response = RateLimited),
-        (status = 503, response = Unavailable),
     ),
     security(("bearer" = [])),
 )]

@@ -2,9 +2,7 @@
 
 use super::{Answer, WriteRequest};
 use crate::auth::Auth;
-use crate::openapi::{
-    Forbidden, InvalidInput, InvalidJson, Message, NotFound, RateLimited, Unauthorized, Unavailable,
-};
+use crate::openapi::{Forbidden, InvalidInput, Message, NotFound};
 use crate::rejection::{ApiPath, ApiQuery};
 use crate::AppState;
 use axum::extract::State;
@@ -34,13 +32,9 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
     request_body = Message,
     responses(
         (status = 201, description = "The message with its line sequence number.", body = Object),
-        (status = 400, response = InvalidJson),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 422, response = InvalidInput),
-        (status = 429, response = RateLimited),
-        (status = 503, response = Unavailable),
     ),
     security(("bearer" = [])),
 )]
@@ -86,9 +80,7 @@ struct After {
     responses(
         (status = 200, description = "`{messages: [...]}`.", body = Object),
         (status = 400, description = "A query parameter is not a whole number.", content_type = "text/plain", body = String),
-        (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
-        (status = 429, response = RateLimited),
     ),
     security(("bearer" = [])),
 )]

@@ -2,10 +2,7 @@
 
 use super::{Answer, WriteRequest, MAX_BODY_BYTES};
 use crate::auth::{new_token, Auth};
-use crate::openapi::{
-    Conflict, CreateOperator, CreateParty, Forbidden, InvalidInput, InvalidJson, NotFound,
-    RateLimited, Unauthorized, Unavailable,
-};
+use crate::openapi::{Conflict, CreateOperator, CreateParty, Forbidden, InvalidInput, NotFound};
 use crate::problem::Problem;
 use crate::rejection::ApiPath;
 use crate::AppState;
@@ -35,13 +32,9 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
     request_body = CreateParty,
     responses(
         (status = 201, description = "The party: `{id, name}`.", body = Object),
-        (status = 400, response = InvalidJson),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 409, response = Conflict),
         (status = 422, response = InvalidInput),
-        (status = 429, response = RateLimited),
-        (status = 503, response = Unavailable),
     ),
     security(("bearer" = [])),
 )]
@@ -61,8 +54,6 @@ async fn create_party(State(s): State<AppState>, Auth(a): Auth, request: WriteRe
     tag = "parties",
     responses(
         (status = 200, description = "`{parties: [...]}`.", body = Object),
-        (status = 401, response = Unauthorized),
-        (status = 429, response = RateLimited),
     ),
     security(("bearer" = [])),
 )]
@@ -83,13 +74,9 @@ async fn list_parties(State(s): State<AppState>, Auth(a): Auth) -> Json<Value> {
     request_body = CreateOperator,
     responses(
         (status = 201, description = "The operator: `{id, party, name, role, token}`; `token` is absent from a replayed answer.", body = Object),
-        (status = 400, response = InvalidJson),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 422, response = InvalidInput),
-        (status = 429, response = RateLimited),
-        (status = 503, response = Unavailable),
     ),
     security(("bearer" = [])),
 )]
@@ -135,9 +122,7 @@ async fn create_operator(
     ),
     responses(
         (status = 200, description = "`{operators: [...]}`.", body = Object),
-        (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
-        (status = 429, response = RateLimited),
     ),
     security(("bearer" = [])),
 )]
@@ -160,13 +145,10 @@ async fn list_operators(
     ),
     responses(
         (status = 200, description = "`{id, revoked: true}`.", body = Object),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 409, response = Conflict),
         (status = 422, response = InvalidInput),
-        (status = 429, response = RateLimited),
-        (status = 503, response = Unavailable),
     ),
     security(("bearer" = [])),
 )]
@@ -195,13 +177,10 @@ async fn revoke_operator(
     ),
     responses(
         (status = 201, description = "`{party, key}`.", body = Object),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 409, response = Conflict),
         (status = 422, response = InvalidInput),
-        (status = 429, response = RateLimited),
-        (status = 503, response = Unavailable),
     ),
     security(("bearer" = [])),
 )]
@@ -229,9 +208,7 @@ async fn register_key(
     ),
     responses(
         (status = 200, description = "`{party, keys: [verifier key lines]}`.", body = Object),
-        (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
-        (status = 429, response = RateLimited),
     ),
     security(("bearer" = [])),
 )]

@@ -3,7 +3,7 @@
 
 use super::Answer;
 use crate::auth::Auth;
-use crate::openapi::{InvalidInput, NotFound, RateLimited, Unauthorized, Unavailable};
+use crate::openapi::{InvalidInput, NotFound, Unavailable};
 use crate::rejection::{ApiPath, ApiQuery};
 use crate::AppState;
 use axum::extract::State;
@@ -32,8 +32,6 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
     tag = "record",
     responses(
         (status = 200, description = "`{size, root, checkpoint, key}`.", body = Object),
-        (status = 401, response = Unauthorized),
-        (status = 429, response = RateLimited),
         (status = 503, response = Unavailable),
     ),
     security(("bearer" = [])),
@@ -61,9 +59,7 @@ struct Sizes {
     ),
     responses(
         (status = 200, description = "`{from, to, from_root, to_root, proof: [hex]}`.", body = Object),
-        (status = 401, response = Unauthorized),
         (status = 422, response = InvalidInput),
-        (status = 429, response = RateLimited),
     ),
     security(("bearer" = [])),
 )]
@@ -94,9 +90,7 @@ struct ExportQuery {
     ),
     responses(
         (status = 200, description = "JSON lines (`application/x-ndjson`): `{size, line, checkpoint, key}`, then `{seq, leaf[, content]}` or `{seq, leaf_hash}` per entry.", content_type = "application/x-ndjson", body = String),
-        (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
-        (status = 429, response = RateLimited),
         (status = 503, response = Unavailable),
     ),
     security(("bearer" = [])),
@@ -151,9 +145,7 @@ const EXPORT_SLICE: u64 = 1_000;
     ),
     responses(
         (status = 200, description = "`{seq, leaf_index, tree_size, leaf, proof, checkpoint, key}`.", body = Object),
-        (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
-        (status = 429, response = RateLimited),
         (status = 503, response = Unavailable),
     ),
     security(("bearer" = [])),

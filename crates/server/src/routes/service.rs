@@ -1,7 +1,7 @@
 //! Liveness and identity.
 
 use crate::auth::Auth;
-use crate::openapi::{RateLimited, Unauthorized, Unavailable};
+use crate::openapi::Unavailable;
 use crate::problem::Problem;
 use crate::AppState;
 use axum::extract::State;
@@ -47,8 +47,6 @@ async fn health(State(state): State<AppState>) -> Response {
     tag = "service",
     responses(
         (status = 200, description = "`{operator, party, role}`.", body = Object),
-        (status = 401, response = Unauthorized),
-        (status = 429, response = RateLimited),
     ),
     security(("bearer" = [])),
 )]

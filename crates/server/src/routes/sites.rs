@@ -2,10 +2,7 @@
 
 use super::{Answer, WriteRequest};
 use crate::auth::Auth;
-use crate::openapi::{
-    Conflict, Forbidden, InvalidInput, InvalidJson, NotFound, RateLimited, Site, Unauthorized,
-    Unavailable,
-};
+use crate::openapi::{Conflict, Forbidden, InvalidInput, NotFound, Site};
 use crate::rejection::ApiPath;
 use crate::AppState;
 use axum::extract::State;
@@ -30,12 +27,8 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
     request_body = Site,
     responses(
         (status = 201, description = "The site with its `id`.", body = Object),
-        (status = 400, response = InvalidJson),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 422, response = InvalidInput),
-        (status = 429, response = RateLimited),
-        (status = 503, response = Unavailable),
     ),
     security(("bearer" = [])),
 )]
@@ -65,13 +58,10 @@ async fn register_site(State(s): State<AppState>, Auth(a): Auth, request: WriteR
     ),
     responses(
         (status = 200, description = "`{site, state: \"withdrawn\"}`.", body = Object),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 409, response = Conflict),
         (status = 422, response = InvalidInput),
-        (status = 429, response = RateLimited),
-        (status = 503, response = Unavailable),
     ),
     security(("bearer" = [])),
 )]
@@ -92,8 +82,6 @@ async fn withdraw_site(
     tag = "sites",
     responses(
         (status = 200, description = "`{sites: [...]}`.", body = Object),
-        (status = 401, response = Unauthorized),
-        (status = 429, response = RateLimited),
     ),
     security(("bearer" = [])),
 )]

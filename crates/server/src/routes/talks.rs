@@ -3,8 +3,7 @@
 use super::{Answer, WriteRequest};
 use crate::auth::Auth;
 use crate::openapi::{
-    Conflict, FollowUpClosure, Forbidden, InvalidInput, InvalidJson, NotFound, RateLimited,
-    TalkConfirmation, TalkRecord, Unauthorized, Unavailable,
+    Conflict, FollowUpClosure, Forbidden, InvalidInput, NotFound, TalkConfirmation, TalkRecord,
 };
 use crate::rejection::ApiPath;
 use crate::AppState;
@@ -40,12 +39,8 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
     request_body = TalkRecord,
     responses(
         (status = 201, description = "`{talk, version: 1, content_sha256, stood_by}`.", body = Object),
-        (status = 400, response = InvalidJson),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 422, response = InvalidInput),
-        (status = 429, response = RateLimited),
-        (status = 503, response = Unavailable),
     ),
     security(("bearer" = [])),
 )]
@@ -61,8 +56,6 @@ async fn record_talk(State(s): State<AppState>, Auth(a): Auth, request: WriteReq
     tag = "talks",
     responses(
         (status = 200, description = "`{talks: [{id, parties, date, level, venue, line, state, versions, confirmed_version, agenda_items, open_follow_ups}]}`; `state` is `awaiting_confirmation`, `disputed` (parties stand by different versions) or `confirmed`.", body = Object),
-        (status = 401, response = Unauthorized),
-        (status = 429, response = RateLimited),
     ),
     security(("bearer" = [])),
 )]
@@ -80,8 +73,6 @@ async fn list_talks(State(s): State<AppState>, Auth(a): Auth) -> Json<Value> {
     tag = "talks",
     responses(
         (status = 200, description = "`{relations: [{party, last_talk, days_since_last_talk, talks_last_365_days, unconfirmed_talks, open_follow_ups, flagged, flag_after_days}]}`.", body = Object),
-        (status = 401, response = Unauthorized),
-        (status = 429, response = RateLimited),
     ),
     security(("bearer" = [])),
 )]
@@ -101,9 +92,7 @@ async fn talk_relations(State(s): State<AppState>, Auth(a): Auth) -> Json<Value>
     ),
     responses(
         (status = 200, description = "`{id, parties, date, state, version, confirmed_version, standing, awaiting, record, content_sha256, follow_ups, versions, confirmations}`; each version and confirmation carries its `journal_seq` for a receipt.", body = Object),
-        (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
-        (status = 429, response = RateLimited),
     ),
     security(("bearer" = [])),
 )]
@@ -128,14 +117,10 @@ async fn show_talk(
     request_body = TalkRecord,
     responses(
         (status = 201, description = "`{talk, version, content_sha256, stood_by}`.", body = Object),
-        (status = 400, response = InvalidJson),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 409, response = Conflict),
         (status = 422, response = InvalidInput),
-        (status = 429, response = RateLimited),
-        (status = 503, response = Unavailable),
     ),
     security(("bearer" = [])),
 )]
@@ -163,14 +148,10 @@ async fn talk_version(
     request_body = TalkConfirmation,
     responses(
         (status = 200, description = "`{talk, version, content_sha256, state}`: `confirmed` once every party stands by this version.", body = Object),
-        (status = 400, response = InvalidJson),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 409, response = Conflict),
         (status = 422, response = InvalidInput),
-        (status = 429, response = RateLimited),
-        (status = 503, response = Unavailable),
     ),
     security(("bearer" = [])),
 )]
@@ -209,14 +190,10 @@ struct FollowUpPath {
     request_body = FollowUpClosure,
     responses(
         (status = 200, description = "`{talk, follow_up, state: \"closed\"}`.", body = Object),
-        (status = 400, response = InvalidJson),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 409, response = Conflict),
         (status = 422, response = InvalidInput),
-        (status = 429, response = RateLimited),
-        (status = 503, response = Unavailable),
     ),
     security(("bearer" = [])),
 )]
