@@ -6,7 +6,7 @@
 
 use crate::auth::Auth;
 use crate::problem::Problem;
-use crate::rejection::ApiQuery;
+use crate::rejection::{ApiQuery, Whole};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -88,7 +88,7 @@ impl Drop for StreamPermit {
 
 #[derive(Deserialize)]
 pub struct Cursor {
-    after: Option<u64>,
+    after: Option<Whole>,
 }
 
 /// The operator's live stream (Server-Sent Events): every journal entry its party may see.
@@ -103,9 +103,9 @@ pub struct Cursor {
         ("Last-Event-ID" = Option<u64>, Header, description = "The id of the last event received: resume after it."),
     ),
     responses(
-        (status = 200, description = "The stream, kept alive with comments.", content_type = "text/event-stream", body = String),
-        (status = 400, description = "A query parameter is not a whole number.", content_type = "text/plain", body = String),
+        (status = 200, description = "The stream, kept alive with comments; each event as described.", content_type = "text/event-stream", body = crate::openapi::LiveEvent),
         (status = 401, response = crate::openapi::Unauthorized),
+        (status = 422, response = crate::openapi::InvalidInput),
         (status = 429, response = crate::openapi::TooManyStreams),
     ),
     security(("bearer" = [])),
@@ -117,11 +117,22 @@ pub async fn events(
     ApiQuery(q): ApiQuery<Cursor>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, Problem> {
     let permit = state.streams.open(&actor.operator)?;
-    let from_header = headers
-        .get("last-event-id")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok());
-    let cursor = from_header.or(q.after).unwrap_or(0);
+    let from_header = match headers.get("last-event-id") {
+        None => None,
+        Some(v) => Some(
+            v.to_str()
+                .ok()
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .filter(|&n| n <= i64::MAX as u64)
+                .ok_or_else(|| {
+                    Problem::invalid(
+                        "/header/Last-Event-ID",
+                        "give the id of the last event received, a whole number from 0",
+                    )
+                })?,
+        ),
+    };
+    let cursor = from_header.or(q.after.map(|w| w.0)).unwrap_or(0);
     let committed = state.committed.clone();
     let chunks = stream::unfold(
         (cursor, committed, state, actor, permit),

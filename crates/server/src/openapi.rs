@@ -59,7 +59,7 @@ pub async fn openapi_json() -> impl IntoResponse {
     components(
         schemas(
             Problem, ProblemError, Volume, Role, LineState, Priority, MessageKind, Category,
-            SiteKind, CreateParty, CreateOperator, CreateLine, LineRules, LineStatus, Message,
+            SiteKind, CreateParty, CreateOperator, RegisterKey, CreateLine, LineRules, LineStatus, Message,
             Notice, Amendment, Cancellation, Acknowledgment, Coordination, Site,
             Outcome, TalkParticipant, AgendaItem, TalkFollowUp, TalkRecord, TalkConfirmation,
             FollowUpClosure,
@@ -298,6 +298,33 @@ impl PartialSchema for Volume {
 
 impl ToSchema for Volume {}
 
+/// One event of the live stream as Server-Sent Events carry it: `id` (the
+/// journal position), `event` (the entry's kind) and `data` (the entry as JSON
+/// text with its `cursor` and `logged_at`).
+pub struct LiveEvent;
+
+impl PartialSchema for LiveEvent {
+    fn schema() -> RefOr<Schema> {
+        let text = |description: &str| {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .description(Some(description))
+        };
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .description(Some(
+                "One event: `id` the journal position, `event` the entry's kind, `data` the entry as JSON text with its `cursor` and `logged_at`.",
+            ))
+            .property("id", text("The entry's journal position, for `Last-Event-ID`."))
+            .property("event", text("The entry's kind, e.g. `notice` or `conflict_found`."))
+            .property("data", text("The entry as JSON text."))
+            .required("data")
+            .into()
+    }
+}
+
+impl ToSchema for LiveEvent {}
+
 /// An operator's role.
 #[derive(ToSchema)]
 #[schema(rename_all = "snake_case")]
@@ -418,17 +445,18 @@ pub struct CreateLine {
 
 /// A line's rules. Every rule is optional; an unknown rule is an error.
 #[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct LineRules {
     /// A notice must be given at least this long before its activity starts,
     /// seconds; a later one is marked late.
-    #[schema(required = false, default = 3600)]
+    #[schema(required = false, default = 3600, minimum = 0, maximum = 31536000)]
     notice_lead_time_s: u64,
     /// Acknowledgments are due within this many seconds of a notice.
-    #[schema(required = false, default = 900)]
+    #[schema(required = false, default = 900, minimum = 1, maximum = 604800)]
     ack_deadline_s: u64,
     /// Line checks every this many seconds.
-    #[schema(required = false, default = 3600)]
+    #[schema(required = false, default = 3600, minimum = 10, maximum = 604800)]
     line_check_interval_s: u64,
     /// Horizontal separation minimum, metres.
     #[schema(required = false, default = 0.0, minimum = 0, maximum = 1000000)]
@@ -452,6 +480,15 @@ pub struct LineRules {
     /// Most flash messages one party may send on the line in an hour (beyond: 429).
     #[schema(required = false, default = 4, minimum = 1, maximum = 1000)]
     max_flash_per_hour: u32,
+}
+
+/// A public key of the party, to register (its admins only).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct RegisterKey {
+    /// A verifier key line `name+id+base64`, as `parley keys generate` prints
+    /// it, named after the party (`<party>` or `<party>/<label>`).
+    key: String,
 }
 
 /// A line's new political status (host admins only).

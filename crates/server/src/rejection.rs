@@ -14,6 +14,24 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 
+/// A whole number in a path or query as the document describes it (an
+/// `int64` of at least 0): larger ones are refused, not silently served.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Whole(pub u64);
+
+impl<'de> serde::Deserialize<'de> for Whole {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let n = u64::deserialize(d)?;
+        if n > i64::MAX as u64 {
+            return Err(serde::de::Error::custom(format!(
+                "number too large: {n} is past {}",
+                i64::MAX
+            )));
+        }
+        Ok(Whole(n))
+    }
+}
+
 /// The pointer of query parameter `name` in a problem: `/query/<name>`.
 fn query_pointer(name: &str) -> String {
     format!("/query/{name}")
@@ -34,31 +52,17 @@ where
             Ok(Path(t)) => Ok(ApiPath(t)),
             Err(PathRejection::FailedToDeserializePathParams(e)) => {
                 use axum::extract::path::ErrorKind;
-                let (pointer, detail) = match e.kind() {
+                let (name, value, expected_type) = match e.kind() {
                     ErrorKind::ParseErrorAtKey {
                         key,
                         value,
                         expected_type,
-                    } => (
-                        format!("/path/{key}"),
-                        format!(
-                            "{value:?} is not a {}; give {}",
-                            short(expected_type),
-                            expected(expected_type)
-                        ),
-                    ),
+                    } => (key.clone(), value, expected_type),
                     ErrorKind::ParseErrorAtIndex {
                         index,
                         value,
                         expected_type,
-                    } => (
-                        format!("/path/{index}"),
-                        format!(
-                            "{value:?} is not a {}; give {}",
-                            short(expected_type),
-                            expected(expected_type)
-                        ),
-                    ),
+                    } => (index.to_string(), value, expected_type),
                     ErrorKind::ParseError {
                         value,
                         expected_type,
@@ -73,18 +77,16 @@ where
                                     .map(|(k, _)| k.to_string())
                             })
                             .unwrap_or_default();
-                        (
-                            format!("/path/{key}"),
-                            format!(
-                                "{value:?} is not a {}; give {}",
-                                short(expected_type),
-                                expected(expected_type)
-                            ),
-                        )
+                        (key, value, expected_type)
                     }
-                    other => (String::from("/path"), other.to_string()),
+                    other => return Err(Problem::invalid("/path", other.to_string())),
                 };
-                Err(Problem::invalid(&pointer, detail))
+                let detail = format!(
+                    "{value:?} is not a {}; give {}",
+                    short(expected_type),
+                    expected(expected_type)
+                );
+                Err(Problem::invalid(&format!("/path/{name}"), detail))
             }
             Err(other) => Err(Problem::invalid("/path", other.body_text())),
         }
@@ -127,7 +129,7 @@ fn query_problem(text: &str) -> (String, String) {
     match text.split_once(": ") {
         Some((field, what)) if !field.contains(' ') => {
             let hint = if what.contains("too large") || what.contains("invalid digit") {
-                "; give a whole number from 0 to 18446744073709551615"
+                "; give a whole number from 0 to 9223372036854775807"
             } else {
                 ""
             };

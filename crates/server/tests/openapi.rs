@@ -152,6 +152,21 @@ fn documented_enumerations_parse_as_the_service_types() {
         serde_json::from_value::<parley_service::Priority>(v.clone())
             .unwrap_or_else(|_| panic!("Priority {v} is not a service priority"));
     }
+    for v in values(&schemas["LineState"]) {
+        serde_json::from_value::<parley_service::LineStatus>(v.clone())
+            .unwrap_or_else(|_| panic!("LineState {v} is not a service line status"));
+    }
+    for v in values(&schemas["MessageKind"]) {
+        serde_json::from_value::<parley_service::MessageKind>(v.clone())
+            .unwrap_or_else(|_| panic!("MessageKind {v} is not a service message kind"));
+    }
+    for v in values(&schemas["SiteKind"]) {
+        serde_json::from_value::<parley_service::SiteKind>(v.clone())
+            .unwrap_or_else(|_| panic!("SiteKind {v} is not a service site kind"));
+    }
+    assert_eq!(values(&schemas["LineState"]).len(), 2);
+    assert_eq!(values(&schemas["MessageKind"]).len(), 3);
+    assert_eq!(values(&schemas["SiteKind"]).len(), 2);
     for v in values(&schemas["Role"]) {
         let role = v.as_str().expect("a string");
         assert!(

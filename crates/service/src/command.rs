@@ -3,7 +3,7 @@
 //! their JSON, so that errors point into the request and notices quote it verbatim.
 
 use crate::content::Volumes;
-use crate::model::{Category, LineRules, Priority, Role};
+use crate::model::{Category, LineRules, MessageKind, Priority, Role, SiteKind};
 use parley_engine::Volume;
 use serde_json::Value;
 
@@ -88,7 +88,7 @@ pub enum Command {
         /// The line.
         line: String,
         /// "text", "request" or "reply".
-        message: String,
+        message: MessageKind,
         /// How urgent.
         priority: Priority,
         /// The text.
@@ -169,7 +169,7 @@ pub enum Command {
         /// Its name.
         name: String,
         /// "static" or "movement".
-        site_kind: String,
+        site_kind: SiteKind,
         /// Its volumes.
         volumes: Volumes,
         /// When it stops being protected, RFC 3339.

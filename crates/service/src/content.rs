@@ -10,7 +10,7 @@
 
 use crate::error::ServiceError;
 use crate::hashing::hex;
-use crate::model::Category;
+use crate::model::{Category, NoticeState};
 use parley_engine::Volume;
 use parley_wire::{parse_volume, WireLimits};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -94,7 +94,7 @@ impl NoticeContent {
         line: &str,
         party: &str,
         version: u64,
-        state: &str,
+        state: NoticeState,
         category: Category,
         point_of_contact: &str,
     ) -> NoticeContent {
@@ -103,7 +103,7 @@ impl NoticeContent {
             line,
             party,
             version,
-            state,
+            state: state.as_str(),
             category,
             point_of_contact,
         })
@@ -126,10 +126,10 @@ impl NoticeContent {
 
     /// `content` with its version and state replaced (a cancellation),
     /// member order kept.
-    pub(crate) fn restated(content: &RawJson, version: u64, state: &str) -> NoticeContent {
+    pub(crate) fn restated(content: &RawJson, version: u64, state: NoticeState) -> NoticeContent {
         let mut v = content.to_value();
         v["version"] = Value::from(version);
-        v["state"] = Value::from(state);
+        v["state"] = Value::from(state.as_str());
         let text = RawJson::from_serialized(v.to_string());
         let sha256 = text.sha256_hex();
         NoticeContent { text, sha256 }
@@ -274,7 +274,7 @@ mod tests {
             "l1",
             "north",
             1,
-            "notified",
+            NoticeState::Notified,
             Category::Air,
             "ops \"desk\"",
         );
@@ -301,11 +301,11 @@ mod tests {
             "l1",
             "north",
             1,
-            "notified",
+            NoticeState::Notified,
             Category::Air,
             "ops",
         );
-        let r = NoticeContent::restated(&c.text, 2, "cancelled");
+        let r = NoticeContent::restated(&c.text, 2, NoticeState::Cancelled);
         assert_ne!(r.sha256, c.sha256);
         assert_eq!(r.sha256, r.text.sha256_hex());
         let (a, b) = (c.text.to_value(), r.text.to_value());
@@ -323,7 +323,7 @@ mod tests {
             "l1",
             "north",
             1,
-            "notified",
+            NoticeState::Notified,
             Category::Air,
             "ünïcode ✓ \u{1} 1e300",
         );
@@ -333,7 +333,7 @@ mod tests {
             party: "north".into(),
             operator: "op-1".into(),
             version: 1,
-            state: "notified".into(),
+            state: NoticeState::Notified,
             content: c.text.clone(),
             content_sha256: c.sha256.clone(),
             late: false,

@@ -38,7 +38,10 @@ pub use error::ServiceError;
 pub use hashing::{hex, sha256_hex};
 pub use journal::{from_row, to_row, CaughtUp, Journal, StorageError};
 pub use line_checks::{answer_window_us, MIN_INTERVAL_S, SILENT_AFTER};
-pub use model::{Actor, Category, LineRules, Priority, Role, HOST};
+pub use model::{
+    Actor, Category, LineRules, LineStatus, MessageKind, NoticeState, Priority, Role, SiteKind,
+    WriteOutcome, HOST,
+};
 pub use record::{leaf_text, signed_checkpoint, ORIGIN};
 pub use service::{
     system_clock, Answer, Clock, Idempotency, Reply, Service, IDEMPOTENCY_WINDOW_H, MAX_BATCH,

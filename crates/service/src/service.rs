@@ -14,7 +14,7 @@ use crate::command::{Command, Signed};
 use crate::entry::{Entry, IdempotencyRecord, Logged};
 use crate::error::ServiceError;
 use crate::journal::{Journal, StorageError};
-use crate::model::Actor;
+use crate::model::{Actor, WriteOutcome};
 use crate::record::signed_checkpoint;
 use crate::state::State;
 use parley_record::{Hash, Signer};
@@ -60,8 +60,8 @@ pub struct Idempotency {
 /// A write's answer.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Answer {
-    /// HTTP-like status (200, 201).
-    pub status: u16,
+    /// Whether it made something new.
+    pub outcome: WriteOutcome,
     /// The body.
     pub body: Value,
     /// This is the stored answer to an earlier request with the same key.
@@ -449,7 +449,7 @@ fn write_loop(
                     let outcome = if r.request_sha256 == idem.request_sha256 {
                         let body = serde_json::from_str(&r.body).unwrap_or(Value::Null);
                         Ok(Answer {
-                            status: r.status,
+                            outcome: r.outcome,
                             body,
                             replayed: true,
                         })
@@ -486,7 +486,7 @@ fn write_loop(
                             operator: job.actor.operator.clone(),
                             key: idem.key,
                             request_sha256: idem.request_sha256,
-                            status: decision.status,
+                            outcome: decision.outcome,
                             body: decision.body.to_string(),
                             at_us: now,
                         });
@@ -494,7 +494,7 @@ fn write_loop(
                     answers.push((
                         job.reply,
                         Ok(Answer {
-                            status: decision.status,
+                            outcome: decision.outcome,
                             body: decision.body,
                             replayed: false,
                         }),

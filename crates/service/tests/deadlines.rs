@@ -2,7 +2,9 @@
 //! (no sleeping) and the real SQLite journal, so that a restart in the middle of
 //! a countdown is a real restart.
 
-use parley_service::{Actor, Category, Command, LineRules, Priority, Role, ServiceError, Volumes};
+use parley_service::{
+    Actor, Category, Command, LineRules, MessageKind, Priority, Role, ServiceError, Volumes,
+};
 use parley_wire::WireLimits;
 use serde_json::{json, Value};
 
@@ -236,7 +238,7 @@ fn a_flash_message_reaches_every_operator_at_once_and_a_reply_ends_it() {
             &north(),
             Command::SendMessage {
                 line: "l".into(),
-                message: "text".into(),
+                message: MessageKind::Text,
                 priority: Priority::Flash,
                 text: "stop: conflict imminent".into(),
                 deadline: None,
@@ -259,7 +261,7 @@ fn a_flash_message_reaches_every_operator_at_once_and_a_reply_ends_it() {
         &south(),
         Command::SendMessage {
             line: "l".into(),
-            message: "reply".into(),
+            message: MessageKind::Reply,
             priority: Priority::Flash,
             text: "holding".into(),
             deadline: None,
@@ -278,7 +280,7 @@ fn a_request_is_owed_a_reply_by_its_own_deadline() {
         &north(),
         Command::SendMessage {
             line: "l".into(),
-            message: "request".into(),
+            message: MessageKind::Request,
             priority: Priority::Routine,
             text: "confirm the corridor".into(),
             deadline: Some("2026-11-23T00:00:00Z".into()),

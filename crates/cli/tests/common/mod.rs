@@ -4,6 +4,7 @@
 // Each test binary uses a part of these.
 #![allow(dead_code)]
 
+pub mod demo;
 pub mod http;
 
 use std::io::{BufRead, BufReader};

@@ -3,12 +3,13 @@
 use super::{Answer, WriteRequest};
 use crate::auth::Auth;
 use crate::openapi::{Forbidden, InvalidInput, Message, NotFound};
-use crate::rejection::{ApiPath, ApiQuery};
+use crate::problem::Problem;
+use crate::rejection::{ApiPath, ApiQuery, Whole};
 use crate::AppState;
 use axum::extract::State;
 use axum::response::IntoResponse;
 use axum::Json;
-use parley_service::{Command, Priority};
+use parley_service::{Command, MessageKind, Priority};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
@@ -48,8 +49,8 @@ async fn send_message(
     let command = Command::SendMessage {
         line,
         message: b
-            .optional_string("message")?
-            .unwrap_or_else(|| "text".into()),
+            .parsed::<MessageKind>("message", "\"text\", \"request\" or \"reply\"")?
+            .unwrap_or(MessageKind::Text),
         priority: b
             .parsed::<Priority>("priority", "\"routine\", \"urgent\" or \"flash\"")?
             .unwrap_or(Priority::Routine),
@@ -63,8 +64,8 @@ async fn send_message(
 /// Where a page of messages starts, and how long it is.
 #[derive(Deserialize)]
 struct After {
-    after: Option<u64>,
-    limit: Option<usize>,
+    after: Option<Whole>,
+    limit: Option<Whole>,
 }
 
 /// A line's messages in line order.
@@ -75,7 +76,7 @@ struct After {
     params(
         ("line" = String, Path, description = "The line's id."),
         ("after" = Option<u64>, Query, description = "Only messages after this line sequence number; default 0."),
-        ("limit" = Option<usize>, Query, description = "At most this many messages; default 500, at most 5000."),
+        ("limit" = Option<u64>, Query, description = "At most this many messages; default 500.", minimum = 1, maximum = 5000),
     ),
     responses(
         (status = 200, description = "`{messages: [...]}`.", body = Object),
@@ -90,9 +91,18 @@ async fn list_messages(
     ApiPath(line): ApiPath<String>,
     ApiQuery(q): ApiQuery<After>,
 ) -> Answer {
-    let limit = q.limit.unwrap_or(500).min(5_000);
+    let limit = match q.limit.map(|w| w.0) {
+        None => 500,
+        Some(n @ 1..=5_000) => n as usize,
+        Some(_) => {
+            return Err(Problem::invalid(
+                "/query/limit",
+                "give a whole number from 1 to 5000",
+            ))
+        }
+    };
     let messages = s
         .service
-        .read(|st| st.messages(&a, &line, q.after.unwrap_or(0), limit))?;
+        .read(|st| st.messages(&a, &line, q.after.map_or(0, |w| w.0), limit))?;
     Ok(Json(json!({"messages": messages})).into_response())
 }

@@ -2,7 +2,9 @@
 
 use super::{Answer, WriteRequest, MAX_BODY_BYTES};
 use crate::auth::{new_token, Auth};
-use crate::openapi::{Conflict, CreateOperator, CreateParty, Forbidden, InvalidInput, NotFound};
+use crate::openapi::{
+    Conflict, CreateOperator, CreateParty, Forbidden, InvalidInput, NotFound, RegisterKey,
+};
 use crate::problem::Problem;
 use crate::rejection::ApiPath;
 use crate::AppState;
@@ -175,6 +177,7 @@ async fn revoke_operator(
     params(
         ("party" = String, Path, description = "The party's id."),
     ),
+    request_body = RegisterKey,
     responses(
         (status = 201, description = "`{party, key}`.", body = Object),
         (status = 403, response = Forbidden),

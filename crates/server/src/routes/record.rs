@@ -4,7 +4,7 @@
 use super::Answer;
 use crate::auth::Auth;
 use crate::openapi::{InvalidInput, NotFound, Unavailable};
-use crate::rejection::{ApiPath, ApiQuery};
+use crate::rejection::{ApiPath, ApiQuery, Whole};
 use crate::AppState;
 use axum::extract::State;
 use axum::response::IntoResponse;
@@ -43,8 +43,8 @@ async fn record_checkpoint(State(s): State<AppState>, Auth(_): Auth) -> Answer {
 /// Sizes of two checkpoints to prove consistent.
 #[derive(Deserialize)]
 struct Sizes {
-    from: u64,
-    to: u64,
+    from: Whole,
+    to: Whole,
 }
 
 /// An RFC 9162 consistency proof: the tree of `to` entries extends the tree of
@@ -68,7 +68,7 @@ async fn record_consistency(
     Auth(_): Auth,
     ApiQuery(q): ApiQuery<Sizes>,
 ) -> Answer {
-    Ok(Json(s.service.read(|st| st.consistency(q.from, q.to))?).into_response())
+    Ok(Json(s.service.read(|st| st.consistency(q.from.0, q.to.0))?).into_response())
 }
 
 /// Which line's record to export.
@@ -153,7 +153,7 @@ const EXPORT_SLICE: u64 = 1_000;
 async fn record_receipt(
     State(s): State<AppState>,
     Auth(a): Auth,
-    ApiPath(seq): ApiPath<u64>,
+    ApiPath(Whole(seq)): ApiPath<Whole>,
 ) -> Answer {
     Ok(Json(s.service.receipt(&a, seq)?).into_response())
 }

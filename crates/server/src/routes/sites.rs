@@ -7,7 +7,7 @@ use crate::rejection::ApiPath;
 use crate::AppState;
 use axum::extract::State;
 use axum::Json;
-use parley_service::Command;
+use parley_service::{Command, SiteKind};
 use serde_json::{json, Value};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -37,8 +37,8 @@ async fn register_site(State(s): State<AppState>, Auth(a): Auth, request: WriteR
     let command = Command::RegisterSite {
         name: b.string("name")?,
         site_kind: b
-            .optional_string("kind")?
-            .unwrap_or_else(|| "static".into()),
+            .parsed::<SiteKind>("kind", "\"static\" or \"movement\"")?
+            .unwrap_or(SiteKind::Static),
         volumes: crate::body::volumes(b.array("volumes")?, s.service.limits()).await?,
         expires: b.string("expires")?,
         shared_with_parties: b.strings("shared_with_parties")?,

@@ -5,7 +5,7 @@ use crate::auth::Auth;
 use crate::openapi::{
     Conflict, FollowUpClosure, Forbidden, InvalidInput, NotFound, TalkConfirmation, TalkRecord,
 };
-use crate::rejection::ApiPath;
+use crate::rejection::{ApiPath, Whole};
 use crate::AppState;
 use axum::extract::State;
 use axum::response::IntoResponse;
@@ -174,7 +174,7 @@ async fn confirm_talk(
 #[derive(Deserialize)]
 struct FollowUpPath {
     talk: String,
-    follow_up: u64,
+    follow_up: Whole,
 }
 
 /// Closes a follow-up of a confirmed talk (an officer of its owner party); its
@@ -206,7 +206,7 @@ async fn close_follow_up(
     let b = request.body()?;
     let command = Command::CloseFollowUp {
         talk,
-        follow_up,
+        follow_up: follow_up.0,
         note: b.string("note")?,
     };
     request.submit(&s, a, command).await

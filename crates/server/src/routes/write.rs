@@ -11,7 +11,7 @@ use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
-use parley_service::{sha256_hex, Actor, Command, Idempotency, Signed};
+use parley_service::{sha256_hex, Actor, Command, Idempotency, Signed, WriteOutcome};
 
 /// A write request as the service needs it: the raw body (what is hashed for
 /// idempotency and signatures), the idempotency key and the signature.
@@ -122,7 +122,10 @@ impl WriteRequest {
         let answer = rx
             .await
             .map_err(|_| Problem::unavailable("the writer stopped"))??;
-        let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
+        let status = match answer.outcome {
+            WriteOutcome::Created => StatusCode::CREATED,
+            WriteOutcome::Done => StatusCode::OK,
+        };
         let mut response = (status, Json(answer.body)).into_response();
         if answer.replayed {
             response

@@ -8,7 +8,8 @@ use crate::deadlines::{Deadline, Owed};
 use crate::entry::{Entry, Logged, Side};
 use crate::error::ServiceError;
 use crate::hashing::new_id;
-use crate::model::{Actor, Category, Role};
+use crate::model::WriteOutcome;
+use crate::model::{Actor, Category, NoticeState, Role};
 use crate::text::check_text;
 use parley_engine::Volume;
 use serde_json::{json, Value};
@@ -26,6 +27,17 @@ pub(super) struct Activity {
     pub(super) handle: u32,
     /// Journal positions of acknowledgments.
     pub(super) acks: Vec<u64>,
+}
+
+impl Activity {
+    /// Where it stands: cancelled, or notified.
+    fn state(&self) -> NoticeState {
+        if self.cancelled {
+            NoticeState::Cancelled
+        } else {
+            NoticeState::Notified
+        }
+    }
 }
 
 impl State {
@@ -99,8 +111,11 @@ impl State {
         replaces_version: u64,
     ) -> Result<Decision, ServiceError> {
         let a = self.owned_activity(actor, activity, replaces_version)?;
-        let NoticeContent { text, sha256 } =
-            NoticeContent::restated(self.current_content(a), replaces_version + 1, "cancelled");
+        let NoticeContent { text, sha256 } = NoticeContent::restated(
+            self.current_content(a),
+            replaces_version + 1,
+            NoticeState::Cancelled,
+        );
         let body = json!({"activity": activity, "version": replaces_version + 1, "state": "cancelled",
                           "content_sha256": sha256, "content": text});
         let mut entries = vec![(
@@ -110,7 +125,7 @@ impl State {
                 party: actor.party.clone(),
                 operator: actor.operator.clone(),
                 version: replaces_version + 1,
-                state: "cancelled".into(),
+                state: NoticeState::Cancelled,
                 content: text,
                 content_sha256: sha256,
                 late: false,
@@ -121,7 +136,7 @@ impl State {
         entries.extend(self.resolutions(activity, "cancelled"));
         Ok(Decision {
             entries,
-            status: 200,
+            outcome: WriteOutcome::Done,
             body,
             volumes: None,
         })
@@ -180,7 +195,7 @@ impl State {
                           "content_sha256": content_sha256, "meaning": "received, not approved"});
         Ok(Decision {
             entries: vec![(entry, self.line_audience(&a.line))],
-            status: 201,
+            outcome: WriteOutcome::Created,
             body,
             volumes: None,
         })
@@ -202,7 +217,7 @@ impl State {
         };
         let seq = logged.seq;
         let volumes = match prepared {
-            _ if state == "cancelled" => Vec::new(),
+            _ if *state == NoticeState::Cancelled => Vec::new(),
             Some(v) => v,
             None => self.volumes_of(&Stated::of(content).volumes),
         };
@@ -231,7 +246,7 @@ impl State {
         }
         a.versions.push(seq);
         a.hashes.push(content_sha256.clone());
-        a.cancelled = state == "cancelled";
+        a.cancelled = *state == NoticeState::Cancelled;
         a.volume_count = volumes.len();
         for (i, v) in volumes.into_iter().enumerate() {
             self.index.insert(key(handle, i), v);
@@ -345,7 +360,7 @@ impl State {
             line,
             &actor.party,
             version,
-            "notified",
+            NoticeState::Notified,
             category,
             point_of_contact,
         );
@@ -365,7 +380,7 @@ impl State {
                 party: actor.party.clone(),
                 operator: actor.operator.clone(),
                 version,
-                state: "notified".into(),
+                state: NoticeState::Notified,
                 content,
                 content_sha256: hash.clone(),
                 late,
@@ -395,14 +410,18 @@ impl State {
         if dry_run {
             return Ok(Decision {
                 entries: Vec::new(),
-                status: 200,
+                outcome: WriteOutcome::Done,
                 body,
                 volumes: None,
             });
         }
         Ok(Decision {
             entries,
-            status: if version == 1 { 201 } else { 200 },
+            outcome: if version == 1 {
+                WriteOutcome::Created
+            } else {
+                WriteOutcome::Done
+            },
             body,
             volumes: None,
         })
@@ -436,7 +455,7 @@ impl State {
         let acks: Vec<Value> = a.acks.iter().map(|&s| self.logged_json(s)).collect();
         Ok(json!({
             "id": activity, "line": a.line, "party": a.party, "version": a.versions.len(),
-            "state": if a.cancelled { "cancelled" } else { "notified" },
+            "state": a.state(),
             "content_sha256": a.hashes.last(), "current": versions.last(), "versions": versions, "acknowledgments": acks,
         }))
     }
@@ -461,7 +480,7 @@ impl State {
                     })
                     .collect();
                 json!({"id": id, "line": a.line, "party": a.party, "version": a.versions.len(),
-                       "state": if a.cancelled { "cancelled" } else { "notified" },
+                       "state": a.state(),
                        "content_sha256": a.hashes.last(), "received_by": acked_by})
             })
             .collect()

@@ -8,6 +8,7 @@ use super::sites::site_side;
 use super::{Decision, Handle, State};
 use crate::entry::{Entry, Logged, Side};
 use crate::error::ServiceError;
+use crate::model::WriteOutcome;
 use crate::model::{Actor, Role};
 use crate::text::check_text;
 use parley_engine::{Minima, Volume};
@@ -115,7 +116,7 @@ impl State {
             .all(|p| *p == actor.party || c.coordinated.contains_key(p));
         Ok(Decision {
             entries: vec![(entry, c.audience.clone())],
-            status: 200,
+            outcome: WriteOutcome::Done,
             body: json!({"conflict": conflict, "state": if both { "coordinated" } else { "open" }}),
             volumes: None,
         })

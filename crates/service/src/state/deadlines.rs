@@ -5,6 +5,7 @@ use super::{Decision, State};
 use crate::deadlines::{Deadline, Owed, Step};
 use crate::entry::Entry;
 use crate::error::ServiceError;
+use crate::model::WriteOutcome;
 use crate::model::{Actor, Role};
 use crate::text::time_text;
 use parley_wire::format_timestamp;
@@ -27,7 +28,7 @@ impl State {
         let body = json!({"logged": entries.len()});
         Ok(Decision {
             entries,
-            status: 200,
+            outcome: WriteOutcome::Done,
             body,
             volumes: None,
         })

@@ -7,6 +7,7 @@ use crate::error::ServiceError;
 use crate::hashing::new_id;
 use crate::line_checks::CheckAction;
 use crate::model::Actor;
+use crate::model::WriteOutcome;
 use crate::text::time_text;
 use parley_wire::{format_timestamp, parse_timestamp};
 use serde_json::json;
@@ -49,7 +50,7 @@ impl State {
         };
         Ok(Decision {
             entries: vec![(entry, self.line_audience(line))],
-            status: 200,
+            outcome: WriteOutcome::Done,
             body: json!({"check": check, "line": line, "party": party, "round_trip_ms": round_trip_ms}),
             volumes: None,
         })

@@ -6,7 +6,8 @@ use super::{Decision, State};
 use crate::entry::Entry;
 use crate::error::ServiceError;
 use crate::line_checks::MIN_INTERVAL_S;
-use crate::model::{Actor, LineRules, HOST};
+use crate::model::WriteOutcome;
+use crate::model::{Actor, LineRules, LineStatus, HOST};
 use crate::text::{check_id, check_text, time_text};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -15,7 +16,7 @@ pub(super) struct Line {
     pub(super) name: String,
     pub(super) parties: Vec<String>,
     pub(super) rules: LineRules,
-    pub(super) status: String,
+    pub(super) status: LineStatus,
     /// Journal positions of its messages, in line order.
     pub(super) messages: Vec<u64>,
 }
@@ -109,7 +110,7 @@ impl State {
         };
         Ok(Decision {
             entries: vec![(entry, parties.to_vec())],
-            status: 201,
+            outcome: WriteOutcome::Created,
             body: json!({"id": line, "name": name, "parties": parties, "rules": rules, "status": "active"}),
             volumes: None,
         })
@@ -126,16 +127,20 @@ impl State {
         if !self.lines.contains_key(line) {
             return Err(ServiceError::NotFound(format!("line {line}")));
         }
-        let status = if suspended { "suspended" } else { "active" };
+        let status = if suspended {
+            LineStatus::Suspended
+        } else {
+            LineStatus::Active
+        };
         Ok(Decision {
             entries: vec![(
                 Entry::LineStatusChanged {
                     line: line.to_string(),
-                    status: status.into(),
+                    status,
                 },
                 self.line_audience(line),
             )],
-            status: 200,
+            outcome: WriteOutcome::Done,
             body: json!({"id": line, "status": status}),
             volumes: None,
         })
@@ -155,7 +160,7 @@ impl State {
                 name: name.to_string(),
                 parties: parties.to_vec(),
                 rules: *rules,
-                status: "active".into(),
+                status: LineStatus::Active,
                 messages: Vec::new(),
             },
         );
@@ -163,9 +168,9 @@ impl State {
             .open_line(line, parties, rules.line_check_interval_s, at_us);
     }
 
-    pub(super) fn evolve_line_status_changed(&mut self, line: &str, status: &str) {
+    pub(super) fn evolve_line_status_changed(&mut self, line: &str, status: LineStatus) {
         if let Some(l) = self.lines.get_mut(line) {
-            l.status = status.to_string();
+            l.status = status;
         }
     }
 

@@ -5,13 +5,14 @@ use super::{Decision, State};
 use crate::deadlines::{Deadline, Owed, FLASH_ANSWER_S};
 use crate::entry::{Entry, Logged};
 use crate::error::ServiceError;
-use crate::model::{Actor, Priority};
+use crate::model::WriteOutcome;
+use crate::model::{Actor, MessageKind, Priority};
 use crate::text::{check_text, minutes, time_text};
 use parley_wire::parse_timestamp;
 use serde_json::Value;
 
 /// Which messages (by kind and priority) a quota counts.
-type Counted = fn(&str, Priority) -> bool;
+type Counted = fn(MessageKind, Priority) -> bool;
 
 impl State {
     /// `Command::SendMessage`: text, a request with a deadline, or a reply.
@@ -20,7 +21,7 @@ impl State {
         &self,
         actor: &Actor,
         line: &str,
-        message: &str,
+        message: MessageKind,
         priority: Priority,
         text: &str,
         deadline: Option<&str>,
@@ -49,7 +50,9 @@ impl State {
                         ..
                     } => {
                         *seq == r
-                            && (!reply || message == "request" || *priority == Priority::Flash)
+                            && (!reply
+                                || *message == MessageKind::Request
+                                || *priority == Priority::Flash)
                     }
                     _ => false,
                 });
@@ -67,12 +70,12 @@ impl State {
             }
         };
         match message {
-            "text" => {
+            MessageKind::Text => {
                 if references.is_some() {
                     refers_to("/references", false)?;
                 }
             }
-            "request" => {
+            MessageKind::Request => {
                 let Some(d) = deadline else {
                     return Err(ServiceError::invalid(
                         "/deadline",
@@ -98,13 +101,7 @@ impl State {
                     ));
                 }
             }
-            "reply" => refers_to("/references", true)?,
-            _ => {
-                return Err(ServiceError::invalid(
-                    "/message",
-                    "give \"text\", \"request\" or \"reply\"",
-                ))
-            }
+            MessageKind::Reply => refers_to("/references", true)?,
         }
         self.check_quota(actor, line, message, priority, now_us)?;
         let seq = l.messages.len() as u64 + 1;
@@ -113,7 +110,7 @@ impl State {
             seq,
             party: actor.party.clone(),
             operator: actor.operator.clone(),
-            message: message.to_string(),
+            message,
             priority,
             text: text.to_string(),
             deadline: deadline.map(str::to_string),
@@ -122,7 +119,7 @@ impl State {
         let body = entry.public_json();
         Ok(Decision {
             entries: vec![(entry, self.line_audience(line))],
-            status: 201,
+            outcome: WriteOutcome::Created,
             body,
             volumes: None,
         })
@@ -153,18 +150,18 @@ impl State {
             .map(|t| t.0);
         let owed = Owed::Reply { message: *message };
         for other in self.others_on(line, party) {
-            if *priority == Priority::Flash && kind != "reply" {
+            if *priority == Priority::Flash && *kind != MessageKind::Reply {
                 let due = requested
                     .unwrap_or(i64::MAX)
                     .min(at + FLASH_ANSWER_S * 1_000_000);
                 self.deadlines
                     .set(Deadline::flash(line, &other, owed.clone(), at, due));
-            } else if let Some(due) = requested.filter(|_| kind == "request") {
+            } else if let Some(due) = requested.filter(|_| *kind == MessageKind::Request) {
                 self.deadlines
                     .set(Deadline::new(line, &other, owed.clone(), at, due));
             }
         }
-        if let (Some(r), "reply") = (references, kind.as_str()) {
+        if let (Some(r), MessageKind::Reply) = (references, kind) {
             self.deadlines
                 .meet(&Owed::Reply { message: *r }.id(line, party));
         }
@@ -177,7 +174,7 @@ impl State {
         &self,
         actor: &Actor,
         line: &str,
-        message: &str,
+        message: MessageKind,
         priority: Priority,
         now_us: i64,
     ) -> Result<(), ServiceError> {
@@ -197,7 +194,7 @@ impl State {
                         message,
                         priority,
                         ..
-                    } => *party == actor.party && what(message, *priority),
+                    } => *party == actor.party && what(*message, *priority),
                     _ => false,
                 })
                 .map(|g| g.at_us)
@@ -205,7 +202,7 @@ impl State {
         };
         let quotas: [(&str, u32, Counted); 2] = [
             ("requests", l.rules.max_requests_per_hour, |m, _| {
-                m == "request"
+                m == MessageKind::Request
             }),
             ("flash messages", l.rules.max_flash_per_hour, |_, p| {
                 p == Priority::Flash

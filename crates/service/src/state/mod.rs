@@ -40,7 +40,7 @@ use crate::deadlines::Deadlines;
 use crate::entry::{Entry, Logged};
 use crate::error::ServiceError;
 use crate::line_checks::Checks;
-use crate::model::{Actor, Role};
+use crate::model::{Actor, Role, WriteOutcome};
 use crate::record::leaf_text;
 use crate::site::{Site, SiteRules};
 use activities::Activity;
@@ -57,8 +57,8 @@ use std::collections::{BTreeMap, HashMap};
 pub struct Decision {
     /// Entries and the parties that may see each.
     pub entries: Vec<(Entry, Vec<String>)>,
-    /// HTTP-like status of the answer (200, 201).
-    pub status: u16,
+    /// Whether it made something new.
+    pub outcome: WriteOutcome,
     /// The answer.
     pub body: Value,
     /// Volumes for evolving the first entry, when deciding had to make them
@@ -202,7 +202,7 @@ impl State {
                 rules,
             } => self.evolve_line_created(at_us, line, name, parties, rules),
             Entry::LineStatusChanged { line, status } => {
-                self.evolve_line_status_changed(line, status)
+                self.evolve_line_status_changed(line, *status)
             }
             Entry::MessageSent { .. } => self.evolve_message_sent(&logged),
             Entry::Notice { .. } => self.evolve_notice(&logged, prepared),
@@ -312,7 +312,7 @@ impl State {
             } => self.decide_send_message(
                 actor,
                 line,
-                message,
+                *message,
                 *priority,
                 text,
                 deadline.as_deref(),
@@ -376,7 +376,7 @@ impl State {
             } => self.decide_register_site(
                 actor,
                 name,
-                site_kind,
+                *site_kind,
                 volumes,
                 expires,
                 shared_with_parties,

@@ -4,6 +4,7 @@ use super::{Decision, State};
 use crate::entry::Entry;
 use crate::error::ServiceError;
 use crate::hashing::new_id;
+use crate::model::WriteOutcome;
 use crate::model::{Actor, Role};
 use crate::text::{check_id, check_text};
 use serde_json::{json, Value};
@@ -42,7 +43,7 @@ impl State {
         };
         Ok(Decision {
             entries: vec![(entry, vec![party.to_string()])],
-            status: 201,
+            outcome: WriteOutcome::Created,
             body: json!({"id": party, "name": name}),
             volumes: None,
         })
@@ -77,7 +78,7 @@ impl State {
         };
         Ok(Decision {
             entries: vec![(entry, vec![party.to_string()])],
-            status: 201,
+            outcome: WriteOutcome::Created,
             body: json!({"id": operator, "party": party, "name": name, "role": role}),
             volumes: None,
         })
@@ -113,7 +114,7 @@ impl State {
                 },
                 vec![op.party.clone()],
             )],
-            status: 200,
+            outcome: WriteOutcome::Done,
             body: json!({"id": operator, "revoked": true}),
             volumes: None,
         })

@@ -6,6 +6,7 @@ use crate::command::Command;
 use crate::command::Signed;
 use crate::entry::{Entry, SignedBy};
 use crate::error::ServiceError;
+use crate::model::WriteOutcome;
 use crate::model::{Actor, Role};
 use parley_record::VerifierKey;
 use serde_json::{json, Value};
@@ -159,7 +160,7 @@ impl State {
         let audience = self.parties.keys().cloned().collect();
         Ok(Decision {
             entries: vec![(entry, audience)],
-            status: 201,
+            outcome: WriteOutcome::Created,
             body: json!({"party": party, "key": key.trim()}),
             volumes: None,
         })

@@ -7,7 +7,8 @@ use crate::content::Volumes;
 use crate::entry::{Entry, Logged, Side};
 use crate::error::ServiceError;
 use crate::hashing::new_id;
-use crate::model::{Actor, Role, HOST};
+use crate::model::WriteOutcome;
+use crate::model::{Actor, Role, SiteKind, HOST};
 use crate::site::Site;
 use crate::text::check_text;
 use parley_engine::Volume;
@@ -31,7 +32,7 @@ impl State {
         &self,
         actor: &Actor,
         name: &str,
-        site_kind: &str,
+        site_kind: SiteKind,
         volumes: &Volumes,
         expires: &str,
         shared_with_parties: &[String],
@@ -45,12 +46,6 @@ impl State {
             ));
         }
         check_text("/name", name, 200)?;
-        if site_kind != "static" && site_kind != "movement" {
-            return Err(ServiceError::invalid(
-                "/kind",
-                "give \"static\" or \"movement\"",
-            ));
-        }
         let t = parse_timestamp(expires).map_err(|m| ServiceError::invalid("/expires", m))?;
         if t.0 <= now_us {
             return Err(ServiceError::invalid(
@@ -116,7 +111,7 @@ impl State {
             site: site.clone(),
             party: actor.party.clone(),
             name: name.to_string(),
-            site_kind: site_kind.to_string(),
+            site_kind,
             volumes: volumes.raw().clone(),
             expires: format_timestamp(t),
             shared_with_parties: shared_with_parties.to_vec(),
@@ -147,7 +142,7 @@ impl State {
         body["conflicts"] = json!(reported);
         Ok(Decision {
             entries,
-            status: 201,
+            outcome: WriteOutcome::Created,
             body,
             volumes: None,
         })
@@ -184,7 +179,7 @@ impl State {
         entries.extend(self.resolutions(site, "withdrawn"));
         Ok(Decision {
             entries,
-            status: 200,
+            outcome: WriteOutcome::Done,
             body: json!({"site": site, "state": "withdrawn"}),
             volumes: None,
         })

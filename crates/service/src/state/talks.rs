@@ -13,6 +13,7 @@ use crate::deadlines::{Deadline, Owed};
 use crate::entry::Entry;
 use crate::error::ServiceError;
 use crate::hashing::new_id;
+use crate::model::WriteOutcome;
 use crate::model::{Actor, Role, HOST};
 use crate::talk_record::{date_days, parse_record, Known, TalkRecord, DAY_US};
 use crate::text::{check_text, time_text};
@@ -136,7 +137,7 @@ impl State {
             ));
         }
         let talk = new_id("t");
-        self.talk_version(actor, talk, 1, record, 201)
+        self.talk_version(actor, talk, 1, record)
     }
 
     fn talk_version(
@@ -145,7 +146,6 @@ impl State {
         talk: String,
         version: u64,
         record: TalkRecord,
-        status: u16,
     ) -> Result<Decision, ServiceError> {
         let content_sha256 = record.content_sha256();
         let audience = record.parties.clone();
@@ -161,7 +161,7 @@ impl State {
         };
         Ok(Decision {
             entries: vec![(entry, audience)],
-            status,
+            outcome: WriteOutcome::Created,
             body,
             volumes: None,
         })
@@ -199,7 +199,7 @@ impl State {
             )));
         }
         let version = t.records.len() as u64 + 1;
-        self.talk_version(actor, talk.to_string(), version, record, 201)
+        self.talk_version(actor, talk.to_string(), version, record)
     }
 
     /// `Command::ConfirmTalk`: a party stands by one version.
@@ -251,7 +251,7 @@ impl State {
                           "state": if confirmed { "confirmed" } else { "awaiting_confirmation" }});
         Ok(Decision {
             entries: vec![(entry, t.parties.clone())],
-            status: 200,
+            outcome: WriteOutcome::Done,
             body,
             volumes: None,
         })
@@ -298,7 +298,7 @@ impl State {
         };
         Ok(Decision {
             entries: vec![(entry, t.parties.clone())],
-            status: 200,
+            outcome: WriteOutcome::Done,
             body: json!({"talk": talk, "follow_up": follow_up, "state": "closed"}),
             volumes: None,
         })
