@@ -117,10 +117,9 @@ fn test(extra: &[String]) -> Result<()> {
             .current_dir(root())
             .args([
                 "test", "-p", "parley", "--test", "server", "--test", "client", "--test", "talks",
-                "--test", "hostile",
+                "--test", "hostile", "--test", "nodes",
             ])
             .args(&args)
-            .args(["--", "--include-ignored"])
             .env("PARLEY_TEST_POSTGRES", &pg.conninfo))
     });
     match (first, second) {
