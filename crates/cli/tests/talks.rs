@@ -110,7 +110,7 @@ fn two_parties_record_confirm_and_follow_up_a_round_of_talks() {
     admin.ok(&["keys", "register", &key_line]);
 
     // Blue accepts red's version (the latest): the talk is confirmed.
-    let confirmed = blue.ok(&["talks", "confirm", &talk]).stdout;
+    let confirmed = blue.ok(&["talks", "confirm", &talk, "--yes"]).stdout;
     assert!(
         confirmed.contains("confirmed version 2") && confirmed.contains("confirmed"),
         "{confirmed}"
@@ -131,7 +131,7 @@ fn two_parties_record_confirm_and_follow_up_a_round_of_talks() {
         2,
         "both versions kept"
     );
-    let r = red.expect(2, &["talks", "confirm", &talk]);
+    let r = red.expect(2, &["talks", "confirm", &talk, "--yes"]);
     assert!(r.stderr.contains("409"), "{}", r.stderr);
 
     // The confirmation is in the tamper-evident record: a receipt verifies offline.

@@ -677,6 +677,14 @@ impl State {
         a.party == party || self.is_member(party, &a.line)
     }
 
+    /// Whether `party` acknowledged `version` of the activity already.
+    fn acknowledged_by(&self, a: &Activity, party: &str, version: u64) -> bool {
+        a.acks.iter().any(|&s| {
+            matches!(&self.log[(s - 1) as usize].entry,
+                Entry::Acknowledged { party: p, version: v, .. } if p == party && *v == version)
+        })
+    }
+
     fn actor_sees_activity(&self, actor: &Actor, a: &Activity) -> bool {
         actor.is_host_admin() || self.sees_activity(&actor.party, a)
     }
@@ -1275,6 +1283,19 @@ impl State {
                     return Err(ServiceError::Conflict(format!(
                         "the read-back {content_sha256} is not the content of version {version} ({expected}); read the notice again"
                     )));
+                }
+                // A second acknowledgment of the same version by the same party
+                // changes nothing: no entry, and the answer says so.
+                if self.acknowledged_by(a, &actor.party, *version) {
+                    let body = json!({"activity": activity, "version": version, "received_by": actor.party,
+                                      "content_sha256": content_sha256, "meaning": "received, not approved",
+                                      "already_acknowledged": true});
+                    return Ok(Decision {
+                        entries: Vec::new(),
+                        status: 200,
+                        body,
+                        volumes: None,
+                    });
                 }
                 let entry = Entry::Acknowledged {
                     activity: activity.clone(),

@@ -196,6 +196,69 @@ pub fn when(s: &str) -> Result<String, String> {
     }
 }
 
+/// µs since the Unix epoch as 24-hour UTC: "02 Dec 2026 13:30:15Z" (seconds
+/// only when they are not zero).
+pub fn utc_us(us: i64) -> String {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let text = parley_wire::format_timestamp(parley_engine::Timestamp(us));
+    // RFC 3339: 2026-12-02T13:30:15[.ffffff]Z
+    let (Some(year), Some(month), Some(day), Some(hm), Some(sec)) = (
+        text.get(0..4),
+        text.get(5..7).and_then(|m| m.parse::<usize>().ok()),
+        text.get(8..10),
+        text.get(11..16),
+        text.get(17..19),
+    ) else {
+        return text;
+    };
+    let month = MONTHS.get(month.wrapping_sub(1)).copied().unwrap_or("?");
+    let sec = if sec == "00" {
+        String::new()
+    } else {
+        format!(":{sec}")
+    };
+    format!("{day} {month} {year} {hm}{sec}Z")
+}
+
+/// An RFC 3339 time as 24-hour UTC ("02 Dec 2026 13:30Z"); the text itself if it does not parse.
+pub fn utc(rfc3339: &str) -> String {
+    match parley_wire::parse_timestamp(rfc3339) {
+        Ok(t) => utc_us(t.0),
+        Err(_) => rfc3339.to_string(),
+    }
+}
+
+/// A length of time in seconds for a person: "45 s", "5 min", "1 h 30 min", "2 d".
+pub fn duration_s(s: i64) -> String {
+    let a = s.unsigned_abs();
+    let text = if a < 60 {
+        format!("{a} s")
+    } else if a < 3600 {
+        let (m, s) = (a / 60, a % 60);
+        if s == 0 {
+            format!("{m} min")
+        } else {
+            format!("{m} min {s} s")
+        }
+    } else if a < 86_400 || !a.is_multiple_of(86_400) {
+        let (h, m) = (a / 3600, (a % 3600) / 60);
+        if m == 0 {
+            format!("{h} h")
+        } else {
+            format!("{h} h {m} min")
+        }
+    } else {
+        format!("{} d", a / 86_400)
+    };
+    if s < 0 {
+        format!("-{text}")
+    } else {
+        text
+    }
+}
+
 /// A string field, or "-".
 pub fn s<'a>(v: &'a Value, key: &str) -> &'a str {
     v[key].as_str().unwrap_or("-")
@@ -222,6 +285,18 @@ mod tests {
         assert_eq!(relative_us(0, 5 * 60_000_000), "5 min ago");
         assert_eq!(relative_us(10_000_000, 0), "now");
         assert_eq!(relative_us(0, 3 * 24 * h), "3 d ago");
+    }
+
+    #[test]
+    fn times_and_durations_for_a_person() {
+        assert_eq!(utc("2026-12-02T13:30:00Z"), "02 Dec 2026 13:30Z");
+        assert_eq!(utc("2026-01-09T07:05:09.250Z"), "09 Jan 2026 07:05:09Z");
+        assert_eq!(utc("yesterday"), "yesterday");
+        assert_eq!(duration_s(300), "5 min");
+        assert_eq!(duration_s(90), "1 min 30 s");
+        assert_eq!(duration_s(5400), "1 h 30 min");
+        assert_eq!(duration_s(172_800), "2 d");
+        assert_eq!(duration_s(20), "20 s");
     }
 
     #[test]

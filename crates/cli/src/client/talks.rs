@@ -11,7 +11,8 @@ pub const TALKS_HELP: &str = "Examples:
   parley talks                                   # your party's talks
   parley talks record talk.json                  # version 1; your party stands by it
   parley talks show t-8e61c3a09f27b4d5
-  parley talks confirm t-8e61c3a09f27b4d5                      # the latest version, read back by its hash
+  parley talks confirm t-8e61c3a09f27b4d5                      # the latest version, read back, then asked
+  parley talks confirm t-8e61c3a09f27b4d5 --yes                # without asking (scripts)
   parley talks version t-8e61c3a09f27b4d5 ours.json            # your own version, kept beside theirs
   parley talks close-follow-up t-8e61c3a09f27b4d5 1 --note \"Procedure sent on the line\"
   parley talks relations                         # time since the last talk; flagged after 365 days
@@ -63,6 +64,9 @@ enum Action {
         /// The version to confirm.
         #[arg(long)]
         version: Option<u64>,
+        /// Do not ask; confirm.
+        #[arg(long, short = 'y')]
+        yes: bool,
     },
     /// Close a follow-up your party owes.
     CloseFollowUp {
@@ -271,7 +275,7 @@ pub fn run(a: Args) -> Result<Outcome> {
             );
             done(&v, human)
         }
-        Action::Confirm { talk, version } => {
+        Action::Confirm { talk, version, yes } => {
             let t = c.get(&format!("/v1/talks/{}", seg(&talk)))?;
             let versions = t["versions"].as_array().cloned().unwrap_or_default();
             let n = version.unwrap_or(versions.len() as u64);
@@ -279,6 +283,26 @@ pub fn run(a: Args) -> Result<Outcome> {
                 .checked_sub(1)
                 .and_then(|i| versions.get(i as usize))
                 .ok_or_else(|| anyhow!("{talk} has versions 1 to {}", versions.len()))?;
+            // The read-back: the very version confirmed, as recorded. It goes
+            // where a person reads it: stdout, or stderr under --json.
+            let mut shown = t.clone();
+            shown["record"] = chosen["record"].clone();
+            shown["version"] = json!(n);
+            shown["content_sha256"] = chosen["content_sha256"].clone();
+            let by = output::s(chosen, "party").to_string();
+            if json {
+                eprintln!("confirming {talk} version {n}, recorded by {by}:");
+            } else {
+                outln!("confirming {talk} version {n}, recorded by {by}:");
+                show(&shown);
+                outln!();
+            }
+            super::ask(
+                yes,
+                "Confirm this record for your party? It becomes your party's word in the register.",
+                "not confirmed",
+                "confirm",
+            )?;
             let v = c.post(
                 &format!("/v1/talks/{}/confirmation", seg(&talk)),
                 &json!({"version": n, "content_sha256": chosen["content_sha256"]}),

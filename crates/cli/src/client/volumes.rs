@@ -9,7 +9,85 @@ use serde_json::{json, Map, Value};
 pub struct Volumes {
     pub file: String,
     pub volumes: Vec<Value>,
+    /// Each volume's JSON pointer in the file.
     pub at: Vec<String>,
+    /// Each volume's line in the file (from 1).
+    pub lines: Vec<usize>,
+    /// The pointer of the array the volumes are in ("" for the whole file).
+    pub array: String,
+}
+
+/// The line (from 1) where each element of the array at `pointer` ("" for
+/// the document, or one member of the top object, "/features") begins; empty
+/// when it cannot be found. `text` is valid JSON.
+fn element_lines(text: &str, pointer: &str) -> Vec<usize> {
+    let member = pointer.strip_prefix('/');
+    let bytes = text.as_bytes();
+    let (mut depth, mut line, mut in_string, mut escaped) = (0usize, 1usize, false, false);
+    // The depth of the wanted array once inside it, and whether a value starts next.
+    let mut inside: Option<usize> = None;
+    let mut expect_value = false;
+    let mut last_key = String::new();
+    let mut key_start = None;
+    let mut out = Vec::new();
+    for (i, &b) in bytes.iter().enumerate() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+                if let Some(k) = key_start.take() {
+                    last_key = text[k..i].to_string();
+                }
+            }
+            if b == b'\n' {
+                line += 1;
+            }
+            continue;
+        }
+        if b == b'\n' {
+            line += 1;
+            continue;
+        }
+        if b.is_ascii_whitespace() {
+            continue;
+        }
+        if expect_value && inside == Some(depth) && b != b']' {
+            out.push(line);
+            expect_value = false;
+        }
+        match b {
+            b'"' => {
+                in_string = true;
+                if depth == 1 && member.is_some() {
+                    key_start = Some(i + 1);
+                }
+            }
+            b'[' | b'{' => {
+                depth += 1;
+                let wanted = match member {
+                    None => depth == 1,
+                    Some(m) => depth == 2 && last_key == m && inside.is_none(),
+                };
+                if b == b'[' && wanted && out.is_empty() {
+                    inside = Some(depth);
+                    expect_value = true;
+                }
+            }
+            b']' | b'}' => {
+                if inside == Some(depth) {
+                    // Only the first such array counts.
+                    return out;
+                }
+                depth = depth.saturating_sub(1);
+            }
+            b',' if inside == Some(depth) => expect_value = true,
+            _ => {}
+        }
+    }
+    out
 }
 
 /// Parses `text` (from `file`): a `Volume4D` or GeoJSON `Feature`, an array of
@@ -41,6 +119,8 @@ pub fn parse(file: &str, text: &str) -> Result<Volumes> {
                 file: file.to_string(),
                 volumes: vec![v],
                 at: vec![String::new()],
+                lines: vec![1],
+                array: String::new(),
             })
         }
         _ => bail!("{file}: give a volume, an array of volumes or a GeoJSON FeatureCollection"),
@@ -52,21 +132,57 @@ pub fn parse(file: &str, text: &str) -> Result<Volumes> {
         );
     }
     let at = (0..list.len()).map(|i| format!("{prefix}/{i}")).collect();
+    let mut lines = element_lines(text, prefix);
+    if lines.len() != list.len() {
+        lines = Vec::new();
+    }
     Ok(Volumes {
         file: file.to_string(),
         volumes: list,
         at,
+        lines,
+        array: prefix.to_string(),
     })
 }
 
 impl Volumes {
     /// Turns a server error about `/volumes/N/...` (where `base` is the pointer of
     /// the volumes array in the request) into one about the file.
+    ///
+    /// The file's own pointer comes with the volume's line ("route.geojson:12:
+    /// /features/3/geometry: ..."); an error about the whole array names the
+    /// array and how many volumes it holds.
     pub fn locate(&self, e: ApiError, base: &str) -> anyhow::Error {
         if let ApiError::Status { status, message } = &e {
+            let located = |message: String| {
+                anyhow::Error::new(ApiError::Status {
+                    status: *status,
+                    message,
+                })
+            };
+            if let Some(detail) = message
+                .strip_prefix(base)
+                .and_then(|r| r.strip_prefix(": "))
+            {
+                let array = if self.array.is_empty() {
+                    "/"
+                } else {
+                    &self.array
+                };
+                let from = self
+                    .lines
+                    .first()
+                    .map_or(String::new(), |l| format!(":{l}"));
+                return located(format!(
+                    "{}{from}: {array} ({} volumes): {detail}",
+                    self.file,
+                    self.volumes.len()
+                ));
+            }
             if let Some(rest) = message.strip_prefix(base).and_then(|r| r.strip_prefix('/')) {
                 let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-                if let Some(at) = digits.parse::<usize>().ok().and_then(|i| self.at.get(i)) {
+                let index = digits.parse::<usize>().ok();
+                if let Some(at) = index.and_then(|i| self.at.get(i)) {
                     let tail = &rest[digits.len()..];
                     let pointer = format!("{at}{tail}");
                     let pointer = if pointer.starts_with('/') || pointer.starts_with(':') {
@@ -74,14 +190,14 @@ impl Volumes {
                     } else {
                         format!("/{pointer}")
                     };
-                    return anyhow::Error::new(ApiError::Status {
-                        status: *status,
-                        message: format!(
-                            "{}: {}",
-                            self.file,
-                            pointer.trim_start_matches(':').trim_start()
-                        ),
-                    });
+                    let line = index
+                        .and_then(|i| self.lines.get(i))
+                        .map_or(String::new(), |l| format!(":{l}"));
+                    return located(format!(
+                        "{}{line}: {}",
+                        self.file,
+                        pointer.trim_start_matches(':').trim_start()
+                    ));
                 }
             }
         }
@@ -353,6 +469,30 @@ pub fn place_lines(f: &Facts, indent: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_volume_is_found_on_its_line() {
+        let collection = "{\"type\": \"FeatureCollection\",\n \"name\": \"[not, this]\",\n \"features\": [\n  {\"a\": [1,\n 2]},\n  {\"b\": \"x\\\"]\"}, {\"c\": 3}\n ]}";
+        let v = parse("f.geojson", collection).unwrap();
+        assert_eq!(v.lines, vec![4, 6, 6]);
+        assert_eq!(element_lines("[\n{},\n\n{}]", ""), vec![2, 4]);
+        let e = ApiError::Status {
+            status: reqwest::StatusCode::UNPROCESSABLE_ENTITY,
+            message: "/volumes/1/volume: give an outline".into(),
+        };
+        assert_eq!(
+            v.locate(e, "/volumes").to_string(),
+            "f.geojson:6: /features/1/volume: give an outline (server answered 422)"
+        );
+        let e = ApiError::Status {
+            status: reqwest::StatusCode::UNPROCESSABLE_ENTITY,
+            message: "/volumes: give at most 100 volumes".into(),
+        };
+        assert_eq!(
+            v.locate(e, "/volumes").to_string(),
+            "f.geojson:4: /features (3 volumes): give at most 100 volumes (server answered 422)"
+        );
+    }
 
     #[test]
     fn coordinates_in_both_formats() {
