@@ -363,6 +363,10 @@ def main():
         labelled = {l.split("|")[0] for l in furniture["labels"]}
         check(set(drawn) <= labelled and any("Idlib central hospital" in l for l in furniture["labels"]),
               f"every activity drawn and the sites are labelled: {sorted(labelled)}")
+        boxes = blue.execute_script("""return [...document.querySelectorAll('#map text.map-label')]
+            .filter(e => getComputedStyle(e).display !== 'none').map(e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom, e.dataset.label]; })""")
+        overlaps = [(a[4], b[4]) for i, a in enumerate(boxes) for b in boxes[i + 1:] if a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]]
+        check(boxes and not overlaps, f"{len(boxes)} labels shown, none over another {overlaps}")
         w, h, tx, ty, k, left, top = view_geometry(blue)
         clat, _ = unproject((w / 2 - tx) / k, (h / 2 - ty) / k)
         px = float(re.search(r"H([\d.]+)", furniture["bar"]).group(1))
@@ -465,7 +469,10 @@ def main():
               "the start, typed as a DTG, is read back in 24-hour UTC")
         blue.find_element(By.ID, "n-preview").click()
         preview = wait_text(blue, "#preview-some", "1")
-        check(patrol["id"] in blue.find_element(By.ID, "preview-conflicts").text, f"the dry run previews the conflict with {patrol['id']}")
+        previewed = blue.find_element(By.ID, "preview-conflicts").text
+        check(patrol["id"] in previewed, f"the dry run previews the conflict with {patrol['id']}")
+        check("this notice (not sent yet)" in previewed and re.findall(r"act-[0-9a-f]+", previewed) == [patrol["id"]],
+              f"and shows no id for the notice as though it were real: {previewed!r}")
         check(blue.execute_script("return document.querySelectorAll('#map rect.conflict-area.preview').length") >= 1, "the previewed meeting area is on the map")
         check(preview is not None, "preview shown before sending")
         shot(blue, "blue-notify-preview")

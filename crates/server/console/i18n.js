@@ -329,6 +329,7 @@ const en = {
   "cancel.keep": "Keep it",
   "cancel.done": "{activity} is cancelled.",
   "conflict.where": "at {centre} ({box})",
+  "notify.this_notice": "this notice (not sent yet)",
 };
 
 const ru = {
@@ -659,6 +660,7 @@ const ru = {
   "cancel.keep": "Оставить",
   "cancel.done": "{activity} отменено.",
   "conflict.where": "в {centre} ({box})",
+  "notify.this_notice": "это уведомление (ещё не отправлено)",
 };
 
 const zh = {
@@ -989,6 +991,7 @@ const zh = {
   "cancel.keep": "保留",
   "cancel.done": "{activity} 已取消。",
   "conflict.where": "位于 {centre}（{box}）",
+  "notify.this_notice": "本通报（尚未发送）",
 };
 
 export const DICTIONARIES = { en, ru, zh };

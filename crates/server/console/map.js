@@ -187,10 +187,26 @@ export class MapView {
     for (const [axis, value, at] of lines) {
       const v = Number(value.toFixed(4));
       const text = this.coordLabel ? this.coordLabel(v, axis) : String(v);
-      if (axis === "lng") el("text", { class: "grid-label", x: at + 3, y: 14, "data-lng": String(v) }, this.overlay).textContent = text;
-      else el("text", { class: "grid-label", x: 4, y: at - 3, "data-lat": String(v) }, this.overlay).textContent = text;
+      // Clear of the corner where both edges meet, and of the scale bar.
+      if (axis === "lng" && at > 70 && at < w - 40) el("text", { class: "grid-label", x: at + 3, y: 14, "data-lng": String(v) }, this.overlay).textContent = text;
+      else if (axis === "lat" && at > 28 && at < h - 40) el("text", { class: "grid-label", x: 4, y: at - 3, "data-lat": String(v) }, this.overlay).textContent = text;
     }
     this.drawScale(w, h);
+    this.declutter();
+  }
+
+  /** Hides labels that would overlap one shown before them (own first, then others, then sites). */
+  declutter() {
+    const placed = [];
+    for (const t of this.gLabels.querySelectorAll("text")) {
+      const x = Number(t.getAttribute("x")) * this.k + this.tx;
+      const y = Number(t.getAttribute("y")) * this.k + this.ty;
+      const half = (t.textContent.length * 7) / 2;
+      const box = [x - half, y - 15, x + half, y];
+      const clash = placed.some((b) => box[0] < b[2] && b[0] < box[2] && box[1] < b[3] && b[1] < box[3]);
+      t.classList.toggle("crowded", clash);
+      if (!clash) placed.push(box);
+    }
   }
 
   /** A scale bar of a round distance, about 100 px, true at the view's centre latitude. */
@@ -370,8 +386,9 @@ export class MapView {
       const [x, y] = project((Math.min(...xs) + Math.max(...xs)) / 2, Math.max(...ys));
       el("text", { class: `map-label ${cls}`, x, y, "data-label": f.id }, this.gLabels).textContent = this.label(kind, f);
     };
+    for (const a of L.activities.filter((x) => x.own)) labelAt(a, "activity-label", "own");
+    for (const a of L.activities.filter((x) => !x.own)) labelAt(a, "activity-label", "other");
     for (const s of L.sites) labelAt(s, "site-label", "site");
-    for (const a of L.activities) labelAt(a, "activity-label", a.own ? "own" : "other");
     this.gConflicts.textContent = "";
     const drawConflicts = (list, extra) => {
       for (const c of list) {

@@ -80,6 +80,15 @@ export function noticeBody(dryRun) {
   return { line: $("#n-line").value, path, body };
 }
 
+/** A previewed conflict's sides: the notice being previewed has no id yet ("this notice"). */
+function previewSides(c, res) {
+  const sides = app.conflictSides(c);
+  const unsent = !app.state.amending;
+  if (unsent && c.a?.id === res.activity) sides.a = t("notify.this_notice");
+  if (unsent && c.b?.id === res.activity) sides.b = t("notify.this_notice");
+  return sides;
+}
+
 export async function preview() {
   const { line, path, body } = noticeBody(true);
   const out = $("#n-preview-result");
@@ -100,7 +109,7 @@ export async function preview() {
             h(
               "li",
               { class: "preview-conflict" },
-              t("conflict.between", app.conflictSides(c)),
+              t("conflict.between", previewSides(c, res)),
               ": ",
               (c.meetings || [])
                 .map((m) =>

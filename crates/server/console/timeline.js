@@ -7,7 +7,6 @@ import { volumeBand, volumeTimes } from "./format.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const ROW = 22; // px a row
-const LABEL = 230; // px for the row labels
 const AXIS = 22; // px for the hour axis
 const HOUR = 3_600_000;
 
@@ -42,6 +41,8 @@ export function drawTimeline(svg, { rows, conflicts, now, tick, title }) {
       lo = Math.min(lo, a);
       hi = Math.max(hi, b);
     }
+  // Room for the longest row label (about 6.5 px a character at 11 px), at most 45% of the width.
+  const LABEL = Math.min(width * 0.45, Math.max(120, ...rows.map((r) => r.label.length * 6.5 + 10)));
   const height = AXIS + Math.max(rows.length, 1) * ROW + 4;
   svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
   svg.setAttribute("height", String(height));
@@ -55,7 +56,7 @@ export function drawTimeline(svg, { rows, conflicts, now, tick, title }) {
   const axis = el("g", { class: "tl-axis" }, svg);
   for (let ms = lo; ms <= hi; ms += step) {
     el("line", { x1: x(ms), x2: x(ms), y1: AXIS - 4, y2: height, class: "tl-grid" }, axis);
-    el("text", { x: x(ms) + 2, y: AXIS - 8, class: "tl-tick" }, axis, tick(ms));
+    if (x(ms) < width - 44) el("text", { x: x(ms) + 2, y: AXIS - 8, class: "tl-tick" }, axis, tick(ms));
   }
   rows.forEach((r, i) => {
     const y = AXIS + i * ROW;
