@@ -272,6 +272,10 @@ def every_view(driver, who):
             found = raw_kinds(driver)
             check(not found, f"{who}, {lang}, {view}: no raw kind names on screen {found}")
             shot(driver, f"{who}-{view}-{lang}")
+            if view == "lines":
+                # The conversation and the composer, below the notices.
+                driver.execute_script("document.querySelector('#conversation').scrollIntoView({block: 'start'})")
+                shot(driver, f"{who}-conversation-{lang}")
     set_lang(driver, "en")
     wait_text(driver, "#tab-actions", "Action required")
 
@@ -426,6 +430,10 @@ def main():
         # 2. Languages: the interface and the structured entries; free text as written.
         tab(blue, "lines")
         wait_text(blue, "#conversation", "Notice act-")
+        rules = api("/v1/lines/syria-air", officer["blue"])["rules"]
+        check(rules["ack_deadline_s"] == 900 and rules["notice_lead_time_s"] == 3600
+              and "notice lead time 1 h, acknowledgment within 15 min" in blue.find_element(By.ID, "line-detail").text,
+              "the line's rules read in hours and minutes")
         for lang, word, entry in [("ru", "Линии", "Уведомление act-"), ("zh", "线路", "的通报 act-")]:
             Select(blue.find_element(By.ID, "lang")).select_by_value(lang)
             wait_text(blue, "#tab-lines", word)
@@ -607,9 +615,9 @@ def main():
         shot(red, "red-flash-alert")
         click(red, "#flash-answer")
         wait(red, "#panel-lines:not([hidden])")
-        check(red.find_element(By.ID, "m-kind").get_attribute("value") == "reply"
-              and red.find_element(By.ID, "m-references").get_attribute("value") == str(flash_seq)
-              and red.switch_to.active_element.get_attribute("id") == "m-text", "Reply opens the composer on the flash message")
+        # Live updates redraw the composer: read it in one go.
+        composed = red.execute_script("return [document.querySelector('#m-kind').value, document.querySelector('#m-references').value, document.activeElement.id]")
+        check(composed == ["reply", str(flash_seq), "m-text"], f"Reply opens the composer on the flash message: {composed}")
         set_value(red, "#m-text", "Breaking off north of 36N")
         click(red, "#m-send")
         wait(red, f"#conversation .answered[data-seq='{flash_seq}']")
@@ -691,6 +699,7 @@ def main():
         tab(blue, "conflicts")
         blue.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
         printed = blue.execute_script("return [getComputedStyle(document.querySelector('#panel-brief')).display, getComputedStyle(document.querySelector('.map-pane')).display, getComputedStyle(document.querySelector('#panel-conflicts')).display]")
+        shot(blue, "blue-brief-as-printed")
         blue.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
         check(printed == ["block", "none", "none"], f"printing prints the brief alone, from any tab: {printed}")
         pdf = os.path.join(args.screenshots, "blue-brief.pdf")

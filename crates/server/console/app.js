@@ -80,8 +80,15 @@ function fmtDuration(ms) {
   return hh ? `${hh}:${two(mm)}:${two(ss)}` : `${mm}:${two(ss)}`;
 }
 
+/** A rule's length of time for a person: "15 min", "1 h", "1 h 30 min", "45 s". */
 function fmtSeconds(s) {
-  return fmtDuration(s * 1000);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const parts = [];
+  if (h) parts.push(t("unit.h", { n: fmtNum(h) }));
+  if (m) parts.push(t("unit.min", { n: m }));
+  if (s % 60 || !parts.length) parts.push(t("unit.s", { n: s % 60 }));
+  return parts.join(" ");
 }
 
 function partyName(id) {

@@ -330,6 +330,9 @@ const en = {
   "cancel.done": "{activity} is cancelled.",
   "conflict.where": "at {centre} ({box})",
   "notify.this_notice": "this notice (not sent yet)",
+  "unit.h": "{n} h",
+  "unit.min": "{n} min",
+  "unit.s": "{n} s",
 };
 
 const ru = {
@@ -661,6 +664,9 @@ const ru = {
   "cancel.done": "{activity} отменено.",
   "conflict.where": "в {centre} ({box})",
   "notify.this_notice": "это уведомление (ещё не отправлено)",
+  "unit.h": "{n} ч",
+  "unit.min": "{n} мин",
+  "unit.s": "{n} с",
 };
 
 const zh = {
@@ -992,6 +998,9 @@ const zh = {
   "cancel.done": "{activity} 已取消。",
   "conflict.where": "位于 {centre}（{box}）",
   "notify.this_notice": "本通报（尚未发送）",
+  "unit.h": "{n} 小时",
+  "unit.min": "{n} 分钟",
+  "unit.s": "{n} 秒",
 };
 
 export const DICTIONARIES = { en, ru, zh };
