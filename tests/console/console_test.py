@@ -349,7 +349,7 @@ def main():
         wait_text(blue, "#conflict-list", seen["id"])
         # Where the two meet, in the card, from the API's meeting area.
         area = next(c for c in api("/v1/conflicts", officer["blue"])["conflicts"] if c["id"] == seen["id"])["meetings"][0]["area"]
-        where = blue.find_element(By.CSS_SELECTOR, f"#conflict-list [data-conflict='{seen['id']}'] [data-field=where]").text
+        where = blue.execute_script("return document.querySelector(arguments[0]).textContent", f"#conflict-list [data-conflict='{seen['id']}'] [data-field=where]")
         check(fmt_point((area["south"] + area["north"]) / 2, (area["west"] + area["east"]) / 2, "dd") in where
               and fmt_coord(area["south"], "lat", "dd") in where, f"the conflict card says where they meet: {where!r}")
         click(blue, "#conflict-list .show-conflict")
@@ -503,7 +503,7 @@ def main():
         wait(red, "#ack-dialog[open]", visible=True)
         check(red.switch_to.active_element.get_attribute("id") == "ack-confirm", "the dialog opens with focus on its confirmation")
         red.switch_to.active_element.send_keys(Keys.ESCAPE)
-        WebDriverWait(red, WAIT_S).until(lambda d: not d.execute_script("return document.querySelector('#ack-dialog').open"))
+        WebDriverWait(red, WAIT_S, ignored_exceptions=[StaleElementReferenceException]).until(lambda d: not d.execute_script("return document.querySelector('#ack-dialog').open"))
         check(True, "Escape closes the acknowledgment dialog without acknowledging")
         click(red, f".ack-button[data-activity='{activity}']", Keys.ENTER)
         wait(red, "#ack-dialog[open]", visible=True)
@@ -576,7 +576,7 @@ def main():
             check(not wrong, f"{fmt}: all {len(expected)} fields of the read-back match the API's volumes {wrong}")
             if fmt != "dms":
                 red.switch_to.active_element.send_keys(Keys.ESCAPE)
-                WebDriverWait(red, WAIT_S).until(lambda d: not d.execute_script("return document.querySelector('#ack-dialog').open"))
+                WebDriverWait(red, WAIT_S, ignored_exceptions=[StaleElementReferenceException]).until(lambda d: not d.execute_script("return document.querySelector('#ack-dialog').open"))
         check(red.execute_script("return localStorage.getItem('parley.coords')") == "dms", "the chosen coordinate format is remembered")
         check("35°15'15\"N 038°15'00\"E" == red.find_element(By.ID, "ack-v2-centre").text, "the circle's centre reads 35°15'15\"N 038°15'00\"E")
         shot(red, "red-acknowledge-geojson-en")
@@ -624,7 +624,7 @@ def main():
         check(not red.find_elements(By.CSS_SELECTOR, f"#conversation .deadline[data-seq='{flash_seq}']"), "the answered flash message no longer counts down")
         reply = api("/v1/lines/syria-air/messages", officer["red"])["messages"][-1]
         check(reply["message"] == "reply" and reply["references"] == flash_seq and reply["party"] == "red", f"the reply is recorded against message {flash_seq}")
-        WebDriverWait(red, WAIT_S).until(lambda d: not d.find_elements(By.CSS_SELECTOR, f"#action-list li[data-deadline-id='{flash_id}']"))
+        WebDriverWait(red, WAIT_S, ignored_exceptions=[StaleElementReferenceException]).until(lambda d: not d.find_elements(By.CSS_SELECTOR, f"#action-list li[data-deadline-id='{flash_id}']"))
         check(flash_id not in [d["id"] for d in owed(officer["red"], "red")], "and no longer needs action, in the console and the API")
         # The escalation of the flash message (a reminder, at once) reads in every language.
         for lang, word in [("en", "Escalation ("), ("ru", "Эскалация ("), ("zh", "升级（")]:
@@ -638,11 +638,11 @@ def main():
         red.execute_script("const s = document.querySelector('#m-kind'); s.value = 'request'; s.dispatchEvent(new Event('change'));")
         by = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=2)).replace(second=0, microsecond=0)
         set_value(red, "#m-deadline", utc_text(by.strftime("%Y-%m-%dT%H:%M:%SZ"))[1])
-        read_back = red.find_element(By.ID, "m-deadline-read").text
+        read_back = red.execute_script("return document.querySelector('#m-deadline-read').textContent")
         check(read_back == f"= {by:%d} {MONTHS[by.month - 1]} {by:%H:%M}Z", f"the deadline, typed as a DTG, is read back in 24-hour UTC: {read_back!r}")
         set_value(red, "#m-text", "Confirm your package clears by then")
         click(red, "#m-send")
-        WebDriverWait(red, WAIT_S).until(lambda d: api("/v1/lines/syria-air/messages", officer["red"])["messages"][-1]["message"] == "request")
+        WebDriverWait(red, WAIT_S, ignored_exceptions=[StaleElementReferenceException]).until(lambda d: api("/v1/lines/syria-air/messages", officer["red"])["messages"][-1]["message"] == "request")
         request = api("/v1/lines/syria-air/messages", officer["red"])["messages"][-1]
         check(request["deadline"] == by.strftime("%Y-%m-%dT%H:%M:%SZ") and request["text"] == "Confirm your package clears by then",
               f"the request is recorded with the deadline typed: {request['deadline']}")
@@ -733,7 +733,7 @@ def main():
         check(api(f"/v1/talks/{talk['id']}", officer["blue"])["state"] == "confirmed", "the talk is confirmed once Red confirms")
         tab(blue, "status")
         wait(blue, "#relations tr[data-party=red]")
-        WebDriverWait(blue, WAIT_S).until(lambda d: "flagged" not in (
+        WebDriverWait(blue, WAIT_S, ignored_exceptions=[StaleElementReferenceException]).until(lambda d: "flagged" not in (
             d.find_element(By.CSS_SELECTOR, "#relations tr[data-party=red]").get_attribute("class") or ""))
         check(True, "once confirmed, the relation is no longer flagged (live, on the other side)")
         shot(blue, "blue-relations")

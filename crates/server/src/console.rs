@@ -53,6 +53,16 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../console/talk-form.js"),
     ),
     (
+        "i18n-ru.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../console/i18n-ru.js"),
+    ),
+    (
+        "i18n-zh.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../console/i18n-zh.js"),
+    ),
+    (
         "app-context.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../console/app-context.js"),
