@@ -392,6 +392,12 @@ def main():
 
         # The timeline of the line: a row per activity with its altitudes, conflicts marked on both sides.
         Select(blue.find_element(By.ID, "timeline-line")).select_by_value("syria-air")
+        Select(blue.find_element(By.ID, "timeline-hours")).select_by_value("24")
+        # The span shown: from the hour before now to 24 hours ahead, to whole hours.
+        now_h = datetime.datetime.now(datetime.timezone.utc).timestamp() / 3600
+        span = (math.floor(now_h - 1) * 3600, math.ceil(now_h + 24) * 3600)
+        in_span = lambda v: (datetime.datetime.fromisoformat(v["time_start"]["value"].replace("Z", "+00:00")).timestamp() < span[1]
+                             and datetime.datetime.fromisoformat(v["time_end"]["value"].replace("Z", "+00:00")).timestamp() > span[0])
         acts = {a["id"]: api(f"/v1/activities/{a['id']}", officer["blue"]) for a in api("/v1/activities", officer["blue"])["activities"]
                 if a["line"] == "syria-air" and a["state"] != "cancelled"}
         rows = blue.execute_script("return [...document.querySelectorAll('#timeline g.tl-row')].map(g => [g.dataset.activity, g.querySelector('.tl-label').textContent, g.querySelectorAll('.tl-bar').length])")
@@ -400,13 +406,14 @@ def main():
             vols = acts[act_id]["current"]["content"]["volumes"]
             lower = min(v["volume"]["altitude_lower"]["value"] for v in vols)
             upper = max(v["volume"]["altitude_upper"]["value"] for v in vols)
-            check(f"({acts[act_id]['party']}) {js_number(lower)}–{js_number(upper)} m" in label and bars == len(vols),
-                  f"{act_id}: who and at what altitudes ({label!r}), a bar per volume")
+            check(f"({acts[act_id]['party']}) {js_number(lower)}–{js_number(upper)} m" in label and bars == len([v for v in vols if in_span(v)]),
+                  f"{act_id}: who and at what altitudes ({label!r}), a bar per volume in the next 24 hours")
         for c in api("/v1/conflicts", officer["blue"])["conflicts"]:
             sides = [x for x in (c["a"], c["b"]) if x["kind"] == "activity" and x["id"] in acts]
-            if c["state"] == "open" and sides:
+            if c["state"] == "open" and sides and any(in_span({"time_start": {"value": m["time_start"]}, "time_end": {"value": m["time_end"]}}) for m in c["meetings"]):
                 marks = blue.execute_script("return document.querySelectorAll(arguments[0]).length", f"#timeline rect.tl-conflict[data-conflict='{c['id']}']")
-                check(marks == len(sides) * len(c["meetings"]), f"conflict {c['id']} is marked on the timeline on {len(sides)} rows")
+                shown = [m for m in c["meetings"] if in_span({"time_start": {"value": m["time_start"]}, "time_end": {"value": m["time_end"]}})]
+                check(marks == len(sides) * len(shown), f"conflict {c['id']} is marked on the timeline on {len(sides)} rows")
 
         # Keyboard: the map takes + and arrow keys.
         before = blue.find_element(By.CSS_SELECTOR, "#map g.world").get_attribute("transform")

@@ -399,10 +399,16 @@ function renderTimelineView() {
     return { id: a.id, party: a.party, own: a.party === me, volumes, label: t("timeline.row", { activity: a.id, party: partyName(a.party), lower, upper }) };
   });
   const conflicts = state.conflicts.filter((c) => c.state !== "resolved" && !String(c.state).startsWith("resolved")).map((c) => ({ ...c, id: c.id || c.conflict }));
+  const span = $("#timeline-hours");
+  const hours = span.value || "24";
+  span.textContent = "";
+  for (const n of ["12", "24", "72", "all"]) span.append(h("option", { value: n }, n === "all" ? t("timeline.all") : t("timeline.next", { n })));
+  span.value = hours;
   drawTimeline($("#timeline"), {
     rows,
     conflicts,
     now: Date.now(),
+    hours: hours === "all" ? null : Number(hours),
     tick: (ms) => (state.times === "dtg" ? dtg(ms) : fmtUtc(ms, "{time}Z", [])),
     title: (kind, x) =>
       kind === "bar"
@@ -574,7 +580,7 @@ function init() {
   selectTab("tab-actions");
   initActions({ state, fmtTime, openAck, openReply, openTalk: (id) => { selectTab("tab-talks"); openTalk(id).catch(showError); }, selectTab, showError, partyName, problemText });
   $("#brief-print").addEventListener("click", () => window.print());
-  $("#timeline-line").addEventListener("change", renderTimelineView);
+  for (const id of ["#timeline-line", "#timeline-hours"]) $(id).addEventListener("change", renderTimelineView);
   $("#amend-stop").addEventListener("click", stopAmend);
 
   for (const id of ["#n-vertices", "#n-lat", "#n-lng", "#n-radius", "#n-shape-polygon", "#n-shape-circle"]) $(id).addEventListener("input", draftChanged);

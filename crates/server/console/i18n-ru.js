@@ -333,4 +333,7 @@ export const ru = {
   "unit.h": "{n} ч",
   "unit.min": "{n} мин",
   "unit.s": "{n} с",
+  "timeline.hours": "Показанный период",
+  "timeline.next": "ближайшие {n} ч",
+  "timeline.all": "всё время",
 };

@@ -333,4 +333,7 @@ export const zh = {
   "unit.h": "{n} 小时",
   "unit.min": "{n} 分钟",
   "unit.s": "{n} 秒",
+  "timeline.hours": "显示的时间范围",
+  "timeline.next": "未来 {n} 小时",
+  "timeline.all": "全部时间",
 };

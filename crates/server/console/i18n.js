@@ -338,6 +338,9 @@ const en = {
   "unit.h": "{n} h",
   "unit.min": "{n} min",
   "unit.s": "{n} s",
+  "timeline.hours": "Time span shown",
+  "timeline.next": "next {n} h",
+  "timeline.all": "all times",
 };
 
 export const DICTIONARIES = { en, ru, zh };

@@ -27,10 +27,11 @@ export function band(volumes) {
 /**
  * Draws `rows` ({id, party, own, volumes, label}) and `conflicts` ({id,
  * a: {id}, b: {id}, meetings: [{time_start, time_end}]}) into `svg`, from
- * `start` to `end` (ms), with `now` marked; `tick(ms)` labels an hour, `title`
- * names a bar or mark.
+ * `now` − 1 h to `now` + `hours` (every window when `hours` is null), with
+ * `now` marked; `tick(ms)` labels an hour, `title` names a bar or mark. Bars
+ * and marks are cut to the span; one wholly outside it is not drawn.
  */
-export function drawTimeline(svg, { rows, conflicts, now, tick, title }) {
+export function drawTimeline(svg, { rows, conflicts, now, hours, tick, title }) {
   svg.textContent = "";
   const width = Math.max(svg.getBoundingClientRect().width || 600, 400);
   let lo = Infinity;
@@ -47,8 +48,11 @@ export function drawTimeline(svg, { rows, conflicts, now, tick, title }) {
   svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
   svg.setAttribute("height", String(height));
   if (!Number.isFinite(lo)) return { start: null, end: null };
+  if (hours) [lo, hi] = [now - HOUR, now + hours * HOUR];
   lo = Math.floor(Math.min(lo, now) / HOUR) * HOUR;
   hi = Math.ceil(hi / HOUR) * HOUR;
+  // A window [a, b) cut to the span, or null when it lies outside.
+  const cut = (a, b) => (b <= lo || a >= hi ? null : [Math.max(a, lo), Math.min(b, hi)]);
   const span = Math.max(hi - lo, HOUR);
   const x = (ms) => LABEL + ((ms - lo) / span) * (width - LABEL - 8);
   // Hour ticks: every hour, or every few hours when they would crowd.
@@ -63,7 +67,9 @@ export function drawTimeline(svg, { rows, conflicts, now, tick, title }) {
     const g = el("g", { class: `tl-row ${r.own ? "own" : "other"}`, "data-activity": r.id }, svg);
     el("text", { x: 4, y: y + ROW * 0.7, class: "tl-label" }, g, r.label);
     r.volumes.forEach((v, n) => {
-      const [a, b] = volumeTimes(v);
+      const shown = cut(...volumeTimes(v));
+      if (!shown) return;
+      const [a, b] = shown;
       const bar = el("rect", { x: x(a), y: y + 4, width: Math.max(x(b) - x(a), 2), height: ROW - 8, class: `tl-bar ${r.own ? "own" : "other"}`, "data-volume": String(n) }, g);
       el("title", {}, bar, title("bar", { row: r, volume: v }));
     });
@@ -75,8 +81,9 @@ export function drawTimeline(svg, { rows, conflicts, now, tick, title }) {
       if (i < 0) continue;
       const y = AXIS + i * ROW;
       for (const m of c.meetings || []) {
-        const a = Date.parse(m.time_start);
-        const b = Date.parse(m.time_end);
+        const shown = cut(Date.parse(m.time_start), Date.parse(m.time_end));
+        if (!shown) continue;
+        const [a, b] = shown;
         const mark = el("rect", { x: x(a), y: y + 1, width: Math.max(x(b) - x(a), 3), height: ROW - 2, class: "tl-conflict", "data-conflict": c.id }, svg);
         el("title", {}, mark, title("conflict", { conflict: c, meeting: m }));
       }
