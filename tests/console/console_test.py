@@ -271,6 +271,10 @@ def every_view(driver, who):
             tab(driver, view)
             found = raw_kinds(driver)
             check(not found, f"{who}, {lang}, {view}: no raw kind names on screen {found}")
+            if view == "lines" and lang != "en":
+                states = driver.execute_script("return [...document.querySelectorAll('.notice-state')].map(e => e.textContent.split(' · ')[0])")
+                check(states and not any(w in s for s in states for w in ("notified", "amended", "cancelled")),
+                      f"{who}, {lang}: the notices' states are translated {states[:2]}")
             shot(driver, f"{who}-{view}-{lang}")
             if view == "lines":
                 # The conversation and the composer, below the notices.
@@ -634,7 +638,7 @@ def main():
         WebDriverWait(red, WAIT_S, ignored_exceptions=[StaleElementReferenceException]).until(lambda d: not d.find_elements(By.CSS_SELECTOR, f"#action-list li[data-deadline-id='{flash_id}']"))
         check(flash_id not in [d["id"] for d in owed(officer["red"], "red")], "and no longer needs action, in the console and the API")
         # The escalation of the flash message (a reminder, at once) reads in every language.
-        for lang, word in [("en", "Escalation ("), ("ru", "Эскалация ("), ("zh", "升级（")]:
+        for lang, word in [("en", f"Escalation (reminder to your officers) for red: Reply to FLASH message {flash_seq} from blue"), ("ru", "Эскалация ("), ("zh", "升级（")]:
             set_lang(red, lang)
             wait_text(red, "#conversation li.entry-deadline_escalated", word)
             found = raw_kinds(red)
@@ -677,11 +681,15 @@ def main():
         check(amended["version"] == 2 and amended["current"]["content"]["volumes"][0]["volume"]["altitude_upper"]["value"] == 7000,
               f"{activity} is amended: version 2, ceiling 7000 m")
         check(blue.find_element(By.ID, "amending").get_attribute("hidden") is not None, "and the form is back to new notices")
+        wait_text(red, "#conversation", f"blue amended {activity}: now v2")
+        check(True, "Red's conversation says what the new version did")
         tab(blue, "lines")
         click(blue, f".cancel-button[data-activity='{geo}']")
         click(blue, f".cancel-confirm[data-activity='{geo}']")
         wait_text(blue, "#ack-result", f"{geo} is cancelled")
         check(api(f"/v1/activities/{geo}", officer["blue"])["state"] == "cancelled", f"{geo} is cancelled from the console")
+        wait_text(red, "#conversation", f"blue cancelled {geo} (v2)")
+        check(True, "and Red reads that it is cancelled")
 
         # 6f. The handover brief: open conflicts, what is owed, the last line checks, the next hours; printable alone.
         tab(blue, "brief")

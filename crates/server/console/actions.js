@@ -89,13 +89,17 @@ export function alertFlash(state) {
   banner.hidden = false;
 }
 
-/** What is owed, in words. */
-function owedText(state, d) {
-  const o = d.owed;
+/**
+ * What is owed, in words, for a deadline or an escalation entry (which does not
+ * carry `flash`: the message it is about says whether it was a flash).
+ */
+export function owedText(state, d) {
+  const o = d.owed || {};
   if (o.kind === "acknowledgment") return t("action.ack", { activity: o.activity, version: o.version });
   if (o.kind === "follow_up") return t("action.follow_up", { talk: o.talk, follow_up: o.follow_up });
   const m = messageOf(state, d.line, o.message);
-  return t(d.flash ? "action.flash" : "action.request", { message: o.message, party: ctx.partyName(m?.party ?? "?"), line: d.line });
+  const flash = d.flash ?? m?.priority === "flash";
+  return t(flash ? "action.flash" : "action.request", { message: o.message, party: ctx.partyName(m?.party ?? "?"), line: d.line });
 }
 
 /** The button that answers it: acknowledge, reply, or the follow-up in its talk. */

@@ -152,13 +152,14 @@ async function login(token) {
   $("#console-view").hidden = false;
   $("#logout").hidden = false;
   $("#action-count").hidden = false;
+  // What needs action comes first (before loading, so a tab the officer opens
+  // meanwhile stays open).
+  selectTab("tab-actions");
   renderMe();
   // The stream replays the history first (for the conversations); only what
   // is logged after the first load calls for another.
   const loadedAt = (await (await fetch("/v1/health")).json()).journal ?? 0;
   await refresh();
-  // What needs action comes first.
-  selectTab("tab-actions");
   const b = map.bounds();
   if (b) map.fit(b);
   state.stop = api.follow(

@@ -296,7 +296,7 @@ export const ru = {
   "entry.operator_created": "{party} добавила оператора {operator} ({role})",
   "entry.operator_revoked": "Токен оператора {operator} отозван",
   "entry.party_key_registered": "{party} зарегистрировала ключ подписи",
-  "entry.deadline_escalated": "Эскалация ({step}): за {party} — {owed}; срок {due}",
+  "entry.deadline_escalated": "Эскалация ({step}) для {party}: {owed}; срок {due}",
   "entry.line_check_sent": "Проверка линии направлена {party}",
   "entry.line_check_answered": "{party} ответила на проверку линии ({round_trip_ms} мс)",
   "entry.line_check_missed": "{party} пропустила проверку линии",
@@ -336,4 +336,6 @@ export const ru = {
   "timeline.hours": "Показанный период",
   "timeline.next": "ближайшие {n} ч",
   "timeline.all": "всё время",
+  "entry.notice_amended": "{party} изменила {activity}: теперь в{version}",
+  "entry.notice_cancelled": "{party} отменила {activity} (в{version})",
 };

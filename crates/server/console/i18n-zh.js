@@ -296,7 +296,7 @@ export const zh = {
   "entry.operator_created": "{party} 新增操作员 {operator}（{role}）",
   "entry.operator_revoked": "操作员 {operator} 的令牌已吊销",
   "entry.party_key_registered": "{party} 已登记签名密钥",
-  "entry.deadline_escalated": "升级（{step}）：{party} 尚欠 {owed}；期限 {due}",
+  "entry.deadline_escalated": "升级（{step}）— {party}：{owed}；期限 {due}",
   "entry.line_check_sent": "已向 {party} 发送线路检查",
   "entry.line_check_answered": "{party} 已回复线路检查（{round_trip_ms} 毫秒）",
   "entry.line_check_missed": "{party} 未回复线路检查",
@@ -336,4 +336,6 @@ export const zh = {
   "timeline.hours": "显示的时间范围",
   "timeline.next": "未来 {n} 小时",
   "timeline.all": "全部时间",
+  "entry.notice_amended": "{party} 修改了 {activity}：现为第{version}版",
+  "entry.notice_cancelled": "{party} 取消了 {activity}（第{version}版）",
 };

@@ -301,7 +301,7 @@ const en = {
   "entry.operator_created": "{party} added operator {operator} ({role})",
   "entry.operator_revoked": "Operator {operator}'s token revoked",
   "entry.party_key_registered": "{party} registered a signing key",
-  "entry.deadline_escalated": "Escalation ({step}): {party} owes {owed}; due {due}",
+  "entry.deadline_escalated": "Escalation ({step}) for {party}: {owed}; due {due}",
   "entry.line_check_sent": "Line check sent to {party}",
   "entry.line_check_answered": "{party} answered the line check ({round_trip_ms} ms)",
   "entry.line_check_missed": "{party} missed the line check",
@@ -341,6 +341,8 @@ const en = {
   "timeline.hours": "Time span shown",
   "timeline.next": "next {n} h",
   "timeline.all": "all times",
+  "entry.notice_amended": "{party} amended {activity}: now v{version}",
+  "entry.notice_cancelled": "{party} cancelled {activity} (v{version})",
 };
 
 export const DICTIONARIES = { en, ru, zh };

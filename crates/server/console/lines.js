@@ -4,7 +4,7 @@
 // the status board; the countdowns, every second.
 
 import { app } from "./app-context.js";
-import { clearDraft, composer, messageOf, replyTo, startReply } from "./actions.js";
+import { clearDraft, composer, owedText as owedIn, replyTo, startReply } from "./actions.js";
 import { $, h } from "./dom.js";
 import { startAmend } from "./notify.js";
 import { t, tv } from "./i18n.js";
@@ -22,11 +22,7 @@ export function lineEntries(lineId) {
 
 /** What is owed, in words (for escalations, the brief). */
 export function owedText(d) {
-  const o = d.owed || {};
-  if (o.kind === "acknowledgment") return t("action.ack", { activity: o.activity, version: o.version });
-  if (o.kind === "follow_up") return t("action.follow_up", { talk: o.talk, follow_up: o.follow_up });
-  const m = messageOf(app.state, d.line, o.message);
-  return t(d.flash ? "action.flash" : "action.request", { message: o.message, party: app.partyName(m?.party ?? "?"), line: d.line });
+  return owedIn(app.state, d);
 }
 
 /** A journal entry in the reader's language; never its raw kind. */
@@ -34,8 +30,9 @@ export function entryText(e) {
   const params = { ...e, party: app.partyName(e.party), status: tv("status", e.status) };
   if (e.kind === "conflict_found") Object.assign(params, app.conflictSides(e));
   if (e.kind === "deadline_escalated") Object.assign(params, { step: tv("step", e.step), owed: owedText(e), due: app.fmtTime(e.due) });
-  if (e.kind === "notice") params.state = tv("app.state", e.state);
-  const key = `entry.${e.kind}`;
+  // A notice's later versions say what they did: cancelled, or amended.
+  const change = e.kind !== "notice" ? null : e.state === "cancelled" ? "cancelled" : e.version > 1 ? "amended" : null;
+  const key = change ? `entry.notice_${change}` : `entry.${e.kind}`;
   const text = t(key, params);
   return text === key ? t("entry.other") : text;
 }
@@ -135,7 +132,7 @@ export function renderLines() {
       { class: `card notice ${a.party === app.state.me.party ? "own" : "other"}`, "data-activity": a.id },
       h("h4", {}, app.noticeSummary(a)),
       h("dl", { class: "facts notice-facts" }, app.readback(app.activityVolumes(a), null)),
-      h("p", {}, `${t("notice.state")}: ${tv("app.state", a.state)} · ${t("notice.poc")}: `, h("span", { class: "free-text", dir: "auto" }, a.current?.content?.point_of_contact || "")),
+      h("p", { class: "notice-state" }, `${t("notice.state")}: ${tv("state", a.state)} · ${t("notice.poc")}: `, h("span", { class: "free-text", dir: "auto" }, a.current?.content?.point_of_contact || "")),
       h("p", { class: "hash" }, `SHA-256 ${a.content_sha256}`),
       h("h5", {}, t("notice.ack_state")),
       h("ul", { class: "acks" }, others.map((p) => ackState(a, p, l))),
