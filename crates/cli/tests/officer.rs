@@ -264,6 +264,27 @@ fn watch_until_caught_up_and_the_admins_lists() {
     let act = activity_of(&blue.json(&["notify", "air", &file]));
     blue.ok(&["send", "air", "Blue on the line"]);
 
+    // A deadline typed as a DTG, two hours from the clock the test runs with.
+    let by = common::from_now(2 * 3600);
+    let months = [
+        "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
+    ];
+    let month: usize = by[5..7].parse().unwrap();
+    let dtg = format!(
+        "{}{}{}Z{}{}",
+        &by[8..10],
+        &by[11..13],
+        &by[14..16],
+        months[month - 1],
+        &by[2..4]
+    );
+    let sent = blue.json(&["request", "air", "Hold north of 36N", "--deadline", &dtg]);
+    assert_eq!(
+        sent["deadline"].as_str().unwrap(),
+        format!("{}:00Z", &by[..16]),
+        "{dtg} read as 24-hour UTC"
+    );
+
     // What was logged so far, then exit 0; again: nothing new, still exit 0.
     let r = red.ok(&["watch", "--from-start", "--until-caught-up"]);
     assert!(
