@@ -3,7 +3,7 @@
 //! relations with the time since the last talk.
 
 use super::output::{self, cell, Colour, Table};
-use super::{read_input, seg, Client, Global, Outcome};
+use super::{read_input, seg, volumes, ApiError, Client, Global, Outcome};
 use anyhow::{anyhow, Context, Result};
 use serde_json::{json, Value};
 
@@ -83,9 +83,26 @@ enum Action {
     Relations,
 }
 
-fn record_file(path: &str) -> Result<Value> {
+/// A record file: its text (for the lines of the server's pointers) and its JSON.
+fn record_file(path: &str) -> Result<(String, Value)> {
     let text = read_input(path)?;
-    serde_json::from_str(&text).with_context(|| format!("{path}: not JSON"))
+    let v = serde_json::from_str(&text).with_context(|| format!("{path}: not JSON"))?;
+    Ok((text, v))
+}
+
+/// The server's refusal of a record file, with the file and the line of the
+/// field it names: "talk.json:12: /agenda/1/outcome: ...".
+fn in_file(file: &str, text: &str, e: ApiError) -> anyhow::Error {
+    if let ApiError::Status { status, message } = &e {
+        let pointer = message.split(": ").next().filter(|p| p.starts_with('/'));
+        if let Some(line) = pointer.and_then(|p| volumes::pointer_line(text, p)) {
+            return anyhow::Error::new(ApiError::Status {
+                status: *status,
+                message: format!("{file}:{line}: {message}"),
+            });
+        }
+    }
+    anyhow::Error::new(e).context(file.to_string())
 }
 
 fn list(list: &[Value]) {
@@ -256,8 +273,10 @@ pub fn run(a: Args) -> Result<Outcome> {
             Ok(Outcome::Ok)
         }
         Action::Record { file } => {
-            let record = record_file(&file)?;
-            let v = c.post("/v1/talks", &record).with_context(|| file.clone())?;
+            let (text, record) = record_file(&file)?;
+            let v = c
+                .post("/v1/talks", &record)
+                .map_err(|e| in_file(&file, &text, e))?;
             let human = format!(
                 "{}: recorded as version 1, which your party stands by; the other parties confirm it or record their own",
                 output::s(&v, "talk")
@@ -265,10 +284,10 @@ pub fn run(a: Args) -> Result<Outcome> {
             done(&v, human)
         }
         Action::Version { talk, file } => {
-            let record = record_file(&file)?;
+            let (text, record) = record_file(&file)?;
             let v = c
                 .post(&format!("/v1/talks/{}/versions", seg(&talk)), &record)
-                .with_context(|| file.clone())?;
+                .map_err(|e| in_file(&file, &text, e))?;
             let human = format!(
                 "{talk}: your version {} is kept beside the others; your party stands by it",
                 output::text(&v["version"])

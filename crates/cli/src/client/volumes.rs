@@ -17,77 +17,95 @@ pub struct Volumes {
     pub array: String,
 }
 
-/// The line (from 1) where each element of the array at `pointer` ("" for
-/// the document, or one member of the top object, "/features") begins; empty
-/// when it cannot be found. `text` is valid JSON.
-fn element_lines(text: &str, pointer: &str) -> Vec<usize> {
-    let member = pointer.strip_prefix('/');
-    let bytes = text.as_bytes();
-    let (mut depth, mut line, mut in_string, mut escaped) = (0usize, 1usize, false, false);
-    // The depth of the wanted array once inside it, and whether a value starts next.
-    let mut inside: Option<usize> = None;
-    let mut expect_value = false;
-    let mut last_key = String::new();
-    let mut key_start = None;
-    let mut out = Vec::new();
-    for (i, &b) in bytes.iter().enumerate() {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
-                if let Some(k) = key_start.take() {
-                    last_key = text[k..i].to_string();
+/// Calls `visit(pointer, line)` for every value in `text` (valid JSON), in
+/// order: its JSON pointer (RFC 6901) and the line (from 1) it begins on;
+/// stops when `visit` returns false.
+fn each_value(text: &str, mut visit: impl FnMut(&str, usize) -> bool) {
+    enum Frame {
+        Array(usize),
+        Object(String),
+    }
+    let pointer = |stack: &[Frame]| -> String {
+        stack
+            .iter()
+            .map(|f| match f {
+                Frame::Array(n) => format!("/{n}"),
+                Frame::Object(k) => format!("/{}", k.replace('~', "~0").replace('/', "~1")),
+            })
+            .collect()
+    };
+    let b = text.as_bytes();
+    let (mut stack, mut line, mut i, mut value_next) = (Vec::<Frame>::new(), 1, 0, true);
+    while i < b.len() {
+        let c = b[i];
+        if c.is_ascii_whitespace() {
+            line += usize::from(c == b'\n');
+            i += 1;
+            continue;
+        }
+        let starts_value = value_next && c != b']' && c != b'}';
+        if starts_value {
+            if !visit(&pointer(&stack), line) {
+                return;
+            }
+            value_next = false;
+        }
+        match c {
+            b'[' => {
+                stack.push(Frame::Array(0));
+                value_next = true;
+            }
+            b'{' => stack.push(Frame::Object(String::new())),
+            b']' | b'}' => drop(stack.pop()),
+            b',' => {
+                if let Some(Frame::Array(n)) = stack.last_mut() {
+                    *n += 1;
+                    value_next = true;
                 }
             }
-            if b == b'\n' {
-                line += 1;
-            }
-            continue;
-        }
-        if b == b'\n' {
-            line += 1;
-            continue;
-        }
-        if b.is_ascii_whitespace() {
-            continue;
-        }
-        if expect_value && inside == Some(depth) && b != b']' {
-            out.push(line);
-            expect_value = false;
-        }
-        match b {
+            b':' => value_next = true,
             b'"' => {
-                in_string = true;
-                if depth == 1 && member.is_some() {
-                    key_start = Some(i + 1);
+                let start = i + 1;
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                let raw = &text[start..i.min(b.len())];
+                line += raw.matches('\n').count();
+                if let (false, Some(Frame::Object(key))) = (starts_value, stack.last_mut()) {
+                    *key = serde_json::from_str(&format!("\"{raw}\""))
+                        .unwrap_or_else(|_| raw.to_string());
                 }
             }
-            b'[' | b'{' => {
-                depth += 1;
-                let wanted = match member {
-                    None => depth == 1,
-                    Some(m) => depth == 2 && last_key == m && inside.is_none(),
-                };
-                if b == b'[' && wanted && out.is_empty() {
-                    inside = Some(depth);
-                    expect_value = true;
-                }
-            }
-            b']' | b'}' => {
-                if inside == Some(depth) {
-                    // Only the first such array counts.
-                    return out;
-                }
-                depth = depth.saturating_sub(1);
-            }
-            b',' if inside == Some(depth) => expect_value = true,
             _ => {}
         }
+        i += 1;
     }
-    out
+}
+
+/// The line (from 1) where the value at `pointer` begins in `text` (valid JSON).
+pub fn pointer_line(text: &str, pointer: &str) -> Option<usize> {
+    let mut found = None;
+    each_value(text, |p, line| {
+        if p == pointer {
+            found = Some(line);
+        }
+        found.is_none()
+    });
+    found
+}
+
+/// The line (from 1) where each element of the array at `pointer` begins.
+fn element_lines(text: &str, pointer: &str) -> Vec<usize> {
+    let mut lines = Vec::new();
+    each_value(text, |p, line| {
+        let index = p.strip_prefix(pointer).and_then(|r| r.strip_prefix('/'));
+        if index.is_some_and(|r| !r.is_empty() && r.bytes().all(|b| b.is_ascii_digit())) {
+            lines.push(line);
+        }
+        true
+    });
+    lines
 }
 
 /// Parses `text` (from `file`): a `Volume4D` or GeoJSON `Feature`, an array of
@@ -476,6 +494,12 @@ mod tests {
         let v = parse("f.geojson", collection).unwrap();
         assert_eq!(v.lines, vec![4, 6, 6]);
         assert_eq!(element_lines("[\n{},\n\n{}]", ""), vec![2, 4]);
+        let talk = "{\n \"a/b\": 1,\n \"agenda\": [\n  {\"item\": \"x\\\"y\",\n   \"outcome\": \"maybe\"}\n ]\n}";
+        assert_eq!(pointer_line(talk, "/agenda/0/outcome"), Some(5));
+        assert_eq!(pointer_line(talk, "/agenda/0"), Some(4));
+        assert_eq!(pointer_line(talk, "/a~1b"), Some(2));
+        assert_eq!(pointer_line(talk, ""), Some(1));
+        assert_eq!(pointer_line(talk, "/agenda/1"), None);
         let e = ApiError::Status {
             status: reqwest::StatusCode::UNPROCESSABLE_ENTITY,
             message: "/volumes/1/volume: give an outline".into(),
