@@ -188,6 +188,14 @@ fn human_views_of_lines_conflicts_and_dry_runs() {
         row.contains("36.0000N 38.0000E, 2 x 2 km"),
         "the meeting area's centre and size: {row}"
     );
+    let conflict = row.split_whitespace().next().unwrap();
+    let r = blue.expect(1, &["conflicts", "show", conflict]);
+    assert!(
+        r.stdout
+            .contains("meeting 1: at 36.0000N 38.0000E, 2 x 2 km"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]

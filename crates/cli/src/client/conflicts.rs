@@ -157,6 +157,14 @@ pub fn run(a: Args) -> Result<Outcome> {
                     "\ncoordinated by: {}",
                     output::text(&found["coordinated_by"])
                 );
+                for (i, m) in found["meetings"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .enumerate()
+                {
+                    outln!("meeting {}: at {}", i + 1, area_text(&m["area"]));
+                }
                 let mut t = Table::new(&[
                     "a vol",
                     "b vol",
