@@ -603,8 +603,11 @@ def main():
             shot(red, f"red-acknowledge-geojson-{lang}")
         red.execute_script("const s = document.querySelector('#lang'); s.value = 'en'; s.dispatchEvent(new Event('change'));")
         wait_text(red, "#ack-readback", "Centre")
+        # Another of Red's consoles acknowledges it first: this one's confirmation records nothing new, and says so.
+        detail = api(f"/v1/activities/{geo}", officer["red"])
+        api_post(f"/v1/activities/{geo}/acknowledgments", officer["red"], {"version": 1, "content_sha256": detail["content_sha256"]})
         red.find_element(By.ID, "ack-confirm").click()
-        wait_text(red, "#ack-result", geo)
+        wait_text(red, "#ack-result", f"Receipt of {geo} v1 was already recorded for your party; nothing new was recorded.")
         acks = api(f"/v1/activities/{geo}", officer["blue"])["acknowledgments"]
         check([(k["party"], k["version"]) for k in acks] == [("red", 1)], f"Red's acknowledgment of {geo} v1 is recorded: {acks}")
         wait(blue, f"#notice-list [data-activity='{geo}'] .ack.received[data-party=red]")

@@ -504,9 +504,10 @@ async function confirmAck() {
   const a = acking;
   if (!a) return;
   try {
-    await state.api.post(`/v1/activities/${encodeURIComponent(a.id)}/acknowledgments`, { version: a.version, content_sha256: a.content_sha256 });
+    const res = await state.api.post(`/v1/activities/${encodeURIComponent(a.id)}/acknowledgments`, { version: a.version, content_sha256: a.content_sha256 });
     $("#ack-dialog").close();
-    $("#ack-result").textContent = t("ack.done", { activity: a.id, version: a.version });
+    // A colleague of this party may have acknowledged it meanwhile: nothing new is recorded.
+    $("#ack-result").textContent = t(res?.already_acknowledged ? "ack.already" : "ack.done", { activity: a.id, version: a.version });
     acking = null;
     await refresh();
   } catch (e) {

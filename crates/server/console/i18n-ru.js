@@ -338,4 +338,5 @@ export const ru = {
   "timeline.all": "всё время",
   "entry.notice_amended": "{party} изменила {activity}: теперь в{version}",
   "entry.notice_cancelled": "{party} отменила {activity} (в{version})",
+  "ack.already": "Получение {activity} в{version} уже зафиксировано для вашей стороны; новая запись не сделана.",
 };

@@ -338,4 +338,5 @@ export const zh = {
   "timeline.all": "全部时间",
   "entry.notice_amended": "{party} 修改了 {activity}：现为第{version}版",
   "entry.notice_cancelled": "{party} 取消了 {activity}（第{version}版）",
+  "ack.already": "贵方已记录收到 {activity} 第{version}版；未新增记录。",
 };

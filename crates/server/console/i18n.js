@@ -343,6 +343,7 @@ const en = {
   "timeline.all": "all times",
   "entry.notice_amended": "{party} amended {activity}: now v{version}",
   "entry.notice_cancelled": "{party} cancelled {activity} (v{version})",
+  "ack.already": "Receipt of {activity} v{version} was already recorded for your party; nothing new was recorded.",
 };
 
 export const DICTIONARIES = { en, ru, zh };
