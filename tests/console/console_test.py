@@ -656,6 +656,7 @@ def main():
         check(read_back == f"= {by:%d} {MONTHS[by.month - 1]} {by:%H:%M}Z", f"the deadline, typed as a DTG, is read back in 24-hour UTC: {read_back!r}")
         set_value(red, "#m-text", "Confirm your package clears by then")
         click(red, "#m-send")
+        wait_text(red, "#m-result", "Sent: request ")
         WebDriverWait(red, WAIT_S, ignored_exceptions=[StaleElementReferenceException]).until(lambda d: api("/v1/lines/syria-air/messages", officer["red"])["messages"][-1]["message"] == "request")
         request = api("/v1/lines/syria-air/messages", officer["red"])["messages"][-1]
         check(request["deadline"] == by.strftime("%Y-%m-%dT%H:%M:%SZ") and request["text"] == "Confirm your package clears by then",

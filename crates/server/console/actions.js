@@ -147,6 +147,7 @@ export function renderActions(state) {
 // ---------- the composer: a message, a request with a deadline, a reply ----------
 
 const draft = { kind: "text", priority: "routine", text: "", deadline: "", references: "" };
+let lastSent = ""; // what the composer last sent, shown again after a redraw
 
 /** Requests and flash messages of other parties on `line` that this party has not answered. */
 export function openQuestions(state, line) {
@@ -165,6 +166,7 @@ export function startReply(seq) {
 /** Forgets what was typed (after sending, or on another line). */
 export function clearDraft() {
   Object.assign(draft, { kind: "text", text: "", deadline: "", references: "" });
+  lastSent = "";
 }
 
 /** The composer for line `l`; what is typed survives redraws. */
@@ -189,7 +191,7 @@ export function composer(state, l) {
   const deadlineRow = h("span", { class: "time-input", id: "m-deadline-row" }, deadline, " ", read);
   const refsRow = h("span", { id: "m-references-row" }, questions.length ? refs : h("span", { class: "hint" }, t("compose.no_questions")));
   const labels = { deadline: h("label", { for: "m-deadline" }, t("compose.deadline")), refs: h("label", { for: "m-references" }, t("compose.reply_to")) };
-  const result = h("p", { id: "m-result", role: "status", "aria-live": "polite" });
+  const result = h("p", { id: "m-result", role: "status", "aria-live": "polite" }, lastSent);
   function readDeadline() {
     const ms = parseUtc(deadline.value);
     read.textContent = ms === null ? t("time.invalid") : `= ${ctx.fmtTime(ms)}`;
@@ -219,7 +221,8 @@ export function composer(state, l) {
           const res = await state.api.post(`/v1/lines/${encodeURIComponent(l.id)}/messages`, body);
           clearDraft();
           text.value = "";
-          $("#m-result")?.replaceChildren(t("compose.sent", { kind: tv("message", body.message), seq: res.seq ?? "" }));
+          lastSent = t("compose.sent", { kind: tv("message", body.message), seq: res.seq ?? "" });
+          $("#m-result")?.replaceChildren(lastSent);
         } catch (e) {
           result.textContent = t("error", { detail: ctx.problemText(e) });
         }
