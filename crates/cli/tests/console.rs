@@ -101,8 +101,13 @@ async fn the_console_and_every_file_it_references_are_served() {
         "/console/app.js",
         "/console/map.js",
         "/console/i18n.js",
+        "/console/i18n-ru.js",
+        "/console/i18n-zh.js",
         "/console/api.js",
         "/console/format.js",
+        "/console/actions.js",
+        "/console/timeline.js",
+        "/console/brief.js",
         "/console/console.css",
         "/console/data/countries-50m.json",
     ] {
@@ -197,7 +202,8 @@ fn lookups(text: &str, marker: &str) -> Vec<String> {
 fn every_interface_text_is_in_english_russian_and_chinese() {
     let dir = root().join("crates/server/console");
     let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
-    let i18n = read("i18n.js");
+    // English in i18n.js, the others in i18n-ru.js and i18n-zh.js.
+    let i18n = ["i18n.js", "i18n-ru.js", "i18n-zh.js"].map(read).concat();
     let en = dictionary(&i18n, "en");
     assert!(en.len() > 100, "{} keys", en.len());
     for lang in ["ru", "zh"] {
@@ -209,7 +215,7 @@ fn every_interface_text_is_in_english_russian_and_chinese() {
             "{lang}: missing {missing:?}, unknown {extra:?}"
         );
     }
-    let (html, app) = (read("index.html"), read("app.js"));
+    let html = read("index.html");
     let mut used = Vec::new();
     for marker in [
         "data-i18n=\"",
@@ -218,9 +224,16 @@ fn every_interface_text_is_in_english_russian_and_chinese() {
     ] {
         used.extend(lookups(&html, marker));
     }
-    for script in [app, read("talk-form.js")] {
-        used.extend(lookups(&script, "t(\""));
+    // Every module of the console, not only app.js.
+    let mut scripts = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "js") {
+            used.extend(lookups(&std::fs::read_to_string(&path).unwrap(), "t(\""));
+            scripts += 1;
+        }
     }
+    assert!(scripts >= 10, "{scripts} scripts found");
     assert!(used.len() > 50, "{} lookups found", used.len());
     let unknown: Vec<_> = used.iter().filter(|k| !en.contains(k)).collect();
     assert!(

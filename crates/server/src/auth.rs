@@ -153,6 +153,9 @@ impl FromRequestParts<AppState> for Auth {
                 "this token is unknown or revoked",
             ));
         };
+        if let Some(slot) = parts.extensions.get::<crate::access_log::OperatorSlot>() {
+            slot.set(&actor.operator);
+        }
         if let Err(spent) = state.rate.allow(&actor.operator, &actor.party) {
             return Err(state.rate.refusal(spent));
         }

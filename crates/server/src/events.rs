@@ -86,6 +86,9 @@ impl Drop for StreamPermit {
     }
 }
 
+/// The comment that follows the last event logged so far (`: caught-up`).
+pub const CAUGHT_UP: &str = "caught-up";
+
 #[derive(Deserialize)]
 pub struct Cursor {
     after: Option<Whole>,
@@ -93,7 +96,7 @@ pub struct Cursor {
 
 /// The operator's live stream (Server-Sent Events): every journal entry its party may see.
 ///
-/// Each event's `id` is its journal position and its `event` the entry's `kind`; `data` is the entry as JSON with its `cursor` and `logged_at`. Reconnect with `Last-Event-ID` (or `?after=`) and nothing is missed or repeated. The stream ends when the operator is revoked. An operator may hold only a few streams at once (`parley serve --max-streams`, default 4); one more is refused with 429 `too-many-streams`.
+/// Each event's `id` is its journal position and its `event` the entry's `kind`; `data` is the entry as JSON with its `cursor` and `logged_at`. Once everything logged so far is sent, the comment `: caught-up` follows (again after each later batch). Reconnect with `Last-Event-ID` (or `?after=`) and nothing is missed or repeated. The stream ends when the operator is revoked. An operator may hold only a few streams at once (`parley serve --max-streams`, default 4); one more is refused with 429 `too-many-streams`.
 #[utoipa::path(
     get,
     path = "/v1/events",
@@ -135,8 +138,8 @@ pub async fn events(
     let cursor = from_header.or(q.after.map(|w| w.0)).unwrap_or(0);
     let committed = state.committed.clone();
     let chunks = stream::unfold(
-        (cursor, committed, state, actor, permit),
-        |(cursor, mut committed, state, actor, permit)| async move {
+        (cursor, committed, state, actor, permit, false),
+        |(cursor, mut committed, state, actor, permit, told)| async move {
             loop {
                 // Mark what is committed now as seen before reading, so a commit that
                 // lands after the read wakes the wait below.
@@ -168,7 +171,16 @@ pub async fn events(
                         .collect();
                     return Some((
                         stream::iter(events),
-                        (last, committed, state, actor, permit),
+                        (last, committed, state, actor, permit, false),
+                    ));
+                }
+                // Everything logged so far is sent: a comment says so, once
+                // until more arrives (`parley watch --until-caught-up`).
+                if !told {
+                    let caught_up = vec![Ok(Event::default().comment(CAUGHT_UP))];
+                    return Some((
+                        stream::iter(caught_up),
+                        (cursor, committed, state, actor, permit, true),
                     ));
                 }
                 if committed.changed().await.is_err() {

@@ -129,6 +129,47 @@ fn an_acknowledgment_in_time_meets_its_deadline() {
 }
 
 #[test]
+fn a_second_acknowledgment_of_the_same_version_records_nothing() {
+    let mut w = World::new(
+        "ack-twice",
+        &["north", "south"],
+        &["north", "south"],
+        rules(),
+    );
+    let notice = w.notify();
+    let id = notice["activity"].as_str().unwrap().to_string();
+    let ack = || Command::Acknowledge {
+        activity: id.clone(),
+        version: 1,
+        content_sha256: notice["content_sha256"].as_str().unwrap().into(),
+    };
+    let first = w.run(&south(), ack()).unwrap();
+    assert!(first.get("already_acknowledged").is_none(), "{first}");
+    let size = w.service().read(|s| s.record_head().0);
+    let second = w.run(&south(), ack()).unwrap();
+    assert_eq!(second["already_acknowledged"], true, "{second}");
+    assert_eq!(second["meaning"], "received, not approved");
+    assert_eq!(
+        w.service().read(|s| s.record_head().0),
+        size,
+        "no new entry"
+    );
+    let acks = |w: &World| {
+        w.service().read(|s| s.activity(&host(), &id)).unwrap()["acknowledgments"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    assert_eq!(acks(&w), 1);
+    w.restart();
+    assert_eq!(acks(&w), 1, "and after replaying the journal");
+    assert!(
+        w.ticked(T0 + 60 * MIN).is_empty(),
+        "nothing owed, nothing escalates"
+    );
+}
+
+#[test]
 fn a_missed_acknowledgment_escalates_in_order_and_once() {
     let w = World::new(
         "ack-missed",

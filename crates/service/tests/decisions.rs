@@ -26,7 +26,9 @@
 //! matches (other fields are not compared), an array when it has as many
 //! elements and each matches, any other value when it is equal.
 //! Random ids (`act-…`, `c-…`, `site-…`, `t-…`, `op-…`, `lc-…`) read as
-//! `act-*` and so on; a case may write them so.
+//! `act-*` and so on; a case may write them so. In a command, a string
+//! `"$N.field"` is that field of the answer to the case's own Nth `do`
+//! (from 1), so a case can acknowledge or amend what its world notified.
 
 use parley_service::{
     Actor, Command, Decision, Entry, LineRules, Logged, Role, ServiceError, State, Volumes, HOST,
@@ -237,6 +239,33 @@ fn parse(text: &str) -> (i64, Vec<(Actor, Value)>, Vec<Case>) {
     (now.expect("a case file gives `now:`"), world, cases)
 }
 
+/// `text` with every string `"$N.field"` replaced by that field of answer N.
+fn with_answers(text: &str, answers: &[Value]) -> String {
+    let Some((name, fields)) = text.split_once(' ') else {
+        return text.to_string();
+    };
+    let Ok(mut f) = serde_json::from_str::<Value>(fields) else {
+        return text.to_string();
+    };
+    if let Some(o) = f.as_object_mut() {
+        for v in o.values_mut() {
+            let Some((n, field)) = v
+                .as_str()
+                .and_then(|s| s.strip_prefix('$')?.split_once('.'))
+            else {
+                continue;
+            };
+            let n: usize = n.parse().expect("$N.field: N is a number");
+            *v = answers
+                .get(n - 1)
+                .and_then(|a| a.get(field))
+                .cloned()
+                .unwrap_or_else(|| panic!("${n}.{field}: no such answer or field"));
+        }
+    }
+    format!("{name} {f}")
+}
+
 /// Random ids as their kind: `act-5e0b…` reads `act-*`.
 fn masked(v: &Value) -> Value {
     match v {
@@ -349,15 +378,21 @@ fn check(file: &Path) -> Vec<String> {
     let mut failures = Vec::new();
     for case in cases {
         let mut state = founded(now);
-        for (who, c) in world.iter().chain(&case.world) {
+        for (who, c) in &world {
             apply(&mut state, who, &command(c.as_str().unwrap(), &limits), now);
+        }
+        let mut answers = Vec::new();
+        for (who, c) in &case.world {
+            let c = with_answers(c.as_str().unwrap(), &answers);
+            answers.push(apply(&mut state, who, &command(&c, &limits), now).body);
         }
         let where_ = format!("{}:{} ({})", file.display(), case.line, case.name);
         let (Some(actor), Some(c)) = (&case.actor, &case.command) else {
             failures.push(format!("{where_}: no `as party/role: command` line"));
             continue;
         };
-        let decided = state.decide(actor, &command(c.as_str().unwrap(), &limits), now);
+        let c = with_answers(c.as_str().unwrap(), &answers);
+        let decided = state.decide(actor, &command(&c, &limits), now);
         match (decided, &case.refused) {
             (Ok(d), None) => {
                 let got: Vec<(Value, Vec<String>)> = d

@@ -110,8 +110,10 @@ pub fn serve(db: &Path, rate_limit: &str) -> (Child, String, Option<String>) {
 
 /// Starts `parley serve` on `db` on a free port with the flags `args`; as [`serve`].
 pub fn serve_with(db: &Path, args: &[&str]) -> (Child, String, Option<String>) {
+    // The access log (stderr) would drown the tests' own output; its test
+    // starts a server of its own.
     let mut child = Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(["serve", "--listen", "127.0.0.1:0", "--no-access-log"])
         .args(args)
         .args(store_args(db))
         .stdout(Stdio::piped())

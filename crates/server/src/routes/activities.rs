@@ -204,6 +204,7 @@ async fn cancel(
     ),
     request_body = Acknowledgment,
     responses(
+        (status = 200, description = "This party acknowledged this version already: nothing is recorded again; the answer says `already_acknowledged: true`.", body = Object),
         (status = 201, description = "`{activity, version, received_by, content_sha256, meaning}`.", body = Object),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),

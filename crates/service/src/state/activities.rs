@@ -183,6 +183,19 @@ impl State {
                 "the read-back {content_sha256} is not the content of version {version} ({expected}); read the notice again"
             )));
         }
+        // A second acknowledgment of the same version by the same party
+        // changes nothing: no entry, and the answer says so.
+        if self.acknowledged_by(a, &actor.party, version) {
+            let body = json!({"activity": activity, "version": version, "received_by": actor.party,
+                              "content_sha256": content_sha256, "meaning": "received, not approved",
+                              "already_acknowledged": true});
+            return Ok(Decision {
+                entries: Vec::new(),
+                outcome: WriteOutcome::Done,
+                body,
+                volumes: None,
+            });
+        }
         let entry = Entry::Acknowledged {
             activity: activity.to_string(),
             version,
@@ -429,6 +442,14 @@ impl State {
 
     pub(super) fn sees_activity(&self, party: &str, a: &Activity) -> bool {
         a.party == party || self.is_member(party, &a.line)
+    }
+
+    /// Whether `party` acknowledged `version` of the activity already.
+    fn acknowledged_by(&self, a: &Activity, party: &str, version: u64) -> bool {
+        a.acks.iter().any(|&s| {
+            matches!(&self.log[(s - 1) as usize].entry,
+                Entry::Acknowledged { party: p, version: v, .. } if p == party && *v == version)
+        })
     }
 
     pub(super) fn actor_sees_activity(&self, actor: &Actor, a: &Activity) -> bool {
