@@ -87,8 +87,9 @@ struct ApiDoc;
 /// What applies to many operations alike, said once here rather than on every
 /// handler: the bearer scheme; on every operation behind a token, 401 and 429;
 /// on every POST the `Idempotency-Key` header, the `Idempotency-Replayed`
-/// answer header, 400 for a body that is not JSON, 413 past the body limit and
-/// 503 when the store fails; 422 wherever path or query parameters are.
+/// answer header, 400 for a body that is not JSON, 413 past the body limit,
+/// 422 for a field at fault and 503 when the store fails; 422 wherever path
+/// or query parameters are, and 404 wherever a path names a thing.
 struct Conventions;
 
 impl Modify for Conventions {
@@ -110,6 +111,7 @@ impl Modify for Conventions {
             if let Some(post) = item.post.as_mut() {
                 idempotent_write(post);
                 common_response(post, "400", "InvalidJson");
+                common_response(post, "422", "InvalidInput");
                 common_response(post, "503", "Unavailable");
             }
             for operation in [item.get.as_mut(), item.post.as_mut()]
@@ -129,6 +131,16 @@ impl Modify for Conventions {
                 });
                 if parameters {
                     common_response(operation, "422", "InvalidInput");
+                }
+                // A path names a thing: one that does not exist, or that this
+                // party may not see, is not found.
+                let names_a_thing = operation.parameters.as_ref().is_some_and(|ps| {
+                    ps.iter().any(
+                        |p| matches!(p, RefOr::T(p) if matches!(p.parameter_in, ParameterIn::Path)),
+                    )
+                });
+                if names_a_thing {
+                    common_response(operation, "404", "NotFound");
                 }
             }
         }

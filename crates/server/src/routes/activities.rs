@@ -2,9 +2,7 @@
 
 use super::{Answer, WriteRequest};
 use crate::auth::Auth;
-use crate::openapi::{
-    Acknowledgment, Amendment, Cancellation, Conflict, Forbidden, InvalidInput, NotFound, Notice,
-};
+use crate::openapi::{Acknowledgment, Amendment, Cancellation, Conflict, Forbidden, Notice};
 use crate::problem::Problem;
 use crate::rejection::{ApiPath, ApiQuery};
 use crate::AppState;
@@ -51,8 +49,6 @@ const CATEGORIES: &str = "\"air\", \"maritime\", \"ground\", \"launch\" or \"mov
         (status = 201, description = "The activity, version 1: `{activity, version, content_sha256, late, dry_run, conflicts}`; the content reads back with GET /v1/activities/{activity}.", body = Object),
         (status = 200, description = "A dry run: the same answer; nothing was recorded.", body = Object),
         (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-        (status = 422, response = InvalidInput),
     ),
     security(("bearer" = [])),
 )]
@@ -108,7 +104,6 @@ async fn list_activities(
     ),
     responses(
         (status = 200, description = "The activity.", body = Object),
-        (status = 404, response = NotFound),
     ),
     security(("bearer" = [])),
 )]
@@ -134,9 +129,7 @@ async fn show_activity(
     responses(
         (status = 200, description = "The new version: `{activity, version, content_sha256, late, dry_run, conflicts}`; the content reads back with GET /v1/activities/{activity} (also for a dry run).", body = Object),
         (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
         (status = 409, response = Conflict),
-        (status = 422, response = InvalidInput),
     ),
     security(("bearer" = [])),
 )]
@@ -172,9 +165,7 @@ async fn amend(
     responses(
         (status = 200, description = "`{activity, version, state: \"cancelled\", content_sha256, content}`.", body = Object),
         (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
         (status = 409, response = Conflict),
-        (status = 422, response = InvalidInput),
     ),
     security(("bearer" = [])),
 )]
@@ -207,9 +198,7 @@ async fn cancel(
         (status = 200, description = "This party acknowledged this version already: nothing is recorded again; the answer says `already_acknowledged: true`.", body = Object),
         (status = 201, description = "`{activity, version, received_by, content_sha256, meaning}`.", body = Object),
         (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
         (status = 409, response = Conflict),
-        (status = 422, response = InvalidInput),
     ),
     security(("bearer" = [])),
 )]

@@ -2,7 +2,7 @@
 
 use super::{Answer, WriteRequest};
 use crate::auth::Auth;
-use crate::openapi::{Conflict, Coordination, Forbidden, InvalidInput, NotFound};
+use crate::openapi::{Conflict, Coordination, Forbidden};
 use crate::rejection::ApiPath;
 use crate::AppState;
 use axum::extract::State;
@@ -45,9 +45,7 @@ async fn list_conflicts(State(s): State<AppState>, Auth(a): Auth) -> Json<Value>
     responses(
         (status = 200, description = "`{conflict, state}`: `coordinated` once both sides have marked it, else `open`.", body = Object),
         (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
         (status = 409, response = Conflict),
-        (status = 422, response = InvalidInput),
     ),
     security(("bearer" = [])),
 )]

@@ -3,7 +3,7 @@
 
 use super::{Answer, WriteRequest};
 use crate::auth::Auth;
-use crate::openapi::{Conflict, CreateLine, Forbidden, InvalidInput, LineStatus, NotFound};
+use crate::openapi::{Conflict, CreateLine, Forbidden, LineStatus};
 use crate::problem::Problem;
 use crate::rejection::ApiPath;
 use crate::AppState;
@@ -35,7 +35,6 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         (status = 201, description = "The line: `{id, name, parties, rules, status}`.", body = Object),
         (status = 403, response = Forbidden),
         (status = 409, response = Conflict),
-        (status = 422, response = InvalidInput),
     ),
     security(("bearer" = [])),
 )]
@@ -98,7 +97,6 @@ async fn list_lines(State(s): State<AppState>, Auth(a): Auth) -> Json<Value> {
     ),
     responses(
         (status = 200, description = "The line.", body = Object),
-        (status = 404, response = NotFound),
     ),
     security(("bearer" = [])),
 )]
@@ -123,8 +121,6 @@ async fn show_line(
     responses(
         (status = 200, description = "`{id, status}`.", body = Object),
         (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-        (status = 422, response = InvalidInput),
     ),
     security(("bearer" = [])),
 )]
@@ -179,9 +175,7 @@ async fn list_deadlines(State(s): State<AppState>, Auth(a): Auth) -> Json<Value>
     responses(
         (status = 200, description = "`{check, line, party, round_trip_ms}`.", body = Object),
         (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
         (status = 409, response = Conflict),
-        (status = 422, response = InvalidInput),
     ),
     security(("bearer" = [])),
 )]

@@ -2,7 +2,7 @@
 
 use super::{Answer, WriteRequest};
 use crate::auth::Auth;
-use crate::openapi::{Forbidden, InvalidInput, Message, NotFound};
+use crate::openapi::{Forbidden, Message};
 use crate::problem::Problem;
 use crate::rejection::{ApiPath, ApiQuery, Whole};
 use crate::AppState;
@@ -34,8 +34,6 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
     responses(
         (status = 201, description = "The message with its line sequence number.", body = Object),
         (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-        (status = 422, response = InvalidInput),
     ),
     security(("bearer" = [])),
 )]
@@ -81,7 +79,6 @@ struct After {
     responses(
         (status = 200, description = "`{messages: [...]}`.", body = Object),
         (status = 400, description = "A query parameter is not a whole number.", content_type = "text/plain", body = String),
-        (status = 404, response = NotFound),
     ),
     security(("bearer" = [])),
 )]

@@ -2,9 +2,7 @@
 
 use super::{Answer, WriteRequest, MAX_BODY_BYTES};
 use crate::auth::{new_token, Auth};
-use crate::openapi::{
-    Conflict, CreateOperator, CreateParty, Forbidden, InvalidInput, NotFound, RegisterKey,
-};
+use crate::openapi::{Conflict, CreateOperator, CreateParty, Forbidden, RegisterKey};
 use crate::problem::Problem;
 use crate::rejection::ApiPath;
 use crate::AppState;
@@ -36,7 +34,6 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         (status = 201, description = "The party: `{id, name}`.", body = Object),
         (status = 403, response = Forbidden),
         (status = 409, response = Conflict),
-        (status = 422, response = InvalidInput),
     ),
     security(("bearer" = [])),
 )]
@@ -77,8 +74,6 @@ async fn list_parties(State(s): State<AppState>, Auth(a): Auth) -> Json<Value> {
     responses(
         (status = 201, description = "The operator: `{id, party, name, role, token}`; `token` is absent from a replayed answer.", body = Object),
         (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-        (status = 422, response = InvalidInput),
     ),
     security(("bearer" = [])),
 )]
@@ -124,7 +119,6 @@ async fn create_operator(
     ),
     responses(
         (status = 200, description = "`{operators: [...]}`.", body = Object),
-        (status = 404, response = NotFound),
     ),
     security(("bearer" = [])),
 )]
@@ -148,9 +142,7 @@ async fn list_operators(
     responses(
         (status = 200, description = "`{id, revoked: true}`.", body = Object),
         (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
         (status = 409, response = Conflict),
-        (status = 422, response = InvalidInput),
     ),
     security(("bearer" = [])),
 )]
@@ -181,9 +173,7 @@ async fn revoke_operator(
     responses(
         (status = 201, description = "`{party, key}`.", body = Object),
         (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
         (status = 409, response = Conflict),
-        (status = 422, response = InvalidInput),
     ),
     security(("bearer" = [])),
 )]
@@ -211,7 +201,6 @@ async fn register_key(
     ),
     responses(
         (status = 200, description = "`{party, keys: [verifier key lines]}`.", body = Object),
-        (status = 404, response = NotFound),
     ),
     security(("bearer" = [])),
 )]

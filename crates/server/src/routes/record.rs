@@ -3,7 +3,7 @@
 
 use super::Answer;
 use crate::auth::Auth;
-use crate::openapi::{InvalidInput, NotFound, Unavailable};
+use crate::openapi::{NotFound, Unavailable};
 use crate::rejection::{ApiPath, ApiQuery, Whole};
 use crate::AppState;
 use axum::extract::State;
@@ -59,7 +59,6 @@ struct Sizes {
     ),
     responses(
         (status = 200, description = "`{from, to, from_root, to_root, proof: [hex]}`.", body = Object),
-        (status = 422, response = InvalidInput),
     ),
     security(("bearer" = [])),
 )]
@@ -145,7 +144,6 @@ const EXPORT_SLICE: u64 = 1_000;
     ),
     responses(
         (status = 200, description = "`{seq, leaf_index, tree_size, leaf, proof, checkpoint, key}`.", body = Object),
-        (status = 404, response = NotFound),
         (status = 503, response = Unavailable),
     ),
     security(("bearer" = [])),

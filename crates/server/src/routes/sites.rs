@@ -2,7 +2,7 @@
 
 use super::{Answer, WriteRequest};
 use crate::auth::Auth;
-use crate::openapi::{Conflict, Forbidden, InvalidInput, NotFound, Site};
+use crate::openapi::{Conflict, Forbidden, Site};
 use crate::rejection::ApiPath;
 use crate::AppState;
 use axum::extract::State;
@@ -28,7 +28,6 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
     responses(
         (status = 201, description = "The site with its `id`.", body = Object),
         (status = 403, response = Forbidden),
-        (status = 422, response = InvalidInput),
     ),
     security(("bearer" = [])),
 )]
@@ -59,9 +58,7 @@ async fn register_site(State(s): State<AppState>, Auth(a): Auth, request: WriteR
     responses(
         (status = 200, description = "`{site, state: \"withdrawn\"}`.", body = Object),
         (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
         (status = 409, response = Conflict),
-        (status = 422, response = InvalidInput),
     ),
     security(("bearer" = [])),
 )]

@@ -2,9 +2,7 @@
 
 use super::{Answer, WriteRequest};
 use crate::auth::Auth;
-use crate::openapi::{
-    Conflict, FollowUpClosure, Forbidden, InvalidInput, NotFound, TalkConfirmation, TalkRecord,
-};
+use crate::openapi::{Conflict, FollowUpClosure, Forbidden, TalkConfirmation, TalkRecord};
 use crate::rejection::{ApiPath, Whole};
 use crate::AppState;
 use axum::extract::State;
@@ -40,7 +38,6 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
     responses(
         (status = 201, description = "`{talk, version: 1, content_sha256, stood_by}`.", body = Object),
         (status = 403, response = Forbidden),
-        (status = 422, response = InvalidInput),
     ),
     security(("bearer" = [])),
 )]
@@ -92,7 +89,6 @@ async fn talk_relations(State(s): State<AppState>, Auth(a): Auth) -> Json<Value>
     ),
     responses(
         (status = 200, description = "`{id, parties, date, state, version, confirmed_version, standing, awaiting, record, content_sha256, follow_ups, versions, confirmations}`; each version and confirmation carries its `journal_seq` for a receipt.", body = Object),
-        (status = 404, response = NotFound),
     ),
     security(("bearer" = [])),
 )]
@@ -118,9 +114,7 @@ async fn show_talk(
     responses(
         (status = 201, description = "`{talk, version, content_sha256, stood_by}`.", body = Object),
         (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
         (status = 409, response = Conflict),
-        (status = 422, response = InvalidInput),
     ),
     security(("bearer" = [])),
 )]
@@ -149,9 +143,7 @@ async fn talk_version(
     responses(
         (status = 200, description = "`{talk, version, content_sha256, state}`: `confirmed` once every party stands by this version.", body = Object),
         (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
         (status = 409, response = Conflict),
-        (status = 422, response = InvalidInput),
     ),
     security(("bearer" = [])),
 )]
@@ -191,9 +183,7 @@ struct FollowUpPath {
     responses(
         (status = 200, description = "`{talk, follow_up, state: \"closed\"}`.", body = Object),
         (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
         (status = 409, response = Conflict),
-        (status = 422, response = InvalidInput),
     ),
     security(("bearer" = [])),
 )]
