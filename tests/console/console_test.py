@@ -241,6 +241,68 @@ def severe_logs(driver):
     return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
 
 
+# ---- the officer's views (issue 22) ----
+
+LANGS = [("en", "Action required"), ("ru", "Требует действий"), ("zh", "待办")]
+VIEWS = ["actions", "conflicts", "lines", "status", "notify", "talks", "brief"]
+# Every kind of journal entry: none may reach the screen untranslated.
+KINDS = ["party_created", "operator_created", "operator_revoked", "line_created", "line_status_changed", "message_sent",
+         "notice", "acknowledged", "party_key_registered", "conflict_found", "conflict_resolved", "conflict_coordinated",
+         "site_registered", "site_withdrawn", "deadline_escalated", "line_check_sent", "line_check_answered",
+         "line_check_missed", "talk_recorded", "talk_confirmed", "follow_up_closed"]
+
+
+def set_lang(driver, lang):
+    driver.execute_script("const s = document.querySelector('#lang'); s.value = arguments[0]; s.dispatchEvent(new Event('change'));", lang)
+
+
+def raw_kinds(driver):
+    """Raw entry kinds or other snake_case words shown anywhere on the page."""
+    text, heads = driver.execute_script("return [document.body.innerText, [...document.querySelectorAll('.entry-kind')].map(e => e.textContent.trim())]")
+    return sorted(set(re.findall(r"\b[a-z]+(?:_[a-z]+)+\b", text)) | {h for h in heads if h in KINDS})
+
+
+def every_view(driver, who):
+    """A screenshot of each view in each language; no raw kind name in any."""
+    for lang, word in LANGS:
+        set_lang(driver, lang)
+        wait_text(driver, "#tab-actions", word)
+        for view in VIEWS:
+            tab(driver, view)
+            found = raw_kinds(driver)
+            check(not found, f"{who}, {lang}, {view}: no raw kind names on screen {found}")
+            if view == "lines" and lang != "en":
+                states = driver.execute_script("return [...document.querySelectorAll('.notice-state')].map(e => e.textContent.split(' · ')[0])")
+                check(states and not any(w in s for s in states for w in ("notified", "amended", "cancelled")),
+                      f"{who}, {lang}: the notices' states are translated {states[:2]}")
+            shot(driver, f"{who}-{view}-{lang}")
+            if view == "lines":
+                # The conversation and the composer, below the notices.
+                driver.execute_script("document.querySelector('#conversation').scrollIntoView({block: 'start'})")
+                shot(driver, f"{who}-conversation-{lang}")
+    set_lang(driver, "en")
+    wait_text(driver, "#tab-actions", "Action required")
+
+
+def owed(token, party):
+    return [d for d in api("/v1/deadlines", token)["deadlines"] if d["party"] == party]
+
+
+def view_geometry(driver):
+    """The map's size and transform: (width, height, tx, ty, k)."""
+    return driver.execute_script("""
+        const r = document.querySelector('#map').getBoundingClientRect();
+        const m = document.querySelector('#map g.world').getAttribute('transform').match(/translate\\(([-\\d.]+) ([-\\d.]+)\\) scale\\(([-\\d.e]+)\\)/);
+        return [r.width, r.height, Number(m[1]), Number(m[2]), Number(m[3]), r.left, r.top];""")
+
+
+def unproject(x, y):
+    """Web Mercator world coordinates (1024 wide) to (lat, lng), independently of map.js."""
+    lng = x / 1024 * 360 - 180
+    lat = math.degrees(math.atan(math.sinh(math.pi - 2 * math.pi * y / 1024)))
+    return lat, lng
+
+
 def main():
     tokens = json.load(open(args.tokens))
     args.url = args.url or tokens["url"]
@@ -277,9 +339,85 @@ def main():
         check(style["other"][0] == "rgb(161, 92, 0)" and style["other"][1] != "none",
               f"the other party's are amber, dashed ({style['other']})")
         check("solid" in style["legend"] and "dashed" in style["legend"], "the legend says which is which, by pattern too")
+        # What needs action comes first: the list and the count match the API's deadlines.
+        check(blue.find_element(By.ID, "tab-actions").get_attribute("aria-selected") == "true", "the console opens on what needs action")
+        due = owed(officer["blue"], "blue")
+        wait(blue, "#action-list li.card.action" if due else "#action-list li.none")
+        shown = blue.execute_script("return [...document.querySelectorAll('#action-list [data-deadline-id]')].filter(e => e.tagName === 'LI').map(e => e.dataset.deadlineId)")
+        check(sorted(shown) == sorted(d["id"] for d in due) and due, f"the action list is Blue's open deadlines, {len(due)}: {shown}")
+        check(blue.find_element(By.ID, "action-count").get_attribute("data-count") == str(len(due)), "the header counts them")
+        wait_text(blue, "#action-list", " left")
+        shot(blue, "blue-action-required")
+
+        tab(blue, "conflicts")
         wait_text(blue, "#conflict-list", seen["id"])
+        # Where the two meet, in the card, from the API's meeting area.
+        area = next(c for c in api("/v1/conflicts", officer["blue"])["conflicts"] if c["id"] == seen["id"])["meetings"][0]["area"]
+        where = blue.execute_script("return document.querySelector(arguments[0]).textContent", f"#conflict-list [data-conflict='{seen['id']}'] [data-field=where]")
+        check(fmt_point((area["south"] + area["north"]) / 2, (area["west"] + area["east"]) / 2, "dd") in where
+              and fmt_coord(area["south"], "lat", "dd") in where, f"the conflict card says where they meet: {where!r}")
         click(blue, "#conflict-list .show-conflict")
         shot(blue, "blue-map-demo-conflict")
+
+        # The map reads alone: labels, a graticule with its degrees, a true scale bar, the cursor's coordinates.
+        furniture = blue.execute_script("""
+            const n = (css) => document.querySelectorAll(css).length;
+            const s = document.querySelector('#map .scale');
+            return {grid: n('#map line.grid'), lat: n('#map .grid-label[data-lat]'), lng: n('#map .grid-label[data-lng]'),
+                    labels: [...document.querySelectorAll('#map text.map-label')].map(e => e.dataset.label + '|' + e.textContent),
+                    metres: Number(s.dataset.metres), bar: s.querySelector('path').getAttribute('d'), scale: s.textContent};""")
+        check(furniture["grid"] >= 4 and furniture["lat"] >= 2 and furniture["lng"] >= 2, f"a graticule with its degrees at the edges: {furniture['grid']} lines")
+        drawn = blue.execute_script("return [...new Set([...document.querySelectorAll('#map path.activity')].map(e => e.dataset.activity))]")
+        labelled = {l.split("|")[0] for l in furniture["labels"]}
+        check(set(drawn) <= labelled and any("Idlib central hospital" in l for l in furniture["labels"]),
+              f"every activity drawn and the sites are labelled: {sorted(labelled)}")
+        boxes = blue.execute_script("""return [...document.querySelectorAll('#map text.map-label')]
+            .filter(e => getComputedStyle(e).display !== 'none').map(e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom, e.dataset.label]; })""")
+        overlaps = [(a[4], b[4]) for i, a in enumerate(boxes) for b in boxes[i + 1:] if a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]]
+        check(boxes and not overlaps, f"{len(boxes)} labels shown, none over another {overlaps}")
+        w, h, tx, ty, k, left, top = view_geometry(blue)
+        clat, _ = unproject((w / 2 - tx) / k, (h / 2 - ty) / k)
+        px = float(re.search(r"H([\d.]+)", furniture["bar"]).group(1))
+        metres_per_px = 40075016.686 * math.cos(math.radians(clat)) / (1024 * k)
+        check(abs(px * metres_per_px - furniture["metres"]) < 0.01 * furniture["metres"] and furniture["scale"] in (f"{furniture['metres'] / 1000:g} km", f"{furniture['metres']:g} m"),
+              f"the scale bar is {furniture['scale']} long at the map's centre latitude")
+        webdriver.ActionChains(blue).move_to_element_with_offset(blue.find_element(By.ID, "map"), 40, -30).perform()
+        x, y = w / 2 + 40, h / 2 - 30
+        lat, lng = unproject((x - tx) / k, (y - ty) / k)
+        readout = blue.find_element(By.ID, "cursor-coords").text
+        got = [float(v) for v in re.findall(r"([\d.]+)°", readout)]
+        tol = 2 * 360 / (1024 * k)
+        check(len(got) == 2 and abs(got[0] - abs(lat)) < tol and abs(got[1] - abs(lng)) < tol, f"the cursor's coordinates read {readout} ({lat:.5f}, {lng:.5f})")
+        Select(blue.find_element(By.ID, "coord-format")).select_by_value("dms")
+        webdriver.ActionChains(blue).move_to_element_with_offset(blue.find_element(By.ID, "map"), 41, -30).perform()
+        check(re.match(r"\d{2}°\d{2}'\d{2}\"[NS] \d{3}°\d{2}'\d{2}\"[EW]$", blue.find_element(By.ID, "cursor-coords").text) is not None,
+              "in the officer's chosen format (DMS)")
+        Select(blue.find_element(By.ID, "coord-format")).select_by_value("dd")
+
+        # The timeline of the line: a row per activity with its altitudes, conflicts marked on both sides.
+        Select(blue.find_element(By.ID, "timeline-line")).select_by_value("syria-air")
+        Select(blue.find_element(By.ID, "timeline-hours")).select_by_value("24")
+        # The span shown: from the hour before now to 24 hours ahead, to whole hours.
+        now_h = datetime.datetime.now(datetime.timezone.utc).timestamp() / 3600
+        span = (math.floor(now_h - 1) * 3600, math.ceil(now_h + 24) * 3600)
+        in_span = lambda v: (datetime.datetime.fromisoformat(v["time_start"]["value"].replace("Z", "+00:00")).timestamp() < span[1]
+                             and datetime.datetime.fromisoformat(v["time_end"]["value"].replace("Z", "+00:00")).timestamp() > span[0])
+        acts = {a["id"]: api(f"/v1/activities/{a['id']}", officer["blue"]) for a in api("/v1/activities", officer["blue"])["activities"]
+                if a["line"] == "syria-air" and a["state"] != "cancelled"}
+        rows = blue.execute_script("return [...document.querySelectorAll('#timeline g.tl-row')].map(g => [g.dataset.activity, g.querySelector('.tl-label').textContent, g.querySelectorAll('.tl-bar').length])")
+        check(sorted(r[0] for r in rows) == sorted(acts), f"the timeline has a row per activity of the line: {len(rows)}")
+        for act_id, label, bars in rows:
+            vols = acts[act_id]["current"]["content"]["volumes"]
+            lower = min(v["volume"]["altitude_lower"]["value"] for v in vols)
+            upper = max(v["volume"]["altitude_upper"]["value"] for v in vols)
+            check(f"({acts[act_id]['party']}) {js_number(lower)}–{js_number(upper)} m" in label and bars == len([v for v in vols if in_span(v)]),
+                  f"{act_id}: who and at what altitudes ({label!r}), a bar per volume in the next 24 hours")
+        for c in api("/v1/conflicts", officer["blue"])["conflicts"]:
+            sides = [x for x in (c["a"], c["b"]) if x["kind"] == "activity" and x["id"] in acts]
+            if c["state"] == "open" and sides and any(in_span({"time_start": {"value": m["time_start"]}, "time_end": {"value": m["time_end"]}}) for m in c["meetings"]):
+                marks = blue.execute_script("return document.querySelectorAll(arguments[0]).length", f"#timeline rect.tl-conflict[data-conflict='{c['id']}']")
+                shown = [m for m in c["meetings"] if in_span({"time_start": {"value": m["time_start"]}, "time_end": {"value": m["time_end"]}})]
+                check(marks == len(sides) * len(shown), f"conflict {c['id']} is marked on the timeline on {len(sides)} rows")
 
         # Keyboard: the map takes + and arrow keys.
         before = blue.find_element(By.CSS_SELECTOR, "#map g.world").get_attribute("transform")
@@ -303,6 +441,10 @@ def main():
         # 2. Languages: the interface and the structured entries; free text as written.
         tab(blue, "lines")
         wait_text(blue, "#conversation", "Notice act-")
+        rules = api("/v1/lines/syria-air", officer["blue"])["rules"]
+        check(rules["ack_deadline_s"] == 900 and rules["notice_lead_time_s"] == 3600
+              and "notice lead time 1 h, acknowledgment within 15 min" in blue.find_element(By.ID, "line-detail").text,
+              "the line's rules read in hours and minutes")
         for lang, word, entry in [("ru", "Линии", "Уведомление act-"), ("zh", "线路", "的通报 act-")]:
             Select(blue.find_element(By.ID, "lang")).select_by_value(lang)
             wait_text(blue, "#tab-lines", word)
@@ -346,7 +488,10 @@ def main():
               "the start, typed as a DTG, is read back in 24-hour UTC")
         blue.find_element(By.ID, "n-preview").click()
         preview = wait_text(blue, "#preview-some", "1")
-        check(patrol["id"] in blue.find_element(By.ID, "preview-conflicts").text, f"the dry run previews the conflict with {patrol['id']}")
+        previewed = blue.find_element(By.ID, "preview-conflicts").text
+        check(patrol["id"] in previewed, f"the dry run previews the conflict with {patrol['id']}")
+        check("this notice (not sent yet)" in previewed and re.findall(r"act-[0-9a-f]+", previewed) == [patrol["id"]],
+              f"and shows no id for the notice as though it were real: {previewed!r}")
         check(blue.execute_script("return document.querySelectorAll('#map rect.conflict-area.preview').length") >= 1, "the previewed meeting area is on the map")
         check(preview is not None, "preview shown before sending")
         shot(blue, "blue-notify-preview")
@@ -369,7 +514,7 @@ def main():
         wait(red, "#ack-dialog[open]", visible=True)
         check(red.switch_to.active_element.get_attribute("id") == "ack-confirm", "the dialog opens with focus on its confirmation")
         red.switch_to.active_element.send_keys(Keys.ESCAPE)
-        WebDriverWait(red, WAIT_S).until(lambda d: not d.execute_script("return document.querySelector('#ack-dialog').open"))
+        WebDriverWait(red, WAIT_S, ignored_exceptions=[StaleElementReferenceException]).until(lambda d: not d.execute_script("return document.querySelector('#ack-dialog').open"))
         check(True, "Escape closes the acknowledgment dialog without acknowledging")
         click(red, f".ack-button[data-activity='{activity}']", Keys.ENTER)
         wait(red, "#ack-dialog[open]", visible=True)
@@ -442,7 +587,7 @@ def main():
             check(not wrong, f"{fmt}: all {len(expected)} fields of the read-back match the API's volumes {wrong}")
             if fmt != "dms":
                 red.switch_to.active_element.send_keys(Keys.ESCAPE)
-                WebDriverWait(red, WAIT_S).until(lambda d: not d.execute_script("return document.querySelector('#ack-dialog').open"))
+                WebDriverWait(red, WAIT_S, ignored_exceptions=[StaleElementReferenceException]).until(lambda d: not d.execute_script("return document.querySelector('#ack-dialog').open"))
         check(red.execute_script("return localStorage.getItem('parley.coords')") == "dms", "the chosen coordinate format is remembered")
         check("35°15'15\"N 038°15'00\"E" == red.find_element(By.ID, "ack-v2-centre").text, "the circle's centre reads 35°15'15\"N 038°15'00\"E")
         shot(red, "red-acknowledge-geojson-en")
@@ -458,12 +603,133 @@ def main():
             shot(red, f"red-acknowledge-geojson-{lang}")
         red.execute_script("const s = document.querySelector('#lang'); s.value = 'en'; s.dispatchEvent(new Event('change'));")
         wait_text(red, "#ack-readback", "Centre")
+        # Another of Red's consoles acknowledges it first: this one's confirmation records nothing new, and says so.
+        detail = api(f"/v1/activities/{geo}", officer["red"])
+        api_post(f"/v1/activities/{geo}/acknowledgments", officer["red"], {"version": 1, "content_sha256": detail["content_sha256"]})
         red.find_element(By.ID, "ack-confirm").click()
-        wait_text(red, "#ack-result", geo)
+        wait_text(red, "#ack-result", f"Receipt of {geo} v1 was already recorded for your party; nothing new was recorded.")
         acks = api(f"/v1/activities/{geo}", officer["blue"])["acknowledgments"]
         check([(k["party"], k["version"]) for k in acks] == [("red", 1)], f"Red's acknowledgment of {geo} v1 is recorded: {acks}")
         wait(blue, f"#notice-list [data-activity='{geo}'] .ack.received[data-party=red]")
         Select(red.find_element(By.ID, "coord-format")).select_by_value("dd")
+
+        # 6c. Flash traffic: Blue sends a flash message; Red sees a banner and
+        # hears a tone (Red has typed already: the browser allows sound), and it
+        # needs Red's action, counting down, until Red replies from the console.
+        flash_seq = api_post("/v1/lines/syria-air/messages", officer["blue"], {"priority": "flash", "text": "Break off north of 36N now"})["seq"]
+        flash_id = f"reply:syria-air:{flash_seq}:red"
+        wait_text(red, "#flash-banner:not([hidden]) #flash-text", "Break off north of 36N now")
+        check(red.find_element(By.ID, "flash-banner").get_attribute("data-sounded") == "true", "the flash alert sounds (after the officer's first gesture)")
+        tab(red, "actions")
+        wait(red, f"#action-list li[data-deadline-id='{flash_id}'].flash")
+        wait_text(red, f"#action-list li[data-deadline-id='{flash_id}'] .left", " left")
+        check(int(red.find_element(By.ID, "action-count").get_attribute("data-count")) == len(owed(officer["red"], "red")),
+              "Red's count includes the flash message to answer")
+        wait(red, f"#conversation .deadline[data-seq='{flash_seq}']")
+        shot(red, "red-flash-alert")
+        click(red, "#flash-answer")
+        wait(red, "#panel-lines:not([hidden])")
+        # Live updates redraw the composer: read it in one go.
+        composed = red.execute_script("return [document.querySelector('#m-kind').value, document.querySelector('#m-references').value, document.activeElement.id]")
+        check(composed == ["reply", str(flash_seq), "m-text"], f"Reply opens the composer on the flash message: {composed}")
+        set_value(red, "#m-text", "Breaking off north of 36N")
+        click(red, "#m-send")
+        wait(red, f"#conversation .answered[data-seq='{flash_seq}']")
+        check(not red.find_elements(By.CSS_SELECTOR, f"#conversation .deadline[data-seq='{flash_seq}']"), "the answered flash message no longer counts down")
+        reply = api("/v1/lines/syria-air/messages", officer["red"])["messages"][-1]
+        check(reply["message"] == "reply" and reply["references"] == flash_seq and reply["party"] == "red", f"the reply is recorded against message {flash_seq}")
+        WebDriverWait(red, WAIT_S, ignored_exceptions=[StaleElementReferenceException]).until(lambda d: not d.find_elements(By.CSS_SELECTOR, f"#action-list li[data-deadline-id='{flash_id}']"))
+        check(flash_id not in [d["id"] for d in owed(officer["red"], "red")], "and no longer needs action, in the console and the API")
+        # The escalation of the flash message (a reminder, at once) reads in every language.
+        for lang, word in [("en", f"Escalation (reminder to your officers) for red: Reply to FLASH message {flash_seq} from blue"), ("ru", "Эскалация ("), ("zh", "升级（")]:
+            set_lang(red, lang)
+            wait_text(red, "#conversation li.entry-deadline_escalated", word)
+            found = raw_kinds(red)
+            check(not found, f"{lang}: the escalation and every entry read in the reader's language, no raw kind {found}")
+        set_lang(red, "en")
+
+        # 6d. Red sends a request with a deadline (typed as a DTG); Blue must answer it.
+        red.execute_script("const s = document.querySelector('#m-kind'); s.value = 'request'; s.dispatchEvent(new Event('change'));")
+        by = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=2)).replace(second=0, microsecond=0)
+        set_value(red, "#m-deadline", utc_text(by.strftime("%Y-%m-%dT%H:%M:%SZ"))[1])
+        read_back = red.execute_script("return document.querySelector('#m-deadline-read').textContent")
+        check(read_back == f"= {by:%d} {MONTHS[by.month - 1]} {by:%H:%M}Z", f"the deadline, typed as a DTG, is read back in 24-hour UTC: {read_back!r}")
+        set_value(red, "#m-text", "Confirm your package clears by then")
+        click(red, "#m-send")
+        wait_text(red, "#m-result", "Sent: request ")
+        WebDriverWait(red, WAIT_S, ignored_exceptions=[StaleElementReferenceException]).until(lambda d: api("/v1/lines/syria-air/messages", officer["red"])["messages"][-1]["message"] == "request")
+        request = api("/v1/lines/syria-air/messages", officer["red"])["messages"][-1]
+        check(request["deadline"] == by.strftime("%Y-%m-%dT%H:%M:%SZ") and request["text"] == "Confirm your package clears by then",
+              f"the request is recorded with the deadline typed: {request['deadline']}")
+        req_id = f"reply:syria-air:{request['seq']}:blue"
+        tab(blue, "actions")
+        wait(blue, f"#action-list li[data-deadline-id='{req_id}']")
+        click(blue, f"#action-list button[data-deadline-id='{req_id}']")
+        wait(blue, "#panel-lines:not([hidden])")
+        set_value(blue, "#m-text", "Package clears by then")
+        click(blue, "#m-send")
+        wait(red, f"#conversation .answered[data-seq='{request['seq']}']")
+        check(True, "Blue answers from the action view; Red sees the request answered, no longer counting down")
+
+        # 6e. Blue amends its notice from the console (a lower ceiling), then cancels the GeoJSON one.
+        tab(blue, "lines")
+        click(blue, f".amend-button[data-activity='{activity}']")
+        wait(blue, "#amending:not([hidden])")
+        check(blue.find_element(By.ID, "n-lower").get_attribute("value") == "6500", "the form is filled from the notice")
+        set_value(blue, "#n-upper", "7000")
+        blue.find_element(By.ID, "n-preview").click()
+        wait(blue, "#preview-some, #preview-none")
+        blue.find_element(By.ID, "n-send").click()
+        wait_text(blue, "#n-result", "Amended")
+        amended = api(f"/v1/activities/{activity}", officer["blue"])
+        check(amended["version"] == 2 and amended["current"]["content"]["volumes"][0]["volume"]["altitude_upper"]["value"] == 7000,
+              f"{activity} is amended: version 2, ceiling 7000 m")
+        check(blue.find_element(By.ID, "amending").get_attribute("hidden") is not None, "and the form is back to new notices")
+        wait_text(red, "#conversation", f"blue amended {activity}: now v2")
+        check(True, "Red's conversation says what the new version did")
+        tab(blue, "lines")
+        click(blue, f".cancel-button[data-activity='{geo}']")
+        click(blue, f".cancel-confirm[data-activity='{geo}']")
+        wait_text(blue, "#ack-result", f"{geo} is cancelled")
+        check(api(f"/v1/activities/{geo}", officer["blue"])["state"] == "cancelled", f"{geo} is cancelled from the console")
+        wait_text(red, "#conversation", f"blue cancelled {geo} (v2)")
+        check(True, "and Red reads that it is cancelled")
+
+        # 6f. The handover brief: open conflicts, what is owed, the last line checks, the next hours; printable alone.
+        tab(blue, "brief")
+        wait(blue, "#brief-title")
+        brief = blue.execute_script("""
+            const ids = (css, key) => [...document.querySelectorAll(css)].map(e => e.dataset[key]);
+            return {conflicts: ids('#brief-conflicts li', 'conflict'), owed: ids('#brief-owed li', 'deadlineId'),
+                    lines: ids('#brief-checks li', 'line'), acts: ids('#brief-activities li', 'activity')};""")
+        now = datetime.datetime.now(datetime.timezone.utc)
+        soon = []
+        for a in api("/v1/activities", officer["blue"])["activities"]:
+            if a["state"] == "cancelled":
+                continue
+            vols = api(f"/v1/activities/{a['id']}", officer["blue"])["current"]["content"]["volumes"]
+            ts = [(datetime.datetime.fromisoformat(v["time_start"]["value"].replace("Z", "+00:00")), datetime.datetime.fromisoformat(v["time_end"]["value"].replace("Z", "+00:00"))) for v in vols]
+            if any(s < now + datetime.timedelta(hours=12) and e > now for s, e in ts):
+                soon.append(a["id"])
+        check(sorted(brief["conflicts"]) == sorted(c["id"] for c in api("/v1/conflicts", officer["blue"])["conflicts"] if c["state"] == "open"), "the brief lists the open conflicts")
+        check(sorted(brief["owed"]) == sorted(d["id"] for d in owed(officer["blue"], "blue")), "what Blue owes")
+        check(sorted(brief["lines"]) == sorted(l["id"] for l in api("/v1/lines", officer["blue"])["lines"]), "the line checks of every line")
+        check(sorted(brief["acts"]) == sorted(soon), f"and the activities of the next 12 hours: {brief['acts']}")
+        tab(blue, "conflicts")
+        blue.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+        printed = blue.execute_script("return [getComputedStyle(document.querySelector('#panel-brief')).display, getComputedStyle(document.querySelector('.map-pane')).display, getComputedStyle(document.querySelector('#panel-conflicts')).display]")
+        shot(blue, "blue-brief-as-printed")
+        blue.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+        check(printed == ["block", "none", "none"], f"printing prints the brief alone, from any tab: {printed}")
+        pdf = os.path.join(args.screenshots, "blue-brief.pdf")
+        import base64
+        with open(pdf, "wb") as f:
+            f.write(base64.b64decode(blue.print_page()))
+        shots.append(pdf)
+
+        # Every view in English, Russian and Chinese, for both officers.
+        every_view(blue, "blue")
+        every_view(red, "red")
 
         # 7. Talks: Red reads the demo's round of talks, recorded by Blue, and
         # confirms Blue's version; Blue sees the relation no longer flagged.
@@ -486,7 +752,7 @@ def main():
         check(api(f"/v1/talks/{talk['id']}", officer["blue"])["state"] == "confirmed", "the talk is confirmed once Red confirms")
         tab(blue, "status")
         wait(blue, "#relations tr[data-party=red]")
-        WebDriverWait(blue, WAIT_S).until(lambda d: "flagged" not in (
+        WebDriverWait(blue, WAIT_S, ignored_exceptions=[StaleElementReferenceException]).until(lambda d: "flagged" not in (
             d.find_element(By.CSS_SELECTOR, "#relations tr[data-party=red]").get_attribute("class") or ""))
         check(True, "once confirmed, the relation is no longer flagged (live, on the other side)")
         shot(blue, "blue-relations")

@@ -1,8 +1,8 @@
 //! Developer chores, run as `cargo xtask <task>`:
 //!
 //! - `test`: sets up the reference environment (a Python virtual environment in
-//!   `target/pyenv` with shapely and geographiclib from PyPI, and selenium for the
-//!   console's browser test; made once) and runs every test of the workspace with
+//!   `target/pyenv` with shapely and geographiclib from PyPI, selenium for the
+//!   console's browser test and schemathesis for the API's; made once) and runs every test of the workspace with
 //!   it; then starts a throwaway PostgreSQL server (Debian's `postgresql`) and
 //!   runs the end-to-end suite again on it, with the tests of several nodes on
 //!   one database. In that round everything is over TLS: PostgreSQL is reached
@@ -49,9 +49,10 @@ fn run(cmd: &mut Command) -> Result<()> {
 }
 
 /// The requirement files installed into the test environment.
-const REQUIREMENTS: [&str; 2] = [
+const REQUIREMENTS: [&str; 3] = [
     "tests/reference/requirements.txt",
     "tests/console/requirements.txt",
+    "tests/api/requirements.txt",
 ];
 
 /// The Python environment of the reference implementations and the console's
@@ -119,10 +120,9 @@ fn test(extra: &[String]) -> Result<()> {
             .current_dir(root())
             .args([
                 "test", "-p", "parley", "--test", "server", "--test", "client", "--test", "talks",
-                "--test", "hostile",
+                "--test", "hostile", "--test", "nodes",
             ])
             .args(&args)
-            .args(["--", "--include-ignored"])
             .env("PARLEY_TEST_POSTGRES", &pg.conninfo)
             .env("PARLEY_TEST_HTTPS", "1"))
     });

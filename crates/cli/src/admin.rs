@@ -1,7 +1,8 @@
 //! `parley admin ...`: the host's and parties' admins manage parties, operators
-//! and lines through the API.
+//! and lines through the API, and list them.
 
-use crate::client::{Client, Global};
+use crate::client::output::{self, cell, state_cell, Table};
+use crate::client::{seg, Client, Global};
 use anyhow::Result;
 use serde_json::{json, Value};
 
@@ -16,6 +17,16 @@ pub struct AdminArgs {
 
 #[derive(clap::Subcommand)]
 enum Action {
+    /// List the parties you may see (every party for the host's admins).
+    Parties,
+    /// List the lines you may see, with their parties and political status.
+    Lines,
+    /// List operators: who holds a token, with role and whether it is revoked
+    /// (default: every party you may list: all for the host, else your own).
+    Operators {
+        /// Only this party's operators.
+        party: Option<String>,
+    },
     /// Register a party (host admins).
     PartyCreate {
         /// Its id: letters, digits, '-', '_', '.'.
@@ -87,7 +98,89 @@ enum Action {
     },
 }
 
+/// The lists: parties, lines, operators, as tables (or the server's JSON).
+fn list(g: &Global, action: &Action) -> Result<()> {
+    let c = Client::new(g)?;
+    let (v, t) = match action {
+        Action::Parties => {
+            let v = c.get("/v1/parties")?;
+            let mut t = Table::new(&["party", "name"]);
+            for p in v["parties"].as_array().into_iter().flatten() {
+                t.row(vec![cell(output::s(p, "id")), cell(output::s(p, "name"))]);
+            }
+            (v, t)
+        }
+        Action::Lines => {
+            let v = c.get("/v1/lines")?;
+            let mut t = Table::new(&["line", "status", "parties", "name"]);
+            for l in v["lines"].as_array().into_iter().flatten() {
+                t.row(vec![
+                    cell(output::s(l, "id")),
+                    state_cell(output::s(l, "status")),
+                    cell(output::text(&l["parties"])),
+                    cell(output::s(l, "name")),
+                ]);
+            }
+            (v, t)
+        }
+        Action::Operators { party } => {
+            let parties: Vec<String> = match party {
+                Some(p) => vec![p.clone()],
+                None => {
+                    let me = c.get("/v1/me")?;
+                    if output::s(&me, "party") == "host" && output::s(&me, "role") == "admin" {
+                        c.get("/v1/parties")?["parties"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .map(|p| output::s(p, "id").to_string())
+                            .collect()
+                    } else {
+                        vec![output::s(&me, "party").to_string()]
+                    }
+                }
+            };
+            let mut all = Vec::new();
+            for p in &parties {
+                let v = c.get(&format!("/v1/parties/{}/operators", seg(p)))?;
+                all.extend(v["operators"].as_array().cloned().unwrap_or_default());
+            }
+            let mut t = Table::new(&["operator", "party", "role", "token", "name"]);
+            for o in &all {
+                let token = if o["revoked"] == true {
+                    "revoked"
+                } else {
+                    "active"
+                };
+                t.row(vec![
+                    cell(output::s(o, "id")),
+                    cell(output::s(o, "party")),
+                    cell(output::s(o, "role")),
+                    state_cell(token),
+                    cell(output::s(o, "name")),
+                ]);
+            }
+            (json!({ "operators": all }), t)
+        }
+        _ => unreachable!("only lists come here"),
+    };
+    if g.json {
+        output::print_json(&v);
+    } else if t.is_empty() {
+        println!("none");
+    } else {
+        t.print();
+    }
+    Ok(())
+}
+
 pub fn run(args: AdminArgs) -> Result<()> {
+    if matches!(
+        args.action,
+        Action::Parties | Action::Lines | Action::Operators { .. }
+    ) {
+        return list(&args.g, &args.action);
+    }
     let (path, body) = match &args.action {
         Action::PartyCreate { id, name } => {
             ("/v1/parties".to_string(), json!({"id": id, "name": name}))
@@ -127,6 +220,9 @@ pub fn run(args: AdminArgs) -> Result<()> {
             format!("/v1/lines/{line}/status"),
             json!({"status": status}),
         ),
+        Action::Parties | Action::Lines | Action::Operators { .. } => {
+            unreachable!("lists are answered above")
+        }
     };
     let answer: Value = Client::new(&args.g)?.post(&path, &body)?;
     if args.g.json {

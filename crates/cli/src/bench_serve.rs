@@ -266,8 +266,10 @@ fn preload(service: &Service, officers: &[Officer], count: usize) -> Result<()> 
         let done = done.clone();
         let reply = Box::new(move |r: Result<parley_service::Answer, _>| {
             let outcome = match r {
-                Ok(a) if a.status == 201 => Ok(conflicts_in(&a.body)),
-                Ok(a) => Err(format!("status {}: {}", a.status, a.body)),
+                Ok(a) if a.outcome == parley_service::WriteOutcome::Created => {
+                    Ok(conflicts_in(&a.body))
+                }
+                Ok(a) => Err(format!("{:?}: {}", a.outcome, a.body)),
                 Err(e) => Err(format!("{e}")),
             };
             let _ = done.send(outcome);

@@ -341,7 +341,7 @@ fn scenario(service: &Service) -> Result<Vec<(String, String, String)>> {
     let message = |party: &str, text: &str, priority: Priority| {
         let command = Command::SendMessage {
             line: "syria-air".into(),
-            message: "text".into(),
+            message: parley_service::MessageKind::Text,
             priority,
             text: text.into(),
             deadline: None,
@@ -377,7 +377,7 @@ fn scenario(service: &Service) -> Result<Vec<(String, String, String)>> {
             &relief,
             Command::RegisterSite {
                 name: "Idlib central hospital".into(),
-                site_kind: "static".into(),
+                site_kind: parley_service::SiteKind::Static,
                 volumes: volumes(vec![hospital])?,
                 expires: format_timestamp(parley_engine::Timestamp(now + 30 * 86_400_000_000)),
                 shared_with_parties: vec!["blue".into(), "red".into()],
@@ -393,7 +393,7 @@ fn scenario(service: &Service) -> Result<Vec<(String, String, String)>> {
             &relief,
             Command::RegisterSite {
                 name: "Aleppo convoy, day 1".into(),
-                site_kind: "movement".into(),
+                site_kind: parley_service::SiteKind::Movement,
                 volumes: volumes(convoy)?,
                 expires: format_timestamp(parley_engine::Timestamp(base + 20 * 3_600_000_000)),
                 shared_with_parties: vec!["blue".into(), "red".into()],

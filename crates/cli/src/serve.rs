@@ -127,6 +127,10 @@ struct LimitArgs {
     #[arg(long, default_value_t = parley_server::BODY_TIMEOUT.as_millis() as u64,
           value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
     body_timeout_ms: u64,
+    /// Write no access log. By default each request gets one JSON line on
+    /// standard error: time, operator, method, route, status, duration_ms.
+    #[arg(long)]
+    no_access_log: bool,
 }
 
 /// The limits a server runs under.
@@ -134,6 +138,8 @@ pub(crate) struct Limits {
     rate: RateLimit,
     streams: StreamLimit,
     connections: Connections,
+    /// Write the access log (one JSON line per request on stderr).
+    access_log: bool,
 }
 
 impl Limits {
@@ -143,6 +149,7 @@ impl Limits {
             rate: RateLimit::new(rate),
             streams: StreamLimit::default(),
             connections: Connections::default(),
+            access_log: false,
         }
     }
 }
@@ -172,6 +179,7 @@ impl LimitArgs {
                 header_timeout: Duration::from_millis(self.header_timeout_ms),
                 body_timeout: Duration::from_millis(self.body_timeout_ms),
             },
+            access_log: !self.no_access_log,
         })
     }
 }
@@ -268,14 +276,12 @@ pub(crate) fn run_server(
             rate: Arc::new(limits.rate),
             streams: Arc::new(limits.streams),
         };
-        match tls {
-            Some(tls) => {
-                reload_on_hangup(Arc::clone(&tls))?;
-                parley_server::serve_tls(listener, state, limits.connections, tls).await
-            }
-            None => parley_server::serve_with(listener, state, limits.connections).await,
+        if let Some(tls) = &tls {
+            reload_on_hangup(Arc::clone(tls))?;
         }
-        .context("serving")
+        parley_server::serve_logged(listener, state, limits.connections, limits.access_log, tls)
+            .await
+            .context("serving")
     })
 }
 

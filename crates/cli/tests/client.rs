@@ -125,7 +125,7 @@ fn lines_messages_requests_and_replies() {
     assert!(
         r.stdout
             .lines()
-            .any(|l| l.starts_with("horizontal_m") && l.ends_with("1000.0")),
+            .any(|l| l.starts_with("separation, horizontal") && l.ends_with("1000 m")),
         "{}",
         r.stdout
     );
@@ -232,13 +232,20 @@ fn notify_from_f3548_and_geojson_dry_run_and_real_then_conflicts() {
     assert_eq!(blue.json(&["conflicts"])["conflicts"][0]["state"], "open");
 
     // Coordinated once both sides mark it; then nothing open (exit 0).
-    blue.ok(&[
+    let r = blue.ok(&[
         "conflicts",
         "coordinate",
         &conflict,
         "--note",
         "Agreed by phone",
     ]);
+    assert!(
+        r.stdout.contains(&format!(
+            "{conflict}: your side's mark is recorded; it stays open until the other side"
+        )),
+        "{}",
+        r.stdout
+    );
     blue.expect(1, &["conflicts"]);
     let r = red.ok(&[
         "conflicts",
@@ -247,7 +254,13 @@ fn notify_from_f3548_and_geojson_dry_run_and_real_then_conflicts() {
         "--note",
         "Agreed by phone",
     ]);
-    assert!(r.stdout.contains("now coordinated"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains(&format!(
+            "{conflict}: coordinated (both sides have marked it)"
+        )),
+        "{}",
+        r.stdout
+    );
     let r = blue.ok(&["conflicts"]);
     assert!(r.stdout.contains("no open conflict"), "{}", r.stdout);
     let r = blue.ok(&["conflicts", "--all"]);
@@ -570,7 +583,7 @@ fn an_invalid_file_gives_one_line_naming_the_field() {
     assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
     assert!(
         r.stderr.starts_with(&format!(
-            "parley: {file}: /1/volume/outline_circle/center/lat: "
+            "parley: {file}:1: /1/volume/outline_circle/center/lat: "
         )),
         "{}",
         r.stderr
@@ -590,8 +603,9 @@ fn an_invalid_file_gives_one_line_naming_the_field() {
     );
     let r = blue.expect(2, &["notify", "air", &geo, "--dry-run"]);
     assert!(
-        r.stderr
-            .starts_with(&format!("parley: {geo}: /features/0/properties/time_end: ")),
+        r.stderr.starts_with(&format!(
+            "parley: {geo}:1: /features/0/properties/time_end: "
+        )),
         "{}",
         r.stderr
     );
@@ -850,6 +864,22 @@ fn receipts_and_checkpoints_verify_offline_and_tampering_is_caught() {
     let ok = red.ok(&["verify", "receipt", &receipt, "--key", &key]);
     assert!(
         ok.stdout.contains("verified: entry") && ok.stdout.contains("message_sent"),
+        "{}",
+        ok.stdout
+    );
+    // Its times in 24-hour UTC ("02 Dec 2026 13:30:15Z"), never µs since the epoch.
+    let utc = |s: &str| {
+        s.split(" at ").skip(1).all(|rest| {
+            let w: Vec<&str> = rest.split(' ').take(4).collect();
+            w.len() == 4
+                && w[0].len() == 2
+                && w[1].len() == 3
+                && w[2].len() == 4
+                && w[3].contains('Z')
+        })
+    };
+    assert!(
+        !ok.stdout.contains("at time") && ok.stdout.matches(" at ").count() == 2 && utc(&ok.stdout),
         "{}",
         ok.stdout
     );

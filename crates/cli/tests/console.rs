@@ -2,79 +2,10 @@
 //! every file it references; and driven end to end in headless Chromium
 //! (`tests/console/console_test.py`, Selenium) against `parley demo`.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .expect("crates/cli sits in the workspace")
-        .to_path_buf()
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("parley-console-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// A `parley demo` on a free loopback port; killed when dropped.
-struct Demo {
-    child: Child,
-    dir: PathBuf,
-    tokens: PathBuf,
-    url: String,
-}
-
-impl Demo {
-    fn start(name: &str) -> Demo {
-        let dir = temp_dir(name);
-        let tokens = dir.join("tokens.json");
-        let child = Command::new(env!("CARGO_BIN_EXE_parley"))
-            .args(["demo", "--listen", "127.0.0.1:0", "--db"])
-            .arg(dir.join("demo.db"))
-            .arg("--tokens-file")
-            .arg(&tokens)
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("parley demo starts");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let url = loop {
-            if let Ok(text) = std::fs::read_to_string(&tokens) {
-                let doc: serde_json::Value =
-                    serde_json::from_str(&text).expect("tokens file is JSON");
-                // It holds the host's token: the owner's alone.
-                use std::os::unix::fs::PermissionsExt;
-                let mode = std::fs::metadata(&tokens).unwrap().permissions().mode();
-                assert_eq!(mode & 0o777, 0o600, "the tokens file's mode");
-                break doc["url"].as_str().expect("a URL").to_string();
-            }
-            assert!(
-                Instant::now() < deadline,
-                "parley demo wrote no tokens file in 30 s"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        };
-        Demo {
-            child,
-            dir,
-            tokens,
-            url,
-        }
-    }
-}
-
-impl Drop for Demo {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
+use common::demo::{python, root, Demo};
+use std::process::Command;
 
 /// What a console file must be served as, by its extension.
 fn content_type(path: &str) -> &'static str {
@@ -173,8 +104,13 @@ async fn the_console_and_every_file_it_references_are_served() {
         "/console/app.js",
         "/console/map.js",
         "/console/i18n.js",
+        "/console/i18n-ru.js",
+        "/console/i18n-zh.js",
         "/console/api.js",
         "/console/format.js",
+        "/console/actions.js",
+        "/console/timeline.js",
+        "/console/brief.js",
         "/console/console.css",
         "/console/data/countries-50m.json",
     ] {
@@ -195,21 +131,6 @@ async fn the_console_and_every_file_it_references_are_served() {
         .await
         .unwrap();
     assert_eq!(api.status(), 200, "the API is still there");
-}
-
-/// The interpreter of the test environment: `PARLEY_REFERENCE_PYTHON` (set by
-/// `cargo xtask test`), else `target/pyenv` if it was made already.
-fn python() -> PathBuf {
-    if let Some(p) = std::env::var_os("PARLEY_REFERENCE_PYTHON") {
-        return PathBuf::from(p);
-    }
-    let venv = root().join("target/pyenv/bin/python");
-    assert!(
-        venv.exists(),
-        "the test environment is missing: run `cargo xtask test`, which creates {} with selenium",
-        venv.display()
-    );
-    venv
 }
 
 fn on_path(program: &str) -> bool {
@@ -284,7 +205,8 @@ fn lookups(text: &str, marker: &str) -> Vec<String> {
 fn every_interface_text_is_in_english_russian_and_chinese() {
     let dir = root().join("crates/server/console");
     let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
-    let i18n = read("i18n.js");
+    // English in i18n.js, the others in i18n-ru.js and i18n-zh.js.
+    let i18n = ["i18n.js", "i18n-ru.js", "i18n-zh.js"].map(read).concat();
     let en = dictionary(&i18n, "en");
     assert!(en.len() > 100, "{} keys", en.len());
     for lang in ["ru", "zh"] {
@@ -296,7 +218,7 @@ fn every_interface_text_is_in_english_russian_and_chinese() {
             "{lang}: missing {missing:?}, unknown {extra:?}"
         );
     }
-    let (html, app) = (read("index.html"), read("app.js"));
+    let html = read("index.html");
     let mut used = Vec::new();
     for marker in [
         "data-i18n=\"",
@@ -305,9 +227,16 @@ fn every_interface_text_is_in_english_russian_and_chinese() {
     ] {
         used.extend(lookups(&html, marker));
     }
-    for script in [app, read("talk-form.js")] {
-        used.extend(lookups(&script, "t(\""));
+    // Every module of the console, not only app.js.
+    let mut scripts = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "js") {
+            used.extend(lookups(&std::fs::read_to_string(&path).unwrap(), "t(\""));
+            scripts += 1;
+        }
     }
+    assert!(scripts >= 10, "{scripts} scripts found");
     assert!(used.len() > 50, "{} lookups found", used.len());
     let unknown: Vec<_> = used.iter().filter(|k| !en.contains(k)).collect();
     assert!(

@@ -555,10 +555,107 @@ async fn idempotency_and_problem_details() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+    let p: Value = res.json().await.unwrap();
+    assert_eq!(p["type"], "urn:parley:problem:too-large");
+    assert!(
+        p["detail"].as_str().unwrap().contains("1048576 bytes"),
+        "{p}"
+    );
     assert_eq!(
         server.get("/v1/nothing-here", &blue.officer).await.0,
         StatusCode::NOT_FOUND
     );
+}
+
+/// What the framework refuses itself (parameters that do not parse, a wrong
+/// method, a body that is not JSON at all) answers problem+json like the rest,
+/// naming the parameter; whole numbers written as `50.0` are whole numbers.
+#[tokio::test]
+async fn framework_rejections_are_problems() {
+    let (server, blue, _, _) = world("rejections").await;
+    let cases = [
+        (
+            Method::GET,
+            "/v1/lines/air/messages?limit=4342386322446008975360",
+            "/query/limit",
+        ),
+        (Method::GET, "/v1/record/entries/-1/receipt", "/path/seq"),
+        (
+            Method::POST,
+            "/v1/talks/t-1/follow-ups/-1/closure",
+            "/path/follow_up",
+        ),
+        (Method::GET, "/v1/record/consistency?from=0", "/query/to"),
+    ];
+    for (method, path, pointer) in cases {
+        let res = server
+            .client
+            .request(method.clone(), format!("{}{path}", server.url))
+            .bearer_auth(&blue.officer)
+            .json(&json!({"note": "x"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{path}");
+        assert_eq!(
+            res.headers()["content-type"],
+            "application/problem+json",
+            "{path}"
+        );
+        let p: Value = res.json().await.unwrap();
+        assert_eq!(p["errors"][0]["pointer"], pointer, "{path}: {p}");
+    }
+    let res = server
+        .client
+        .delete(format!("{}/v1/lines", server.url))
+        .bearer_auth(&blue.officer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+    assert!(res.headers().contains_key("allow"));
+    let p: Value = res.json().await.unwrap();
+    assert_eq!(p["type"], "urn:parley:problem:method-not-allowed");
+
+    // 50.0 is the whole number 50: the line's rules and a message's reference.
+    let (s, line) = server
+        .post(
+            "/v1/lines",
+            &server.host,
+            json!({"id": "whole", "name": "Whole numbers", "parties": ["blue", "red"],
+                   "rules": {"ack_deadline_s": 600.0}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{line}");
+    assert_eq!(line["rules"]["ack_deadline_s"], 600);
+    let (s, sent) = server
+        .post(
+            "/v1/lines/whole/messages",
+            &blue.officer,
+            json!({"message": "text", "text": "first"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{sent}");
+    let (s, correction) = server
+        .post(
+            "/v1/lines/whole/messages",
+            &blue.officer,
+            json!({"message": "text", "text": "a correction", "references": 1.0}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{correction}");
+    assert_eq!(correction["references"], 1);
+    let (s, p) = server
+        .post(
+            "/v1/lines/whole/messages",
+            &blue.officer,
+            json!({"message": "text", "text": "x", "references": 1.5}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert_eq!(p["errors"][0]["pointer"], "/references");
 }
 
 #[tokio::test]
@@ -628,15 +725,14 @@ async fn live_events_resume_without_gaps_or_repeats() {
 
 #[tokio::test]
 async fn rate_limit_per_token() {
-    let server = Server::start_at(temp_db("rate"), "2", None);
-    let mut statuses = Vec::new();
-    for _ in 0..8 {
-        statuses.push(server.get("/v1/lines", &server.host).await.0);
-    }
-    assert!(
-        statuses.contains(&StatusCode::OK) && statuses.contains(&StatusCode::TOO_MANY_REQUESTS),
-        "{statuses:?}"
-    );
+    // One request in a thousand seconds: a burst of one, and no refill while
+    // the test runs, however slow the machine.
+    let server = Server::start_at(temp_db("rate"), "0.001", None);
+    let first = server.get("/v1/lines", &server.host).await;
+    let second = server.get("/v1/lines", &server.host).await;
+    assert_eq!(first.0, StatusCode::OK, "{}", first.1);
+    assert_eq!(second.0, StatusCode::TOO_MANY_REQUESTS, "{}", second.1);
+    assert_eq!(second.1["type"], "urn:parley:problem:rate-limited");
 }
 
 /// SIGKILL while a client submits notices: after a restart every notice that got
@@ -647,9 +743,13 @@ async fn a_killed_server_keeps_every_acknowledged_write() {
     let client = server.client.clone();
     let url = server.url.clone();
     let token = blue.officer.clone();
+    // The writes answered so far: the server is killed once 50 are, however
+    // fast or slow the machine is.
+    let answered = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut tasks = Vec::new();
     for worker in 0..8 {
         let (client, url, token) = (client.clone(), url.clone(), token.clone());
+        let answered = answered.clone();
         tasks.push(tokio::spawn(async move {
             let mut acknowledged = Vec::new();
             for i in 0..400u32 {
@@ -660,6 +760,7 @@ async fn a_killed_server_keeps_every_acknowledged_write() {
                         let v: Value = r.json().await.unwrap_or(Value::Null);
                         if let Some(a) = v["activity"].as_str() {
                             acknowledged.push((a.to_string(), poc));
+                            answered.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                         }
                     }
                     _ => break,
@@ -668,14 +769,18 @@ async fn a_killed_server_keeps_every_acknowledged_write() {
             acknowledged
         }));
     }
-    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    while answered.load(std::sync::atomic::Ordering::SeqCst) < 50
+        && !tasks.iter().all(|t| t.is_finished())
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
     server.kill();
     let mut acknowledged = Vec::new();
     for t in tasks {
         acknowledged.extend(t.await.unwrap());
     }
     assert!(
-        acknowledged.len() > 20,
+        acknowledged.len() >= 50,
         "the load ran ({} acknowledged)",
         acknowledged.len()
     );
@@ -1139,182 +1244,4 @@ async fn authorization_matrix() {
         json!([{"id": "green", "name": "GREEN"}]),
         "green shares no line"
     );
-}
-
-/// Several nodes on one PostgreSQL database: two conflicting notices sent at
-/// the same instant to two nodes are never both told "no conflict"; each node
-/// serves what the other wrote, and the record signed by either verifies.
-#[tokio::test]
-#[ignore = "needs PostgreSQL (PARLEY_TEST_POSTGRES); `cargo xtask test` runs it"]
-async fn two_nodes_on_one_database_never_both_miss_a_conflict() {
-    assert!(
-        common::postgres().is_some(),
-        "set PARLEY_TEST_POSTGRES to a PostgreSQL connection string"
-    );
-    let (a, blue, red, _) = world("nodes").await;
-    let b = Server::start_at(a.db.clone(), "100000", Some(a.host.clone()));
-    let mut both_told = 0;
-    let mut last = String::new();
-    for i in 0..40 {
-        // Blue at node A and Red at node B notify the same place and time at once.
-        let place = || notice(vec![disc(10.0, -30.0 + i as f64, 2_000.0, 1, 1)]);
-        let ((sa, va), (sb, vb)) = tokio::join!(
-            a.post("/v1/lines/air/notices", &blue.officer, place()),
-            b.post("/v1/lines/air/notices", &red.officer, place()),
-        );
-        assert_eq!(
-            (sa, sb),
-            (StatusCode::CREATED, StatusCode::CREATED),
-            "{va} {vb}"
-        );
-        let told = |v: &Value| v["conflicts"].as_array().unwrap().len();
-        assert!(
-            told(&va) + told(&vb) >= 1,
-            "pair {i}: neither node told of the other's notice: {va} {vb}"
-        );
-        both_told += usize::from(told(&va) == 1 && told(&vb) == 1);
-        last = va["activity"].as_str().unwrap().to_string();
-    }
-    assert!(both_told < 40, "the later of each pair is told, not both");
-    // A retry at the other node, with the same Idempotency-Key, gets the first answer.
-    let body = notice(vec![disc(-10.0, 50.0, 500.0, 1, 1)]);
-    let (s1, first) = a
-        .call(
-            Method::POST,
-            "/v1/lines/air/notices",
-            &blue.officer,
-            Some(body.clone()),
-            Some("once"),
-        )
-        .await;
-    let (s2, again) = b
-        .call(
-            Method::POST,
-            "/v1/lines/air/notices",
-            &blue.officer,
-            Some(body),
-            Some("once"),
-        )
-        .await;
-    assert_eq!((s1, s2), (StatusCode::CREATED, StatusCode::CREATED));
-    assert_eq!(first["activity"], again["activity"], "{first} {again}");
-    // Node B serves what node A wrote (it catches up at least once a second).
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let (s, v) = b.get(&format!("/v1/activities/{last}"), &red.officer).await;
-        if s == StatusCode::OK {
-            assert_eq!(v["party"], "blue");
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "node B never saw {last}: {v}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    // Both nodes sign the same history with the one key.
-    let (_, ca) = a.get("/v1/record/checkpoint", &red.officer).await;
-    let (_, cb) = b.get("/v1/record/checkpoint", &red.officer).await;
-    assert_eq!(ca["key"], cb["key"]);
-    let (sa, sb) = (ca["size"].as_u64().unwrap(), cb["size"].as_u64().unwrap());
-    // The node with the longer record proves it extends the other's.
-    let (small, big, node) = if sa <= sb {
-        (&ca, &cb, &b)
-    } else {
-        (&cb, &ca, &a)
-    };
-    let (s, proof) = node
-        .get(
-            &format!(
-                "/v1/record/consistency?from={}&to={}",
-                small["size"], big["size"]
-            ),
-            &red.officer,
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{proof}");
-    assert_eq!(proof["from_root"], small["root"], "{proof} {small}");
-    assert_eq!(proof["to_root"], big["root"], "{proof} {big}");
-}
-
-/// The database refuses a commit (here a trigger; in life a full disk or a
-/// fail-over): the notice gets 503 and nobody sees it; the node reads the
-/// journal again at once and takes writes; the failed request's
-/// Idempotency-Key is free for its retry; a dropped connection is opened again.
-#[tokio::test]
-#[ignore = "needs PostgreSQL (PARLEY_TEST_POSTGRES); `cargo xtask test` runs it"]
-async fn a_refused_commit_is_taken_back_and_the_node_goes_on() {
-    let (server, blue, red, _) = world("refused").await;
-    common::sql(
-        &server.db,
-        "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN
-             IF NEW.entry LIKE '%refuse me%' THEN RAISE EXCEPTION 'refused by the test'; END IF;
-             RETURN NEW; END $$ LANGUAGE plpgsql;
-         CREATE TRIGGER refuse BEFORE INSERT ON journal FOR EACH ROW EXECUTE FUNCTION refuse();",
-    );
-    let refused = json!({"category": "air", "point_of_contact": "refuse me", "volumes": [disc(1.0, 1.0, 500.0, 1, 1)]});
-    let (s, v) = server
-        .call(
-            Method::POST,
-            "/v1/lines/air/notices",
-            &blue.officer,
-            Some(refused.clone()),
-            Some("k-1"),
-        )
-        .await;
-    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{v}");
-    assert!(
-        v["detail"]
-            .as_str()
-            .unwrap()
-            .contains("retry with the same Idempotency-Key"),
-        "{v}"
-    );
-    // Nobody sees it, and the node takes writes again.
-    let (_, list) = server.get("/v1/activities?line=air", &red.officer).await;
-    assert_eq!(list["activities"], json!([]), "{list}");
-    let (s, v) = server
-        .post(
-            "/v1/lines/air/notices",
-            &blue.officer,
-            notice(vec![disc(2.0, 2.0, 500.0, 1, 1)]),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{v}");
-    // The database takes it now: the retry with the same key makes it, once.
-    common::sql(&server.db, "DROP TRIGGER refuse ON journal");
-    let (s, v) = server
-        .call(
-            Method::POST,
-            "/v1/lines/air/notices",
-            &blue.officer,
-            Some(refused),
-            Some("k-1"),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{v}");
-    // Its connection dropped (a restart of the database): opened again.
-    common::sql(
-        &server.db,
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-         WHERE datname = current_database() AND pid <> pg_backend_pid()",
-    );
-    let mut statuses = Vec::new();
-    for i in 0..3 {
-        let body = notice(vec![disc(3.0 + f64::from(i), 3.0, 500.0, 1, 1)]);
-        let (s, _) = server
-            .post("/v1/lines/air/notices", &blue.officer, body)
-            .await;
-        statuses.push(s);
-        if s == StatusCode::CREATED {
-            break;
-        }
-    }
-    assert_eq!(statuses.last(), Some(&StatusCode::CREATED), "{statuses:?}");
-    // What the node holds is what the database holds.
-    let (_, head) = server.get("/v1/record/checkpoint", &blue.officer).await;
-    let stored = common::sql(&server.db, "SELECT count(*) FROM journal");
-    assert_eq!(head["size"].to_string(), stored);
-    let (_, list) = server.get("/v1/activities?line=air", &red.officer).await;
-    assert_eq!(list["activities"].as_array().unwrap().len(), 3, "{list}");
 }

@@ -48,10 +48,15 @@ fn two_parties_record_confirm_and_follow_up_a_round_of_talks() {
     // A record the server refuses names the field, in the file, with exit 2.
     let mut bad = round();
     bad["agenda"][1]["outcome"] = json!("maybe");
-    let bad = write(dir, "bad.json", &bad.to_string());
+    // Written over many lines: the error names the line of the field.
+    let text = serde_json::to_string_pretty(&bad).unwrap();
+    let line = 1 + text.lines().position(|l| l.contains("\"maybe\"")).unwrap();
+    let bad = write(dir, "bad.json", &text);
     let r = blue.expect(2, &["talks", "record", &bad]);
     assert!(
-        r.stderr.contains("bad.json: /agenda/1/outcome:") && r.stderr.contains("422"),
+        r.stderr
+            .contains(&format!("bad.json:{line}: /agenda/1/outcome:"))
+            && r.stderr.contains("422"),
         "{}",
         r.stderr
     );
@@ -110,7 +115,7 @@ fn two_parties_record_confirm_and_follow_up_a_round_of_talks() {
     admin.ok(&["keys", "register", &key_line]);
 
     // Blue accepts red's version (the latest): the talk is confirmed.
-    let confirmed = blue.ok(&["talks", "confirm", &talk]).stdout;
+    let confirmed = blue.ok(&["talks", "confirm", &talk, "--yes"]).stdout;
     assert!(
         confirmed.contains("confirmed version 2") && confirmed.contains("confirmed"),
         "{confirmed}"
@@ -131,7 +136,7 @@ fn two_parties_record_confirm_and_follow_up_a_round_of_talks() {
         2,
         "both versions kept"
     );
-    let r = red.expect(2, &["talks", "confirm", &talk]);
+    let r = red.expect(2, &["talks", "confirm", &talk, "--yes"]);
     assert!(r.stderr.contains("409"), "{}", r.stderr);
 
     // The confirmation is in the tamper-evident record: a receipt verifies offline.

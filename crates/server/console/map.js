@@ -1,12 +1,17 @@
 // The map: an SVG in Web Mercator, with the Natural Earth basemap (TopoJSON,
 // decoded here), pan (drag, arrow keys), zoom (wheel, + and -), the layers
-// (activities, protected sites, conflicts' meeting areas, the draft notice) and
-// a time filter. No library: the projection is a few lines.
+// (activities, protected sites, conflicts' meeting areas, the draft notice),
+// labels, a graticule with its degrees at the edges, a scale bar, the
+// coordinates under the cursor (through `onMove`) and a time filter. No
+// library: the projection is a few lines.
 
 const SVG = "http://www.w3.org/2000/svg";
 const WORLD = 1024; // world width in SVG units at scale 1
 const MAX_LAT = 85.05112878;
 const EARTH_R = 6371008.8; // mean radius, metres, for drawing circles only
+const EQUATOR_M = 40075016.686; // the equator's length, metres (Web Mercator's scale)
+/** Graticule spacings offered, degrees. */
+const GRID_STEPS = [30, 10, 5, 2, 1, 0.5, 0.25, 0.1, 0.05, 0.02, 0.01];
 
 /** Longitude, latitude (degrees) to world coordinates. */
 export function project(lng, lat) {
@@ -105,10 +110,13 @@ function el(name, attrs = {}, parent = null) {
 }
 
 export class MapView {
-  constructor(svg, { onClick, label }) {
+  constructor(svg, { onClick, onMove, label, coordLabel }) {
     this.svg = svg;
     this.onClick = onClick;
+    this.onMove = onMove;
     this.label = label;
+    // A coordinate for the graticule's edges: (value, "lat" | "lng") to text.
+    this.coordLabel = coordLabel;
     this.k = 1;
     this.tx = 0;
     this.ty = 0;
@@ -116,11 +124,17 @@ export class MapView {
     this.layers = { activities: [], sites: [], conflicts: [], draft: null, preview: [] };
     this.world = el("g", { class: "world" }, svg);
     this.gBase = el("g", { class: "basemap", "aria-hidden": "true" }, this.world);
+    this.gGrid = el("g", { class: "graticule", "aria-hidden": "true" }, this.world);
     this.gSites = el("g", { class: "sites" }, this.world);
     this.gActivities = el("g", { class: "activities" }, this.world);
     this.gConflicts = el("g", { class: "conflicts" }, this.world);
     this.gDraft = el("g", { class: "draft" }, this.world);
+    this.gLabels = el("g", { class: "labels", "aria-hidden": "true" }, this.world);
+    // Drawn in screen space over the world: the graticule's degrees, the scale bar.
+    this.overlay = el("g", { class: "overlay", "aria-hidden": "true" }, svg);
     this.bindInput();
+    // The edges move when the page's layout does (a banner, a narrower window).
+    new ResizeObserver(() => this.drawGrid()).observe(svg);
   }
 
   size() {
@@ -137,6 +151,77 @@ export class MapView {
   applyTransform() {
     this.world.setAttribute("transform", `translate(${this.tx.toFixed(2)} ${this.ty.toFixed(2)}) scale(${this.k})`);
     this.svg.style.setProperty("--k", String(this.k));
+    this.drawGrid();
+  }
+
+  /** The graticule for the view, its degrees at the edges, and the scale bar. */
+  drawGrid() {
+    const [w, h] = this.size();
+    const [west, north] = this.at(this.svg.getBoundingClientRect().left, this.svg.getBoundingClientRect().top);
+    const [east, south] = [west + (w / (WORLD * this.k)) * 360, unproject(0, (h - this.ty) / this.k)[1]];
+    const top = Math.min(MAX_LAT, north);
+    const bottom = Math.max(-MAX_LAT, south);
+    // Each way, the finest spacing whose degrees still fit at the edge: a
+    // longitude label every 110 px at most, a latitude one every 40 px.
+    const spacing = (span, room) => GRID_STEPS.filter((s) => span / s <= room).pop() ?? GRID_STEPS[0];
+    const lngStep = spacing(Math.max(east - west, 1e-6), w / 110);
+    const latStep = spacing(Math.max(top - bottom, 1e-6), h / 40);
+    this.gGrid.textContent = "";
+    this.overlay.textContent = "";
+    this.gridStep = [latStep, lngStep];
+    const lines = [];
+    let step = lngStep;
+    for (let lng = Math.ceil(west / step) * step; lng <= east && lines.length < 60; lng += step) {
+      const [x0, y0] = project(lng, top);
+      const [, y1] = project(lng, bottom);
+      el("line", { class: "grid", x1: x0, x2: x0, y1: y0, y2: y1 }, this.gGrid);
+      lines.push(["lng", lng, x0 * this.k + this.tx]);
+    }
+    step = latStep;
+    for (let lat = Math.ceil(bottom / step) * step; lat <= top && lines.length < 120; lat += step) {
+      const [x0, y0] = project(west, lat);
+      const [x1] = project(east, lat);
+      el("line", { class: "grid", x1: x0, x2: x1, y1: y0, y2: y0 }, this.gGrid);
+      lines.push(["lat", lat, y0 * this.k + this.ty]);
+    }
+    for (const [axis, value, at] of lines) {
+      const v = Number(value.toFixed(4));
+      const text = this.coordLabel ? this.coordLabel(v, axis) : String(v);
+      // Clear of the corner where both edges meet, and of the scale bar.
+      if (axis === "lng" && at > 70 && at < w - 40) el("text", { class: "grid-label", x: at + 3, y: 14, "data-lng": String(v) }, this.overlay).textContent = text;
+      else if (axis === "lat" && at > 28 && at < h - 40) el("text", { class: "grid-label", x: 4, y: at - 3, "data-lat": String(v) }, this.overlay).textContent = text;
+    }
+    this.drawScale(w, h);
+    this.declutter();
+  }
+
+  /** Hides labels that would overlap one shown before them (own first, then others, then sites). */
+  declutter() {
+    const placed = [];
+    for (const t of this.gLabels.querySelectorAll("text")) {
+      const x = Number(t.getAttribute("x")) * this.k + this.tx;
+      const y = Number(t.getAttribute("y")) * this.k + this.ty;
+      const half = (t.textContent.length * 7) / 2;
+      const box = [x - half, y - 15, x + half, y];
+      const clash = placed.some((b) => box[0] < b[2] && b[0] < box[2] && box[1] < b[3] && b[1] < box[3]);
+      t.classList.toggle("crowded", clash);
+      if (!clash) placed.push(box);
+    }
+  }
+
+  /** A scale bar of a round distance, about 100 px, true at the view's centre latitude. */
+  drawScale(w, h) {
+    const lat = unproject((w / 2 - this.tx) / this.k, (h / 2 - this.ty) / this.k)[1];
+    const metresPerPx = (EQUATOR_M * Math.cos((lat * Math.PI) / 180)) / (WORLD * this.k);
+    const target = metresPerPx * 120;
+    const pow = 10 ** Math.floor(Math.log10(target));
+    const metres = [5, 2, 1].map((m) => m * pow).find((m) => m <= target) ?? pow;
+    const px = metres / metresPerPx;
+    const g = el("g", { class: "scale", transform: `translate(12 ${h - 14})`, "data-metres": String(metres) }, this.overlay);
+    el("rect", { class: "scale-back", x: -4, y: -18, width: px + 8, height: 24 }, g);
+    el("path", { class: "scale-bar", d: `M0,-6V0H${px.toFixed(1)}V-6` }, g);
+    el("text", { class: "scale-label", x: 0, y: -8 }, g).textContent = metres >= 1000 ? `${metres / 1000} km` : `${metres} m`;
+    this.scale = { metres, px };
   }
 
   /** Zooms by `factor` around the screen point (cx, cy). */
@@ -184,6 +269,10 @@ export class MapView {
       drag = { x: e.clientX, y: e.clientY, moved: false, id: e.pointerId };
     });
     svg.addEventListener("pointermove", (e) => {
+      if (this.onMove) {
+        const [lng, lat] = this.at(e.clientX, e.clientY);
+        this.onMove(lat, ((((lng + 180) % 360) + 360) % 360) - 180);
+      }
       if (!drag) return;
       const dx = e.clientX - drag.x;
       const dy = e.clientY - drag.y;
@@ -203,6 +292,7 @@ export class MapView {
       }
     });
     svg.addEventListener("pointercancel", () => (drag = null));
+    svg.addEventListener("pointerleave", () => this.onMove?.(null, null));
     svg.addEventListener(
       "wheel",
       (e) => {
@@ -282,6 +372,23 @@ export class MapView {
         el("title", {}, p).textContent = this.label("activity", act);
       }
     }
+    // Labels: each shown activity and site, at the middle of its first volume's box.
+    this.gLabels.textContent = "";
+    const labelAt = (f, kind, cls) => {
+      const v = f.volumes.find((x) => {
+        const [a, b] = volumeWindow(x);
+        return this.activeAt(a, b);
+      });
+      const ring = v ? volumeRing(v) : [];
+      if (!ring.length) return;
+      const xs = ring.map((p) => p[0]);
+      const ys = ring.map((p) => p[1]);
+      const [x, y] = project((Math.min(...xs) + Math.max(...xs)) / 2, Math.max(...ys));
+      el("text", { class: `map-label ${cls}`, x, y, "data-label": f.id }, this.gLabels).textContent = this.label(kind, f);
+    };
+    for (const a of L.activities.filter((x) => x.own)) labelAt(a, "activity-label", "own");
+    for (const a of L.activities.filter((x) => !x.own)) labelAt(a, "activity-label", "other");
+    for (const s of L.sites) labelAt(s, "site-label", "site");
     this.gConflicts.textContent = "";
     const drawConflicts = (list, extra) => {
       for (const c of list) {

@@ -155,6 +155,9 @@ impl FromRequestParts<AppState> for Auth {
                 "this token is unknown or revoked",
             ));
         };
+        if let Some(slot) = parts.extensions.get::<crate::access_log::OperatorSlot>() {
+            slot.set(&actor.operator);
+        }
         let certificate = parts
             .extensions
             .get::<ClientCertificate>()

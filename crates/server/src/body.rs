@@ -8,6 +8,32 @@ use parley_wire::WireLimits;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+/// `value` with every number that is whole but written with a fraction
+/// (`50.0`, `6e2`) as the integer it is: JSON has one number type, and a
+/// client's serializer may write any number as a float. Negative zero and
+/// numbers past 2^53, which a float cannot hold exactly, stay as they are.
+fn whole_numbers(value: Value) -> Value {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+    match value {
+        Value::Number(n) if !(n.is_i64() || n.is_u64()) => {
+            let f = n.as_f64().unwrap_or(f64::NAN);
+            let whole = f.fract() == 0.0 && f.abs() <= EXACT && !(f == 0.0 && f.is_sign_negative());
+            if whole && f >= 0.0 {
+                Value::from(f as u64)
+            } else if whole {
+                Value::from(f as i64)
+            } else {
+                Value::Number(n)
+            }
+        }
+        Value::Array(a) => Value::Array(a.into_iter().map(whole_numbers).collect()),
+        Value::Object(o) => {
+            Value::Object(o.into_iter().map(|(k, v)| (k, whole_numbers(v))).collect())
+        }
+        other => other,
+    }
+}
+
 /// A JSON object body.
 pub struct Body {
     pub fields: Map<String, Value>,
@@ -22,7 +48,7 @@ impl Body {
                 format!("the body is not valid JSON: {e}"),
             )
         })?;
-        match value {
+        match whole_numbers(value) {
             Value::Object(fields) => Ok(Body { fields }),
             _ => Err(Problem::invalid("", "the body must be a JSON object")),
         }

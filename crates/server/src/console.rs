@@ -53,6 +53,51 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../console/talk-form.js"),
     ),
     (
+        "i18n-ru.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../console/i18n-ru.js"),
+    ),
+    (
+        "i18n-zh.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../console/i18n-zh.js"),
+    ),
+    (
+        "app-context.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../console/app-context.js"),
+    ),
+    (
+        "lines.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../console/lines.js"),
+    ),
+    (
+        "notify.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../console/notify.js"),
+    ),
+    (
+        "talks.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../console/talks.js"),
+    ),
+    (
+        "actions.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../console/actions.js"),
+    ),
+    (
+        "timeline.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../console/timeline.js"),
+    ),
+    (
+        "brief.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../console/brief.js"),
+    ),
+    (
         "format.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../console/format.js"),

@@ -6,8 +6,9 @@
 
 use crate::auth::Auth;
 use crate::problem::Problem;
+use crate::rejection::{ApiQuery, Whole};
 use crate::AppState;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::stream::{self, Stream, StreamExt};
@@ -85,14 +86,17 @@ impl Drop for StreamPermit {
     }
 }
 
+/// The comment that follows the last event logged so far (`: caught-up`).
+pub const CAUGHT_UP: &str = "caught-up";
+
 #[derive(Deserialize)]
 pub struct Cursor {
-    after: Option<u64>,
+    after: Option<Whole>,
 }
 
 /// The operator's live stream (Server-Sent Events): every journal entry its party may see.
 ///
-/// Each event's `id` is its journal position and its `event` the entry's `kind`; `data` is the entry as JSON with its `cursor` and `logged_at`. Reconnect with `Last-Event-ID` (or `?after=`) and nothing is missed or repeated. The stream ends when the operator is revoked. An operator may hold only a few streams at once (`parley serve --max-streams`, default 4); one more is refused with 429 `too-many-streams`.
+/// Each event's `id` is its journal position and its `event` the entry's `kind`; `data` is the entry as JSON with its `cursor` and `logged_at`. Once everything logged so far is sent, the comment `: caught-up` follows (again after each later batch). Reconnect with `Last-Event-ID` (or `?after=`) and nothing is missed or repeated. The stream ends when the operator is revoked. An operator may hold only a few streams at once (`parley serve --max-streams`, default 4); one more is refused with 429 `too-many-streams`.
 #[utoipa::path(
     get,
     path = "/v1/events",
@@ -102,9 +106,9 @@ pub struct Cursor {
         ("Last-Event-ID" = Option<u64>, Header, description = "The id of the last event received: resume after it."),
     ),
     responses(
-        (status = 200, description = "The stream, kept alive with comments.", content_type = "text/event-stream", body = String),
-        (status = 400, description = "A query parameter is not a whole number.", content_type = "text/plain", body = String),
+        (status = 200, description = "The stream, kept alive with comments; each event as described.", content_type = "text/event-stream", body = crate::openapi::LiveEvent),
         (status = 401, response = crate::openapi::Unauthorized),
+        (status = 422, response = crate::openapi::InvalidInput),
         (status = 429, response = crate::openapi::TooManyStreams),
     ),
     security(("bearer" = [])),
@@ -113,18 +117,29 @@ pub async fn events(
     State(state): State<AppState>,
     Auth(actor): Auth,
     headers: HeaderMap,
-    Query(q): Query<Cursor>,
+    ApiQuery(q): ApiQuery<Cursor>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, Problem> {
     let permit = state.streams.open(&actor.operator)?;
-    let from_header = headers
-        .get("last-event-id")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok());
-    let cursor = from_header.or(q.after).unwrap_or(0);
+    let from_header = match headers.get("last-event-id") {
+        None => None,
+        Some(v) => Some(
+            v.to_str()
+                .ok()
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .filter(|&n| n <= i64::MAX as u64)
+                .ok_or_else(|| {
+                    Problem::invalid(
+                        "/header/Last-Event-ID",
+                        "give the id of the last event received, a whole number from 0",
+                    )
+                })?,
+        ),
+    };
+    let cursor = from_header.or(q.after.map(|w| w.0)).unwrap_or(0);
     let committed = state.committed.clone();
     let chunks = stream::unfold(
-        (cursor, committed, state, actor, permit),
-        |(cursor, mut committed, state, actor, permit)| async move {
+        (cursor, committed, state, actor, permit, false),
+        |(cursor, mut committed, state, actor, permit, told)| async move {
             loop {
                 // Mark what is committed now as seen before reading, so a commit that
                 // lands after the read wakes the wait below.
@@ -156,7 +171,16 @@ pub async fn events(
                         .collect();
                     return Some((
                         stream::iter(events),
-                        (last, committed, state, actor, permit),
+                        (last, committed, state, actor, permit, false),
+                    ));
+                }
+                // Everything logged so far is sent: a comment says so, once
+                // until more arrives (`parley watch --until-caught-up`).
+                if !told {
+                    let caught_up = vec![Ok(Event::default().comment(CAUGHT_UP))];
+                    return Some((
+                        stream::iter(caught_up),
+                        (cursor, committed, state, actor, permit, true),
                     ));
                 }
                 if committed.changed().await.is_err() {

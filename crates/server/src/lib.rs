@@ -4,18 +4,20 @@
 //! console (static files embedded in the binary) at `/`.
 //!
 //! [`router`] lists every route; [`serve`] runs it on a bound listener (tests
-//! bind port 0), [`serve_with`] under given [`Connections`] limits;
+//! bind port 0), [`serve_with`] under given [`Connections`] limits,
+//! [`serve_logged`] also with the access log;
 //! [`bootstrap`] creates the host's first admin credential.
 #![deny(missing_docs)]
 
+mod access_log;
 mod auth;
 mod body;
-mod certificates;
 mod connections;
 mod console;
 mod events;
 mod openapi;
 mod problem;
+mod rejection;
 mod routes;
 mod tls;
 
@@ -86,6 +88,25 @@ pub async fn serve_tls(
     tls: Arc<Tls>,
 ) -> std::io::Result<()> {
     connections::serve(listener, router(state), limits, Some(tls)).await
+}
+
+/// As [`serve_with`] (over TLS when `tls` is given, as [`serve_tls`]),
+/// writing the access log (one JSON line per request on standard error: time,
+/// operator, method, route, status, duration) when `access_log` is true.
+pub async fn serve_logged(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    limits: Connections,
+    access_log: bool,
+    tls: Option<Arc<Tls>>,
+) -> std::io::Result<()> {
+    let app = router(state);
+    let app = if access_log {
+        app.layer(axum::middleware::from_fn(access_log::log))
+    } else {
+        app
+    };
+    connections::serve(listener, app, limits, tls).await
 }
 
 /// Runs one command as `actor` and waits for its durable outcome (for

@@ -1,12 +1,12 @@
 //! The API's OpenAPI 3.1 document, generated from the code: the handlers'
-//! `#[utoipa::path]` annotations (in `routes.rs` and `events.rs`) and the
+//! `#[utoipa::path]` annotations (in `routes/` and `events.rs`, listed once
+//! by `routes::api` for the router and this document alike) and the
 //! documentation-only schemas below. Handlers read their bodies by hand (see
 //! `body.rs`) so that every error names its field; the structs here only
 //! describe those bodies and are never deserialized.
 //!
 //! Served at `GET /v1/openapi.json` and kept in `docs/openapi.json`;
-//! `tests/openapi.rs` fails when the two drift, or when a route of `router()`
-//! is missing here. Regenerate the file with
+//! `tests/openapi.rs` fails when the two drift. Regenerate the file with
 //! `PARLEY_BLESS=1 cargo test -p parley-server --test openapi`.
 
 use axum::http::header;
@@ -22,7 +22,10 @@ use utoipa::{Modify, OpenApi, PartialSchema, ToResponse, ToSchema};
 /// The API's OpenAPI document (OpenAPI 3.1), as pretty JSON with a final newline:
 /// exactly the content of `docs/openapi.json`.
 pub fn document() -> String {
-    let mut json = ApiDoc::openapi()
+    let mut openapi = ApiDoc::openapi();
+    openapi.merge(crate::routes::api().into_openapi());
+    Conventions.modify(&mut openapi);
+    let mut json = openapi
         .to_pretty_json()
         .expect("the OpenAPI document serializes");
     json.push('\n');
@@ -53,65 +56,19 @@ pub async fn openapi_json() -> impl IntoResponse {
         version = env!("CARGO_PKG_VERSION"),
         description = "A deconfliction and risk-reduction line for parties who must stay out of each other's way without trusting each other. Parties declare where and when they will operate; Parley finds every conflict exactly and at once.\n\nEvery route but `/v1/health` and `/v1/openapi.json` needs `Authorization: Bearer <token>`; each token is rate-limited. Every POST accepts an `Idempotency-Key` header: a retry with the same key and request returns the first answer (`Idempotency-Replayed: true`) and creates nothing. A success answer means the write is committed and synced. Errors are RFC 9457 `application/problem+json` with a stable `type` (`urn:parley:problem:<kind>`) and, for bad input, a JSON pointer to the field. Anything a party may not see answers 404.",
     ),
-    paths(
-        crate::routes::health,
-        openapi_json,
-        crate::routes::me,
-        crate::routes::create_party,
-        crate::routes::list_parties,
-        crate::routes::create_operator,
-        crate::routes::list_operators,
-        crate::routes::revoke_operator,
-        crate::routes::register_key,
-        crate::routes::list_keys,
-        crate::certificates::bind_certificate,
-        crate::certificates::list_certificates,
-        crate::routes::create_line,
-        crate::routes::list_lines,
-        crate::routes::show_line,
-        crate::routes::set_line_status,
-        crate::routes::send_message,
-        crate::routes::list_messages,
-        crate::routes::notify,
-        crate::routes::list_activities,
-        crate::routes::show_activity,
-        crate::routes::amend,
-        crate::routes::cancel,
-        crate::routes::acknowledge,
-        crate::routes::list_deadlines,
-        crate::routes::record_checkpoint,
-        crate::routes::record_consistency,
-        crate::routes::record_export,
-        crate::routes::record_receipt,
-        crate::routes::answer_line_check,
-        crate::routes::list_conflicts,
-        crate::routes::coordinate,
-        crate::routes::register_site,
-        crate::routes::list_sites,
-        crate::routes::withdraw_site,
-        crate::routes::record_talk,
-        crate::routes::list_talks,
-        crate::routes::talk_relations,
-        crate::routes::show_talk,
-        crate::routes::talk_version,
-        crate::routes::confirm_talk,
-        crate::routes::close_follow_up,
-        crate::events::events,
-    ),
     components(
         schemas(
             Problem, ProblemError, Volume, Role, LineState, Priority, MessageKind, Category,
-            SiteKind, CreateParty, CreateOperator, CreateLine, LineRules, LineStatus, Message,
+            SiteKind, CreateParty, CreateOperator, RegisterKey, CreateLine, LineRules, LineStatus, Message,
             Notice, Amendment, Cancellation, Acknowledgment, Coordination, Site,
             Outcome, TalkParticipant, AgendaItem, TalkFollowUp, TalkRecord, TalkConfirmation,
-            FollowUpClosure, crate::certificates::CertificateBinding,
+            FollowUpClosure,
         ),
         responses(
             InvalidJson, Unauthorized, Forbidden, NotFound, Conflict, InvalidInput, RateLimited,
             TooManyStreams, Unavailable,
         ),
     ),
-    modifiers(&Conventions),
     tags(
         (name = "service", description = "Liveness, identity and this document."),
         (name = "parties", description = "Parties and their operators (`observer`, `officer`, `admin`). Tokens are shown once and stored only as hashes; revocation takes effect at once."),
@@ -127,9 +84,12 @@ pub async fn openapi_json() -> impl IntoResponse {
 )]
 struct ApiDoc;
 
-/// What applies to many operations alike: the bearer scheme, and on every POST
-/// the `Idempotency-Key` header, the `Idempotency-Replayed` answer header and the
-/// body limit.
+/// What applies to many operations alike, said once here rather than on every
+/// handler: the bearer scheme; on every operation behind a token, 401 and 429;
+/// on every POST the `Idempotency-Key` header, the `Idempotency-Replayed`
+/// answer header, 400 for a body that is not JSON, 413 past the body limit,
+/// 422 for a field at fault and 503 when the store fails; 422 wherever path
+/// or query parameters are, and 404 wherever a path names a thing.
 struct Conventions;
 
 impl Modify for Conventions {
@@ -150,9 +110,50 @@ impl Modify for Conventions {
         for item in openapi.paths.paths.values_mut() {
             if let Some(post) = item.post.as_mut() {
                 idempotent_write(post);
+                common_response(post, "400", "InvalidJson");
+                common_response(post, "422", "InvalidInput");
+                common_response(post, "503", "Unavailable");
+            }
+            for operation in [item.get.as_mut(), item.post.as_mut()]
+                .into_iter()
+                .flatten()
+            {
+                // Every operation behind a token: the token, and its rate.
+                if operation.security.is_some() {
+                    common_response(operation, "401", "Unauthorized");
+                    common_response(operation, "429", "RateLimited");
+                }
+                // Path and query parameters that do not parse are refused as
+                // invalid input naming the parameter (`crate::rejection`).
+                let parameters = operation.parameters.as_ref().is_some_and(|ps| {
+                    ps.iter()
+                        .any(|p| matches!(p, RefOr::T(p) if matches!(p.parameter_in, ParameterIn::Path | ParameterIn::Query)))
+                });
+                if parameters {
+                    common_response(operation, "422", "InvalidInput");
+                }
+                // A path names a thing: one that does not exist, or that this
+                // party may not see, is not found.
+                let names_a_thing = operation.parameters.as_ref().is_some_and(|ps| {
+                    ps.iter().any(
+                        |p| matches!(p, RefOr::T(p) if matches!(p.parameter_in, ParameterIn::Path)),
+                    )
+                });
+                if names_a_thing {
+                    common_response(operation, "404", "NotFound");
+                }
             }
         }
     }
+}
+
+/// Adds the shared response `name` for `status` where the operation lists none.
+fn common_response(operation: &mut Operation, status: &str, name: &str) {
+    operation
+        .responses
+        .responses
+        .entry(status.to_string())
+        .or_insert_with(|| Ref::from_response_name(name).into());
 }
 
 fn idempotent_write(operation: &mut Operation) {
@@ -192,19 +193,10 @@ fn idempotent_write(operation: &mut Operation) {
             );
         }
     }
-    let too_large = ResponseBuilder::new()
-        .description("The body is larger than 1 MiB.")
-        .content(
-            "text/plain",
-            ContentBuilder::new()
-                .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
-                .build(),
-        )
-        .build();
-    operation
-        .responses
-        .responses
-        .insert("413".into(), too_large.into());
+    operation.responses.responses.insert(
+        "413".into(),
+        problem("`too-large`: the body is larger than 1 MiB (1,048,576 bytes).").into(),
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -280,7 +272,7 @@ problem_responses! {
     InvalidInput: "`invalid-input`: a field is missing or wrong; `errors[0].pointer` names it.";
     RateLimited: "`rate-limited`: too many requests for this token, or for its party (all its operators together); slow down and retry.";
     TooManyStreams: "`too-many-streams` (or `rate-limited`): this operator has as many live streams open as it may, or sent too many requests; close one, or slow down, and retry.";
-    Unavailable: "`unavailable`: storage failed or the writer stopped; the service takes no writes until restarted.";
+    Unavailable: "`unavailable`: storage failed (the write was not made, or its answer was lost: a retry with the same Idempotency-Key is safe; the node reads its journal again and goes on) or the writer stopped on an internal error (every request is refused until a restart).";
 }
 
 // ---------------------------------------------------------------------------
@@ -317,6 +309,33 @@ impl PartialSchema for Volume {
 }
 
 impl ToSchema for Volume {}
+
+/// One event of the live stream as Server-Sent Events carry it: `id` (the
+/// journal position), `event` (the entry's kind) and `data` (the entry as JSON
+/// text with its `cursor` and `logged_at`).
+pub struct LiveEvent;
+
+impl PartialSchema for LiveEvent {
+    fn schema() -> RefOr<Schema> {
+        let text = |description: &str| {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .description(Some(description))
+        };
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .description(Some(
+                "One event: `id` the journal position, `event` the entry's kind, `data` the entry as JSON text with its `cursor` and `logged_at`.",
+            ))
+            .property("id", text("The entry's journal position, for `Last-Event-ID`."))
+            .property("event", text("The entry's kind, e.g. `notice` or `conflict_found`."))
+            .property("data", text("The entry as JSON text."))
+            .required("data")
+            .into()
+    }
+}
+
+impl ToSchema for LiveEvent {}
 
 /// An operator's role.
 #[derive(ToSchema)]
@@ -438,17 +457,18 @@ pub struct CreateLine {
 
 /// A line's rules. Every rule is optional; an unknown rule is an error.
 #[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct LineRules {
     /// A notice must be given at least this long before its activity starts,
     /// seconds; a later one is marked late.
-    #[schema(required = false, default = 3600)]
+    #[schema(required = false, default = 3600, minimum = 0, maximum = 31536000)]
     notice_lead_time_s: u64,
     /// Acknowledgments are due within this many seconds of a notice.
-    #[schema(required = false, default = 900)]
+    #[schema(required = false, default = 900, minimum = 1, maximum = 604800)]
     ack_deadline_s: u64,
     /// Line checks every this many seconds.
-    #[schema(required = false, default = 3600)]
+    #[schema(required = false, default = 3600, minimum = 10, maximum = 604800)]
     line_check_interval_s: u64,
     /// Horizontal separation minimum, metres.
     #[schema(required = false, default = 0.0, minimum = 0, maximum = 1000000)]
@@ -472,6 +492,15 @@ pub struct LineRules {
     /// Most flash messages one party may send on the line in an hour (beyond: 429).
     #[schema(required = false, default = 4, minimum = 1, maximum = 1000)]
     max_flash_per_hour: u32,
+}
+
+/// A public key of the party, to register (its admins only).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct RegisterKey {
+    /// A verifier key line `name+id+base64`, as `parley keys generate` prints
+    /// it, named after the party (`<party>` or `<party>/<label>`).
+    key: String,
 }
 
 /// A line's new political status (host admins only).

@@ -2,89 +2,10 @@
 //! volumes are validated with the service's limits ([`Volumes::parse`]) and keep
 //! their JSON, so that errors point into the request and notices quote it verbatim.
 
-use crate::content::{RawJson, VOLUMES_KEY};
-use crate::error::ServiceError;
-use crate::model::{Category, LineRules, Priority, Role};
+use crate::content::Volumes;
+use crate::model::{Category, LineRules, MessageKind, Priority, Role, SiteKind};
 use parley_engine::Volume;
-use parley_wire::{parse_volume, WireLimits};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
-
-/// Volumes as given (compact JSON, quoted verbatim in the notice) and as
-/// validated. Built only by [`Volumes::parse`]; adapters parse in their own
-/// threads so the single writer does not have to.
-#[derive(Clone, Debug)]
-pub struct Volumes {
-    raw: RawJson,
-    /// SHA-256 begun over the start of a notice's content (see `content.rs`).
-    content_hasher: Sha256,
-    parsed: Vec<Volume>,
-}
-
-impl Volumes {
-    /// Validates F3548 Volume4D or GeoJSON Feature values against `limits`;
-    /// errors point at `/volumes/<i>/...`.
-    pub fn parse(json: Vec<Value>, limits: &WireLimits) -> Result<Volumes, ServiceError> {
-        if json.is_empty() {
-            return Err(ServiceError::invalid(
-                "/volumes",
-                "give at least one volume",
-            ));
-        }
-        if json.len() > limits.max_volumes {
-            return Err(ServiceError::invalid(
-                "/volumes",
-                format!("give at most {} volumes", limits.max_volumes),
-            ));
-        }
-        let parsed: Vec<Volume> = json
-            .iter()
-            .enumerate()
-            .map(|(i, v)| {
-                parse_volume(v, &format!("/volumes/{i}"), &limits.volume).map_err(|e| {
-                    ServiceError::Invalid {
-                        pointer: e.pointer,
-                        message: e.message,
-                    }
-                })
-            })
-            .collect::<Result<_, _>>()?;
-        // The content keeps each volume as the F3548 form of what was validated,
-        // whatever form it came in (GeoJSON, ...): every read-back, in the
-        // console, the CLI or a recipient's own tool, reads one shape, and the
-        // one the engine checks.
-        let canonical: Vec<Value> = parsed.iter().map(parley_wire::volume4d_json).collect();
-        let raw =
-            RawJson::from_serialized(serde_json::to_string(&canonical).expect("values serialize"));
-        let mut content_hasher = Sha256::new();
-        content_hasher.update(VOLUMES_KEY.as_bytes());
-        content_hasher.update(raw.get().as_bytes());
-        content_hasher.update(b",");
-        Ok(Volumes {
-            raw,
-            content_hasher,
-            parsed,
-        })
-    }
-
-    /// The volumes as validated, each in the F3548 form: a JSON array, compact.
-    pub fn raw(&self) -> &RawJson {
-        &self.raw
-    }
-
-    pub(crate) fn content_hasher(&self) -> &Sha256 {
-        &self.content_hasher
-    }
-
-    pub(crate) fn content_prefix_len(&self) -> usize {
-        VOLUMES_KEY.len() + self.raw.get().len() + 1
-    }
-
-    /// The validated volumes.
-    pub fn parsed(&self) -> &[Volume] {
-        &self.parsed
-    }
-}
 
 impl Command {
     /// Whether it only asks what would happen (a notice's or amendment's dry
@@ -101,15 +22,9 @@ impl Command {
         match self {
             Command::Notify { volumes, .. }
             | Command::Amend { volumes, .. }
-            | Command::RegisterSite { volumes, .. } => Some(volumes.parsed),
+            | Command::RegisterSite { volumes, .. } => Some(volumes.into_parsed()),
             _ => None,
         }
-    }
-}
-
-impl PartialEq for Volumes {
-    fn eq(&self, other: &Self) -> bool {
-        self.raw.get() == other.raw.get()
     }
 }
 
@@ -173,7 +88,7 @@ pub enum Command {
         /// The line.
         line: String,
         /// "text", "request" or "reply".
-        message: String,
+        message: MessageKind,
         /// How urgent.
         priority: Priority,
         /// The text.
@@ -262,7 +177,7 @@ pub enum Command {
         /// Its name.
         name: String,
         /// "static" or "movement".
-        site_kind: String,
+        site_kind: SiteKind,
         /// Its volumes.
         volumes: Volumes,
         /// When it stops being protected, RFC 3339.

@@ -8,9 +8,11 @@
 //! finishes the hash over the few fields it decides (the activity's id, its
 //! version).
 
-use crate::command::Volumes;
-use crate::model::Category;
-use crate::state::hex;
+use crate::error::ServiceError;
+use crate::hashing::hex;
+use crate::model::{Category, NoticeState};
+use parley_engine::Volume;
+use parley_wire::{parse_volume, WireLimits};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
 use serde_json::Value;
@@ -92,7 +94,7 @@ impl NoticeContent {
         line: &str,
         party: &str,
         version: u64,
-        state: &str,
+        state: NoticeState,
         category: Category,
         point_of_contact: &str,
     ) -> NoticeContent {
@@ -101,7 +103,7 @@ impl NoticeContent {
             line,
             party,
             version,
-            state,
+            state: state.as_str(),
             category,
             point_of_contact,
         })
@@ -124,10 +126,10 @@ impl NoticeContent {
 
     /// `content` with its version and state replaced (a cancellation),
     /// member order kept.
-    pub(crate) fn restated(content: &RawJson, version: u64, state: &str) -> NoticeContent {
+    pub(crate) fn restated(content: &RawJson, version: u64, state: NoticeState) -> NoticeContent {
         let mut v = content.to_value();
         v["version"] = Value::from(version);
-        v["state"] = Value::from(state);
+        v["state"] = Value::from(state.as_str());
         let text = RawJson::from_serialized(v.to_string());
         let sha256 = text.sha256_hex();
         NoticeContent { text, sha256 }
@@ -159,6 +161,93 @@ impl Stated {
     }
 }
 
+/// Volumes as given (compact JSON, quoted verbatim in the notice) and as
+/// validated. Built only by [`Volumes::parse`]; adapters parse in their own
+/// threads so the single writer does not have to.
+#[derive(Clone, Debug)]
+pub struct Volumes {
+    raw: RawJson,
+    /// SHA-256 begun over the start of a notice's content (see `content.rs`).
+    content_hasher: Sha256,
+    parsed: Vec<Volume>,
+}
+
+impl Volumes {
+    /// Validates F3548 Volume4D or GeoJSON Feature values against `limits`;
+    /// errors point at `/volumes/<i>/...`.
+    pub fn parse(json: Vec<Value>, limits: &WireLimits) -> Result<Volumes, ServiceError> {
+        if json.is_empty() {
+            return Err(ServiceError::invalid(
+                "/volumes",
+                "give at least one volume",
+            ));
+        }
+        if json.len() > limits.max_volumes {
+            return Err(ServiceError::invalid(
+                "/volumes",
+                format!("give at most {} volumes", limits.max_volumes),
+            ));
+        }
+        let parsed: Vec<Volume> = json
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                parse_volume(v, &format!("/volumes/{i}"), &limits.volume).map_err(|e| {
+                    ServiceError::Invalid {
+                        pointer: e.pointer,
+                        message: e.message,
+                    }
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        // The content keeps each volume as the F3548 form of what was validated,
+        // whatever form it came in (GeoJSON, ...): every read-back, in the
+        // console, the CLI or a recipient's own tool, reads one shape, and the
+        // one the engine checks.
+        let canonical: Vec<Value> = parsed.iter().map(parley_wire::volume4d_json).collect();
+        let raw =
+            RawJson::from_serialized(serde_json::to_string(&canonical).expect("values serialize"));
+        let mut content_hasher = Sha256::new();
+        content_hasher.update(VOLUMES_KEY.as_bytes());
+        content_hasher.update(raw.get().as_bytes());
+        content_hasher.update(b",");
+        Ok(Volumes {
+            raw,
+            content_hasher,
+            parsed,
+        })
+    }
+
+    /// The volumes as validated, each in the F3548 form: a JSON array, compact.
+    pub fn raw(&self) -> &RawJson {
+        &self.raw
+    }
+
+    pub(crate) fn content_hasher(&self) -> &Sha256 {
+        &self.content_hasher
+    }
+
+    pub(crate) fn content_prefix_len(&self) -> usize {
+        VOLUMES_KEY.len() + self.raw.get().len() + 1
+    }
+
+    /// The validated volumes.
+    pub fn parsed(&self) -> &[Volume] {
+        &self.parsed
+    }
+
+    /// The validated volumes, for the writer to index without copying.
+    pub(crate) fn into_parsed(self) -> Vec<Volume> {
+        self.parsed
+    }
+}
+
+impl PartialEq for Volumes {
+    fn eq(&self, other: &Self) -> bool {
+        self.raw.get() == other.raw.get()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,7 +274,7 @@ mod tests {
             "l1",
             "north",
             1,
-            "notified",
+            NoticeState::Notified,
             Category::Air,
             "ops \"desk\"",
         );
@@ -212,11 +301,11 @@ mod tests {
             "l1",
             "north",
             1,
-            "notified",
+            NoticeState::Notified,
             Category::Air,
             "ops",
         );
-        let r = NoticeContent::restated(&c.text, 2, "cancelled");
+        let r = NoticeContent::restated(&c.text, 2, NoticeState::Cancelled);
         assert_ne!(r.sha256, c.sha256);
         assert_eq!(r.sha256, r.text.sha256_hex());
         let (a, b) = (c.text.to_value(), r.text.to_value());
@@ -234,7 +323,7 @@ mod tests {
             "l1",
             "north",
             1,
-            "notified",
+            NoticeState::Notified,
             Category::Air,
             "ünïcode ✓ \u{1} 1e300",
         );
@@ -244,7 +333,7 @@ mod tests {
             party: "north".into(),
             operator: "op-1".into(),
             version: 1,
-            state: "notified".into(),
+            state: NoticeState::Notified,
             content: c.text.clone(),
             content_sha256: c.sha256.clone(),
             late: false,

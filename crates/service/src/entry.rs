@@ -4,8 +4,10 @@
 
 use crate::content::RawJson;
 use crate::deadlines::{Owed, Step};
-use crate::model::{LineRules, Priority, Role};
-use crate::state::talks::TalkRecord;
+use crate::model::{
+    LineRules, LineStatus, MessageKind, NoticeState, Priority, Role, SiteKind, WriteOutcome,
+};
+use crate::talk_record::TalkRecord;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -55,7 +57,7 @@ pub enum Entry {
         /// The line.
         line: String,
         /// "active" or "suspended".
-        status: String,
+        status: LineStatus,
     },
     /// A message on a line.
     MessageSent {
@@ -68,7 +70,7 @@ pub enum Entry {
         /// The sender.
         operator: String,
         /// "text", "request" or "reply".
-        message: String,
+        message: MessageKind,
         /// How urgent.
         priority: Priority,
         /// The text, as written.
@@ -93,7 +95,7 @@ pub enum Entry {
         /// 1 for the first notice, +1 for each amendment or cancellation.
         version: u64,
         /// "notified" or "cancelled".
-        state: String,
+        state: NoticeState,
         /// What the notice says, exactly as acknowledged (hashed into `content_sha256`).
         content: RawJson,
         /// SHA-256 of `content` serialized compactly, hex: the read-back.
@@ -175,7 +177,7 @@ pub enum Entry {
         /// Its name.
         name: String,
         /// "static" or "movement".
-        site_kind: String,
+        site_kind: SiteKind,
         /// Its volumes (F3548 Volume4D JSON), an array.
         volumes: RawJson,
         /// When it stops being protected, RFC 3339.
@@ -341,8 +343,8 @@ pub struct IdempotencyRecord {
     pub key: String,
     /// SHA-256 of the request, hex.
     pub request_sha256: String,
-    /// The answer's HTTP-like status.
-    pub status: u16,
+    /// Whether the write made something new.
+    pub outcome: WriteOutcome,
     /// The answer's body (JSON).
     pub body: String,
     /// When the request was answered, µs since the epoch: the record is

@@ -14,12 +14,12 @@
 //! adapters.
 #![deny(missing_docs)]
 
-mod certificates;
 mod command;
 mod content;
 mod deadlines;
 mod entry;
 mod error;
+mod hashing;
 mod journal;
 mod line_checks;
 mod model;
@@ -27,22 +27,28 @@ mod record;
 mod service;
 mod site;
 mod state;
+mod talk_record;
+mod text;
 
-pub use certificates::normalise_spki;
-pub use command::{Command, Signed, Volumes};
-pub use content::RawJson;
+pub use command::{Command, Signed};
+pub use content::{RawJson, Volumes};
 pub use deadlines::{Owed, Step, FLASH_ANSWER_S};
 pub use entry::{Entry, IdempotencyRecord, Logged, Side, SignedBy};
 pub use error::ServiceError;
+pub use hashing::{hex, sha256_hex};
 pub use journal::{from_row, to_row, CaughtUp, Journal, StorageError};
 pub use line_checks::{answer_window_us, MIN_INTERVAL_S, SILENT_AFTER};
-pub use model::{Actor, Category, LineRules, Priority, Role, HOST};
+pub use model::{
+    Actor, Category, LineRules, LineStatus, MessageKind, NoticeState, Priority, Role, SiteKind,
+    WriteOutcome, HOST,
+};
 pub use record::{leaf_text, signed_checkpoint, ORIGIN};
 pub use service::{
     system_clock, Answer, Clock, Idempotency, Reply, Service, IDEMPOTENCY_WINDOW_H, MAX_BATCH,
 };
 pub use site::{SiteRules, SITE_MAX_AREA_KM2, SITE_MAX_LIFE_DAYS};
-pub use state::talks::{
+pub use state::normalise_spki;
+pub use state::{Decision, State};
+pub use talk_record::{
     AgendaItem, FollowUp, Outcome, Participant, TalkRecord, MAX_TALK_ITEMS, TALK_GAP_DAYS,
 };
-pub use state::{hex, sha256_hex, Decision, State};

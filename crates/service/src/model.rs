@@ -121,6 +121,87 @@ impl Default for LineRules {
     }
 }
 
+/// What a write did, for the adapter to say in its own protocol.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WriteOutcome {
+    /// It made something new (a party, a line, a notice's first version, ...).
+    Created,
+    /// It changed or recorded something that was there, or only answered.
+    Done,
+}
+
+impl WriteOutcome {
+    /// How a stored idempotency record keeps it: 201 and 200, the codes the
+    /// first stores wrote, so that records already kept read the same.
+    pub fn stored(self) -> u16 {
+        match self {
+            WriteOutcome::Created => 201,
+            WriteOutcome::Done => 200,
+        }
+    }
+
+    /// The outcome a stored idempotency record keeps (see [`WriteOutcome::stored`]).
+    pub fn from_stored(code: u16) -> WriteOutcome {
+        if code == 201 {
+            WriteOutcome::Created
+        } else {
+            WriteOutcome::Done
+        }
+    }
+}
+
+/// A line's political status, set by the host; the line works either way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LineStatus {
+    /// In use.
+    Active,
+    /// Suspended by the host (a political signal; messages still flow).
+    Suspended,
+}
+
+/// What a message on a line is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageKind {
+    /// Free text (a correction references the message it corrects).
+    Text,
+    /// A request, with a deadline the other parties must reply by.
+    Request,
+    /// A reply to a request or a flash message.
+    Reply,
+}
+
+/// Where a notice's activity stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeState {
+    /// Notified (version 1 or an amendment).
+    Notified,
+    /// Cancelled: its last version.
+    Cancelled,
+}
+
+/// What a protected site protects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SiteKind {
+    /// A place that stays (a hospital, a camp).
+    Static,
+    /// A movement along a route in a window (a convoy).
+    Movement,
+}
+
+impl NoticeState {
+    /// Its name in the content and on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoticeState::Notified => "notified",
+            NoticeState::Cancelled => "cancelled",
+        }
+    }
+}
+
 /// How urgent a free-text message is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -5,6 +5,7 @@
 //! party prove offline what it was told and when.
 
 use crate::entry::{Entry, Logged, SignedBy};
+use crate::model::NoticeState;
 use parley_record::{Checkpoint, Hash, Origin, Signer};
 use serde::Serialize;
 
@@ -22,7 +23,7 @@ struct NoticeLeaf<'a> {
     party: &'a str,
     operator: &'a str,
     version: u64,
-    state: &'a str,
+    state: &'a NoticeState,
     content_sha256: &'a str,
     late: bool,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -14,7 +14,7 @@ use crate::command::{Command, Signed};
 use crate::entry::{Entry, IdempotencyRecord, Logged};
 use crate::error::ServiceError;
 use crate::journal::{Journal, StorageError};
-use crate::model::Actor;
+use crate::model::{Actor, WriteOutcome};
 use crate::record::signed_checkpoint;
 use crate::state::State;
 use parley_record::{Hash, Signer};
@@ -23,7 +23,7 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::mpsc;
-use std::sync::{Arc, OnceLock, RwLock, Weak};
+use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
 use std::time::Duration;
 
 /// Most commands committed together.
@@ -60,8 +60,8 @@ pub struct Idempotency {
 /// A write's answer.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Answer {
-    /// HTTP-like status (200, 201).
-    pub status: u16,
+    /// Whether it made something new.
+    pub outcome: WriteOutcome,
     /// The body.
     pub body: Value,
     /// This is the stored answer to an earlier request with the same key.
@@ -70,6 +70,13 @@ pub struct Answer {
 
 /// Receives a write's outcome once it is durable (or refused).
 pub type Reply = Box<dyn FnOnce(Result<Answer, ServiceError>) + Send>;
+
+/// What the writer is sent: a job, or the word to stop once the jobs before
+/// it are done.
+enum Work {
+    Job(Box<Job>),
+    Stop,
+}
 
 struct Job {
     actor: Actor,
@@ -94,6 +101,8 @@ struct Shared {
     clock: Clock,
     /// Signs the record's checkpoints; set by the adapter that keeps the key.
     signer: OnceLock<Signer>,
+    /// The writer's thread, until [`Service::shutdown`] joins it.
+    writer: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
 /// A handle to the running service; cheap to clone.
@@ -101,7 +110,7 @@ struct Shared {
 pub struct Service {
     shared: Arc<Shared>,
     /// The writer runs while a handle holds this (the ticker holds it weakly).
-    jobs: Arc<mpsc::Sender<Job>>,
+    jobs: Arc<mpsc::Sender<Work>>,
 }
 
 /// Who ticks: the service itself, acting as the host.
@@ -132,11 +141,12 @@ impl Service {
             idempotency_window_us: AtomicI64::new(IDEMPOTENCY_WINDOW_H * 3_600_000_000),
             clock: Arc::clone(&clock),
             signer: OnceLock::new(),
+            writer: Mutex::new(None),
         });
-        let (jobs, rx) = mpsc::channel::<Job>();
+        let (jobs, rx) = mpsc::channel::<Work>();
         let writer = Arc::clone(&shared);
         let watched = Arc::clone(&shared);
-        std::thread::Builder::new()
+        let writer_thread = std::thread::Builder::new()
             .name("parley-writer".into())
             .spawn(move || {
                 let run = std::panic::AssertUnwindSafe(move || {
@@ -149,6 +159,7 @@ impl Service {
                 }
             })
             .map_err(|e| StorageError(format!("cannot start the writer: {e}")))?;
+        *shared.writer.lock().unwrap_or_else(|e| e.into_inner()) = Some(writer_thread);
         Ok(Service {
             shared,
             jobs: Arc::new(jobs),
@@ -261,7 +272,7 @@ impl Service {
     /// the service is dropped.
     pub fn spawn_ticker(&self, every: Duration) -> std::io::Result<()> {
         let shared = Arc::downgrade(&self.shared);
-        let jobs: Weak<mpsc::Sender<Job>> = Arc::downgrade(&self.jobs);
+        let jobs: Weak<mpsc::Sender<Work>> = Arc::downgrade(&self.jobs);
         std::thread::Builder::new()
             .name("parley-ticker".into())
             .spawn(move || loop {
@@ -295,16 +306,33 @@ impl Service {
         signed: Option<Signed>,
         reply: Reply,
     ) {
-        if let Err(mpsc::SendError(job)) = self.jobs.send(Job {
+        if let Err(mpsc::SendError(Work::Job(job))) = self.jobs.send(Work::Job(Box::new(Job {
             actor,
             command,
             idempotency,
             signed,
             reply,
-        }) {
+        }))) {
             (job.reply)(Err(ServiceError::Unavailable(
                 "the writer has stopped".into(),
             )));
+        }
+    }
+
+    /// Stops the writer once the writes sent before are done, and waits for
+    /// its thread to end (the journal is closed then). Later writes are
+    /// refused as unavailable. Returns at once when the writer has ended
+    /// already (after a panic, say).
+    pub fn shutdown(&self) {
+        let _ = self.jobs.send(Work::Stop);
+        let thread = self
+            .shared
+            .writer
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(thread) = thread {
+            let _ = thread.join();
         }
     }
 
@@ -387,16 +415,24 @@ fn write_loop(
     shared: Arc<Shared>,
     mut journal: impl Journal,
     mut records: Records,
-    rx: mpsc::Receiver<Job>,
+    rx: mpsc::Receiver<Work>,
     clock: Clock,
     on_commit: impl Fn(u64),
 ) {
     let mut last_forgotten = i64::MIN / 2;
-    while let Ok(first) = rx.recv() {
-        let mut batch = vec![first];
+    let mut stop = false;
+    while !stop {
+        let Ok(Work::Job(first)) = rx.recv() else {
+            break;
+        };
+        let mut batch = vec![*first];
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
-                Ok(job) => batch.push(job),
+                Ok(Work::Job(job)) => batch.push(*job),
+                Ok(Work::Stop) => {
+                    stop = true;
+                    break;
+                }
                 Err(_) => break,
             }
         }
@@ -449,7 +485,7 @@ fn write_loop(
                     let outcome = if r.request_sha256 == idem.request_sha256 {
                         let body = serde_json::from_str(&r.body).unwrap_or(Value::Null);
                         Ok(Answer {
-                            status: r.status,
+                            outcome: r.outcome,
                             body,
                             replayed: true,
                         })
@@ -486,7 +522,7 @@ fn write_loop(
                             operator: job.actor.operator.clone(),
                             key: idem.key,
                             request_sha256: idem.request_sha256,
-                            status: decision.status,
+                            outcome: decision.outcome,
                             body: decision.body.to_string(),
                             at_us: now,
                         });
@@ -494,7 +530,7 @@ fn write_loop(
                     answers.push((
                         job.reply,
                         Ok(Answer {
-                            status: decision.status,
+                            outcome: decision.outcome,
                             body: decision.body,
                             replayed: false,
                         }),

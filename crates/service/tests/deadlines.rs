@@ -2,7 +2,9 @@
 //! (no sleeping) and the real SQLite journal, so that a restart in the middle of
 //! a countdown is a real restart.
 
-use parley_service::{Actor, Category, Command, LineRules, Priority, Role, ServiceError, Volumes};
+use parley_service::{
+    Actor, Category, Command, LineRules, MessageKind, Priority, Role, ServiceError, Volumes,
+};
 use parley_wire::WireLimits;
 use serde_json::{json, Value};
 
@@ -127,6 +129,47 @@ fn an_acknowledgment_in_time_meets_its_deadline() {
 }
 
 #[test]
+fn a_second_acknowledgment_of_the_same_version_records_nothing() {
+    let mut w = World::new(
+        "ack-twice",
+        &["north", "south"],
+        &["north", "south"],
+        rules(),
+    );
+    let notice = w.notify();
+    let id = notice["activity"].as_str().unwrap().to_string();
+    let ack = || Command::Acknowledge {
+        activity: id.clone(),
+        version: 1,
+        content_sha256: notice["content_sha256"].as_str().unwrap().into(),
+    };
+    let first = w.run(&south(), ack()).unwrap();
+    assert!(first.get("already_acknowledged").is_none(), "{first}");
+    let size = w.service().read(|s| s.record_head().0);
+    let second = w.run(&south(), ack()).unwrap();
+    assert_eq!(second["already_acknowledged"], true, "{second}");
+    assert_eq!(second["meaning"], "received, not approved");
+    assert_eq!(
+        w.service().read(|s| s.record_head().0),
+        size,
+        "no new entry"
+    );
+    let acks = |w: &World| {
+        w.service().read(|s| s.activity(&host(), &id)).unwrap()["acknowledgments"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    assert_eq!(acks(&w), 1);
+    w.restart();
+    assert_eq!(acks(&w), 1, "and after replaying the journal");
+    assert!(
+        w.ticked(T0 + 60 * MIN).is_empty(),
+        "nothing owed, nothing escalates"
+    );
+}
+
+#[test]
 fn a_missed_acknowledgment_escalates_in_order_and_once() {
     let w = World::new(
         "ack-missed",
@@ -236,7 +279,7 @@ fn a_flash_message_reaches_every_operator_at_once_and_a_reply_ends_it() {
             &north(),
             Command::SendMessage {
                 line: "l".into(),
-                message: "text".into(),
+                message: MessageKind::Text,
                 priority: Priority::Flash,
                 text: "stop: conflict imminent".into(),
                 deadline: None,
@@ -259,7 +302,7 @@ fn a_flash_message_reaches_every_operator_at_once_and_a_reply_ends_it() {
         &south(),
         Command::SendMessage {
             line: "l".into(),
-            message: "reply".into(),
+            message: MessageKind::Reply,
             priority: Priority::Flash,
             text: "holding".into(),
             deadline: None,
@@ -278,7 +321,7 @@ fn a_request_is_owed_a_reply_by_its_own_deadline() {
         &north(),
         Command::SendMessage {
             line: "l".into(),
-            message: "request".into(),
+            message: MessageKind::Request,
             priority: Priority::Routine,
             text: "confirm the corridor".into(),
             deadline: Some("2026-11-23T00:00:00Z".into()),

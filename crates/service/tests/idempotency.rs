@@ -35,7 +35,7 @@ fn send(w: &World, key: &str, command: Command) -> Answer {
 fn message() -> Command {
     Command::SendMessage {
         line: "l".into(),
-        message: "text".into(),
+        message: parley_service::MessageKind::Text,
         priority: Priority::Routine,
         text: "on the line".into(),
         deadline: None,
@@ -113,6 +113,9 @@ fn dry_runs_keep_no_idempotency_record() {
     assert_eq!(stored_records(&w), 0);
     // The same key for the real notice: notified, not "used for another request".
     let real = send(&w, "k-dry", notice(false));
-    assert_eq!((real.status, real.replayed), (201, false));
+    assert_eq!(
+        (real.outcome, real.replayed),
+        (parley_service::WriteOutcome::Created, false)
+    );
     assert_eq!(stored_records(&w), 1);
 }

@@ -14,7 +14,7 @@
 //! are honoured as libpq does, through rustls (`tls.rs`).
 
 use parley_service::{
-    from_row, to_row, CaughtUp, IdempotencyRecord, Journal, Logged, StorageError,
+    from_row, to_row, CaughtUp, IdempotencyRecord, Journal, Logged, StorageError, WriteOutcome,
 };
 use postgres::Client;
 
@@ -129,7 +129,7 @@ impl PostgresJournal {
                 operator: r.get(1),
                 key: r.get(2),
                 request_sha256: r.get(3),
-                status: r.get::<_, i32>(4) as u16,
+                outcome: WriteOutcome::from_stored(r.get::<_, i32>(4) as u16),
                 body: r.get(5),
                 at_us: r.get(6),
             });
@@ -187,7 +187,10 @@ impl PostgresJournal {
             let operators: Vec<&str> = records.iter().map(|r| r.operator.as_str()).collect();
             let keys: Vec<&str> = records.iter().map(|r| r.key.as_str()).collect();
             let hashes: Vec<&str> = records.iter().map(|r| r.request_sha256.as_str()).collect();
-            let statuses: Vec<i32> = records.iter().map(|r| i32::from(r.status)).collect();
+            let statuses: Vec<i32> = records
+                .iter()
+                .map(|r| i32::from(r.outcome.stored()))
+                .collect();
             let bodies: Vec<&str> = records.iter().map(|r| r.body.as_str()).collect();
             let times: Vec<i64> = records.iter().map(|r| r.at_us).collect();
             let rows = self

@@ -9,7 +9,9 @@
 //! on a thread of their own with a second connection, not inside the writer's
 //! commits, so they do not add to a notice's latency.
 
-use parley_service::{from_row, to_row, IdempotencyRecord, Journal, Logged, StorageError};
+use parley_service::{
+    from_row, to_row, IdempotencyRecord, Journal, Logged, StorageError, WriteOutcome,
+};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
 use std::sync::mpsc;
@@ -174,7 +176,7 @@ impl Journal for SqliteJournal {
                     operator: r.get(0)?,
                     key: r.get(1)?,
                     request_sha256: r.get(2)?,
-                    status: r.get(3)?,
+                    outcome: WriteOutcome::from_stored(r.get(3)?),
                     body: r.get(4)?,
                     at_us: r.get(5)?,
                 })
@@ -218,7 +220,7 @@ impl Journal for SqliteJournal {
                         r.operator,
                         r.key,
                         r.request_sha256,
-                        r.status,
+                        r.outcome.stored(),
                         r.body,
                         r.at_us
                     ])

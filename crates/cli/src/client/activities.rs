@@ -5,7 +5,6 @@ use super::volumes::{self, Volumes};
 use super::{conflicts, read_input, seg, Client, Global, Outcome, EXIT_HELP};
 use anyhow::{anyhow, bail, Result};
 use serde_json::{json, Value};
-use std::io::{BufRead, IsTerminal, Write};
 
 pub const NOTIFY_HELP: &str = "\
 FILE holds the volumes, or `-` for standard input: one F3548 Volume4D, a JSON
@@ -145,8 +144,11 @@ fn answered(g: &Global, v: &Value, what: &str) -> Result<Outcome> {
     } else {
         let id = output::s(v, "activity");
         let version = output::text(&v["version"]);
-        if v["dry_run"] == true {
-            outln!("dry run: {id} version {version} would be {what}; nothing was recorded");
+        if v["dry_run"] == true && what == "notified" {
+            // A new activity has no id until it is recorded.
+            outln!("dry run: the notice would be {what} as a new activity; nothing was recorded, no id was given");
+        } else if v["dry_run"] == true {
+            outln!("dry run: {id} would be {what} to version {version}; nothing was recorded");
         } else {
             outln!(
                 "{what} {id} version {version} (content sha256 {})",
@@ -164,7 +166,10 @@ fn answered(g: &Global, v: &Value, what: &str) -> Result<Outcome> {
         }
         if found {
             outln!();
-            conflicts::print(v["conflicts"].as_array().map(Vec::as_slice).unwrap_or(&[]));
+            let list = v["conflicts"].as_array().map(Vec::as_slice).unwrap_or(&[]);
+            conflicts::print(list, v["dry_run"] == true);
+        } else if v["dry_run"] == true {
+            outln!("no conflict would be found");
         } else {
             outln!("no conflict");
         }
@@ -318,24 +323,24 @@ pub fn ack(a: AckArgs) -> Result<Outcome> {
     } else {
         out!("acknowledging {summary}");
     }
-    if !a.yes {
-        if !std::io::stdin().is_terminal() {
-            bail!("not acknowledged: standard input is not a terminal; give --yes to acknowledge");
-        }
-        eprint!("Acknowledge receipt of this version? [y/N] ");
-        std::io::stderr().flush()?;
-        let mut answer = String::new();
-        std::io::stdin().lock().read_line(&mut answer)?;
-        if !matches!(answer.trim(), "y" | "Y" | "yes" | "Yes") {
-            bail!("not acknowledged");
-        }
-    }
+    super::ask(
+        a.yes,
+        "Acknowledge receipt of this version?",
+        "not acknowledged",
+        "acknowledge",
+    )?;
     let v = c.post(
         &format!("/v1/activities/{}/acknowledgments", seg(&a.activity)),
         &json!({"version": version["version"], "content_sha256": version["content_sha256"]}),
     )?;
     if a.g.json {
         output::print_json(&v);
+    } else if v["already_acknowledged"] == true {
+        outln!(
+            "{} version {} was already acknowledged by your party; nothing new was recorded",
+            a.activity,
+            output::text(&version["version"])
+        );
     } else {
         outln!(
             "acknowledged {} version {} (received, not approved)",

@@ -48,10 +48,40 @@ fn side(v: &Value) -> String {
     )
 }
 
-/// Prints conflicts as a table with their first meeting.
-pub fn print(list: &[Value]) {
+/// Where two meet: the centre of the meeting area and its size,
+/// "35.4120N 38.5013E, 12 x 8 km" (decimal degrees, kilometres).
+pub fn area_text(area: &Value) -> String {
+    let f = |k: &str| area[k].as_f64();
+    let (Some(s), Some(w), Some(n), Some(e)) = (f("south"), f("west"), f("north"), f("east"))
+    else {
+        return "-".to_string();
+    };
+    // The area may cross the antimeridian (west > east).
+    let width = if e >= w { e - w } else { e + 360.0 - w };
+    let lat = (s + n) / 2.0;
+    let mut lng = w + width / 2.0;
+    if lng >= 180.0 {
+        lng -= 360.0;
+    }
+    let km_per_deg = 111.195;
+    let ew_km = width * km_per_deg * lat.to_radians().cos();
+    let ns_km = (n - s) * km_per_deg;
+    format!(
+        "{:.4}{} {:.4}{}, {:.0} x {:.0} km",
+        lat.abs(),
+        if lat < 0.0 { 'S' } else { 'N' },
+        lng.abs(),
+        if lng < 0.0 { 'W' } else { 'E' },
+        ew_km.max(1.0),
+        ns_km.max(1.0)
+    )
+}
+
+/// Prints conflicts as a table with their first meeting; a dry run's have no
+/// id yet ("would be").
+pub fn print(list: &[Value], dry_run: bool) {
     let mut t = Table::new(&[
-        "conflict", "state", "a", "b", "when", "altitude", "distance",
+        "conflict", "state", "a", "b", "when", "altitude", "distance", "where",
     ]);
     for c in list {
         let m = &c["meetings"][0];
@@ -70,13 +100,18 @@ pub fn print(list: &[Value]) {
             output::text(&m["altitude_upper_m"])
         );
         t.row(vec![
-            cell(output::s(c, "id")),
+            cell(if dry_run {
+                "(would be)"
+            } else {
+                output::s(c, "id")
+            }),
             state_cell(c["state"].as_str().unwrap_or("open")),
             cell(side(&c["a"])),
             cell(side(&c["b"])),
             cell(when),
             cell(alt),
             cell(format!("{} m", output::text(&m["horizontal_distance_m"]))),
+            cell(area_text(&m["area"])),
         ]);
     }
     t.print();
@@ -99,7 +134,7 @@ pub fn run(a: Args) -> Result<Outcome> {
                 if shown.is_empty() {
                     outln!("{}", output::paint("no open conflict", Colour::Green));
                 } else {
-                    print(&shown);
+                    print(&shown, false);
                 }
             }
             Ok(if open { Outcome::Found } else { Outcome::Ok })
@@ -117,11 +152,19 @@ pub fn run(a: Args) -> Result<Outcome> {
             if a.g.json {
                 output::print_json(found);
             } else {
-                print(std::slice::from_ref(found));
+                print(std::slice::from_ref(found), false);
                 outln!(
                     "\ncoordinated by: {}",
                     output::text(&found["coordinated_by"])
                 );
+                for (i, m) in found["meetings"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .enumerate()
+                {
+                    outln!("meeting {}: at {}", i + 1, area_text(&m["area"]));
+                }
                 let mut t = Table::new(&[
                     "a vol",
                     "b vol",
@@ -169,11 +212,18 @@ pub fn run(a: Args) -> Result<Outcome> {
             if a.g.json {
                 output::print_json(&v);
             } else {
-                let state = v["state"].as_str().unwrap_or("marked");
-                outln!(
-                    "{conflict}: marked coordinated on your side; now {}",
-                    output::paint(state, output::state_colour(state))
-                );
+                let state = v["state"].as_str().unwrap_or("open");
+                if state == "coordinated" {
+                    outln!(
+                        "{conflict}: {} (both sides have marked it)",
+                        output::paint(state, output::state_colour(state))
+                    );
+                } else {
+                    outln!(
+                        "{conflict}: your side's mark is recorded; it stays {} until the other side marks it coordinated too",
+                        output::paint(state, output::state_colour(state))
+                    );
+                }
             }
             Ok(Outcome::Ok)
         }

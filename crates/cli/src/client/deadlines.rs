@@ -51,24 +51,7 @@ pub fn run(a: Args) -> Result<Outcome> {
     } else if list.is_empty() {
         outln!("nothing owed");
     } else {
-        let mut t = Table::new(&["owed by", "what", "line", "due", "state", "escalated"]);
-        for d in &list {
-            let state = if d["overdue"] == true {
-                "overdue"
-            } else {
-                "open"
-            };
-            let due = output::s(d, "due");
-            t.row(vec![
-                cell(output::s(d, "party")),
-                cell(owed(&d["owed"])),
-                cell(output::s(d, "line")),
-                cell(format!("{} ({due})", output::relative(due))),
-                state_cell(state),
-                cell(output::text(&d["escalation"])),
-            ]);
-        }
-        t.print();
+        print(&list);
     }
     // Exit 1 only for what the operator's own party is late with.
     Ok(if a.mine && overdue {
@@ -76,4 +59,26 @@ pub fn run(a: Args) -> Result<Outcome> {
     } else {
         Outcome::Ok
     })
+}
+
+/// Deadlines as a table: who owes what, by when (24-hour UTC), escalation.
+pub fn print(list: &[Value]) {
+    let mut t = Table::new(&["owed by", "what", "line", "due", "state", "escalated"]);
+    for d in list {
+        let state = if d["overdue"] == true {
+            "overdue"
+        } else {
+            "open"
+        };
+        let due = output::s(d, "due");
+        t.row(vec![
+            cell(output::s(d, "party")),
+            cell(owed(&d["owed"])),
+            cell(output::s(d, "line")),
+            cell(format!("{} ({})", output::relative(due), output::utc(due))),
+            state_cell(state),
+            cell(output::text(&d["escalation"])),
+        ]);
+    }
+    t.print();
 }

@@ -47,7 +47,7 @@ pub mod tls;
 mod volumes;
 mod watch;
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use std::fmt;
@@ -424,6 +424,11 @@ impl Client {
 
     /// A client for an explicit server and token, reached with `tls`.
     pub fn with(server: String, token: String, tls: &TlsOptions) -> Result<Client> {
+        if !(server.starts_with("http://") || server.starts_with("https://")) {
+            bail!(
+                "--server {server:?} has no scheme; give http://HOST:PORT (or https://HOST:PORT)"
+            );
+        }
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
@@ -499,6 +504,7 @@ impl Client {
             .signer
             .as_ref()
             .filter(|_| method == Method::POST && signable(path));
+        let method_name = method.to_string();
         self.runtime.block_on(async {
             let mut req = self
                 .http
@@ -532,7 +538,18 @@ impl Client {
                 let signature = line.trim_start_matches('\u{2014}').trim();
                 req = req.header("Parley-Signature", signature);
             }
-            let response = req.send().await.map_err(|e| self.network(e))?;
+            let response = match req.send().await {
+                Ok(r) => r,
+                // A server that refuses a body (too large) answers and closes
+                // before it is all sent: ask again with the body's length
+                // only, and report what the server said.
+                Err(e) if !bytes.is_empty() => {
+                    return Err(self
+                        .refusal_of(&method_name, path, bytes.len())
+                        .unwrap_or_else(|| self.network(e)))
+                }
+                Err(e) => return Err(self.network(e)),
+            };
             let status = response.status();
             let text = response.text().await.map_err(|e| self.network(e))?;
             if !status.is_success() {
@@ -577,6 +594,45 @@ impl Client {
         })
     }
 
+    /// What a plain-HTTP server answers to `method path` announcing a body
+    /// of `len` bytes without sending it: its refusal (413 and the like), or
+    /// None when it waits for the body or cannot be asked.
+    fn refusal_of(&self, method: &str, path: &str, len: usize) -> Option<ApiError> {
+        use std::io::{Read, Write};
+        let authority = self.server.strip_prefix("http://")?;
+        let authority = authority.split('/').next()?;
+        let addr = std::net::ToSocketAddrs::to_socket_addrs(authority)
+            .ok()?
+            .next()?;
+        let timeout = std::time::Duration::from_secs(5);
+        let mut conn = std::net::TcpStream::connect_timeout(&addr, timeout).ok()?;
+        conn.set_read_timeout(Some(timeout)).ok()?;
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {authority}\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n",
+            self.token
+        );
+        conn.write_all(head.as_bytes()).ok()?;
+        let mut answer = Vec::new();
+        let _ = conn.take(1 << 20).read_to_end(&mut answer);
+        let answer = String::from_utf8_lossy(&answer);
+        let (head, body) = answer.split_once("\r\n\r\n")?;
+        let code: u16 = head.split_whitespace().nth(1)?.parse().ok()?;
+        let status = StatusCode::from_u16(code).ok()?;
+        // A chunked answer: the body's first chunk is what matters.
+        let body = if head
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked")
+        {
+            let (size, rest) = body.split_once("\r\n")?;
+            let size = usize::from_str_radix(size.trim(), 16).ok()?;
+            rest.get(..size)?
+        } else {
+            body
+        };
+        (status.is_client_error() || status.is_server_error())
+            .then(|| ApiError::from_answer(status, body))
+    }
+
     fn network(&self, e: reqwest::Error) -> ApiError {
         let seen = self.seen.lock().unwrap_or_else(|e| e.into_inner()).clone();
         if let (true, Some(spki)) = (seen.pin_mismatch, seen.spki_sha256) {
@@ -596,6 +652,26 @@ impl Client {
             cause,
         }
     }
+}
+
+/// Asks a person to confirm what was just read back, unless `yes`: refuses
+/// (`refused`) without a terminal to ask on, or on any answer but yes.
+pub fn ask(yes: bool, question: &str, refused: &str, verb: &str) -> Result<()> {
+    use std::io::{BufRead, IsTerminal, Write};
+    if yes {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!("{refused}: standard input is not a terminal; give --yes to {verb}");
+    }
+    eprint!("{question} [y/N] ");
+    std::io::stderr().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    if !matches!(answer.trim(), "y" | "Y" | "yes" | "Yes") {
+        bail!("{refused}");
+    }
+    Ok(())
 }
 
 /// Percent-encodes a path segment (ids are plain, but never trust input).

@@ -173,10 +173,68 @@ pub fn relative_us(at: i64, now: i64) -> String {
     }
 }
 
-/// A time given on the command line: RFC 3339, or from now: `90s`, `30m`, `2h`, `7d`.
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
+/// `days_from_civil`).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// A UTC time as an officer types it, in RFC 3339, or None: a date-time group
+/// `011330ZDEC26` (also `011330Z DEC 2026`, any case) or `2026-12-01 13:30`.
+pub fn typed_utc(s: &str) -> Option<String> {
+    const MONTHS: [&str; 12] = [
+        "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
+    ];
+    let t: String = s.trim().to_ascii_uppercase();
+    let num = |x: &str| -> Option<i64> {
+        (!x.is_empty() && x.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| x.parse().ok())
+            .flatten()
+    };
+    let (y, mo, d, hh, mm) =
+        if let Some((date, time)) = t.split_once(' ').filter(|(d, _)| d.len() == 10) {
+            let (y, rest) = date.split_once('-')?;
+            let (mo, d) = rest.split_once('-')?;
+            let (hh, mm) = time.split_once(':')?;
+            (num(y)?, num(mo)?, num(d)?, num(hh)?, num(mm)?)
+        } else {
+            let compact: String = t.chars().filter(|c| *c != ' ').collect();
+            let (dhm, rest) = compact.split_once('Z')?;
+            if dhm.len() != 6 || rest.len() < 5 {
+                return None;
+            }
+            let mo = MONTHS.iter().position(|m| rest.starts_with(m))? as i64 + 1;
+            let y = num(&rest[3..])?;
+            let y = match rest.len() - 3 {
+                2 => 2000 + y,
+                4 => y,
+                _ => return None,
+            };
+            (y, mo, num(&dhm[0..2])?, num(&dhm[2..4])?, num(&dhm[4..6])?)
+        };
+    let days_in_month =
+        days_from_civil(y + (mo == 12) as i64, mo % 12 + 1, 1) - days_from_civil(y, mo, 1);
+    if !(1..=12).contains(&mo) || !(1..=days_in_month).contains(&d) || hh > 23 || mm > 59 {
+        return None;
+    }
+    let us = (days_from_civil(y, mo, d) * 86_400 + hh * 3600 + mm * 60) * 1_000_000;
+    Some(parley_wire::format_timestamp(parley_engine::Timestamp(us)))
+}
+
+/// A time given on the command line: RFC 3339, 24-hour UTC (`2026-12-01
+/// 13:30`), a date-time group (`011330ZDEC26`), or from now: `90s`, `30m`,
+/// `2h`, `7d`.
 pub fn when(s: &str) -> Result<String, String> {
     if parley_wire::parse_timestamp(s).is_ok() {
         return Ok(s.to_string());
+    }
+    if let Some(t) = typed_utc(s) {
+        return Ok(t);
     }
     let (n, unit) = s.split_at(s.len().saturating_sub(1));
     let seconds = match unit {
@@ -191,8 +249,71 @@ pub fn when(s: &str) -> Result<String, String> {
             parley_engine::Timestamp(now_us() + n * seconds * 1_000_000),
         )),
         _ => Err(format!(
-            "{s:?} is not a time; give RFC 3339 (2030-01-01T12:00:00Z) or a delay from now (30m, 2h, 7d)"
+            "{s:?} is not a time; give RFC 3339 (2030-01-01T12:00:00Z), 24-hour UTC (\"2030-01-01 12:00\"), a DTG (011200ZJAN30) or a delay from now (30m, 2h, 7d)"
         )),
+    }
+}
+
+/// µs since the Unix epoch as 24-hour UTC: "02 Dec 2026 13:30:15Z" (seconds
+/// only when they are not zero).
+pub fn utc_us(us: i64) -> String {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let text = parley_wire::format_timestamp(parley_engine::Timestamp(us));
+    // RFC 3339: 2026-12-02T13:30:15[.ffffff]Z
+    let (Some(year), Some(month), Some(day), Some(hm), Some(sec)) = (
+        text.get(0..4),
+        text.get(5..7).and_then(|m| m.parse::<usize>().ok()),
+        text.get(8..10),
+        text.get(11..16),
+        text.get(17..19),
+    ) else {
+        return text;
+    };
+    let month = MONTHS.get(month.wrapping_sub(1)).copied().unwrap_or("?");
+    let sec = if sec == "00" {
+        String::new()
+    } else {
+        format!(":{sec}")
+    };
+    format!("{day} {month} {year} {hm}{sec}Z")
+}
+
+/// An RFC 3339 time as 24-hour UTC ("02 Dec 2026 13:30Z"); the text itself if it does not parse.
+pub fn utc(rfc3339: &str) -> String {
+    match parley_wire::parse_timestamp(rfc3339) {
+        Ok(t) => utc_us(t.0),
+        Err(_) => rfc3339.to_string(),
+    }
+}
+
+/// A length of time in seconds for a person: "45 s", "5 min", "1 h 30 min", "2 d".
+pub fn duration_s(s: i64) -> String {
+    let a = s.unsigned_abs();
+    let text = if a < 60 {
+        format!("{a} s")
+    } else if a < 3600 {
+        let (m, s) = (a / 60, a % 60);
+        if s == 0 {
+            format!("{m} min")
+        } else {
+            format!("{m} min {s} s")
+        }
+    } else if a < 86_400 || !a.is_multiple_of(86_400) {
+        let (h, m) = (a / 3600, (a % 3600) / 60);
+        if m == 0 {
+            format!("{h} h")
+        } else {
+            format!("{h} h {m} min")
+        }
+    } else {
+        format!("{} d", a / 86_400)
+    };
+    if s < 0 {
+        format!("-{text}")
+    } else {
+        text
     }
 }
 
@@ -222,6 +343,47 @@ mod tests {
         assert_eq!(relative_us(0, 5 * 60_000_000), "5 min ago");
         assert_eq!(relative_us(10_000_000, 0), "now");
         assert_eq!(relative_us(0, 3 * 24 * h), "3 d ago");
+    }
+
+    #[test]
+    fn times_typed_as_an_officer_types_them() {
+        assert_eq!(typed_utc("011330ZDEC26").unwrap(), "2026-12-01T13:30:00Z");
+        assert_eq!(
+            typed_utc("011330Z dec 2026").unwrap(),
+            "2026-12-01T13:30:00Z"
+        );
+        assert_eq!(typed_utc("290000ZFEB28").unwrap(), "2028-02-29T00:00:00Z");
+        assert_eq!(
+            typed_utc("2026-12-01 13:30").unwrap(),
+            "2026-12-01T13:30:00Z"
+        );
+        for bad in [
+            "290000ZFEB27",
+            "312400ZJAN26",
+            "011360ZDEC26",
+            "011330ZXYZ26",
+            "011330DEC26",
+            "2026-13-01 10:00",
+            "1330",
+        ] {
+            assert_eq!(typed_utc(bad), None, "{bad}");
+        }
+        assert_eq!(when("011330ZDEC26").unwrap(), "2026-12-01T13:30:00Z");
+        assert!(when("tomorrow")
+            .unwrap_err()
+            .contains("a DTG (011200ZJAN30)"));
+    }
+
+    #[test]
+    fn times_and_durations_for_a_person() {
+        assert_eq!(utc("2026-12-02T13:30:00Z"), "02 Dec 2026 13:30Z");
+        assert_eq!(utc("2026-01-09T07:05:09.250Z"), "09 Jan 2026 07:05:09Z");
+        assert_eq!(utc("yesterday"), "yesterday");
+        assert_eq!(duration_s(300), "5 min");
+        assert_eq!(duration_s(90), "1 min 30 s");
+        assert_eq!(duration_s(5400), "1 h 30 min");
+        assert_eq!(duration_s(172_800), "2 d");
+        assert_eq!(duration_s(20), "20 s");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! signed checkpoints, receipts and consistency proofs; `parley verify ...` checks
 //! them offline, with nothing but this binary and the server's key.
 
-use super::{Client, Global, Outcome};
+use super::{output, Client, Global, Outcome};
 use anyhow::{bail, Context, Result};
 use parley_record::{
     leaf_hash, split_view, verify_consistency, verify_inclusion, Checkpoint, Hash,
@@ -319,18 +319,16 @@ fn verify_receipt(a: &VerifyArgs, file: &str) -> Result<String> {
     } else {
         ""
     };
-    let at = entry["at_us"].as_i64().map_or("?".into(), |us| {
-        parley_wire::format_timestamp(parley_engine::Timestamp(us))
-    });
+    let at = entry["at_us"].as_i64().map_or("?".into(), output::utc_us);
     Ok(format!(
-        "entry {} ({}) logged at {at} for {} is in the record of {} entries (root {}) signed by {} at time {}{content_checked}",
+        "entry {} ({}) logged at {at} for {} is in the record of {} entries (root {}) signed by {} at {}{content_checked}",
         index + 1,
         entry["entry"]["kind"].as_str().unwrap_or("?"),
         entry["audience"],
         cp.size,
         cp.root,
         key.name(),
-        cp.time_us
+        output::utc_us(cp.time_us as i64)
     ))
 }
 
@@ -567,12 +565,12 @@ fn verify_export(a: &VerifyArgs, file: &str) -> Result<String> {
         )));
     }
     Ok(format!(
-        "{} entries ({full} in full, {contents} notices with their content, {} as hashes) rebuild the root {} signed by {} at time {}; {signed} notices, acknowledgments and confirmations signed by their parties, {unsigned} unsigned",
+        "{} entries ({full} in full, {contents} notices with their content, {} as hashes) rebuild the root {} signed by {} at {}; {signed} notices, acknowledgments and confirmations signed by their parties, {unsigned} unsigned",
         cp.size,
         cp.size - full,
         cp.root,
         key.name(),
-        cp.time_us
+        output::utc_us(cp.time_us as i64)
     ))
 }
 

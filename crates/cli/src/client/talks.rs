@@ -3,7 +3,7 @@
 //! relations with the time since the last talk.
 
 use super::output::{self, cell, Colour, Table};
-use super::{read_input, seg, Client, Global, Outcome};
+use super::{read_input, seg, volumes, ApiError, Client, Global, Outcome};
 use anyhow::{anyhow, Context, Result};
 use serde_json::{json, Value};
 
@@ -11,7 +11,8 @@ pub const TALKS_HELP: &str = "Examples:
   parley talks                                   # your party's talks
   parley talks record talk.json                  # version 1; your party stands by it
   parley talks show t-8e61c3a09f27b4d5
-  parley talks confirm t-8e61c3a09f27b4d5                      # the latest version, read back by its hash
+  parley talks confirm t-8e61c3a09f27b4d5                      # the latest version, read back, then asked
+  parley talks confirm t-8e61c3a09f27b4d5 --yes                # without asking (scripts)
   parley talks version t-8e61c3a09f27b4d5 ours.json            # your own version, kept beside theirs
   parley talks close-follow-up t-8e61c3a09f27b4d5 1 --note \"Procedure sent on the line\"
   parley talks relations                         # time since the last talk; flagged after 365 days
@@ -63,6 +64,9 @@ enum Action {
         /// The version to confirm.
         #[arg(long)]
         version: Option<u64>,
+        /// Do not ask; confirm.
+        #[arg(long, short = 'y')]
+        yes: bool,
     },
     /// Close a follow-up your party owes.
     CloseFollowUp {
@@ -79,9 +83,26 @@ enum Action {
     Relations,
 }
 
-fn record_file(path: &str) -> Result<Value> {
+/// A record file: its text (for the lines of the server's pointers) and its JSON.
+fn record_file(path: &str) -> Result<(String, Value)> {
     let text = read_input(path)?;
-    serde_json::from_str(&text).with_context(|| format!("{path}: not JSON"))
+    let v = serde_json::from_str(&text).with_context(|| format!("{path}: not JSON"))?;
+    Ok((text, v))
+}
+
+/// The server's refusal of a record file, with the file and the line of the
+/// field it names: "talk.json:12: /agenda/1/outcome: ...".
+fn in_file(file: &str, text: &str, e: ApiError) -> anyhow::Error {
+    if let ApiError::Status { status, message } = &e {
+        let pointer = message.split(": ").next().filter(|p| p.starts_with('/'));
+        if let Some(line) = pointer.and_then(|p| volumes::pointer_line(text, p)) {
+            return anyhow::Error::new(ApiError::Status {
+                status: *status,
+                message: format!("{file}:{line}: {message}"),
+            });
+        }
+    }
+    anyhow::Error::new(e).context(file.to_string())
 }
 
 fn list(list: &[Value]) {
@@ -252,8 +273,10 @@ pub fn run(a: Args) -> Result<Outcome> {
             Ok(Outcome::Ok)
         }
         Action::Record { file } => {
-            let record = record_file(&file)?;
-            let v = c.post("/v1/talks", &record).with_context(|| file.clone())?;
+            let (text, record) = record_file(&file)?;
+            let v = c
+                .post("/v1/talks", &record)
+                .map_err(|e| in_file(&file, &text, e))?;
             let human = format!(
                 "{}: recorded as version 1, which your party stands by; the other parties confirm it or record their own",
                 output::s(&v, "talk")
@@ -261,17 +284,17 @@ pub fn run(a: Args) -> Result<Outcome> {
             done(&v, human)
         }
         Action::Version { talk, file } => {
-            let record = record_file(&file)?;
+            let (text, record) = record_file(&file)?;
             let v = c
                 .post(&format!("/v1/talks/{}/versions", seg(&talk)), &record)
-                .with_context(|| file.clone())?;
+                .map_err(|e| in_file(&file, &text, e))?;
             let human = format!(
                 "{talk}: your version {} is kept beside the others; your party stands by it",
                 output::text(&v["version"])
             );
             done(&v, human)
         }
-        Action::Confirm { talk, version } => {
+        Action::Confirm { talk, version, yes } => {
             let t = c.get(&format!("/v1/talks/{}", seg(&talk)))?;
             let versions = t["versions"].as_array().cloned().unwrap_or_default();
             let n = version.unwrap_or(versions.len() as u64);
@@ -279,6 +302,26 @@ pub fn run(a: Args) -> Result<Outcome> {
                 .checked_sub(1)
                 .and_then(|i| versions.get(i as usize))
                 .ok_or_else(|| anyhow!("{talk} has versions 1 to {}", versions.len()))?;
+            // The read-back: the very version confirmed, as recorded. It goes
+            // where a person reads it: stdout, or stderr under --json.
+            let mut shown = t.clone();
+            shown["record"] = chosen["record"].clone();
+            shown["version"] = json!(n);
+            shown["content_sha256"] = chosen["content_sha256"].clone();
+            let by = output::s(chosen, "party").to_string();
+            if json {
+                eprintln!("confirming {talk} version {n}, recorded by {by}:");
+            } else {
+                outln!("confirming {talk} version {n}, recorded by {by}:");
+                show(&shown);
+                outln!();
+            }
+            super::ask(
+                yes,
+                "Confirm this record for your party? It becomes your party's word in the register.",
+                "not confirmed",
+                "confirm",
+            )?;
             let v = c.post(
                 &format!("/v1/talks/{}/confirmation", seg(&talk)),
                 &json!({"version": n, "content_sha256": chosen["content_sha256"]}),

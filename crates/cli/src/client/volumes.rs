@@ -9,7 +9,103 @@ use serde_json::{json, Map, Value};
 pub struct Volumes {
     pub file: String,
     pub volumes: Vec<Value>,
+    /// Each volume's JSON pointer in the file.
     pub at: Vec<String>,
+    /// Each volume's line in the file (from 1).
+    pub lines: Vec<usize>,
+    /// The pointer of the array the volumes are in ("" for the whole file).
+    pub array: String,
+}
+
+/// Calls `visit(pointer, line)` for every value in `text` (valid JSON), in
+/// order: its JSON pointer (RFC 6901) and the line (from 1) it begins on;
+/// stops when `visit` returns false.
+fn each_value(text: &str, mut visit: impl FnMut(&str, usize) -> bool) {
+    enum Frame {
+        Array(usize),
+        Object(String),
+    }
+    let pointer = |stack: &[Frame]| -> String {
+        stack
+            .iter()
+            .map(|f| match f {
+                Frame::Array(n) => format!("/{n}"),
+                Frame::Object(k) => format!("/{}", k.replace('~', "~0").replace('/', "~1")),
+            })
+            .collect()
+    };
+    let b = text.as_bytes();
+    let (mut stack, mut line, mut i, mut value_next) = (Vec::<Frame>::new(), 1, 0, true);
+    while i < b.len() {
+        let c = b[i];
+        if c.is_ascii_whitespace() {
+            line += usize::from(c == b'\n');
+            i += 1;
+            continue;
+        }
+        let starts_value = value_next && c != b']' && c != b'}';
+        if starts_value {
+            if !visit(&pointer(&stack), line) {
+                return;
+            }
+            value_next = false;
+        }
+        match c {
+            b'[' => {
+                stack.push(Frame::Array(0));
+                value_next = true;
+            }
+            b'{' => stack.push(Frame::Object(String::new())),
+            b']' | b'}' => drop(stack.pop()),
+            b',' => {
+                if let Some(Frame::Array(n)) = stack.last_mut() {
+                    *n += 1;
+                    value_next = true;
+                }
+            }
+            b':' => value_next = true,
+            b'"' => {
+                let start = i + 1;
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                let raw = &text[start..i.min(b.len())];
+                line += raw.matches('\n').count();
+                if let (false, Some(Frame::Object(key))) = (starts_value, stack.last_mut()) {
+                    *key = serde_json::from_str(&format!("\"{raw}\""))
+                        .unwrap_or_else(|_| raw.to_string());
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+}
+
+/// The line (from 1) where the value at `pointer` begins in `text` (valid JSON).
+pub fn pointer_line(text: &str, pointer: &str) -> Option<usize> {
+    let mut found = None;
+    each_value(text, |p, line| {
+        if p == pointer {
+            found = Some(line);
+        }
+        found.is_none()
+    });
+    found
+}
+
+/// The line (from 1) where each element of the array at `pointer` begins.
+fn element_lines(text: &str, pointer: &str) -> Vec<usize> {
+    let mut lines = Vec::new();
+    each_value(text, |p, line| {
+        let index = p.strip_prefix(pointer).and_then(|r| r.strip_prefix('/'));
+        if index.is_some_and(|r| !r.is_empty() && r.bytes().all(|b| b.is_ascii_digit())) {
+            lines.push(line);
+        }
+        true
+    });
+    lines
 }
 
 /// Parses `text` (from `file`): a `Volume4D` or GeoJSON `Feature`, an array of
@@ -41,6 +137,8 @@ pub fn parse(file: &str, text: &str) -> Result<Volumes> {
                 file: file.to_string(),
                 volumes: vec![v],
                 at: vec![String::new()],
+                lines: vec![1],
+                array: String::new(),
             })
         }
         _ => bail!("{file}: give a volume, an array of volumes or a GeoJSON FeatureCollection"),
@@ -52,21 +150,57 @@ pub fn parse(file: &str, text: &str) -> Result<Volumes> {
         );
     }
     let at = (0..list.len()).map(|i| format!("{prefix}/{i}")).collect();
+    let mut lines = element_lines(text, prefix);
+    if lines.len() != list.len() {
+        lines = Vec::new();
+    }
     Ok(Volumes {
         file: file.to_string(),
         volumes: list,
         at,
+        lines,
+        array: prefix.to_string(),
     })
 }
 
 impl Volumes {
     /// Turns a server error about `/volumes/N/...` (where `base` is the pointer of
     /// the volumes array in the request) into one about the file.
+    ///
+    /// The file's own pointer comes with the volume's line ("route.geojson:12:
+    /// /features/3/geometry: ..."); an error about the whole array names the
+    /// array and how many volumes it holds.
     pub fn locate(&self, e: ApiError, base: &str) -> anyhow::Error {
         if let ApiError::Status { status, message } = &e {
+            let located = |message: String| {
+                anyhow::Error::new(ApiError::Status {
+                    status: *status,
+                    message,
+                })
+            };
+            if let Some(detail) = message
+                .strip_prefix(base)
+                .and_then(|r| r.strip_prefix(": "))
+            {
+                let array = if self.array.is_empty() {
+                    "/"
+                } else {
+                    &self.array
+                };
+                let from = self
+                    .lines
+                    .first()
+                    .map_or(String::new(), |l| format!(":{l}"));
+                return located(format!(
+                    "{}{from}: {array} ({} volumes): {detail}",
+                    self.file,
+                    self.volumes.len()
+                ));
+            }
             if let Some(rest) = message.strip_prefix(base).and_then(|r| r.strip_prefix('/')) {
                 let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-                if let Some(at) = digits.parse::<usize>().ok().and_then(|i| self.at.get(i)) {
+                let index = digits.parse::<usize>().ok();
+                if let Some(at) = index.and_then(|i| self.at.get(i)) {
                     let tail = &rest[digits.len()..];
                     let pointer = format!("{at}{tail}");
                     let pointer = if pointer.starts_with('/') || pointer.starts_with(':') {
@@ -74,14 +208,14 @@ impl Volumes {
                     } else {
                         format!("/{pointer}")
                     };
-                    return anyhow::Error::new(ApiError::Status {
-                        status: *status,
-                        message: format!(
-                            "{}: {}",
-                            self.file,
-                            pointer.trim_start_matches(':').trim_start()
-                        ),
-                    });
+                    let line = index
+                        .and_then(|i| self.lines.get(i))
+                        .map_or(String::new(), |l| format!(":{l}"));
+                    return located(format!(
+                        "{}{line}: {}",
+                        self.file,
+                        pointer.trim_start_matches(':').trim_start()
+                    ));
                 }
             }
         }
@@ -353,6 +487,36 @@ pub fn place_lines(f: &Facts, indent: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_volume_is_found_on_its_line() {
+        let collection = "{\"type\": \"FeatureCollection\",\n \"name\": \"[not, this]\",\n \"features\": [\n  {\"a\": [1,\n 2]},\n  {\"b\": \"x\\\"]\"}, {\"c\": 3}\n ]}";
+        let v = parse("f.geojson", collection).unwrap();
+        assert_eq!(v.lines, vec![4, 6, 6]);
+        assert_eq!(element_lines("[\n{},\n\n{}]", ""), vec![2, 4]);
+        let talk = "{\n \"a/b\": 1,\n \"agenda\": [\n  {\"item\": \"x\\\"y\",\n   \"outcome\": \"maybe\"}\n ]\n}";
+        assert_eq!(pointer_line(talk, "/agenda/0/outcome"), Some(5));
+        assert_eq!(pointer_line(talk, "/agenda/0"), Some(4));
+        assert_eq!(pointer_line(talk, "/a~1b"), Some(2));
+        assert_eq!(pointer_line(talk, ""), Some(1));
+        assert_eq!(pointer_line(talk, "/agenda/1"), None);
+        let e = ApiError::Status {
+            status: reqwest::StatusCode::UNPROCESSABLE_ENTITY,
+            message: "/volumes/1/volume: give an outline".into(),
+        };
+        assert_eq!(
+            v.locate(e, "/volumes").to_string(),
+            "f.geojson:6: /features/1/volume: give an outline (server answered 422)"
+        );
+        let e = ApiError::Status {
+            status: reqwest::StatusCode::UNPROCESSABLE_ENTITY,
+            message: "/volumes: give at most 100 volumes".into(),
+        };
+        assert_eq!(
+            v.locate(e, "/volumes").to_string(),
+            "f.geojson:4: /features (3 volumes): give at most 100 volumes (server answered 422)"
+        );
+    }
 
     #[test]
     fn coordinates_in_both_formats() {

@@ -22,8 +22,9 @@ Examples:
   parley watch
   parley watch --from-start --json | jq 'select(.kind == \"conflict_found\")'
   parley watch --count 1     # wait for the next event, show it, exit
+  parley watch --until-caught-up   # what was logged since last time, then exit
 
-Exit status: 0 stopped after --count events; 2 bad input or token; 3 server or
+Exit status: 0 stopped after --count events or once caught up; 2 bad input or token; 3 server or
 network error that did not clear after retries.")]
 pub struct Args {
     #[command(flatten)]
@@ -37,7 +38,14 @@ pub struct Args {
     /// Stop after this many events.
     #[arg(long)]
     count: Option<u64>,
+    /// Show what was logged so far, then exit (also with --count: whichever comes first).
+    #[arg(long)]
+    until_caught_up: bool,
 }
+
+/// The kind of the marker the server sends once everything logged so far is
+/// sent (the comment `: caught-up`); never shown.
+pub const CAUGHT_UP: &str = ":caught-up";
 
 /// One Server-Sent Event.
 #[derive(Debug, Clone)]
@@ -78,6 +86,13 @@ impl SseParser {
                 }
             }
             if id.is_none() && data.is_empty() {
+                if text.lines().any(|l| l.trim() == ": caught-up") {
+                    out.push(Event {
+                        id: None,
+                        kind: CAUGHT_UP.into(),
+                        data: Value::Null,
+                    });
+                }
                 continue; // a keep-alive comment
             }
             let data = serde_json::from_str(&data).unwrap_or(Value::String(data));
@@ -211,8 +226,16 @@ pub fn run(a: Args) -> Result<Outcome> {
     let mut seen = 0u64;
     let mut failures = 0u32;
     loop {
+        let mut caught_up = false;
         let result = c.events(cursor, |batch| {
             for e in &batch {
+                if e.kind == CAUGHT_UP {
+                    caught_up = a.until_caught_up;
+                    if caught_up {
+                        break;
+                    }
+                    continue;
+                }
                 if e.kind == "line_check_sent" && e.data["party"] == party.as_str() {
                     let _ = answerer.send(output::s(&e.data, "check").to_string());
                 }
@@ -235,10 +258,10 @@ pub fn run(a: Args) -> Result<Outcome> {
                 profile::save(&a.g.profile, &p)?;
             }
             failures = 0;
-            Ok(a.count.is_none_or(|n| seen < n))
+            Ok(!caught_up && a.count.is_none_or(|n| seen < n))
         });
         match result {
-            Ok(()) if a.count.is_some_and(|n| seen >= n) => return Ok(Outcome::Ok),
+            Ok(()) if caught_up || a.count.is_some_and(|n| seen >= n) => return Ok(Outcome::Ok),
             Ok(()) => {}
             Err(e) if super::exit_status(&e) == 3 && failures < 5 => {
                 failures += 1;
@@ -281,8 +304,10 @@ mod tests {
         assert!(p
             .push(b": keep-alive\n\nid: 7\nevent: message_sent\nda")
             .is_empty());
-        let events = p.push(b"ta: {\"seq\":1}\n\nid: 8\r\nevent: x\r\ndata: 2\r\n\r\n");
-        assert_eq!(events.len(), 2);
+        let events =
+            p.push(b"ta: {\"seq\":1}\n\nid: 8\r\nevent: x\r\ndata: 2\r\n\r\n: caught-up\n\n");
+        assert_eq!(events.len(), 3);
+        assert_eq!(events[2].kind, CAUGHT_UP);
         assert_eq!(
             (events[0].id, events[0].kind.as_str()),
             (Some(7), "message_sent")

@@ -4,6 +4,7 @@
 // Each test binary uses a part of these.
 #![allow(dead_code)]
 
+pub mod demo;
 pub mod http;
 pub mod tls;
 
@@ -162,6 +163,8 @@ pub fn serve(db: &Path, rate_limit: &str) -> (Child, String, Option<String>) {
 
 /// Starts `parley serve` on `db` on a free port with the flags `args`; as [`serve`].
 pub fn serve_with(db: &Path, args: &[&str]) -> (Child, String, Option<String>) {
+    // The access log (stderr) would drown the tests' own output; its test
+    // starts a server of its own.
     let mut tls = Vec::new();
     if let Some(https) = https().filter(|_| !args.contains(&"--tls-cert")) {
         tls = vec![
@@ -172,7 +175,7 @@ pub fn serve_with(db: &Path, args: &[&str]) -> (Child, String, Option<String>) {
         ];
     }
     let mut child = Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(["serve", "--listen", "127.0.0.1:0", "--no-access-log"])
         .args(args)
         .args(tls)
         .args(store_args(db))

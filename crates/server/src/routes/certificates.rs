@@ -1,27 +1,30 @@
-//! Handlers for binding client certificates to a party (mutual TLS), their
-//! OpenAPI descriptions and the request body's schema (routed in `routes.rs`). The
-//! rule itself is in `parley_service` (`certificates.rs`); `auth.rs` applies
+//! Client certificates bound to a party (mutual TLS): bind, list. The rule
+//! itself is in `parley_service` (`state/certificates.rs`); `auth.rs` applies
 //! it to every request.
 
+use super::{Answer, WriteRequest};
 use crate::auth::Auth;
-use crate::body::Body;
-use crate::openapi::{
-    Conflict, Forbidden, InvalidInput, NotFound, RateLimited, Unauthorized, Unavailable,
-};
-use crate::routes::{write, Answer};
+use crate::openapi::{Conflict, Forbidden, InvalidInput, NotFound};
+use crate::rejection::ApiPath;
 use crate::AppState;
-use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Method, Uri};
+use axum::extract::State;
 use axum::response::IntoResponse;
 use axum::Json;
 use parley_service::Command;
 use serde_json::json;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-/// The body of a binding.
-#[derive(utoipa::ToSchema)]
+/// The routes of this resource, each with its OpenAPI operation.
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(bind_certificate, list_certificates))
+}
+
+/// A client certificate to bind to the party (its admins only).
+#[derive(ToSchema)]
 #[allow(dead_code)] // Read by utoipa only: the handler reads the JSON by hand.
-pub(crate) struct CertificateBinding {
+pub struct CertificateBinding {
     /// The SHA-256 of the client certificate's public key (SPKI, DER), 64
     /// hex digits, as `parley certificates bind --cert FILE` computes it.
     spki_sha256: String,
@@ -29,8 +32,8 @@ pub(crate) struct CertificateBinding {
 
 /// Binds a client certificate to a party (its admins): from then on the
 /// party's operators are served only over mutual TLS with one of its bound
-/// certificates, so a token alone is not enough. Kept in the journal; adding
-/// another certificate widens the set.
+/// certificates, so a token alone is not enough (403
+/// `certificate-required`). Kept in the journal; another binding widens the set.
 #[utoipa::path(
     post,
     path = "/v1/parties/{party}/certificates",
@@ -41,31 +44,25 @@ pub(crate) struct CertificateBinding {
     request_body = CertificateBinding,
     responses(
         (status = 201, description = "`{party, spki_sha256}`.", body = Object),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 409, response = Conflict),
         (status = 422, response = InvalidInput),
-        (status = 429, response = RateLimited),
-        (status = 503, response = Unavailable),
     ),
     security(("bearer" = [])),
 )]
-pub(crate) async fn bind_certificate(
+async fn bind_certificate(
     State(s): State<AppState>,
     Auth(a): Auth,
-    Path(party): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    raw: Bytes,
+    ApiPath(party): ApiPath<String>,
+    request: WriteRequest,
 ) -> Answer {
-    let b = Body::parse(raw.clone())?;
+    let b = request.body()?;
     let command = Command::BindCertificate {
         party,
         spki_sha256: b.string("spki_sha256")?,
     };
-    write(&s, a, command, (&method, &uri, &headers, &raw[..])).await
+    request.submit(&s, a, command).await
 }
 
 /// The client certificates bound to a party (SPKI SHA-256, hex); empty when
@@ -79,16 +76,14 @@ pub(crate) async fn bind_certificate(
     ),
     responses(
         (status = 200, description = "`{party, certificates: [spki_sha256]}`.", body = Object),
-        (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
-        (status = 429, response = RateLimited),
     ),
     security(("bearer" = [])),
 )]
-pub(crate) async fn list_certificates(
+async fn list_certificates(
     State(s): State<AppState>,
     Auth(_): Auth,
-    Path(party): Path<String>,
+    ApiPath(party): ApiPath<String>,
 ) -> Answer {
     let certificates = s.service.read(|st| st.party_certificates(&party))?;
     Ok(Json(json!({"party": party, "certificates": certificates})).into_response())

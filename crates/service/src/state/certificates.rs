@@ -11,9 +11,10 @@
 //!   adds to the set.
 //! - A party with no binding is served on its tokens alone.
 
-use crate::model::{Actor, Role};
-use crate::state::{Decision, State};
-use crate::{Entry, ServiceError};
+use super::{Decision, State};
+use crate::entry::Entry;
+use crate::error::ServiceError;
+use crate::model::{Actor, Role, WriteOutcome};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -37,7 +38,7 @@ pub fn normalise_spki(text: &str) -> Option<String> {
 
 impl State {
     /// Decides [`crate::Command::BindCertificate`].
-    pub(crate) fn decide_bind_certificate(
+    pub(super) fn decide_bind_certificate(
         &self,
         actor: &Actor,
         party: &str,
@@ -76,14 +77,14 @@ impl State {
         let audience = self.parties.keys().cloned().collect();
         Ok(Decision {
             entries: vec![(entry, audience)],
-            status: 201,
+            outcome: WriteOutcome::Created,
             body: json!({"party": party, "spki_sha256": spki}),
             volumes: None,
         })
     }
 
     /// Applies [`Entry::PartyCertificateBound`].
-    pub(crate) fn certificate_bound(&mut self, party: &str, spki_sha256: &str) {
+    pub(super) fn evolve_certificate_bound(&mut self, party: &str, spki_sha256: &str) {
         self.certificates
             .by_party
             .entry(party.to_string())

@@ -1,0 +1,137 @@
+//! The write path every POST shares: the body (within the size limit, as a
+//! problem when it is not), the `Idempotency-Key` and `Parley-Signature`
+//! headers, and the submission of one command that answers once durable.
+
+use super::Answer;
+use crate::body::Body;
+use crate::problem::Problem;
+use crate::AppState;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::IntoResponse;
+use axum::Json;
+use parley_service::{sha256_hex, Actor, Command, Idempotency, Signed, WriteOutcome};
+
+/// A write request as the service needs it: the raw body (what is hashed for
+/// idempotency and signatures), the idempotency key and the signature.
+pub(crate) struct WriteRequest {
+    raw: Bytes,
+    idempotency: Option<Idempotency>,
+    signed: Option<Signed>,
+}
+
+impl<S: Send + Sync> FromRequest<S> for WriteRequest {
+    type Rejection = Problem;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Problem> {
+        let (parts, body) = request.into_parts();
+        let (method, path, headers) = (
+            parts.method.clone(),
+            parts.uri.path().to_string(),
+            parts.headers.clone(),
+        );
+        let raw = Bytes::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(|e| {
+                let status = e.status();
+                if status == StatusCode::PAYLOAD_TOO_LARGE {
+                    Problem::new(
+                        status,
+                        "too-large",
+                        format!(
+                            "the body is larger than {} bytes, the most a request may carry; send less (for example the volumes over several notices)",
+                            super::MAX_BODY_BYTES
+                        ),
+                    )
+                } else {
+                    Problem::new(status, "bad-request", e.body_text())
+                }
+            })?;
+        let idempotency = match headers.get("idempotency-key") {
+            None => None,
+            Some(v) => {
+                let key = v
+                    .to_str()
+                    .ok()
+                    .filter(|k| !k.is_empty() && k.len() <= 200)
+                    .ok_or_else(|| {
+                        Problem::invalid(
+                            "",
+                            "Idempotency-Key must be 1 to 200 visible ASCII characters",
+                        )
+                    })?;
+                let mut request = format!("{method} {path}\n").into_bytes();
+                request.extend_from_slice(&raw);
+                Some(Idempotency {
+                    key: key.to_string(),
+                    request_sha256: sha256_hex(&request),
+                })
+            }
+        };
+        let signed = match headers.get("parley-signature") {
+            None => None,
+            Some(v) => {
+                let signature = v.to_str().ok().filter(|s| s.len() <= 400).ok_or_else(|| {
+                    Problem::invalid(
+                        "",
+                        "Parley-Signature must be `<key name> <base64>` in visible ASCII",
+                    )
+                })?;
+                let key = idempotency.as_ref().map(|i| i.key.clone()).ok_or_else(|| {
+                    Problem::invalid(
+                        "",
+                        "a signed request needs an Idempotency-Key (it is part of what is signed)",
+                    )
+                })?;
+                Some(Signed {
+                    statement: format!(
+                        "parley-request/v1\n{method} {path}\n{key}\n{}\n",
+                        sha256_hex(&raw)
+                    ),
+                    signature: signature.to_string(),
+                })
+            }
+        };
+        Ok(WriteRequest {
+            raw,
+            idempotency,
+            signed,
+        })
+    }
+}
+
+impl WriteRequest {
+    /// The body as a JSON object; a problem naming what is wrong otherwise.
+    pub(crate) fn body(&self) -> Result<Body, Problem> {
+        Body::parse(self.raw.clone())
+    }
+
+    /// Submits `command` as `actor` and answers once it is durable: `201` when
+    /// it created something, `200` otherwise, the stored answer (with
+    /// `Idempotency-Replayed: true`) for a retry with the same key.
+    pub(crate) async fn submit(self, state: &AppState, actor: Actor, command: Command) -> Answer {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        state.service.submit_signed(
+            actor,
+            command,
+            self.idempotency,
+            self.signed,
+            Box::new(move |r| drop(tx.send(r))),
+        );
+        let answer = rx
+            .await
+            .map_err(|_| Problem::unavailable("the writer stopped"))??;
+        let status = match answer.outcome {
+            WriteOutcome::Created => StatusCode::CREATED,
+            WriteOutcome::Done => StatusCode::OK,
+        };
+        let mut response = (status, Json(answer.body)).into_response();
+        if answer.replayed {
+            response
+                .headers_mut()
+                .insert("idempotency-replayed", HeaderValue::from_static("true"));
+        }
+        Ok(response)
+    }
+}

@@ -1,0 +1,224 @@
+//! Parties and their operators: who they are, their roles, their tokens.
+
+use super::{Decision, State};
+use crate::entry::Entry;
+use crate::error::ServiceError;
+use crate::hashing::new_id;
+use crate::model::WriteOutcome;
+use crate::model::{Actor, Role};
+use crate::text::{check_id, check_text};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+pub(super) struct Party {
+    pub(super) name: String,
+}
+
+pub(super) struct Operator {
+    pub(super) party: String,
+    pub(super) name: String,
+    pub(super) role: Role,
+    pub(super) revoked: bool,
+}
+
+impl State {
+    /// `Command::CreateParty`: the host registers a party.
+    pub(super) fn decide_create_party(
+        &self,
+        actor: &Actor,
+        party: &str,
+        name: &str,
+    ) -> Result<Decision, ServiceError> {
+        self.require_host_admin(actor)?;
+        check_id("/id", party)?;
+        check_text("/name", name, 200)?;
+        if self.parties.contains_key(party) {
+            return Err(ServiceError::Conflict(format!(
+                "party {party} exists already"
+            )));
+        }
+        let entry = Entry::PartyCreated {
+            party: party.to_string(),
+            name: name.to_string(),
+        };
+        Ok(Decision {
+            entries: vec![(entry, vec![party.to_string()])],
+            outcome: WriteOutcome::Created,
+            body: json!({"id": party, "name": name}),
+            volumes: None,
+        })
+    }
+
+    /// `Command::CreateOperator`: an admin of the party or of the host adds one.
+    pub(super) fn decide_create_operator(
+        &self,
+        actor: &Actor,
+        party: &str,
+        name: &str,
+        role: Role,
+        token_sha256: &str,
+    ) -> Result<Decision, ServiceError> {
+        let allowed = actor.is_host_admin() || (actor.party == *party && actor.role == Role::Admin);
+        if !self.parties.contains_key(party) || !(allowed || actor.party == *party) {
+            return Err(ServiceError::NotFound(format!("party {party}")));
+        }
+        if !allowed {
+            return Err(ServiceError::Forbidden(
+                "only an admin of the party or of the host adds operators".into(),
+            ));
+        }
+        check_text("/name", name, 200)?;
+        let operator = new_id("op");
+        let entry = Entry::OperatorCreated {
+            operator: operator.clone(),
+            party: party.to_string(),
+            name: name.to_string(),
+            role,
+            token_sha256: token_sha256.to_string(),
+        };
+        Ok(Decision {
+            entries: vec![(entry, vec![party.to_string()])],
+            outcome: WriteOutcome::Created,
+            body: json!({"id": operator, "party": party, "name": name, "role": role}),
+            volumes: None,
+        })
+    }
+
+    /// `Command::RevokeOperator`.
+    pub(super) fn decide_revoke_operator(
+        &self,
+        actor: &Actor,
+        operator: &str,
+    ) -> Result<Decision, ServiceError> {
+        let op = self
+            .operators
+            .get(operator)
+            .filter(|o| actor.is_host_admin() || o.party == actor.party);
+        let Some(op) = op else {
+            return Err(ServiceError::NotFound(format!("operator {operator}")));
+        };
+        if !(actor.is_host_admin() || actor.role == Role::Admin) {
+            return Err(ServiceError::Forbidden(
+                "only an admin revokes operators".into(),
+            ));
+        }
+        if op.revoked {
+            return Err(ServiceError::Conflict(format!(
+                "operator {operator} is revoked already"
+            )));
+        }
+        Ok(Decision {
+            entries: vec![(
+                Entry::OperatorRevoked {
+                    operator: operator.to_string(),
+                },
+                vec![op.party.clone()],
+            )],
+            outcome: WriteOutcome::Done,
+            body: json!({"id": operator, "revoked": true}),
+            volumes: None,
+        })
+    }
+
+    pub(super) fn evolve_party_created(&mut self, party: &str, name: &str) {
+        self.parties.insert(
+            party.to_string(),
+            Party {
+                name: name.to_string(),
+            },
+        );
+    }
+
+    pub(super) fn evolve_operator_created(
+        &mut self,
+        operator: &str,
+        party: &str,
+        name: &str,
+        role: Role,
+        token_sha256: &str,
+    ) {
+        self.by_token
+            .insert(token_sha256.to_string(), operator.to_string());
+        self.operators.insert(
+            operator.to_string(),
+            Operator {
+                party: party.to_string(),
+                name: name.to_string(),
+                role,
+                revoked: false,
+            },
+        );
+    }
+
+    pub(super) fn evolve_operator_revoked(&mut self, operator: &str) {
+        if let Some(op) = self.operators.get_mut(operator) {
+            op.revoked = true;
+        }
+    }
+
+    /// Every unrevoked operator by the SHA-256 of its token.
+    pub fn tokens(&self) -> HashMap<String, Actor> {
+        self.by_token
+            .iter()
+            .filter_map(|(hash, id)| {
+                let op = &self.operators[id];
+                (!op.revoked).then(|| {
+                    let actor = Actor {
+                        operator: id.clone(),
+                        party: op.party.clone(),
+                        role: op.role,
+                    };
+                    (hash.clone(), actor)
+                })
+            })
+            .collect()
+    }
+
+    /// Whether any operator exists (the first start has none).
+    pub fn has_operators(&self) -> bool {
+        !self.operators.is_empty()
+    }
+
+    /// Whether the operator exists and is not revoked.
+    pub fn operator_active(&self, operator: &str) -> bool {
+        self.operators.get(operator).is_some_and(|o| !o.revoked)
+    }
+
+    /// Unrevoked operators of `party` with at least `role`.
+    pub(super) fn operators_of(&self, party: &str, role: Role) -> Vec<String> {
+        self.operators
+            .iter()
+            .filter(|(_, o)| o.party == party && !o.revoked && o.role >= role)
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+
+    /// The parties `actor` may know of: its own, those it shares a line with (all for the host).
+    pub fn parties(&self, actor: &Actor) -> Vec<Value> {
+        self.parties
+            .iter()
+            .filter(|(id, _)| {
+                actor.is_host_admin()
+                    || **id == actor.party
+                    || self
+                        .lines
+                        .values()
+                        .any(|l| l.parties.contains(&actor.party) && l.parties.contains(id))
+            })
+            .map(|(id, p)| json!({"id": id, "name": p.name}))
+            .collect()
+    }
+
+    /// The operators of `party` that `actor` may list (its own party's, or any for the host).
+    pub fn operators(&self, actor: &Actor, party: &str) -> Result<Vec<Value>, ServiceError> {
+        if !(actor.is_host_admin() || actor.party == party) || !self.parties.contains_key(party) {
+            return Err(ServiceError::NotFound(format!("party {party}")));
+        }
+        Ok(self
+            .operators
+            .iter()
+            .filter(|(_, o)| o.party == party)
+            .map(|(id, o)| json!({"id": id, "party": o.party, "name": o.name, "role": o.role, "revoked": o.revoked}))
+            .collect())
+    }
+}

@@ -1,0 +1,94 @@
+//! The tamper-evident record as each party may read it: inclusion proofs,
+//! consistency proofs and exports, filtered by audience.
+
+use super::State;
+use crate::entry::{Entry, Logged};
+use crate::error::ServiceError;
+use crate::model::Actor;
+use crate::record::{hex_all, leaf_text};
+use parley_record::Hash;
+use serde_json::{json, Value};
+
+impl State {
+    /// The record's size and root.
+    pub fn record_head(&self) -> (u64, Hash) {
+        (self.record.size(), self.record.root())
+    }
+
+    /// Entry `seq` as a leaf with its inclusion proof in the tree of `size`
+    /// entries, if `actor` may see the entry.
+    pub fn inclusion(&self, actor: &Actor, seq: u64, size: u64) -> Result<Value, ServiceError> {
+        let visible = |l: &&Logged| self.sees_entry(actor, l);
+        let logged = seq
+            .checked_sub(1)
+            .and_then(|i| self.log.get(i as usize))
+            .filter(visible)
+            .ok_or_else(|| ServiceError::NotFound(format!("record entry {seq}")))?;
+        let proof = self
+            .record
+            .inclusion_proof(seq - 1, size)
+            .map_err(|e| ServiceError::invalid("/size", e.to_string()))?;
+        let mut receipt = json!({"seq": seq, "leaf_index": seq - 1, "tree_size": size,
+                  "leaf": leaf_text(logged), "proof": hex_all(&proof)});
+        if let Entry::Notice { content, .. } = &logged.entry {
+            // The leaf holds the content's hash; the text goes with the receipt.
+            receipt["content"] = Value::from(content.get());
+        }
+        Ok(receipt)
+    }
+
+    /// Entries `after + 1 ..= upto` of the record as `actor`'s party may hold
+    /// them, one JSON line an entry (each ending in a newline), in journal
+    /// order: the leaf text (and a notice's content) of each entry it may see
+    /// (on `line`, if given), only the leaf hash of the others. Every position
+    /// is there, so the root can be rebuilt. Exports are read in slices like
+    /// this so that a long record never holds the state for long.
+    pub fn export(&self, actor: &Actor, line: Option<&str>, after: u64, upto: u64) -> String {
+        let upto = upto.min(self.log.len() as u64);
+        let mut out = String::new();
+        for l in &self.log[after.min(upto) as usize..upto as usize] {
+            let visible =
+                self.sees_entry(actor, l) && line.is_none_or(|want| l.entry.line() == Some(want));
+            if visible {
+                let mut v = json!({"seq": l.seq, "leaf": leaf_text(l)});
+                if let Entry::Notice { content, .. } = &l.entry {
+                    v["content"] = Value::from(content.get());
+                }
+                out.push_str(&v.to_string());
+            } else {
+                let hash = self.record.leaf(l.seq - 1).expect("every entry is a leaf");
+                out.push_str(&format!("{{\"seq\":{},\"leaf_hash\":\"{hash}\"}}", l.seq));
+            }
+            out.push('\n');
+        }
+        out
+    }
+
+    /// A proof that the tree of `to` entries extends the tree of `from`.
+    pub fn consistency(&self, from: u64, to: u64) -> Result<Value, ServiceError> {
+        let proof = self
+            .record
+            .consistency_proof(from, to)
+            .map_err(|e| ServiceError::invalid("/from", e.to_string()))?;
+        let root = |n| {
+            self.record
+                .root_at(n)
+                .map(|h| h.to_string())
+                .unwrap_or_default()
+        };
+        Ok(
+            json!({"from": from, "to": to, "from_root": root(from), "to_root": root(to),
+                  "proof": hex_all(&proof)}),
+        )
+    }
+
+    /// Entries after `after` that `actor` may see, at most `limit`.
+    pub fn events_after(&self, actor: &Actor, after: u64, limit: usize) -> Vec<&Logged> {
+        self.log
+            .iter()
+            .skip(after as usize)
+            .filter(|l| self.sees_entry(actor, l))
+            .take(limit)
+            .collect()
+    }
+}
