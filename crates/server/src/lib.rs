@@ -19,6 +19,7 @@ mod openapi;
 mod problem;
 mod rejection;
 mod routes;
+mod wire;
 
 pub use auth::{new_token, RateLimit, PARTY_RATE_FACTOR};
 pub use connections::{Connections, BODY_TIMEOUT, HEADER_TIMEOUT, MAX_CONNECTIONS, RESERVE};

@@ -29,6 +29,7 @@ mod site;
 mod state;
 mod talk_record;
 mod text;
+mod views;
 
 pub use command::{Command, Signed};
 pub use content::{RawJson, Volumes};
@@ -50,4 +51,8 @@ pub use site::{SiteRules, SITE_MAX_AREA_KM2, SITE_MAX_LIFE_DAYS};
 pub use state::{Decision, State};
 pub use talk_record::{
     AgendaItem, FollowUp, Outcome, Participant, TalkRecord, MAX_TALK_ITEMS, TALK_GAP_DAYS,
+};
+pub use views::{
+    DeadlineView, LineView, OperationState, OperationView, OperatorView, PartyChecksView,
+    PartyView, PendingCheckView,
 };
