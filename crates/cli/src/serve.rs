@@ -53,6 +53,56 @@ pub struct ServeArgs {
     site_max_area_km2: f64,
     #[command(flatten)]
     limits: LimitArgs,
+    #[command(flatten)]
+    witnesses: WitnessArgs,
+}
+
+/// The witnesses that cosign the record's checkpoints.
+#[derive(clap::Args)]
+struct WitnessArgs {
+    /// A witness to submit checkpoints to: its URL (the tlog-witness
+    /// submission prefix) and its key, as `parley witness` prints it
+    /// (`http://host:8090=witness.example+1a2b3c4d+BK...`). Repeat for each.
+    #[arg(long = "witness", value_name = "URL=KEY")]
+    witnesses: Vec<String>,
+    /// Milliseconds a witness may take to answer; the checkpoint then goes
+    /// out with the cosignatures that arrived.
+    #[arg(long, default_value_t = parley_server::WITNESS_TIMEOUT.as_millis() as u64,
+          value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    witness_timeout_ms: u64,
+    /// Milliseconds between two witnessing rounds while the record grows
+    /// (a party can ask for one at once: POST /v1/record/checkpoint/witnessed).
+    #[arg(long, default_value_t = 1_000,
+          value_parser = clap::value_parser!(u64).range(10..=10_000))]
+    witness_every_ms: u64,
+}
+
+/// Witnessing as configured: the witnesses, the timeout, the interval.
+pub(crate) struct Witnesses {
+    targets: Vec<parley_server::WitnessTarget>,
+    timeout: Duration,
+    every: Duration,
+}
+
+impl WitnessArgs {
+    fn witnesses(&self) -> Result<Option<Witnesses>> {
+        if self.witnesses.is_empty() {
+            return Ok(None);
+        }
+        let targets = self
+            .witnesses
+            .iter()
+            .map(|w| {
+                parley_server::WitnessTarget::parse(w)
+                    .map_err(|e| anyhow::anyhow!("--witness {w:?}: {e}"))
+            })
+            .collect::<Result<_>>()?;
+        Ok(Some(Witnesses {
+            targets,
+            timeout: Duration::from_millis(self.witness_timeout_ms),
+            every: Duration::from_millis(self.witness_every_ms),
+        }))
+    }
 }
 
 /// How much of the server one token, party, client or connection may take.
@@ -96,6 +146,7 @@ pub(crate) struct Limits {
     rate: RateLimit,
     streams: StreamLimit,
     connections: Connections,
+    witnesses: Option<Witnesses>,
 }
 
 impl Limits {
@@ -105,6 +156,7 @@ impl Limits {
             rate: RateLimit::new(rate),
             streams: StreamLimit::default(),
             connections: Connections::default(),
+            witnesses: None,
         }
     }
 }
@@ -134,6 +186,7 @@ impl LimitArgs {
                 header_timeout: Duration::from_millis(self.header_timeout_ms),
                 body_timeout: Duration::from_millis(self.body_timeout_ms),
             },
+            witnesses: None,
         })
     }
 }
@@ -170,33 +223,9 @@ pub(crate) fn default_record_key(db: &Path) -> PathBuf {
 /// The key that signs the record's checkpoints: 32 random bytes (hex) in
 /// `path`, made on the first start with mode 0600.
 fn record_signer(path: &Path) -> Result<parley_record::Signer> {
-    let seed: [u8; 32] = match std::fs::read_to_string(path) {
-        Ok(text) => {
-            // Whoever reads the key can sign checkpoints in the server's name.
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(path)?.permissions().mode() & 0o777;
-            if mode & 0o077 != 0 {
-                anyhow::bail!(
-                    "the record key {} can be read by others (mode {mode:o}); make it the owner's alone (chmod 600 {}) and consider it exposed",
-                    path.display(),
-                    path.display()
-                );
-            }
-            parley_record::Hash::from_hex(text.trim())
-                .with_context(|| format!("{}: not a 64-digit hex key", path.display()))?
-                .0
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let mut seed = [0u8; 32];
-            getrandom::fill(&mut seed).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-            crate::secret::create(path, &format!("{}\n", parley_record::Hash(seed)))?;
-            seed
-        }
-        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
-    };
     Ok(parley_record::Signer::from_seed(
         parley_service::ORIGIN,
-        &seed,
+        &crate::secret::seed(path, "record key")?,
     )?)
 }
 
@@ -226,14 +255,23 @@ pub(crate) fn run_server(
             rate: Arc::new(limits.rate),
             streams: Arc::new(limits.streams),
         };
-        parley_server::serve_with(listener, state, limits.connections)
-            .await
-            .context("serving")
+        match limits.witnesses {
+            None => parley_server::serve_with(listener, state, limits.connections).await,
+            Some(w) => {
+                let witnessing =
+                    parley_server::Witnessing::new(state.service.clone(), w.targets, w.timeout);
+                witnessing.spawn(w.every);
+                parley_server::serve_witnessed(listener, state, limits.connections, witnessing)
+                    .await
+            }
+        }
+        .context("serving")
     })
 }
 
 pub fn serve(args: ServeArgs) -> Result<()> {
-    let limits = args.limits.limits()?;
+    let mut limits = args.limits.limits()?;
+    limits.witnesses = args.witnesses.witnesses()?;
     let (service, committed) = match &args.postgres {
         Some(url) => {
             let journal = parley_store_postgres::PostgresJournal::open(url)

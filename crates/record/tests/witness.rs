@@ -326,9 +326,9 @@ fn bad_policies_name_the_line() {
         (format!("witness none {w}\nquorum none\n"), 1),
         (format!("witness w {l}\nquorum w\n"), 1),
         (format!("log {w}\nquorum none\n"), 1),
-        (format!("quorum none\nquorum none\n"), 2),
-        (format!("quorum none\nverifier x\n"), 2),
-        (format!("quorum none\n\u{7}\n"), 2),
+        ("quorum none\nquorum none\n".to_string(), 2),
+        ("quorum none\nverifier x\n".to_string(), 2),
+        ("quorum none\n\u{7}\n".to_string(), 2),
     ] {
         match Policy::parse(&text) {
             Err(PolicyError::Line { line: got, .. }) => assert_eq!(got, line, "{text}"),

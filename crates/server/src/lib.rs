@@ -16,6 +16,7 @@ mod events;
 mod openapi;
 mod problem;
 mod routes;
+mod witnessing;
 
 pub use auth::{new_token, RateLimit, PARTY_RATE_FACTOR};
 pub use connections::{Connections, BODY_TIMEOUT, HEADER_TIMEOUT, MAX_CONNECTIONS, RESERVE};
@@ -24,6 +25,7 @@ pub use events::{StreamLimit, STREAMS_PER_OPERATOR};
 pub use openapi::document;
 pub use problem::Problem;
 pub use routes::router;
+pub use witnessing::{serve_witnessed, WitnessTarget, Witnessing, WITNESS_TIMEOUT};
 
 use parley_service::{sha256_hex, Actor, Command, Role, Service, ServiceError, HOST};
 use std::sync::Arc;

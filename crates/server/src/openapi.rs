@@ -78,6 +78,7 @@ pub async fn openapi_json() -> impl IntoResponse {
         crate::routes::acknowledge,
         crate::routes::list_deadlines,
         crate::routes::record_checkpoint,
+        crate::witnessing::witnessed_checkpoint,
         crate::routes::record_consistency,
         crate::routes::record_export,
         crate::routes::record_receipt,

@@ -70,6 +70,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/deadlines", get(list_deadlines))
         .route("/v1/record/checkpoint", get(record_checkpoint))
+        .route(
+            "/v1/record/checkpoint/witnessed",
+            post(crate::witnessing::witnessed_checkpoint),
+        )
         .route("/v1/record/consistency", get(record_consistency))
         .route("/v1/record/export", get(record_export))
         .route("/v1/record/entries/{seq}/receipt", get(record_receipt))

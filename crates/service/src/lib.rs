@@ -26,6 +26,7 @@ mod record;
 mod service;
 mod site;
 mod state;
+mod witnessed;
 
 pub use command::{Command, Signed, Volumes};
 pub use content::RawJson;
@@ -44,3 +45,4 @@ pub use state::talks::{
     AgendaItem, FollowUp, Outcome, Participant, TalkRecord, MAX_TALK_ITEMS, TALK_GAP_DAYS,
 };
 pub use state::{hex, sha256_hex, Decision, State};
+pub use witnessed::WitnessedCheckpoint;

@@ -38,6 +38,18 @@ impl Server {
         }
     }
 
+    /// Starts `parley serve` on a new store at `db` with the flags `args`.
+    pub fn start_at_with(db: PathBuf, args: &[&str]) -> Server {
+        let (child, url, shown) = super::serve_with(&db, args);
+        Server {
+            child,
+            url,
+            host: shown.expect("a host token"),
+            db,
+            client: reqwest::Client::new(),
+        }
+    }
+
     /// Starts `parley serve` on `db`; `host` is the host token when the store exists already.
     pub fn start_at(db: PathBuf, rate: &str, host: Option<String>) -> Server {
         let (child, url, shown) = super::serve(&db, rate);
