@@ -304,16 +304,7 @@ async fn an_equivocating_server_is_caught_by_the_witness_and_the_verifier() {
     let policy = policy.to_str().unwrap();
 
     // Blue, on server A, asks for a witnessed checkpoint and its receipt.
-    let (status, cp) = a
-        .call(
-            reqwest::Method::POST,
-            "/v1/record/checkpoint/witnessed",
-            &a.host,
-            None,
-            None,
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{cp}");
+    let cp = witnessed(&a).await;
     assert_eq!(cp["cosigned_by"], json!(["witness.blue.example"]));
     let size = cp["size"].as_u64().unwrap();
     let blue = dir.join("blue-receipt.json");
@@ -331,16 +322,7 @@ async fn an_equivocating_server_is_caught_by_the_witness_and_the_verifier() {
 
     // Red is sent to server B: the same key, another history of the same size.
     let b = Server::start_at_with(db_b, &["--witness", &witness_flag]);
-    let (status, cp_b) = b
-        .call(
-            reqwest::Method::POST,
-            "/v1/record/checkpoint/witnessed",
-            &b.host,
-            None,
-            None,
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{cp_b}");
+    let cp_b = witnessed(&b).await;
     assert_eq!(cp_b["size"], size, "two stories of one size");
     assert_ne!(cp_b["root"], cp["root"]);
     assert_eq!(
@@ -400,33 +382,10 @@ async fn an_equivocating_server_is_caught_by_the_witness_and_the_verifier() {
     );
 
     // A grows and is witnessed; B, smaller, is a rollback to the witness.
-    let (status, _) = a
-        .post(
-            "/v1/parties",
-            &a.host,
-            json!({"id": "blue", "name": "Blue"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED);
-    let (_, cp2) = a
-        .call(
-            reqwest::Method::POST,
-            "/v1/record/checkpoint/witnessed",
-            &a.host,
-            None,
-            None,
-        )
-        .await;
+    grow(&a, "blue").await;
+    let cp2 = witnessed(&a).await;
     assert_eq!(cp2["cosigned_by"], json!(["witness.blue.example"]));
-    let (_, cp_b2) = b
-        .call(
-            reqwest::Method::POST,
-            "/v1/record/checkpoint/witnessed",
-            &b.host,
-            None,
-            None,
-        )
-        .await;
+    let cp_b2 = witnessed(&b).await;
     assert_eq!(cp_b2["cosigned_by"], json!([]));
     let evidence = w.evidence().await;
     assert!(
@@ -438,20 +397,9 @@ async fn an_equivocating_server_is_caught_by_the_witness_and_the_verifier() {
 
     // B grows past A with its own history: its proof cannot extend A's (422).
     for id in ["red", "green", "grey"] {
-        let (status, _) = b
-            .post("/v1/parties", &b.host, json!({"id": id, "name": id}))
-            .await;
-        assert_eq!(status, StatusCode::CREATED);
+        grow(&b, id).await;
     }
-    let (_, cp_b3) = b
-        .call(
-            reqwest::Method::POST,
-            "/v1/record/checkpoint/witnessed",
-            &b.host,
-            None,
-            None,
-        )
-        .await;
+    let cp_b3 = witnessed(&b).await;
     assert!(cp_b3["size"].as_u64() > cp2["size"].as_u64());
     assert_eq!(cp_b3["cosigned_by"], json!([]));
     let evidence = w.evidence().await;
@@ -462,16 +410,31 @@ async fn an_equivocating_server_is_caught_by_the_witness_and_the_verifier() {
         "{evidence:?}"
     );
     // A is still witnessed: the equivocation did not stop the honest view.
-    let (_, cp3) = a
+    let cp3 = witnessed(&a).await;
+    assert_eq!(cp3["cosigned_by"], json!(["witness.blue.example"]));
+}
+
+/// One more entry in `server`'s record: a party made by the host.
+async fn grow(server: &Server, id: &str) {
+    let (status, v) = server
+        .post("/v1/parties", &server.host, json!({"id": id, "name": id}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+}
+
+/// `POST /v1/record/checkpoint/witnessed` as the host: the cosigned checkpoint.
+async fn witnessed(server: &Server) -> Value {
+    let (status, cp) = server
         .call(
             reqwest::Method::POST,
             "/v1/record/checkpoint/witnessed",
-            &a.host,
+            &server.host,
             None,
             None,
         )
         .await;
-    assert_eq!(cp3["cosigned_by"], json!(["witness.blue.example"]));
+    assert_eq!(status, StatusCode::OK, "{cp}");
+    cp
 }
 
 /// The root of a checkpoint answer as its note writes it (base64).
@@ -510,16 +473,7 @@ async fn a_witness_that_is_down_delays_nothing() {
         ],
     );
     let started = std::time::Instant::now();
-    let (status, cp) = a
-        .call(
-            reqwest::Method::POST,
-            "/v1/record/checkpoint/witnessed",
-            &a.host,
-            None,
-            None,
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{cp}");
+    let cp = witnessed(&a).await;
     assert_eq!(cp["cosigned_by"], json!(["witness.up.example"]));
     assert_eq!(
         cp["witnesses_asked"],
@@ -528,14 +482,7 @@ async fn a_witness_that_is_down_delays_nothing() {
     // Bounded by the timeout, not by the silent witness (generous margin).
     assert!(started.elapsed() < std::time::Duration::from_secs(30));
     // The periodic round picks up growth without being asked.
-    let (status, _) = a
-        .post(
-            "/v1/parties",
-            &a.host,
-            json!({"id": "blue", "name": "Blue"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED);
+    grow(&a, "blue").await;
     let grown = cp["size"].as_u64().unwrap() + 1;
     loop {
         let (_, now) = a.get("/v1/record/checkpoint", &a.host).await;
