@@ -14,6 +14,7 @@ mod bench;
 mod bench_abuse;
 mod bench_record;
 mod bench_serve;
+mod bench_witness;
 mod check;
 mod client;
 mod demo;
