@@ -90,7 +90,10 @@ fn bodies(log: usize, steps: u64) -> Result<(Signer, Vec<String>)> {
 
 pub fn run(args: Args) -> Result<()> {
     ensure!((1..=255).contains(&args.logs), "--logs: 1 to 255");
-    ensure!(args.steps >= 1 && args.writes >= 1, "--steps and --writes: at least 1");
+    ensure!(
+        args.steps >= 1 && args.writes >= 1,
+        "--steps and --writes: at least 1"
+    );
     let id = std::process::id();
     let tmp = std::env::temp_dir();
     let (witness_db, server_db) = (
@@ -121,9 +124,7 @@ pub fn run(args: Args) -> Result<()> {
     let (cosign_per_s, cosign_ms, write_ms, witnessed_ms) = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let witness_url = format!("http://{}", listener.local_addr()?);
-        tokio::spawn(async move {
-            axum::serve(listener, parley_witness::router(witness)).await
-        });
+        tokio::spawn(async move { axum::serve(listener, parley_witness::router(witness)).await });
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(args.logs + 1)
             .build()?;
@@ -214,7 +215,12 @@ pub fn run(args: Args) -> Result<()> {
                 write_ms.push(t.elapsed().as_secs_f64() * 1e3);
             }
         }
-        anyhow::Ok((cosign_per_s, median(cosign_ms), median(write_ms), median(witnessed_ms)))
+        anyhow::Ok((
+            cosign_per_s,
+            median(cosign_ms),
+            median(write_ms),
+            median(witnessed_ms),
+        ))
     })?;
     runtime.shutdown_timeout(Duration::from_secs(5));
     println!(
