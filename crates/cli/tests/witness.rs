@@ -269,9 +269,14 @@ async fn concurrent_requests_never_get_two_histories_cosigned() {
         .all(|(s, _, t)| *s == StatusCode::OK || (*s == StatusCode::CONFLICT && t == "5\n")));
 }
 
+/// The client binary with a config directory of its own in `dir`.
+fn verify_client(dir: &Path) -> Client {
+    Client::new(dir.join("config-verify"))
+}
+
 /// `parley verify ...` run offline; the exit status and what it said.
 fn verify(dir: &Path, args: &[&str]) -> common::Run {
-    Client::new(dir.join("config-verify")).run(&[&["verify"], args].concat())
+    verify_client(dir).run(&[&["verify"], args].concat())
 }
 
 async fn save(server: &Server, path: &str, file: &PathBuf) -> Value {
@@ -379,6 +384,32 @@ async fn an_equivocating_server_is_caught_by_the_witness_and_the_verifier() {
         )),
         "{}",
         split.stderr
+    );
+
+    // `record audit --policy`: A's latest checkpoint extends Blue's and is
+    // cosigned; B's is not cosigned, so B's record fails the audit.
+    let audit = |server: &Server| {
+        verify_client(&dir).run(&[
+            "record",
+            "audit",
+            blue,
+            "--policy",
+            policy,
+            "--server",
+            &server.url,
+            "--token",
+            &server.host,
+        ])
+    };
+    let ok = audit(&a);
+    assert_eq!(ok.code, 0, "{}{}", ok.stdout, ok.stderr);
+    assert!(ok.stdout.contains("cosigned by blue"), "{}", ok.stdout);
+    let refused = audit(&b);
+    assert_eq!(refused.code, 1, "{}{}", refused.stdout, refused.stderr);
+    assert!(
+        refused.stderr.contains("the quorum `blue` is not met"),
+        "{}",
+        refused.stderr
     );
 
     // A grows and is witnessed; B, smaller, is a rollback to the witness.
