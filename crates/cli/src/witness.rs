@@ -53,6 +53,8 @@ pub fn run(args: WitnessArgs) -> Result<()> {
             VerifierKey::parse(k.trim()).with_context(|| format!("--log (number {}) {k:?}", i + 1))
         })
         .collect::<Result<Vec<_>>>()?;
+    // The name is checked before a key file is made for it.
+    Cosigner::from_seed(&args.name, &[0; 32]).context("--name")?;
     let key_file = args.key.clone().unwrap_or_else(|| {
         let mut p = args.db.as_os_str().to_owned();
         p.push(".key");

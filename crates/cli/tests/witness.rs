@@ -525,3 +525,72 @@ async fn a_witness_that_is_down_delays_nothing() {
     }
     drop(silent);
 }
+
+#[test]
+fn bad_flags_are_refused_naming_the_flag() {
+    let dir = temp_dir("witness-flags");
+    let run = |args: &[&str]| {
+        let out = Command::new(BIN).args(args).output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let db = dir.join("w.db");
+    let db = db.to_str().unwrap();
+    let (code, said) = run(&[
+        "witness",
+        "--name",
+        "w.example",
+        "--db",
+        db,
+        "--log",
+        "not-a-key",
+    ]);
+    assert_eq!(code, Some(2), "{said}");
+    assert!(said.contains("--log (number 1) \"not-a-key\""), "{said}");
+    let (code, said) = run(&[
+        "witness",
+        "--name",
+        "has space",
+        "--db",
+        db,
+        "--log",
+        &Signer::from_seed(ORIGIN, &[1; 32])
+            .unwrap()
+            .verifier_key()
+            .to_string(),
+    ]);
+    assert_eq!(code, Some(2), "{said}");
+    assert!(said.contains("--name"), "{said}");
+    let sdb = dir.join("s.db");
+    let (code, said) = run(&[
+        "serve",
+        "--db",
+        sdb.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+        "--witness",
+        "witness.example",
+    ]);
+    assert_eq!(code, Some(2), "{said}");
+    assert!(
+        said.contains("--witness \"witness.example\": expected URL=KEY"),
+        "{said}"
+    );
+    let log_key = Signer::from_seed(ORIGIN, &[1; 32])
+        .unwrap()
+        .verifier_key()
+        .to_string();
+    let (code, said) = run(&[
+        "serve",
+        "--db",
+        sdb.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+        "--witness",
+        &format!("http://w.example={log_key}"),
+    ]);
+    assert_eq!(code, Some(2), "{said}");
+    assert!(said.contains("the key: verifier key is malformed: the key is not an Ed25519 cosigner key (type byte 0x04)"), "{said}");
+}

@@ -199,6 +199,12 @@ impl VerifierKey {
         self.id
     }
 
+    /// The raw Ed25519 key (two vkeys of one key under other names are the
+    /// same key).
+    pub fn key_bytes(&self) -> &[u8; 32] {
+        self.key.as_bytes()
+    }
+
     /// Whether `signature` (64 bytes) is this key's over `text`.
     pub(crate) fn verifies(&self, text: &str, signature: &[u8]) -> bool {
         Signature::from_slice(signature)

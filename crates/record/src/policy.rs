@@ -106,7 +106,7 @@ impl Policy {
             match (keyword, args) {
                 ("log", [vkey] | [vkey, _]) => {
                     let key = VerifierKey::parse(vkey).map_err(|e| bad(format!("log key: {e}")))?;
-                    if p.logs.iter().any(|k| k.to_string() == key.to_string()) {
+                    if p.logs.iter().any(|k| k.key_bytes() == key.key_bytes()) {
                         return Err(bad("a second `log` line with the same key".into()));
                     }
                     p.logs.push(key);

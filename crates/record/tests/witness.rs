@@ -326,6 +326,15 @@ fn bad_policies_name_the_line() {
         (format!("witness none {w}\nquorum none\n"), 1),
         (format!("witness w {l}\nquorum w\n"), 1),
         (format!("log {w}\nquorum none\n"), 1),
+        (
+            format!(
+                "log {l}\nlog {}\nquorum none\n",
+                Signer::from_seed("other.name", &[1; 32])
+                    .unwrap()
+                    .verifier_key()
+            ),
+            2,
+        ),
         ("quorum none\nquorum none\n".to_string(), 2),
         ("quorum none\nverifier x\n".to_string(), 2),
         ("quorum none\n\u{7}\n".to_string(), 2),
