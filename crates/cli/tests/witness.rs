@@ -207,24 +207,36 @@ async fn the_witness_answers_as_tlog_witness_says_and_keeps_its_word() {
     .sign(&stranger);
     let (status, _, _) = w.add(body(0, &log, 1, other)).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    // Evidence: the bad proof and the signed checkpoint of 5 after 6 (a
-    // rollback); the others prove nothing against the log.
+    // Evidence: every refused checkpoint the log signed. The bad proof and
+    // the checkpoint of 5 after 6 (a rollback) prove misbehaviour; the stale
+    // old size only that the client was behind. The 403, 404 and 400 for a
+    // malformed body are not the log's word, and are not kept.
     let evidence = w.evidence().await;
-    assert_eq!(evidence.len(), 2, "{evidence:?}");
+    let kinds: Vec<_> = evidence
+        .iter()
+        .map(|e| {
+            (
+                e["kind"].as_str().unwrap(),
+                e["status"].as_u64().unwrap(),
+                e["misbehaviour"].as_bool().unwrap(),
+            )
+        })
+        .collect();
     assert_eq!(
-        (&evidence[0]["kind"], &evidence[0]["status"]),
-        (&json!("bad-proof"), &json!(422))
+        kinds,
+        [
+            ("old-size", 409, false),
+            ("bad-proof", 422, true),
+            ("rollback", 400, true)
+        ]
     );
-    assert_eq!(evidence[0]["request"], req.body());
-    assert_eq!(evidence[0]["witness_size"], 6);
-    assert!(evidence[0]["witness_checkpoint"]
+    let bad_proof = &evidence[1];
+    assert_eq!(bad_proof["request"], req.body(), "kept with its proof");
+    assert_eq!(bad_proof["witness_size"], 6);
+    assert!(bad_proof["witness_checkpoint"]
         .as_str()
         .unwrap()
         .contains("\u{2014} witness.test/w1 "));
-    assert_eq!(
-        (&evidence[1]["kind"], &evidence[1]["status"]),
-        (&json!("rollback"), &json!(400))
-    );
 
     // Durable: after a restart the witness still holds size 6.
     drop(w);
@@ -340,7 +352,10 @@ async fn an_equivocating_server_is_caught_by_the_witness_and_the_verifier() {
         .iter()
         .find(|e| e["kind"] == "split-view")
         .unwrap_or_else(|| panic!("{evidence:?}"));
-    assert_eq!(split["status"], 409);
+    assert_eq!(
+        (&split["status"], &split["misbehaviour"]),
+        (&json!(409), &json!(true))
+    );
     let refused = split["request"].as_str().unwrap();
     assert!(
         refused.contains(&base64_root(&cp_b)),

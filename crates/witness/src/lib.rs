@@ -1,7 +1,7 @@
 //! Parley's witness: a C2SP tlog-witness that cosigns a log's checkpoint only
 //! after checking that it extends the last one it cosigned for that log, and
-//! keeps every signed checkpoint it refused for proving misbehaviour, as
-//! evidence.
+//! keeps every checkpoint signed by a log that it refused, as evidence,
+//! marked when it proves the log misbehaved.
 //!
 //! - [`Witness`]: the store (one SQLite file) and one writer thread that takes
 //!   every request waiting, decides each in order
@@ -116,7 +116,8 @@ fn open_connection(path: &Path) -> Result<Connection, StoreError> {
              problem TEXT NOT NULL,
              request TEXT NOT NULL,
              witness_size INTEGER NOT NULL,
-             witness_checkpoint TEXT NOT NULL
+             witness_checkpoint TEXT NOT NULL,
+             misbehaviour INTEGER NOT NULL
          );",
     )
     .map_err(err)?;
@@ -209,16 +210,18 @@ impl Witness {
             .unwrap_or_else(|_| Answer::Failed("the witness's writer has stopped".into()))
     }
 
-    /// Every refused checkpoint kept as evidence, oldest first: when, the
-    /// origin, the kind of refusal, the status answered, the request as
-    /// received (its checkpoint signed by the log) and the checkpoint the
-    /// witness had cosigned then.
+    /// Every refused checkpoint signed by its log, kept as evidence, oldest
+    /// first: when, the origin, the kind of refusal, the status answered, the
+    /// request as received (the checkpoint and its proof), the checkpoint the
+    /// witness had cosigned then, and whether the two prove the log
+    /// misbehaved (a split view, a rollback, a proof that fails) or only that
+    /// the client was behind (a stale `old` size).
     pub fn evidence(&self) -> Result<Vec<Value>, StoreError> {
         let conn = self.reader.lock().unwrap_or_else(|e| e.into_inner());
         let mut stmt = conn
             .prepare(
                 "SELECT id, at_s, origin, kind, status, problem, request, witness_size,
-                        witness_checkpoint FROM evidence ORDER BY id",
+                        witness_checkpoint, misbehaviour FROM evidence ORDER BY id",
             )
             .map_err(err)?;
         let rows = stmt
@@ -233,6 +236,7 @@ impl Witness {
                     "request": r.get::<_, String>(6)?,
                     "witness_size": r.get::<_, i64>(7)?,
                     "witness_checkpoint": r.get::<_, String>(8)?,
+                    "misbehaviour": r.get::<_, bool>(9)?,
                 }))
             })
             .map_err(err)?;
@@ -343,31 +347,29 @@ impl Writer {
                     answers.push(Answer::Cosigned(line));
                 }
                 Err(refusal) => {
-                    if decision.evidence {
-                        let (size, cosigned) =
-                            held.map_or((0, ""), |h| (h.head.size, h.note.as_str()));
-                        let kind = if decision.head.size < size {
-                            "rollback"
-                        } else {
-                            refusal.kind()
-                        };
-                        tx.execute(
-                            "INSERT INTO evidence (at_s, origin, kind, status, problem, request,
-                                 witness_size, witness_checkpoint)
-                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                            params![
-                                now as i64,
-                                origin,
-                                kind,
-                                refusal.status(),
-                                refusal.to_string(),
-                                job.body,
-                                size as i64,
-                                cosigned
-                            ],
-                        )
-                        .map_err(err)?;
-                    }
+                    let (size, cosigned) = held.map_or((0, ""), |h| (h.head.size, h.note.as_str()));
+                    let kind = if decision.head.size < size {
+                        "rollback"
+                    } else {
+                        refusal.kind()
+                    };
+                    tx.execute(
+                        "INSERT INTO evidence (at_s, origin, kind, status, problem, request,
+                             witness_size, witness_checkpoint, misbehaviour)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                        params![
+                            now as i64,
+                            origin,
+                            kind,
+                            refusal.status(),
+                            refusal.to_string(),
+                            job.body,
+                            size as i64,
+                            cosigned,
+                            decision.evidence
+                        ],
+                    )
+                    .map_err(err)?;
                     answers.push(Answer::Refused(refusal));
                 }
             }
