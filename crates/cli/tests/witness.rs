@@ -609,3 +609,115 @@ fn bad_flags_are_refused_naming_the_flag() {
     assert_eq!(code, Some(2), "{said}");
     assert!(said.contains("the key: verifier key is malformed: the key is not an Ed25519 cosigner key (type byte 0x04)"), "{said}");
 }
+
+/// Tiles fetched from a real server as a standard tlog client does (the
+/// path from `tlog_tiles`, less its height element), with a bearer token.
+struct HttpTiles<'a> {
+    runtime: &'a tokio::runtime::Runtime,
+    server: &'a Server,
+    token: String,
+}
+
+impl HttpTiles<'_> {
+    fn get(&self, path: &str) -> (StatusCode, Vec<u8>) {
+        self.runtime.block_on(async {
+            let res = self
+                .server
+                .client
+                .get(format!("{}/v1/record/tlog/{path}", self.server.url))
+                .bearer_auth(&self.token)
+                .send()
+                .await
+                .unwrap();
+            (res.status(), res.bytes().await.unwrap().to_vec())
+        })
+    }
+}
+
+impl tlog_tiles::TileReader for HttpTiles<'_> {
+    fn height(&self) -> u8 {
+        8
+    }
+    fn read_tiles(&self, tiles: &[tlog_tiles::Tile]) -> Result<Vec<Vec<u8>>, tlog_tiles::Error> {
+        tiles
+            .iter()
+            .map(|t| {
+                let path = t.path();
+                let ours = path.strip_prefix("tile/8/").expect("height 8");
+                let (status, body) = self.get(&format!("tile/{ours}"));
+                assert_eq!(
+                    status,
+                    StatusCode::OK,
+                    "{path}: {}",
+                    String::from_utf8_lossy(&body)
+                );
+                Ok(body)
+            })
+            .collect()
+    }
+    fn save_tiles(&self, _: &[tlog_tiles::Tile], _: &[Vec<u8>]) {}
+}
+
+#[test]
+fn the_record_is_served_as_tlog_tiles_a_standard_client_verifies() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = Server::start("witness-tiles");
+    // Past one full tile of leaves: 300 entries and more.
+    let officer = runtime.block_on(async {
+        for i in 0..310 {
+            grow(&server, &format!("p{i}")).await;
+        }
+        server.party("blue").await
+    });
+    let host = HttpTiles {
+        runtime: &runtime,
+        server: &server,
+        token: server.host.clone(),
+    };
+    let (status, note) = host.get("checkpoint");
+    assert_eq!(status, StatusCode::OK);
+    let note = String::from_utf8(note).unwrap();
+    let text = &note[..note.find("\n\n").unwrap() + 1];
+    let cp = tlog_tiles::Checkpoint::from_bytes(text.as_bytes()).unwrap();
+    let size = cp.size();
+    assert!(size > 300, "{size}");
+    // The client rebuilds the root from the tiles, checking each.
+    let reader = tlog_tiles::TileHashReader::new(size, *cp.hash(), &host);
+    assert_eq!(tlog_tiles::tree_hash(size, &reader).unwrap(), *cp.hash());
+    use tlog_tiles::HashReader as _;
+    for n in [0, 255, 256, size - 1] {
+        let proof = tlog_tiles::prove_record(size, n, &reader).unwrap();
+        let leaf = reader
+            .read_hashes(&[tlog_tiles::stored_hash_index(0, n)])
+            .unwrap()[0];
+        tlog_tiles::check_record(&proof, size, *cp.hash(), n, leaf).unwrap();
+    }
+    // An entry bundle: the host sees every entry, and each leaf hashes to the
+    // level-0 tile's hash.
+    let (status, bundle) = host.get("tile/entries/000");
+    assert_eq!(status, StatusCode::OK);
+    let (_, hashes) = host.get("tile/0/000");
+    let mut rest = bundle.as_slice();
+    for i in 0..256 {
+        let len = u16::from_be_bytes([rest[0], rest[1]]) as usize;
+        let leaf = &rest[2..2 + len];
+        assert_eq!(
+            tlog_tiles::record_hash(leaf).0,
+            hashes[i * 32..(i + 1) * 32],
+            "entry {i}"
+        );
+        rest = &rest[2 + len..];
+    }
+    assert!(rest.is_empty());
+    // A party may read hash tiles, not a bundle with entries not its own;
+    // a tile beyond the record is not found.
+    let party = HttpTiles {
+        runtime: &runtime,
+        server: &server,
+        token: officer.officer.clone(),
+    };
+    assert_eq!(party.get("tile/0/000").0, StatusCode::OK);
+    assert_eq!(party.get("tile/entries/000").0, StatusCode::FORBIDDEN);
+    assert_eq!(host.get("tile/0/009").0, StatusCode::NOT_FOUND);
+    assert_eq!(host.get("tile/0/1").0, StatusCode::NOT_FOUND);
+}

@@ -20,6 +20,8 @@
 //!   [`Cosigner`] and its `cosignature/v1` lines, checked by a [`CosignerKey`];
 //!   the [`AddCheckpoint`] request and the witness's decision,
 //!   [`check_add_checkpoint`].
+//! - [`tiles`]: the record as C2SP tlog-tiles: a [`TilePath`] and the bytes
+//!   of a hash tile.
 //! - [`policy`]: a C2SP tlog-policy [`Policy`] (logs, witnesses, groups,
 //!   quorum) and [`Policy::check`] of a cosigned checkpoint.
 //!
@@ -49,12 +51,14 @@
 
 pub mod checkpoint;
 pub mod policy;
+pub mod tiles;
 pub mod tree;
 pub mod verify;
 pub mod witness;
 
 pub use checkpoint::{Checkpoint, NoteError, Origin, SignedCheckpoint, Signer, VerifierKey};
 pub use policy::{Accepted, Policy, PolicyError};
+pub use tiles::{TilePath, TilePathError, TILE_WIDTH};
 pub use tree::{
     leaf_hash, node_hash, verify_consistency, verify_inclusion, Frontier, Hash, MerkleLog,
     ProofError, TreeError, DENSE_LEVEL, EMPTY_ROOT,

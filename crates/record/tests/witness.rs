@@ -349,3 +349,48 @@ fn bad_policies_name_the_line() {
         PolicyError::NoQuorum
     );
 }
+
+#[test]
+fn tile_paths_read_and_write_as_tlog_tiles_says() {
+    for (path, level, index, width) in [
+        ("0/000", Some(0), 0, 256),
+        ("1/x001/x234/067", Some(1), 1_234_067, 256),
+        ("2/005.p/17", Some(2), 5, 17),
+        ("entries/x001/000.p/255", None, 1000, 255),
+    ] {
+        let t = TilePath::parse(path).unwrap();
+        assert_eq!((t.level, t.index, t.width), (level, index, width), "{path}");
+        assert_eq!(t.path(), path);
+    }
+    for bad in [
+        "0/1",
+        "0/0001",
+        "0/001/002",
+        "x/000",
+        "64/000",
+        "0/000.p/0",
+        "0/000.p/256",
+        "0/000.p/07",
+        "0/x000/001",
+        "0",
+        "0/000.p/",
+    ] {
+        assert!(TilePath::parse(bad).is_err(), "{bad}");
+    }
+    // A tile's hashes are the level's subtree roots.
+    let log = {
+        let mut log = MerkleLog::new();
+        for i in 0..600 {
+            log.append(format!("e{i}").as_bytes());
+        }
+        log
+    };
+    let t = TilePath::parse("0/002.p/88").unwrap();
+    let bytes = t.hashes(&log).unwrap();
+    assert_eq!(bytes.len(), 88 * 32);
+    assert_eq!(&bytes[..32], &log.leaf(512).unwrap().0);
+    let up = TilePath::parse("1/000.p/2").unwrap().hashes(&log).unwrap();
+    assert_eq!(&up[32..], &log.subtree_hash(8, 1).unwrap().0);
+    assert!(TilePath::parse("0/002.p/89").unwrap().hashes(&log).is_err());
+    assert!(TilePath::parse("1/000.p/3").unwrap().hashes(&log).is_err());
+}

@@ -16,6 +16,7 @@ mod events;
 mod openapi;
 mod problem;
 mod routes;
+mod tiles;
 mod witnessing;
 
 pub use auth::{new_token, RateLimit, PARTY_RATE_FACTOR};

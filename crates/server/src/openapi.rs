@@ -79,6 +79,8 @@ pub async fn openapi_json() -> impl IntoResponse {
         crate::routes::list_deadlines,
         crate::routes::record_checkpoint,
         crate::witnessing::witnessed_checkpoint,
+        crate::tiles::tlog_checkpoint,
+        crate::tiles::tlog_tile,
         crate::routes::record_consistency,
         crate::routes::record_export,
         crate::routes::record_receipt,

@@ -75,6 +75,11 @@ pub fn router(state: AppState) -> Router {
             post(crate::witnessing::witnessed_checkpoint),
         )
         .route("/v1/record/consistency", get(record_consistency))
+        .route(
+            "/v1/record/tlog/checkpoint",
+            get(crate::tiles::tlog_checkpoint),
+        )
+        .route("/v1/record/tlog/tile/{*path}", get(crate::tiles::tlog_tile))
         .route("/v1/record/export", get(record_export))
         .route("/v1/record/entries/{seq}/receipt", get(record_receipt))
         .route("/v1/line-checks/{check}/answer", post(answer_line_check))

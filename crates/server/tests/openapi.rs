@@ -111,7 +111,8 @@ fn routed() -> BTreeSet<(String, String)> {
                 .map_or(0, |i| i + 1);
             let method = &before[start..];
             if METHODS.contains(&method) {
-                found.insert((path.to_string(), method.to_string()));
+                // A wildcard (`{*path}`) is documented as a plain parameter.
+                found.insert((path.replace("{*", "{"), method.to_string()));
                 methods += 1;
             }
         }

@@ -2089,6 +2089,11 @@ impl State {
         Ok(self.line_json(line, &self.lines[line], now_us))
     }
 
+    /// The record's Merkle log (for its tiles).
+    pub fn record(&self) -> &MerkleLog {
+        &self.record
+    }
+
     /// The record's size and root.
     pub fn record_head(&self) -> (u64, Hash) {
         (self.record.size(), self.record.root())
