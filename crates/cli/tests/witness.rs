@@ -527,6 +527,46 @@ async fn a_witness_that_is_down_delays_nothing() {
     );
     // Bounded by the timeout, not by the silent witness (generous margin).
     assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    // The client asks for a witnessed receipt; the policy needs `up` only.
+    let receipt = dir.join("receipt.json");
+    let got = verify_client(&dir).run(&[
+        "record",
+        "receipt",
+        "2",
+        "--witnessed",
+        "-o",
+        receipt.to_str().unwrap(),
+        "--server",
+        &a.url,
+        "--token",
+        &a.host,
+    ]);
+    assert_eq!(got.code, 0, "{}", got.stderr);
+    assert!(
+        got.stderr.contains(
+            "cosigned by 1 of the witnesses asked (witness.up.example, witness.down.example)"
+        ),
+        "{}",
+        got.stderr
+    );
+    let policy = dir.join("policy");
+    std::fs::write(
+        &policy,
+        format!("log {log_key}\nwitness up {}\nwitness down {down_key}\ngroup any-one any up down\nquorum any-one\n", up.key),
+    )
+    .unwrap();
+    let ok = verify(
+        &dir,
+        &[
+            "receipt",
+            receipt.to_str().unwrap(),
+            "--policy",
+            policy.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    assert!(ok.stdout.contains("cosigned by up (at "), "{}", ok.stdout);
+
     // The periodic round picks up growth without being asked.
     grow(&a, "blue").await;
     let grown = cp["size"].as_u64().unwrap() + 1;

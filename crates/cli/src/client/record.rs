@@ -15,6 +15,7 @@ Examples:
   parley record key                                # the server's key: save it once, trust it after
   parley record checkpoint -o cp-$(date +%s).json   # keep checkpoints: they prove the history
   parley record receipt 42 -o notice-42.json        # proof of notice for journal entry 42
+  parley record receipt 42 --witnessed -o notice-42.json   # cosigned by the server's witnesses at once
   parley record export --line air -o record.jsonl   # your copy of the record
   parley record consistency --from 100 --to 250 -o proof.json
   parley record audit cp-*.json --key \"$(cat server.key)\" -o cp-$(date +%s).json
@@ -59,12 +60,23 @@ pub struct Args {
 enum Fetch {
     /// The server's verifier key, as one line.
     Key(Plain),
-    /// The latest signed checkpoint.
-    Checkpoint(Plain),
+    /// The latest signed checkpoint (cosigned, when the server has witnesses).
+    Checkpoint {
+        /// Have the server's witnesses cosign the record as it is now first
+        /// (POST /v1/record/checkpoint/witnessed).
+        #[arg(long)]
+        witnessed: bool,
+        #[command(flatten)]
+        p: Plain,
+    },
     /// A receipt ("proof of notice") for a journal entry you may see (an event's id).
     Receipt {
         /// The entry's journal position.
         seq: u64,
+        /// Have the server's witnesses cosign the record as it is now first,
+        /// so that the receipt carries their cosignatures at once.
+        #[arg(long)]
+        witnessed: bool,
         #[command(flatten)]
         p: Plain,
     },
@@ -124,8 +136,8 @@ pub fn run(a: Args) -> Result<Outcome> {
             policy,
             p,
         } => return audit(files, &Given::new(key, policy)?, p),
-        Fetch::Key(p) | Fetch::Checkpoint(p) => (p, "/v1/record/checkpoint".to_string()),
-        Fetch::Receipt { seq, p } => (p, format!("/v1/record/entries/{seq}/receipt")),
+        Fetch::Key(p) | Fetch::Checkpoint { p, .. } => (p, "/v1/record/checkpoint".to_string()),
+        Fetch::Receipt { seq, p, .. } => (p, format!("/v1/record/entries/{seq}/receipt")),
         Fetch::Export { line: None, p } => (p, "/v1/record/export".to_string()),
         Fetch::Export { line: Some(l), p } => (p, format!("/v1/record/export?line={l}")),
         Fetch::Consistency { from, to, p } => {
@@ -133,6 +145,31 @@ pub fn run(a: Args) -> Result<Outcome> {
         }
     };
     let c = Client::new(&p.g)?;
+    if let Fetch::Checkpoint {
+        witnessed: true, ..
+    }
+    | Fetch::Receipt {
+        witnessed: true, ..
+    } = a.what
+    {
+        let cp = c.send(
+            reqwest::Method::POST,
+            "/v1/record/checkpoint/witnessed",
+            None,
+            None,
+        )?;
+        eprintln!(
+            "cosigned by {} of the witnesses asked ({})",
+            cp["cosigned_by"].as_array().map_or(0, Vec::len),
+            cp["witnesses_asked"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     if let Fetch::Export { .. } = a.what {
         // JSON lines, as the server wrote them, streamed to the file or stdout.
         let lines = match &p.output {
