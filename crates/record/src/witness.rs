@@ -407,8 +407,9 @@ pub struct Decision {
 /// the size (400), `old` equal to the witness's latest size (409), the same
 /// root at the same size (409), the consistency proof (422). `log_key` finds
 /// the key of a known origin; `latest` is what the witness holds for that
-/// origin, if anything. `Err` is returned only when the log's signature was
-/// not checked (the refusal can be no evidence).
+/// origin, if anything. `Err` is returned when the checkpoint could not be
+/// read as its log's word (unknown origin, no valid signature by the log's
+/// key, a body that is not a checkpoint): such a refusal is no evidence.
 pub fn check_add_checkpoint<'k>(
     request: &AddCheckpoint,
     log_key: impl FnOnce(&str) -> Option<&'k VerifierKey>,

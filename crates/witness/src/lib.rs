@@ -22,7 +22,7 @@ use parley_record::{
     check_add_checkpoint, AddCheckpoint, Cosigner, CosignerKey, Hash, Refusal, VerifierKey,
     Witnessed,
 };
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::path::Path;
@@ -241,19 +241,6 @@ impl Witness {
             })
             .map_err(err)?;
         rows.collect::<Result<_, _>>().map_err(err)
-    }
-
-    /// The latest checkpoint cosigned for `origin`, with this witness's
-    /// cosignature, if any.
-    pub fn latest(&self, origin: &str) -> Result<Option<String>, StoreError> {
-        let conn = self.reader.lock().unwrap_or_else(|e| e.into_inner());
-        conn.query_row(
-            "SELECT note FROM logs WHERE origin = ?1",
-            params![origin],
-            |r| r.get(0),
-        )
-        .optional()
-        .map_err(err)
     }
 }
 
