@@ -34,6 +34,12 @@ pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free port; the URL is printed).
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: String,
+    /// The record's name: its checkpoints' origin line and its key's name
+    /// (e.g. parley.relief.example/ops). Give each deployment its own, so a
+    /// witness can tell deployments apart; keep it for the record's life (on
+    /// every node of a PostgreSQL deployment).
+    #[arg(long, default_value = parley_service::ORIGIN)]
+    origin: String,
     /// Flag two parties on the status board after this many days without a
     /// confirmed talk between them.
     #[arg(long, default_value_t = parley_service::TALK_GAP_DAYS,
@@ -193,23 +199,29 @@ impl LimitArgs {
 
 /// Opens the embedded store and starts the service, its record key beside it.
 pub fn open(db: &Path) -> Result<(Service, tokio::sync::watch::Receiver<u64>)> {
-    open_sqlite(db, &default_record_key(db))
+    open_sqlite(db, &default_record_key(db), parley_service::ORIGIN)
 }
 
-fn open_sqlite(db: &Path, key: &Path) -> Result<(Service, tokio::sync::watch::Receiver<u64>)> {
+fn open_sqlite(
+    db: &Path,
+    key: &Path,
+    origin: &str,
+) -> Result<(Service, tokio::sync::watch::Receiver<u64>)> {
     let journal =
         SqliteJournal::open(db).with_context(|| format!("opening the store {}", db.display()))?;
-    start(journal, key)
+    start(journal, key, origin)
 }
 
-/// Starts the service on `journal`, its record signed with the key in `key`.
+/// Starts the service on `journal`, its record signed with the key in `key`
+/// under the name `origin` (its checkpoints' origin line).
 pub(crate) fn start(
     journal: impl parley_service::Journal,
     key: &Path,
+    origin: &str,
 ) -> Result<(Service, tokio::sync::watch::Receiver<u64>)> {
     let (on_commit, committed) = commit_channel();
     let service = Service::open(journal, WireLimits::default(), system_clock(), on_commit)?;
-    service.set_record_signer(record_signer(key)?);
+    service.set_record_signer(record_signer(key, origin)?);
     Ok((service, committed))
 }
 
@@ -222,11 +234,9 @@ pub(crate) fn default_record_key(db: &Path) -> PathBuf {
 
 /// The key that signs the record's checkpoints: 32 random bytes (hex) in
 /// `path`, made on the first start with mode 0600.
-fn record_signer(path: &Path) -> Result<parley_record::Signer> {
-    Ok(parley_record::Signer::from_seed(
-        parley_service::ORIGIN,
-        &crate::secret::seed(path, "record key")?,
-    )?)
+fn record_signer(path: &Path, origin: &str) -> Result<parley_record::Signer> {
+    parley_record::Signer::from_seed(origin, &crate::secret::seed(path, "record key")?)
+        .context("--origin")
 }
 
 pub(crate) fn run_server(
@@ -272,6 +282,7 @@ pub(crate) fn run_server(
 pub fn serve(args: ServeArgs) -> Result<()> {
     let mut limits = args.limits.limits()?;
     limits.witnesses = args.witnesses.witnesses()?;
+    parley_record::Signer::from_seed(&args.origin, &[0; 32]).context("--origin")?;
     let (service, committed) = match &args.postgres {
         Some(url) => {
             let journal = parley_store_postgres::PostgresJournal::open(url)
@@ -280,13 +291,14 @@ pub fn serve(args: ServeArgs) -> Result<()> {
                 .record_key
                 .as_deref()
                 .context("--postgres needs --record-key")?;
-            start(journal, key)?
+            start(journal, key, &args.origin)?
         }
         None => {
             let key = args.record_key.clone();
             open_sqlite(
                 &args.db,
                 &key.unwrap_or_else(|| default_record_key(&args.db)),
+                &args.origin,
             )?
         }
     };

@@ -53,6 +53,14 @@ pub fn run(args: WitnessArgs) -> Result<()> {
             VerifierKey::parse(k.trim()).with_context(|| format!("--log (number {}) {k:?}", i + 1))
         })
         .collect::<Result<Vec<_>>>()?;
+    for (i, k) in logs.iter().enumerate() {
+        if logs[..i].iter().any(|other| other.name() == k.name()) {
+            anyhow::bail!(
+                "--log: two logs named {}: a witness tells logs apart by their origin (the key's name); give each server its own (parley serve --origin)",
+                k.name()
+            );
+        }
+    }
     // The name is checked before a key file is made for it.
     Cosigner::from_seed(&args.name, &[0; 32]).context("--name")?;
     let key_file = args.key.clone().unwrap_or_else(|| {

@@ -94,7 +94,7 @@ impl Drop for Witness {
 
 /// A record key file made before the server's first start, so that the
 /// witness can be told the log's key first; returns the verifier key.
-fn record_key(db: &Path, seed: u8) -> String {
+fn record_key(db: &Path, seed: u8, origin: &str) -> String {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let path = format!("{}.record-key", db.display());
@@ -105,7 +105,7 @@ fn record_key(db: &Path, seed: u8) -> String {
         .open(&path)
         .unwrap();
     writeln!(f, "{}", parley_record::Hash([seed; 32])).unwrap();
-    Signer::from_seed(ORIGIN, &[seed; 32])
+    Signer::from_seed(origin, &[seed; 32])
         .unwrap()
         .verifier_key()
         .to_string()
@@ -303,8 +303,8 @@ async fn an_equivocating_server_is_caught_by_the_witness_and_the_verifier() {
     let dir = temp_dir("witness-split");
     let (db_a, db_b) = (dir.join("a.db"), dir.join("b.db"));
     // One record key behind two stores: a server showing two histories.
-    let log_key = record_key(&db_a, 42);
-    assert_eq!(record_key(&db_b, 42), log_key);
+    let log_key = record_key(&db_a, 42, ORIGIN);
+    assert_eq!(record_key(&db_b, 42, ORIGIN), log_key);
     let w = Witness::start(
         &dir.join("w.db"),
         "witness.blue.example",
@@ -495,7 +495,8 @@ fn base64_root(cp: &Value) -> String {
 async fn a_witness_that_is_down_delays_nothing() {
     let dir = temp_dir("witness-down");
     let db = dir.join("a.db");
-    let log_key = record_key(&db, 7);
+    // A deployment that names its record (`--origin`), as each should.
+    let log_key = record_key(&db, 7, "parley.test/relief-ops");
     let up = Witness::start(
         &dir.join("w.db"),
         "witness.up.example",
@@ -516,11 +517,17 @@ async fn a_witness_that_is_down_delays_nothing() {
             &format!("{silent_url}={down_key}"),
             "--witness-timeout-ms",
             "300",
+            "--origin",
+            "parley.test/relief-ops",
         ],
     );
     let started = std::time::Instant::now();
     let cp = witnessed(&a).await;
     assert_eq!(cp["cosigned_by"], json!(["witness.up.example"]));
+    assert!(cp["checkpoint"]
+        .as_str()
+        .unwrap()
+        .starts_with("parley.test/relief-ops\n"));
     assert_eq!(
         cp["witnesses_asked"],
         json!(["witness.up.example", "witness.down.example"])
@@ -618,7 +625,42 @@ fn bad_flags_are_refused_naming_the_flag() {
     ]);
     assert_eq!(code, Some(2), "{said}");
     assert!(said.contains("--name"), "{said}");
+    let other = Signer::from_seed(ORIGIN, &[2; 32])
+        .unwrap()
+        .verifier_key()
+        .to_string();
+    let first = Signer::from_seed(ORIGIN, &[1; 32])
+        .unwrap()
+        .verifier_key()
+        .to_string();
+    let (code, said) = run(&[
+        "witness",
+        "--name",
+        "w.example",
+        "--db",
+        db,
+        "--log",
+        &first,
+        "--log",
+        &other,
+    ]);
+    assert_eq!(code, Some(2), "{said}");
+    assert!(
+        said.contains("--log: two logs named parley.local/record"),
+        "{said}"
+    );
     let sdb = dir.join("s.db");
+    let (code, said) = run(&[
+        "serve",
+        "--db",
+        sdb.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+        "--origin",
+        "has space",
+    ]);
+    assert_eq!(code, Some(2), "{said}");
+    assert!(said.contains("--origin"), "{said}");
     let (code, said) = run(&[
         "serve",
         "--db",

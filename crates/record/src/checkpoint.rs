@@ -39,7 +39,7 @@ const MAX_SIGNATURES: usize = 100;
 #[non_exhaustive]
 pub enum NoteError {
     /// A key name must be non-empty, without spaces and without `+`.
-    #[error("key name {0:?} is not valid: it must be non-empty and contain no space and no '+'")]
+    #[error("key name {0:?} is not valid: it must be non-empty and contain no space, no control character and no '+'")]
     KeyName(String),
     /// An origin must be non-empty, printable, without leading or trailing space.
     #[error("origin {0:?} is not valid: it must be non-empty, on one line, with no control character and no leading or trailing space")]
@@ -84,7 +84,11 @@ pub(crate) fn line_error(line: usize, problem: impl Into<String>) -> NoteError {
 }
 
 pub(crate) fn check_key_name(name: &str) -> Result<(), NoteError> {
-    if name.is_empty() || name.contains(char::is_whitespace) || name.contains('+') {
+    if name.is_empty()
+        || name.contains(char::is_whitespace)
+        || name.contains(char::is_control)
+        || name.contains('+')
+    {
         return Err(NoteError::KeyName(name.to_owned()));
     }
     Ok(())

@@ -77,6 +77,9 @@ fn a_cosignature_verifies_and_commits_to_the_body_and_time() {
         key.verify_in(&forged),
         Err(NoteError::BadSignature { .. })
     ));
+    // A control character in a name would make lines no verifier reads.
+    assert!(Cosigner::from_seed("w\u{1}.example", &[9; 32]).is_err());
+    assert!(Signer::from_seed("log\u{7f}.example", &[9; 32]).is_err());
     // A note key (type 0x01) is not a cosigner key (0x04) and back.
     assert!(CosignerKey::parse(&log_signer(1).verifier_key().to_string()).is_err());
     assert!(VerifierKey::parse(&w.cosigner_key().to_string()).is_err());
