@@ -226,6 +226,11 @@ impl Policy {
         let mut log = None;
         for key in &self.logs {
             match key.open_note(note) {
+                // tlog-policy: a log's key name is its origin.
+                Ok(text) if text.split('\n').next() != Some(key.name()) => problems.push(format!(
+                    "signed by {}, but its origin line is not the key's name",
+                    key.name()
+                )),
                 Ok(_) => {
                     log = Some(key.clone());
                     break;

@@ -306,6 +306,19 @@ fn a_policy_counts_cosignatures_through_groups() {
         1,
     );
     assert!(matches!(policy.check(&other), Err(PolicyError::NoLog(_))));
+    // A checkpoint whose origin is not the log key's name is refused.
+    let elsewhere = Checkpoint {
+        origin: Origin::new("elsewhere.example/log").unwrap(),
+        size: 1,
+        root: tree(&["a"]).root(),
+        time_us: 1,
+    }
+    .sign(&signer);
+    let elsewhere = cosign(&cosign(&elsewhere, &ws[0], 1), &ws[1], 1);
+    match policy.check(&elsewhere) {
+        Err(PolicyError::NoLog(why)) => assert!(why.contains("origin line"), "{why}"),
+        other => panic!("{other:?}"),
+    }
     // quorum none: the log's signature is enough.
     let none = format!("log {}\nquorum none\n", signer.verifier_key());
     assert_eq!(
