@@ -200,3 +200,61 @@ fn parley_accepts_notes_the_oracles_write() {
     assert_eq!(decision.verdict.unwrap_err().status(), 422);
     assert!(decision.evidence);
 }
+
+/// A `cosignature/v1` signer for `signed_note`, written here from the C2SP
+/// text with ed25519-dalek 2, signing at a fixed time.
+struct OracleCosigner {
+    name: String,
+    id: u32,
+    key: ed25519_dalek_2::SigningKey,
+    time: u64,
+}
+
+impl signed_note::Signer for OracleCosigner {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn key_id(&self) -> u32 {
+        self.id
+    }
+    fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, ed25519_dalek_2::SignatureError> {
+        use ed25519_dalek_2::Signer as _;
+        let mut signed = format!("cosignature/v1\ntime {}\n", self.time).into_bytes();
+        signed.extend_from_slice(msg);
+        let mut out = self.time.to_be_bytes().to_vec();
+        out.extend_from_slice(&self.key.sign(&signed).to_bytes());
+        Ok(out)
+    }
+}
+
+#[test]
+fn parley_accepts_cosignatures_the_oracle_adds() {
+    let log = tree(5);
+    let (note, vkey) = oracle_note([3; 32], 5, &log.root());
+    let key = ed25519_dalek_2::SigningKey::from_bytes(&[4; 32]);
+    let name = "witness.oracle.example";
+    let mut typed = vec![0x04];
+    typed.extend_from_slice(key.verifying_key().as_bytes());
+    let id = signed_note::key_id(name, &typed);
+    let wkey = format!("{name}+{id:08x}+{}", B64.encode(&typed));
+    let cosigner = OracleCosigner {
+        name: name.into(),
+        id,
+        key,
+        time: 1_800_000_000,
+    };
+    let mut cosigned = Note::from_bytes(note.as_bytes()).unwrap();
+    cosigned.add_sigs(&[&cosigner]).unwrap();
+    let cosigned = String::from_utf8(cosigned.to_bytes()).unwrap();
+
+    let parley_key = CosignerKey::parse(&wkey).expect("Parley reads the cosigner's vkey");
+    assert_eq!(parley_key.verify_in(&cosigned), Ok(Some(1_800_000_000)));
+    let policy = Policy::parse(&format!("log {vkey}\nwitness o {wkey}\nquorum o\n")).unwrap();
+    let accepted = policy.check(&cosigned).expect("the policy is met");
+    assert_eq!(accepted.cosigned, vec![("o".to_string(), 1_800_000_000)]);
+    // Without the cosignature the quorum is not met.
+    assert!(matches!(
+        policy.check(&note),
+        Err(PolicyError::QuorumNotMet { .. })
+    ));
+}
