@@ -124,7 +124,14 @@ pub fn run(args: Args) -> Result<()> {
     let (cosign_per_s, cosign_ms, write_ms, witnessed_ms) = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let witness_url = format!("http://{}", listener.local_addr()?);
-        tokio::spawn(async move { axum::serve(listener, parley_witness::router(witness)).await });
+        tokio::spawn(parley_server::serve_router(
+            listener,
+            parley_witness::router(witness),
+            parley_server::Connections {
+                max: parley_server::MAX_CONNECTIONS.max(args.logs + parley_server::RESERVE),
+                ..Default::default()
+            },
+        ));
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(args.logs + 1)
             .build()?;

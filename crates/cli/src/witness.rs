@@ -85,8 +85,12 @@ pub fn run(args: WitnessArgs) -> Result<()> {
             listener.local_addr()?
         );
         let _ = std::io::stdout().flush();
-        axum::serve(listener, parley_witness::router(witness))
-            .await
-            .context("serving")
+        parley_server::serve_router(
+            listener,
+            parley_witness::router(witness),
+            parley_server::Connections::default(),
+        )
+        .await
+        .context("serving")
     })
 }

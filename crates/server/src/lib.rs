@@ -72,6 +72,16 @@ pub async fn serve_with(
     connections::serve(listener, router(state), limits).await
 }
 
+/// Serves another router (the witness's) under the same connection limits:
+/// a cap on connections, header and body timeouts.
+pub async fn serve_router(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    limits: Connections,
+) -> std::io::Result<()> {
+    connections::serve(listener, router, limits).await
+}
+
 /// Runs one command as `actor` and waits for its durable outcome (for
 /// start-up chores and the demo; handlers await the reply asynchronously).
 pub fn run_blocking(
