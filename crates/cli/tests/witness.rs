@@ -591,105 +591,51 @@ async fn a_witness_that_is_down_delays_nothing() {
 #[test]
 fn bad_flags_are_refused_naming_the_flag() {
     let dir = temp_dir("witness-flags");
-    let run = |args: &[&str]| {
-        let out = Command::new(BIN).args(args).output().unwrap();
-        (
-            out.status.code(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    };
-    let db = dir.join("w.db");
-    let db = db.to_str().unwrap();
-    let (code, said) = run(&[
-        "witness",
-        "--name",
-        "w.example",
-        "--db",
-        db,
-        "--log",
-        "not-a-key",
-    ]);
-    assert_eq!(code, Some(2), "{said}");
-    assert!(said.contains("--log (number 1) \"not-a-key\""), "{said}");
-    let (code, said) = run(&[
-        "witness",
-        "--name",
-        "has space",
-        "--db",
-        db,
-        "--log",
-        &Signer::from_seed(ORIGIN, &[1; 32])
+    let key = |seed: u8| {
+        Signer::from_seed(ORIGIN, &[seed; 32])
             .unwrap()
             .verifier_key()
-            .to_string(),
-    ]);
-    assert_eq!(code, Some(2), "{said}");
-    assert!(said.contains("--name"), "{said}");
-    let other = Signer::from_seed(ORIGIN, &[2; 32])
-        .unwrap()
-        .verifier_key()
-        .to_string();
-    let first = Signer::from_seed(ORIGIN, &[1; 32])
-        .unwrap()
-        .verifier_key()
-        .to_string();
-    let (code, said) = run(&[
-        "witness",
-        "--name",
-        "w.example",
-        "--db",
-        db,
-        "--log",
-        &first,
-        "--log",
-        &other,
-    ]);
-    assert_eq!(code, Some(2), "{said}");
+            .to_string()
+    };
+    let (first, other) = (key(1), key(2));
+    let (wdb, sdb) = (dir.join("w.db"), dir.join("s.db"));
+    let (wdb, sdb) = (wdb.to_str().unwrap(), sdb.to_str().unwrap());
+    let witness = ["witness", "--db", wdb, "--name"];
+    let serve = ["serve", "--db", sdb, "--listen", "127.0.0.1:0"];
+    let not_cosigner = format!("http://w.example={first}");
+    let cases: [(Vec<&str>, &str); 6] = [
+        (
+            [&witness[..], &["w.example", "--log", "not-a-key"]].concat(),
+            "--log (number 1) \"not-a-key\"",
+        ),
+        (
+            [&witness[..], &["has space", "--log", &first]].concat(),
+            "--name",
+        ),
+        (
+            [&witness[..], &["w.example", "--log", &first, "--log", &other]].concat(),
+            "--log: two logs named parley.local/record",
+        ),
+        ([&serve[..], &["--origin", "has space"]].concat(), "--origin"),
+        (
+            [&serve[..], &["--witness", "witness.example"]].concat(),
+            "--witness \"witness.example\": expected URL=KEY",
+        ),
+        (
+            [&serve[..], &["--witness", &not_cosigner]].concat(),
+            "the key: verifier key is malformed: the key is not an Ed25519 cosigner key (type byte 0x04)",
+        ),
+    ];
+    for (args, said) in cases {
+        let out = Command::new(BIN).args(&args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(said), "{args:?}: {stderr}");
+    }
     assert!(
-        said.contains("--log: two logs named parley.local/record"),
-        "{said}"
+        !dir.join("w.db.key").exists(),
+        "no key is made for a refused name"
     );
-    let sdb = dir.join("s.db");
-    let (code, said) = run(&[
-        "serve",
-        "--db",
-        sdb.to_str().unwrap(),
-        "--listen",
-        "127.0.0.1:0",
-        "--origin",
-        "has space",
-    ]);
-    assert_eq!(code, Some(2), "{said}");
-    assert!(said.contains("--origin"), "{said}");
-    let (code, said) = run(&[
-        "serve",
-        "--db",
-        sdb.to_str().unwrap(),
-        "--listen",
-        "127.0.0.1:0",
-        "--witness",
-        "witness.example",
-    ]);
-    assert_eq!(code, Some(2), "{said}");
-    assert!(
-        said.contains("--witness \"witness.example\": expected URL=KEY"),
-        "{said}"
-    );
-    let log_key = Signer::from_seed(ORIGIN, &[1; 32])
-        .unwrap()
-        .verifier_key()
-        .to_string();
-    let (code, said) = run(&[
-        "serve",
-        "--db",
-        sdb.to_str().unwrap(),
-        "--listen",
-        "127.0.0.1:0",
-        "--witness",
-        &format!("http://w.example={log_key}"),
-    ]);
-    assert_eq!(code, Some(2), "{said}");
-    assert!(said.contains("the key: verifier key is malformed: the key is not an Ed25519 cosigner key (type byte 0x04)"), "{said}");
 }
 
 /// Tiles fetched from a real server as a standard tlog client does (the
