@@ -401,6 +401,17 @@ async fn an_equivocating_server_is_caught_by_the_witness_and_the_verifier() {
         split.stderr
     );
 
+    // The two receipts compared as checkpoints: a split view, both named.
+    let both = verify(&dir, &["checkpoints", blue, red, "--policy", policy]);
+    assert_eq!(both.code, 1, "{}", both.stdout);
+    assert!(
+        both.stderr.contains(&format!(
+            "split view: {blue} and {red} both sign {size} entries"
+        )),
+        "{}",
+        both.stderr
+    );
+
     // `record audit --policy`: A's latest checkpoint extends Blue's and is
     // cosigned; B's is not cosigned, so B's record fails the audit.
     let audit = |server: &Server| {
