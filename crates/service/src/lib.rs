@@ -30,6 +30,7 @@ mod state;
 mod talk_record;
 mod text;
 mod views;
+mod witnessed;
 
 pub use command::{Command, Signed};
 pub use content::{RawJson, Volumes};
@@ -56,3 +57,4 @@ pub use views::{
     DeadlineView, LineView, OperationState, OperationView, OperatorView, PartyChecksView,
     PartyView, PendingCheckView,
 };
+pub use witnessed::WitnessedCheckpoint;
