@@ -44,6 +44,9 @@ pub enum Bench {
     /// The tamper-evident record: appends, inclusion and consistency proofs,
     /// and an offline verifier checking a whole export against a signed checkpoint.
     Record(crate::bench_record::Args),
+    /// Witnessing: a witness's cosignatures a second with its store durable,
+    /// and the latency a write gains when a party asks for a cosigned receipt.
+    Witness(crate::bench_witness::Args),
     /// Hostile geometry against a real server: the CPU a worst-case request
     /// costs, and `/v1/health`'s latency while two clients send them.
     Abuse(crate::bench_abuse::Args),
@@ -87,6 +90,7 @@ pub fn run(bench: Bench) -> Result<()> {
         Bench::Serve(args) => crate::bench_serve::run(args),
         Bench::Record(args) => crate::bench_record::run(args),
         Bench::Abuse(args) => crate::bench_abuse::run(args),
+        Bench::Witness(args) => crate::bench_witness::run(args),
     }
 }
 

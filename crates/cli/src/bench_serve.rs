@@ -118,7 +118,7 @@ pub fn run(args: Args) -> Result<()> {
             eprintln!("store: PostgreSQL {url}");
             let journal = parley_store_postgres::PostgresJournal::open(url)?;
             let key = crate::serve::default_record_key(&store.0);
-            let started = crate::serve::start(journal, &key)?;
+            let started = crate::serve::start(journal, &key, parley_service::ORIGIN)?;
             ensure!(
                 started.0.read(|s| s.last_seq()) == 0,
                 "--postgres: that database has a journal already; give an empty one"

@@ -116,33 +116,19 @@ fn cast(service: &Service) -> String {
     let now = (system_clock())();
     let (parties, lines) = service.read(|s| (s.parties(&host), s.lines(&host, now)));
     let mut text = String::from("Parties:\n");
-    for p in parties.iter().filter(|p| p["id"] != parley_service::HOST) {
-        text.push_str(&format!(
-            "  {:<8} {}\n",
-            output_text(&p["id"]),
-            output_text(&p["name"])
-        ));
+    for p in parties.iter().filter(|p| p.id != parley_service::HOST) {
+        text.push_str(&format!("  {:<8} {}\n", p.id, p.name));
     }
     text.push_str("Lines:\n");
     for l in &lines {
-        let members: Vec<String> = l["parties"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(output_text)
-            .collect();
         text.push_str(&format!(
             "  {:<13} {} ({})\n",
-            output_text(&l["id"]),
-            output_text(&l["name"]),
-            members.join(", ")
+            l.id,
+            l.name,
+            l.parties.join(", ")
         ));
     }
     text
-}
-
-fn output_text(v: &Value) -> String {
-    v.as_str().unwrap_or_default().to_string()
 }
 
 /// `13:00Z`: a time of day in UTC as the demo's messages write it.

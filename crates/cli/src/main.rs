@@ -3,6 +3,7 @@
 //! - `parley check FILE...` finds every conflicting pair among activities given
 //!   as JSON lines (see `check.rs`).
 //! - `parley serve`, `parley demo` run the server (see `serve.rs`).
+//! - `parley witness` runs a witness (see `witness.rs`).
 //! - `parley admin ...` manages parties, operators and lines (see `admin.rs`).
 //! - `parley bench ...` measures (see `bench.rs`).
 //! - `parley login`, `lines`, `notify`, `ack`, `watch`, ... are the HTTP client
@@ -13,11 +14,13 @@ mod bench;
 mod bench_abuse;
 mod bench_record;
 mod bench_serve;
+mod bench_witness;
 mod check;
 mod client;
 mod demo;
 mod secret;
 mod serve;
+mod witness;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
@@ -55,6 +58,9 @@ enum Command {
     /// Run the server with a realistic scenario already in it, and print the
     /// URL and ready-to-use operator tokens.
     Demo(demo::DemoArgs),
+    /// Run a witness (C2SP tlog-witness): cosign the checkpoints of the
+    /// servers given, only when they extend what it cosigned before.
+    Witness(witness::WitnessArgs),
     /// Manage parties, operators and lines on a running server.
     Admin(admin::AdminArgs),
     /// Measure Parley's parts on synthetic data.
@@ -73,6 +79,7 @@ fn main() -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Serve(args) => serve::serve(args).map(|()| ExitCode::SUCCESS),
         Command::Demo(args) => demo::demo(args).map(|()| ExitCode::SUCCESS),
+        Command::Witness(args) => witness::run(args).map(|()| ExitCode::SUCCESS),
         Command::Admin(args) => admin::run(args).map(|()| ExitCode::SUCCESS),
         Command::Bench(b) => bench::run(b).map(|()| ExitCode::SUCCESS),
         Command::Client(c) => return client::run(c, &mut Cli::command()),

@@ -36,6 +36,12 @@ pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free port; the URL is printed).
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: String,
+    /// The record's name: its checkpoints' origin line and its key's name
+    /// (e.g. parley.relief.example/ops). Give each deployment its own, so a
+    /// witness can tell deployments apart; keep it for the record's life (on
+    /// every node of a PostgreSQL deployment).
+    #[arg(long, default_value = parley_service::ORIGIN)]
+    origin: String,
     /// Flag two parties on the status board after this many days without a
     /// confirmed talk between them.
     #[arg(long, default_value_t = parley_service::TALK_GAP_DAYS,
@@ -57,6 +63,8 @@ pub struct ServeArgs {
     limits: LimitArgs,
     #[command(flatten)]
     tls: TlsArgs,
+    #[command(flatten)]
+    witnesses: WitnessArgs,
 }
 
 /// HTTPS: without these the server speaks plain HTTP, for loopback demos only.
@@ -90,6 +98,54 @@ impl TlsArgs {
         };
         let tls = Tls::load(files).context("--tls-cert/--tls-key/--client-ca")?;
         Ok(Some(Arc::new(tls)))
+    }
+}
+
+/// The witnesses that cosign the record's checkpoints.
+#[derive(clap::Args)]
+struct WitnessArgs {
+    /// A witness to submit checkpoints to: its URL (the tlog-witness
+    /// submission prefix) and its key, as `parley witness` prints it
+    /// (`http://host:8090=witness.example+1a2b3c4d+BK...`). Repeat for each.
+    #[arg(long = "witness", value_name = "URL=KEY")]
+    witnesses: Vec<String>,
+    /// Milliseconds a witness may take to answer; the checkpoint then goes
+    /// out with the cosignatures that arrived.
+    #[arg(long, default_value_t = parley_server::WITNESS_TIMEOUT.as_millis() as u64,
+          value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    witness_timeout_ms: u64,
+    /// Milliseconds between two witnessing rounds while the record grows
+    /// (a party can ask for one at once: POST /v1/record/checkpoint/witnessed).
+    #[arg(long, default_value_t = 1_000,
+          value_parser = clap::value_parser!(u64).range(10..=10_000))]
+    witness_every_ms: u64,
+}
+
+/// Witnessing as configured: the witnesses, the timeout, the interval.
+pub(crate) struct Witnesses {
+    targets: Vec<parley_server::WitnessTarget>,
+    timeout: Duration,
+    every: Duration,
+}
+
+impl WitnessArgs {
+    fn witnesses(&self) -> Result<Option<Witnesses>> {
+        if self.witnesses.is_empty() {
+            return Ok(None);
+        }
+        let targets = self
+            .witnesses
+            .iter()
+            .map(|w| {
+                parley_server::WitnessTarget::parse(w)
+                    .map_err(|e| anyhow::anyhow!("--witness {w:?}: {e}"))
+            })
+            .collect::<Result<_>>()?;
+        Ok(Some(Witnesses {
+            targets,
+            timeout: Duration::from_millis(self.witness_timeout_ms),
+            every: Duration::from_millis(self.witness_every_ms),
+        }))
     }
 }
 
@@ -140,6 +196,7 @@ pub(crate) struct Limits {
     connections: Connections,
     /// Write the access log (one JSON line per request on stderr).
     access_log: bool,
+    witnesses: Option<Witnesses>,
 }
 
 impl Limits {
@@ -150,6 +207,7 @@ impl Limits {
             streams: StreamLimit::default(),
             connections: Connections::default(),
             access_log: false,
+            witnesses: None,
         }
     }
 }
@@ -180,29 +238,36 @@ impl LimitArgs {
                 body_timeout: Duration::from_millis(self.body_timeout_ms),
             },
             access_log: !self.no_access_log,
+            witnesses: None,
         })
     }
 }
 
 /// Opens the embedded store and starts the service, its record key beside it.
 pub fn open(db: &Path) -> Result<(Service, tokio::sync::watch::Receiver<u64>)> {
-    open_sqlite(db, &default_record_key(db))
+    open_sqlite(db, &default_record_key(db), parley_service::ORIGIN)
 }
 
-fn open_sqlite(db: &Path, key: &Path) -> Result<(Service, tokio::sync::watch::Receiver<u64>)> {
+fn open_sqlite(
+    db: &Path,
+    key: &Path,
+    origin: &str,
+) -> Result<(Service, tokio::sync::watch::Receiver<u64>)> {
     let journal =
         SqliteJournal::open(db).with_context(|| format!("opening the store {}", db.display()))?;
-    start(journal, key)
+    start(journal, key, origin)
 }
 
-/// Starts the service on `journal`, its record signed with the key in `key`.
+/// Starts the service on `journal`, its record signed with the key in `key`
+/// under the name `origin` (its checkpoints' origin line).
 pub(crate) fn start(
     journal: impl parley_service::Journal,
     key: &Path,
+    origin: &str,
 ) -> Result<(Service, tokio::sync::watch::Receiver<u64>)> {
     let (on_commit, committed) = commit_channel();
     let service = Service::open(journal, WireLimits::default(), system_clock(), on_commit)?;
-    service.set_record_signer(record_signer(key)?);
+    service.set_record_signer(record_signer(key, origin)?);
     Ok((service, committed))
 }
 
@@ -215,35 +280,9 @@ pub(crate) fn default_record_key(db: &Path) -> PathBuf {
 
 /// The key that signs the record's checkpoints: 32 random bytes (hex) in
 /// `path`, made on the first start with mode 0600.
-fn record_signer(path: &Path) -> Result<parley_record::Signer> {
-    let seed: [u8; 32] = match std::fs::read_to_string(path) {
-        Ok(text) => {
-            // Whoever reads the key can sign checkpoints in the server's name.
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(path)?.permissions().mode() & 0o777;
-            if mode & 0o077 != 0 {
-                anyhow::bail!(
-                    "the record key {} can be read by others (mode {mode:o}); make it the owner's alone (chmod 600 {}) and consider it exposed",
-                    path.display(),
-                    path.display()
-                );
-            }
-            parley_record::Hash::from_hex(text.trim())
-                .with_context(|| format!("{}: not a 64-digit hex key", path.display()))?
-                .0
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let mut seed = [0u8; 32];
-            getrandom::fill(&mut seed).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-            crate::secret::create(path, &format!("{}\n", parley_record::Hash(seed)))?;
-            seed
-        }
-        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
-    };
-    Ok(parley_record::Signer::from_seed(
-        parley_service::ORIGIN,
-        &seed,
-    )?)
+fn record_signer(path: &Path, origin: &str) -> Result<parley_record::Signer> {
+    parley_record::Signer::from_seed(origin, &crate::secret::seed(path, "record key")?)
+        .context("--origin")
 }
 
 /// Serves until the process ends: over HTTPS when `tls` is given (reloaded
@@ -276,12 +315,25 @@ pub(crate) fn run_server(
             rate: Arc::new(limits.rate),
             streams: Arc::new(limits.streams),
         };
+        let witnessing = limits.witnesses.map(|w| {
+            let witnessing =
+                parley_server::Witnessing::new(state.service.clone(), w.targets, w.timeout);
+            witnessing.spawn(w.every);
+            witnessing
+        });
         if let Some(tls) = &tls {
             reload_on_hangup(Arc::clone(tls))?;
         }
-        parley_server::serve_logged(listener, state, limits.connections, limits.access_log, tls)
-            .await
-            .context("serving")
+        parley_server::serve_deployment(
+            listener,
+            state,
+            limits.connections,
+            limits.access_log,
+            witnessing,
+            tls,
+        )
+        .await
+        .context("serving")
     })
 }
 
@@ -305,7 +357,9 @@ fn reload_on_hangup(tls: Arc<Tls>) -> Result<()> {
 }
 
 pub fn serve(args: ServeArgs) -> Result<()> {
-    let limits = args.limits.limits()?;
+    let mut limits = args.limits.limits()?;
+    limits.witnesses = args.witnesses.witnesses()?;
+    parley_record::Signer::from_seed(&args.origin, &[0; 32]).context("--origin")?;
     let tls = args.tls.load()?;
     let (service, committed) = match &args.postgres {
         Some(url) => {
@@ -315,13 +369,14 @@ pub fn serve(args: ServeArgs) -> Result<()> {
                 .record_key
                 .as_deref()
                 .context("--postgres needs --record-key")?;
-            start(journal, key)?
+            start(journal, key, &args.origin)?
         }
         None => {
             let key = args.record_key.clone();
             open_sqlite(
                 &args.db,
                 &key.unwrap_or_else(|| default_record_key(&args.db)),
+                &args.origin,
             )?
         }
     };

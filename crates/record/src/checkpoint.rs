@@ -28,9 +28,9 @@ use sha2::{Digest, Sha256};
 use std::fmt;
 
 /// The signature-type byte of Ed25519 in key ids and verifier keys.
-const ED25519: u8 = 0x01;
+pub(crate) const ED25519: u8 = 0x01;
 /// What opens a signature line: the em dash U+2014 and a space.
-const SIG_PREFIX: &str = "\u{2014} ";
+pub(crate) const SIG_PREFIX: &str = "\u{2014} ";
 /// The most signature lines a note may carry (as golang.org/x/mod/sumdb/note).
 const MAX_SIGNATURES: usize = 100;
 
@@ -39,7 +39,7 @@ const MAX_SIGNATURES: usize = 100;
 #[non_exhaustive]
 pub enum NoteError {
     /// A key name must be non-empty, without spaces and without `+`.
-    #[error("key name {0:?} is not valid: it must be non-empty and contain no space and no '+'")]
+    #[error("key name {0:?} is not valid: it must be non-empty and contain no space, no control character and no '+'")]
     KeyName(String),
     /// An origin must be non-empty, printable, without leading or trailing space.
     #[error("origin {0:?} is not valid: it must be non-empty, on one line, with no control character and no leading or trailing space")]
@@ -76,26 +76,32 @@ pub enum NoteError {
     },
 }
 
-fn line_error(line: usize, problem: impl Into<String>) -> NoteError {
+pub(crate) fn line_error(line: usize, problem: impl Into<String>) -> NoteError {
     NoteError::Line {
         line,
         problem: problem.into(),
     }
 }
 
-fn check_key_name(name: &str) -> Result<(), NoteError> {
-    if name.is_empty() || name.contains(char::is_whitespace) || name.contains('+') {
+pub(crate) fn check_key_name(name: &str) -> Result<(), NoteError> {
+    if name.is_empty()
+        || name.contains(char::is_whitespace)
+        || name.contains(char::is_control)
+        || name.contains('+')
+    {
         return Err(NoteError::KeyName(name.to_owned()));
     }
     Ok(())
 }
 
-/// The key id: the first 4 bytes of SHA-256(name || "\n" || 0x01 || public key).
-fn key_id(name: &str, key: &VerifyingKey) -> u32 {
+/// The key id: the first 4 bytes of SHA-256(name || "\n" || type || public
+/// key), `type` being 0x01 for a note signer (a log) and 0x04 for an Ed25519
+/// cosigner (a witness, C2SP tlog-cosignature).
+pub(crate) fn key_id(name: &str, alg: u8, key: &VerifyingKey) -> u32 {
     let mut h = Sha256::new();
     h.update(name.as_bytes());
     h.update(b"\n");
-    h.update([ED25519]);
+    h.update([alg]);
     h.update(key.as_bytes());
     let digest = h.finalize();
     u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]])
@@ -121,7 +127,7 @@ impl Signer {
     pub fn from_seed(name: &str, seed: &[u8; 32]) -> Result<Signer, NoteError> {
         check_key_name(name)?;
         let key = SigningKey::from_bytes(seed);
-        let id = key_id(name, &key.verifying_key());
+        let id = key_id(name, ED25519, &key.verifying_key());
         Ok(Signer {
             name: name.to_owned(),
             key,
@@ -156,7 +162,7 @@ impl Signer {
         Ok(self.sign_checked(text))
     }
 
-    fn sign_checked(&self, text: &str) -> String {
+    pub(crate) fn sign_checked(&self, text: &str) -> String {
         let signature = self.key.sign(text.as_bytes());
         let mut blob = Vec::with_capacity(68);
         blob.extend_from_slice(&self.id.to_be_bytes());
@@ -183,43 +189,8 @@ pub struct VerifierKey {
 impl VerifierKey {
     /// Reads the one-line form; checks that the key id is the key's.
     pub fn parse(text: &str) -> Result<VerifierKey, NoteError> {
-        let (name, rest) = text
-            .split_once('+')
-            .ok_or(NoteError::VerifierKey("no '+' after the name"))?;
-        let (id_hex, key_b64) = rest
-            .split_once('+')
-            .ok_or(NoteError::VerifierKey("no '+' after the key id"))?;
-        check_key_name(name)?;
-        if id_hex.len() != 8 || !id_hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(NoteError::VerifierKey("the key id is not 8 hex digits"));
-        }
-        let id = u32::from_str_radix(id_hex, 16).expect("8 hex digits");
-        let bytes = BASE64
-            .decode(key_b64)
-            .map_err(|_| NoteError::VerifierKey("the key is not standard padded base64"))?;
-        let [alg, key @ ..] = bytes.as_slice() else {
-            return Err(NoteError::VerifierKey("the key is empty"));
-        };
-        if *alg != ED25519 {
-            return Err(NoteError::VerifierKey(
-                "the key is not an Ed25519 key (type byte 0x01)",
-            ));
-        }
-        let key: &[u8; 32] = key
-            .try_into()
-            .map_err(|_| NoteError::VerifierKey("an Ed25519 key has 32 bytes"))?;
-        let key = VerifyingKey::from_bytes(key)
-            .map_err(|_| NoteError::VerifierKey("the key is not a valid Ed25519 point"))?;
-        if key_id(name, &key) != id {
-            return Err(NoteError::VerifierKey(
-                "the key id does not match the name and key",
-            ));
-        }
-        Ok(VerifierKey {
-            name: name.to_owned(),
-            id,
-            key,
-        })
+        let (name, id, key) = parse_vkey(text, ED25519)?;
+        Ok(VerifierKey { name, id, key })
     }
 
     /// The key name.
@@ -232,7 +203,44 @@ impl VerifierKey {
         self.id
     }
 
-    fn label(&self) -> String {
+    /// The raw Ed25519 key (two vkeys of one key under other names are the
+    /// same key).
+    pub fn key_bytes(&self) -> &[u8; 32] {
+        self.key.as_bytes()
+    }
+
+    /// Whether `signature` (64 bytes) is this key's over `text`.
+    pub(crate) fn verifies(&self, text: &str, signature: &[u8]) -> bool {
+        Signature::from_slice(signature)
+            .is_ok_and(|s| self.key.verify_strict(text.as_bytes(), &s).is_ok())
+    }
+
+    /// The note's text if a signature line by this key (name and key id)
+    /// verifies, ignoring every other line as C2SP signed-note asks of a
+    /// verifier (a witness), even one under the same name with another id.
+    pub fn open_note_lenient<'a>(&self, note: &'a str) -> Result<&'a str, NoteError> {
+        let (text, lines) = read_note(note)?;
+        let ours = lines
+            .iter()
+            .find(|l| l.name == self.name && l.id == self.id)
+            .ok_or_else(|| NoteError::UnknownKey {
+                expected: self.label(),
+                found: lines
+                    .iter()
+                    .map(|l| format!("{}+{:08x}", l.name, l.id))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })?;
+        if !self.verifies(text, &ours.signature) {
+            return Err(NoteError::BadSignature {
+                line: ours.number,
+                key: self.label(),
+            });
+        }
+        Ok(text)
+    }
+
+    pub(crate) fn label(&self) -> String {
         format!("{}+{:08x}", self.name, self.id)
     }
 
@@ -243,38 +251,11 @@ impl VerifierKey {
     /// signature line under this name with another key id, or any malformed
     /// line is an error.
     pub fn open_note<'a>(&self, note: &'a str) -> Result<&'a str, NoteError> {
-        let (text, signatures, first_sig_line) = split_note(note)?;
+        let (text, lines) = read_note(note)?;
         let mut found = Vec::new();
         let mut ours = None;
-        for (i, line) in signatures.split_terminator('\n').enumerate() {
-            let number = first_sig_line + i;
-            if i == MAX_SIGNATURES {
-                return Err(line_error(
-                    number,
-                    format!("more than {MAX_SIGNATURES} signature lines"),
-                ));
-            }
-            check_line(number, line)?;
-            let rest = line.strip_prefix(SIG_PREFIX).ok_or_else(|| {
-                line_error(
-                    number,
-                    "a signature line must start with an em dash (U+2014) and a space",
-                )
-            })?;
-            let (name, blob) = rest
-                .split_once(' ')
-                .ok_or_else(|| line_error(number, "a signature line is `— <key name> <base64>`"))?;
-            check_key_name(name).map_err(|e| line_error(number, e.to_string()))?;
-            let blob = BASE64
-                .decode(blob)
-                .map_err(|_| line_error(number, "the signature is not standard padded base64"))?;
-            if blob.len() < 5 {
-                return Err(line_error(
-                    number,
-                    "the signature is shorter than a key id and one byte",
-                ));
-            }
-            let id = u32::from_be_bytes([blob[0], blob[1], blob[2], blob[3]]);
+        for line in lines {
+            let (number, name, id) = (line.number, line.name, line.id);
             found.push(format!("{name}+{id:08x}"));
             if name != self.name {
                 continue;
@@ -294,7 +275,7 @@ impl VerifierKey {
                     format!("a second signature by {}", self.label()),
                 ));
             }
-            ours = Some((number, blob));
+            ours = Some((number, line.signature));
         }
         let Some((number, blob)) = ours else {
             return Err(NoteError::UnknownKey {
@@ -306,12 +287,109 @@ impl VerifierKey {
             line: number,
             key: self.label(),
         };
-        let signature = Signature::from_slice(&blob[4..]).map_err(|_| bad())?;
+        let signature = Signature::from_slice(&blob).map_err(|_| bad())?;
         self.key
             .verify_strict(text.as_bytes(), &signature)
             .map_err(|_| bad())?;
         Ok(text)
     }
+}
+
+/// Reads a verifier key `<name>+<8 hex digits>+<base64(type || key)>` whose
+/// type byte is `alg` (0x01 a note signer, 0x04 a cosigner) and whose key id is
+/// the key's.
+pub(crate) fn parse_vkey(text: &str, alg: u8) -> Result<(String, u32, VerifyingKey), NoteError> {
+    let (name, rest) = text
+        .split_once('+')
+        .ok_or(NoteError::VerifierKey("no '+' after the name"))?;
+    let (id_hex, key_b64) = rest
+        .split_once('+')
+        .ok_or(NoteError::VerifierKey("no '+' after the key id"))?;
+    check_key_name(name)?;
+    if id_hex.len() != 8 || !id_hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(NoteError::VerifierKey("the key id is not 8 hex digits"));
+    }
+    let id = u32::from_str_radix(id_hex, 16).expect("8 hex digits");
+    let bytes = BASE64
+        .decode(key_b64)
+        .map_err(|_| NoteError::VerifierKey("the key is not standard padded base64"))?;
+    let [found, key @ ..] = bytes.as_slice() else {
+        return Err(NoteError::VerifierKey("the key is empty"));
+    };
+    if *found != alg {
+        return Err(NoteError::VerifierKey(if alg == ED25519 {
+            "the key is not an Ed25519 key (type byte 0x01)"
+        } else {
+            "the key is not an Ed25519 cosigner key (type byte 0x04)"
+        }));
+    }
+    let key: &[u8; 32] = key
+        .try_into()
+        .map_err(|_| NoteError::VerifierKey("an Ed25519 key has 32 bytes"))?;
+    let key = VerifyingKey::from_bytes(key)
+        .map_err(|_| NoteError::VerifierKey("the key is not a valid Ed25519 point"))?;
+    if key_id(name, alg, &key) != id {
+        return Err(NoteError::VerifierKey(
+            "the key id does not match the name and key",
+        ));
+    }
+    Ok((name.to_owned(), id, key))
+}
+
+/// One signature line of a note: `— <name> <base64(key id || signature)>`,
+/// read for its form, not verified.
+pub(crate) struct SignatureLine<'a> {
+    /// 1-based line number in the note.
+    pub number: usize,
+    /// The key name.
+    pub name: &'a str,
+    /// The key id.
+    pub id: u32,
+    /// What follows the key id.
+    pub signature: Vec<u8>,
+}
+
+/// Splits a note into its text (with its final newline) and its signature
+/// lines, each checked for form.
+pub(crate) fn read_note(note: &str) -> Result<(&str, Vec<SignatureLine<'_>>), NoteError> {
+    let (text, signatures, first_sig_line) = split_note(note)?;
+    let mut lines = Vec::new();
+    for (i, line) in signatures.split_terminator('\n').enumerate() {
+        let number = first_sig_line + i;
+        if i == MAX_SIGNATURES {
+            return Err(line_error(
+                number,
+                format!("more than {MAX_SIGNATURES} signature lines"),
+            ));
+        }
+        check_line(number, line)?;
+        let rest = line.strip_prefix(SIG_PREFIX).ok_or_else(|| {
+            line_error(
+                number,
+                "a signature line must start with an em dash (U+2014) and a space",
+            )
+        })?;
+        let (name, blob) = rest
+            .split_once(' ')
+            .ok_or_else(|| line_error(number, "a signature line is `— <key name> <base64>`"))?;
+        check_key_name(name).map_err(|e| line_error(number, e.to_string()))?;
+        let blob = BASE64
+            .decode(blob)
+            .map_err(|_| line_error(number, "the signature is not standard padded base64"))?;
+        if blob.len() < 5 {
+            return Err(line_error(
+                number,
+                "the signature is shorter than a key id and one byte",
+            ));
+        }
+        lines.push(SignatureLine {
+            number,
+            name,
+            id: u32::from_be_bytes([blob[0], blob[1], blob[2], blob[3]]),
+            signature: blob[4..].to_vec(),
+        });
+    }
+    Ok((text, lines))
 }
 
 impl fmt::Display for VerifierKey {
@@ -346,7 +424,7 @@ fn check_line(number: usize, line: &str) -> Result<(), NoteError> {
 
 /// The rules for a note's text: non-empty, ends in a newline, no blank line,
 /// every line as [`check_line`].
-fn check_text(text: &str) -> Result<(), NoteError> {
+pub(crate) fn check_text(text: &str) -> Result<(), NoteError> {
     if text.is_empty() {
         return Err(NoteError::Note("the text is empty"));
     }
@@ -489,7 +567,7 @@ impl Checkpoint {
 }
 
 /// Decimal digits without a leading zero (but "0"), fitting in a u64.
-fn parse_decimal(s: &str) -> Option<u64> {
+pub(crate) fn parse_decimal(s: &str) -> Option<u64> {
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) || (s.len() > 1 && s.starts_with('0'))
     {
         return None;

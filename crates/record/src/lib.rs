@@ -16,6 +16,14 @@
 //!   by [`SignedCheckpoint::parse_and_verify`] with a [`VerifierKey`].
 //! - [`verify`]: what an offline verifier checks: [`split_view`],
 //!   [`verify_chain`] of checkpoints, [`verify_entries`] of a whole export.
+//! - [`witness`]: witnessing (C2SP tlog-witness, tlog-cosignature): a
+//!   [`Cosigner`] and its `cosignature/v1` lines, checked by a [`CosignerKey`];
+//!   the [`AddCheckpoint`] request and the witness's decision,
+//!   [`check_add_checkpoint`].
+//! - [`tiles`]: the record as C2SP tlog-tiles: a [`TilePath`] and the bytes
+//!   of a hash tile.
+//! - [`policy`]: a C2SP tlog-policy [`Policy`] (logs, witnesses, groups,
+//!   quorum) and [`Policy::check`] of a cosigned checkpoint.
 //!
 //! ```
 //! use parley_record::*;
@@ -42,12 +50,21 @@
 #![deny(missing_docs)]
 
 pub mod checkpoint;
+pub mod policy;
+pub mod tiles;
 pub mod tree;
 pub mod verify;
+pub mod witness;
 
 pub use checkpoint::{Checkpoint, NoteError, Origin, SignedCheckpoint, Signer, VerifierKey};
+pub use policy::{Accepted, Policy, PolicyError};
+pub use tiles::{TilePath, TilePathError, TILE_WIDTH};
 pub use tree::{
     leaf_hash, node_hash, verify_consistency, verify_inclusion, Frontier, Hash, MerkleLog,
     ProofError, TreeError, DENSE_LEVEL, EMPTY_ROOT,
 };
 pub use verify::{root_of, split_view, verify_chain, verify_entries, ChainError};
+pub use witness::{
+    check_add_checkpoint, AddCheckpoint, Cosigner, CosignerKey, Decision, Refusal, RequestError,
+    TreeHead, Witnessed,
+};

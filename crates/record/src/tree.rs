@@ -327,6 +327,18 @@ impl MerkleLog {
         Ok(proof)
     }
 
+    /// The root of the perfect subtree of 2^`level` leaves whose leftmost
+    /// leaf is `index << level` (a hash of C2SP tlog-tiles' level-`level`
+    /// row), if the log holds all its leaves.
+    pub fn subtree_hash(&self, level: u32, index: u64) -> Result<Hash, TreeError> {
+        let end = index
+            .checked_add(1)
+            .and_then(|n| n.checked_mul(1u64.checked_shl(level)?))
+            .unwrap_or(u64::MAX);
+        self.check_size(end)?;
+        Ok(self.perfect(level, index))
+    }
+
     /// Heap bytes held by the log's hashes (what is allocated, not only used).
     pub fn heap_bytes(&self) -> usize {
         self.levels.iter().map(Hashes::heap_bytes).sum()

@@ -5,7 +5,8 @@
 //!
 //! [`router`] lists every route; [`serve`] runs it on a bound listener (tests
 //! bind port 0), [`serve_with`] under given [`Connections`] limits,
-//! [`serve_logged`] also with the access log;
+//! [`serve_deployment`] also with the access log and witnessing as a
+//! deployment configures them;
 //! [`bootstrap`] creates the host's first admin credential.
 #![deny(missing_docs)]
 
@@ -19,7 +20,10 @@ mod openapi;
 mod problem;
 mod rejection;
 mod routes;
+mod tiles;
 mod tls;
+mod wire;
+mod witnessing;
 
 pub use auth::{new_token, RateLimit, PARTY_RATE_FACTOR};
 pub use connections::{
@@ -34,6 +38,7 @@ pub use tls::{
     provider, read_certificates, read_private_key, read_roots, spki_sha256, Tls, TlsError,
     TlsFiles, VERSIONS,
 };
+pub use witnessing::{WitnessTarget, Witnessing, WITNESS_TIMEOUT};
 
 use parley_service::{sha256_hex, Actor, Command, Role, Service, ServiceError, HOST};
 use std::sync::Arc;
@@ -90,23 +95,37 @@ pub async fn serve_tls(
     connections::serve(listener, router(state), limits, Some(tls)).await
 }
 
-/// As [`serve_with`] (over TLS when `tls` is given, as [`serve_tls`]),
-/// writing the access log (one JSON line per request on standard error: time,
-/// operator, method, route, status, duration) when `access_log` is true.
-pub async fn serve_logged(
+/// As [`serve_with`], as a deployment configures it: over TLS when `tls` is
+/// given (as [`serve_tls`]), writing the access log (one JSON line per request
+/// on standard error: time, operator, method, route, status, duration) when
+/// `access_log` is true, and with `witnessing`
+/// (`POST /v1/record/checkpoint/witnessed` runs a round) when given.
+pub async fn serve_deployment(
     listener: tokio::net::TcpListener,
     state: AppState,
     limits: Connections,
     access_log: bool,
+    witnessing: Option<Witnessing>,
     tls: Option<Arc<Tls>>,
 ) -> std::io::Result<()> {
-    let app = router(state);
-    let app = if access_log {
-        app.layer(axum::middleware::from_fn(access_log::log))
-    } else {
-        app
-    };
+    let mut app = router(state);
+    if access_log {
+        app = app.layer(axum::middleware::from_fn(access_log::log));
+    }
+    if let Some(w) = witnessing {
+        app = app.layer(axum::Extension(w));
+    }
     connections::serve(listener, app, limits, tls).await
+}
+
+/// Serves another router (the witness's) under the same connection limits:
+/// a cap on connections, header and body timeouts.
+pub async fn serve_router(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    limits: Connections,
+) -> std::io::Result<()> {
+    connections::serve(listener, router, limits, None).await
 }
 
 /// Runs one command as `actor` and waits for its durable outcome (for

@@ -56,6 +56,9 @@ pub async fn openapi_json() -> impl IntoResponse {
         version = env!("CARGO_PKG_VERSION"),
         description = "A deconfliction and risk-reduction line for parties who must stay out of each other's way without trusting each other. Parties declare where and when they will operate; Parley finds every conflict exactly and at once.\n\nEvery route but `/v1/health` and `/v1/openapi.json` needs `Authorization: Bearer <token>`; each token is rate-limited. Every POST accepts an `Idempotency-Key` header: a retry with the same key and request returns the first answer (`Idempotency-Replayed: true`) and creates nothing. A success answer means the write is committed and synced. Errors are RFC 9457 `application/problem+json` with a stable `type` (`urn:parley:problem:<kind>`) and, for bad input, a JSON pointer to the field. Anything a party may not see answers 404.",
     ),
+    // Every other operation comes from `routes::api`; a tile's route is a
+    // wildcard there (`{*path}`), written here as the parameter it is.
+    paths(crate::tiles::tlog_tile),
     components(
         schemas(
             Problem, ProblemError, Volume, Role, LineState, Priority, MessageKind, Category,

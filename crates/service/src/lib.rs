@@ -29,6 +29,8 @@ mod site;
 mod state;
 mod talk_record;
 mod text;
+mod views;
+mod witnessed;
 
 pub use command::{Command, Signed};
 pub use content::{RawJson, Volumes};
@@ -52,3 +54,8 @@ pub use state::{Decision, State};
 pub use talk_record::{
     AgendaItem, FollowUp, Outcome, Participant, TalkRecord, MAX_TALK_ITEMS, TALK_GAP_DAYS,
 };
+pub use views::{
+    DeadlineView, LineView, OperationState, OperationView, OperatorView, PartyChecksView,
+    PartyView, PendingCheckView,
+};
+pub use witnessed::WitnessedCheckpoint;

@@ -11,7 +11,7 @@
 //! - `silent`: a member missed [`SILENT_AFTER`] checks in a row;
 //! - `unchecked`: some member has not yet had a check come due.
 
-use serde_json::{json, Value};
+use crate::views::{OperationState, OperationView, PartyChecksView, PendingCheckView};
 use std::collections::{BTreeMap, VecDeque};
 
 /// Missed checks in a row after which a line is silent.
@@ -189,25 +189,35 @@ impl Checks {
     }
 
     /// The line's status with its evidence, as of `now_us`.
-    pub(crate) fn status(&self, line: &str, now_us: i64, time: impl Fn(i64) -> String) -> Value {
+    pub(crate) fn status(
+        &self,
+        line: &str,
+        now_us: i64,
+        time: impl Fn(i64) -> String,
+    ) -> OperationView {
         let Some(l) = self.lines.get(line) else {
-            return json!({"state": "unchecked", "parties": []});
+            return OperationView {
+                state: OperationState::Unchecked,
+                interval_s: 0,
+                next_round_at: time(now_us),
+                parties: Vec::new(),
+            };
         };
-        let mut state = "in_operation";
+        let mut state = OperationState::InOperation;
         let mut parties = Vec::new();
         for (party, p) in &l.parties {
             let last = p.outcomes.back();
             match last {
                 None => {
-                    if state == "in_operation" {
-                        state = "unchecked";
+                    if state == OperationState::InOperation {
+                        state = OperationState::Unchecked;
                     }
                 }
                 Some(o) if o.answered_us.is_none() => {
                     if p.missed_in_a_row >= SILENT_AFTER {
-                        state = "silent";
-                    } else if state != "silent" {
-                        state = "degraded";
+                        state = OperationState::Silent;
+                    } else if state != OperationState::Silent {
+                        state = OperationState::Degraded;
                     }
                 }
                 Some(_) => {}
@@ -217,22 +227,26 @@ impl Checks {
                 .iter()
                 .filter(|o| o.answered_us.is_none() && o.sent_us >= now_us - DAY_US)
                 .count();
-            parties.push(json!({
-                "party": party,
-                "last_check_at": last.map(|o| time(o.sent_us)),
-                "answered_at": last.and_then(|o| o.answered_us).map(&time),
-                "round_trip_ms": last.and_then(|o| o.answered_us.map(|a| (a - o.sent_us) / 1_000)),
-                "misses_24h": misses_24h,
-                "missed_in_a_row": p.missed_in_a_row,
-                "pending": p.pending.as_ref().map(|c| json!({"check": c.check, "sent_at": time(c.sent_us), "due": time(c.due_us)})),
-            }));
+            parties.push(PartyChecksView {
+                party: party.clone(),
+                last_check_at: last.map(|o| time(o.sent_us)),
+                answered_at: last.and_then(|o| o.answered_us).map(&time),
+                round_trip_ms: last.and_then(|o| o.answered_us.map(|a| (a - o.sent_us) / 1_000)),
+                misses_24h,
+                missed_in_a_row: p.missed_in_a_row,
+                pending: p.pending.as_ref().map(|c| PendingCheckView {
+                    check: c.check.clone(),
+                    sent_at: time(c.sent_us),
+                    due: time(c.due_us),
+                }),
+            });
         }
-        json!({
-            "state": state,
-            "interval_s": l.interval_us / 1_000_000,
-            "next_round_at": time(l.last_round_us + l.interval_us),
-            "parties": parties,
-        })
+        OperationView {
+            state,
+            interval_s: (l.interval_us / 1_000_000) as u64,
+            next_round_at: time(l.last_round_us + l.interval_us),
+            parties,
+        }
     }
 }
 
@@ -249,7 +263,7 @@ mod tests {
     }
 
     fn state(c: &Checks, now: i64) -> String {
-        c.status("l", now, |t| t.to_string())["state"]
+        serde_json::to_value(c.status("l", now, |t| t.to_string())).unwrap()["state"]
             .as_str()
             .unwrap()
             .to_string()
@@ -286,7 +300,7 @@ mod tests {
         c.ended("l", "north", Some(61 * S));
         c.ended("l", "south", Some(62 * S));
         assert_eq!(state(&c, 62 * S), "in_operation");
-        let s = c.status("l", 62 * S, |t| t.to_string());
+        let s = serde_json::to_value(c.status("l", 62 * S, |t| t.to_string())).unwrap();
         assert_eq!(s["parties"][1]["round_trip_ms"], 2_000);
 
         // South misses three rounds in a row: degraded, then silent.
@@ -312,11 +326,13 @@ mod tests {
         c.ended("l", "south", Some(302 * S));
         assert_eq!(state(&c, 302 * S), "in_operation");
         assert_eq!(
-            c.status("l", 302 * S, |t| t.to_string())["parties"][1]["misses_24h"],
+            serde_json::to_value(c.status("l", 302 * S, |t| t.to_string())).unwrap()["parties"][1]
+                ["misses_24h"],
             3
         );
         assert_eq!(
-            c.status("l", 302 * S + DAY_US, |t| t.to_string())["parties"][1]["misses_24h"],
+            serde_json::to_value(c.status("l", 302 * S + DAY_US, |t| t.to_string())).unwrap()
+                ["parties"][1]["misses_24h"],
             0
         );
     }

@@ -9,7 +9,8 @@ use crate::model::NoticeState;
 use parley_record::{Checkpoint, Hash, Origin, Signer};
 use serde::Serialize;
 
-/// The record's origin line in every checkpoint.
+/// The record's origin line in every checkpoint, unless the deployment
+/// names its record otherwise (`parley serve --origin`).
 pub const ORIGIN: &str = "parley.local/record";
 
 /// A notice in the record: its content by hash only. The content itself goes
@@ -68,10 +69,12 @@ pub fn leaf_text(l: &Logged) -> String {
     )
 }
 
-/// The signed checkpoint of a tree of `size` entries with `root`, at `time_us`.
+/// The signed checkpoint of a tree of `size` entries with `root`, at `time_us`;
+/// its origin is the signer's name ([`ORIGIN`] unless the deployment chose
+/// its own), as C2SP tlog-policy asks of a log's key.
 pub fn signed_checkpoint(signer: &Signer, size: u64, root: Hash, time_us: i64) -> String {
     Checkpoint {
-        origin: Origin::new(ORIGIN).expect("a valid origin"),
+        origin: Origin::new(signer.name()).expect("a key name is a valid origin"),
         size,
         root,
         time_us: time_us.max(0) as u64,

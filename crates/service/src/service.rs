@@ -103,6 +103,8 @@ struct Shared {
     signer: OnceLock<Signer>,
     /// The writer's thread, until [`Service::shutdown`] joins it.
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
+    /// The latest checkpoint cosigned by witnesses, if any witness is asked.
+    witnessed: crate::witnessed::Slot,
 }
 
 /// A handle to the running service; cheap to clone.
@@ -142,6 +144,7 @@ impl Service {
             clock: Arc::clone(&clock),
             signer: OnceLock::new(),
             writer: Mutex::new(None),
+            witnessed: Default::default(),
         });
         let (jobs, rx) = mpsc::channel::<Work>();
         let writer = Arc::clone(&shared);
@@ -212,12 +215,38 @@ impl Service {
             .ok_or_else(|| ServiceError::Unavailable("the record has no signing key".into()))
     }
 
-    /// A signed checkpoint of the record as it is now.
+    /// The latest witnessed checkpoint (see [`Service::set_witnessed`]), or
+    /// when there is none a signed checkpoint of the record as it is now.
     pub fn checkpoint(&self) -> Result<Value, ServiceError> {
-        let (size, root) = self.read(|s| s.record_head());
+        let (size, root) = match self.witnessed() {
+            Some(w) => (w.size, w.root),
+            None => self.read(|s| s.record_head()),
+        };
         let mut answer = serde_json::json!({"size": size, "root": root.to_string()});
         self.add_signed_head(&mut answer, size, root)?;
         Ok(answer)
+    }
+
+    /// The record as it is now, signed now: its size, root and signed note
+    /// (what is sent to witnesses).
+    pub fn sign_head(&self) -> Result<(u64, Hash, String), ServiceError> {
+        let (size, root) = self.read(|s| s.record_head());
+        Ok((
+            size,
+            root,
+            signed_checkpoint(self.signer()?, size, root, self.now()),
+        ))
+    }
+
+    /// Keeps `cp` as the latest witnessed checkpoint (unless a larger one is
+    /// kept): checkpoints and receipts are then served from it.
+    pub fn set_witnessed(&self, cp: crate::WitnessedCheckpoint) {
+        self.shared.witnessed.set(cp);
+    }
+
+    /// The latest witnessed checkpoint, if any.
+    pub fn witnessed(&self) -> Option<Arc<crate::WitnessedCheckpoint>> {
+        self.shared.witnessed.get()
     }
 
     /// Adds `checkpoint` (the tree of `size` entries with `root`, signed now)
@@ -229,8 +258,17 @@ impl Service {
         root: Hash,
     ) -> Result<(), ServiceError> {
         let signer = self.signer()?;
-        answer["checkpoint"] = Value::from(signed_checkpoint(signer, size, root, self.now()));
-        answer["key"] = Value::from(signer.verifier_key().to_string());
+        match self
+            .witnessed()
+            .filter(|w| w.size == size && w.root == root)
+        {
+            Some(w) => w.add_to(answer, signer.verifier_key().to_string()),
+            None => {
+                answer["checkpoint"] =
+                    Value::from(signed_checkpoint(signer, size, root, self.now()));
+                answer["key"] = Value::from(signer.verifier_key().to_string());
+            }
+        }
         Ok(())
     }
 
@@ -238,8 +276,12 @@ impl Service {
     /// entry's leaf text, its inclusion proof and a signed checkpoint of the
     /// same tree, which `parley verify receipt` checks offline.
     pub fn receipt(&self, actor: &Actor, seq: u64) -> Result<Value, ServiceError> {
+        // Against the witnessed checkpoint when it holds the entry.
+        let witnessed = self.witnessed().filter(|w| w.size >= seq);
         let (mut receipt, size, root) = self.read(|s| {
-            let (size, root) = s.record_head();
+            let (size, root) = witnessed
+                .as_ref()
+                .map_or_else(|| s.record_head(), |w| (w.size, w.root));
             s.inclusion(actor, seq, size).map(|r| (r, size, root))
         })?;
         self.add_signed_head(&mut receipt, size, root)?;

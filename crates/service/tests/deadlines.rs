@@ -25,7 +25,7 @@ impl Lines for World {
     fn line(&self, party: &str) -> Value {
         let a = actor("x", party, Role::Observer);
         let now = self.now();
-        self.service().read(|s| s.line(&a, "l", now)).unwrap()
+        serde_json::to_value(self.service().read(|s| s.line(&a, "l", now)).unwrap()).unwrap()
     }
 
     fn operators(&self, party: &str, roles: &[&str]) -> Vec<String> {
@@ -34,8 +34,8 @@ impl Lines for World {
             .read(|s| s.operators(&host(), party))
             .unwrap();
         ops.iter()
-            .filter(|o| roles.contains(&o["role"].as_str().unwrap()))
-            .map(|o| o["id"].as_str().unwrap().to_string())
+            .filter(|o| roles.contains(&serde_json::to_value(o.role).unwrap().as_str().unwrap()))
+            .map(|o| o.id.clone())
             .collect()
     }
 

@@ -92,12 +92,8 @@ fn a_writer_that_panics_stops_the_service_and_nothing_half_made_survives() {
     // is not there; north is.
     drop(service);
     let service = open(&Arc::new(AtomicBool::new(false)));
-    let parties: Vec<String> = service.read(|s| {
-        s.parties(&host())
-            .iter()
-            .map(|p| p["id"].as_str().unwrap_or_default().to_string())
-            .collect()
-    });
+    let parties: Vec<String> =
+        service.read(|s| s.parties(&host()).iter().map(|p| p.id.clone()).collect());
     assert_eq!(parties, vec!["north".to_string()]);
     assert!(!service.has_stopped());
     drop(service);

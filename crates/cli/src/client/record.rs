@@ -5,7 +5,7 @@
 use super::{output, Client, Global, Outcome};
 use anyhow::{bail, Context, Result};
 use parley_record::{
-    leaf_hash, split_view, verify_consistency, verify_inclusion, Checkpoint, Hash,
+    leaf_hash, split_view, verify_consistency, verify_inclusion, Checkpoint, Hash, Policy,
     SignedCheckpoint, VerifierKey,
 };
 use serde_json::{json, Value};
@@ -15,9 +15,11 @@ Examples:
   parley record key                                # the server's key: save it once, trust it after
   parley record checkpoint -o cp-$(date +%s).json   # keep checkpoints: they prove the history
   parley record receipt 42 -o notice-42.json        # proof of notice for journal entry 42
+  parley record receipt 42 --witnessed -o notice-42.json   # cosigned by the server's witnesses at once
   parley record export --line air -o record.jsonl   # your copy of the record
   parley record consistency --from 100 --to 250 -o proof.json
   parley record audit cp-*.json --key \"$(cat server.key)\" -o cp-$(date +%s).json
+  parley record audit cp-*.json --policy parley.policy   # and each checkpoint cosigned as the policy asks
 
 `record audit` asks the server for proofs that its record today extends every
 checkpoint you saved, and checks them: exit 1 when it does not (entries
@@ -31,8 +33,16 @@ Offline: no server is asked. Give the server's key (from `parley record key`,
 saved when you trusted it) with --key; without it the key inside the file is
 used, which proves consistency but not who signed.
 
+With --policy FILE (C2SP tlog-policy: `log KEY`, `witness NAME KEY`,
+`group NAME k|any|all NAME...`, `quorum NAME`) the key comes from the policy and
+every checkpoint must also carry cosignatures of witnesses that meet its
+quorum; the answer says which witnesses signed. --compare FILE checks the
+checkpoint against another one seen (another party's receipt or checkpoint):
+two of the same size with different roots are a split view.
+
 Examples:
   parley verify receipt notice-42.json --key \"$(cat server.key)\"
+  parley verify receipt notice-42.json --policy parley.policy --compare their-receipt.json
   parley verify export record.jsonl --key \"$(cat server.key)\"
   parley verify checkpoints cp-old.json cp-new.json --proof proof.json --key \"$(cat server.key)\"
 
@@ -50,12 +60,23 @@ pub struct Args {
 enum Fetch {
     /// The server's verifier key, as one line.
     Key(Plain),
-    /// The latest signed checkpoint.
-    Checkpoint(Plain),
+    /// The latest signed checkpoint (cosigned, when the server has witnesses).
+    Checkpoint {
+        /// Have the server's witnesses cosign the record as it is now first
+        /// (POST /v1/record/checkpoint/witnessed).
+        #[arg(long)]
+        witnessed: bool,
+        #[command(flatten)]
+        p: Plain,
+    },
     /// A receipt ("proof of notice") for a journal entry you may see (an event's id).
     Receipt {
         /// The entry's journal position.
         seq: u64,
+        /// Have the server's witnesses cosign the record as it is now first,
+        /// so that the receipt carries their cosignatures at once.
+        #[arg(long)]
+        witnessed: bool,
         #[command(flatten)]
         p: Plain,
     },
@@ -78,6 +99,10 @@ enum Fetch {
         /// record key`; without it, the key in the first file is trusted.
         #[arg(long)]
         key: Option<String>,
+        /// A trust policy (C2SP tlog-policy): the log's key and the quorum
+        /// of witnesses whose cosignatures every checkpoint must carry.
+        #[arg(long, conflicts_with = "key")]
+        policy: Option<String>,
         #[command(flatten)]
         p: Plain,
     },
@@ -105,9 +130,14 @@ struct Plain {
 
 pub fn run(a: Args) -> Result<Outcome> {
     let (p, path) = match &a.what {
-        Fetch::Audit { files, key, p } => return audit(files, key, p),
-        Fetch::Key(p) | Fetch::Checkpoint(p) => (p, "/v1/record/checkpoint".to_string()),
-        Fetch::Receipt { seq, p } => (p, format!("/v1/record/entries/{seq}/receipt")),
+        Fetch::Audit {
+            files,
+            key,
+            policy,
+            p,
+        } => return audit(files, &Given::new(key, policy)?, p),
+        Fetch::Key(p) | Fetch::Checkpoint { p, .. } => (p, "/v1/record/checkpoint".to_string()),
+        Fetch::Receipt { seq, p, .. } => (p, format!("/v1/record/entries/{seq}/receipt")),
         Fetch::Export { line: None, p } => (p, "/v1/record/export".to_string()),
         Fetch::Export { line: Some(l), p } => (p, format!("/v1/record/export?line={l}")),
         Fetch::Consistency { from, to, p } => {
@@ -115,6 +145,31 @@ pub fn run(a: Args) -> Result<Outcome> {
         }
     };
     let c = Client::new(&p.g)?;
+    if let Fetch::Checkpoint {
+        witnessed: true, ..
+    }
+    | Fetch::Receipt {
+        witnessed: true, ..
+    } = a.what
+    {
+        let cp = c.send(
+            reqwest::Method::POST,
+            "/v1/record/checkpoint/witnessed",
+            None,
+            None,
+        )?;
+        eprintln!(
+            "cosigned by {} of the witnesses asked ({})",
+            cp["cosigned_by"].as_array().map_or(0, Vec::len),
+            cp["witnesses_asked"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     if let Fetch::Export { .. } = a.what {
         // JSON lines, as the server wrote them, streamed to the file or stdout.
         let lines = match &p.output {
@@ -153,6 +208,15 @@ pub struct VerifyArgs {
     /// The server's verifier key (`name+id+key`), as saved from `parley record key`.
     #[arg(long, global = true)]
     key: Option<String>,
+    /// A trust policy file (C2SP tlog-policy): the log's key and the witnesses'
+    /// quorum every checkpoint must meet.
+    #[arg(long, global = true, conflicts_with = "key")]
+    policy: Option<String>,
+    /// Another checkpoint seen (a file from `parley record checkpoint` or
+    /// `receipt`, e.g. another party's): refuted if it and this one are two
+    /// views of the record. Repeat for several.
+    #[arg(long, global = true)]
+    compare: Vec<String>,
     /// Print the result as JSON.
     #[arg(long, global = true)]
     json: bool,
@@ -221,9 +285,60 @@ fn hashes(v: &Value, file: &str) -> Result<Vec<Hash>> {
         .collect()
 }
 
-/// The key to trust: --key, else the one in the file (said on stderr).
-fn key(given: &Option<String>, v: &Value, file: &str) -> Result<VerifierKey> {
-    let text = match given {
+/// What the user gave to trust: a key, a policy, or neither.
+struct Given {
+    key: Option<String>,
+    policy: Option<(String, Policy)>,
+}
+
+impl Given {
+    fn new(key: &Option<String>, policy: &Option<String>) -> Result<Given> {
+        let policy = match policy {
+            Some(file) => {
+                let text =
+                    std::fs::read_to_string(file).with_context(|| format!("reading {file}"))?;
+                Some((
+                    file.clone(),
+                    Policy::parse(&text).map_err(|e| anyhow::anyhow!("--policy {file}: {e}"))?,
+                ))
+            }
+            None => None,
+        };
+        Ok(Given {
+            key: key.clone(),
+            policy,
+        })
+    }
+}
+
+/// What a checkpoint is checked with: the log's key, or a policy.
+enum Trust<'a> {
+    Key(VerifierKey),
+    Policy(&'a str, &'a Policy),
+}
+
+impl Trust<'_> {
+    /// Who signs the record: the key's name, or the policy's log(s).
+    fn name(&self) -> String {
+        match self {
+            Trust::Key(k) => k.name().to_owned(),
+            Trust::Policy(_, p) => p
+                .logs()
+                .iter()
+                .map(|k| k.name().to_owned())
+                .collect::<Vec<_>>()
+                .join(" or "),
+        }
+    }
+}
+
+/// The trust to check with: --policy, else --key, else the key in the file
+/// (said on stderr).
+fn key<'a>(given: &'a Given, v: &Value, file: &str) -> Result<Trust<'a>> {
+    if let Some((name, policy)) = &given.policy {
+        return Ok(Trust::Policy(name, policy));
+    }
+    let text = match &given.key {
         Some(k) => k.clone(),
         None => {
             let k = field(v, file, "key")?
@@ -234,22 +349,104 @@ fn key(given: &Option<String>, v: &Value, file: &str) -> Result<VerifierKey> {
             k
         }
     };
-    VerifierKey::parse(text.trim()).map_err(|e| anyhow::anyhow!("--key: {e}"))
+    VerifierKey::parse(text.trim())
+        .map(Trust::Key)
+        .map_err(|e| anyhow::anyhow!("--key: {e}"))
 }
 
-fn checkpoint(v: &Value, file: &str, key: &VerifierKey) -> Result<parley_record::Checkpoint> {
+/// The checkpoint in `v` (from `file`), its signature checked, and with a
+/// policy its cosignatures: the checkpoint and what the witnesses did (empty
+/// without a policy).
+fn checkpoint(v: &Value, file: &str, trust: &Trust) -> Result<(Checkpoint, String)> {
     let note = field(v, file, "checkpoint")?
         .as_str()
         .with_context(|| format!("{file}: \"checkpoint\" is not text"))?;
-    SignedCheckpoint::parse_and_verify(note, key)
-        .map_err(|e| Refuted(format!("{file}: the checkpoint: {e}")).into())
+    let (key, witnessed) = match trust {
+        Trust::Key(k) => (k.clone(), String::new()),
+        Trust::Policy(policy_file, policy) => {
+            let accepted = policy.check(note).map_err(|e| {
+                Refuted(format!(
+                    "{file}: the checkpoint does not meet the policy {policy_file}: {e}"
+                ))
+            })?;
+            let names: Vec<String> = accepted
+                .cosigned
+                .iter()
+                .map(|(name, t)| format!("{name} (at {})", seconds(*t)))
+                .collect();
+            let said = if names.is_empty() {
+                format!("; no witness cosigned, as the policy {policy_file} allows (quorum none)")
+            } else {
+                format!(
+                    "; cosigned by {}, meeting the quorum `{}` of {policy_file}",
+                    names.join(", "),
+                    policy.quorum_name()
+                )
+            };
+            (accepted.log, said)
+        }
+    };
+    let cp = SignedCheckpoint::parse_and_verify(note, &key)
+        .map_err(|e| Refuted(format!("{file}: the checkpoint: {e}")))?;
+    Ok((cp, witnessed))
+}
+
+/// A cosignature's time (seconds since the Unix epoch), RFC 3339.
+fn seconds(t: u64) -> String {
+    parley_wire::format_timestamp(parley_engine::Timestamp(
+        i64::try_from(t).unwrap_or(i64::MAX / 1_000_000) * 1_000_000,
+    ))
+}
+
+/// `--compare`: the checkpoint of `file` against each other one seen. Two
+/// of the same size with different roots are a split view; a consistency
+/// proof is needed for other sizes and is not asked here.
+fn compare(a: &VerifyArgs, cp: &Checkpoint, file: &str, trust: &Trust) -> Result<String> {
+    for other in &a.compare {
+        let v = read(other)?;
+        let (seen, _) = checkpoint(&v, other, &Trust::Key(log_key(trust, &v, other)?))?;
+        if split_view(cp, &seen) {
+            bail!(Refuted(format!(
+                "split view: the checkpoint in {file} (size {}, root {}) and the one in {other} (size {}, root {}) are both signed by the log: it showed two histories",
+                cp.size, cp.root, seen.size, seen.root
+            )));
+        }
+    }
+    Ok(if a.compare.is_empty() {
+        String::new()
+    } else {
+        format!("; no split view with {}", a.compare.join(", "))
+    })
+}
+
+/// The log key that signed the checkpoint in `v`: the key, or the policy's
+/// log that did (its cosignatures need not meet the quorum to be compared).
+fn log_key(trust: &Trust, v: &Value, file: &str) -> Result<VerifierKey> {
+    match trust {
+        Trust::Key(k) => Ok(k.clone()),
+        Trust::Policy(_, policy) => {
+            let note = field(v, file, "checkpoint")?.as_str().unwrap_or_default();
+            policy
+                .logs()
+                .iter()
+                .find(|k| k.open_note(note).is_ok())
+                .cloned()
+                .ok_or_else(|| {
+                    Refuted(format!(
+                        "{file}: the checkpoint is signed by none of the policy's logs"
+                    ))
+                    .into()
+                })
+        }
+    }
 }
 
 pub fn verify(a: VerifyArgs) -> Result<Outcome> {
+    let given = Given::new(&a.key, &a.policy)?;
     let result = match &a.what {
-        Verify::Receipt { file } => verify_receipt(&a, file),
-        Verify::Export { file } => verify_export(&a, file),
-        Verify::Checkpoints { old, new, proof } => verify_checkpoints(&a, old, new, proof),
+        Verify::Receipt { file } => verify_receipt(&a, &given, file),
+        Verify::Export { file } => verify_export(&given, file),
+        Verify::Checkpoints { old, new, proof } => verify_checkpoints(&given, old, new, proof),
     };
     match result {
         Ok(summary) => {
@@ -274,10 +471,11 @@ pub fn verify(a: VerifyArgs) -> Result<Outcome> {
     }
 }
 
-fn verify_receipt(a: &VerifyArgs, file: &str) -> Result<String> {
+fn verify_receipt(a: &VerifyArgs, given: &Given, file: &str) -> Result<String> {
     let r = read(file)?;
-    let key = key(&a.key, &r, file)?;
-    let cp = checkpoint(&r, file, &key)?;
+    let key = key(given, &r, file)?;
+    let compared = compare(a, &log_checkpoint(&r, file, &key)?, file, &key)?;
+    let (cp, witnessed) = checkpoint(&r, file, &key)?;
     let leaf = field(&r, file, "leaf")?
         .as_str()
         .with_context(|| format!("{file}: \"leaf\" is not text"))?;
@@ -321,7 +519,7 @@ fn verify_receipt(a: &VerifyArgs, file: &str) -> Result<String> {
     };
     let at = entry["at_us"].as_i64().map_or("?".into(), output::utc_us);
     Ok(format!(
-        "entry {} ({}) logged at {at} for {} is in the record of {} entries (root {}) signed by {} at {}{content_checked}",
+        "entry {} ({}) logged at {at} for {} is in the record of {} entries (root {}) signed by {} at {}{content_checked}{witnessed}{compared}",
         index + 1,
         entry["entry"]["kind"].as_str().unwrap_or("?"),
         entry["audience"],
@@ -367,14 +565,17 @@ fn extends(
 }
 
 fn verify_checkpoints(
-    a: &VerifyArgs,
+    given: &Given,
     old: &str,
     new: &str,
     proof: &Option<String>,
 ) -> Result<String> {
     let (o, n) = (read(old)?, read(new)?);
-    let key = key(&a.key, &o, old)?;
-    let (co, cn) = (checkpoint(&o, old, &key)?, checkpoint(&n, new, &key)?);
+    let key = key(given, &o, old)?;
+    let (co, cn) = (
+        log_checkpoint(&o, old, &key)?,
+        log_checkpoint(&n, new, &key)?,
+    );
     if co.size > cn.size && co.origin == cn.origin {
         bail!(
             "{old} has more entries ({}) than {new} ({}): give the older first",
@@ -382,16 +583,39 @@ fn verify_checkpoints(
             cn.size
         );
     }
-    extends(&co, &cn, old, new, || {
+    let summary = extends(&co, &cn, old, new, || {
         let Some(pf) = proof else {
             bail!("the sizes differ ({} and {}): give --proof from `parley record consistency --from {} --to {}`", co.size, cn.size, co.size, cn.size);
         };
         hashes(&read(pf)?, pf)
-    })
+    })?;
+    // One history: now each must meet the policy, if any.
+    let (_, wo) = checkpoint(&o, old, &key)?;
+    let (_, wn) = checkpoint(&n, new, &key)?;
+    Ok(format!(
+        "{summary}{}{}",
+        with_file(&wo, old),
+        with_file(&wn, new)
+    ))
+}
+
+/// What the witnesses did for `file`'s checkpoint, said of it.
+fn with_file(witnessed: &str, file: &str) -> String {
+    match witnessed.strip_prefix("; ") {
+        Some(w) => format!("; {file}: {w}"),
+        None => String::new(),
+    }
+}
+
+/// The checkpoint in `v` read with the log's key only (its cosignatures not
+/// weighed): to compare two views before asking whether each was witnessed.
+fn log_checkpoint(v: &Value, file: &str, trust: &Trust) -> Result<Checkpoint> {
+    let key = log_key(trust, v, file)?;
+    Ok(checkpoint(v, file, &Trust::Key(key))?.0)
 }
 
 /// `parley record audit`: the record today against every saved checkpoint.
-fn audit(files: &[String], given: &Option<String>, p: &Plain) -> Result<Outcome> {
+fn audit(files: &[String], given: &Given, p: &Plain) -> Result<Outcome> {
     let saved: Vec<(&String, Value)> = files
         .iter()
         .map(|f| read(f).map(|v| (f, v)))
@@ -404,29 +628,33 @@ fn audit(files: &[String], given: &Option<String>, p: &Plain) -> Result<Outcome>
     let mut refuted = false;
     let current = checkpoint(&now, server, &key);
     for (file, v) in &saved {
-        let outcome = current.as_ref().map_err(clone_refuted).and_then(|cur| {
-            let cp = checkpoint(v, file, &key)?;
-            if cp.origin != cur.origin {
-                bail!(
-                    "{file} is of the log {}, the server keeps {}",
-                    cp.origin,
-                    cur.origin
-                );
-            }
-            if cp.size > cur.size {
-                bail!(Refuted(format!(
-                    "rollback: {file} signs {} entries, the server now shows {}",
-                    cp.size, cur.size
-                )));
-            }
-            extends(&cp, cur, file, server, || {
-                let proof = c.get(&format!(
-                    "/v1/record/consistency?from={}&to={}",
-                    cp.size, cur.size
-                ))?;
-                hashes(&proof, "the server's consistency proof")
-            })
-        });
+        let outcome = current
+            .as_ref()
+            .map_err(clone_refuted)
+            .and_then(|(cur, witnessed)| {
+                let (cp, _) = checkpoint(v, file, &key)?;
+                if cp.origin != cur.origin {
+                    bail!(
+                        "{file} is of the log {}, the server keeps {}",
+                        cp.origin,
+                        cur.origin
+                    );
+                }
+                if cp.size > cur.size {
+                    bail!(Refuted(format!(
+                        "rollback: {file} signs {} entries, the server now shows {}",
+                        cp.size, cur.size
+                    )));
+                }
+                extends(&cp, cur, file, server, || {
+                    let proof = c.get(&format!(
+                        "/v1/record/consistency?from={}&to={}",
+                        cp.size, cur.size
+                    ))?;
+                    hashes(&proof, "the server's consistency proof")
+                })
+                .map(|summary| format!("{summary}{}", with_file(witnessed, server)))
+            });
         match outcome {
             Ok(summary) => {
                 results.push(json!({"file": file, "verified": true, "summary": summary}))
@@ -488,7 +716,7 @@ fn check_content(v: &Value, leaf: &Value, what: &str) -> Result<bool> {
     Ok(true)
 }
 
-fn verify_export(a: &VerifyArgs, file: &str) -> Result<String> {
+fn verify_export(given: &Given, file: &str) -> Result<String> {
     use std::io::BufRead;
     // Read a line at a time: an export of a long record need not fit in memory.
     let reader = std::fs::File::open(file).with_context(|| format!("reading {file}"))?;
@@ -499,8 +727,8 @@ fn verify_export(a: &VerifyArgs, file: &str) -> Result<String> {
         .with_context(|| format!("reading {file}"))?;
     let head: Value = serde_json::from_str(first.as_deref().unwrap_or_default())
         .with_context(|| format!("{file}: the first line is not the export's JSON head"))?;
-    let key = key(&a.key, &head, file)?;
-    let cp = checkpoint(&head, file, &key)?;
+    let key = key(given, &head, file)?;
+    let (cp, witnessed) = checkpoint(&head, file, &key)?;
     let bar = super::export::progress(cp.size, "entries");
     let (mut tree, mut full, mut contents) = (parley_record::Frontier::new(), 0u64, 0u64);
     let (mut keys, mut signed, mut unsigned) = (Vec::<(String, String)>::new(), 0u64, 0u64);
@@ -565,7 +793,7 @@ fn verify_export(a: &VerifyArgs, file: &str) -> Result<String> {
         )));
     }
     Ok(format!(
-        "{} entries ({full} in full, {contents} notices with their content, {} as hashes) rebuild the root {} signed by {} at {}; {signed} notices, acknowledgments and confirmations signed by their parties, {unsigned} unsigned",
+        "{} entries ({full} in full, {contents} notices with their content, {} as hashes) rebuild the root {} signed by {} at {}; {signed} notices, acknowledgments and confirmations signed by their parties, {unsigned} unsigned{witnessed}",
         cp.size,
         cp.size - full,
         cp.root,

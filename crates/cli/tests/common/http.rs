@@ -27,7 +27,11 @@ impl Server {
 
     /// Starts `parley serve` on a new store with the flags `args`.
     pub fn start_with(name: &str, args: &[&str]) -> Server {
-        let db = temp_db(name);
+        Self::start_at_with(temp_db(name), args)
+    }
+
+    /// Starts `parley serve` on a new store at `db` with the flags `args`.
+    pub fn start_at_with(db: PathBuf, args: &[&str]) -> Server {
         let (child, url, shown) = super::serve_with(&db, args);
         Server {
             child,

@@ -6,12 +6,12 @@ use crate::auth::Auth;
 use crate::openapi::{Conflict, CreateLine, Forbidden, LineStatus};
 use crate::problem::Problem;
 use crate::rejection::ApiPath;
+use crate::wire::{Deadlines, Line, Lines};
 use crate::AppState;
 use axum::extract::State;
 use axum::response::IntoResponse;
 use axum::Json;
 use parley_service::{Command, LineRules};
-use serde_json::{json, Value};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -75,13 +75,13 @@ async fn create_line(State(s): State<AppState>, Auth(a): Auth, request: WriteReq
     path = "/v1/lines",
     tag = "lines",
     responses(
-        (status = 200, description = "`{lines: [...]}`.", body = Object),
+        (status = 200, description = "The lines.", body = Lines),
     ),
     security(("bearer" = [])),
 )]
-async fn list_lines(State(s): State<AppState>, Auth(a): Auth) -> Json<Value> {
+async fn list_lines(State(s): State<AppState>, Auth(a): Auth) -> Json<Lines> {
     let now = s.service.now();
-    Json(json!({"lines": s.service.read(|st| st.lines(&a, now))}))
+    Json(Lines::of(s.service.read(|st| st.lines(&a, now))))
 }
 
 /// One line: its parties, rules, political status, operation status from line
@@ -96,7 +96,7 @@ async fn list_lines(State(s): State<AppState>, Auth(a): Auth) -> Json<Value> {
         ("line" = String, Path, description = "The line's id."),
     ),
     responses(
-        (status = 200, description = "The line.", body = Object),
+        (status = 200, description = "The line.", body = Line),
     ),
     security(("bearer" = [])),
 )]
@@ -106,7 +106,7 @@ async fn show_line(
     ApiPath(line): ApiPath<String>,
 ) -> Answer {
     let now = s.service.now();
-    Ok(Json(s.service.read(|st| st.line(&a, &line, now))?).into_response())
+    Ok(Json(Line::from(s.service.read(|st| st.line(&a, &line, now))?)).into_response())
 }
 
 /// Sets a line's political status (host admins only); a suspended line keeps working.
@@ -154,13 +154,13 @@ async fn set_line_status(
     path = "/v1/deadlines",
     tag = "lines",
     responses(
-        (status = 200, description = "`{deadlines: [...]}`.", body = Object),
+        (status = 200, description = "What is owed.", body = Deadlines),
     ),
     security(("bearer" = [])),
 )]
-async fn list_deadlines(State(s): State<AppState>, Auth(a): Auth) -> Json<Value> {
+async fn list_deadlines(State(s): State<AppState>, Auth(a): Auth) -> Json<Deadlines> {
     let now = s.service.now();
-    Json(json!({"deadlines": s.service.read(|st| st.deadlines(&a, now))}))
+    Json(Deadlines::of(s.service.read(|st| st.deadlines(&a, now))))
 }
 
 /// Answers a line check sent to this operator's party (any role); the round-trip

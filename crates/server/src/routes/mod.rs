@@ -50,6 +50,14 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .merge(sites::routes())
         .merge(talks::routes())
         .routes(routes!(crate::events::events))
+        .routes(routes!(crate::witnessing::witnessed_checkpoint))
+        .routes(routes!(crate::tiles::tlog_checkpoint))
+        // A tile's path has slashes: axum routes it as a wildcard, which the
+        // OpenAPI document cannot write, so `openapi.rs` lists it as `{path}`.
+        .route(
+            "/v1/record/tlog/tile/{*path}",
+            axum::routing::get(crate::tiles::tlog_tile),
+        )
 }
 
 /// The API's routes, the web console's files, and what every request goes

@@ -5,6 +5,7 @@ use crate::auth::{new_token, Auth};
 use crate::openapi::{Conflict, CreateOperator, CreateParty, Forbidden, RegisterKey};
 use crate::problem::Problem;
 use crate::rejection::ApiPath;
+use crate::wire::{Operators, Parties};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -52,12 +53,12 @@ async fn create_party(State(s): State<AppState>, Auth(a): Auth, request: WriteRe
     path = "/v1/parties",
     tag = "parties",
     responses(
-        (status = 200, description = "`{parties: [...]}`.", body = Object),
+        (status = 200, description = "The parties.", body = Parties),
     ),
     security(("bearer" = [])),
 )]
-async fn list_parties(State(s): State<AppState>, Auth(a): Auth) -> Json<Value> {
-    Json(json!({"parties": s.service.read(|st| st.parties(&a))}))
+async fn list_parties(State(s): State<AppState>, Auth(a): Auth) -> Json<Parties> {
+    Json(Parties::of(s.service.read(|st| st.parties(&a))))
 }
 
 /// Adds an operator to a party (an admin of the party or of the host).
@@ -118,7 +119,7 @@ async fn create_operator(
         ("party" = String, Path, description = "The party's id."),
     ),
     responses(
-        (status = 200, description = "`{operators: [...]}`.", body = Object),
+        (status = 200, description = "The party's operators.", body = Operators),
     ),
     security(("bearer" = [])),
 )]
@@ -128,7 +129,7 @@ async fn list_operators(
     ApiPath(party): ApiPath<String>,
 ) -> Answer {
     let ops = s.service.read(|st| st.operators(&a, &party))?;
-    Ok(Json(json!({"operators": ops})).into_response())
+    Ok(Json(Operators::of(ops)).into_response())
 }
 
 /// Revokes an operator's token (an admin); takes effect at once, also for open event streams.

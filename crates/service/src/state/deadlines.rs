@@ -8,15 +8,24 @@ use crate::error::ServiceError;
 use crate::model::WriteOutcome;
 use crate::model::{Actor, Role};
 use crate::text::time_text;
+use crate::views::DeadlineView;
 use parley_wire::format_timestamp;
-use serde_json::{json, Value};
+use serde_json::json;
 
 /// An open deadline as a client reads it.
-pub(super) fn deadline_json(d: &Deadline, now_us: i64) -> Value {
+pub(super) fn deadline_view(d: &Deadline, now_us: i64) -> DeadlineView {
     let steps = ["reminder", "overdue", "admins"];
-    json!({"id": d.id, "line": d.line, "party": d.party, "owed": d.owed, "flash": d.flash,
-           "set_at": time_text(d.set_us), "due": time_text(d.due_us), "overdue": d.overdue(now_us),
-           "escalation": steps[..d.steps_done]})
+    DeadlineView {
+        id: d.id.clone(),
+        line: d.line.clone(),
+        party: d.party.clone(),
+        owed: d.owed.clone(),
+        flash: d.flash,
+        set_at: time_text(d.set_us),
+        due: time_text(d.due_us),
+        overdue: d.overdue(now_us),
+        escalation: steps[..d.steps_done].to_vec(),
+    }
 }
 
 impl State {
@@ -93,13 +102,13 @@ impl State {
     }
 
     /// Open deadlines on the lines `actor` may see, earliest first, as of `now_us`.
-    pub fn deadlines(&self, actor: &Actor, now_us: i64) -> Vec<Value> {
+    pub fn deadlines(&self, actor: &Actor, now_us: i64) -> Vec<DeadlineView> {
         let mut open: Vec<&Deadline> = self
             .deadlines
             .all()
             .filter(|d| self.sees_deadline(actor, d))
             .collect();
         open.sort_by_key(|d| (d.due_us, d.id.clone()));
-        open.into_iter().map(|d| deadline_json(d, now_us)).collect()
+        open.into_iter().map(|d| deadline_view(d, now_us)).collect()
     }
 }

@@ -1,7 +1,7 @@
 //! Lines between parties: their rules, political status, who is on them and
 //! what each line shows (its operation status and open deadlines).
 
-use super::deadlines::deadline_json;
+use super::deadlines::deadline_view;
 use super::{Decision, State};
 use crate::entry::Entry;
 use crate::error::ServiceError;
@@ -9,7 +9,8 @@ use crate::line_checks::MIN_INTERVAL_S;
 use crate::model::WriteOutcome;
 use crate::model::{Actor, LineRules, LineStatus, HOST};
 use crate::text::{check_id, check_text, time_text};
-use serde_json::{json, Value};
+use crate::views::LineView;
+use serde_json::json;
 use std::collections::BTreeSet;
 
 pub(super) struct Line {
@@ -201,31 +202,37 @@ impl State {
 
     /// A line with its rules, its political status, its operation status from
     /// line checks (with the evidence) and its open deadlines, as of `now_us`.
-    pub(super) fn line_json(&self, id: &str, l: &Line, now_us: i64) -> Value {
-        let deadlines: Vec<Value> = self
-            .deadlines
-            .on_line(id)
-            .map(|d| deadline_json(d, now_us))
-            .collect();
-        json!({"id": id, "name": l.name, "parties": l.parties, "rules": l.rules, "status": l.status,
-               "messages": l.messages.len(), "operation": self.checks.status(id, now_us, time_text),
-               "deadlines": deadlines})
+    pub(super) fn line_view(&self, id: &str, l: &Line, now_us: i64) -> LineView {
+        LineView {
+            id: id.to_string(),
+            name: l.name.clone(),
+            parties: l.parties.clone(),
+            rules: l.rules,
+            status: l.status,
+            messages: l.messages.len(),
+            operation: self.checks.status(id, now_us, time_text),
+            deadlines: self
+                .deadlines
+                .on_line(id)
+                .map(|d| deadline_view(d, now_us))
+                .collect(),
+        }
     }
 
     /// The lines `actor` may see, as of `now_us`.
-    pub fn lines(&self, actor: &Actor, now_us: i64) -> Vec<Value> {
+    pub fn lines(&self, actor: &Actor, now_us: i64) -> Vec<LineView> {
         self.lines
             .iter()
             .filter(|(id, _)| self.sees_line(actor, id))
-            .map(|(id, l)| self.line_json(id, l, now_us))
+            .map(|(id, l)| self.line_view(id, l, now_us))
             .collect()
     }
 
     /// One line, as of `now_us`.
-    pub fn line(&self, actor: &Actor, line: &str, now_us: i64) -> Result<Value, ServiceError> {
+    pub fn line(&self, actor: &Actor, line: &str, now_us: i64) -> Result<LineView, ServiceError> {
         if !self.sees_line(actor, line) {
             return Err(ServiceError::NotFound(format!("line {line}")));
         }
-        Ok(self.line_json(line, &self.lines[line], now_us))
+        Ok(self.line_view(line, &self.lines[line], now_us))
     }
 }

@@ -7,7 +7,8 @@ use crate::hashing::new_id;
 use crate::model::WriteOutcome;
 use crate::model::{Actor, Role};
 use crate::text::{check_id, check_text};
-use serde_json::{json, Value};
+use crate::views::{OperatorView, PartyView};
+use serde_json::json;
 use std::collections::HashMap;
 
 pub(super) struct Party {
@@ -194,7 +195,7 @@ impl State {
     }
 
     /// The parties `actor` may know of: its own, those it shares a line with (all for the host).
-    pub fn parties(&self, actor: &Actor) -> Vec<Value> {
+    pub fn parties(&self, actor: &Actor) -> Vec<PartyView> {
         self.parties
             .iter()
             .filter(|(id, _)| {
@@ -205,12 +206,15 @@ impl State {
                         .values()
                         .any(|l| l.parties.contains(&actor.party) && l.parties.contains(id))
             })
-            .map(|(id, p)| json!({"id": id, "name": p.name}))
+            .map(|(id, p)| PartyView {
+                id: id.clone(),
+                name: p.name.clone(),
+            })
             .collect()
     }
 
     /// The operators of `party` that `actor` may list (its own party's, or any for the host).
-    pub fn operators(&self, actor: &Actor, party: &str) -> Result<Vec<Value>, ServiceError> {
+    pub fn operators(&self, actor: &Actor, party: &str) -> Result<Vec<OperatorView>, ServiceError> {
         if !(actor.is_host_admin() || actor.party == party) || !self.parties.contains_key(party) {
             return Err(ServiceError::NotFound(format!("party {party}")));
         }
@@ -218,7 +222,13 @@ impl State {
             .operators
             .iter()
             .filter(|(_, o)| o.party == party)
-            .map(|(id, o)| json!({"id": id, "party": o.party, "name": o.name, "role": o.role, "revoked": o.revoked}))
+            .map(|(id, o)| OperatorView {
+                id: id.clone(),
+                party: o.party.clone(),
+                name: o.name.clone(),
+                role: o.role,
+                revoked: o.revoked,
+            })
             .collect())
     }
 }

@@ -7,9 +7,15 @@ use crate::error::ServiceError;
 use crate::model::Actor;
 use crate::record::{hex_all, leaf_text};
 use parley_record::Hash;
+use parley_record::MerkleLog;
 use serde_json::{json, Value};
 
 impl State {
+    /// The record's Merkle log (for its tiles).
+    pub fn record(&self) -> &MerkleLog {
+        &self.record
+    }
+
     /// The record's size and root.
     pub fn record_head(&self) -> (u64, Hash) {
         (self.record.size(), self.record.root())

@@ -1,0 +1,134 @@
+//! What the service's reads answer: plain typed views, for adapters to turn
+//! into their own wire types (the server's carry the OpenAPI schemas). They
+//! serialize as the API has always answered, so an adapter that passes them
+//! through as JSON changes nothing for its clients.
+
+use crate::deadlines::Owed;
+use crate::model::{LineRules, LineStatus, Role};
+use serde::Serialize;
+
+/// A party.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PartyView {
+    /// Its id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+}
+
+/// An operator of a party.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct OperatorView {
+    /// Its id (`op-…`).
+    pub id: String,
+    /// Its party.
+    pub party: String,
+    /// Its name.
+    pub name: String,
+    /// What it may do.
+    pub role: Role,
+    /// Whether its token was revoked.
+    pub revoked: bool,
+}
+
+/// Something owed on a line (or by a talk's party), and by when.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DeadlineView {
+    /// Its id.
+    pub id: String,
+    /// The line (`talk:<id>` for a talk's follow-up).
+    pub line: String,
+    /// The party that owes it.
+    pub party: String,
+    /// What is owed.
+    pub owed: Owed,
+    /// A flash message's answer: reminded to every operator, observers too.
+    pub flash: bool,
+    /// When it was set, RFC 3339.
+    pub set_at: String,
+    /// When it is due, RFC 3339.
+    pub due: String,
+    /// Whether it is past due now.
+    pub overdue: bool,
+    /// The escalation steps taken so far, in order: `reminder`, `overdue`, `admins`.
+    pub escalation: Vec<&'static str>,
+}
+
+/// A line: its rules, its political status, its operation status from line
+/// checks (with the evidence) and what is owed on it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LineView {
+    /// Its id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Its parties.
+    pub parties: Vec<String>,
+    /// Its rules.
+    pub rules: LineRules,
+    /// Its political status.
+    pub status: LineStatus,
+    /// How many messages it holds.
+    pub messages: usize,
+    /// Whether it works, from the evidence of its line checks.
+    pub operation: OperationView,
+    /// What is owed on it, earliest first.
+    pub deadlines: Vec<DeadlineView>,
+}
+
+/// Whether a line works, as its line checks show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OperationState {
+    /// Every party answered its last check.
+    InOperation,
+    /// A party has not been checked yet.
+    Unchecked,
+    /// A party missed its last check.
+    Degraded,
+    /// A party missed several checks in a row.
+    Silent,
+}
+
+/// A line's operation status with its evidence.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct OperationView {
+    /// The state.
+    pub state: OperationState,
+    /// Seconds between rounds of checks.
+    pub interval_s: u64,
+    /// When the next round goes out, RFC 3339.
+    pub next_round_at: String,
+    /// Each party's evidence.
+    pub parties: Vec<PartyChecksView>,
+}
+
+/// One party's line checks on a line.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PartyChecksView {
+    /// The party.
+    pub party: String,
+    /// When its last check was sent, RFC 3339.
+    pub last_check_at: Option<String>,
+    /// When it answered that check, RFC 3339.
+    pub answered_at: Option<String>,
+    /// How long it took to answer, ms.
+    pub round_trip_ms: Option<i64>,
+    /// Checks missed in the last 24 hours.
+    pub misses_24h: usize,
+    /// Checks missed in a row, up to now.
+    pub missed_in_a_row: u32,
+    /// The check it has yet to answer, if any.
+    pub pending: Option<PendingCheckView>,
+}
+
+/// A check sent and not answered yet.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PendingCheckView {
+    /// Its id (`lc-…`).
+    pub check: String,
+    /// When it was sent, RFC 3339.
+    pub sent_at: String,
+    /// When the answer is due, RFC 3339.
+    pub due: String,
+}
