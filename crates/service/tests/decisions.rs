@@ -160,6 +160,10 @@ fn command(text: &str, limits: &WireLimits) -> Command {
             party: s("party"),
             key: s("key"),
         },
+        "bind_certificate" => Command::BindCertificate {
+            party: s("party"),
+            spki_sha256: s("spki_sha256"),
+        },
         "register_site" => Command::RegisterSite {
             name: s("name"),
             site_kind: typed(&f, "kind", "static"),
