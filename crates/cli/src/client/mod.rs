@@ -360,6 +360,11 @@ impl fmt::Display for ApiError {
                 };
                 write!(f, "{message}{hint} (server answered {})", status.as_u16())
             }
+            ApiError::Network { server, cause } if cause.contains("CertificateRequired") => write!(
+                f,
+                "cannot reach {server}: {cause}; the server requires a client certificate: \
+                 give --client-cert and --client-key (saved in the profile by login)"
+            ),
             ApiError::Network { server, cause } if cause.contains("certificate") => write!(
                 f,
                 "cannot reach {server}: {cause}; check the server's certificate, and --ca \
