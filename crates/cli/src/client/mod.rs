@@ -81,6 +81,10 @@ pub struct Global {
     /// Print the server's JSON instead of the human view (for scripts).
     #[arg(long, global = true)]
     pub json: bool,
+    /// Show times as date-time groups (021330ZDEC26) instead of 24-hour UTC
+    /// (02 Dec 2026 13:30Z).
+    #[arg(long, global = true, env = "PARLEY_DTG")]
+    pub dtg: bool,
     /// For an https:// server: trust only this CA certificate (PEM), not the
     /// system's roots; `login` saves it in the profile.
     #[arg(long, global = true, env = "PARLEY_CA", value_name = "FILE")]
@@ -404,6 +408,7 @@ pub struct Client {
 impl Client {
     /// Resolves the server and token: flags and environment, then the profile.
     pub fn new(g: &Global) -> Result<Client> {
+        output::show_dtg(g.dtg);
         let p = profile::load(&g.profile)?;
         let server = g
             .server

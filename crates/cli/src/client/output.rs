@@ -254,9 +254,48 @@ pub fn when(s: &str) -> Result<String, String> {
     }
 }
 
+/// Whether times are shown as date-time groups (`--dtg`, or `PARLEY_DTG=1`).
+static DTG: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Shows every later time as a date-time group (`021330ZDEC26`) when `on`.
+pub fn show_dtg(on: bool) {
+    DTG.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn dtg_wanted() -> bool {
+    static FROM_ENV: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    DTG.load(std::sync::atomic::Ordering::Relaxed)
+        || *FROM_ENV.get_or_init(|| {
+            std::env::var("PARLEY_DTG").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
+        })
+}
+
+/// µs since the Unix epoch as a date-time group, day hour minute Z month year:
+/// "021330ZDEC26" (seconds dropped, as a DTG has none).
+pub fn dtg_us(us: i64) -> String {
+    const MONTHS: [&str; 12] = [
+        "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
+    ];
+    let text = parley_wire::format_timestamp(parley_engine::Timestamp(us));
+    let (Some(year), Some(month), Some(day), Some(h), Some(m)) = (
+        text.get(2..4),
+        text.get(5..7).and_then(|m| m.parse::<usize>().ok()),
+        text.get(8..10),
+        text.get(11..13),
+        text.get(14..16),
+    ) else {
+        return text;
+    };
+    let month = MONTHS.get(month.wrapping_sub(1)).copied().unwrap_or("?");
+    format!("{day}{h}{m}Z{month}{year}")
+}
+
 /// µs since the Unix epoch as 24-hour UTC: "02 Dec 2026 13:30:15Z" (seconds
-/// only when they are not zero).
+/// only when they are not zero); as a date-time group when asked (`--dtg`).
 pub fn utc_us(us: i64) -> String {
+    if dtg_wanted() {
+        return dtg_us(us);
+    }
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
@@ -379,6 +418,16 @@ mod tests {
         assert_eq!(utc("2026-12-02T13:30:00Z"), "02 Dec 2026 13:30Z");
         assert_eq!(utc("2026-01-09T07:05:09.250Z"), "09 Jan 2026 07:05:09Z");
         assert_eq!(utc("yesterday"), "yesterday");
+        // A DTG on request, read back as the same minute.
+        let t = parley_wire::parse_timestamp("2026-12-02T13:30:15Z")
+            .unwrap()
+            .0;
+        assert_eq!(dtg_us(t), "021330ZDEC26");
+        assert_eq!(
+            typed_utc(&dtg_us(t)).unwrap(),
+            "2026-12-02T13:30:00Z",
+            "a DTG the CLI writes is one it reads"
+        );
         assert_eq!(duration_s(300), "5 min");
         assert_eq!(duration_s(90), "1 min 30 s");
         assert_eq!(duration_s(5400), "1 h 30 min");
