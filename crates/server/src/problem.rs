@@ -35,6 +35,18 @@ impl Problem {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", detail)
     }
 
+    /// 413: the body is past the limit every request is held to.
+    pub fn too_large() -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too-large",
+            format!(
+                "the body is larger than {} bytes, the most a request may carry; send less (for example the volumes over several notices)",
+                crate::routes::MAX_BODY_BYTES
+            ),
+        )
+    }
+
     /// Bad input at `pointer`.
     pub fn invalid(pointer: &str, detail: impl Into<String>) -> Self {
         Self {

@@ -170,15 +170,8 @@ pub async fn as_problem(response: Response) -> Response {
         .await
         .map(|b| String::from_utf8_lossy(&b).trim().to_string())
         .unwrap_or_default();
-    let mut problem = match status {
-        StatusCode::PAYLOAD_TOO_LARGE => Problem::new(
-            status,
-            "too-large",
-            format!(
-                "the body is larger than {} bytes, the most a request may carry; send less (for example the volumes over several notices)",
-                crate::routes::MAX_BODY_BYTES
-            ),
-        ),
+    let problem = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => Problem::too_large(),
         StatusCode::METHOD_NOT_ALLOWED => Problem::new(
             status,
             "method-not-allowed",
@@ -199,14 +192,16 @@ pub async fn as_problem(response: Response) -> Response {
             status,
             "bad-request",
             if text.is_empty() {
-                status.canonical_reason().unwrap_or("bad request").to_string()
+                status
+                    .canonical_reason()
+                    .unwrap_or("bad request")
+                    .to_string()
             } else {
                 text
             },
         ),
         _ => Problem::new(status, "internal", "the server failed to answer; retry"),
     };
-    problem.status = status;
     let mut response = problem.into_response();
     for (name, value) in parts.headers.iter() {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {

@@ -353,24 +353,15 @@ fn apply(state: &mut State, actor: &Actor, command: &Command, now: i64) -> Decis
 /// host's commands are decided as in a real deployment.
 fn founded(now: i64) -> State {
     let mut state = State::new(WireLimits::default());
-    let host = Actor {
-        operator: "op-host-admin".into(),
-        party: HOST.into(),
-        role: Role::Admin,
-    };
-    let founding = [Entry::PartyCreated {
-        party: HOST.into(),
-        name: "Host".into(),
-    }];
-    for entry in founding {
-        let seq = state.last_seq() + 1;
-        state.evolve(Logged {
-            seq,
-            at_us: now,
-            audience: vec![host.party.clone()],
-            entry,
-        });
-    }
+    state.evolve(Logged {
+        seq: 1,
+        at_us: now,
+        audience: vec![HOST.into()],
+        entry: Entry::PartyCreated {
+            party: HOST.into(),
+            name: "Host".into(),
+        },
+    });
     state
 }
 

@@ -36,14 +36,7 @@ impl<S: Send + Sync> FromRequest<S> for WriteRequest {
             .map_err(|e| {
                 let status = e.status();
                 if status == StatusCode::PAYLOAD_TOO_LARGE {
-                    Problem::new(
-                        status,
-                        "too-large",
-                        format!(
-                            "the body is larger than {} bytes, the most a request may carry; send less (for example the volumes over several notices)",
-                            super::MAX_BODY_BYTES
-                        ),
-                    )
+                    Problem::too_large()
                 } else {
                     Problem::new(status, "bad-request", e.body_text())
                 }
