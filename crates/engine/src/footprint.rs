@@ -99,6 +99,83 @@ fn check_position(p: LatLng, lat: Field, lng: Field) -> Result<(), VolumeError> 
     Ok(())
 }
 
+/// The area of a circle of geodesic radius `radius_m`: a spherical cap of
+/// the same radius on the authalic sphere.
+fn cap_area(radius_m: f64) -> f64 {
+    2.0 * std::f64::consts::PI
+        * AUTHALIC_RADIUS_M
+        * AUTHALIC_RADIUS_M
+        * (1.0 - (radius_m / AUTHALIC_RADIUS_M).cos())
+}
+
+/// The sum of a ring's vertices in ECEF, the direction of that sum (the
+/// ring's centre) and the plane tangent there.
+fn centre(vertices: &[LatLng]) -> ([f64; 3], LatLng, LocalPlane) {
+    let mut sum = [0.0; 3];
+    for &p in vertices {
+        let e = geodesy::to_ecef(p);
+        sum = [sum[0] + e[0], sum[1] + e[1], sum[2] + e[2]];
+    }
+    let center = geodesy::from_ecef_direction(sum);
+    (sum, center, LocalPlane::at(center))
+}
+
+/// A ring with every edge cut into pieces: on the surface (`ring`, `ecef`)
+/// and in the plane (`flat`), with the input edge each piece belongs to.
+struct Cut {
+    ring: Vec<LatLng>,
+    edge_of: Vec<usize>,
+    ecef: Vec<Ecef>,
+    flat: Vec<Pt>,
+}
+
+impl Cut {
+    fn new(vertices: &[LatLng], plane: &LocalPlane, pieces: usize) -> Cut {
+        let n = vertices.len();
+        let mut ring = Vec::with_capacity(pieces);
+        let mut edge_of = Vec::with_capacity(pieces);
+        for i in 0..n {
+            ring.push(vertices[i]);
+            ring.extend(geodesy::edge_points(
+                vertices[i],
+                vertices[(i + 1) % n],
+                PIECE_M,
+            ));
+            edge_of.resize(ring.len(), i);
+        }
+        let ecef: Vec<Ecef> = ring.iter().map(|&p| geodesy::to_ecef(p)).collect();
+        let flat: Vec<Pt> = ecef.iter().map(|&e| plane.project(e)).collect();
+        Cut {
+            ring,
+            edge_of,
+            ecef,
+            flat,
+        }
+    }
+
+    /// The area it encloses in the plane, square metres.
+    fn area(&self) -> f64 {
+        planar::doubled_area(&self.flat).abs() / 2.0
+    }
+
+    fn footprint(self, center: LatLng, area_m2: f64) -> Footprint {
+        let reach = self
+            .flat
+            .iter()
+            .map(|p| p[0].hypot(p[1]))
+            .fold(0.0, f64::max);
+        let bounds = pad(LatLngBox::around(center, self.ring.iter().copied()), PAD_M);
+        Footprint {
+            shape: Shape::Polygon(self.ecef),
+            center_ecef: geodesy::to_ecef(center),
+            // A piece bulges at most its sagitta beyond its ends; be generous.
+            reach_m: reach * 1.001 + 1.0,
+            bounds,
+            area_m2,
+        }
+    }
+}
+
 impl Footprint {
     pub(crate) fn polygon(vertices: &[LatLng], limits: &Limits) -> Result<Footprint, VolumeError> {
         let n = vertices.len();
@@ -151,13 +228,7 @@ impl Footprint {
                 ErrorKind::ContainsPole(pole),
             ));
         }
-        let mut sum = [0.0; 3];
-        for &p in vertices {
-            let e = geodesy::to_ecef(p);
-            sum = [sum[0] + e[0], sum[1] + e[1], sum[2] + e[2]];
-        }
-        let center = geodesy::from_ecef_direction(sum);
-        let plane = LocalPlane::at(center);
+        let (sum, center, plane) = centre(vertices);
         let extent = vertices
             .iter()
             .map(|&p| {
@@ -187,28 +258,15 @@ impl Footprint {
                 },
             ));
         }
-        // Cut edges into pieces, remembering which input edge each piece belongs to.
-        let mut ring = Vec::with_capacity(pieces);
-        let mut edge_of = Vec::with_capacity(pieces);
-        for i in 0..n {
-            ring.push(vertices[i]);
-            ring.extend(geodesy::edge_points(
-                vertices[i],
-                vertices[(i + 1) % n],
-                PIECE_M,
-            ));
-            edge_of.resize(ring.len(), i);
-        }
-        let ecef: Vec<Ecef> = ring.iter().map(|&p| geodesy::to_ecef(p)).collect();
-        let flat: Vec<Pt> = ecef.iter().map(|&e| plane.project(e)).collect();
-        if let Some((i, j)) = planar::self_intersection(&flat) {
-            let (first, second) = (edge_of[i], edge_of[j]);
+        let cut = Cut::new(vertices, &plane, pieces);
+        if let Some((i, j)) = planar::self_intersection(&cut.flat) {
+            let (first, second) = (cut.edge_of[i], cut.edge_of[j]);
             return Err(VolumeError::new(
                 Field::Vertex(first),
                 ErrorKind::SelfCrossing { first, second },
             ));
         }
-        let area = planar::doubled_area(&flat).abs() / 2.0;
+        let area = cut.area();
         if area < crate::volume::MIN_AREA_M2 {
             return Err(VolumeError::new(
                 Field::Vertices,
@@ -224,16 +282,21 @@ impl Footprint {
                 },
             ));
         }
-        let reach = flat.iter().map(|p| p[0].hypot(p[1])).fold(0.0, f64::max);
-        let bounds = pad(LatLngBox::around(center, ring.iter().copied()), PAD_M);
-        Ok(Footprint {
-            shape: Shape::Polygon(ecef),
-            center_ecef: geodesy::to_ecef(center),
-            // A piece bulges at most its sagitta beyond its ends; be generous.
-            reach_m: reach * 1.001 + 1.0,
-            bounds,
-            area_m2: area,
-        })
+        Ok(cut.footprint(center, area))
+    }
+
+    /// The footprint of an outline [`Footprint::polygon`] accepted before,
+    /// built the same way without a check (see [`crate::Volume::trusted`]).
+    pub(crate) fn polygon_trusted(vertices: &[LatLng]) -> Footprint {
+        let (_, center, plane) = centre(vertices);
+        let cut = Cut::new(vertices, &plane, polygon_pieces(vertices));
+        let area = cut.area();
+        cut.footprint(center, area)
+    }
+
+    /// The footprint of a circle [`Footprint::circle`] accepted before.
+    pub(crate) fn circle_trusted(center: LatLng, radius_m: f64) -> Footprint {
+        Self::circle_shape(center, radius_m, cap_area(radius_m))
     }
 
     pub(crate) fn circle(
@@ -257,12 +320,7 @@ impl Footprint {
                 },
             ));
         }
-        // A spherical cap of the same geodesic radius on the authalic sphere.
-        let area = 2.0
-            * std::f64::consts::PI
-            * AUTHALIC_RADIUS_M
-            * AUTHALIC_RADIUS_M
-            * (1.0 - (radius_m / AUTHALIC_RADIUS_M).cos());
+        let area = cap_area(radius_m);
         if area > limits.max_area_m2 {
             return Err(VolumeError::new(
                 Field::Radius,
@@ -280,6 +338,10 @@ impl Footprint {
                 ));
             }
         }
+        Ok(Self::circle_shape(center, radius_m, area))
+    }
+
+    fn circle_shape(center: LatLng, radius_m: f64, area_m2: f64) -> Footprint {
         // Along any geodesic from the centre, latitude moves at most 1° per
         // 110,574 m and longitude at most 1° per 111,320·cos(lat) m: `pad` uses both.
         let point = LatLngBox {
@@ -289,13 +351,13 @@ impl Footprint {
             east: center.lng,
         };
         let bounds = pad(point, radius_m + PAD_M);
-        Ok(Footprint {
+        Footprint {
             shape: Shape::Circle { center, radius_m },
             center_ecef: geodesy::to_ecef(center),
             reach_m: radius_m,
             bounds,
-            area_m2: area,
-        })
+            area_m2,
+        }
     }
 
     /// How `self` and `other` lie horizontally. The answer is exact (to the

@@ -140,6 +140,12 @@ impl<K: Copy + Eq + Hash> Index<K> {
         self.slots[slot as usize].take().map(|s| s.volume)
     }
 
+    /// Every stored volume with its key, in the order of the index's own
+    /// slots (the order in which queries consider them).
+    pub fn iter(&self) -> impl Iterator<Item = (K, &Volume)> {
+        self.slots.iter().flatten().map(|s| (s.key, &s.volume))
+    }
+
     /// The volume stored under `key`.
     pub fn get(&self, key: &K) -> Option<&Volume> {
         let slot = *self.by_key.get(key)?;

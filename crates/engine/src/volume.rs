@@ -125,6 +125,30 @@ impl Volume {
         })
     }
 
+    /// Rebuilds a volume that [`Volume::new`] accepted before, without
+    /// checking it again: the footprint is computed the same way, so the
+    /// volume is the one validation made. Only for volumes the program
+    /// validated itself and kept (a snapshot of its state); anything that
+    /// comes from outside goes through [`Volume::new`]. Input that was never
+    /// validated gives a volume whose answers mean nothing (no panic).
+    pub fn trusted(input: VolumeInput) -> Volume {
+        let VolumeInput {
+            outline,
+            altitude,
+            window,
+        } = input;
+        let footprint = match &outline {
+            Outline::Polygon(vertices) => Footprint::polygon_trusted(vertices),
+            Outline::Circle { center, radius_m } => Footprint::circle_trusted(*center, *radius_m),
+        };
+        Volume {
+            outline,
+            altitude,
+            window,
+            footprint,
+        }
+    }
+
     /// The outline as it was given.
     pub fn outline(&self) -> &Outline {
         &self.outline

@@ -106,6 +106,19 @@ proptest! {
         }
     }
 
+    /// A volume rebuilt without validation (`Volume::trusted`, what a
+    /// snapshot restores) answers exactly as the validated one.
+    #[test]
+    fn trusted_volumes_answer_as_validated_ones((a, b) in pair(), m in minima()) {
+        let input = VolumeInput { outline: a.outline().clone(), altitude: a.altitude(), window: a.window() };
+        let t = Volume::trusted(input);
+        prop_assert_eq!(t.bounds(), a.bounds());
+        prop_assert_eq!(t.area_m2(), a.area_m2());
+        prop_assert_eq!(conflicts(&t, &b, &m), conflicts(&a, &b, &m));
+        prop_assert_eq!(meeting(&t, &b, &m), meeting(&a, &b, &m));
+        prop_assert_eq!(meeting(&b, &t, &m), meeting(&b, &a, &m));
+    }
+
     #[test]
     fn a_volume_conflicts_with_itself(a in places().prop_flat_map(|(lat, lng)| volume_near(lat, lng))) {
         prop_assert!(conflicts(&a, &a, &Minima::default()));
