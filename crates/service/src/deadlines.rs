@@ -86,7 +86,7 @@ pub enum Step {
 const STEPS: [Step; 3] = [Step::Reminder, Step::Overdue, Step::Admins];
 
 /// One open deadline.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Deadline {
     pub(crate) id: String,
     pub(crate) line: String,
@@ -143,7 +143,7 @@ impl Deadline {
 }
 
 /// Every open deadline, with a queue of the next escalation steps.
-#[derive(Default)]
+#[derive(Default, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Deadlines {
     open: BTreeMap<String, Deadline>,
     queue: BTreeSet<(i64, String)>,

@@ -49,6 +49,24 @@ pub trait Journal: Send + 'static {
     /// Deletes the idempotency records answered before `before_us`: a retry
     /// after the idempotency window is a new request. Outside a batch.
     fn forget_idempotency(&mut self, before_us: i64) -> Result<(), StorageError>;
+    /// The latest snapshot saved (see `crate::snapshot`): the journal
+    /// position it is of and its bytes. A store that keeps none has none.
+    fn latest_snapshot(&mut self) -> Result<Option<(u64, Vec<u8>)>, StorageError> {
+        Ok(None)
+    }
+    /// A handle of its own (its own connection) that saves snapshots off the
+    /// writer's thread; `None` when the store keeps no snapshots.
+    fn snapshot_store(&self) -> Result<Option<Box<dyn SnapshotStore>>, StorageError> {
+        Ok(None)
+    }
+}
+
+/// Where snapshots are saved, apart from the writer (`Journal::snapshot_store`).
+pub trait SnapshotStore: Send + 'static {
+    /// Saves `bytes` as the snapshot of the state after entry `seq`, in one
+    /// transaction (a crash leaves the previous one), and deletes the older
+    /// ones. Several nodes may save the same position: one is kept.
+    fn save(&mut self, seq: u64, bytes: &[u8]) -> Result<(), StorageError>;
 }
 
 /// A logged entry as a storage row: `(seq, at_us, audience, entry)`, the

@@ -26,6 +26,7 @@ mod model;
 mod record;
 mod service;
 mod site;
+mod snapshot;
 mod state;
 mod talk_record;
 mod text;
@@ -38,7 +39,7 @@ pub use deadlines::{Owed, Step, FLASH_ANSWER_S};
 pub use entry::{Entry, IdempotencyRecord, Logged, Side, SignedBy};
 pub use error::ServiceError;
 pub use hashing::{hex, sha256_hex};
-pub use journal::{from_row, to_row, CaughtUp, Journal, StorageError};
+pub use journal::{from_row, to_row, CaughtUp, Journal, SnapshotStore, StorageError};
 pub use line_checks::{answer_window_us, MIN_INTERVAL_S, SILENT_AFTER};
 pub use model::{
     Actor, Category, LineRules, LineStatus, MessageKind, NoticeState, Priority, Role, SiteKind,
@@ -49,6 +50,7 @@ pub use service::{
     system_clock, Answer, Clock, Idempotency, Reply, Service, IDEMPOTENCY_WINDOW_H, MAX_BATCH,
 };
 pub use site::{SiteRules, SITE_MAX_AREA_KM2, SITE_MAX_LIFE_DAYS};
+pub use snapshot::{Restored, SNAPSHOT_EVERY_ENTRIES, SNAPSHOT_EVERY_S};
 pub use state::normalise_spki;
 pub use state::{Decision, State};
 pub use talk_record::{

@@ -28,7 +28,7 @@ pub fn answer_window_us(interval_s: u64) -> i64 {
 }
 
 /// A check sent and not yet answered or missed.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Pending {
     pub(crate) check: String,
     pub(crate) sent_us: i64,
@@ -36,14 +36,14 @@ pub(crate) struct Pending {
 }
 
 /// How a check ended.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct Outcome {
     sent_us: i64,
     /// When it was answered; `None` when missed.
     answered_us: Option<i64>,
 }
 
-#[derive(Default)]
+#[derive(Default, Clone, serde::Serialize, serde::Deserialize)]
 struct PartyChecks {
     pending: Option<Pending>,
     /// Outcomes of the last 24 hours (and always the last one), oldest first.
@@ -51,6 +51,7 @@ struct PartyChecks {
     missed_in_a_row: u32,
 }
 
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct LineChecks {
     interval_us: i64,
     window_us: i64,
@@ -76,7 +77,7 @@ pub(crate) enum CheckAction {
 }
 
 /// Line checks of every line.
-#[derive(Default)]
+#[derive(Default, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Checks {
     lines: BTreeMap<String, LineChecks>,
 }

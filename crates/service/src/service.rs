@@ -16,6 +16,7 @@ use crate::error::ServiceError;
 use crate::journal::{Journal, StorageError};
 use crate::model::{Actor, WriteOutcome};
 use crate::record::signed_checkpoint;
+use crate::snapshot::{Restored, Snapshots};
 use crate::state::State;
 use parley_record::{Hash, Signer};
 use parley_wire::WireLimits;
@@ -105,6 +106,10 @@ struct Shared {
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
     /// The latest checkpoint cosigned by witnesses, if any witness is asked.
     witnessed: crate::witnessed::Slot,
+    /// When snapshots are due (`snapshot.rs`).
+    snapshots: Arc<Snapshots>,
+    /// How the state was built at the start.
+    restored: Restored,
 }
 
 /// A handle to the running service; cheap to clone.
@@ -133,7 +138,12 @@ impl Service {
         clock: Clock,
         on_commit: impl Fn(u64) + Send + 'static,
     ) -> Result<Service, StorageError> {
-        let (state, records) = replay(&mut journal, limits)?;
+        let (state, records, restored) = replay(&mut journal, limits)?;
+        let from = match restored {
+            Restored::Snapshot { seq, .. } => seq,
+            Restored::Replay { .. } => 0,
+        };
+        let snapshot_store = journal.snapshot_store()?;
         let shared = Arc::new(Shared {
             tokens: RwLock::new(state.tokens()),
             limits: state.limits().clone(),
@@ -145,7 +155,19 @@ impl Service {
             signer: OnceLock::new(),
             writer: Mutex::new(None),
             witnessed: Default::default(),
+            snapshots: Arc::new(Snapshots::new(from, clock())),
+            restored,
         });
+        if let Some(store) = snapshot_store {
+            let image = Arc::downgrade(&shared);
+            let take = move || {
+                let shared = image.upgrade()?;
+                let state = shared.state.read().unwrap_or_else(|e| e.into_inner());
+                Some((state.last_seq(), state.image_json()))
+            };
+            Snapshots::spawn(&shared.snapshots, store, take, Arc::clone(&clock))
+                .map_err(|e| StorageError(format!("cannot start the snapshot thread: {e}")))?;
+        }
         let (jobs, rx) = mpsc::channel::<Work>();
         let writer = Arc::clone(&shared);
         let watched = Arc::clone(&shared);
@@ -192,6 +214,30 @@ impl Service {
         self.shared
             .idempotency_window_us
             .store(hours * 3_600_000_000, Ordering::SeqCst);
+    }
+
+    /// Takes a snapshot of the state after `entries` entries or `seconds`
+    /// seconds, whichever comes first (0 turns a trigger off; both 0: none).
+    /// Defaults: [`crate::SNAPSHOT_EVERY_ENTRIES`], [`crate::SNAPSHOT_EVERY_S`].
+    pub fn set_snapshots(&self, entries: u64, seconds: u64) {
+        self.shared.snapshots.set_policy(entries, seconds);
+    }
+
+    /// Takes a snapshot of the state now and returns once it is saved, with
+    /// its journal position (for a graceful stop, tests and benchmarks).
+    pub fn take_snapshot(&self) -> Result<u64, StorageError> {
+        self.shared.snapshots.take_now()
+    }
+
+    /// Snapshots saved since the start.
+    pub fn snapshots_saved(&self) -> u64 {
+        self.shared.snapshots.saved()
+    }
+
+    /// How the state was built at the start: from a snapshot and the
+    /// journal's tail, or by replaying the whole journal (and why).
+    pub fn restored(&self) -> &Restored {
+        &self.shared.restored
     }
 
     /// Limits new protected sites ([`State::set_site_rules`]).
@@ -412,21 +458,19 @@ impl Service {
 /// Idempotency records by operator and key.
 type Records = HashMap<(String, String), IdempotencyRecord>;
 
-/// The state and the idempotency records as the journal holds them.
+/// The state and the idempotency records as the journal holds them (the
+/// state from the latest snapshot and the journal's tail where it fits).
 fn replay(
     journal: &mut impl Journal,
     limits: WireLimits,
-) -> Result<(State, Records), StorageError> {
-    let mut state = State::new(limits);
-    for logged in journal.load()? {
-        state.evolve(logged);
-    }
+) -> Result<(State, Records, Restored), StorageError> {
+    let (state, restored) = crate::snapshot::restore(journal, limits)?;
     let records = journal
         .load_idempotency()?
         .into_iter()
         .map(|r| ((r.operator.clone(), r.key.clone()), r))
         .collect();
-    Ok((state, records))
+    Ok((state, records, restored))
 }
 
 /// After a failed commit the state may hold entries that are not durable (or,
@@ -434,7 +478,7 @@ fn replay(
 /// journal, which is the truth, before the service takes writes again.
 fn recover(state: &mut State, records: &mut Records, journal: &mut impl Journal) -> bool {
     match replay(journal, state.limits().clone()) {
-        Ok((mut fresh, fresh_records)) => {
+        Ok((mut fresh, fresh_records, _)) => {
             fresh.set_talk_gap_days(state.talk_gap_days());
             fresh.set_site_rules(state.site_rules());
             *state = fresh;
@@ -627,6 +671,9 @@ fn write_loop(
         }
         let last = state.last_seq();
         drop(state);
+        if !failed {
+            shared.snapshots.after_commit(last, clock());
+        }
         on_commit(last);
         for (reply, outcome) in answers {
             reply(outcome);

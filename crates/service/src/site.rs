@@ -33,6 +33,7 @@ impl Default for SiteRules {
 }
 
 /// A registered site, as the state keeps it (its volumes live in the index).
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Site {
     pub(crate) party: String,
     pub(crate) volume_count: usize,

@@ -10,7 +10,7 @@
 //! commits, so they do not add to a notice's latency.
 
 use parley_service::{
-    from_row, to_row, IdempotencyRecord, Journal, Logged, StorageError, WriteOutcome,
+    from_row, to_row, IdempotencyRecord, Journal, Logged, SnapshotStore, StorageError, WriteOutcome,
 };
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
@@ -24,6 +24,7 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 /// The journal in a SQLite file.
 pub struct SqliteJournal {
     conn: Connection,
+    path: std::path::PathBuf,
     _checkpointer: Checkpointer,
 }
 
@@ -102,7 +103,8 @@ impl SqliteJournal {
                  at_us INTEGER NOT NULL DEFAULT 0,
                  PRIMARY KEY (operator, key)
              );
-             CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);",
+             CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS snapshot (seq INTEGER PRIMARY KEY, image BLOB NOT NULL);",
         )
         .map_err(err)?;
         let version: Option<String> = conn
@@ -137,6 +139,7 @@ impl SqliteJournal {
         }
         Ok(Self {
             conn,
+            path: path.to_path_buf(),
             _checkpointer: Checkpointer::start(path)?,
         })
     }
@@ -238,6 +241,46 @@ impl Journal for SqliteJournal {
             )
             .map(drop)
             .map_err(err)
+    }
+
+    fn latest_snapshot(&mut self) -> Result<Option<(u64, Vec<u8>)>, StorageError> {
+        self.conn
+            .query_row(
+                "SELECT seq, image FROM snapshot ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, Vec<u8>>(1)?)),
+            )
+            .optional()
+            .map_err(err)
+    }
+
+    fn snapshot_store(&self) -> Result<Option<Box<dyn SnapshotStore>>, StorageError> {
+        let conn = Connection::open(&self.path)
+            .map_err(|e| StorageError(format!("cannot open {}: {e}", self.path.display())))?;
+        Ok(Some(Box::new(SqliteSnapshots { conn })))
+    }
+}
+
+/// Saves snapshots with a connection of its own (rusqlite waits up to 5 s
+/// for the writer's transaction, and the writer for it).
+struct SqliteSnapshots {
+    conn: Connection,
+}
+
+impl SnapshotStore for SqliteSnapshots {
+    fn save(&mut self, seq: u64, image: &[u8]) -> Result<(), StorageError> {
+        let tx = self.conn.transaction().map_err(err)?;
+        tx.execute(
+            "INSERT INTO snapshot (seq, image) VALUES (?1, ?2) ON CONFLICT (seq) DO NOTHING",
+            params![seq as i64, image],
+        )
+        .map_err(err)?;
+        // Only the latest is read; the one it replaces goes in the same
+        // transaction, so there is always one whole snapshot or none (and a
+        // refused one does not outlive the next).
+        tx.execute("DELETE FROM snapshot WHERE seq <> ?1", params![seq as i64])
+            .map_err(err)?;
+        tx.commit().map_err(err)
     }
 }
 

@@ -15,6 +15,7 @@ use parley_engine::Volume;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(super) struct Activity {
     pub(super) line: String,
     pub(super) party: String,

@@ -19,7 +19,7 @@ use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The certificates bound to each party, by party id: SPKI SHA-256, hex.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Certificates {
     by_party: BTreeMap<String, BTreeSet<String>>,
 }

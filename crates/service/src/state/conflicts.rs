@@ -16,6 +16,7 @@ use parley_wire::meeting_json;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(super) struct Conflict {
     pub(super) a: Side,
     pub(super) b: Side,
@@ -235,7 +236,11 @@ impl State {
     ) -> BTreeMap<u32, Vec<Value>> {
         let mut found: BTreeMap<u32, Vec<Value>> = BTreeMap::new();
         for v in volumes {
-            for (k, m) in self.index.meetings_where(v, minima, &keep) {
+            // In key order, not the index's slot order (which depends on its
+            // history): a restored index answers in the same order.
+            let mut met = self.index.meetings_where(v, minima, &keep);
+            met.sort_by_key(|(k, _)| *k);
+            for (k, m) in met {
                 found
                     .entry((k >> 16) as u32)
                     .or_default()

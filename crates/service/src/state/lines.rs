@@ -13,6 +13,7 @@ use crate::views::LineView;
 use serde_json::json;
 use std::collections::BTreeSet;
 
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(super) struct Line {
     pub(super) name: String,
     pub(super) parties: Vec<String>,

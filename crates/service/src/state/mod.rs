@@ -27,6 +27,7 @@ mod activities;
 mod certificates;
 mod conflicts;
 mod deadlines;
+mod image;
 mod line_checks;
 mod lines;
 mod messages;
@@ -47,6 +48,7 @@ use crate::site::{Site, SiteRules};
 use activities::Activity;
 pub use certificates::normalise_spki;
 use conflicts::Conflict;
+pub(crate) use image::Image;
 use lines::Line;
 use parley_engine::{Index, Limits, Volume};
 use parley_record::MerkleLog;
@@ -68,7 +70,7 @@ pub struct Decision {
     pub volumes: Option<Vec<Volume>>,
 }
 
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 enum Handle {
     Activity(String),
     Site(String),

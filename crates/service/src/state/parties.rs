@@ -11,10 +11,12 @@ use crate::views::{OperatorView, PartyView};
 use serde_json::json;
 use std::collections::HashMap;
 
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(super) struct Party {
     pub(super) name: String,
 }
 
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(super) struct Operator {
     pub(super) party: String,
     pub(super) name: String,

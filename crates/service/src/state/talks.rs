@@ -22,6 +22,7 @@ use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A talk as the journal built it.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Talk {
     pub(crate) parties: Vec<String>,
     /// Journal positions of its versions (`talk_recorded` entries), in order.
@@ -62,12 +63,34 @@ impl Talk {
 }
 
 /// Every talk, by id.
-#[derive(Default)]
+#[derive(Default, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Talks {
     by_id: BTreeMap<String, Talk>,
 }
 
 impl Talks {
+    /// Whether every journal position the talks refer to is within the
+    /// first `len` entries and every talk has the record it stands by (a
+    /// snapshot's check, `image.rs`).
+    pub(crate) fn check_positions(&self, len: u64) -> Result<(), String> {
+        for (id, t) in &self.by_id {
+            let positions = t.versions.iter().chain(&t.confirmations);
+            let records = t.records.len() as u64;
+            if positions
+                .chain(t.closed.values())
+                .any(|&s| s == 0 || s > len)
+                || records == 0
+                || t.confirmed.is_some_and(|v| v == 0 || v > records)
+                || t.standing.values().any(|&v| v == 0 || v > records)
+            {
+                return Err(format!(
+                    "talk {id} refers to what the journal does not hold"
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// The parties of `talk`, if it exists.
     pub(crate) fn parties(&self, talk: &str) -> Option<&[String]> {
         self.by_id.get(talk).map(|t| t.parties.as_slice())

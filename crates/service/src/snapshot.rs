@@ -1,0 +1,247 @@
+//! Snapshots: the state saved in the store at intervals, so that a start
+//! (or a recovery after a failed commit) replays only the journal's tail and
+//! never validates a volume again.
+//!
+//! A snapshot is the state's image (`state/image.rs`: its fields as JSON,
+//! volumes as they were given) compressed with deflate in a zlib stream, whose
+//! checksum catches a damaged one. It is of one journal position and carries
+//! the record's root there. At a start the latest snapshot is read and
+//! checked: it must decompress and parse, be of this build's format, be of a
+//! position the journal holds, and the journal's own leaves up to that
+//! position must give its root (so a snapshot of another journal, or of a
+//! journal changed since, is refused); only then is the state taken from it
+//! and the entries after it evolved. Otherwise the service says why on
+//! stderr and replays the whole journal, as it did before snapshots.
+//!
+//! Snapshots are taken by a thread of their own, with a store connection of
+//! its own (`Journal::snapshot_store`): the writer only nudges it after a
+//! commit once [`Policy`] says one is due. The thread holds the state's read
+//! lock while it writes the image (the writer waits that long, a few
+//! milliseconds per thousand activities), then compresses and saves with no
+//! lock held.
+
+use crate::journal::{Journal, SnapshotStore, StorageError};
+use crate::state::{Image, State};
+use parley_wire::WireLimits;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+
+/// A snapshot is taken after this many entries by default.
+pub const SNAPSHOT_EVERY_ENTRIES: u64 = 10_000;
+/// ... or this many seconds after the last one, if anything was logged since.
+pub const SNAPSHOT_EVERY_S: u64 = 600;
+
+/// Largest image read back, bytes: a snapshot that claims more is refused
+/// rather than allowed to take the memory.
+const MAX_IMAGE_BYTES: usize = 16 << 30;
+
+/// How the state was built at the start.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Restored {
+    /// From the snapshot of entry `seq`, then `tail` entries evolved.
+    Snapshot {
+        /// The snapshot's journal position.
+        seq: u64,
+        /// Entries evolved after it.
+        tail: u64,
+    },
+    /// By replaying the whole journal: there was no snapshot, or the one
+    /// there was refused (`refused`: why).
+    Replay {
+        /// Why the latest snapshot was not used, when there was one.
+        refused: Option<String>,
+    },
+}
+
+/// Compresses an image for the store.
+pub(crate) fn compress(json: &[u8]) -> Vec<u8> {
+    miniz_oxide::deflate::compress_to_vec_zlib(json, 3)
+}
+
+/// The image in a stored snapshot, or why it cannot be read.
+fn decode(bytes: &[u8]) -> Result<Image<'static>, String> {
+    let json = miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(bytes, MAX_IMAGE_BYTES)
+        .map_err(|e| format!("it does not decompress ({:?})", e.status))?;
+    serde_json::from_slice(&json).map_err(|e| format!("it does not parse ({e})"))
+}
+
+/// The state the journal holds: from its latest snapshot and the entries
+/// after it when the snapshot fits, else by replaying every entry.
+pub(crate) fn restore(
+    journal: &mut impl Journal,
+    limits: WireLimits,
+) -> Result<(State, Restored), StorageError> {
+    let log = journal.load()?;
+    let (log, refused) = match journal.latest_snapshot()? {
+        None => (log, None),
+        Some((seq, bytes)) => {
+            let fitted = match decode(&bytes) {
+                Err(why) => Err((why, log)),
+                Ok(image) if image.seq != seq => Err((
+                    format!("it says entry {} in the row of entry {seq}", image.seq),
+                    log,
+                )),
+                Ok(image) => State::from_image(image, log, limits.clone())
+                    .map_err(|(e, log)| (e.to_string(), log)),
+            };
+            match fitted {
+                Ok((mut state, tail)) => {
+                    let tail_len = tail.len() as u64;
+                    for l in tail {
+                        state.evolve(l);
+                    }
+                    let restored = Restored::Snapshot {
+                        seq,
+                        tail: tail_len,
+                    };
+                    return Ok((state, restored));
+                }
+                Err((why, log)) => {
+                    eprintln!(
+                        "parley: the snapshot of journal entry {seq} is refused: {why}; replaying the whole journal"
+                    );
+                    (log, Some(format!("snapshot of entry {seq}: {why}")))
+                }
+            }
+        }
+    };
+    let mut state = State::new(limits);
+    for l in log {
+        state.evolve(l);
+    }
+    Ok((state, Restored::Replay { refused }))
+}
+
+/// When snapshots are due, and the nudge to the thread that takes them.
+pub(crate) struct Snapshots {
+    every_entries: AtomicU64,
+    every_s: AtomicU64,
+    /// The position of the last snapshot taken (or restored from).
+    last_seq: AtomicU64,
+    /// When it was taken, µs.
+    last_at_us: AtomicI64,
+    /// A snapshot is being taken.
+    busy: AtomicBool,
+    /// Snapshots saved since the start.
+    saved: AtomicU64,
+    nudge: Mutex<Option<mpsc::SyncSender<Nudge>>>,
+}
+
+/// A nudge to the snapshot thread, with where to say when it is done (for
+/// [`Snapshots::take_now`]).
+type Nudge = Option<mpsc::Sender<Result<u64, StorageError>>>;
+
+impl Snapshots {
+    /// The default policy, counting from a state of position `seq` at `now_us`.
+    pub(crate) fn new(seq: u64, now_us: i64) -> Self {
+        Snapshots {
+            every_entries: AtomicU64::new(SNAPSHOT_EVERY_ENTRIES),
+            every_s: AtomicU64::new(SNAPSHOT_EVERY_S),
+            last_seq: AtomicU64::new(seq),
+            last_at_us: AtomicI64::new(now_us),
+            busy: AtomicBool::new(false),
+            saved: AtomicU64::new(0),
+            nudge: Mutex::new(None),
+        }
+    }
+
+    /// Takes a snapshot after `entries` entries or `seconds` seconds
+    /// (whichever comes first; 0 turns that trigger off).
+    pub(crate) fn set_policy(&self, entries: u64, seconds: u64) {
+        self.every_entries.store(entries, Ordering::SeqCst);
+        self.every_s.store(seconds, Ordering::SeqCst);
+    }
+
+    /// Called by the writer after a commit: nudges the snapshot thread if a
+    /// snapshot is due at position `last` and none is being taken. Never waits.
+    pub(crate) fn after_commit(&self, last: u64, now_us: i64) {
+        let since = last.saturating_sub(self.last_seq.load(Ordering::SeqCst));
+        if since == 0 || self.busy.load(Ordering::SeqCst) {
+            return;
+        }
+        let (entries, seconds) = (
+            self.every_entries.load(Ordering::SeqCst),
+            self.every_s.load(Ordering::SeqCst),
+        );
+        let by_entries = entries > 0 && since >= entries;
+        let by_time = seconds > 0
+            && now_us - self.last_at_us.load(Ordering::SeqCst) >= seconds as i64 * 1_000_000;
+        if !(by_entries || by_time) {
+            return;
+        }
+        let nudge = self.nudge.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(tx) = nudge.as_ref() {
+            self.busy.store(true, Ordering::SeqCst);
+            if tx.try_send(None).is_err() {
+                self.busy.store(false, Ordering::SeqCst);
+            }
+        }
+    }
+
+    /// Snapshots saved since the start.
+    pub(crate) fn saved(&self) -> u64 {
+        self.saved.load(Ordering::SeqCst)
+    }
+
+    /// Takes a snapshot now and waits until it is saved; its position.
+    pub(crate) fn take_now(&self) -> Result<u64, StorageError> {
+        let (done, saved) = mpsc::channel();
+        let sent = {
+            let nudge = self.nudge.lock().unwrap_or_else(|e| e.into_inner());
+            let tx = nudge
+                .as_ref()
+                .ok_or_else(|| StorageError("this store keeps no snapshots".into()))?;
+            self.busy.store(true, Ordering::SeqCst);
+            tx.clone()
+        };
+        sent.send(Some(done))
+            .map_err(|_| StorageError("the snapshot thread has stopped".into()))?;
+        saved
+            .recv()
+            .map_err(|_| StorageError("the snapshot thread has stopped".into()))?
+    }
+
+    /// Starts the thread that takes snapshots into `store`. `image` writes the
+    /// state's image under its read lock and gives its position, or `None`
+    /// once the service is gone (the thread then ends); `clock` tells the time.
+    /// The thread ends when `this` is dropped (with the service).
+    pub(crate) fn spawn(
+        this: &Arc<Snapshots>,
+        mut store: Box<dyn SnapshotStore>,
+        image: impl Fn() -> Option<(u64, Vec<u8>)> + Send + 'static,
+        clock: crate::Clock,
+    ) -> std::io::Result<()> {
+        let (tx, rx) = mpsc::sync_channel::<Nudge>(1);
+        *this.nudge.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx);
+        let this = Arc::downgrade(this);
+        std::thread::Builder::new()
+            .name("parley-snapshot".into())
+            .spawn(move || {
+                while let Ok(done) = rx.recv() {
+                    let Some((seq, json)) = image() else { return };
+                    let bytes = compress(&json);
+                    drop(json);
+                    let saved = store.save(seq, &bytes);
+                    let Some(s) = this.upgrade() else { return };
+                    // A snapshot not saved loses nothing (the journal is
+                    // whole): the next is tried at the next trigger.
+                    match &saved {
+                        Ok(()) => {
+                            s.saved.fetch_add(1, Ordering::SeqCst);
+                        }
+                        Err(e) => eprintln!(
+                            "parley: the snapshot of journal entry {seq} was not saved: {e}"
+                        ),
+                    }
+                    s.last_seq.store(seq, Ordering::SeqCst);
+                    s.last_at_us.store(clock(), Ordering::SeqCst);
+                    s.busy.store(false, Ordering::SeqCst);
+                    if let Some(done) = done {
+                        let _ = done.send(saved.map(|()| seq));
+                    }
+                }
+            })
+            .map(|_| ())
+    }
+}

@@ -1,0 +1,353 @@
+//! Snapshots on the real SQLite store: a start from the latest snapshot and
+//! the journal's tail gives the state a full replay gives (every read, the
+//! record's root, the next conflict check), and a snapshot that is damaged,
+//! cut short, of another root or of a position the journal does not hold is
+//! refused, the whole journal replayed instead.
+
+use parley_engine::Timestamp;
+use parley_service::{
+    Actor, Category, Command, LineRules, MessageKind, Priority, Restored, SiteKind, Volumes,
+};
+use parley_wire::{format_timestamp, WireLimits};
+use serde_json::{json, Value};
+
+mod common;
+
+use common::{host, officer, World, MIN, T0};
+
+fn at(t: i64) -> String {
+    format_timestamp(Timestamp(t))
+}
+
+fn volume(lat: f64, lng: f64, polygon: bool) -> Value {
+    let area = if polygon {
+        let ring: Vec<Value> = (0..8)
+            .map(|k| {
+                let a = f64::from(k) * std::f64::consts::TAU / 8.0;
+                json!({"lat": lat + 0.03 * a.cos(), "lng": lng + 0.04 * a.sin()})
+            })
+            .collect();
+        json!({"outline_polygon": {"vertices": ring}})
+    } else {
+        json!({"outline_circle": {"center": {"lat": lat, "lng": lng},
+            "radius": {"value": 2_500.5, "units": "M"}}})
+    };
+    let mut v = json!({"volume": area,
+        "time_start": {"value": at(T0 + 60 * MIN), "format": "RFC3339"},
+        "time_end": {"value": at(T0 + 180 * MIN), "format": "RFC3339"}});
+    v["volume"]["altitude_lower"] = json!({"value": 100.25, "reference": "W84", "units": "M"});
+    v["volume"]["altitude_upper"] = json!({"value": 3_000.75, "reference": "W84", "units": "M"});
+    v
+}
+
+fn volumes(lat: f64, lng: f64, polygon: bool) -> Volumes {
+    Volumes::parse(vec![volume(lat, lng, polygon)], &WireLimits::default()).unwrap()
+}
+
+fn notify(party: &str, lat: f64, polygon: bool, dry_run: bool) -> (Actor, Command) {
+    let command = Command::Notify {
+        line: "l".into(),
+        category: Category::Air,
+        point_of_contact: format!("{party} ops"),
+        volumes: volumes(lat, 38.5, polygon),
+        dry_run,
+    };
+    (officer(party), command)
+}
+
+/// Notices (conflicting ones among them), an amendment, a cancellation, an
+/// acknowledgment, a request with its deadline, a site, a tick; returns the
+/// number of entries logged.
+fn history(w: &World, from: usize) {
+    for i in from..from + 6 {
+        let lat = 35.0 + i as f64 * 0.01;
+        for (party, polygon) in [("north", i % 2 == 0), ("south", i % 3 == 0)] {
+            let (a, c) = notify(party, lat, polygon, false);
+            let answer = w.run(&a, c).unwrap();
+            let id = answer["activity"].as_str().unwrap().to_string();
+            match i % 6 {
+                1 if party == "north" => {
+                    let amend = Command::Amend {
+                        activity: id,
+                        replaces_version: 1,
+                        category: None,
+                        point_of_contact: None,
+                        volumes: volumes(lat + 0.5, 38.6, true),
+                        dry_run: false,
+                    };
+                    w.run(&a, amend).unwrap();
+                }
+                2 if party == "south" => {
+                    let cancel = Command::Cancel {
+                        activity: id,
+                        replaces_version: 1,
+                    };
+                    w.run(&a, cancel).unwrap();
+                }
+                3 => {
+                    let ack = Command::Acknowledge {
+                        activity: id,
+                        version: 1,
+                        content_sha256: answer["content_sha256"].as_str().unwrap().into(),
+                    };
+                    let other = if party == "north" { "south" } else { "north" };
+                    w.run(&officer(other), ack).unwrap();
+                }
+                _ => {}
+            }
+        }
+    }
+    let request = Command::SendMessage {
+        line: "l".into(),
+        message: MessageKind::Request,
+        priority: Priority::Routine,
+        text: format!("confirm the corridor ({from})"),
+        deadline: Some(at(T0 + 24 * 60 * MIN)),
+        references: None,
+    };
+    w.run(&officer("north"), request).unwrap();
+    let site = Command::RegisterSite {
+        name: format!("hospital {from}"),
+        site_kind: SiteKind::Static,
+        volumes: volumes(35.02, 38.5, false),
+        expires: at(T0 + 10 * 24 * 60 * MIN),
+        shared_with_parties: vec!["north".into()],
+        shared_with_lines: vec![],
+    };
+    w.run(&officer("south"), site).unwrap();
+}
+
+/// Everything the service answers, as each kind of reader: the same state
+/// gives the same value.
+fn reads(w: &World) -> Value {
+    let now = w.now();
+    let readers = [host(), officer("north"), officer("south"), officer("west")];
+    w.service().read(|s| {
+        let last = s.last_seq();
+        let per_reader: Vec<Value> = readers
+            .iter()
+            .map(|a| {
+                json!({
+                    "activities": s.activities(a, None),
+                    "conflicts": s.conflicts(a),
+                    "sites": s.sites(a),
+                    "lines": serde_json::to_value(s.lines(a, now)).unwrap(),
+                    "deadlines": serde_json::to_value(s.deadlines(a, now)).unwrap(),
+                    "parties": serde_json::to_value(s.parties(a)).unwrap(),
+                    "messages": s.messages(a, "l", 0, 1_000).unwrap_or_default(),
+                    "export": s.export(a, None, 0, last),
+                    "events": s.events_after(a, 0, 10_000).len(),
+                    "receipt": s.inclusion(a, last / 2, last).ok(),
+                })
+            })
+            .collect();
+        let (size, root) = s.record_head();
+        json!({"readers": per_reader, "size": size, "root": root.to_string(),
+               "tokens": s.tokens().len(), "last": last})
+    })
+}
+
+/// A conflict check now (a dry run against every activity), ids left out
+/// (they are drawn at random).
+fn check(w: &World) -> Value {
+    let mut answers = Vec::new();
+    for (lat, polygon) in [(35.02, true), (35.03, false), (35.51, true)] {
+        let (a, c) = notify("south", lat, polygon, true);
+        let mut answer = w.run(&a, c).unwrap();
+        strip_ids(&mut answer);
+        answers.push(answer);
+    }
+    json!(answers)
+}
+
+fn strip_ids(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            for k in ["activity", "id", "conflict", "content_sha256"] {
+                m.remove(k);
+            }
+            m.values_mut().for_each(strip_ids);
+        }
+        Value::Array(a) => a.iter_mut().for_each(strip_ids),
+        _ => {}
+    }
+}
+
+fn world(name: &str) -> World {
+    let w = World::new(
+        name,
+        &["north", "south", "west"],
+        &["north", "south"],
+        LineRules::default(),
+    );
+    w.service().set_snapshots(0, 0);
+    w
+}
+
+fn restart(w: &mut World) {
+    w.service().shutdown();
+    w.restart();
+    w.service().set_snapshots(0, 0);
+}
+
+fn sql(w: &World, statement: &str, image: Option<&[u8]>) {
+    let conn = rusqlite::Connection::open(w.db()).unwrap();
+    match image {
+        Some(bytes) => conn.execute(statement, [bytes]).unwrap(),
+        None => conn.execute(statement, []).unwrap(),
+    };
+}
+
+fn stored_image(w: &World) -> (i64, Vec<u8>) {
+    let conn = rusqlite::Connection::open(w.db()).unwrap();
+    conn.query_row("SELECT seq, image FROM snapshot", [], |r| {
+        Ok((r.get(0)?, r.get(1)?))
+    })
+    .unwrap()
+}
+
+#[test]
+fn a_snapshot_and_the_tail_give_what_a_full_replay_gives() {
+    let mut w = world("snapshot-tail");
+    history(&w, 0);
+    let seq = w.service().take_snapshot().expect("snapshot saved");
+    assert_eq!(seq, w.service().read(|s| s.last_seq()));
+    history(&w, 6);
+    w.tick(T0 + 5 * MIN);
+    let before = reads(&w);
+    let last = before["last"].as_u64().unwrap();
+
+    restart(&mut w);
+    assert_eq!(
+        w.service().restored(),
+        &Restored::Snapshot {
+            seq,
+            tail: last - seq
+        }
+    );
+    let from_snapshot = reads(&w);
+    assert_eq!(from_snapshot, before, "the same state from the snapshot");
+    let checked = check(&w);
+
+    // The same journal without the snapshot: a full replay.
+    sql(&w, "DELETE FROM snapshot", None);
+    restart(&mut w);
+    assert_eq!(w.service().restored(), &Restored::Replay { refused: None });
+    assert_eq!(reads(&w), before, "the same state from the journal");
+    assert_eq!(check(&w), checked, "the same conflicts found after both");
+    let conflicts = checked[0]["conflicts"].as_array().map_or(0, Vec::len);
+    assert!(conflicts > 0, "the check finds conflicts: {checked}");
+
+    // Writes go on after a start from a snapshot, and the next start agrees.
+    let seq = w.service().take_snapshot().unwrap();
+    restart(&mut w);
+    assert!(matches!(
+        w.service().restored(),
+        Restored::Snapshot { tail: 0, .. }
+    ));
+    history(&w, 12);
+    let after = reads(&w);
+    restart(&mut w);
+    assert_eq!(
+        w.service().restored(),
+        &Restored::Snapshot {
+            seq,
+            tail: after["last"].as_u64().unwrap() - seq
+        }
+    );
+    assert_eq!(reads(&w), after);
+}
+
+#[test]
+fn a_bad_snapshot_is_refused_and_the_journal_replayed() {
+    let mut w = world("snapshot-bad");
+    history(&w, 0);
+    let seq = w.service().take_snapshot().unwrap();
+    history(&w, 6);
+    let before = reads(&w);
+    let (row, image) = stored_image(&w);
+    assert_eq!(row as u64, seq);
+
+    let refused = |w: &World, why: &str| match w.service().restored() {
+        Restored::Replay { refused: Some(r) } => {
+            assert!(r.contains(why), "{r} should say {why}");
+        }
+        other => panic!("{other:?}: the snapshot should have been refused ({why})"),
+    };
+    // Damaged: one byte changed in the middle.
+    let mut damaged = image.clone();
+    let mid = damaged.len() / 2;
+    damaged[mid] ^= 0x5a;
+    sql(&w, "UPDATE snapshot SET image = ?1", Some(&damaged));
+    restart(&mut w);
+    refused(&w, "snapshot of entry");
+    assert_eq!(reads(&w), before);
+
+    // Cut short, as a write stopped half way would leave it.
+    sql(
+        &w,
+        "UPDATE snapshot SET image = ?1",
+        Some(&image[..image.len() / 2]),
+    );
+    restart(&mut w);
+    refused(&w, "does not decompress");
+    assert_eq!(reads(&w), before);
+
+    // Whole, but of another record: its root is not the journal's.
+    let json = miniz_oxide::inflate::decompress_to_vec_zlib(&image).unwrap();
+    let mut parsed: Value = serde_json::from_slice(&json).unwrap();
+    parsed["root"] = json!("00".repeat(32));
+    let other =
+        miniz_oxide::deflate::compress_to_vec_zlib(&serde_json::to_vec(&parsed).unwrap(), 3);
+    sql(&w, "UPDATE snapshot SET image = ?1", Some(&other));
+    restart(&mut w);
+    refused(&w, "is not the journal's");
+    assert_eq!(reads(&w), before);
+
+    // Of a position the journal does not hold.
+    parsed["seq"] = json!(before["last"].as_u64().unwrap() + 5);
+    let beyond =
+        miniz_oxide::deflate::compress_to_vec_zlib(&serde_json::to_vec(&parsed).unwrap(), 3);
+    sql(&w, "UPDATE snapshot SET image = ?1", Some(&beyond));
+    sql(
+        &w,
+        &format!(
+            "UPDATE snapshot SET seq = {}",
+            before["last"].as_u64().unwrap() + 5
+        ),
+        None,
+    );
+    restart(&mut w);
+    refused(&w, "the journal holds");
+    assert_eq!(reads(&w), before);
+
+    // The service goes on, and its next snapshot is taken and used.
+    let seq = w.service().take_snapshot().unwrap();
+    restart(&mut w);
+    assert_eq!(w.service().restored(), &Restored::Snapshot { seq, tail: 0 });
+    assert_eq!(reads(&w), before);
+}
+
+#[test]
+fn snapshots_are_taken_by_entries_without_being_asked() {
+    let mut w = world("snapshot-policy");
+    // One every 10 entries: the writer nudges the snapshot thread.
+    w.service().set_snapshots(10, 0);
+    history(&w, 0);
+    // Nudges are served in order: once the one asked for is saved, so is
+    // any the writer made before it.
+    let asked = w.service().take_snapshot().unwrap();
+    assert!(
+        w.service().snapshots_saved() >= 2,
+        "{} saved",
+        w.service().snapshots_saved()
+    );
+    restart(&mut w);
+    assert_eq!(
+        w.service().restored(),
+        &Restored::Snapshot {
+            seq: asked,
+            tail: 0
+        }
+    );
+}
