@@ -120,7 +120,7 @@ fn test(extra: &[String]) -> Result<()> {
             .current_dir(root())
             .args([
                 "test", "-p", "parley", "--test", "server", "--test", "client", "--test", "talks",
-                "--test", "hostile", "--test", "nodes",
+                "--test", "hostile", "--test", "nodes", "--test", "history",
             ])
             .args(&args)
             .env("PARLEY_TEST_POSTGRES", &pg.conninfo)

@@ -52,6 +52,14 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = parley_service::IDEMPOTENCY_WINDOW_H,
           value_parser = clap::value_parser!(i64).range(1..=8_760))]
     idempotency_hours: i64,
+    /// Save a snapshot of the state after this many journal entries (0: not
+    /// by count); a restart replays only the entries after the latest.
+    #[arg(long, default_value_t = parley_service::SNAPSHOT_EVERY_ENTRIES)]
+    snapshot_entries: u64,
+    /// ... or this many seconds after the last one if anything was logged
+    /// since (0: not by time). Both 0: no snapshots.
+    #[arg(long, default_value_t = parley_service::SNAPSHOT_EVERY_S)]
+    snapshot_seconds: u64,
     /// The longest a protected site may stand, days from its registration.
     #[arg(long, default_value_t = parley_service::SITE_MAX_LIFE_DAYS,
           value_parser = clap::value_parser!(i64).range(1..=3_650))]
@@ -271,6 +279,23 @@ pub(crate) fn start(
     Ok((service, committed))
 }
 
+/// How the state was built at the start, for the start's output.
+fn restored_line(restored: &parley_service::Restored) -> String {
+    match restored {
+        parley_service::Restored::Snapshot { seq, tail } => {
+            format!(
+                "state from the snapshot of journal entry {seq} and the {tail} entries after it"
+            )
+        }
+        parley_service::Restored::Replay { refused: None } => {
+            "state from the whole journal (no snapshot yet)".into()
+        }
+        parley_service::Restored::Replay { refused: Some(why) } => {
+            format!("state from the whole journal: the {why}")
+        }
+    }
+}
+
 /// `<db>.record-key`: the embedded store's record key sits beside it.
 pub(crate) fn default_record_key(db: &Path) -> PathBuf {
     let mut path = db.as_os_str().to_owned();
@@ -382,6 +407,8 @@ pub fn serve(args: ServeArgs) -> Result<()> {
     };
     service.set_talk_gap_days(args.talk_gap_days);
     service.set_idempotency_hours(args.idempotency_hours);
+    service.set_snapshots(args.snapshot_entries, args.snapshot_seconds);
+    println!("parley: {}", restored_line(service.restored()));
     if !(args.site_max_area_km2 > 0.0 && args.site_max_area_km2.is_finite()) {
         anyhow::bail!("--site-max-area-km2: give a positive number of km²");
     }

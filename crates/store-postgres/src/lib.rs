@@ -14,7 +14,8 @@
 //! are honoured as libpq does, through rustls (`tls.rs`).
 
 use parley_service::{
-    from_row, to_row, CaughtUp, IdempotencyRecord, Journal, Logged, StorageError, WriteOutcome,
+    from_row, to_row, CaughtUp, IdempotencyRecord, Journal, Logged, SnapshotStore, StorageError,
+    WriteOutcome,
 };
 use postgres::Client;
 
@@ -42,6 +43,8 @@ const SCHEMA: &str = "
     -- When a record was answered; records from before it are taken as old.
     ALTER TABLE idempotency ADD COLUMN IF NOT EXISTS at_us BIGINT NOT NULL DEFAULT 0;
     CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+    -- The latest snapshot of the state (any node's), see parley-service.
+    CREATE TABLE IF NOT EXISTS snapshot (seq BIGINT PRIMARY KEY, image BYTEA NOT NULL);
     INSERT INTO meta (name, value) VALUES ('schema', '1') ON CONFLICT (name) DO NOTHING;";
 
 /// The journal in a PostgreSQL database.
@@ -262,5 +265,54 @@ impl Journal for PostgresJournal {
             .execute("DELETE FROM idempotency WHERE at_us < $1", &[&before_us])
             .map(drop)
             .map_err(|e| err("forgetting idempotency records", e))
+    }
+
+    fn latest_snapshot(&mut self) -> Result<Option<(u64, Vec<u8>)>, StorageError> {
+        self.reconnect_if_closed()?;
+        let row = self
+            .client
+            .query_opt(
+                "SELECT seq, image FROM snapshot ORDER BY seq DESC LIMIT 1",
+                &[],
+            )
+            .map_err(|e| err("reading the snapshot", e))?;
+        Ok(row.map(|r| (r.get::<_, i64>(0) as u64, r.get(1))))
+    }
+
+    fn snapshot_store(&self) -> Result<Option<Box<dyn SnapshotStore>>, StorageError> {
+        Ok(Some(Box::new(PostgresSnapshots {
+            url: self.url.clone(),
+            client: None,
+        })))
+    }
+}
+
+/// Saves snapshots over a connection of its own, opened when first needed
+/// (and again after it closed). Nodes share the table: each saves its own,
+/// the last saved stays.
+struct PostgresSnapshots {
+    url: String,
+    client: Option<Client>,
+}
+
+impl SnapshotStore for PostgresSnapshots {
+    fn save(&mut self, seq: u64, image: &[u8]) -> Result<(), StorageError> {
+        let open = self.client.take().filter(|c| !c.is_closed());
+        let client = match open {
+            Some(c) => c,
+            None => connect(&self.url)?,
+        };
+        let client = self.client.insert(client);
+        let mut tx = client
+            .transaction()
+            .map_err(|e| err("saving a snapshot", e))?;
+        tx.execute(
+            "INSERT INTO snapshot (seq, image) VALUES ($1, $2) ON CONFLICT (seq) DO NOTHING",
+            &[&(seq as i64), &image],
+        )
+        .map_err(|e| err("saving a snapshot", e))?;
+        tx.execute("DELETE FROM snapshot WHERE seq <> $1", &[&(seq as i64)])
+            .map_err(|e| err("saving a snapshot", e))?;
+        tx.commit().map_err(|e| err("saving a snapshot", e))
     }
 }

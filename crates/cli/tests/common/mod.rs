@@ -163,6 +163,12 @@ pub fn serve(db: &Path, rate_limit: &str) -> (Child, String, Option<String>) {
 
 /// Starts `parley serve` on `db` on a free port with the flags `args`; as [`serve`].
 pub fn serve_with(db: &Path, args: &[&str]) -> (Child, String, Option<String>) {
+    let (child, url, host, _) = serve_saying(db, args);
+    (child, url, host)
+}
+
+/// [`serve_with`], with the lines the server printed before listening.
+pub fn serve_saying(db: &Path, args: &[&str]) -> (Child, String, Option<String>, Vec<String>) {
     // The access log (stderr) would drown the tests' own output; its test
     // starts a server of its own.
     let mut tls = Vec::new();
@@ -185,8 +191,10 @@ pub fn serve_with(db: &Path, args: &[&str]) -> (Child, String, Option<String>) {
         .expect("parley serve starts");
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut host = None;
+    let mut said = Vec::new();
     let url = loop {
         let line = lines.next().expect("the server prints its URL").unwrap();
+        said.push(line.clone());
         if let Some(t) = line.strip_prefix("host admin token (shown once; keep it safe): ") {
             host = Some(t.to_string());
         }
@@ -196,7 +204,7 @@ pub fn serve_with(db: &Path, args: &[&str]) -> (Child, String, Option<String>) {
     };
     // Keep draining stdout so the server never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
-    (child, url, host)
+    (child, url, host, said)
 }
 
 /// A running `parley serve`, killed when dropped.

@@ -108,7 +108,7 @@ pub(crate) struct Image<'a> {
     activities: Cow<'a, BTreeMap<String, Activity>>,
     sites: Cow<'a, BTreeMap<String, Site>>,
     conflicts: Cow<'a, BTreeMap<String, Conflict>>,
-    handles: Cow<'a, Vec<Handle>>,
+    handles: Cow<'a, [Handle]>,
     deadlines: Cow<'a, Deadlines>,
     checks: Cow<'a, Checks>,
     talks: Cow<'a, Talks>,

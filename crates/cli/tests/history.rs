@@ -1,0 +1,158 @@
+//! History against a real `parley serve`, on SQLite and (in the PostgreSQL
+//! round of `cargo xtask test`) on PostgreSQL: a server killed with SIGKILL
+//! starts again from its latest snapshot and the journal's tail, and answers
+//! every read and the next conflict check as before; a damaged snapshot is
+//! refused, said so, and the whole journal replayed.
+
+mod common;
+
+use common::http::{disc, notice, Server};
+use reqwest::StatusCode;
+use serde_json::Value;
+use std::path::Path;
+
+const FLAGS: [&str; 4] = ["--rate-limit", "100000", "--snapshot-entries", "20"];
+
+/// What the store holds as its snapshot: the journal position, or none.
+fn snapshot_seq(db: &Path) -> Option<u64> {
+    let text = match common::postgres() {
+        Some(_) => common::sql(db, "SELECT max(seq) FROM snapshot"),
+        None => {
+            let conn = rusqlite::Connection::open(db).unwrap();
+            conn.query_row("SELECT max(seq) FROM snapshot", [], |r| {
+                r.get::<_, Option<i64>>(0)
+            })
+            .unwrap()
+            .map(|s| s.to_string())
+            .unwrap_or_default()
+        }
+    };
+    text.parse().ok()
+}
+
+/// Replaces the stored snapshot's bytes with `bytes` (hex).
+fn damage_snapshot(db: &Path, hex: &str) {
+    match common::postgres() {
+        Some(_) => {
+            common::sql(
+                db,
+                &format!("UPDATE snapshot SET image = '\\x{hex}'::bytea"),
+            );
+        }
+        None => {
+            let conn = rusqlite::Connection::open(db).unwrap();
+            conn.execute(&format!("UPDATE snapshot SET image = x'{hex}'"), [])
+                .unwrap();
+        }
+    }
+}
+
+/// Every read the test compares, as blue, red and the host.
+async fn reads(s: &Server, tokens: &[&str]) -> Value {
+    let mut out = Vec::new();
+    for t in tokens {
+        for path in [
+            "/v1/activities",
+            "/v1/conflicts",
+            "/v1/sites",
+            "/v1/deadlines",
+        ] {
+            let (status, v) = s.get(path, t).await;
+            assert_eq!(status, StatusCode::OK, "{path}: {v}");
+            out.push(v);
+        }
+        // An export's first line is a checkpoint signed now: its entries only.
+        let (status, export) = s.get("/v1/record/export", t).await;
+        assert_eq!(status, StatusCode::OK);
+        let text = export.as_str().map(str::to_string).unwrap_or_default();
+        out.push(Value::from(
+            text.lines().skip(1).collect::<Vec<_>>().join("\n"),
+        ));
+    }
+    let (_, head) = s.get("/v1/record/checkpoint", tokens[0]).await;
+    out.push(head["size"].clone());
+    out.push(head["root"].clone());
+    Value::from(out)
+}
+
+/// A dry run that conflicts with what is there: its conflicts, ids left out.
+async fn check(s: &Server, officer: &str) -> Value {
+    let body = notice(vec![disc(12.0, 21.0, 3_000.0, 1, 2)]);
+    let mut body = body;
+    body["dry_run"] = Value::Bool(true);
+    let (status, v) = s.post("/v1/lines/air/notices", officer, body).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let conflicts = v["conflicts"].as_array().cloned().unwrap_or_default();
+    let meetings: Vec<Value> = conflicts.iter().map(|c| c["meetings"].clone()).collect();
+    assert!(!meetings.is_empty(), "the check finds conflicts: {v}");
+    Value::from(meetings)
+}
+
+fn restart(server: &mut Server) -> Vec<String> {
+    server.kill();
+    let (child, url, _, said) = common::serve_saying(&server.db, &FLAGS);
+    server.child = child;
+    server.url = url;
+    said
+}
+
+#[tokio::test]
+async fn a_killed_server_starts_from_its_snapshot_as_from_its_journal() {
+    let db = common::http::temp_db("history-snapshot");
+    let mut server = Server::start_at_with(db.clone(), &FLAGS);
+    let blue = server.party("blue").await;
+    let red = server.party("red").await;
+    server.line("air", &["blue", "red"], 1_000.0).await;
+    for i in 0..30 {
+        let lat = 12.0 + f64::from(i % 10) * 0.002;
+        for officer in [&blue.officer, &red.officer] {
+            let body = notice(vec![disc(lat, 21.0, 1_500.0, 1, 3)]);
+            let (s, v) = server.post("/v1/lines/air/notices", officer, body).await;
+            assert_eq!(s, StatusCode::CREATED, "{v}");
+        }
+    }
+    // The snapshot thread saves one every 20 entries, beside the writer: wait
+    // for one (the writes above are far more than 20 entries).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let taken = loop {
+        if let Some(seq) = snapshot_seq(&db) {
+            break seq;
+        }
+        assert!(std::time::Instant::now() < deadline, "no snapshot saved");
+        tokio::task::yield_now().await;
+    };
+    assert!(taken >= 20, "snapshot of entry {taken}");
+    let host = server.host.clone();
+    let tokens = [blue.officer.as_str(), red.officer.as_str(), host.as_str()];
+    let before = reads(&server, &tokens).await;
+    let checked = check(&server, &blue.officer).await;
+
+    // SIGKILL: no goodbye, and the next start reads the snapshot.
+    let said = restart(&mut server);
+    let from = said
+        .iter()
+        .find(|l| l.starts_with("parley: state from"))
+        .unwrap_or_else(|| panic!("the start says how it built the state: {said:?}"));
+    assert!(
+        from.contains("from the snapshot of journal entry"),
+        "{from}"
+    );
+    assert_eq!(reads(&server, &tokens).await, before, "the same reads");
+    assert_eq!(check(&server, &blue.officer).await, checked);
+
+    // A damaged snapshot: refused, said so, the whole journal replayed.
+    damage_snapshot(&db, "78da00");
+    let said = restart(&mut server);
+    let from = said
+        .iter()
+        .find(|l| l.starts_with("parley: state from"))
+        .unwrap();
+    assert!(
+        from.contains("whole journal: the snapshot of entry") && from.contains("decompress"),
+        "{from}"
+    );
+    assert_eq!(reads(&server, &tokens).await, before, "the same reads");
+    assert_eq!(check(&server, &blue.officer).await, checked);
+    server.kill();
+    let _ = std::fs::remove_dir_all(db.parent().unwrap());
+}
