@@ -50,6 +50,9 @@ pub enum Bench {
     /// Hostile geometry against a real server: the CPU a worst-case request
     /// costs, and `/v1/health`'s latency while two clients send them.
     Abuse(crate::bench_abuse::Args),
+    /// History against a real server: load notices over HTTP, SIGKILL,
+    /// restart on the same store; RSS, store size and restart time.
+    History(crate::bench_history::Args),
 }
 
 #[derive(clap::Args, Clone, Copy)]
@@ -91,6 +94,7 @@ pub fn run(bench: Bench) -> Result<()> {
         Bench::Record(args) => crate::bench_record::run(args),
         Bench::Abuse(args) => crate::bench_abuse::run(args),
         Bench::Witness(args) => crate::bench_witness::run(args),
+        Bench::History(args) => crate::bench_history::run(args),
     }
 }
 

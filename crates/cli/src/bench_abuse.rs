@@ -102,9 +102,9 @@ fn now_us() -> i64 {
 }
 
 /// The server process, killed (and its store removed) when dropped.
-struct Served {
-    child: Child,
-    dir: std::path::PathBuf,
+pub struct Served {
+    pub child: Child,
+    pub dir: std::path::PathBuf,
 }
 
 impl Drop for Served {
@@ -113,6 +113,46 @@ impl Drop for Served {
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// Starts `parley serve` (this binary) on the SQLite store `db` on a free
+/// port with the flags `args`: the child, its URL and, on a new store, the
+/// host token it shows once, and how it built its state (its start line).
+pub fn serve_child(
+    db: &std::path::Path,
+    args: &[&str],
+) -> Result<(Child, String, Option<String>, String)> {
+    let mut child = Command::new(std::env::current_exe()?)
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--rate-limit",
+            "1000000",
+        ])
+        .args(args)
+        .arg("--db")
+        .arg(db)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("starting parley serve")?;
+    let mut lines = BufReader::new(child.stdout.take().context("stdout")?).lines();
+    let (mut host, mut state) = (None, String::new());
+    let url = loop {
+        let line = lines.next().context("the server stopped")??;
+        if let Some(s) = line.strip_prefix("parley: state from ") {
+            state = s.to_string();
+        }
+        if let Some(t) = line.strip_prefix("host admin token (shown once; keep it safe): ") {
+            host = Some(t.to_string());
+        }
+        if let Some(u) = line.strip_prefix("parley listening on ") {
+            break u.to_string();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    Ok((child, url, host, state))
 }
 
 /// CPU time the process has used so far, seconds (user + system).
@@ -127,7 +167,7 @@ fn cpu_s(pid: u32) -> Result<f64> {
     Ok(ticks / 100.0)
 }
 
-async fn post(
+pub async fn post(
     http: &reqwest::Client,
     url: &str,
     path: &str,
@@ -149,33 +189,8 @@ pub fn run(args: Args) -> Result<()> {
     let dir = std::env::temp_dir().join(format!("parley-bench-abuse-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
-    let child = Command::new(std::env::current_exe()?)
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--rate-limit",
-            "1000000",
-        ])
-        .arg("--db")
-        .arg(dir.join("parley.db"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .context("starting parley serve")?;
-    let mut served = Served { child, dir };
-    let mut lines = BufReader::new(served.child.stdout.take().context("stdout")?).lines();
-    let mut host = None;
-    let url = loop {
-        let line = lines.next().context("the server stopped")??;
-        if let Some(t) = line.strip_prefix("host admin token (shown once; keep it safe): ") {
-            host = Some(t.to_string());
-        }
-        if let Some(u) = line.strip_prefix("parley listening on ") {
-            break u.to_string();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
+    let (child, url, host, _) = serve_child(&dir.join("parley.db"), &[])?;
+    let served = Served { child, dir };
     let host = host.context("the server printed no host token")?;
     let pid = served.child.id();
     tokio::runtime::Builder::new_multi_thread()
@@ -185,8 +200,9 @@ pub fn run(args: Args) -> Result<()> {
         .block_on(attack(&url, &host, pid, &args))
 }
 
-async fn attack(url: &str, host: &str, pid: u32, args: &Args) -> Result<()> {
-    let http = reqwest::Client::new();
+/// Parties blue and red with an officer each on line `air` (1 km, 300 m,
+/// 300 s); the officers' tokens.
+pub async fn blue_and_red(http: &reqwest::Client, url: &str, host: &str) -> Result<Vec<String>> {
     let send = |path: String, token: String, body: Value| {
         let (http, url) = (http.clone(), url.to_string());
         async move { post(&http, &url, &path, &token, &body).await }
@@ -214,6 +230,16 @@ async fn attack(url: &str, host: &str, pid: u32, args: &Args) -> Result<()> {
         "rules": {"horizontal_m": 1000, "vertical_m": 300, "time_s": 300}});
     let (s, t) = send("/v1/lines".into(), host.into(), line).await?;
     ensure!(s == 201, "creating the line: {s} {t}");
+    Ok(officers)
+}
+
+async fn attack(url: &str, host: &str, pid: u32, args: &Args) -> Result<()> {
+    let http = reqwest::Client::new();
+    let send = |path: String, token: String, body: Value| {
+        let (http, url) = (http.clone(), url.to_string());
+        async move { post(&http, &url, &path, &token, &body).await }
+    };
+    let officers = blue_and_red(&http, url, host).await?;
     let limits = parley_wire::WireLimits::default();
     let notice = |volumes: Vec<Value>, dry_run: bool| json!({"category": "air", "point_of_contact": "duty officer", "volumes": volumes, "dry_run": dry_run});
     // Red's comb, stored; Blue's dry runs meet it.

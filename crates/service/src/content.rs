@@ -29,6 +29,11 @@ impl RawJson {
         RawJson(RawValue::from_string(text).expect("serde_json wrote valid JSON"))
     }
 
+    /// JSON text read back as stored (written by [`RawJson`]'s serializer).
+    pub(crate) fn from_raw(raw: Box<RawValue>) -> RawJson {
+        RawJson(raw)
+    }
+
     /// The compact JSON text.
     pub fn get(&self) -> &str {
         self.0.get()

@@ -107,7 +107,7 @@ pub fn from_row(expected: u64, row: Row) -> Result<Logged, StorageError> {
             "journal entry {expected} is missing (found {seq})"
         )));
     }
-    let entry = serde_json::from_str(&row.entry)
+    let entry = crate::stored::entry_from_json(&row.entry)
         .map_err(|e| StorageError(format!("journal entry {seq} is unreadable: {e}")))?;
     let audience = row
         .audience

@@ -28,6 +28,7 @@ mod service;
 mod site;
 mod snapshot;
 mod state;
+mod stored;
 mod talk_record;
 mod text;
 mod views;
