@@ -50,7 +50,14 @@ fn rss_mb(pid: u32) -> Result<f64> {
 fn dir_bytes(dir: &std::path::Path) -> Result<u64> {
     let mut total = 0;
     for e in std::fs::read_dir(dir)? {
-        total += e?.metadata()?.len();
+        let e = e?;
+        let len = e.metadata()?.len();
+        eprintln!(
+            "{}: {:.1} MB",
+            e.file_name().to_string_lossy(),
+            len as f64 / 1e6
+        );
+        total += len;
     }
     Ok(total)
 }

@@ -98,6 +98,23 @@ pub fn to_row(l: &Logged) -> Result<Row, StorageError> {
     })
 }
 
+/// An entry's JSON as a store keeps it compactly: raw deflate at the fastest
+/// level (about 2.5 times smaller for notices; microseconds on the writer).
+/// What is hashed and signed is the leaf text computed from the entry, never
+/// these bytes, so the encoding may change without touching the record.
+pub fn deflate_entry(json: &str) -> Vec<u8> {
+    miniz_oxide::deflate::compress_to_vec(json.as_bytes(), 1)
+}
+
+/// The JSON of entry `seq` stored by [`deflate_entry`].
+pub fn inflate_entry(seq: i64, bytes: &[u8]) -> Result<String, StorageError> {
+    let unreadable =
+        |why: String| StorageError(format!("journal entry {seq} is unreadable: {why}"));
+    let json = miniz_oxide::inflate::decompress_to_vec_with_limit(bytes, 64 << 20)
+        .map_err(|e| unreadable(format!("it does not inflate ({:?})", e.status)))?;
+    String::from_utf8(json).map_err(|e| unreadable(e.to_string()))
+}
+
 /// The reverse of [`to_row`]; `expected` is the position the row must hold,
 /// so that a gap in storage is an error rather than a silently shorter journal.
 pub fn from_row(expected: u64, row: Row) -> Result<Logged, StorageError> {

@@ -10,9 +10,10 @@
 //! commits, so they do not add to a notice's latency.
 
 use parley_service::{
-    from_row, to_row, IdempotencyRecord, Journal, Logged, Row, SnapshotStore, StorageError,
-    WriteOutcome,
+    deflate_entry, from_row, inflate_entry, to_row, IdempotencyRecord, Journal, Logged, Row,
+    SnapshotStore, StorageError, WriteOutcome,
 };
+use rusqlite::types::ValueRef;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
 use std::sync::mpsc;
@@ -88,6 +89,7 @@ impl SqliteJournal {
             "PRAGMA journal_mode = WAL;
              PRAGMA synchronous = FULL;
              PRAGMA wal_autocheckpoint = 0;
+             PRAGMA journal_size_limit = 16777216;
              PRAGMA foreign_keys = ON;
              CREATE TABLE IF NOT EXISTS journal (
                  seq INTEGER PRIMARY KEY,
@@ -117,7 +119,7 @@ impl SqliteJournal {
             .map_err(err)?;
         match version.as_deref() {
             None => {
-                conn.execute("INSERT INTO meta (name, value) VALUES ('schema', '3')", [])
+                conn.execute("INSERT INTO meta (name, value) VALUES ('schema', '4')", [])
                     .map_err(err)?;
             }
             // Schema 1 kept idempotency records for ever, without their time:
@@ -127,7 +129,7 @@ impl SqliteJournal {
                     "BEGIN;
                      ALTER TABLE idempotency ADD COLUMN at_us INTEGER NOT NULL DEFAULT 0;
                      ALTER TABLE journal ADD COLUMN salt TEXT NOT NULL DEFAULT '';
-                     UPDATE meta SET value = '3' WHERE name = 'schema';
+                     UPDATE meta SET value = '4' WHERE name = 'schema';
                      COMMIT;",
                 )
                 .map_err(err)?;
@@ -137,12 +139,17 @@ impl SqliteJournal {
                 conn.execute_batch(
                     "BEGIN;
                      ALTER TABLE journal ADD COLUMN salt TEXT NOT NULL DEFAULT '';
-                     UPDATE meta SET value = '3' WHERE name = 'schema';
+                     UPDATE meta SET value = '4' WHERE name = 'schema';
                      COMMIT;",
                 )
                 .map_err(err)?;
             }
-            Some("3") => {}
+            // Schema 3 kept entries as JSON text; 4 adds deflated ones beside them.
+            Some("3") => {
+                conn.execute("UPDATE meta SET value = '4' WHERE name = 'schema'", [])
+                    .map_err(err)?;
+            }
+            Some("4") => {}
             Some(v) => {
                 return Err(StorageError(format!(
                     "{}: schema {v} is newer than this parley knows",
@@ -171,7 +178,7 @@ impl Journal for SqliteJournal {
                     at_us: r.get(1)?,
                     audience: r.get(2)?,
                     salt: r.get(3)?,
-                    entry: r.get(4)?,
+                    entry: stored_entry(r.get(0)?, r.get_ref(4)?)?,
                 })
             })
             .map_err(err)?;
@@ -225,7 +232,7 @@ impl Journal for SqliteJournal {
                         row.at_us,
                         row.audience,
                         row.salt,
-                        row.entry
+                        deflate_entry(&row.entry)
                     ])
                     .map_err(err)?;
             }
@@ -301,6 +308,23 @@ impl SnapshotStore for SqliteSnapshots {
         tx.execute("DELETE FROM snapshot WHERE seq <> ?1", params![seq as i64])
             .map_err(err)?;
         tx.commit().map_err(err)
+    }
+}
+
+/// An entry's JSON from its column: text as schema 3 wrote it, or deflated
+/// (schema 4, [`deflate_entry`]).
+fn stored_entry(seq: i64, value: ValueRef<'_>) -> rusqlite::Result<String> {
+    let bad = |e: Box<dyn std::error::Error + Send + Sync>| {
+        rusqlite::Error::FromSqlConversionFailure(4, rusqlite::types::Type::Blob, e)
+    };
+    match value {
+        ValueRef::Text(t) => String::from_utf8(t.to_vec()).map_err(|e| bad(e.into())),
+        ValueRef::Blob(b) => inflate_entry(seq, b).map_err(|e| bad(e.0.into())),
+        other => Err(rusqlite::Error::InvalidColumnType(
+            4,
+            "entry".into(),
+            other.data_type(),
+        )),
     }
 }
 
@@ -385,7 +409,7 @@ mod tests {
                 r.get(0)
             })
             .unwrap();
-        assert_eq!(schema, "3");
+        assert_eq!(schema, "4");
         // A salt that is not 128 bits of hex is a damaged store, not a leaf.
         journal
             .conn
@@ -393,6 +417,27 @@ mod tests {
             .unwrap();
         let e = journal.load().unwrap_err();
         assert!(e.0.contains("entry 2 has a salt"), "{e}");
+        // Entries are stored deflated from schema 4 on, the old one as text.
+        let kinds: Vec<(String, i64, i64)> = journal
+            .conn
+            .prepare("SELECT typeof(entry), length(entry), seq FROM journal ORDER BY seq")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(kinds[0].0, "text");
+        assert_eq!(kinds[1].0, "blob");
+        // A damaged deflated entry is an error naming it, not a panic.
+        journal
+            .conn
+            .execute_batch(
+                "UPDATE journal SET salt = '' WHERE seq = 2;
+                 UPDATE journal SET entry = x'ffff00' WHERE seq = 2;",
+            )
+            .unwrap();
+        let e = journal.load().unwrap_err();
+        assert!(e.0.contains("journal entry 2 is unreadable"), "{e}");
         drop(journal);
         std::fs::remove_dir_all(&dir).unwrap();
     }
