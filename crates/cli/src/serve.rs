@@ -60,6 +60,12 @@ pub struct ServeArgs {
     /// since (0: not by time). Both 0: no snapshots.
     #[arg(long, default_value_t = parley_service::SNAPSHOT_EVERY_S)]
     snapshot_seconds: u64,
+    /// Keep an activity in the conflict index this many hours after its last
+    /// window ended (sites: until they expire); then it is history, still
+    /// read, exported and proved, and conflicts with nothing.
+    #[arg(long, default_value_t = parley_service::KEEP_ENDED_H,
+          value_parser = clap::value_parser!(i64).range(0..=87_600))]
+    keep_ended_hours: i64,
     /// The longest a protected site may stand, days from its registration.
     #[arg(long, default_value_t = parley_service::SITE_MAX_LIFE_DAYS,
           value_parser = clap::value_parser!(i64).range(1..=3_650))]
@@ -408,6 +414,7 @@ pub fn serve(args: ServeArgs) -> Result<()> {
     service.set_talk_gap_days(args.talk_gap_days);
     service.set_idempotency_hours(args.idempotency_hours);
     service.set_snapshots(args.snapshot_entries, args.snapshot_seconds);
+    service.set_keep_ended_hours(args.keep_ended_hours);
     println!("parley: {}", restored_line(service.restored()));
     if !(args.site_max_area_km2 > 0.0 && args.site_max_area_km2.is_finite()) {
         anyhow::bail!("--site-max-area-km2: give a positive number of km²");

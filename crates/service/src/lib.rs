@@ -51,7 +51,8 @@ pub use model::{
 };
 pub use record::{leaf_text, signed_checkpoint, ORIGIN};
 pub use service::{
-    system_clock, Answer, Clock, Idempotency, Reply, Service, IDEMPOTENCY_WINDOW_H, MAX_BATCH,
+    system_clock, Answer, Clock, Idempotency, Reply, Service, IDEMPOTENCY_WINDOW_H, KEEP_ENDED_H,
+    MAX_BATCH,
 };
 pub use site::{SiteRules, SITE_MAX_AREA_KM2, SITE_MAX_LIFE_DAYS};
 pub use snapshot::{Restored, SNAPSHOT_EVERY_ENTRIES, SNAPSHOT_EVERY_S};

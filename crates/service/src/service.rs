@@ -35,7 +35,12 @@ pub const MAX_BATCH: usize = 1_024;
 /// day gets the first answer; after that it is a new request.
 pub const IDEMPOTENCY_WINDOW_H: i64 = 24;
 
-/// How often the writer forgets expired idempotency records, µs.
+/// How long an activity stays in the conflict index after its last window
+/// ended by default, hours.
+pub const KEEP_ENDED_H: i64 = 24;
+
+/// How often the writer forgets expired idempotency records (and takes
+/// ended activities out of the conflict index), µs.
 const FORGET_EVERY_US: i64 = 60_000_000;
 
 /// A clock: microseconds since the Unix epoch. Injected so tests can drive time.
@@ -100,6 +105,9 @@ struct Shared {
     stopped: AtomicBool,
     /// How long an idempotency record is kept, µs.
     idempotency_window_us: AtomicI64,
+    /// How long after its last window ends an activity stays in the
+    /// conflict index, µs.
+    keep_ended_us: AtomicI64,
     clock: Clock,
     /// Signs the record's checkpoints; set by the adapter that keeps the key.
     signer: OnceLock<Signer>,
@@ -139,7 +147,9 @@ impl Service {
         clock: Clock,
         on_commit: impl Fn(u64) + Send + 'static,
     ) -> Result<Service, StorageError> {
-        let (state, records, restored) = replay(&mut journal, limits)?;
+        let (mut state, records, restored) = replay(&mut journal, limits)?;
+        // History leaves the index at once, not at the first batch.
+        state.evict_ended(clock(), KEEP_ENDED_H * 3_600_000_000);
         let from = match restored {
             Restored::Snapshot { seq, .. } => seq,
             Restored::Replay { .. } => 0,
@@ -152,6 +162,7 @@ impl Service {
             broken: AtomicBool::new(false),
             stopped: AtomicBool::new(false),
             idempotency_window_us: AtomicI64::new(IDEMPOTENCY_WINDOW_H * 3_600_000_000),
+            keep_ended_us: AtomicI64::new(KEEP_ENDED_H * 3_600_000_000),
             clock: Arc::clone(&clock),
             signer: OnceLock::new(),
             writer: Mutex::new(None),
@@ -239,6 +250,15 @@ impl Service {
     /// journal's tail, or by replaying the whole journal (and why).
     pub fn restored(&self) -> &Restored {
         &self.shared.restored
+    }
+
+    /// Keeps an activity in the conflict index `hours` after its last window
+    /// ended (default [`KEEP_ENDED_H`]); then only the store and the record
+    /// hold it ([`State::evict_ended`]).
+    pub fn set_keep_ended_hours(&self, hours: i64) {
+        self.shared
+            .keep_ended_us
+            .store(hours.saturating_mul(3_600_000_000), Ordering::SeqCst);
     }
 
     /// Limits new protected sites ([`State::set_site_rules`]).
@@ -667,6 +687,7 @@ fn write_loop(
             // window is also checked at every lookup.
             let before = now - shared.idempotency_window_us.load(Ordering::SeqCst);
             records.retain(|_, r| r.at_us >= before);
+            state.evict_ended(now, shared.keep_ended_us.load(Ordering::SeqCst));
             if journal.forget_idempotency(before).is_ok() {
                 last_forgotten = now;
             }

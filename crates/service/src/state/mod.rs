@@ -27,6 +27,7 @@ mod activities;
 mod certificates;
 mod conflicts;
 mod deadlines;
+mod history;
 mod image;
 mod line_checks;
 mod lines;
