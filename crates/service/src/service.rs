@@ -17,7 +17,7 @@ use crate::hashing::new_salt;
 use crate::journal::{Journal, StorageError};
 use crate::model::{Actor, WriteOutcome};
 use crate::record::signed_checkpoint;
-use crate::snapshot::{Restored, Snapshots};
+use crate::snapshot::{recover, replay, Records, Restored, Snapshots};
 use crate::state::State;
 use parley_record::{Hash, Signer};
 use parley_wire::WireLimits;
@@ -473,40 +473,6 @@ impl Service {
     /// too) until the process is restarted and replays the journal.
     pub fn has_stopped(&self) -> bool {
         self.shared.stopped.load(Ordering::SeqCst)
-    }
-}
-
-/// Idempotency records by operator and key.
-type Records = HashMap<(String, String), IdempotencyRecord>;
-
-/// The state and the idempotency records as the journal holds them (the
-/// state from the latest snapshot and the journal's tail where it fits).
-fn replay(
-    journal: &mut impl Journal,
-    limits: WireLimits,
-) -> Result<(State, Records, Restored), StorageError> {
-    let (state, restored) = crate::snapshot::restore(journal, limits)?;
-    let records = journal
-        .load_idempotency()?
-        .into_iter()
-        .map(|r| ((r.operator.clone(), r.key.clone()), r))
-        .collect();
-    Ok((state, records, restored))
-}
-
-/// After a failed commit the state may hold entries that are not durable (or,
-/// when the commit's answer was lost, that are): it is rebuilt from the
-/// journal, which is the truth, before the service takes writes again.
-fn recover(state: &mut State, records: &mut Records, journal: &mut impl Journal) -> bool {
-    match replay(journal, state.limits().clone()) {
-        Ok((mut fresh, fresh_records, _)) => {
-            fresh.set_talk_gap_days(state.talk_gap_days());
-            fresh.set_site_rules(state.site_rules());
-            *state = fresh;
-            *records = fresh_records;
-            true
-        }
-        Err(_) => false,
     }
 }
 

@@ -20,9 +20,11 @@
 //! milliseconds per thousand activities), then compresses and saves with no
 //! lock held.
 
+use crate::entry::IdempotencyRecord;
 use crate::journal::{Journal, SnapshotStore, StorageError};
 use crate::state::{Image, State};
 use parley_wire::WireLimits;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -243,5 +245,43 @@ impl Snapshots {
                 }
             })
             .map(|_| ())
+    }
+}
+
+/// Idempotency records by operator and key.
+pub(crate) type Records = HashMap<(String, String), IdempotencyRecord>;
+
+/// The state and the idempotency records as the journal holds them (the
+/// state from the latest snapshot and the journal's tail where it fits).
+pub(crate) fn replay(
+    journal: &mut impl Journal,
+    limits: WireLimits,
+) -> Result<(State, Records, Restored), StorageError> {
+    let (state, restored) = restore(journal, limits)?;
+    let records = journal
+        .load_idempotency()?
+        .into_iter()
+        .map(|r| ((r.operator.clone(), r.key.clone()), r))
+        .collect();
+    Ok((state, records, restored))
+}
+
+/// After a failed commit the state may hold entries that are not durable (or,
+/// when the commit's answer was lost, that are): it is rebuilt from the
+/// journal, which is the truth, before the service takes writes again.
+pub(crate) fn recover(
+    state: &mut State,
+    records: &mut Records,
+    journal: &mut impl Journal,
+) -> bool {
+    match replay(journal, state.limits().clone()) {
+        Ok((mut fresh, fresh_records, _)) => {
+            fresh.set_talk_gap_days(state.talk_gap_days());
+            fresh.set_site_rules(state.site_rules());
+            *state = fresh;
+            *records = fresh_records;
+            true
+        }
+        Err(_) => false,
     }
 }
