@@ -52,3 +52,197 @@ fn a_server_killed_under_load_loses_and_doubles_nothing() {
     assert!(f["acknowledged"].parse::<usize>().unwrap() >= 400, "{last}");
     assert!(f["checkpoints"].parse::<usize>().unwrap() >= 1, "{last}");
 }
+
+/// A small file system of the test's own (tmpfs), unmounted when dropped.
+struct SmallDisk {
+    path: std::path::PathBuf,
+}
+
+impl SmallDisk {
+    /// `None` when this process may not mount one (not root): the test says
+    /// it was skipped.
+    fn mount(name: &str, mib: u32) -> Option<SmallDisk> {
+        let path = common::temp_dir(name).join("disk");
+        std::fs::create_dir_all(&path).unwrap();
+        let ok = Command::new("mount")
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={mib}m,mode=0700"),
+                "tmpfs",
+            ])
+            .arg(&path)
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then_some(SmallDisk { path })
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.path).status();
+    }
+}
+
+/// Fills the file system of `file` but for about `leave` bytes.
+fn fill(file: &std::path::Path, leave: u64) {
+    use std::io::Write;
+    let mut f = std::fs::File::create(file).unwrap();
+    let chunk = vec![0u8; 64 * 1024];
+    let mut written = 0u64;
+    while f.write_all(&chunk).is_ok() {
+        written += chunk.len() as u64;
+    }
+    let _ = f.sync_all();
+    f.set_len(written.saturating_sub(leave)).unwrap();
+}
+
+#[tokio::test]
+async fn a_full_store_refuses_writes_keeps_reads_and_resumes_by_itself() {
+    use common::http::{disc, notice, Server};
+    use reqwest::{Method, StatusCode};
+    if common::postgres().is_some() {
+        eprintln!("skipped in the PostgreSQL round: the store on a small file system is SQLite's (PostgreSQL's disk-full, SQLSTATE 53100, maps to the same answer)");
+        return;
+    }
+    let Some(disk) = SmallDisk::mount("disk-full", 16) else {
+        eprintln!("skipped: mounting a small tmpfs needs root");
+        return;
+    };
+    let mut server = Server::start_at(disk.path.join("parley.db"), "100000", None);
+    let blue = server.party("blue").await;
+    server.party("red").await;
+    server.line("air", &["blue", "red"], 0.0).await;
+    fill(&disk.path.join("filler"), 256 * 1024);
+
+    let body = |i: u32| notice(vec![disc(-60.0 + f64::from(i) * 0.001, 10.0, 100.0, 1, 1)]);
+    let send = |i: u32| {
+        let server = &server;
+        let token = blue.officer.clone();
+        async move {
+            let key = format!("full-{i}");
+            server
+                .call(
+                    Method::POST,
+                    "/v1/lines/air/notices",
+                    &token,
+                    Some(body(i)),
+                    Some(&key),
+                )
+                .await
+        }
+    };
+    let mut acknowledged = Vec::new();
+    let mut refused = None;
+    for i in 0..20_000 {
+        let (s, v) = send(i).await;
+        match s {
+            StatusCode::CREATED => acknowledged.push(v["activity"].as_str().unwrap().to_string()),
+            StatusCode::SERVICE_UNAVAILABLE => {
+                assert_eq!(v["type"], "urn:parley:problem:store-full", "{v}");
+                assert!(
+                    v["detail"].as_str().unwrap().contains("the store is full"),
+                    "{v}"
+                );
+                refused = Some(i);
+                break;
+            }
+            other => panic!("notice {i}: {other} {v}"),
+        }
+    }
+    let refused = refused.expect("the store filled up");
+    eprintln!(
+        "{} notices acknowledged before the store was full",
+        acknowledged.len()
+    );
+    // Reads go on, with everything acknowledged.
+    let (s, list) = server.get("/v1/activities?line=air", &blue.officer).await;
+    assert_eq!(s, StatusCode::OK, "{list}");
+    assert_eq!(
+        list["activities"].as_array().unwrap().len(),
+        acknowledged.len()
+    );
+    // Room again: the same request, with the same key, goes through by itself.
+    std::fs::remove_file(disk.path.join("filler")).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let resumed = loop {
+        let (s, v) = send(refused).await;
+        if s == StatusCode::CREATED {
+            break v["activity"].as_str().unwrap().to_string();
+        }
+        assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{v}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "writes did not resume: {v}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    // Nothing acknowledged was damaged: after a restart, all of it, once.
+    server.kill();
+    let host = server.host.clone();
+    let restarted = Server::start_at(disk.path.join("parley.db"), "100000", Some(host));
+    let (_, list) = restarted
+        .get("/v1/activities?line=air", &blue.officer)
+        .await;
+    let ids: Vec<&str> = list["activities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), acknowledged.len() + 1, "{list}");
+    for id in acknowledged.iter().chain([&resumed]) {
+        assert!(ids.contains(&id.as_str()), "{id} is gone");
+    }
+    drop(restarted);
+    drop(disk);
+}
+
+#[test]
+fn a_record_key_that_cannot_be_written_stops_the_start_and_says_why() {
+    if common::postgres().is_some() {
+        eprintln!("skipped in the PostgreSQL round: SQLite's store is used here");
+        return;
+    }
+    let Some(disk) = SmallDisk::mount("key-full", 1) else {
+        eprintln!("skipped: mounting a small tmpfs needs root");
+        return;
+    };
+    fill(&disk.path.join("filler"), 0);
+    let db = common::temp_dir("key-full-db").join("parley.db");
+    let mut child = Command::new(common::BIN)
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--no-access-log",
+            "--db",
+        ])
+        .arg(&db)
+        .arg("--record-key")
+        .arg(disk.path.join("record-key"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("parley serve started with a record key it could not write");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(!status.success());
+    assert!(stderr.contains("making the record key"), "{stderr}");
+    assert!(stderr.contains("record-key"), "names the file: {stderr}");
+    assert!(stderr.contains("No space left on device"), "{stderr}");
+    // Nothing half-written is left to be read as a key at the next start.
+    assert!(!disk.path.join("record-key").exists());
+}

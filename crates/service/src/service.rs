@@ -591,11 +591,19 @@ fn write_loop(
                 shared.broken.store(true, Ordering::SeqCst);
                 for (_, outcome) in answers.iter_mut() {
                     if outcome.is_ok() {
-                        // A lost answer to a commit leaves its outcome unknown;
-                        // the Idempotency-Key makes the retry safe either way.
-                        *outcome = Err(ServiceError::Unavailable(format!(
-                            "{e}; the write may not have been made: retry with the same Idempotency-Key"
-                        )));
+                        *outcome = Err(if e.is_full() {
+                            // A full store rolls the transaction back: nothing was written.
+                            ServiceError::StoreFull(format!(
+                                "{}; the write was not made: retry with the same Idempotency-Key, writes resume by themselves once the store has room",
+                                e.0
+                            ))
+                        } else {
+                            // A lost answer to a commit leaves its outcome unknown;
+                            // the Idempotency-Key makes the retry safe either way.
+                            ServiceError::Unavailable(format!(
+                                "{e}; the write may not have been made: retry with the same Idempotency-Key"
+                            ))
+                        });
                     }
                 }
             }

@@ -57,6 +57,9 @@ pub struct PostgresJournal {
 }
 
 fn err(what: &str, e: postgres::Error) -> StorageError {
+    if e.code() == Some(&postgres::error::SqlState::DISK_FULL) {
+        return StorageError::full(format!("postgresql: {what}: {e}"));
+    }
     StorageError(format!("postgresql: {what}: {e}"))
 }
 
