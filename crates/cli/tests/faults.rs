@@ -246,3 +246,79 @@ fn a_record_key_that_cannot_be_written_stops_the_start_and_says_why() {
     // Nothing half-written is left to be read as a key at the next start.
     assert!(!disk.path.join("record-key").exists());
 }
+
+/// Clients that go away mid-request (issue 21, point 6): a body cut short
+/// writes nothing; a whole request whose client left before the answer is
+/// made once, and its retry with the same key finds it. (Streams that close
+/// give their place back: `connections.rs`; a stream resumed by its last id
+/// misses nothing: `server.rs`.)
+#[tokio::test]
+async fn a_client_that_leaves_mid_request_leaves_no_partial_write() {
+    use common::http::{disc, notice, world};
+    use reqwest::{Method, StatusCode};
+    use std::io::Write;
+    let (server, blue, _, _) = world("leaving").await;
+    if common::https().is_some() {
+        eprintln!("skipped over HTTPS: this test writes raw HTTP on the socket");
+        return;
+    }
+    let size = || async {
+        let (_, c) = server.get("/v1/record/checkpoint", &server.host).await;
+        c["size"].as_u64().unwrap()
+    };
+    let before = size().await;
+    let address = server.url.trim_start_matches("http://").to_string();
+    let body = notice(vec![disc(5.0, 5.0, 100.0, 1, 1)]).to_string();
+    let request = |key: &str, len: usize| {
+        format!(
+            "POST /v1/lines/air/notices HTTP/1.1\r\nHost: parley\r\nAuthorization: Bearer {}\r\n\
+             Content-Type: application/json\r\nIdempotency-Key: {key}\r\nContent-Length: {len}\r\n\r\n",
+            blue.officer
+        )
+    };
+    // Half a body, then gone.
+    {
+        let mut s = std::net::TcpStream::connect(&address).unwrap();
+        s.write_all(request("cut", body.len()).as_bytes()).unwrap();
+        s.write_all(&body.as_bytes()[..body.len() / 2]).unwrap();
+    }
+    // A whole request, gone before its answer.
+    {
+        let mut s = std::net::TcpStream::connect(&address).unwrap();
+        s.write_all(request("left", body.len()).as_bytes()).unwrap();
+        s.write_all(body.as_bytes()).unwrap();
+        s.flush().unwrap();
+    }
+    // The retry of the whole one finds it made once (or makes it now).
+    let (s, first) = server
+        .call(
+            Method::POST,
+            "/v1/lines/air/notices",
+            &blue.officer,
+            Some(serde_json::from_str(&body).unwrap()),
+            Some("left"),
+        )
+        .await;
+    assert!(s == StatusCode::CREATED, "{s} {first}");
+    let (_, list) = server.get("/v1/activities?line=air", &blue.officer).await;
+    assert_eq!(list["activities"].as_array().unwrap().len(), 1, "{list}");
+    // The cut one left nothing: the record grew by that one notice alone.
+    let (_, cut) = server
+        .call(
+            Method::POST,
+            "/v1/lines/air/notices",
+            &blue.officer,
+            Some(serde_json::from_str(&body).unwrap()),
+            Some("cut"),
+        )
+        .await;
+    assert!(
+        cut["activity"] != first["activity"],
+        "the cut request was never made: {cut}"
+    );
+    assert_eq!(
+        size().await,
+        before + 2,
+        "two notices, no conflict between one party's own"
+    );
+}
