@@ -55,14 +55,14 @@ pub struct Args {
     postgres: Option<String>,
 }
 
-const LINE: &str = "faults";
-const PARTIES: [&str; 2] = ["blue", "red"];
+pub(crate) const LINE: &str = "faults";
+pub(crate) const PARTIES: [&str; 2] = ["blue", "red"];
 /// How long a client keeps retrying one write before it counts it failed.
 const GIVE_UP: Duration = Duration::from_secs(120);
 
 /// What a client asked for, and how it ended.
 #[derive(Clone, Debug)]
-enum Write {
+pub(crate) enum Write {
     /// A notice by `party`, told apart by its point of contact.
     Notice { party: usize, tag: String },
     /// A message, told apart by its text.
@@ -72,8 +72,8 @@ enum Write {
 }
 
 /// The server, as the clients reach it: its URL changes with each restart.
-struct Target {
-    url: RwLock<String>,
+pub(crate) struct Target {
+    pub(crate) url: RwLock<String>,
 }
 
 impl Target {
@@ -83,7 +83,7 @@ impl Target {
 }
 
 /// A small deterministic generator (SplitMix64), so a run can be repeated.
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
     fn next(&mut self) -> u64 {
@@ -94,7 +94,7 @@ impl Rng {
         z ^ (z >> 31)
     }
 
-    fn below(&mut self, n: u64) -> u64 {
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
         self.next() % n.max(1)
     }
 }
@@ -192,7 +192,7 @@ async fn faults(args: &Args, dir: &std::path::Path) -> Result<()> {
     let mut failed = Vec::new();
     for c in clients {
         let (ok, not) = c.await??;
-        answered.extend(ok);
+        answered.extend(ok.into_iter().map(|(w, _)| w));
         failed.extend(not);
     }
     let kinds = |ws: &[Write]| {
@@ -238,20 +238,20 @@ async fn faults(args: &Args, dir: &std::path::Path) -> Result<()> {
 }
 
 /// One client: writes one at a time until told to stop.
-struct Load {
-    http: reqwest::Client,
-    target: Arc<Target>,
-    officers: Vec<String>,
-    to_ack: Arc<Mutex<Vec<(usize, String)>>>,
-    acknowledged: Arc<AtomicUsize>,
-    stop: Arc<AtomicBool>,
-    rng: Rng,
-    client: usize,
+pub(crate) struct Load {
+    pub(crate) http: reqwest::Client,
+    pub(crate) target: Arc<Target>,
+    pub(crate) officers: Vec<String>,
+    pub(crate) to_ack: Arc<Mutex<Vec<(usize, String)>>>,
+    pub(crate) acknowledged: Arc<AtomicUsize>,
+    pub(crate) stop: Arc<AtomicBool>,
+    pub(crate) rng: Rng,
+    pub(crate) client: usize,
 }
 
 impl Load {
-    /// The writes answered success, and those that never were.
-    async fn run(mut self) -> Result<(Vec<Write>, Vec<Write>)> {
+    /// The writes answered success (with when), and those that never were.
+    pub(crate) async fn run(mut self) -> Result<(Vec<(Write, Instant)>, Vec<Write>)> {
         let (mut answered, mut failed) = (Vec::new(), Vec::new());
         let mut n = 0u64;
         while !self.stop.load(Ordering::SeqCst) {
@@ -289,7 +289,7 @@ impl Load {
                         }
                     }
                     self.acknowledged.fetch_add(1, Ordering::SeqCst);
-                    answered.push(write);
+                    answered.push((write, Instant::now()));
                 }
                 None => failed.push(write),
             }
@@ -384,7 +384,7 @@ fn notice(rng: &mut Rng, tag: &str) -> Value {
 }
 
 /// The signed checkpoint as a party saves it: `(size, root hex, note, key)`.
-async fn checkpoint(
+pub(crate) async fn checkpoint(
     http: &reqwest::Client,
     url: &str,
     token: &str,
@@ -406,7 +406,7 @@ async fn checkpoint(
     ))
 }
 
-async fn wait_healthy(http: &reqwest::Client, url: &str) -> Result<()> {
+pub(crate) async fn wait_healthy(http: &reqwest::Client, url: &str) -> Result<()> {
     let deadline = Instant::now() + GIVE_UP;
     loop {
         if let Ok(r) = http.get(format!("{url}/v1/health")).send().await {
@@ -423,7 +423,7 @@ async fn wait_healthy(http: &reqwest::Client, url: &str) -> Result<()> {
 }
 
 /// What the last server holds, as the host reads it.
-struct Check {
+pub(crate) struct Check {
     /// Notices by point of contact: how many.
     notices: HashMap<String, usize>,
     /// Messages by text: how many.
@@ -433,7 +433,7 @@ struct Check {
 }
 
 impl Check {
-    async fn read(http: &reqwest::Client, url: &str, host: &str) -> Result<Check> {
+    pub(crate) async fn read(http: &reqwest::Client, url: &str, host: &str) -> Result<Check> {
         let get = |path: String| async move {
             let v: Value = http
                 .get(format!("{url}{path}"))
@@ -503,7 +503,7 @@ impl Check {
 
     /// (lost, duplicated): answered writes not found once, and any write found
     /// more than once.
-    fn count(&self, answered: &[Write], failed: &[Write]) -> (usize, usize) {
+    pub(crate) fn count(&self, answered: &[Write], failed: &[Write]) -> (usize, usize) {
         let mut lost = 0;
         let mut duplicated = 0;
         for w in answered {
@@ -532,7 +532,7 @@ impl Check {
 /// A party's export of the final record verifies offline with the binary's
 /// own `parley verify export`, and every checkpoint saved before a kill is
 /// consistent with the final one.
-async fn record_verifies(
+pub(crate) async fn record_verifies(
     http: &reqwest::Client,
     url: &str,
     token: &str,

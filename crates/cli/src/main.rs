@@ -12,6 +12,7 @@
 mod admin;
 mod bench;
 mod bench_abuse;
+mod bench_failover;
 mod bench_faults;
 mod bench_record;
 mod bench_serve;

@@ -322,3 +322,33 @@ async fn a_client_that_leaves_mid_request_leaves_no_partial_write() {
         "two notices, no conflict between one party's own"
     );
 }
+
+#[test]
+fn a_primary_killed_under_load_fails_over_without_losing_a_write() {
+    if common::postgres().is_none() {
+        eprintln!("skipped: needs PostgreSQL's server programs (the PostgreSQL round of `cargo xtask test` has them)");
+        return;
+    }
+    let out = Command::new(common::BIN)
+        .args([
+            "bench",
+            "failover",
+            "--writes-before",
+            "150",
+            "--writes-after",
+            "150",
+        ])
+        .args(["--concurrency", "8"])
+        .output()
+        .expect("parley bench failover runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let last = stdout.lines().last().expect("a last line");
+    let f = fields(last);
+    assert_eq!(f["lost"], "0", "{last}");
+    assert_eq!(f["duplicated"], "0", "{last}");
+    assert_eq!(f["record_ok"], "true", "{last}");
+    assert!(f["acknowledged"].parse::<usize>().unwrap() >= 300, "{last}");
+    assert!(f["without_service_ms"].parse::<f64>().is_ok(), "{last}");
+}

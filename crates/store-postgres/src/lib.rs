@@ -18,6 +18,7 @@ use parley_service::{
 };
 use postgres::Client;
 
+pub mod local;
 mod tls;
 
 /// The advisory lock every node takes for a batch of writes ("parley" in ASCII).
