@@ -352,3 +352,131 @@ fn a_primary_killed_under_load_fails_over_without_losing_a_write() {
     assert!(f["acknowledged"].parse::<usize>().unwrap() >= 300, "{last}");
     assert!(f["without_service_ms"].parse::<f64>().is_ok(), "{last}");
 }
+
+/// A journal whose commits can be held, as a stalled fsync holds them.
+struct Stalling {
+    inner: parley_store_sqlite::SqliteJournal,
+    gate: std::sync::Arc<Gate>,
+}
+
+#[derive(Default)]
+struct Gate {
+    /// (held, a commit is waiting)
+    state: std::sync::Mutex<(bool, bool)>,
+    changed: std::sync::Condvar,
+}
+
+impl Gate {
+    fn set_held(&self, held: bool) {
+        self.state.lock().unwrap().0 = held;
+        self.changed.notify_all();
+    }
+
+    /// Waits until a commit is held at the gate.
+    fn wait_for_a_held_commit(&self) {
+        let mut s = self.state.lock().unwrap();
+        while !s.1 {
+            s = self.changed.wait(s).unwrap();
+        }
+    }
+}
+
+impl parley_service::Journal for Stalling {
+    fn load(&mut self) -> Result<Vec<parley_service::Logged>, parley_service::StorageError> {
+        self.inner.load()
+    }
+    fn load_idempotency(
+        &mut self,
+    ) -> Result<Vec<parley_service::IdempotencyRecord>, parley_service::StorageError> {
+        self.inner.load_idempotency()
+    }
+    fn append(
+        &mut self,
+        entries: &[parley_service::Logged],
+        records: &[parley_service::IdempotencyRecord],
+    ) -> Result<(), parley_service::StorageError> {
+        {
+            let mut s = self.gate.state.lock().unwrap();
+            if s.0 && !entries.is_empty() {
+                s.1 = true;
+                self.gate.changed.notify_all();
+                while s.0 {
+                    s = self.gate.changed.wait(s).unwrap();
+                }
+                s.1 = false;
+            }
+        }
+        self.inner.append(entries, records)
+    }
+    fn forget_idempotency(&mut self, before_us: i64) -> Result<(), parley_service::StorageError> {
+        self.inner.forget_idempotency(before_us)
+    }
+}
+
+/// Slow storage (issue 21, point 4): while a commit is held (a stalled
+/// fsync), its write waits, health keeps answering, and once the commit goes
+/// through the write is answered and durable.
+#[tokio::test]
+async fn a_stalled_commit_delays_its_write_but_not_health_and_loses_nothing() {
+    let dir = common::temp_dir("stalled");
+    let db = dir.join("parley.db");
+    let gate = std::sync::Arc::new(Gate::default());
+    let journal = Stalling {
+        inner: parley_store_sqlite::SqliteJournal::open(&db).unwrap(),
+        gate: gate.clone(),
+    };
+    let (on_commit, committed) = parley_server::commit_channel();
+    let service = parley_service::Service::open(
+        journal,
+        parley_wire::WireLimits::default(),
+        parley_service::system_clock(),
+        on_commit,
+    )
+    .unwrap();
+    let host = parley_server::bootstrap(&service)
+        .unwrap()
+        .expect("a new store");
+    let state = parley_server::AppState {
+        service: service.clone(),
+        committed,
+        rate: std::sync::Arc::new(parley_server::RateLimit::new(1e6)),
+        streams: std::sync::Arc::default(),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(parley_server::serve(listener, state));
+    let http = common::http_client();
+
+    gate.set_held(true);
+    let write = {
+        let (http, url, host) = (http.clone(), url.clone(), host.clone());
+        tokio::spawn(async move {
+            http.post(format!("{url}/v1/parties"))
+                .bearer_auth(&host)
+                .json(&serde_json::json!({"id": "blue", "name": "Blue"}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        })
+    };
+    let waiting = gate.clone();
+    tokio::task::spawn_blocking(move || waiting.wait_for_a_held_commit())
+        .await
+        .unwrap();
+    // The commit is held: health still answers, the write has not.
+    for _ in 0..20 {
+        let health = http.get(format!("{url}/v1/health")).send().await.unwrap();
+        assert_eq!(health.status(), 200);
+    }
+    assert!(!write.is_finished(), "a write answered before its commit");
+    gate.set_held(false);
+    assert_eq!(write.await.unwrap(), 201);
+    // Durable: the store holds it, read by a fresh journal.
+    drop(service);
+    let mut fresh = parley_store_sqlite::SqliteJournal::open(&db).unwrap();
+    let entries = parley_service::Journal::load(&mut fresh).unwrap();
+    assert!(entries.iter().any(|l| serde_json::to_string(&l.entry)
+        .unwrap()
+        .contains("\"party\":\"blue\"")));
+}
