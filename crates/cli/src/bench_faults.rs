@@ -20,8 +20,7 @@
 //! saved checkpoint is consistent with the final record. The last line:
 //! `bench faults kills=... acknowledged=... lost=... duplicated=...
 //! record_ok=... restart_p50_ms=... restart_last_ms=... store=...`; the
-//! command fails unless
-//! nothing was lost or doubled and the record verified.
+//! command fails unless nothing was lost or doubled and the record verified.
 
 use crate::served::{world, Served};
 use anyhow::{bail, ensure, Context, Result};
