@@ -11,7 +11,7 @@
 //! store_mb=... store_kb_per_activity=... restart_s=...`.
 
 use crate::bench::{activity_volumes, Rng};
-use crate::bench_abuse::{blue_and_red, post, serve_child, Served};
+use crate::served::{post, world, Served};
 use anyhow::{ensure, Context, Result};
 use serde_json::json;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -29,6 +29,15 @@ pub struct Args {
     /// Passed to `parley serve --snapshot-entries` (its default if not given).
     #[arg(long)]
     snapshot_entries: Option<u64>,
+}
+
+/// The server's temporary store, removed when dropped (after the server).
+struct Store(std::path::PathBuf);
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// The resident set of process `pid`, MB.
@@ -67,14 +76,18 @@ pub fn run(args: Args) -> Result<()> {
     let dir = std::env::temp_dir().join(format!("parley-bench-history-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
-    let db = dir.join("parley.db");
-    let every = args.snapshot_entries.map(|n| n.to_string());
-    let flags: Vec<&str> = match &every {
-        Some(n) => vec!["--snapshot-entries", n],
-        None => vec![],
-    };
-    let (child, url, host, _) = serve_child(&db, &flags)?;
-    let mut served = Served { child, dir };
+    let store = Store(dir);
+    let mut flags = vec![
+        "--rate-limit".to_string(),
+        "1000000".into(),
+        "--db".into(),
+        store.0.join("parley.db").display().to_string(),
+    ];
+    if let Some(n) = args.snapshot_entries {
+        flags.extend(["--snapshot-entries".to_string(), n.to_string()]);
+    }
+    let mut served = Served::start(&flags)?;
+    let (url, host) = (served.url.clone(), served.host.clone());
     let host = host.context("the server printed no host token")?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -83,16 +96,21 @@ pub fn run(args: Args) -> Result<()> {
     let started = Instant::now();
     runtime.block_on(load(&url, &host, &args))?;
     let load_s = started.elapsed().as_secs_f64();
-    let rss = rss_mb(served.child.id())?;
+    let rss = rss_mb(served.pid())?;
 
     // SIGKILL: no snapshot on the way out, whatever the WAL holds stays.
-    served.child.kill()?;
-    served.child.wait()?;
-    let store = dir_bytes(&served.dir)?;
+    served.kill();
+    let bytes = dir_bytes(&store.0)?;
     let started = Instant::now();
-    let (child, url, _, state) = serve_child(&db, &flags)?;
-    served.child = child;
-    eprintln!("restarted: state from {state}");
+    let served = Served::start(&flags)?;
+    let url = served.url.clone();
+    for line in served
+        .said
+        .iter()
+        .filter(|l| l.starts_with("parley: state from"))
+    {
+        eprintln!("restarted: {line}");
+    }
     runtime.block_on(async {
         let http = reqwest::Client::new();
         loop {
@@ -104,12 +122,13 @@ pub fn run(args: Args) -> Result<()> {
         }
     });
     let restart_s = started.elapsed().as_secs_f64();
-    let restart_rss = rss_mb(served.child.id())?;
-    let store_mb = store as f64 / 1e6;
+    let restart_rss = rss_mb(served.pid())?;
+    drop(served);
+    let store_mb = bytes as f64 / 1e6;
     println!(
         "bench history activities={} load_s={load_s:.1} rss_mb={rss:.0} restart_rss_mb={restart_rss:.0} store_mb={store_mb:.0} store_kb_per_activity={:.2} restart_s={restart_s:.2}",
         args.activities,
-        store as f64 / 1e3 / args.activities as f64
+        bytes as f64 / 1e3 / args.activities as f64
     );
     Ok(())
 }
@@ -117,7 +136,9 @@ pub fn run(args: Args) -> Result<()> {
 /// Posts the notices, `clients` at a time, alternating the two parties.
 async fn load(url: &str, host: &str, args: &Args) -> Result<()> {
     let http = reqwest::Client::new();
-    let officers = Arc::new(blue_and_red(&http, url, host).await?);
+    let rules = json!({"horizontal_m": 1000, "vertical_m": 300, "time_s": 300});
+    let officers = world(&http, url, host, &["blue", "red"], "air", rules).await?;
+    let officers = Arc::new(officers);
     let next = Arc::new(AtomicUsize::new(0));
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)?

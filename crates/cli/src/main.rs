@@ -12,6 +12,8 @@
 mod admin;
 mod bench;
 mod bench_abuse;
+mod bench_failover;
+mod bench_faults;
 mod bench_history;
 mod bench_record;
 mod bench_serve;
@@ -21,6 +23,7 @@ mod client;
 mod demo;
 mod secret;
 mod serve;
+mod served;
 mod witness;
 
 use clap::{CommandFactory, Parser, Subcommand};
