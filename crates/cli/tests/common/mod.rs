@@ -160,7 +160,26 @@ pub fn stored(db: &Path) -> String {
         None => {
             let mut bytes = std::fs::read(db).unwrap();
             bytes.extend(std::fs::read(format!("{}-wal", db.display())).unwrap_or_default());
-            String::from_utf8_lossy(&bytes).into_owned()
+            let mut text = String::from_utf8_lossy(&bytes).into_owned();
+            // Entries and snapshots are stored deflated: their text too.
+            let conn = rusqlite::Connection::open(db).unwrap();
+            let blobs = "SELECT seq, entry FROM journal WHERE typeof(entry) = 'blob'
+                         UNION ALL SELECT -1, image FROM snapshot";
+            let mut rows = conn.prepare(blobs).unwrap();
+            let rows = rows
+                .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))
+                .unwrap();
+            for row in rows {
+                let (seq, blob) = row.unwrap();
+                let inflated = if seq < 0 {
+                    let json = miniz_oxide::inflate::decompress_to_vec_zlib(&blob).unwrap();
+                    String::from_utf8(json).unwrap()
+                } else {
+                    parley_service::inflate_entry(seq, &blob).unwrap()
+                };
+                text.push_str(&inflated);
+            }
+            text
         }
     }
 }
