@@ -27,6 +27,7 @@ mod record;
 mod service;
 mod site;
 mod state;
+mod statement;
 mod talk_record;
 mod text;
 mod views;
@@ -51,6 +52,10 @@ pub use service::{
 pub use site::{SiteRules, SITE_MAX_AREA_KM2, SITE_MAX_LIFE_DAYS};
 pub use state::normalise_spki;
 pub use state::{Decision, State};
+pub use statement::{
+    canonical, canonical_sha256, canonical_volumes, signed_note, Claim, Statement,
+    MAX_SIGNATURE_SKEW_S, SIGNATURE_SKEW_S, STATEMENT_V1, STATEMENT_V2,
+};
 pub use talk_record::{
     AgendaItem, FollowUp, Outcome, Participant, TalkRecord, MAX_TALK_ITEMS, TALK_GAP_DAYS,
 };
