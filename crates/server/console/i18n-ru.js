@@ -296,6 +296,7 @@ export const ru = {
   "entry.operator_created": "{party} добавила оператора {operator} ({role})",
   "entry.operator_revoked": "Токен оператора {operator} отозван",
   "entry.party_key_registered": "{party} зарегистрировала ключ подписи",
+  "entry.party_key_revoked": "{party} отозвала ключ подписи",
   "entry.deadline_escalated": "Эскалация ({step}) для {party}: {owed}; срок {due}",
   "entry.line_check_sent": "Проверка линии направлена {party}",
   "entry.line_check_answered": "{party} ответила на проверку линии ({round_trip_ms} мс)",

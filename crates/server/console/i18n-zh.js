@@ -296,6 +296,7 @@ export const zh = {
   "entry.operator_created": "{party} 新增操作员 {operator}（{role}）",
   "entry.operator_revoked": "操作员 {operator} 的令牌已吊销",
   "entry.party_key_registered": "{party} 已登记签名密钥",
+  "entry.party_key_revoked": "{party} 已撤销签名密钥",
   "entry.deadline_escalated": "升级（{step}）— {party}：{owed}；期限 {due}",
   "entry.line_check_sent": "已向 {party} 发送线路检查",
   "entry.line_check_answered": "{party} 已回复线路检查（{round_trip_ms} 毫秒）",

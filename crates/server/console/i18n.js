@@ -301,6 +301,7 @@ const en = {
   "entry.operator_created": "{party} added operator {operator} ({role})",
   "entry.operator_revoked": "Operator {operator}'s token revoked",
   "entry.party_key_registered": "{party} registered a signing key",
+  "entry.party_key_revoked": "{party} revoked a signing key",
   "entry.deadline_escalated": "Escalation ({step}) for {party}: {owed}; due {due}",
   "entry.line_check_sent": "Line check sent to {party}",
   "entry.line_check_answered": "{party} answered the line check ({round_trip_ms} ms)",
