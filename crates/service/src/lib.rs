@@ -14,6 +14,7 @@
 //! adapters.
 #![deny(missing_docs)]
 
+mod attribution;
 mod command;
 mod content;
 mod deadlines;
@@ -33,6 +34,7 @@ mod text;
 mod views;
 mod witnessed;
 
+pub use attribution::acting_party;
 pub use command::{Command, Signed};
 pub use content::{RawJson, Volumes};
 pub use deadlines::{Owed, Step, FLASH_ANSWER_S};

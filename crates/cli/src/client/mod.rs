@@ -32,6 +32,7 @@ macro_rules! out {
 
 mod activities;
 mod api_error;
+mod attest;
 mod certificates;
 mod conflicts;
 mod deadlines;
