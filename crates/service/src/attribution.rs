@@ -70,6 +70,9 @@ mod tests {
         let operator = json!({"kind": "operator_created", "operator": "op-3", "party": "blue",
             "name": "n", "role": "admin"});
         assert_eq!(acting_party(&operator), None);
-        assert_eq!(acting_party(&json!({"kind": "from_the_future", "party": "blue"})), None);
+        assert_eq!(
+            acting_party(&json!({"kind": "from_the_future", "party": "blue"})),
+            None
+        );
     }
 }

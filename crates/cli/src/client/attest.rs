@@ -25,8 +25,11 @@ pub(super) fn pins(files: &[String]) -> Result<BTreeMap<String, Vec<String>>> {
     for file in files {
         let text = std::fs::read_to_string(file).with_context(|| format!("reading {file}"))?;
         let line = text.trim();
-        let key = VerifierKey::parse(line)
-            .map_err(|e| anyhow::anyhow!("--party-key {file}: {e}; give a key line as `parley keys list` prints it"))?;
+        let key = VerifierKey::parse(line).map_err(|e| {
+            anyhow::anyhow!(
+                "--party-key {file}: {e}; give a key line as `parley keys list` prints it"
+            )
+        })?;
         let party = key.name().split('/').next().unwrap_or_default().to_string();
         pins.entry(party).or_default().push(line.to_string());
     }
@@ -137,10 +140,17 @@ impl Entries {
     }
 
     fn key_registered(&mut self, what: &str, e: &Value, party: &str, key: &str) -> Result<()> {
+        let link = self.key_link(what, e, party, key);
         self.registered
             .entry(party.to_string())
             .or_default()
             .push(key.to_string());
+        link
+    }
+
+    /// [`Entries::key_registered`] before the key counts as registered: a
+    /// link must be signed by a key registered before it.
+    fn key_link(&mut self, what: &str, e: &Value, party: &str, key: &str) -> Result<()> {
         let may_root = match self.pins.get(party) {
             Some(p) => p.iter().any(|k| k == key),
             None => !self.rooted.get(party).copied().unwrap_or(false),
@@ -204,7 +214,11 @@ impl Entries {
         }
         let party = e["party"].as_str().unwrap_or_default();
         let key = e["signed"]["key"].as_str().unwrap_or_default();
-        if !self.chain.get(party).is_some_and(|c| c.iter().any(|k| k == key)) {
+        if !self
+            .chain
+            .get(party)
+            .is_some_and(|c| c.iter().any(|k| k == key))
+        {
             self.outside += 1;
             return Ok(());
         }
@@ -212,7 +226,9 @@ impl Entries {
             .map_err(|err| Refuted(format!("{what}: the signing key: {err}")))?;
         let note = e["signed"]["note"].as_str().unwrap_or_default();
         k.open_note(note).map_err(|err| {
-            Refuted(format!("{what}: {party}'s signature does not verify: {err}"))
+            Refuted(format!(
+                "{what}: {party}'s signature does not verify: {err}"
+            ))
         })?;
         if note.starts_with(STATEMENT_V1) {
             self.signed_v1 += 1;
@@ -231,7 +247,9 @@ impl Entries {
             .map(|(s, sig)| (format!("{s}\n"), sig.trim()))
             .unwrap_or_default();
         let given = Statement::parse(&statement).map_err(|err| {
-            Refuted(format!("{what}: the signed statement is not a {STATEMENT_V2}: {err}"))
+            Refuted(format!(
+                "{what}: the signed statement is not a {STATEMENT_V2}: {err}"
+            ))
         })?;
         let lines = &self.lines;
         let claim = Claim::of_entry(e, content, |a| lines.get(a).cloned()).ok_or_else(|| {
@@ -271,7 +289,11 @@ impl Entries {
             .chain
             .iter()
             .map(|(p, k)| {
-                let pinned = if self.pins.contains_key(p) { ", pinned" } else { "" };
+                let pinned = if self.pins.contains_key(p) {
+                    ", pinned"
+                } else {
+                    ""
+                };
                 format!("{p} {} key(s){pinned}", k.len())
             })
             .collect();
