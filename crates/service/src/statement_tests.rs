@@ -70,16 +70,10 @@ fn canonical_numbers_are_rfc_8785_appendix_b() {
     }
 }
 
+/// The notice of `content.rs`'s test volume.
 fn content() -> NoticeContent {
-    let v = json!({"volume": {"outline_circle": {"center": {"lat": 35.0, "lng": 38.0},
-        "radius": {"value": 1000.0, "units": "M"}},
-        "altitude_lower": {"value": 0, "reference": "W84", "units": "M"},
-        "altitude_upper": {"value": 3000, "reference": "W84", "units": "M"}},
-        "time_start": {"value": "2026-11-22T10:00:00Z", "format": "RFC3339"},
-        "time_end": {"value": "2026-11-22T11:00:00Z", "format": "RFC3339"}});
-    let volumes = crate::Volumes::parse(vec![v], &parley_wire::WireLimits::default()).unwrap();
     NoticeContent::new(
-        &volumes,
+        &crate::content::tests::volumes(),
         "act-1",
         "air",
         "blue",

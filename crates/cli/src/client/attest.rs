@@ -155,7 +155,7 @@ impl Entries {
             Some(p) => p.iter().any(|k| k == key),
             None => !self.rooted.get(party).copied().unwrap_or(false),
         };
-        if may_root && !self.chain.get(party).is_some_and(|c| !c.is_empty()) {
+        if may_root && self.chain.get(party).is_none_or(|c| c.is_empty()) {
             // The chain begins: the party admin's first key (or the pinned
             // one); if signed, by itself.
             self.chain.insert(party.to_string(), vec![key.to_string()]);
