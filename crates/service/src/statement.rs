@@ -333,21 +333,19 @@ pub fn signed_note(statement: &str, signature: &str) -> String {
 /// validates), for a client to declare before it sends them. Checked against
 /// no limits: the server applies its own.
 pub fn canonical_volumes(json: &[Value]) -> Result<Value, String> {
-    let open = Limits {
-        max_vertices: usize::MAX,
-        max_area_m2: f64::INFINITY,
-        max_extent_m: f64::INFINITY,
-        max_duration_us: i64::MAX,
+    let open = parley_wire::WireLimits {
+        volume: Limits {
+            max_vertices: usize::MAX,
+            max_area_m2: f64::INFINITY,
+            max_extent_m: f64::INFINITY,
+            max_duration_us: i64::MAX,
+        },
+        max_volumes: usize::MAX,
+        ..Default::default()
     };
-    json.iter()
-        .enumerate()
-        .map(|(i, v)| {
-            parley_wire::parse_volume(v, &format!("/volumes/{i}"), &open)
-                .map(|p| parley_wire::volume4d_json(&p))
-                .map_err(|e| format!("{}: {}", e.pointer, e.message))
-        })
-        .collect::<Result<Vec<_>, _>>()
-        .map(Value::Array)
+    crate::content::Volumes::parse(json.to_vec(), &open)
+        .map(|v| v.raw().to_value())
+        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

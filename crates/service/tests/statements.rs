@@ -36,6 +36,7 @@ fn apply(state: &mut State, decision: Decision, at_us: i64) {
             seq,
             at_us,
             audience,
+            salt: None,
             entry,
         });
     }
