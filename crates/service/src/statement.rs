@@ -70,7 +70,7 @@ pub struct Claim {
 }
 
 /// A notice's content without what the server assigns (activity, version).
-fn declared_notice(content: &Value) -> Value {
+pub(crate) fn declared_notice(content: &Value) -> Value {
     let mut v = content.clone();
     if let Some(o) = v.as_object_mut() {
         o.remove("activity");
