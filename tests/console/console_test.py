@@ -724,7 +724,9 @@ def main():
         click(blue, f".cancel-button[data-activity='{geo}']")
         click(blue, f".cancel-confirm[data-activity='{geo}']")
         wait_text(blue, "#ack-result", f"{geo} is cancelled")
-        check(api(f"/v1/activities/{geo}", officer["blue"])["state"] == "cancelled", f"{geo} is cancelled from the console")
+        cancelled = api(f"/v1/activities/{geo}", officer["blue"])
+        check(cancelled["state"] == "cancelled", f"{geo} is cancelled from the console")
+        check((cancelled["current"].get("signed") or {}).get("key") == key_line, "the cancellation signed in Blue's browser")
         wait_text(red, "#conversation", f"blue cancelled {geo} (v2)")
         check(True, "and Red reads that it is cancelled")
 

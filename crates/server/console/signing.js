@@ -80,6 +80,24 @@ export async function signedHeaders(key, origin, operator, claim) {
   };
 }
 
+/** What a cancellation of notice `a` declares: its current content, less
+ * what the server assigns, with the state "cancelled" (as `Claim::cancel`). */
+export function cancelClaim(a) {
+  const declared = { ...(a.current?.content || {}), state: "cancelled" };
+  delete declared.activity;
+  delete declared.version;
+  return { scope: `line ${a.line}`, action: `cancel ${a.id} version ${a.version + 1}`, declared };
+}
+
+/** What a confirmation of `version` of talk `talk` by `party` declares. */
+export function confirmClaim(talk, version, party) {
+  return {
+    scope: `talk ${talk}`,
+    action: `confirm ${talk} version ${version.version}`,
+    declared: { talk, version: version.version, party, content_sha256: version.content_sha256 },
+  };
+}
+
 /** The signature headers of `claim` for the console's operator, or
  * undefined when this browser holds no key for it. */
 export async function sign(state, claim) {
