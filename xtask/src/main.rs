@@ -119,8 +119,21 @@ fn test(extra: &[String]) -> Result<()> {
         run(Command::new(&cargo)
             .current_dir(root())
             .args([
-                "test", "-p", "parley", "--test", "server", "--test", "client", "--test", "talks",
-                "--test", "hostile", "--test", "nodes",
+                "test",
+                "-p",
+                "parley",
+                "--test",
+                "server",
+                "--test",
+                "client",
+                "--test",
+                "talks",
+                "--test",
+                "hostile",
+                "--test",
+                "nodes",
+                "--test",
+                "signatures",
             ])
             .args(&args)
             .env("PARLEY_TEST_POSTGRES", &pg.conninfo)
