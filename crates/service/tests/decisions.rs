@@ -333,6 +333,7 @@ fn kind(e: &ServiceError) -> &'static str {
         ServiceError::Replayed(_) => "replayed",
         ServiceError::Quota(_) => "quota",
         ServiceError::Unavailable(_) => "unavailable",
+        ServiceError::StoreFull(_) => "store-full",
     }
 }
 
