@@ -306,4 +306,18 @@ fn a_partys_keys_are_a_chain_only_it_extends() {
     assert!(s
         .decide_signed(&officer("op-1"), &notify("Blue AOC"), Some(&signed), NOW)
         .is_ok());
+    // Its last key is not revoked: the chain goes on from a key it holds.
+    let second_line = second.verifier_key().to_string();
+    let revoke = Command::RevokeKey {
+        party: "blue".into(),
+        key: second_line.clone(),
+    };
+    let statement = Claim::revoke_key("blue", &second_line)
+        .statement(parley_service::ORIGIN, "blue-admin", NOW)
+        .text();
+    let e = refusal(s.decide_signed(&admin, &revoke, Some(&sign(&second, &statement)), NOW));
+    assert!(
+        matches!(e, ServiceError::Conflict(_)) && e.to_string().contains("last key"),
+        "{e}"
+    );
 }

@@ -99,6 +99,13 @@ impl State {
                 format!("{party} holds no such key; give one of `parley keys list {party}`"),
             ));
         }
+        if held.len() == 1 {
+            // The chain must go on from a key the party holds: a party with
+            // none could only begin again unsigned.
+            return Err(ServiceError::Conflict(format!(
+                "this is {party}'s last key: register its successor first (signed with this one), then revoke it"
+            )));
+        }
         let entry = Entry::PartyKeyRevoked {
             party: party.to_string(),
             key: key.trim().to_string(),
