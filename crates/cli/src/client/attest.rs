@@ -95,8 +95,9 @@ impl Entries {
         let at = leaf["at_us"].as_i64().unwrap_or_default();
         if let Some((before, n)) = self.last_at.filter(|(b, _)| at < *b) {
             bail!(Refuted(format!(
-                "{what}: logged at {} µs, before entry {n} ({before} µs): entry times never go backwards",
-                at
+                "{what}: logged at {} ({at} µs), before entry {n} ({}): entry times never go backwards",
+                super::output::utc_us(at),
+                super::output::utc_us(before)
             )));
         }
         self.last_at = Some((at, position));
