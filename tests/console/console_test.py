@@ -471,6 +471,33 @@ def main():
         patrol = next(a for a in api("/v1/activities", officer["blue"])["activities"] if a["party"] == "red"
                       and "outline_circle" in api(f"/v1/activities/{a['id']}", officer["blue"])["current"]["content"]["volumes"][0]["volume"])
         volume = api(f"/v1/activities/{patrol['id']}", officer["blue"])["current"]["content"]["volumes"][0]
+        # Blue's console makes its own signing key (WebCrypto Ed25519, kept
+        # non-extractable in the browser) and Blue's admin registers it:
+        # Blue's first key, so its admin's word alone.
+        click(blue, "#key-make")
+        key_line = WebDriverWait(blue, WAIT_S).until(lambda d: d.find_element(By.ID, "key-line").get_attribute("data-key"))
+        check(key_line.startswith("blue/console-"), f"the console made a signing key: {key_line}")
+        private = blue.execute_async_script("""
+            const done = arguments[arguments.length - 1];
+            const open = indexedDB.open("parley-signing", 1);
+            open.onsuccess = () => {
+              const r = open.result.transaction("keys").objectStore("keys").getAll();
+              r.onsuccess = async () => {
+                const k = r.result[0].pair.privateKey;
+                let exported = false;
+                try { await crypto.subtle.exportKey("pkcs8", k); exported = true; } catch (e) {}
+                done([k.algorithm.name, k.extractable, exported]);
+              };
+            };""")
+        check(private == ["Ed25519", False, False], f"its private half cannot leave the browser: {private}")
+        admin = api_post("/v1/parties/blue/operators", tokens["host"], {"name": "blue admin", "role": "admin"})["token"]
+        api_post("/v1/parties/blue/keys", admin, {"key": key_line})
+        # Red's console too, so that its acknowledgment is signed.
+        click(red, "#key-make")
+        red_key = WebDriverWait(red, WAIT_S).until(lambda d: d.find_element(By.ID, "key-line").get_attribute("data-key"))
+        red_admin = api_post("/v1/parties/red/operators", tokens["host"], {"name": "red admin", "role": "admin"})["token"]
+        api_post("/v1/parties/red/keys", red_admin, {"key": red_key})
+
         tab(blue, "notify")
         Select(blue.find_element(By.ID, "n-line")).select_by_value("syria-air")
         Select(blue.find_element(By.ID, "n-category")).select_by_value("air")
@@ -499,6 +526,9 @@ def main():
         result = wait_text(blue, "#n-result", "sent")
         activity = result.get_attribute("data-activity")
         check(activity and activity.startswith("act-"), f"Blue's notice {activity} is sent")
+        signed = api(f"/v1/activities/{activity}", officer["red"])["versions"][0].get("signed") or {}
+        check(signed.get("key") == key_line and signed.get("note", "").startswith("parley-statement/v2\n"),
+              f"and signed in the browser with Blue's registered key: {signed}")
         shot(blue, "blue-notice-sent")
         tab(blue, "lines")
 
@@ -531,6 +561,9 @@ def main():
         wait_text(red, "#ack-result", activity)
         wait(red, f"#notice-list [data-activity='{activity}'] .ack.received[data-party=red]")
         check(True, "Red sees its acknowledgment")
+        acks = api(f"/v1/activities/{activity}", officer["red"])["acknowledgments"]
+        check(acks and (acks[-1].get("signed") or {}).get("key") == red_key,
+              f"signed in Red's browser with Red's registered key: {acks[-1:]}")
         shot(red, "red-acknowledged")
 
         # 6. Blue sees the acknowledgment live.
@@ -691,7 +724,9 @@ def main():
         click(blue, f".cancel-button[data-activity='{geo}']")
         click(blue, f".cancel-confirm[data-activity='{geo}']")
         wait_text(blue, "#ack-result", f"{geo} is cancelled")
-        check(api(f"/v1/activities/{geo}", officer["blue"])["state"] == "cancelled", f"{geo} is cancelled from the console")
+        cancelled = api(f"/v1/activities/{geo}", officer["blue"])
+        check(cancelled["state"] == "cancelled", f"{geo} is cancelled from the console")
+        check((cancelled["current"].get("signed") or {}).get("key") == key_line, "the cancellation signed in Blue's browser")
         wait_text(red, "#conversation", f"blue cancelled {geo} (v2)")
         check(True, "and Red reads that it is cancelled")
 

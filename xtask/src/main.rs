@@ -121,7 +121,7 @@ fn test(extra: &[String]) -> Result<()> {
             .current_dir(root())
             .args([
                 "test", "-p", "parley", "--test", "server", "--test", "client", "--test", "talks",
-                "--test", "hostile", "--test", "nodes", "--test", "faults", "--test", "history",
+                "--test", "hostile", "--test", "nodes", "--test", "faults", "--test", "history", "--test", "signatures",
             ])
             .args(&args)
             .env("PARLEY_TEST_POSTGRES", &pg.conninfo)

@@ -66,6 +66,11 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = parley_service::KEEP_ENDED_H,
           value_parser = clap::value_parser!(i64).range(0..=87_600))]
     keep_ended_hours: i64,
+    /// Refuse a signed statement whose time is further than this from the
+    /// server's clock, seconds (either way); a signature is accepted once.
+    #[arg(long, default_value_t = parley_service::SIGNATURE_SKEW_S,
+          value_parser = clap::value_parser!(i64).range(1..=parley_service::MAX_SIGNATURE_SKEW_S))]
+    signature_skew_s: i64,
     /// The longest a protected site may stand, days from its registration.
     #[arg(long, default_value_t = parley_service::SITE_MAX_LIFE_DAYS,
           value_parser = clap::value_parser!(i64).range(1..=3_650))]
@@ -416,6 +421,7 @@ pub fn serve(args: ServeArgs) -> Result<()> {
     service.set_snapshots(args.snapshot_entries, args.snapshot_seconds);
     service.set_keep_ended_hours(args.keep_ended_hours);
     println!("parley: {}", restored_line(service.restored()));
+    service.set_signature_skew_s(args.signature_skew_s);
     if !(args.site_max_area_km2 > 0.0 && args.site_max_area_km2.is_finite()) {
         anyhow::bail!("--site-max-area-km2: give a positive number of km²");
     }

@@ -1156,17 +1156,14 @@ fn signed_notices_and_acknowledgments_are_the_partys_word() {
     let ok = red.ok(&["verify", "export", &export, "--key", &server_key]);
     assert!(
         ok.stdout.contains(
-            "1 notices, acknowledgments and confirmations signed by their parties, 1 unsigned"
+            "1 signed by their parties (each statement bound to its entry), 0 signed under parley-request/v1 (weaker: not bound to the entry), 0 signed with keys outside the party's chain (shown as unsigned), 1 unsigned; key chains: blue 1 key(s)"
         ),
         "{}",
         ok.stdout
     );
     // The host rewrites Blue's signed statement: caught offline.
     let text = std::fs::read_to_string(&export).unwrap();
-    let forged = text.replace(
-        "parley-request/v1\\\\nPOST /v1/lines/air/notices",
-        "parley-request/v1\\\\nPOST /v1/lines/sea/notices",
-    );
+    let forged = text.replace("\\\\nline air\\\\n", "\\\\nline sea\\\\n");
     assert_ne!(forged, text, "the test changes the statement");
     let f = write(&dir, "forged.jsonl", &forged);
     let r = red.expect(1, &["verify", "export", &f, "--key", &server_key]);

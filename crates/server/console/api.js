@@ -14,8 +14,8 @@ export class Api {
     this.token = token;
   }
 
-  async call(method, path, body) {
-    const headers = { Authorization: `Bearer ${this.token}` };
+  async call(method, path, body, extra) {
+    const headers = { Authorization: `Bearer ${this.token}`, ...(extra || {}) };
     if (body !== undefined) {
       headers["Content-Type"] = "application/json";
       if (method === "POST" && !body.dry_run) headers["Idempotency-Key"] = crypto.randomUUID();
@@ -36,8 +36,9 @@ export class Api {
     return this.call("GET", path);
   }
 
-  post(path, body) {
-    return this.call("POST", path, body);
+  /** POSTs `body`; `headers` adds a signature (signing.js). */
+  post(path, body, headers) {
+    return this.call("POST", path, body, headers);
   }
 
   /**

@@ -11,6 +11,7 @@ import { alertFlash, initActions, renderActions } from "./actions.js";
 import { band, drawTimeline } from "./timeline.js";
 import { renderBrief } from "./brief.js";
 import { app } from "./app-context.js";
+import { loadOwnKey, makeOwnKey, renderKey, sign } from "./signing.js";
 import { loadTalks, openTalk, openTalkForm, renderTalks, renderRelations } from "./talks.js";
 import { writeDraftToInputs, draftChanged, mapClicked, preview, send, stopAmend, renderNotifyOptions, timeReadout } from "./notify.js";
 import { owedText, renderLines, openReply, tick, renderBoard } from "./lines.js";
@@ -156,6 +157,7 @@ async function login(token) {
   // meanwhile stays open).
   selectTab("tab-actions");
   renderMe();
+  await loadOwnKey(state, t).catch((e) => showError(e));
   // The stream replays the history first (for the conversations); only what
   // is logged after the first load calls for another.
   const loadedAt = (await (await fetch("/v1/health")).json()).journal ?? 0;
@@ -200,6 +202,7 @@ function logout() {
 function renderMe() {
   const me = state.me;
   $("#me").textContent = me ? t("me", { operator: me.operator, party: partyName(me.party), role: tv("role", me.role) }) : "";
+  renderKey(state, t);
 }
 
 function lineOf(id) {
@@ -504,7 +507,9 @@ async function confirmAck() {
   const a = acking;
   if (!a) return;
   try {
-    const res = await state.api.post(`/v1/activities/${encodeURIComponent(a.id)}/acknowledgments`, { version: a.version, content_sha256: a.content_sha256 });
+    const declared = { activity: a.id, version: a.version, party: state.me.party, content_sha256: a.content_sha256 };
+    const signed = await sign(state, { scope: `line ${a.line}`, action: `acknowledge ${a.id} version ${a.version}`, declared });
+    const res = await state.api.post(`/v1/activities/${encodeURIComponent(a.id)}/acknowledgments`, { version: a.version, content_sha256: a.content_sha256 }, signed);
     $("#ack-dialog").close();
     // A colleague of this party may have acknowledged it meanwhile: nothing new is recorded.
     $("#ack-result").textContent = t(res?.already_acknowledged ? "ack.already" : "ack.done", { activity: a.id, version: a.version });
@@ -615,6 +620,7 @@ function init() {
   $("#ack-confirm").addEventListener("click", confirmAck);
   $("#ack-cancel").addEventListener("click", () => $("#ack-dialog").close());
   $("#logout").addEventListener("click", logout);
+  $("#key-make").addEventListener("click", () => makeOwnKey(state, t).catch((e) => showError(e)));
   setInterval(tick, 1000);
 
   $("#login-form").addEventListener("submit", async (e) => {

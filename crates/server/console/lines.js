@@ -8,6 +8,7 @@ import { clearDraft, composer, owedText as owedIn, replyTo, startReply } from ".
 import { $, h } from "./dom.js";
 import { startAmend } from "./notify.js";
 import { t, tv } from "./i18n.js";
+import { cancelClaim, sign } from "./signing.js";
 
 /** Entries of the journal about one line, in order: messages and structured entries. */
 export function lineEntries(lineId) {
@@ -181,7 +182,8 @@ export function ownNoticeButtons(a) {
 
 export async function cancelNotice(a) {
   try {
-    await app.state.api.post(`/v1/activities/${encodeURIComponent(a.id)}/cancellation`, { replaces_version: a.version });
+    const signed = await sign(app.state, cancelClaim(a));
+    await app.state.api.post(`/v1/activities/${encodeURIComponent(a.id)}/cancellation`, { replaces_version: a.version }, signed);
     $("#ack-result").textContent = t("cancel.done", { activity: a.id });
     await app.refresh();
   } catch (e) {

@@ -3,6 +3,7 @@
 // one of this party's notices.
 
 import { app } from "./app-context.js";
+import { sign } from "./signing.js";
 import { $, h } from "./dom.js";
 import { inputUtc, parseUtc, rfc3339, volumeShape } from "./format.js";
 import { t, tv } from "./i18n.js";
@@ -97,7 +98,7 @@ export async function preview() {
   try {
     const res = await app.state.api.post(path, body);
     const conflicts = res.conflicts || [];
-    app.state.preview = { key: JSON.stringify({ line, body: { ...body, dry_run: false } }), conflicts };
+    app.state.preview = { key: JSON.stringify({ line, body: { ...body, dry_run: false } }), conflicts, declared: res.declared };
     if (!conflicts.length) out.append(h("p", { class: "ok", id: "preview-none" }, t("notify.preview_none")));
     else {
       out.append(h("p", { class: "warning", id: "preview-some" }, t("notify.preview_some", { n: conflicts.length })));
@@ -145,7 +146,7 @@ export async function send(ev) {
     return;
   }
   try {
-    const res = await app.state.api.post(path, body);
+    const res = await app.state.api.post(path, body, await signature(line, body));
     let text = t(app.state.amending ? "amend.sent" : "notify.sent", { activity: res.activity, version: res.version, hash: res.content_sha256 });
     if (app.state.amending) stopAmend();
     if (res.conflicts?.length) text += " " + t("notify.sent_conflicts", { n: res.conflicts.length });
@@ -162,6 +163,20 @@ export async function send(ev) {
   } catch (e) {
     $("#n-result").textContent = t("error", { detail: app.problemText(e) });
   }
+}
+
+/** The signature of the notice or amendment previewed, when this browser
+ * holds a key: what the dry run said it records, checked against what was
+ * asked (line, party, category, contact, number of volumes). */
+async function signature(line, body) {
+  const d = app.state.preview?.declared;
+  const am = app.state.amending;
+  if (!app.state.key || !d) return undefined;
+  const same = d.line === line && d.party === app.state.me.party && d.category === body.category &&
+    d.point_of_contact === body.point_of_contact && d.volumes?.length === body.volumes.length;
+  if (!same) throw new Error(t("key.mismatch"));
+  const action = am ? `amend ${am.activity} version ${am.version + 1}` : "notify";
+  return sign(app.state, { scope: `line ${line}`, action, declared: d });
 }
 
 /** The notify form, filled from notice `a`'s first volume, sends an amendment of it. */

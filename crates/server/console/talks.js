@@ -6,6 +6,7 @@ import { app } from "./app-context.js";
 import { differences, focusFirstEmpty, partName, talkForm } from "./talk-form.js";
 import { $, h } from "./dom.js";
 import { t, tv } from "./i18n.js";
+import { confirmClaim, sign } from "./signing.js";
 
 export async function loadTalks() {
   const api = app.state.api;
@@ -25,7 +26,8 @@ export async function openTalk(id) {
 export async function confirmTalk(talk, version) {
   const out = $("#talk-result");
   try {
-    const res = await app.state.api.post(`/v1/talks/${encodeURIComponent(talk.id)}/confirmation`, { version: version.version, content_sha256: version.content_sha256 });
+    const signed = await sign(app.state, confirmClaim(talk.id, version, app.state.me.party));
+    const res = await app.state.api.post(`/v1/talks/${encodeURIComponent(talk.id)}/confirmation`, { version: version.version, content_sha256: version.content_sha256 }, signed);
     out.textContent = t("talk.confirmed_msg", { version: res.version, state: tv("talkstate", res.state) });
     await loadTalks();
     renderTalks();

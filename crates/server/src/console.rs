@@ -98,6 +98,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../console/brief.js"),
     ),
     (
+        "signing.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../console/signing.js"),
+    ),
+    (
         "format.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../console/format.js"),

@@ -10,6 +10,7 @@
 //! `PARLEY_BLESS=1 cargo test -p parley-server --test openapi`.
 
 mod bodies;
+mod signed;
 
 pub use bodies::*;
 
@@ -66,7 +67,7 @@ pub async fn openapi_json() -> impl IntoResponse {
     components(
         schemas(
             Problem, ProblemError, Volume, Role, LineState, Priority, MessageKind, Category,
-            SiteKind, CreateParty, CreateOperator, RegisterKey, CreateLine, LineRules, LineStatus, Message,
+            SiteKind, CreateParty, CreateOperator, RegisterKey, RevokeKey, CreateLine, LineRules, LineStatus, Message,
             Notice, Amendment, Cancellation, Acknowledgment, Coordination, Site,
             Outcome, TalkParticipant, AgendaItem, TalkFollowUp, TalkRecord, TalkConfirmation,
             FollowUpClosure,
@@ -114,9 +115,10 @@ impl Modify for Conventions {
                     .build(),
             ),
         );
-        for item in openapi.paths.paths.values_mut() {
+        for (path, item) in openapi.paths.paths.iter_mut() {
             if let Some(post) = item.post.as_mut() {
                 idempotent_write(post);
+                signed::document(path, post);
                 common_response(post, "400", "InvalidJson");
                 common_response(post, "422", "InvalidInput");
                 common_response(post, "503", "Unavailable");

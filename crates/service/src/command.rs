@@ -29,8 +29,8 @@ impl Command {
 }
 
 /// A request signed by a party's key, as the adapter received it: the
-/// statement it rebuilt (`parley-request/v1`, method and path, idempotency key,
-/// SHA-256 of the body, one per line) and the signature line the client sent.
+/// statement the client signed (`parley-statement/v2`, see [`crate::Statement`])
+/// and the signature line it sent.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Signed {
     /// The statement, ending in a newline.
@@ -154,6 +154,13 @@ pub enum Command {
         /// The party.
         party: String,
         /// A verifier key line (`name+id+base64`) named `<party>` or `<party>/...`.
+        key: String,
+    },
+    /// A party's admin: revoke one of the party's keys (signed by a key it holds).
+    RevokeKey {
+        /// The party.
+        party: String,
+        /// The key, as registered.
         key: String,
     },
     /// A party's admin: bind a client certificate to the party, so its

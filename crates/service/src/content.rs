@@ -254,13 +254,13 @@ impl PartialEq for Volumes {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use parley_wire::WireLimits;
     use serde_json::json;
 
     // A fixed date is safe for ever here: hashing a notice's content reads no clock.
-    fn volumes() -> Volumes {
+    pub(crate) fn volumes() -> Volumes {
         let v = json!({"volume": {"outline_circle": {"center": {"lat": 35.0, "lng": 38.0},
             "radius": {"value": 1000.0, "units": "M"}},
             "altitude_lower": {"value": 0, "reference": "W84", "units": "M"},

@@ -130,6 +130,22 @@ pub enum Entry {
         key: String,
         /// The admin who registered it.
         operator: String,
+        /// The party's signature with a key it held already (every key after
+        /// its first); absent in journals written before key chains.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        signed: Option<SignedBy>,
+    },
+    /// A party revoked one of its keys: it signs nothing for the party after this.
+    PartyKeyRevoked {
+        /// The party.
+        party: String,
+        /// The key revoked, as registered.
+        key: String,
+        /// The admin who revoked it.
+        operator: String,
+        /// The party's signature with a key it held.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        signed: Option<SignedBy>,
     },
     /// A party bound a client certificate: its operators are served only over
     /// connections showing one of its bound certificates.
@@ -295,9 +311,11 @@ pub enum Entry {
     },
 }
 
-/// A party's signature of a request: the signed note (the statement
-/// `parley-request/v1`, method and path, idempotency key, SHA-256 of the body,
-/// then the signature line) and the key that verifies it.
+/// A party's signature of a request: the signed note (the statement, then
+/// the signature line) and the key that verifies it. The statement is a
+/// `parley-statement/v2` (`statement.rs`: origin, scope, operator, time,
+/// action, canonical content hash); journals written before it hold
+/// `parley-request/v1` (method and path, idempotency key, SHA-256 of the body).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SignedBy {
     /// The party's verifier key line.

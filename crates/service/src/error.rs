@@ -21,6 +21,9 @@ pub enum ServiceError {
     /// The request is out of date (for example a stale version).
     #[error("{0}")]
     Conflict(String),
+    /// A signed request sent again: a party's signature is accepted once.
+    #[error("{0}")]
+    Replayed(String),
     /// The party has used up a quota of the line (requests or flash messages
     /// an hour); the message says which and when it frees up.
     #[error("{0}")]

@@ -14,6 +14,7 @@
 //! adapters.
 #![deny(missing_docs)]
 
+mod attribution;
 mod command;
 mod content;
 mod deadlines;
@@ -29,11 +30,13 @@ mod site;
 mod snapshot;
 mod state;
 mod stored;
+mod statement;
 mod talk_record;
 mod text;
 mod views;
 mod witnessed;
 
+pub use attribution::acting_party;
 pub use command::{Command, Signed};
 pub use content::{RawJson, Volumes};
 pub use deadlines::{Owed, Step, FLASH_ANSWER_S};
@@ -58,6 +61,10 @@ pub use site::{SiteRules, SITE_MAX_AREA_KM2, SITE_MAX_LIFE_DAYS};
 pub use snapshot::{Restored, SNAPSHOT_EVERY_ENTRIES, SNAPSHOT_EVERY_S};
 pub use state::normalise_spki;
 pub use state::{Decision, State};
+pub use statement::{
+    canonical, canonical_sha256, canonical_volumes, signed_note, Claim, Statement,
+    MAX_SIGNATURE_SKEW_S, SIGNATURE_SKEW_S, STATEMENT_V1, STATEMENT_V2,
+};
 pub use talk_record::{
     AgendaItem, FollowUp, Outcome, Participant, TalkRecord, MAX_TALK_ITEMS, TALK_GAP_DAYS,
 };

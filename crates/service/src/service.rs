@@ -205,8 +205,21 @@ impl Service {
 
     /// Sets the key that signs the record's checkpoints (the adapter keeps it in
     /// its data directory). Only the first call counts.
+    /// Signed statements must name the record by the signer's name.
     pub fn set_record_signer(&self, signer: Signer) {
+        let mut state = self.shared.state.write().unwrap_or_else(|e| e.into_inner());
+        let (_, skew_s) = state.signing();
+        state.set_signing(signer.name(), skew_s);
+        drop(state);
         let _ = self.shared.signer.set(signer);
+    }
+
+    /// Accepts signed statements within `seconds` of the clock
+    /// ([`State::set_signing`]; default [`crate::SIGNATURE_SKEW_S`]).
+    pub fn set_signature_skew_s(&self, seconds: i64) {
+        let mut state = self.shared.state.write().unwrap_or_else(|e| e.into_inner());
+        let (origin, _) = state.signing();
+        state.set_signing(&origin, seconds);
     }
 
     /// Flags a relationship after `days` without a confirmed talk

@@ -278,6 +278,8 @@ pub(crate) fn recover(
         Ok((mut fresh, fresh_records, _)) => {
             fresh.set_talk_gap_days(state.talk_gap_days());
             fresh.set_site_rules(state.site_rules());
+            let (origin, skew_s) = state.signing();
+            fresh.set_signing(&origin, skew_s);
             *state = fresh;
             *records = fresh_records;
             true

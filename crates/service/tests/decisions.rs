@@ -160,6 +160,10 @@ fn command(text: &str, limits: &WireLimits) -> Command {
             party: s("party"),
             key: s("key"),
         },
+        "revoke_key" => Command::RevokeKey {
+            party: s("party"),
+            key: s("key"),
+        },
         "bind_certificate" => Command::BindCertificate {
             party: s("party"),
             spki_sha256: s("spki_sha256"),
@@ -326,6 +330,7 @@ fn kind(e: &ServiceError) -> &'static str {
         ServiceError::NotFound(_) => "not-found",
         ServiceError::Forbidden(_) => "forbidden",
         ServiceError::Conflict(_) => "conflict",
+        ServiceError::Replayed(_) => "replayed",
         ServiceError::Quota(_) => "quota",
         ServiceError::Unavailable(_) => "unavailable",
         ServiceError::StoreFull(_) => "store-full",

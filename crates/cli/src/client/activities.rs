@@ -2,8 +2,9 @@
 
 use super::output::{self, cell, state_cell, Colour, Table};
 use super::volumes::{self, Volumes};
-use super::{conflicts, read_input, seg, Client, Global, Outcome, EXIT_HELP};
+use super::{conflicts, read_input, seg, ApiError, Client, Global, Outcome, EXIT_HELP};
 use anyhow::{anyhow, bail, Result};
+use parley_service::{canonical_volumes, Claim};
 use serde_json::{json, Value};
 
 pub const NOTIFY_HELP: &str = "\
@@ -191,53 +192,97 @@ pub fn notify(a: NotifyArgs) -> Result<Outcome> {
     let c = Client::new(&a.g)?;
     let body = json!({"category": a.category, "point_of_contact": contact,
         "volumes": vols.volumes, "dry_run": a.dry_run});
-    let v = c
-        .post(&format!("/v1/lines/{}/notices", seg(&a.line)), &body)
-        .map_err(|e| vols.locate(e, "/volumes"))?;
+    let path = format!("/v1/lines/{}/notices", seg(&a.line));
+    // Volumes that do not validate here do not at the server either: sent
+    // unsigned, its refusal names the field, located in the file.
+    let v = match canonical_volumes(&vols.volumes) {
+        Ok(canonical) if !a.dry_run => c.post_signed(&path, &body, |me| {
+            let declared = Claim::notice_content(
+                &canonical,
+                &a.line,
+                &me.party,
+                "notified",
+                &a.category,
+                &contact,
+            );
+            Ok(Claim::notify(&a.line, &declared))
+        }),
+        _ => c.post(&path, &body).map_err(Into::into),
+    }
+    .map_err(|e| located(&vols, e))?;
     answered(&a.g, &v, "notified")
+}
+
+/// A server's refusal pointing into the volumes, located in their file.
+fn located(vols: &Volumes, e: anyhow::Error) -> anyhow::Error {
+    match e.downcast::<ApiError>() {
+        Ok(api) => vols.locate(api, "/volumes"),
+        Err(e) => e,
+    }
 }
 
 fn current_version(c: &Client, activity: &str) -> Result<Value> {
     Ok(c.get(&format!("/v1/activities/{}", seg(activity)))?)
 }
 
-/// The version an amendment or cancellation replaces: the one given, else the current one.
-fn replaced_version(c: &Client, activity: &str, given: Option<u64>) -> Result<u64> {
-    match given {
-        Some(v) => Ok(v),
-        None => Ok(current_version(c, activity)?["version"]
-            .as_u64()
-            .unwrap_or(1)),
-    }
-}
-
 pub fn amend(a: AmendArgs) -> Result<Outcome> {
     let vols = load_volumes(&a.file)?;
     let c = Client::new(&a.g)?;
-    let version = replaced_version(&c, &a.activity, a.version)?;
+    let current = current_version(&c, &a.activity)?;
+    let version = a
+        .version
+        .unwrap_or(current["version"].as_u64().unwrap_or(1));
     let mut body =
         json!({"replaces_version": version, "volumes": vols.volumes, "dry_run": a.dry_run});
-    if let Some(cat) = a.category {
+    if let Some(cat) = &a.category {
         body["category"] = json!(cat);
     }
-    if let Some(contact) = a.contact {
+    if let Some(contact) = &a.contact {
         body["point_of_contact"] = json!(contact);
     }
-    let v = c
-        .post(
-            &format!("/v1/activities/{}/amendments", seg(&a.activity)),
-            &body,
-        )
-        .map_err(|e| vols.locate(e, "/volumes"))?;
+    let path = format!("/v1/activities/{}/amendments", seg(&a.activity));
+    let v = match canonical_volumes(&vols.volumes) {
+        Ok(canonical) if !a.dry_run => c.post_signed(&path, &body, |me| {
+            // What is kept unless changed: the replaced version's.
+            let was = &version_of(&current, Some(version))
+                .ok_or_else(|| anyhow!("--version: {} has no version {version}", a.activity))?
+                ["content"];
+            let category = a.category.as_deref().unwrap_or(output::s(was, "category"));
+            let contact = a
+                .contact
+                .as_deref()
+                .unwrap_or(output::s(was, "point_of_contact"));
+            let line = output::s(&current, "line");
+            let declared =
+                Claim::notice_content(&canonical, line, &me.party, "notified", category, contact);
+            Ok(Claim::amend(line, &a.activity, version + 1, &declared))
+        }),
+        _ => c.post(&path, &body).map_err(Into::into),
+    }
+    .map_err(|e| located(&vols, e))?;
     answered(&a.g, &v, "amended")
 }
 
 pub fn cancel(a: CancelArgs) -> Result<Outcome> {
     let c = Client::new(&a.g)?;
-    let version = replaced_version(&c, &a.activity, a.version)?;
-    let v = c.post(
+    let current = current_version(&c, &a.activity)?;
+    let version = a
+        .version
+        .unwrap_or(current["version"].as_u64().unwrap_or(1));
+    let v = c.post_signed(
         &format!("/v1/activities/{}/cancellation", seg(&a.activity)),
         &json!({"replaces_version": version}),
+        |_| {
+            let was = version_of(&current, Some(version))
+                .ok_or_else(|| anyhow!("--version: {} has no version {version}", a.activity))?;
+            let line = output::s(&current, "line");
+            Ok(Claim::cancel(
+                line,
+                &a.activity,
+                version + 1,
+                &was["content"],
+            ))
+        },
     )?;
     if a.g.json {
         output::print_json(&v);
@@ -329,9 +374,18 @@ pub fn ack(a: AckArgs) -> Result<Outcome> {
         "not acknowledged",
         "acknowledge",
     )?;
-    let v = c.post(
+    let v = c.post_signed(
         &format!("/v1/activities/{}/acknowledgments", seg(&a.activity)),
         &json!({"version": version["version"], "content_sha256": version["content_sha256"]}),
+        |me| {
+            Ok(Claim::acknowledge(
+                output::s(&activity, "line"),
+                &a.activity,
+                version["version"].as_u64().unwrap_or_default(),
+                &me.party,
+                output::s(&version, "content_sha256"),
+            ))
+        },
     )?;
     if a.g.json {
         output::print_json(&v);

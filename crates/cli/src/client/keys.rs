@@ -1,12 +1,16 @@
 //! `parley keys`: a party's signing key. `generate` makes an Ed25519 key for the
 //! profile (kept in the config directory, mode 0600) and prints its public
-//! half; `register` gives the public half to the server (a party admin);
-//! from then on the client signs every notice, amendment, cancellation and
-//! acknowledgment it sends, so the host cannot forge the party's word.
+//! half; `register` gives the public half to the server (a party admin: the
+//! party's first key as it is, every later one signed with this profile's
+//! key, which the party must hold); `revoke` takes one back (signed too).
+//! From then on the client signs every notice, amendment, cancellation,
+//! acknowledgment and confirmation it sends, so the host cannot forge the
+//! party's word.
 
 use super::{profile, Client, Global, Outcome};
 use anyhow::{bail, Context, Result};
 use parley_record::{Hash, Signer};
+use parley_service::Claim;
 use serde_json::json;
 use std::path::PathBuf;
 
@@ -14,6 +18,8 @@ const KEYS_HELP: &str = "\
 Examples:
   parley keys generate                 # once per operator seat; prints the public key
   parley keys register                 # a party admin: the server accepts it as your party's
+  parley keys register KEY             # a later key: signed with this profile's key
+  parley keys revoke KEY               # a party admin, signed with a key the party holds
   parley keys list red                 # another party's keys, to check its signatures
 
 Exit status: 0 done; 2 bad input; 3 server or network error.";
@@ -40,6 +46,14 @@ enum What {
     Register {
         /// A verifier key line (`name+id+base64`); default: this profile's key.
         key: Option<String>,
+        #[command(flatten)]
+        g: Global,
+    },
+    /// Revoke a key of your party (a party admin, signed with this profile's
+    /// key, which the party must hold): it signs nothing for the party after.
+    Revoke {
+        /// The verifier key line, as registered.
+        key: String,
         #[command(flatten)]
         g: Global,
     },
@@ -114,11 +128,36 @@ pub fn run(a: Args) -> Result<Outcome> {
             };
             let c = Client::new(&g)?;
             let party = c.my_party()?;
-            let v = c.post(&format!("/v1/parties/{party}/keys"), &json!({"key": key}))?;
+            let path = format!("/v1/parties/{party}/keys");
+            let held = c.get(&path)?["keys"].as_array().map_or(0, Vec::len);
+            // The first key is the party admin's word alone; every later one
+            // is signed with a key the party holds, so the chain is its own.
+            let v = if held == 0 {
+                c.post(&path, &json!({"key": key}))?
+            } else {
+                c.post_signed(&path, &json!({"key": key}), |me| {
+                    Ok(Claim::add_key(&me.party, &key))
+                })?
+            };
             if g.json {
                 outln!("{v}");
             } else {
                 outln!("registered for {party}: {key}");
+            }
+            Ok(Outcome::Ok)
+        }
+        What::Revoke { key, g } => {
+            let c = Client::new(&g)?;
+            let party = c.my_party()?;
+            let v = c.post_signed(
+                &format!("/v1/parties/{party}/keys/revocations"),
+                &json!({"key": key}),
+                |me| Ok(Claim::revoke_key(&me.party, &key)),
+            )?;
+            if g.json {
+                outln!("{v}");
+            } else {
+                outln!("revoked for {party}: {key}");
             }
             Ok(Outcome::Ok)
         }

@@ -32,6 +32,7 @@ macro_rules! out {
 
 mod activities;
 mod api_error;
+mod attest;
 mod certificates;
 mod conflicts;
 mod deadlines;
@@ -42,6 +43,7 @@ mod messages;
 pub mod output;
 pub mod profile;
 mod record;
+mod signing;
 mod sites;
 mod talks;
 pub mod tls;
@@ -414,10 +416,18 @@ impl Client {
         body: Option<&Value>,
         key: Option<&str>,
     ) -> Result<Value, ApiError> {
-        let signer = self
-            .signer
-            .as_ref()
-            .filter(|_| method == Method::POST && signable(path));
+        self.send_with(method, path, body, key, &[])
+    }
+
+    /// [`Client::send`] with more headers (a signature: `signing.rs`).
+    fn send_with(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        key: Option<&str>,
+        headers: &[(&str, String)],
+    ) -> Result<Value, ApiError> {
         let method_name = method.to_string();
         self.runtime.block_on(async {
             let mut req = self
@@ -426,31 +436,16 @@ impl Client {
                 .bearer_auth(&self.token);
             let bytes = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
 
-            // A signed request always carries an idempotency key: it is signed too.
-            let key = key
-                .map(str::to_string)
-                .or_else(|| signer.map(|_| fresh_key()));
             if body.is_some() {
                 req = req
                     .header(reqwest::header::CONTENT_TYPE, "application/json")
                     .body(bytes.clone());
             }
-            if let Some(k) = &key {
+            if let Some(k) = key {
                 req = req.header("Idempotency-Key", k);
             }
-            if let (Some(s), Some(k)) = (signer, &key) {
-                let statement = format!(
-                    "parley-request/v1\nPOST {}\n{k}\n{}\n",
-                    path.split('?').next().unwrap_or(path),
-                    parley_service::sha256_hex(&bytes)
-                );
-                let note = s.sign_note(&statement).map_err(|e| ApiError::Status {
-                    status: reqwest::StatusCode::BAD_REQUEST,
-                    message: format!("cannot sign: {e}"),
-                })?;
-                let line = note.lines().last().unwrap_or_default();
-                let signature = line.trim_start_matches('\u{2014}').trim();
-                req = req.header("Parley-Signature", signature);
+            for (name, value) in headers {
+                req = req.header(*name, value);
             }
             let response = match req.send().await {
                 Ok(r) => r,
@@ -611,18 +606,6 @@ pub fn read_input(path: &str) -> Result<String> {
     } else {
         std::fs::read_to_string(path).with_context(|| format!("{path}: cannot read"))
     }
-}
-
-/// Requests a party signs: notices, amendments, cancellations, acknowledgments,
-/// confirmations of the record of a talk.
-fn signable(path: &str) -> bool {
-    let path = path.split('?').next().unwrap_or(path);
-    (path.starts_with("/v1/lines/") && path.ends_with("/notices"))
-        || (path.starts_with("/v1/activities/")
-            && ["/amendments", "/cancellation", "/acknowledgments"]
-                .iter()
-                .any(|end| path.ends_with(end)))
-        || (path.starts_with("/v1/talks/") && path.ends_with("/confirmation"))
 }
 
 /// A fresh idempotency key: 128 random bits, hex.

@@ -322,9 +322,13 @@ pub fn run(a: Args) -> Result<Outcome> {
                 "not confirmed",
                 "confirm",
             )?;
-            let v = c.post(
+            let v = c.post_signed(
                 &format!("/v1/talks/{}/confirmation", seg(&talk)),
                 &json!({"version": n, "content_sha256": chosen["content_sha256"]}),
+                |me| {
+                    let sha = output::s(chosen, "content_sha256");
+                    Ok(parley_service::Claim::confirm(&talk, n, &me.party, sha))
+                },
             )?;
             let human = format!(
                 "{talk}: your party confirmed version {n} (sha256 {}); the talk is {}",

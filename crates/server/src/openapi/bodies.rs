@@ -233,6 +233,14 @@ pub struct RegisterKey {
     key: String,
 }
 
+/// A key of the party to revoke (its admins, signed by a key it holds).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct RevokeKey {
+    /// The verifier key line, as registered.
+    key: String,
+}
+
 /// A line's new political status (host admins only).
 #[derive(ToSchema)]
 #[allow(dead_code)]

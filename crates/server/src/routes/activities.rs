@@ -47,7 +47,7 @@ const CATEGORIES: &str = "\"air\", \"maritime\", \"ground\", \"launch\" or \"mov
     request_body = Notice,
     responses(
         (status = 201, description = "The activity, version 1: `{activity, version, content_sha256, late, dry_run, conflicts}`; the content reads back with GET /v1/activities/{activity}.", body = Object),
-        (status = 200, description = "A dry run: the same answer; nothing was recorded.", body = Object),
+        (status = 200, description = "A dry run: the same answer, with `declared`: the content a signed notice declares (its canonical SHA-256 goes in the `parley-statement/v2`); nothing was recorded.", body = Object),
         (status = 403, response = Forbidden),
     ),
     security(("bearer" = [])),

@@ -7,6 +7,7 @@
 mod activities;
 mod certificates;
 mod conflicts;
+mod keys;
 mod lines;
 mod messages;
 mod parties;
@@ -41,6 +42,7 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .merge(service::routes())
         .routes(routes!(crate::openapi::openapi_json))
         .merge(parties::routes())
+        .merge(keys::routes())
         .merge(certificates::routes())
         .merge(lines::routes())
         .merge(messages::routes())

@@ -71,17 +71,8 @@ impl<S: Send + Sync> FromRequest<S> for WriteRequest {
                         "Parley-Signature must be `<key name> <base64>` in visible ASCII",
                     )
                 })?;
-                let key = idempotency.as_ref().map(|i| i.key.clone()).ok_or_else(|| {
-                    Problem::invalid(
-                        "",
-                        "a signed request needs an Idempotency-Key (it is part of what is signed)",
-                    )
-                })?;
                 Some(Signed {
-                    statement: format!(
-                        "parley-request/v1\n{method} {path}\n{key}\n{}\n",
-                        sha256_hex(&raw)
-                    ),
+                    statement: statement(&headers)?,
                     signature: signature.to_string(),
                 })
             }
@@ -92,6 +83,28 @@ impl<S: Send + Sync> FromRequest<S> for WriteRequest {
             signed,
         })
     }
+}
+
+/// The statement a signed request carries in `Parley-Statement` (base64 of
+/// its text), checked by the service against what it records.
+fn statement(headers: &axum::http::HeaderMap) -> Result<String, Problem> {
+    use base64::Engine;
+    headers
+        .get("parley-statement")
+        .and_then(|v| v.to_str().ok())
+        .filter(|s| s.len() <= 4096)
+        .and_then(|s| base64::engine::general_purpose::STANDARD.decode(s).ok())
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(|| {
+            Problem::invalid(
+                "",
+                format!(
+                    "Parley-Signature needs Parley-Statement: the signed {} text, base64 ({} is no longer accepted)",
+                    parley_service::STATEMENT_V2,
+                    parley_service::STATEMENT_V1
+                ),
+            )
+        })
 }
 
 impl WriteRequest {

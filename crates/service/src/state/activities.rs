@@ -378,6 +378,8 @@ impl State {
             category,
             point_of_contact,
         );
+        // A dry run tells what a signature must declare (`statement.rs`).
+        let declared = dry_run.then(|| crate::statement::declared_notice(&content.to_value()));
         let found = self.find_conflicts(
             &actor.party,
             line,
@@ -421,7 +423,9 @@ impl State {
             "activity": activity, "version": version, "content_sha256": hash, "late": late,
             "dry_run": dry_run, "conflicts": reported,
         });
-        if dry_run {
+        if let Some(declared) = declared {
+            let mut body = body;
+            body["declared"] = declared;
             return Ok(Decision {
                 entries: Vec::new(),
                 outcome: WriteOutcome::Done,

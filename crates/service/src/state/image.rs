@@ -114,6 +114,9 @@ pub(crate) struct Image<'a> {
     talks: Cow<'a, Talks>,
     party_keys: Cow<'a, BTreeMap<String, Vec<String>>>,
     certificates: Cow<'a, Certificates>,
+    /// The signatures used, by hash, with when (a replay is refused after a
+    /// restart from the image too).
+    used_signatures: Cow<'a, HashMap<String, i64>>,
     /// The index's volumes in its slot order.
     volumes: Vec<StoredVolume>,
 }
@@ -160,6 +163,7 @@ impl State {
             talks: Cow::Borrowed(&self.talks),
             party_keys: Cow::Borrowed(&self.party_keys),
             certificates: Cow::Borrowed(&self.certificates),
+            used_signatures: Cow::Borrowed(self.signing.used()),
             volumes: self
                 .index
                 .iter()
@@ -229,6 +233,7 @@ impl State {
         state.talks = image.talks.into_owned();
         state.party_keys = image.party_keys.into_owned();
         state.certificates = image.certificates.into_owned();
+        state.signing.set_used(image.used_signatures.into_owned());
         state.record = record;
         state.check_positions(image.seq)?;
         let handles = state.handles.len() as u64;

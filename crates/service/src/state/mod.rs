@@ -17,7 +17,8 @@
 //! | `activities` | activity notices, amendments, cancellations, acknowledgments |
 //! | `conflicts` | conflicts found, resolved and coordinated |
 //! | `sites` | protected sites |
-//! | `signatures` | party keys and signed requests |
+//! | `signatures` | signed requests: statements checked, used signatures |
+//! | `keys` | a party's chain of keys: registered, revoked |
 //! | `deadlines` | what is owed, escalation (the tick) |
 //! | `line_checks` | line checks and their answers |
 //! | `record` | the tamper-evident record: inclusion, consistency, exports |
@@ -29,6 +30,7 @@ mod conflicts;
 mod deadlines;
 mod history;
 mod image;
+mod keys;
 mod line_checks;
 mod lines;
 mod messages;
@@ -95,6 +97,8 @@ pub struct State {
     record: MerkleLog,
     /// Registered public keys (verifier key lines) by party.
     party_keys: BTreeMap<String, Vec<String>>,
+    /// The record's origin, the skew and the signatures used (`signatures.rs`).
+    signing: signatures::Signing,
     /// Client certificates bound to parties (`certificates.rs`).
     certificates: certificates::Certificates,
     limits: WireLimits,
@@ -129,6 +133,7 @@ impl State {
             talks: talks::Talks::default(),
             record: MerkleLog::new(),
             party_keys: BTreeMap::new(),
+            signing: Default::default(),
             certificates: Default::default(),
             limits,
             talk_gap_days: crate::talk_record::TALK_GAP_DAYS,
@@ -228,6 +233,7 @@ impl State {
             Entry::PartyKeyRegistered { party, key, .. } => {
                 self.evolve_party_key_registered(party, key)
             }
+            Entry::PartyKeyRevoked { party, key, .. } => self.evolve_party_key_revoked(party, key),
             Entry::PartyCertificateBound {
                 party, spki_sha256, ..
             } => self.evolve_certificate_bound(party, spki_sha256),
@@ -277,6 +283,7 @@ impl State {
                 ..
             } => self.evolve_follow_up_closed(seq, talk, *follow_up, party),
         }
+        self.evolve_signed(&logged);
         self.record.append(leaf_text(&logged).as_bytes());
         self.log.push(logged);
     }
@@ -377,6 +384,7 @@ impl State {
                 content_sha256,
             } => self.decide_acknowledge(actor, activity, *version, content_sha256),
             Command::RegisterKey { party, key } => self.decide_register_key(actor, party, key),
+            Command::RevokeKey { party, key } => self.decide_revoke_key(actor, party, key),
             Command::BindCertificate { party, spki_sha256 } => {
                 self.decide_bind_certificate(actor, party, spki_sha256)
             }
