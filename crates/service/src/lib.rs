@@ -35,7 +35,7 @@ mod witnessed;
 pub use command::{Command, Signed};
 pub use content::{RawJson, Volumes};
 pub use deadlines::{Owed, Step, FLASH_ANSWER_S};
-pub use entry::{Entry, IdempotencyRecord, Logged, Side, SignedBy};
+pub use entry::{Entry, IdempotencyRecord, Logged, MadeBy, Side, SignedBy};
 pub use error::ServiceError;
 pub use hashing::{hex, sha256_hex};
 pub use journal::{from_row, to_row, CaughtUp, Journal, StorageError};

@@ -9,6 +9,7 @@ mod certificates;
 mod conflicts;
 mod lines;
 mod messages;
+mod oversight;
 mod parties;
 mod record;
 mod service;
@@ -41,6 +42,7 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .merge(service::routes())
         .routes(routes!(crate::openapi::openapi_json))
         .merge(parties::routes())
+        .merge(oversight::routes())
         .merge(certificates::routes())
         .merge(lines::routes())
         .merge(messages::routes())
