@@ -149,7 +149,9 @@ pub enum Command {
         after_help = "Example:\n  parley login --server https://parley.example.org --token pt_... --profile blue"
     )]
     Login(profile::LoginArgs),
-    /// Show who the token belongs to: operator, party and role.
+    /// Show who the token belongs to: operator, party and role; the party's
+    /// operators and who made each (the host or the party), and whether the
+    /// host may add operators to it.
     Whoami(Plain),
     /// Lines: list them, or show one with its rules and status.
     #[command(after_help = EXIT_HELP)]
@@ -293,6 +295,9 @@ fn whoami(a: Plain) -> Result<Outcome> {
             me["role"].as_str().unwrap_or("?"),
             c.server
         );
+        if let Some(party) = me["party"].as_str().filter(|p| *p != "host") {
+            crate::admin::print_party(&c, party)?;
+        }
     }
     Ok(Outcome::Ok)
 }
