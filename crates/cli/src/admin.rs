@@ -296,7 +296,12 @@ pub fn run(args: AdminArgs) -> Result<()> {
         );
         println!("{token}");
     } else {
-        println!("{}", serde_json::to_string_pretty(&answer)?);
+        // The receipt is kept (`parley record receipts`), not printed.
+        let mut shown = answer.clone();
+        if let Some(o) = shown.as_object_mut() {
+            o.remove("receipt");
+        }
+        println!("{}", serde_json::to_string_pretty(&shown)?);
     }
     Ok(())
 }

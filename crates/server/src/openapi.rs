@@ -10,6 +10,7 @@
 //! `PARLEY_BLESS=1 cargo test -p parley-server --test openapi`.
 
 mod bodies;
+mod receipt;
 
 pub use bodies::*;
 
@@ -69,7 +70,7 @@ pub async fn openapi_json() -> impl IntoResponse {
             SiteKind, CreateParty, CreateOperator, RegisterKey, CreateLine, LineRules, LineStatus, Message,
             Notice, Amendment, Cancellation, Acknowledgment, Coordination, Site,
             Outcome, TalkParticipant, AgendaItem, TalkFollowUp, TalkRecord, TalkConfirmation,
-            FollowUpClosure,
+            FollowUpClosure, receipt::WriteReceipt,
         ),
         responses(
             InvalidJson, Unauthorized, Forbidden, NotFound, Conflict, InvalidInput, RateLimited,
@@ -117,6 +118,7 @@ impl Modify for Conventions {
         for item in openapi.paths.paths.values_mut() {
             if let Some(post) = item.post.as_mut() {
                 idempotent_write(post);
+                receipt::add_receipt(post);
                 common_response(post, "400", "InvalidJson");
                 common_response(post, "422", "InvalidInput");
                 common_response(post, "503", "Unavailable");

@@ -23,6 +23,7 @@ mod hashing;
 mod journal;
 mod line_checks;
 mod model;
+mod receipt;
 mod record;
 mod service;
 mod site;

@@ -41,6 +41,7 @@ mod lines;
 mod messages;
 pub mod output;
 pub mod profile;
+mod receipts;
 mod record;
 mod sites;
 mod talks;
@@ -308,6 +309,8 @@ pub struct Client {
     token: String,
     /// Signs notices and acknowledgments when the profile has a key.
     signer: Option<parley_record::Signer>,
+    /// The profile whose receipts file keeps the receipts of writes.
+    receipts: Option<String>,
     http: reqwest::Client,
     /// What the TLS handshakes saw of the server (nothing over plain HTTP).
     seen: Arc<Mutex<Seen>>,
@@ -338,6 +341,7 @@ impl Client {
         let tls = g.tls(p.as_ref(), &server)?;
         let mut c = Self::with(server, token, &tls)?;
         c.signer = keys::signer(&g.profile)?;
+        c.receipts = Some(g.profile.clone());
         Ok(c)
     }
 
@@ -356,6 +360,7 @@ impl Client {
             server,
             token,
             signer: None,
+            receipts: None,
             http,
             seen,
             runtime,
@@ -424,7 +429,7 @@ impl Client {
             .as_ref()
             .filter(|_| method == Method::POST && signable(path));
         let method_name = method.to_string();
-        self.runtime.block_on(async {
+        let answer = self.runtime.block_on(async {
             let mut req = self
                 .http
                 .request(method, format!("{}{path}", self.server))
@@ -478,7 +483,11 @@ impl Client {
                 status,
                 message: format!("the server's answer is not JSON: {e}"),
             })
-        })
+        })?;
+        if let Some(profile) = self.receipts.as_deref().filter(|_| method_name == "POST") {
+            receipts::keep(profile, &self.server, &format!("POST {path}"), &answer);
+        }
+        Ok(answer)
     }
 
     /// Opens the event stream after `cursor`; hands each batch of events that
