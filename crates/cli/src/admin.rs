@@ -187,7 +187,7 @@ pub fn operators_table(operators: &[Value]) -> Table {
             cell(output::s(o, "party")),
             cell(output::s(o, "role")),
             state_cell(token),
-            cell(&made_by(o)),
+            cell(made_by(o)),
             cell(output::s(o, "name")),
         ]);
     }

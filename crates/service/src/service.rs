@@ -566,7 +566,11 @@ fn write_loop(
                     let record = job.idempotency.is_some().then_some(new_records.len());
                     if state.last_seq() >= seq && !ticked {
                         let answer = answers.len();
-                        owed.push(Owed { answer, record, seq });
+                        owed.push(Owed {
+                            answer,
+                            record,
+                            seq,
+                        });
                     }
                     if let Some(idem) = job.idempotency.filter(|_| !dry_run) {
                         new_records.push(IdempotencyRecord {

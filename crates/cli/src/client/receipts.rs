@@ -18,7 +18,13 @@ use std::path::PathBuf;
 fn file(name: &str) -> Result<PathBuf> {
     let safe: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     Ok(profile::dir()?.join(format!("receipts-{safe}.jsonl")))
 }
@@ -86,7 +92,9 @@ pub(super) fn name(kept: &Value) -> String {
 }
 
 fn leaf(r: &Value) -> Option<Value> {
-    r["leaf"].as_str().and_then(|t| serde_json::from_str(t).ok())
+    r["leaf"]
+        .as_str()
+        .and_then(|t| serde_json::from_str(t).ok())
 }
 
 /// `parley record receipts`: what this profile kept.
@@ -105,10 +113,10 @@ pub(super) fn list(g: &Global) -> Result<Outcome> {
         let r = &k["receipt"];
         let l = leaf(r).unwrap_or_default();
         t.row(vec![
-            cell(&r["seq"].to_string()),
+            cell(r["seq"].to_string()),
             cell(output::s(&l["entry"], "kind")),
-            cell(&l["at_us"].as_i64().map_or("?".into(), output::utc_us)),
-            cell(&r["tree_size"].to_string()),
+            cell(l["at_us"].as_i64().map_or("?".into(), output::utc_us)),
+            cell(r["tree_size"].to_string()),
             cell(output::s(k, "request")),
         ]);
     }

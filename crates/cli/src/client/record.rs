@@ -6,10 +6,10 @@
 use super::receipts;
 use super::verify::{checkpoint, extends, hashes, key, read, with_file, Given, Refuted};
 use super::{Client, Global, Outcome};
-use parley_record::Checkpoint;
-use std::collections::HashMap;
 use anyhow::{bail, Context, Result};
+use parley_record::Checkpoint;
 use serde_json::{json, Value};
+use std::collections::HashMap;
 
 const RECORD_HELP: &str = "\
 Examples:
@@ -202,12 +202,21 @@ fn audit(files: &[String], given: &Given, p: &Plain) -> Result<Outcome> {
         .map(|f| read(f).map(|v| (f.clone(), v)))
         .collect::<Result<_>>()?;
     let c = Client::new(&p.g)?;
+    let now = c.get("/v1/record/checkpoint")?;
+    // The receipts of this server's log (by the origin line its checkpoints
+    // start with), wherever it is reached now.
+    let origin = |v: &Value| {
+        v["checkpoint"]
+            .as_str()
+            .and_then(|t| t.lines().next())
+            .map(str::to_string)
+    };
     let (kept, elsewhere): (Vec<Value>, Vec<Value>) = receipts::load(&p.g.profile)?
         .into_iter()
-        .partition(|k| k["server"].as_str() == Some(c.server.as_str()));
+        .partition(|k| origin(&k["receipt"]) == origin(&now));
     if !elsewhere.is_empty() {
         eprintln!(
-            "parley: {} kept receipts are of other servers than {}; not audited here",
+            "parley: {} kept receipts are of other logs than {}'s; not audited here",
             elsewhere.len(),
             c.server
         );
@@ -221,7 +230,6 @@ fn audit(files: &[String], given: &Given, p: &Plain) -> Result<Outcome> {
             p.g.profile
         ),
     };
-    let now = c.get("/v1/record/checkpoint")?;
     let server = "the server's latest checkpoint";
     let current = checkpoint(&now, server, &key);
     // Each saved checkpoint, and each receipt's (once its entry is checked to
@@ -306,10 +314,9 @@ fn audit(files: &[String], given: &Given, p: &Plain) -> Result<Outcome> {
     for r in checkpoints.iter().chain(&kept_results) {
         let name = r["file"].as_str().or(r["receipt"].as_str()).unwrap_or("?");
         match r["verified"].as_bool() {
-            Some(true) if r["file"].is_string() => outln!(
-                "verified {name}: {}",
-                r["summary"].as_str().unwrap_or("")
-            ),
+            Some(true) if r["file"].is_string() => {
+                outln!("verified {name}: {}", r["summary"].as_str().unwrap_or(""))
+            }
             Some(true) => {}
             _ => eprintln!(
                 "parley: {name}: does not verify: {}",
@@ -317,7 +324,10 @@ fn audit(files: &[String], given: &Given, p: &Plain) -> Result<Outcome> {
             ),
         }
     }
-    let good = kept_results.iter().filter(|r| r["verified"] == true).count();
+    let good = kept_results
+        .iter()
+        .filter(|r| r["verified"] == true)
+        .count();
     if good > 0 {
         outln!(
             "verified {good} of {} kept receipts: each entry is in its signed checkpoint, which the record today extends",

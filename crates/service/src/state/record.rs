@@ -47,9 +47,11 @@ impl State {
             .inclusion_proof(l.seq - 1, size)
             .map_err(|e| ServiceError::invalid("/size", e.to_string()))?;
         let hash = self.record.leaf(l.seq - 1).expect("every entry is a leaf");
-        Ok(json!({"seq": l.seq, "leaf_index": l.seq - 1, "tree_size": size,
+        Ok(
+            json!({"seq": l.seq, "leaf_index": l.seq - 1, "tree_size": size,
                   "leaf": leaf_text(l), "leaf_hash": hash.to_string(),
-                  "proof": hex_all(&proof)}))
+                  "proof": hex_all(&proof)}),
+        )
     }
 
     /// Logged entry `seq`, if there is one.
