@@ -23,15 +23,7 @@ async fn all_seen(server: &Server, token: &str) -> String {
         assert_eq!(s, StatusCode::OK, "{path}: {v}");
         seen.push_str(&v.to_string());
     }
-    let res = server
-        .client
-        .get(format!("{}/v1/record/export", server.url))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    seen.push_str(&res.text().await.unwrap());
+    seen.push_str(&server.export(token).await);
     seen
 }
 

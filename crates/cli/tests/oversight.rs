@@ -12,17 +12,9 @@ use serde_json::{json, Value};
 
 /// The entries `token`'s party may see in the record, parsed.
 async fn seen_entries(server: &Server, token: &str) -> Vec<Value> {
-    let res = server
-        .client
-        .get(format!("{}/v1/record/export", server.url))
-        .bearer_auth(token)
-        .send()
+    server
+        .export(token)
         .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    res.text()
-        .await
-        .unwrap()
         .lines()
         .skip(1)
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
