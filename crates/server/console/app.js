@@ -10,6 +10,7 @@ import { COORD_FORMATS, dtg, fmtCoord, fmtMetres, fmtPoint, fmtUtc, inputUtc, rf
 import { alertFlash, initActions, renderActions } from "./actions.js";
 import { band, drawTimeline } from "./timeline.js";
 import { renderBrief } from "./brief.js";
+import { loadParty, renderParty } from "./party.js";
 import { app } from "./app-context.js";
 import { loadTalks, openTalk, openTalkForm, renderTalks, renderRelations } from "./talks.js";
 import { writeDraftToInputs, draftChanged, mapClicked, preview, send, stopAmend, renderNotifyOptions, timeReadout } from "./notify.js";
@@ -114,6 +115,7 @@ async function refresh() {
   state.sites = sites.sites;
   state.deadlines = deadlines.deadlines;
   await loadTalks();
+  await loadParty(api);
   if (!state.selectedLine && state.lines.length) state.selectedLine = state.lines[0].id;
   renderData();
 }
@@ -437,6 +439,7 @@ function renderData() {
   renderConflicts();
   renderLines();
   renderBoard();
+  renderParty();
   renderRelations();
   renderTalks();
   renderNotifyOptions();
