@@ -381,14 +381,15 @@ fn ack_shows_what_it_acknowledges_and_refuses_a_stale_version() {
             dd(lng + 0.01, 'E')
         ),
         format!(
-            "           1000-3000 m W84, {} to {}",
+            "           1000-3000 m W84 (3281-9843 ft), {} to {}",
             at(OPS_DAY, 10),
             at(OPS_DAY, 12)
         ),
-        "  volume 2 circle, centre 21.50417°N 31.25000°E (21°30'15\"N 031°15'00\"E)".to_string(),
+        // The MGRS reference as NGA's GEOTRANS (PyPI mgrs) gives it.
+        "  volume 2 circle, centre 21.50417°N 31.25000°E (21°30'15\"N 031°15'00\"E, MGRS 36QUJ1872178961)".to_string(),
         "           radius 2500 m".to_string(),
         format!(
-            "           200.5-900 m W84, {} to {}",
+            "           200.5-900 m W84 (658-2953 ft), {} to {}",
             at(OPS_DAY, 14),
             at(OPS_DAY, 16)
         ),

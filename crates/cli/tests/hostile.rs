@@ -502,3 +502,65 @@ async fn ids_and_health_give_no_count_of_others_traffic() {
     assert_ne!(ids[0], ids[1]);
     let _ = blue;
 }
+
+/// Each line of `token`'s export, by position.
+async fn export_lines(server: &Server, token: &str) -> Vec<Value> {
+    server
+        .export(token)
+        .await
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_rivals_entry_cannot_be_confirmed_from_its_leaf_hash() {
+    let (server, _blue, red, green) = three_parties("salted-leaves").await;
+    let (s, v) = server
+        .post(
+            "/v1/lines/bg/messages",
+            &green.officer,
+            json!({"text": "convoy at the bridge"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    // The host sees the whole leaf: the attacker's best possible guess is
+    // that text exactly, less the salt only the entry's audience is given.
+    let host_view = export_lines(&server, &server.host).await;
+    let full = host_view
+        .iter()
+        .find(|l| l["leaf"].as_str().is_some_and(|t| t.contains("convoy")))
+        .expect("the host's export holds the message");
+    let leaf: Value = serde_json::from_str(full["leaf"].as_str().unwrap()).unwrap();
+    let salt = leaf["salt"].as_str().expect("a new entry's leaf is salted");
+    assert_eq!(salt.len(), 32, "128 bits: {salt}");
+    let seq = full["seq"].as_u64().unwrap();
+    let red_view = export_lines(&server, &red.officer).await;
+    let red_line = red_view
+        .iter()
+        .find(|l| l["seq"].as_u64() == Some(seq))
+        .expect("every position is in every export");
+    assert!(
+        red_line.get("leaf").is_none(),
+        "Red may not read it: {red_line}"
+    );
+    let hash = |text: &str| parley_record::leaf_hash(text.as_bytes()).to_string();
+    assert_eq!(
+        red_line["leaf_hash"].as_str(),
+        Some(hash(full["leaf"].as_str().unwrap()).as_str()),
+        "the hash Red holds is the salted leaf's"
+    );
+    // The leaf text byte for byte, less its salt.
+    let guessed = full["leaf"]
+        .as_str()
+        .unwrap()
+        .replace(&format!("\"salt\":\"{salt}\","), "");
+    assert!(!guessed.contains(salt));
+    assert_ne!(
+        red_line["leaf_hash"].as_str(),
+        Some(hash(&guessed).as_str()),
+        "a perfect guess of everything but the salt does not match"
+    );
+    let everything_red_reads = all_seen(&server, &red.officer).await;
+    assert!(!everything_red_reads.contains(salt), "the salt is Green's");
+}

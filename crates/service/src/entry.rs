@@ -369,6 +369,10 @@ pub struct Logged {
     pub at_us: i64,
     /// The parties that may see it (the host's admins see everything).
     pub audience: Vec<String>,
+    /// 128 random bits, hex, hashed into the entry's leaf: only those who may
+    /// see the entry learn it, so nobody else can confirm a guess of the entry
+    /// against its leaf hash. `None` for entries logged before salts.
+    pub salt: Option<String>,
     /// The change.
     pub entry: Entry,
 }

@@ -19,6 +19,14 @@ pub fn hex(bytes: &[u8]) -> String {
     s
 }
 
+/// A new leaf salt: 128 random bits, hex. Enough that an entry's leaf hash
+/// cannot be matched against guesses of its text by anyone without the salt.
+pub(crate) fn new_salt() -> String {
+    let mut bits = [0u8; 16];
+    getrandom::fill(&mut bits).expect("the system's randomness");
+    hex(&bits)
+}
+
 /// A new id: `prefix`, a dash and 64 random bits in hex. Ids say nothing of
 /// where their entry sits in the journal, so a party cannot count the others'
 /// traffic by the gaps between the ids it sees.

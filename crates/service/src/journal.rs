@@ -51,35 +51,66 @@ pub trait Journal: Send + 'static {
     fn forget_idempotency(&mut self, before_us: i64) -> Result<(), StorageError>;
 }
 
-/// A logged entry as a storage row: `(seq, at_us, audience, entry)`, the
-/// audience comma-separated (party ids hold no commas) and the entry as JSON.
-pub fn to_row(l: &Logged) -> Result<(i64, i64, String, String), StorageError> {
+/// A logged entry as a storage row: the audience comma-separated (party ids
+/// hold no commas), the salt as hex (empty for entries logged before salts)
+/// and the entry as JSON.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Row {
+    /// Position in the journal.
+    pub seq: i64,
+    /// When it was logged, µs since the Unix epoch.
+    pub at_us: i64,
+    /// The audience, comma-separated.
+    pub audience: String,
+    /// The leaf's salt, hex; empty when the entry has none.
+    pub salt: String,
+    /// The entry, as JSON.
+    pub entry: String,
+}
+
+/// The row of entry `l`.
+pub fn to_row(l: &Logged) -> Result<Row, StorageError> {
     let entry = serde_json::to_string(&l.entry).map_err(|e| StorageError(e.to_string()))?;
-    Ok((l.seq as i64, l.at_us, l.audience.join(","), entry))
+    Ok(Row {
+        seq: l.seq as i64,
+        at_us: l.at_us,
+        audience: l.audience.join(","),
+        salt: l.salt.clone().unwrap_or_default(),
+        entry,
+    })
 }
 
 /// The reverse of [`to_row`]; `expected` is the position the row must hold,
 /// so that a gap in storage is an error rather than a silently shorter journal.
-pub fn from_row(
-    expected: u64,
-    (seq, at_us, audience, entry): (i64, i64, String, String),
-) -> Result<Logged, StorageError> {
+pub fn from_row(expected: u64, row: Row) -> Result<Logged, StorageError> {
+    let seq = row.seq;
     if seq as u64 != expected {
         return Err(StorageError(format!(
             "journal entry {expected} is missing (found {seq})"
         )));
     }
-    let entry = serde_json::from_str(&entry)
+    let entry = serde_json::from_str(&row.entry)
         .map_err(|e| StorageError(format!("journal entry {seq} is unreadable: {e}")))?;
-    let audience = audience
+    let audience = row
+        .audience
         .split(',')
         .filter(|s| !s.is_empty())
         .map(str::to_string)
         .collect();
+    let salt = Some(row.salt).filter(|s| !s.is_empty());
+    if salt
+        .as_deref()
+        .is_some_and(|s| s.len() != 32 || !s.bytes().all(|b| b.is_ascii_hexdigit()))
+    {
+        return Err(StorageError(format!(
+            "journal entry {seq} has a salt that is not 32 hex digits"
+        )));
+    }
     Ok(Logged {
         seq: seq as u64,
-        at_us,
+        at_us: row.at_us,
         audience,
+        salt,
         entry,
     })
 }

@@ -39,7 +39,7 @@ pub use deadlines::{Owed, Step, FLASH_ANSWER_S};
 pub use entry::{Entry, IdempotencyRecord, Logged, MadeBy, Side, SignedBy};
 pub use error::ServiceError;
 pub use hashing::{hex, sha256_hex};
-pub use journal::{from_row, to_row, CaughtUp, Journal, StorageError};
+pub use journal::{from_row, to_row, CaughtUp, Journal, Row, StorageError};
 pub use line_checks::{answer_window_us, MIN_INTERVAL_S, SILENT_AFTER};
 pub use model::{
     Actor, Category, LineRules, LineStatus, MessageKind, NoticeState, Priority, Role, SiteKind,

@@ -32,7 +32,7 @@ struct NoticeLeaf<'a> {
 }
 
 /// The text of entry `l` as a leaf: compact JSON of its position, time,
-/// audience and content (a notice's content by its hash). Token hashes are left
+/// salt, audience and content (a notice's content by its hash). Token hashes are left
 /// out (as in every answer), so a receipt never carries one.
 pub fn leaf_text(l: &Logged) -> String {
     let entry = match &l.entry {
@@ -63,8 +63,14 @@ pub fn leaf_text(l: &Logged) -> String {
         e => serde_json::to_string(e).expect("entries serialize"),
     };
     let audience = serde_json::to_string(&l.audience).expect("strings serialize");
+    // Entries logged before salts keep the leaf they had.
+    let salt = l
+        .salt
+        .as_ref()
+        .map(|s| format!("\"salt\":\"{s}\","))
+        .unwrap_or_default();
     format!(
-        "{{\"seq\":{},\"at_us\":{},\"audience\":{audience},\"entry\":{entry}}}",
+        "{{\"seq\":{},\"at_us\":{},{salt}\"audience\":{audience},\"entry\":{entry}}}",
         l.seq, l.at_us
     )
 }

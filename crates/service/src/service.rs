@@ -13,6 +13,7 @@
 use crate::command::{Command, Signed};
 use crate::entry::{Entry, IdempotencyRecord, Logged};
 use crate::error::ServiceError;
+use crate::hashing::new_salt;
 use crate::journal::{Journal, StorageError};
 use crate::model::{Actor, WriteOutcome};
 use crate::receipt::Owed;
@@ -559,6 +560,7 @@ fn write_loop(
                             seq: state.last_seq() + 1,
                             at_us: now,
                             audience,
+                            salt: Some(new_salt()),
                             entry,
                         };
                         state.evolve_with(l, prepared.take());

@@ -349,6 +349,7 @@ fn apply(state: &mut State, actor: &Actor, command: &Command, now: i64) -> Decis
             seq,
             at_us: now,
             audience,
+            salt: None,
             entry,
         });
     }
@@ -363,6 +364,7 @@ fn founded(now: i64) -> State {
         seq: 1,
         at_us: now,
         audience: vec![HOST.into()],
+        salt: None,
         entry: Entry::PartyCreated {
             party: HOST.into(),
             name: "Host".into(),

@@ -14,7 +14,7 @@
 //! are honoured as libpq does, through rustls (`tls.rs`).
 
 use parley_service::{
-    from_row, to_row, CaughtUp, IdempotencyRecord, Journal, Logged, StorageError, WriteOutcome,
+    from_row, to_row, CaughtUp, IdempotencyRecord, Journal, Logged, Row, StorageError, WriteOutcome,
 };
 use postgres::Client;
 
@@ -41,6 +41,8 @@ const SCHEMA: &str = "
     );
     -- When a record was answered; records from before it are taken as old.
     ALTER TABLE idempotency ADD COLUMN IF NOT EXISTS at_us BIGINT NOT NULL DEFAULT 0;
+    -- Each leaf's salt; entries from before salts have none and keep their leaves.
+    ALTER TABLE journal ADD COLUMN IF NOT EXISTS salt TEXT NOT NULL DEFAULT '';
     CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
     INSERT INTO meta (name, value) VALUES ('schema', '1') ON CONFLICT (name) DO NOTHING;";
 
@@ -100,16 +102,20 @@ impl PostgresJournal {
         let rows = self
             .client
             .query(
-                "SELECT seq, at_us, audience, entry FROM journal WHERE seq > $1 ORDER BY seq",
+                "SELECT seq, at_us, audience, salt, entry FROM journal WHERE seq > $1 ORDER BY seq",
                 &[&(after as i64)],
             )
             .map_err(|e| err("reading the journal", e))?;
         let mut out = Vec::with_capacity(rows.len());
         for (i, r) in rows.iter().enumerate() {
-            out.push(from_row(
-                after + i as u64 + 1,
-                (r.get(0), r.get(1), r.get(2), r.get(3)),
-            )?);
+            let row = Row {
+                seq: r.get(0),
+                at_us: r.get(1),
+                audience: r.get(2),
+                salt: r.get(3),
+                entry: r.get(4),
+            };
+            out.push(from_row(after + i as u64 + 1, row)?);
         }
         Ok(out)
     }
@@ -165,21 +171,22 @@ impl PostgresJournal {
         records: &[IdempotencyRecord],
     ) -> Result<(), StorageError> {
         if !entries.is_empty() {
-            let mut columns = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+            let mut columns = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
             for l in entries {
-                let (seq, at_us, audience, entry) = to_row(l)?;
-                columns.0.push(seq);
-                columns.1.push(at_us);
-                columns.2.push(audience);
-                columns.3.push(entry);
+                let row = to_row(l)?;
+                columns.0.push(row.seq);
+                columns.1.push(row.at_us);
+                columns.2.push(row.audience);
+                columns.3.push(row.salt);
+                columns.4.push(row.entry);
             }
             // One statement for the batch; a seq another node holds already
             // fails it, and with it the batch (the lock makes that a bug).
             self.client
                 .execute(
-                    "INSERT INTO journal (seq, at_us, audience, entry)
-                     SELECT * FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::TEXT[], $4::TEXT[])",
-                    &[&columns.0, &columns.1, &columns.2, &columns.3],
+                    "INSERT INTO journal (seq, at_us, audience, salt, entry)
+                     SELECT * FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::TEXT[], $4::TEXT[], $5::TEXT[])",
+                    &[&columns.0, &columns.1, &columns.2, &columns.3, &columns.4],
                 )
                 .map_err(|e| err("appending to the journal", e))?;
         }

@@ -10,7 +10,7 @@
 //! commits, so they do not add to a notice's latency.
 
 use parley_service::{
-    from_row, to_row, IdempotencyRecord, Journal, Logged, StorageError, WriteOutcome,
+    from_row, to_row, IdempotencyRecord, Journal, Logged, Row, StorageError, WriteOutcome,
 };
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
@@ -91,7 +91,8 @@ impl SqliteJournal {
                  seq INTEGER PRIMARY KEY,
                  at_us INTEGER NOT NULL,
                  audience TEXT NOT NULL,
-                 entry TEXT NOT NULL
+                 entry TEXT NOT NULL,
+                 salt TEXT NOT NULL DEFAULT ''
              );
              CREATE TABLE IF NOT EXISTS idempotency (
                  operator TEXT NOT NULL,
@@ -113,7 +114,7 @@ impl SqliteJournal {
             .map_err(err)?;
         match version.as_deref() {
             None => {
-                conn.execute("INSERT INTO meta (name, value) VALUES ('schema', '2')", [])
+                conn.execute("INSERT INTO meta (name, value) VALUES ('schema', '3')", [])
                     .map_err(err)?;
             }
             // Schema 1 kept idempotency records for ever, without their time:
@@ -122,12 +123,23 @@ impl SqliteJournal {
                 conn.execute_batch(
                     "BEGIN;
                      ALTER TABLE idempotency ADD COLUMN at_us INTEGER NOT NULL DEFAULT 0;
-                     UPDATE meta SET value = '2' WHERE name = 'schema';
+                     ALTER TABLE journal ADD COLUMN salt TEXT NOT NULL DEFAULT '';
+                     UPDATE meta SET value = '3' WHERE name = 'schema';
                      COMMIT;",
                 )
                 .map_err(err)?;
             }
-            Some("2") => {}
+            // Schema 2 had no salts: its entries keep unsalted leaves.
+            Some("2") => {
+                conn.execute_batch(
+                    "BEGIN;
+                     ALTER TABLE journal ADD COLUMN salt TEXT NOT NULL DEFAULT '';
+                     UPDATE meta SET value = '3' WHERE name = 'schema';
+                     COMMIT;",
+                )
+                .map_err(err)?;
+            }
+            Some("3") => {}
             Some(v) => {
                 return Err(StorageError(format!(
                     "{}: schema {v} is newer than this parley knows",
@@ -146,16 +158,17 @@ impl Journal for SqliteJournal {
     fn load(&mut self) -> Result<Vec<Logged>, StorageError> {
         let mut stmt = self
             .conn
-            .prepare("SELECT seq, at_us, audience, entry FROM journal ORDER BY seq")
+            .prepare("SELECT seq, at_us, audience, salt, entry FROM journal ORDER BY seq")
             .map_err(err)?;
         let rows = stmt
             .query_map([], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                ))
+                Ok(Row {
+                    seq: r.get(0)?,
+                    at_us: r.get(1)?,
+                    audience: r.get(2)?,
+                    salt: r.get(3)?,
+                    entry: r.get(4)?,
+                })
             })
             .map_err(err)?;
         let mut out = Vec::new();
@@ -197,13 +210,19 @@ impl Journal for SqliteJournal {
         {
             let mut insert = tx
                 .prepare_cached(
-                    "INSERT INTO journal (seq, at_us, audience, entry) VALUES (?1, ?2, ?3, ?4)",
+                    "INSERT INTO journal (seq, at_us, audience, salt, entry) VALUES (?1, ?2, ?3, ?4, ?5)",
                 )
                 .map_err(err)?;
             for l in entries {
-                let (seq, at_us, audience, entry) = to_row(l)?;
+                let row = to_row(l)?;
                 insert
-                    .execute(params![seq, at_us, audience, entry])
+                    .execute(params![
+                        row.seq,
+                        row.at_us,
+                        row.audience,
+                        row.salt,
+                        row.entry
+                    ])
                     .map_err(err)?;
             }
             let mut record = tx
@@ -255,4 +274,82 @@ fn own_only(path: &Path) -> Result<(), StorageError> {
         .open(path)
         .map_err(denied)?;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(denied)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use parley_service::{leaf_text, Entry};
+
+    fn party(seq: u64, salt: Option<&str>) -> Logged {
+        Logged {
+            seq,
+            at_us: 1_000 * seq as i64,
+            audience: vec!["blue".into()],
+            salt: salt.map(str::to_string),
+            entry: Entry::PartyCreated {
+                party: format!("p{seq}"),
+                name: "P".into(),
+            },
+        }
+    }
+
+    #[test]
+    fn a_schema_2_journal_keeps_its_unsalted_leaves_and_takes_salted_ones() {
+        let dir = std::env::temp_dir().join(format!("parley-schema2-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("old.db");
+        let _ = std::fs::remove_file(&path);
+        // A store as schema 2 wrote it: no salt column.
+        let old = party(1, None);
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE journal (seq INTEGER PRIMARY KEY, at_us INTEGER NOT NULL,
+                     audience TEXT NOT NULL, entry TEXT NOT NULL);
+                 CREATE TABLE idempotency (operator TEXT NOT NULL, key TEXT NOT NULL,
+                     request_sha256 TEXT NOT NULL, status INTEGER NOT NULL, body TEXT NOT NULL,
+                     at_us INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (operator, key));
+                 CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+                 INSERT INTO meta VALUES ('schema', '2');",
+            )
+            .unwrap();
+            let row = to_row(&old).unwrap();
+            conn.execute(
+                "INSERT INTO journal VALUES (?1, ?2, ?3, ?4)",
+                params![row.seq, row.at_us, row.audience, row.entry],
+            )
+            .unwrap();
+        }
+        let old_leaf = leaf_text(&old);
+        assert!(!old_leaf.contains("salt"), "{old_leaf}");
+        let salted = party(2, Some("00112233445566778899aabbccddeeff"));
+        {
+            let mut journal = SqliteJournal::open(&path).unwrap();
+            let loaded = journal.load().unwrap();
+            assert_eq!(loaded[0].salt, None);
+            assert_eq!(leaf_text(&loaded[0]), old_leaf, "the old leaf is unchanged");
+            journal.append(std::slice::from_ref(&salted), &[]).unwrap();
+        }
+        let mut journal = SqliteJournal::open(&path).unwrap();
+        let loaded = journal.load().unwrap();
+        assert_eq!(loaded[1].salt, salted.salt);
+        assert!(leaf_text(&loaded[1]).contains("\"salt\":\"00112233445566778899aabbccddeeff\""));
+        let schema: String = journal
+            .conn
+            .query_row("SELECT value FROM meta WHERE name = 'schema'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(schema, "3");
+        // A salt that is not 128 bits of hex is a damaged store, not a leaf.
+        journal
+            .conn
+            .execute("UPDATE journal SET salt = 'zz' WHERE seq = 2", [])
+            .unwrap();
+        let e = journal.load().unwrap_err();
+        assert!(e.0.contains("entry 2 has a salt"), "{e}");
+        drop(journal);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

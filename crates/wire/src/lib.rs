@@ -23,6 +23,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod coordinates;
 pub mod geojson;
 mod report;
 mod time;
@@ -163,10 +164,13 @@ fn polygon_vertices(v: &Value, max_vertices: usize) -> Option<(Vec<LatLng>, &'st
     let mut vertices: Vec<LatLng> = list
         .iter()
         .map(|p| {
+            // Read as the volume will be (angles as text, MGRS, UTM too), so
+            // that no form of a position passes the budget uncounted.
             let (lat, lng) = if geojson {
                 (p.get(1)?.as_f64()?, p.get(0)?.as_f64()?)
             } else {
-                (p.get("lat")?.as_f64()?, p.get("lng")?.as_f64()?)
+                let point = position(p, "").ok()?.point;
+                (point.lat, point.lng)
             };
             (lat.abs() <= 90.0 && lng.abs() <= 180.0).then(|| LatLng::new(lat, lng))
         })
@@ -303,37 +307,120 @@ fn vertices(v: &Value, at: &str) -> Result<Vec<LatLng>, WireError> {
         .collect()
 }
 
+/// A polygon's vertex: an MGRS cell coarser than this (its half-diagonal, in
+/// metres) would leave part of the cell outside the polygon.
+const MAX_VERTEX_SPREAD_M: f64 = 1.0;
+
 fn lat_lng(v: &Value, at: &str) -> Result<LatLng, WireError> {
+    let p = position(v, at)?;
+    if p.spread_m > MAX_VERTEX_SPREAD_M {
+        return Err(WireError::at(
+            format!("{at}/mgrs"),
+            format!(
+                "a polygon's vertex in MGRS is given to the metre (5 and 5 digits); this cell reaches {:.0} m from its centre. Give more digits, or a circle whose centre is the cell (its half-diagonal is added to the radius)",
+                p.spread_m
+            ),
+        ));
+    }
+    Ok(p.point)
+}
+
+/// A point of a F3548 outline: `{"lat", "lng"}` (each decimal degrees or
+/// any form of [`coordinates::parse_angle`]), `{"position": "35°30'N
+/// 038°30'E"}` or an MGRS reference there, `{"mgrs": "..."}`, or `{"utm":
+/// {"zone", "hemisphere", "easting", "northing"}}`.
+fn position(v: &Value, at: &str) -> Result<coordinates::Position, WireError> {
     let obj = object(v, at)?;
-    let lat = number(field(obj, at, "lat")?, &format!("{at}/lat"))?;
-    let lng = number(field(obj, at, "lng")?, &format!("{at}/lng"))?;
-    Ok(LatLng::new(lat, lng))
+    let point = |lat, lng| coordinates::Position {
+        point: LatLng::new(lat, lng),
+        spread_m: 0.0,
+    };
+    if let Some(text) = obj.get("position") {
+        let pat = format!("{at}/position");
+        return coordinates::parse_position(string(text, &pat)?).map_err(|m| WireError::at(pat, m));
+    }
+    if let Some(text) = obj.get("mgrs") {
+        let mat = format!("{at}/mgrs");
+        return coordinates::parse_mgrs(string(text, &mat)?).map_err(|m| WireError::at(mat, m));
+    }
+    if let Some(utm) = obj.get("utm") {
+        let uat = format!("{at}/utm");
+        let u = object(utm, &uat)?;
+        let zone = number(field(u, &uat, "zone")?, &format!("{uat}/zone"))?;
+        let hat = format!("{uat}/hemisphere");
+        let north = match string(field(u, &uat, "hemisphere")?, &hat)? {
+            "N" => true,
+            "S" => false,
+            other => {
+                return Err(WireError::at(
+                    hat,
+                    format!("\"{other}\" is not a hemisphere; give \"N\" or \"S\""),
+                ))
+            }
+        };
+        let easting = number(field(u, &uat, "easting")?, &format!("{uat}/easting"))?;
+        let northing = number(field(u, &uat, "northing")?, &format!("{uat}/northing"))?;
+        if zone.fract() != 0.0 || !(0.0..=60.0).contains(&zone) {
+            return Err(WireError::at(
+                format!("{uat}/zone"),
+                "a UTM zone is 1 to 60, or 0 for UPS at the poles",
+            ));
+        }
+        let p = coordinates::parse_utm(zone as i32, north, easting, northing)
+            .map_err(|m| WireError::at(uat, m))?;
+        return Ok(point(p.lat, p.lng));
+    }
+    let angle = |name: &str, axis| {
+        let aat = format!("{at}/{name}");
+        match field(obj, at, name)? {
+            Value::String(text) => {
+                coordinates::parse_angle(text, axis).map_err(|m| WireError::at(aat, m))
+            }
+            v => number(v, &aat).map_err(|e| {
+                WireError::at(aat, format!("{}; {}", e.message, coordinates::ANGLE_FORMS))
+            }),
+        }
+    };
+    Ok(point(
+        angle("lat", coordinates::Axis::Latitude)?,
+        angle("lng", coordinates::Axis::Longitude)?,
+    ))
 }
 
 fn circle_outline(v: &Value, at: &str) -> Result<Outline, WireError> {
     let obj = object(v, at)?;
-    let center = lat_lng(field(obj, at, "center")?, &format!("{at}/center"))?;
+    let center = position(field(obj, at, "center")?, &format!("{at}/center"))?;
     let rat = format!("{at}/radius");
     let radius = object(field(obj, at, "radius")?, &rat)?;
-    units(radius, &rat)?;
-    let radius_m = number(field(radius, &rat, "value")?, &format!("{rat}/value"))?;
-    Ok(Outline::Circle { center, radius_m })
+    let radius_m = length_m(radius, &rat)?;
+    // An MGRS centre names a cell: the circle grows to cover all of it.
+    Ok(Outline::Circle {
+        center: center.point,
+        radius_m: radius_m + center.spread_m,
+    })
 }
 
-fn units(obj: &Map<String, Value>, at: &str) -> Result<(), WireError> {
+/// Metres in a foot (international foot, exact).
+pub const FOOT_M: f64 = 0.3048;
+
+/// `{"value", "units"}` in metres: units `"M"` or `"FT"`.
+fn length_m(obj: &Map<String, Value>, at: &str) -> Result<f64, WireError> {
     let uat = format!("{at}/units");
-    match string(field(obj, at, "units")?, &uat)? {
-        "M" => Ok(()),
-        other => Err(WireError::at(
-            uat,
-            format!("unknown units \"{other}\"; only \"M\" (metres) is accepted"),
-        )),
-    }
+    let scale = match string(field(obj, at, "units")?, &uat)? {
+        "M" => 1.0,
+        "FT" => FOOT_M,
+        other => {
+            return Err(WireError::at(
+                uat,
+                format!("unknown units \"{other}\"; give \"M\" (metres) or \"FT\" (feet)"),
+            ))
+        }
+    };
+    Ok(number(field(obj, at, "value")?, &format!("{at}/value"))? * scale)
 }
 
 fn altitude(v: &Value, at: &str) -> Result<f64, WireError> {
     let obj = object(v, at)?;
-    units(obj, at)?;
     let rat = format!("{at}/reference");
     match string(field(obj, at, "reference")?, &rat)? {
         "W84" => {}
@@ -344,7 +431,7 @@ fn altitude(v: &Value, at: &str) -> Result<f64, WireError> {
             ))
         }
     }
-    number(field(obj, at, "value")?, &format!("{at}/value"))
+    length_m(obj, at)
 }
 
 fn instant(v: &Value, at: &str) -> Result<parley_engine::Timestamp, WireError> {

@@ -15,12 +15,10 @@
 use parley_engine::{conflicts, meeting, Limits, Minima};
 use parley_wire::parse_volume;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+mod common;
+use common::{reference_python, root};
 
 struct Outcome {
     checked: usize,
@@ -102,19 +100,6 @@ fn committed_edge_cases_agree_with_the_reference() {
         checked += outcome.checked;
     }
     assert!(checked >= 20, "only {checked} committed cases");
-}
-
-fn reference_python() -> PathBuf {
-    if let Some(p) = std::env::var_os("PARLEY_REFERENCE_PYTHON") {
-        return PathBuf::from(p);
-    }
-    let venv = root().join("target/pyenv/bin/python");
-    assert!(
-        venv.exists(),
-        "the reference environment is missing: run `cargo xtask test`, which creates {} with shapely and geographiclib",
-        venv.display()
-    );
-    venv
 }
 
 #[test]

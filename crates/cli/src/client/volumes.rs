@@ -3,6 +3,9 @@
 
 use super::ApiError;
 use anyhow::{anyhow, bail, Result};
+use parley_engine::LatLng;
+use parley_wire::coordinates::{format_dms, format_mgrs, Axis};
+use parley_wire::FOOT_M;
 use serde_json::{json, Map, Value};
 
 /// The volumes of a file, and where each one sits in it (a JSON pointer).
@@ -381,24 +384,21 @@ pub fn facts(v: &Value) -> Option<Facts> {
 /// One coordinate: decimal degrees (`35.50417°N`, five decimals, about 1 m) or
 /// degrees-minutes-seconds (`038°30'15"E`, longitudes with three degree digits).
 pub fn coordinate(value: f64, latitude: bool, dms: bool) -> String {
-    let hemi = match (latitude, value < 0.0) {
-        (true, false) => 'N',
-        (true, true) => 'S',
-        (false, false) => 'E',
-        (false, true) => 'W',
-    };
-    let a = value.abs();
-    if dms {
-        let s = (a * 3600.0).round() as u64;
-        let width = if latitude { 2 } else { 3 };
-        format!(
-            "{:0width$}°{:02}'{:02}\"{hemi}",
-            s / 3600,
-            s % 3600 / 60,
-            s % 60
-        )
+    let axis = if latitude {
+        Axis::Latitude
     } else {
-        format!("{a:.5}°{hemi}")
+        Axis::Longitude
+    };
+    if dms {
+        format_dms(value, axis)
+    } else {
+        let hemi = match (latitude, value < 0.0) {
+            (true, false) => 'N',
+            (true, true) => 'S',
+            (false, false) => 'E',
+            (false, true) => 'W',
+        };
+        format!("{:.5}°{hemi}", value.abs())
     }
 }
 
@@ -409,6 +409,20 @@ pub fn point(lat: f64, lng: f64, dms: bool) -> String {
         coordinate(lat, true, dms),
         coordinate(lng, false, dms)
     )
+}
+
+/// A point as officers write it besides decimal degrees: DMS, then MGRS to
+/// the metre.
+fn in_other_forms(lat: f64, lng: f64) -> String {
+    match format_mgrs(LatLng::new(lat, lng)) {
+        Ok(mgrs) => format!("{}, MGRS {mgrs}", point(lat, lng, true)),
+        Err(_) => point(lat, lng, true),
+    }
+}
+
+/// Metres as whole feet, for the altitudes aviation reads.
+fn feet(m: f64) -> String {
+    format!("{:.0}", m / FOOT_M)
 }
 
 /// The box around a polygon's vertices: (south, north, west, east), degrees;
@@ -438,8 +452,8 @@ pub fn polygon_box(vertices: &[(f64, f64)]) -> (f64, f64, f64, f64) {
 }
 
 /// The read-back of one volume in three lines (after a label of `indent` width):
-/// the shape and centre (decimal degrees and DMS), the extent, then the
-/// altitudes and the window.
+/// the shape and centre (decimal degrees, DMS and MGRS), the extent, then the
+/// altitudes (metres and feet) and the window.
 pub fn place_lines(f: &Facts, indent: usize) -> String {
     let pad = " ".repeat(indent);
     let (head, extent) = match &f.outline {
@@ -447,7 +461,7 @@ pub fn place_lines(f: &Facts, indent: usize) -> String {
             format!(
                 "circle, centre {} ({})",
                 point(*lat, *lng, false),
-                point(*lat, *lng, true)
+                in_other_forms(*lat, *lng)
             ),
             format!("radius {radius_m} m"),
         ),
@@ -466,7 +480,7 @@ pub fn place_lines(f: &Facts, indent: usize) -> String {
                     "polygon of {} vertices, centre {} ({})",
                     vs.len(),
                     point(clat, clng, false),
-                    point(clat, clng, true)
+                    in_other_forms(clat, clng)
                 ),
                 format!(
                     "box {} to {}, {} to {}",
@@ -479,8 +493,13 @@ pub fn place_lines(f: &Facts, indent: usize) -> String {
         }
     };
     format!(
-        "{head}\n{pad}{extent}\n{pad}{}-{} m W84, {} to {}\n",
-        f.lower_m, f.upper_m, f.start, f.end
+        "{head}\n{pad}{extent}\n{pad}{}-{} m W84 ({}-{} ft), {} to {}\n",
+        f.lower_m,
+        f.upper_m,
+        feet(f.lower_m),
+        feet(f.upper_m),
+        f.start,
+        f.end
     )
 }
 

@@ -11,7 +11,9 @@ use utoipa::{PartialSchema, ToSchema};
 /// or a GeoJSON Feature (a `Polygon` with one closed ring of `[lng, lat]`, or a
 /// `Point` with a `radius_m` property; properties `altitude_lower_m`,
 /// `altitude_upper_m`, `time_start`, `time_end`). Polygon edges are geodesics on
-/// WGS84; altitudes are metres above the WGS84 ellipsoid; the window is `[start, end)`.
+/// WGS84; altitudes are above the WGS84 ellipsoid; the window is `[start, end)`.
+/// In the F3548 form a point may be written as officers write it and lengths
+/// in feet (the description says how).
 pub struct Volume;
 
 impl PartialSchema for Volume {
@@ -19,7 +21,7 @@ impl PartialSchema for Volume {
         ObjectBuilder::new()
             .schema_type(Type::Object)
             .description(Some(
-                "A 4D volume: an ASTM F3548 `Volume4D` (`volume` with `outline_polygon` or `outline_circle`, `altitude_lower`, `altitude_upper`; `time_start`, `time_end`), or a GeoJSON Feature (a `Polygon` with one closed ring of `[lng, lat]`, or a `Point` with a `radius_m` property; properties `altitude_lower_m`, `altitude_upper_m`, `time_start`, `time_end`). Polygon edges are geodesics on WGS84; altitudes are metres above the WGS84 ellipsoid; the window is `[start, end)`.",
+                "A 4D volume: an ASTM F3548 `Volume4D` (`volume` with `outline_polygon` or `outline_circle`, `altitude_lower`, `altitude_upper`; `time_start`, `time_end`), or a GeoJSON Feature (a `Polygon` with one closed ring of `[lng, lat]`, or a `Point` with a `radius_m` property; properties `altitude_lower_m`, `altitude_upper_m`, `time_start`, `time_end`). Polygon edges are geodesics on WGS84; altitudes are above the WGS84 ellipsoid; the window is `[start, end)`. In the F3548 form a point (a vertex or a circle's `center`) is `{lat, lng}`, each decimal degrees as a number or as text in decimal degrees (`\"35.5N\"`), degrees-minutes-seconds (`\"35°30'15\\\"N\"`), degrees and decimal minutes (`\"35°30.25'N\"`) or compact (`\"3530N\"`, `\"03830E\"`); or `{position: \"35°30'N 038°30'E\"}`; or `{mgrs: \"37SBA1234567890\"}` (a circle's MGRS centre is its cell's centre and the radius grows by the cell's half-diagonal; a polygon's vertex is given to the metre); or `{utm: {zone, hemisphere, easting, northing}}` (zone 0 is UPS). Lengths (`radius`, altitudes) have `units` `M` or `FT`.",
             ))
             .examples([serde_json::json!({
                 "volume": {
