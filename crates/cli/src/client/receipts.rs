@@ -130,7 +130,24 @@ pub(super) fn list(g: &Global) -> Result<Outcome> {
 pub(super) fn included(kept: &Value, trust: &Trust) -> Result<Checkpoint> {
     let what = name(kept);
     let r = &kept["receipt"];
-    let (cp, _) = checkpoint(r, &what, trust)?;
+    // A receipt's checkpoint is signed by the server alone, at the write;
+    // under a policy it is checked with the policy's log key, and the
+    // checkpoint it is audited against (which extends it) meets the quorum.
+    let cp = match trust {
+        Trust::Key(_) => checkpoint(r, &what, trust)?.0,
+        Trust::Policy(_, policy) => {
+            policy
+                .logs()
+                .iter()
+                .find_map(|k| checkpoint(r, &what, &Trust::Key(k.clone())).ok())
+                .ok_or_else(|| {
+                    Refuted(format!(
+                        "{what}: its checkpoint is not signed by a log of the policy"
+                    ))
+                })?
+                .0
+        }
+    };
     let (Some(text), Some(seq)) = (r["leaf"].as_str(), r["seq"].as_u64()) else {
         bail!(Refuted(format!("{what}: no leaf or seq")));
     };

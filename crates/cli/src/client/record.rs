@@ -330,7 +330,7 @@ fn audit(files: &[String], given: &Given, p: &Plain) -> Result<Outcome> {
         .count();
     if good > 0 {
         outln!(
-            "verified {good} of {} kept receipts: each entry is in its signed checkpoint, which the record today extends",
+            "kept receipts: {good} of {} still in the record (each entry in its signed checkpoint, which the record today extends)",
             kept_results.len()
         );
     }
