@@ -8,6 +8,7 @@
 //! into the answer before the idempotency record is kept, so a retry with the
 //! same key is answered the original receipt.
 
+use crate::model::Actor;
 use crate::record::signed_checkpoint;
 use crate::state::State;
 use parley_record::Signer;
@@ -21,23 +22,27 @@ pub(crate) struct Owed {
     pub record: Option<usize>,
     /// The position of its first entry.
     pub seq: u64,
+    /// Who wrote it: the receipt is given only if it may see the entry.
+    pub actor: Actor,
 }
 
-/// The receipts of `owed`, in order, against one checkpoint of the tree as it
-/// is now, signed at `now_us`.
-pub(crate) fn sign_batch(state: &State, signer: &Signer, now_us: i64, owed: &[Owed]) -> Vec<Value> {
+/// The receipts of `owed`, in order (none for an entry its writer may not
+/// see), against one checkpoint of the tree as it is now, signed at `now_us`.
+pub(crate) fn sign_batch(
+    state: &State,
+    signer: &Signer,
+    now_us: i64,
+    owed: &[Owed],
+) -> Vec<Option<Value>> {
     let (size, root) = state.record_head();
     let checkpoint = Value::from(signed_checkpoint(signer, size, root, now_us));
     let key = Value::from(signer.verifier_key().to_string());
     owed.iter()
         .map(|o| {
-            let logged = state.logged(o.seq).expect("the batch logged it");
-            let mut receipt = state
-                .leaf_proof(logged, size)
-                .expect("an entry of the tree has a proof");
+            let mut receipt = state.writer_receipt(&o.actor, o.seq, size)?;
             receipt["checkpoint"] = checkpoint.clone();
             receipt["key"] = key.clone();
-            receipt
+            Some(receipt)
         })
         .collect()
 }

@@ -572,6 +572,7 @@ fn write_loop(
                             answer,
                             record,
                             seq,
+                            actor: job.actor.clone(),
                         });
                     }
                     if let Some(idem) = job.idempotency.filter(|_| !dry_run) {
@@ -601,6 +602,7 @@ fn write_loop(
             // answer and in its idempotency record (a retry gets the same).
             let receipts = crate::receipt::sign_batch(&state, signer, clock(), &owed);
             for (o, receipt) in owed.iter().zip(receipts) {
+                let Some(receipt) = receipt else { continue };
                 if let (_, Ok(a)) = &mut answers[o.answer] {
                     if let Some(body) = a.body.as_object_mut() {
                         body.insert("receipt".into(), receipt);

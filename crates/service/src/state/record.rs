@@ -54,9 +54,15 @@ impl State {
         )
     }
 
-    /// Logged entry `seq`, if there is one.
-    pub(crate) fn logged(&self, seq: u64) -> Option<&Logged> {
-        seq.checked_sub(1).and_then(|i| self.log.get(i as usize))
+    /// The receipt of entry `seq` in the tree of `size` entries for the
+    /// `actor` who wrote it, if it may see the entry (a writer always may:
+    /// each write's first entry is in its party's audience, or the host's).
+    pub(crate) fn writer_receipt(&self, actor: &Actor, seq: u64, size: u64) -> Option<Value> {
+        let logged = seq.checked_sub(1).and_then(|i| self.log.get(i as usize))?;
+        if !self.sees_entry(actor, logged) {
+            return None;
+        }
+        self.leaf_proof(logged, size).ok()
     }
 
     /// Entries `after + 1 ..= upto` of the record as `actor`'s party may hold
