@@ -135,6 +135,16 @@ fn printed(out: std::process::Output, sql: &str) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
+/// A new, empty PostgreSQL database named after `name` (dropped first if a
+/// run before left it), as a connection string; `None` without PostgreSQL.
+pub fn postgres_database(name: &str) -> Option<String> {
+    let base = postgres()?;
+    let db = database_for(&temp_dir(name));
+    psql(&base, "postgres", &format!("DROP DATABASE IF EXISTS {db}"));
+    psql(&base, "postgres", &format!("CREATE DATABASE {db}"));
+    Some(format!("{base} dbname={db}"))
+}
+
 /// What `sql` prints in the store of the server on `db`: its PostgreSQL
 /// database (under `PARLEY_TEST_POSTGRES`), else the SQLite file, by the
 /// `sqlite3` CLI (the server stopped).
