@@ -458,6 +458,12 @@ def main():
         tab(blue, "status")
         wait_text(blue, "#board", "Syria air deconfliction")
         shot(blue, "blue-status-board")
+        # Blue's operators and who made each (issue 15): the demo's host made them.
+        me = api("/v1/me", officer["blue"])
+        row = wait_text(blue, f'#party-operators tr[data-operator="{me["operator"]}"]', "the host (")
+        check("officer" in row.text, "the party's operators show with their role and who made them")
+        check("may add operators to your party" in blue.find_element(By.ID, "party-host-may-add").text,
+              "the party sees whether the host may add its operators")
 
         # 3. Red's officer, in a second browser, watches the line.
         red = browser("red")

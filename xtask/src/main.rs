@@ -94,6 +94,20 @@ fn reference_env() -> Result<PathBuf> {
     Ok(python)
 }
 
+/// The end-to-end tests that run a second time on PostgreSQL (over TLS).
+const ON_POSTGRES: [&str; 10] = [
+    "server",
+    "client",
+    "talks",
+    "hostile",
+    "nodes",
+    "faults",
+    "history",
+    "signatures",
+    "receipts",
+    "oversight",
+];
+
 fn test(extra: &[String]) -> Result<()> {
     let python = reference_env()?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
@@ -119,10 +133,8 @@ fn test(extra: &[String]) -> Result<()> {
         );
         run(Command::new(&cargo)
             .current_dir(root())
-            .args([
-                "test", "-p", "parley", "--test", "server", "--test", "client", "--test", "talks",
-                "--test", "hostile", "--test", "nodes", "--test", "faults", "--test", "history", "--test", "signatures",
-            ])
+            .args(["test", "-p", "parley"])
+            .args(ON_POSTGRES.iter().flat_map(|t| ["--test", t]))
             .args(&args)
             .env("PARLEY_TEST_POSTGRES", &pg.conninfo)
             .env("PARLEY_TEST_HTTPS", "1"))

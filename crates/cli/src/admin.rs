@@ -44,6 +44,18 @@ enum Action {
         #[arg(long, default_value = "officer")]
         role: String,
     },
+    /// Close the party to the host: the host's admins may no longer add
+    /// operators to it (the party's admins; the host's recovery path, when
+    /// the party has no admin left, stays open and shows on its record).
+    PartyLock {
+        /// The party (yours).
+        party: String,
+    },
+    /// Let the host's admins add operators to the party again (its admins).
+    PartyUnlock {
+        /// The party (yours).
+        party: String,
+    },
     /// Revoke an operator's token, at once.
     OperatorRevoke {
         /// The operator's id (op-N).
@@ -145,21 +157,7 @@ fn list(g: &Global, action: &Action) -> Result<()> {
                 let v = c.get(&format!("/v1/parties/{}/operators", seg(p)))?;
                 all.extend(v["operators"].as_array().cloned().unwrap_or_default());
             }
-            let mut t = Table::new(&["operator", "party", "role", "token", "name"]);
-            for o in &all {
-                let token = if o["revoked"] == true {
-                    "revoked"
-                } else {
-                    "active"
-                };
-                t.row(vec![
-                    cell(output::s(o, "id")),
-                    cell(output::s(o, "party")),
-                    cell(output::s(o, "role")),
-                    state_cell(token),
-                    cell(output::s(o, "name")),
-                ]);
-            }
+            let t = operators_table(&all);
             (json!({ "operators": all }), t)
         }
         _ => unreachable!("only lists come here"),
@@ -171,6 +169,64 @@ fn list(g: &Global, action: &Action) -> Result<()> {
     } else {
         t.print();
     }
+    Ok(())
+}
+
+/// Operators as a table: role, token state, and who made each (the host or
+/// the party, which operator; `RECOVERY` for the host's recovery path).
+pub fn operators_table(operators: &[Value]) -> Table {
+    let mut t = Table::new(&["operator", "party", "role", "token", "made by", "name"]);
+    for o in operators {
+        let token = if o["revoked"] == true {
+            "revoked"
+        } else {
+            "active"
+        };
+        t.row(vec![
+            cell(output::s(o, "id")),
+            cell(output::s(o, "party")),
+            cell(output::s(o, "role")),
+            state_cell(token),
+            cell(made_by(o)),
+            cell(output::s(o, "name")),
+        ]);
+    }
+    t
+}
+
+/// `host (op-…)`, `blue (op-…)`, with ` RECOVERY` for the host's recovery
+/// path; `-` when the record does not say (operators made before it did).
+fn made_by(o: &Value) -> String {
+    let by = &o["made_by"];
+    if !by.is_object() {
+        return "-".into();
+    }
+    let mut s = format!("{} ({})", output::s(by, "party"), output::s(by, "operator"));
+    if o["recovery"] == true {
+        s.push_str(" RECOVERY");
+    }
+    s
+}
+
+/// Prints `party`'s operators and who made them, and whether the host may add
+/// operators to it (for `parley whoami`).
+pub fn print_party(c: &Client, party: &str) -> Result<()> {
+    let ops = c.get(&format!("/v1/parties/{}/operators", seg(party)))?;
+    let parties = c.get("/v1/parties")?;
+    let open = parties["parties"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| output::s(p, "id") == party)
+        .map(|p| p["host_may_add_operators"] != false);
+    match open {
+        Some(true) => println!("the host's admins may add operators to {party}"),
+        Some(false) => println!(
+            "the host's admins may not add operators to {party} (only when it has no admin left, as recovery)"
+        ),
+        None => {}
+    }
+    operators_table(ops["operators"].as_array().map_or(&[], |a| a)).print();
     Ok(())
 }
 
@@ -188,6 +244,10 @@ pub fn run(args: AdminArgs) -> Result<()> {
         Action::OperatorCreate { party, name, role } => (
             format!("/v1/parties/{party}/operators"),
             json!({"name": name, "role": role}),
+        ),
+        Action::PartyLock { party } | Action::PartyUnlock { party } => (
+            format!("/v1/parties/{}/settings", seg(party)),
+            json!({"host_may_add_operators": matches!(args.action, Action::PartyUnlock { .. })}),
         ),
         Action::OperatorRevoke { operator } => {
             (format!("/v1/operators/{operator}/revoke"), json!({}))
@@ -236,7 +296,12 @@ pub fn run(args: AdminArgs) -> Result<()> {
         );
         println!("{token}");
     } else {
-        println!("{}", serde_json::to_string_pretty(&answer)?);
+        // The receipt is kept (`parley record receipts`), not printed.
+        let mut shown = answer.clone();
+        if let Some(o) = shown.as_object_mut() {
+            o.remove("receipt");
+        }
+        println!("{}", serde_json::to_string_pretty(&shown)?);
     }
     Ok(())
 }

@@ -23,21 +23,8 @@ async fn all_seen(server: &Server, token: &str) -> String {
         assert_eq!(s, StatusCode::OK, "{path}: {v}");
         seen.push_str(&v.to_string());
     }
-    seen.push_str(&export(server, token).await);
+    seen.push_str(&server.export(token).await);
     seen
-}
-
-/// `token`'s export of the record, as served.
-async fn export(server: &Server, token: &str) -> String {
-    let res = server
-        .client
-        .get(format!("{}/v1/record/export", server.url))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    res.text().await.unwrap()
 }
 
 /// Parties blue, red and green; lines br (blue, red) and bg (blue, green).
@@ -518,7 +505,8 @@ async fn ids_and_health_give_no_count_of_others_traffic() {
 
 /// Each line of `token`'s export, by position.
 async fn export_lines(server: &Server, token: &str) -> Vec<Value> {
-    export(server, token)
+    server
+        .export(token)
         .await
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())

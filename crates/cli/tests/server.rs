@@ -1241,7 +1241,7 @@ async fn authorization_matrix() {
     let (_, parties) = server.get("/v1/parties", &green.observer).await;
     assert_eq!(
         parties["parties"],
-        json!([{"id": "green", "name": "GREEN"}]),
+        json!([{"id": "green", "name": "GREEN", "host_may_add_operators": true}]),
         "green shares no line"
     );
 }

@@ -10,6 +10,7 @@ import { COORD_FORMATS, dtg, fmtCoord, fmtMetres, fmtPoint, fmtUtc, inputUtc, rf
 import { alertFlash, initActions, renderActions } from "./actions.js";
 import { band, drawTimeline } from "./timeline.js";
 import { renderBrief } from "./brief.js";
+import { loadParty, renderParty } from "./party.js";
 import { app } from "./app-context.js";
 import { loadOwnKey, makeOwnKey, renderKey, sign } from "./signing.js";
 import { loadTalks, openTalk, openTalkForm, renderTalks, renderRelations } from "./talks.js";
@@ -115,6 +116,7 @@ async function refresh() {
   state.sites = sites.sites;
   state.deadlines = deadlines.deadlines;
   await loadTalks();
+  await loadParty(api);
   if (!state.selectedLine && state.lines.length) state.selectedLine = state.lines[0].id;
   renderData();
 }
@@ -440,6 +442,7 @@ function renderData() {
   renderConflicts();
   renderLines();
   renderBoard();
+  renderParty();
   renderRelations();
   renderTalks();
   renderNotifyOptions();

@@ -4,6 +4,7 @@
 // the status board; the countdowns, every second.
 
 import { app } from "./app-context.js";
+import { madeBy } from "./party.js";
 import { clearDraft, composer, owedText as owedIn, replyTo, startReply } from "./actions.js";
 import { $, h } from "./dom.js";
 import { startAmend } from "./notify.js";
@@ -31,6 +32,10 @@ export function entryText(e) {
   const params = { ...e, party: app.partyName(e.party), status: tv("status", e.status) };
   if (e.kind === "conflict_found") Object.assign(params, app.conflictSides(e));
   if (e.kind === "deadline_escalated") Object.assign(params, { step: tv("step", e.step), owed: owedText(e), due: app.fmtTime(e.due) });
+  // What was done to a party says who did it: the host or the party.
+  if (["operator_created", "operator_revoked", "party_settings_changed"].includes(e.kind)) params.by = madeBy(e.by);
+  if (e.kind === "operator_created" && e.recovery) return t("entry.operator_recovery", params);
+  if (e.kind === "party_settings_changed") return t(e.host_may_add_operators ? "entry.party_unlocked" : "entry.party_locked", params);
   // A notice's later versions say what they did: cancelled, or amended.
   const change = e.kind !== "notice" ? null : e.state === "cancelled" ? "cancelled" : e.version > 1 ? "amended" : null;
   const key = change ? `entry.notice_${change}` : `entry.${e.kind}`;

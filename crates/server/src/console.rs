@@ -28,6 +28,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../console/console.css"),
     ),
     (
+        "party.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../console/party.js"),
+    ),
+    (
         "app.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../console/app.js"),

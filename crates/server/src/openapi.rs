@@ -11,6 +11,7 @@
 
 mod bodies;
 mod signed;
+mod receipt;
 
 pub use bodies::*;
 
@@ -70,7 +71,7 @@ pub async fn openapi_json() -> impl IntoResponse {
             SiteKind, CreateParty, CreateOperator, RegisterKey, RevokeKey, CreateLine, LineRules, LineStatus, Message,
             Notice, Amendment, Cancellation, Acknowledgment, Coordination, Site,
             Outcome, TalkParticipant, AgendaItem, TalkFollowUp, TalkRecord, TalkConfirmation,
-            FollowUpClosure,
+            FollowUpClosure, receipt::WriteReceipt,
         ),
         responses(
             InvalidJson, Unauthorized, Forbidden, NotFound, Conflict, InvalidInput, RateLimited,
@@ -119,6 +120,7 @@ impl Modify for Conventions {
             if let Some(post) = item.post.as_mut() {
                 idempotent_write(post);
                 signed::document(path, post);
+                receipt::add_receipt(post);
                 common_response(post, "400", "InvalidJson");
                 common_response(post, "422", "InvalidInput");
                 common_response(post, "503", "Unavailable");

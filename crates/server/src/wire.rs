@@ -13,6 +13,9 @@ pub struct Party {
     id: String,
     /// Its name.
     name: String,
+    /// Whether the host's admins may add operators to it (its admins decide:
+    /// `POST /v1/parties/{party}/settings`).
+    host_may_add_operators: bool,
 }
 
 impl From<parley_service::PartyView> for Party {
@@ -20,6 +23,7 @@ impl From<parley_service::PartyView> for Party {
         Party {
             id: v.id,
             name: v.name,
+            host_may_add_operators: v.host_may_add_operators,
         }
     }
 }
@@ -53,6 +57,21 @@ pub struct Operator {
     role: parley_service::Role,
     /// Whether its token was revoked.
     revoked: bool,
+    /// Who made it (null for operators made before this was recorded).
+    made_by: Option<MadeBy>,
+    /// Made by the host on its recovery path (the party had no admin left).
+    recovery: bool,
+    /// When it was made, RFC 3339.
+    created_at: String,
+}
+
+/// Who made a change to a party.
+#[derive(Serialize, ToSchema)]
+pub struct MadeBy {
+    /// The operator.
+    operator: String,
+    /// Its party: `host` when the host's admins made it.
+    party: String,
 }
 
 impl From<parley_service::OperatorView> for Operator {
@@ -63,6 +82,12 @@ impl From<parley_service::OperatorView> for Operator {
             name: v.name,
             role: v.role,
             revoked: v.revoked,
+            made_by: v.made_by.map(|m| MadeBy {
+                operator: m.operator,
+                party: m.party,
+            }),
+            recovery: v.recovery,
+            created_at: v.created_at,
         }
     }
 }

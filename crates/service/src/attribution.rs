@@ -23,7 +23,8 @@ impl Entry {
             | Entry::LineCheckAnswered { party, .. }
             | Entry::TalkRecorded { party, .. }
             | Entry::TalkConfirmed { party, .. }
-            | Entry::FollowUpClosed { party, .. } => Some(party),
+            | Entry::FollowUpClosed { party, .. }
+            | Entry::PartySettingsChanged { party, .. } => Some(party),
             Entry::PartyCreated { .. }
             | Entry::OperatorCreated { .. }
             | Entry::OperatorRevoked { .. }

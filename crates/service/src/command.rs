@@ -65,6 +65,13 @@ pub enum Command {
         /// The operator.
         operator: String,
     },
+    /// Party admin: what the host may do to the party.
+    SetPartySettings {
+        /// The party.
+        party: String,
+        /// Whether the host's admins may add operators to it.
+        host_may_add_operators: bool,
+    },
     /// Host: open a line between parties.
     CreateLine {
         /// Its id.

@@ -35,11 +35,31 @@ pub enum Entry {
         role: Role,
         /// SHA-256 of its bearer token, hex.
         token_sha256: String,
+        /// Who made it (absent in entries logged before this was recorded).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<MadeBy>,
+        /// Made by the host in a party that does not let the host add
+        /// operators, because the party had no admin left: the recovery path.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        recovery: bool,
     },
     /// An operator's credential was revoked.
     OperatorRevoked {
         /// The operator.
         operator: String,
+        /// Who revoked it (absent in entries logged before this was recorded).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<MadeBy>,
+    },
+    /// A party's admins changed what the host may do to it.
+    PartySettingsChanged {
+        /// The party.
+        party: String,
+        /// Whether the host's admins may add operators to the party (its
+        /// recovery path, when the party has no admin left, stays open).
+        host_may_add_operators: bool,
+        /// The admin who changed it.
+        by: MadeBy,
     },
     /// A line was opened between parties.
     LineCreated {
@@ -322,6 +342,26 @@ pub struct SignedBy {
     pub key: String,
     /// The signed note.
     pub note: String,
+}
+
+/// Who made a change to a party: an operator and its party (`host` for the
+/// host's admins), so a party sees whether the host acted on it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MadeBy {
+    /// The operator.
+    pub operator: String,
+    /// Its party (`host` for the host's admins).
+    pub party: String,
+}
+
+impl MadeBy {
+    /// Who `actor` is, for the record.
+    pub fn of(actor: &crate::model::Actor) -> Self {
+        MadeBy {
+            operator: actor.operator.clone(),
+            party: actor.party.clone(),
+        }
+    }
 }
 
 /// One side of a conflict.

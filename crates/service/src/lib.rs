@@ -24,6 +24,7 @@ mod hashing;
 mod journal;
 mod line_checks;
 mod model;
+mod receipt;
 mod record;
 mod service;
 mod site;
@@ -40,7 +41,7 @@ pub use attribution::acting_party;
 pub use command::{Command, Signed};
 pub use content::{RawJson, Volumes};
 pub use deadlines::{Owed, Step, FLASH_ANSWER_S};
-pub use entry::{Entry, IdempotencyRecord, Logged, Side, SignedBy};
+pub use entry::{Entry, IdempotencyRecord, Logged, MadeBy, Side, SignedBy};
 pub use error::ServiceError;
 pub use hashing::{hex, sha256_hex};
 pub use journal::{

@@ -16,6 +16,7 @@ use crate::error::ServiceError;
 use crate::hashing::new_salt;
 use crate::journal::{Journal, StorageError};
 use crate::model::{Actor, WriteOutcome};
+use crate::receipt::Owed;
 use crate::record::signed_checkpoint;
 use crate::snapshot::{recover, replay, Records, Restored, Snapshots};
 use crate::state::State;
@@ -571,6 +572,7 @@ fn write_loop(
         let first = state.last_seq();
         let mut new_records: Vec<IdempotencyRecord> = Vec::new();
         let mut answers: Vec<(Reply, Result<Answer, ServiceError>)> = Vec::new();
+        let mut owed: Vec<Owed> = Vec::new();
         for job in batch {
             if let Err(e) = &begun {
                 answers.push((job.reply, Err(e.clone())));
@@ -614,6 +616,8 @@ fn write_loop(
                     // The notice's or site's volumes were validated by the adapter:
                     // move them into the state rather than parse or copy them.
                     let dry_run = job.command.is_dry_run();
+                    let ticked = matches!(job.command, Command::Tick);
+                    let seq = state.last_seq() + 1;
                     let mut prepared = decision.volumes.or_else(|| job.command.into_volumes());
                     for (entry, audience) in decision.entries {
                         let l = Logged {
@@ -624,6 +628,16 @@ fn write_loop(
                             entry,
                         };
                         state.evolve_with(l, prepared.take());
+                    }
+                    let record = job.idempotency.is_some().then_some(new_records.len());
+                    if state.last_seq() >= seq && !ticked {
+                        let answer = answers.len();
+                        owed.push(Owed {
+                            answer,
+                            record,
+                            seq,
+                            actor: job.actor.clone(),
+                        });
                     }
                     if let Some(idem) = job.idempotency.filter(|_| !dry_run) {
                         new_records.push(IdempotencyRecord {
@@ -645,6 +659,22 @@ fn write_loop(
                     ));
                 }
                 Err(e) => answers.push((job.reply, Err(e))),
+            }
+        }
+        if let Some(signer) = shared.signer.get().filter(|_| !owed.is_empty()) {
+            // One signed checkpoint for the batch; each write's receipt in its
+            // answer and in its idempotency record (a retry gets the same).
+            let receipts = crate::receipt::sign_batch(&state, signer, clock(), &owed);
+            for (o, receipt) in owed.iter().zip(receipts) {
+                let Some(receipt) = receipt else { continue };
+                if let (_, Ok(a)) = &mut answers[o.answer] {
+                    if let Some(body) = a.body.as_object_mut() {
+                        body.insert("receipt".into(), receipt);
+                    }
+                    if let Some(r) = o.record.and_then(|i| new_records.get_mut(i)) {
+                        r.body = a.body.to_string();
+                    }
+                }
             }
         }
         let logged = state.logged_after(first);

@@ -14,6 +14,8 @@ pub struct PartyView {
     pub id: String,
     /// Its name.
     pub name: String,
+    /// Whether the host's admins may add operators to it (its admins decide).
+    pub host_may_add_operators: bool,
 }
 
 /// An operator of a party.
@@ -29,6 +31,13 @@ pub struct OperatorView {
     pub role: Role,
     /// Whether its token was revoked.
     pub revoked: bool,
+    /// Who made it: an operator and its party (`host` for the host's
+    /// admins); none for operators made before this was recorded.
+    pub made_by: Option<crate::entry::MadeBy>,
+    /// Made by the host on the recovery path (the party had no admin left).
+    pub recovery: bool,
+    /// When it was made, RFC 3339.
+    pub created_at: String,
 }
 
 /// Something owed on a line (or by a talk's party), and by when.

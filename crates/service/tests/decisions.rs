@@ -102,6 +102,12 @@ fn command(text: &str, limits: &WireLimits) -> Command {
         "revoke_operator" => Command::RevokeOperator {
             operator: s("operator"),
         },
+        "set_party_settings" => Command::SetPartySettings {
+            party: s("party"),
+            host_may_add_operators: f["host_may_add_operators"]
+                .as_bool()
+                .expect("set_party_settings needs host_may_add_operators"),
+        },
         "create_line" => {
             let mut rules = serde_json::to_value(LineRules::default()).unwrap();
             if let Some(given) = f["rules"].as_object() {

@@ -42,6 +42,7 @@ mod lines;
 mod messages;
 pub mod output;
 pub mod profile;
+mod receipts;
 mod record;
 mod signing;
 mod sites;
@@ -151,7 +152,9 @@ pub enum Command {
         after_help = "Example:\n  parley login --server https://parley.example.org --token pt_... --profile blue"
     )]
     Login(profile::LoginArgs),
-    /// Show who the token belongs to: operator, party and role.
+    /// Show who the token belongs to: operator, party and role; the party's
+    /// operators and who made each (the host or the party), and whether the
+    /// host may add operators to it.
     Whoami(Plain),
     /// Lines: list them, or show one with its rules and status.
     #[command(after_help = EXIT_HELP)]
@@ -295,6 +298,9 @@ fn whoami(a: Plain) -> Result<Outcome> {
             me["role"].as_str().unwrap_or("?"),
             c.server
         );
+        if let Some(party) = me["party"].as_str().filter(|p| *p != "host") {
+            crate::admin::print_party(&c, party)?;
+        }
     }
     Ok(Outcome::Ok)
 }
@@ -305,6 +311,8 @@ pub struct Client {
     token: String,
     /// Signs notices and acknowledgments when the profile has a key.
     signer: Option<parley_record::Signer>,
+    /// The profile whose receipts file keeps the receipts of writes.
+    receipts: Option<String>,
     http: reqwest::Client,
     /// What the TLS handshakes saw of the server (nothing over plain HTTP).
     seen: Arc<Mutex<Seen>>,
@@ -335,6 +343,7 @@ impl Client {
         let tls = g.tls(p.as_ref(), &server)?;
         let mut c = Self::with(server, token, &tls)?;
         c.signer = keys::signer(&g.profile)?;
+        c.receipts = Some(g.profile.clone());
         Ok(c)
     }
 
@@ -353,6 +362,7 @@ impl Client {
             server,
             token,
             signer: None,
+            receipts: None,
             http,
             seen,
             runtime,
@@ -429,7 +439,7 @@ impl Client {
         headers: &[(&str, String)],
     ) -> Result<Value, ApiError> {
         let method_name = method.to_string();
-        self.runtime.block_on(async {
+        let answer = self.runtime.block_on(async {
             let mut req = self
                 .http
                 .request(method, format!("{}{path}", self.server))
@@ -468,7 +478,11 @@ impl Client {
                 status,
                 message: format!("the server's answer is not JSON: {e}"),
             })
-        })
+        })?;
+        if let Some(profile) = self.receipts.as_deref().filter(|_| method_name == "POST") {
+            receipts::keep(profile, &self.server, &format!("POST {path}"), &answer);
+        }
+        Ok(answer)
     }
 
     /// Opens the event stream after `cursor`; hands each batch of events that

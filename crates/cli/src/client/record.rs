@@ -3,10 +3,13 @@
 //! checks today's record against the checkpoints a party saved, with the
 //! offline checks of `verify.rs`.
 
+use super::receipts;
 use super::verify::{checkpoint, extends, hashes, key, read, with_file, Given, Refuted};
 use super::{Client, Global, Outcome};
 use anyhow::{bail, Context, Result};
+use parley_record::Checkpoint;
 use serde_json::{json, Value};
+use std::collections::HashMap;
 
 const RECORD_HELP: &str = "\
 Examples:
@@ -18,10 +21,16 @@ Examples:
   parley record consistency --from 100 --to 250 -o proof.json
   parley record audit cp-*.json --key \"$(cat server.key)\" -o cp-$(date +%s).json
   parley record audit cp-*.json --policy parley.policy   # and each checkpoint cosigned as the policy asks
+  parley record receipts                           # the receipts of your writes, kept as answered
+  parley record audit --key \"$(cat server.key)\"     # every kept receipt still in today's record
 
-`record audit` asks the server for proofs that its record today extends every
-checkpoint you saved, and checks them: exit 1 when it does not (entries
-changed, removed or reordered since, a split view or a rollback).
+Every write the server answers carries a signed receipt, which the client
+keeps (`parley record receipts` lists them). `record audit` asks the server
+for proofs that its record today extends every checkpoint you saved and the
+checkpoint of every receipt kept (each receipt's entry checked to be in its
+own checkpoint first), and checks them: exit 1 when it does not (entries
+changed, removed or reordered since, a split view or a rollback), naming the
+checkpoint file or the receipt.
 
 Exit status: 0 done (audit: every checkpoint extended); 1 the audit failed;
 2 bad input; 3 server or network error.";
@@ -66,11 +75,12 @@ enum Fetch {
         #[command(flatten)]
         p: Plain,
     },
-    /// Checks that the record today extends every checkpoint saved before:
-    /// fetches the latest checkpoint and a consistency proof from each.
+    /// Checks that the record today extends every checkpoint saved before,
+    /// and holds every receipt this profile kept: fetches the latest
+    /// checkpoint and a consistency proof from each; names what fails.
     Audit {
-        /// Checkpoints from `parley record checkpoint -o`, oldest or newest first.
-        #[arg(required = true)]
+        /// Checkpoints from `parley record checkpoint -o`, oldest or newest
+        /// first (none: the kept receipts only).
         files: Vec<String>,
         /// The server's verifier key (`name+id+key`), as saved from `parley
         /// record key`; without it, the key in the first file is trusted.
@@ -82,6 +92,12 @@ enum Fetch {
         policy: Option<String>,
         #[command(flatten)]
         p: Plain,
+    },
+    /// The receipts of this profile's writes, kept as the server answered
+    /// them (`receipts-<profile>.jsonl` in the config directory).
+    Receipts {
+        #[command(flatten)]
+        g: Global,
     },
     /// A consistency proof between two tree sizes.
     Consistency {
@@ -113,6 +129,7 @@ pub fn run(a: Args) -> Result<Outcome> {
             policy,
             p,
         } => return audit(files, &Given::new(key, policy)?, p),
+        Fetch::Receipts { g } => return receipts::list(g),
         Fetch::Key(p) | Fetch::Checkpoint { p, .. } => (p, "/v1/record/checkpoint".to_string()),
         Fetch::Receipt { seq, p, .. } => (p, format!("/v1/record/entries/{seq}/receipt")),
         Fetch::Export { line: None, p } => (p, "/v1/record/export".to_string()),
@@ -177,82 +194,145 @@ pub fn run(a: Args) -> Result<Outcome> {
     Ok(Outcome::Ok)
 }
 
-/// `parley record audit`: the record today against every saved checkpoint.
+/// `parley record audit`: the record today against every saved checkpoint
+/// and every receipt this profile kept (of this server).
 fn audit(files: &[String], given: &Given, p: &Plain) -> Result<Outcome> {
-    let saved: Vec<(&String, Value)> = files
+    let saved: Vec<(String, Value)> = files
         .iter()
-        .map(|f| read(f).map(|v| (f, v)))
+        .map(|f| read(f).map(|v| (f.clone(), v)))
         .collect::<Result<_>>()?;
-    let key = key(given, &saved[0].1, saved[0].0)?;
     let c = Client::new(&p.g)?;
     let now = c.get("/v1/record/checkpoint")?;
+    // The receipts of this server's log (by the origin line its checkpoints
+    // start with), wherever it is reached now.
+    let origin = |v: &Value| {
+        v["checkpoint"]
+            .as_str()
+            .and_then(|t| t.lines().next())
+            .map(str::to_string)
+    };
+    let (kept, elsewhere): (Vec<Value>, Vec<Value>) = receipts::load(&p.g.profile)?
+        .into_iter()
+        .partition(|k| origin(&k["receipt"]) == origin(&now));
+    if !elsewhere.is_empty() {
+        eprintln!(
+            "parley: {} kept receipts are of other logs than {}'s; not audited here",
+            elsewhere.len(),
+            c.server
+        );
+    }
+    let key = match (saved.first(), kept.first()) {
+        (Some((file, v)), _) => key(given, v, file)?,
+        (None, Some(k)) => key(given, &k["receipt"], &receipts::name(k))?,
+        (None, None) => bail!(
+            "nothing to audit: give checkpoints saved with `parley record checkpoint -o FILE`, \
+             or write with profile {:?} so that the receipts of its writes are kept",
+            p.g.profile
+        ),
+    };
     let server = "the server's latest checkpoint";
-    let mut results = Vec::new();
-    let mut refuted = false;
     let current = checkpoint(&now, server, &key);
-    for (file, v) in &saved {
+    // Each saved checkpoint, and each receipt's (once its entry is checked to
+    // be in it), must be extended by the record today; a proof a size.
+    let mut proven: HashMap<u64, Result<String, String>> = HashMap::new();
+    let mut check = |name: &str, cp: Result<Checkpoint>| -> Result<Result<String, String>> {
         let outcome = current
             .as_ref()
             .map_err(clone_refuted)
             .and_then(|(cur, witnessed)| {
-                let (cp, _) = checkpoint(v, file, &key)?;
+                let cp = cp?;
                 if cp.origin != cur.origin {
                     bail!(
-                        "{file} is of the log {}, the server keeps {}",
+                        "{name} is of the log {}, the server keeps {}",
                         cp.origin,
                         cur.origin
                     );
                 }
                 if cp.size > cur.size {
                     bail!(Refuted(format!(
-                        "rollback: {file} signs {} entries, the server now shows {}",
+                        "rollback: {name} signs {} entries, the server now shows {}",
                         cp.size, cur.size
                     )));
                 }
-                extends(&cp, cur, file, server, || {
+                if let Some(Ok(summary)) = proven.get(&cp.size) {
+                    return Ok(summary.clone());
+                }
+                extends(&cp, cur, name, server, || {
                     let proof = c.get(&format!(
                         "/v1/record/consistency?from={}&to={}",
                         cp.size, cur.size
                     ))?;
                     hashes(&proof, "the server's consistency proof")
                 })
-                .map(|summary| format!("{summary}{}", with_file(witnessed, server)))
+                .map(|summary| {
+                    let summary = format!("{summary}{}", with_file(witnessed, server));
+                    proven.insert(cp.size, Ok(summary.clone()));
+                    summary
+                })
             });
         match outcome {
-            Ok(summary) => {
-                results.push(json!({"file": file, "verified": true, "summary": summary}))
-            }
+            Ok(summary) => Ok(Ok(summary)),
             Err(e) => match e.downcast_ref::<Refuted>() {
-                Some(r) => {
-                    refuted = true;
-                    results.push(json!({"file": file, "verified": false, "problem": r.0}));
-                }
-                None => return Err(e),
+                Some(r) => Ok(Err(r.0.clone())),
+                None => Err(e),
             },
         }
+    };
+    let mut checkpoints = Vec::new();
+    for (file, v) in &saved {
+        let outcome = check(file, checkpoint(v, file, &key).map(|(cp, _)| cp))?;
+        checkpoints.push(match outcome {
+            Ok(summary) => json!({"file": file, "verified": true, "summary": summary}),
+            Err(problem) => json!({"file": file, "verified": false, "problem": problem}),
+        });
     }
+    let mut kept_results = Vec::new();
+    for k in &kept {
+        let name = receipts::name(k);
+        let outcome = check(&name, receipts::included(k, &key))?;
+        kept_results.push(match outcome {
+            Ok(summary) => json!({"receipt": name, "seq": k["receipt"]["seq"], "verified": true, "summary": summary}),
+            Err(problem) => json!({"receipt": name, "seq": k["receipt"]["seq"], "verified": false, "problem": problem}),
+        });
+    }
+    let refuted = checkpoints
+        .iter()
+        .chain(&kept_results)
+        .any(|r| r["verified"] != true);
     if let (Some(out), Ok(_)) = (&p.output, &current) {
         std::fs::write(out, format!("{}\n", serde_json::to_string_pretty(&now)?))
             .with_context(|| format!("writing {out}"))?;
         eprintln!("saved {out}: keep it for the next audit");
     }
     if p.g.json {
-        outln!("{}", json!({"verified": !refuted, "checkpoints": results}));
-    } else {
-        for r in &results {
-            match r["verified"].as_bool() {
-                Some(true) => outln!(
-                    "verified {}: {}",
-                    r["file"].as_str().unwrap_or("?"),
-                    r["summary"].as_str().unwrap_or("")
-                ),
-                _ => eprintln!(
-                    "parley: {}: does not verify: {}",
-                    r["file"].as_str().unwrap_or("?"),
-                    r["problem"].as_str().unwrap_or("")
-                ),
+        outln!(
+            "{}",
+            json!({"verified": !refuted, "checkpoints": checkpoints, "receipts": kept_results})
+        );
+        return Ok(if refuted { Outcome::Found } else { Outcome::Ok });
+    }
+    for r in checkpoints.iter().chain(&kept_results) {
+        let name = r["file"].as_str().or(r["receipt"].as_str()).unwrap_or("?");
+        match r["verified"].as_bool() {
+            Some(true) if r["file"].is_string() => {
+                outln!("verified {name}: {}", r["summary"].as_str().unwrap_or(""))
             }
+            Some(true) => {}
+            _ => eprintln!(
+                "parley: {name}: does not verify: {}",
+                r["problem"].as_str().unwrap_or("")
+            ),
         }
+    }
+    let good = kept_results
+        .iter()
+        .filter(|r| r["verified"] == true)
+        .count();
+    if good > 0 {
+        outln!(
+            "kept receipts: {good} of {} still in the record (each entry in its signed checkpoint, which the record today extends)",
+            kept_results.len()
+        );
     }
     Ok(if refuted { Outcome::Found } else { Outcome::Ok })
 }

@@ -89,6 +89,19 @@ impl Server {
         self.call(Method::POST, path, token, Some(body), None).await
     }
 
+    /// The record as `token`'s party may export it (JSON lines, the head first).
+    pub async fn export(&self, token: &str) -> String {
+        let res = self
+            .client
+            .get(format!("{}/v1/record/export", self.url))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        res.text().await.unwrap()
+    }
+
     /// Creates a party with an officer, an observer and an admin; returns their tokens.
     pub async fn party(&self, id: &str) -> Tokens {
         let (s, _) = self

@@ -122,6 +122,11 @@ fn psql(base: &str, database: &str, sql: &str) -> String {
         .args(["-v", "ON_ERROR_STOP=1", "-tAc", sql])
         .output()
         .expect("psql runs (Debian: postgresql-client)");
+    printed(out, sql)
+}
+
+/// What a database client printed, once it succeeded.
+fn printed(out: std::process::Output, sql: &str) -> String {
     assert!(
         out.status.success(),
         "{sql}: {}",
@@ -140,10 +145,21 @@ pub fn postgres_database(name: &str) -> Option<String> {
     Some(format!("{base} dbname={db}"))
 }
 
-/// What `sql` prints in the PostgreSQL database of the server on `db`.
+/// What `sql` prints in the store of the server on `db`: its PostgreSQL
+/// database (under `PARLEY_TEST_POSTGRES`), else the SQLite file, by the
+/// `sqlite3` CLI (the server stopped).
 pub fn sql(db: &Path, sql: &str) -> String {
-    let base = postgres().expect("a test on PostgreSQL (PARLEY_TEST_POSTGRES)");
-    psql(&base, &database_for(db), sql)
+    match postgres() {
+        Some(base) => psql(&base, &database_for(db), sql),
+        None => {
+            let out = Command::new("sqlite3")
+                .arg(db)
+                .arg(sql)
+                .output()
+                .expect("sqlite3 runs (Debian: sqlite3)");
+            printed(out, sql)
+        }
+    }
 }
 
 /// Everything the server on `db` stored, as text: the SQLite file and its

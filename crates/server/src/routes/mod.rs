@@ -10,6 +10,7 @@ mod conflicts;
 mod keys;
 mod lines;
 mod messages;
+mod oversight;
 mod parties;
 mod record;
 mod service;
@@ -43,6 +44,7 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::openapi::openapi_json))
         .merge(parties::routes())
         .merge(keys::routes())
+        .merge(oversight::routes())
         .merge(certificates::routes())
         .merge(lines::routes())
         .merge(messages::routes())

@@ -63,6 +63,11 @@ async fn list_parties(State(s): State<AppState>, Auth(a): Auth) -> Json<Parties>
 
 /// Adds an operator to a party (an admin of the party or of the host).
 ///
+/// The host's admins are refused (403) by a party whose admins set
+/// `host_may_add_operators: false`, unless the party has no admin left: then
+/// they may add an admin, logged as `recovery`. Either way the entry is the
+/// party's to see and names who made the operator.
+///
 /// The answer carries the operator's bearer token, shown once, here; only its hash is kept.
 #[utoipa::path(
     post,
@@ -73,7 +78,7 @@ async fn list_parties(State(s): State<AppState>, Auth(a): Auth) -> Json<Parties>
     ),
     request_body = CreateOperator,
     responses(
-        (status = 201, description = "The operator: `{id, party, name, role, token}`; `token` is absent from a replayed answer.", body = Object),
+        (status = 201, description = "The operator: `{id, party, name, role, made_by: {operator, party}, token}` (`recovery: true` when the host added an admin to a party closed to it that had no admin left); `token` is absent from a replayed answer.", body = Object),
         (status = 403, response = Forbidden),
     ),
     security(("bearer" = [])),

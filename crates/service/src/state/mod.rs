@@ -12,6 +12,7 @@
 //! | module | concept |
 //! |---|---|
 //! | `parties` | parties, operators, tokens |
+//! | `oversight` | what the host may do to a party: its settings, the recovery path |
 //! | `lines` | lines, their rules and status, who is on them |
 //! | `messages` | messages on a line: text, requests, replies, quotas |
 //! | `activities` | activity notices, amendments, cancellations, acknowledgments |
@@ -34,6 +35,7 @@ mod keys;
 mod line_checks;
 mod lines;
 mod messages;
+mod oversight;
 mod parties;
 mod record;
 mod signatures;
@@ -205,14 +207,13 @@ impl State {
         let (seq, at_us) = (logged.seq, logged.at_us);
         match &logged.entry {
             Entry::PartyCreated { party, name } => self.evolve_party_created(party, name),
-            Entry::OperatorCreated {
-                operator,
+            Entry::OperatorCreated { .. } => self.evolve_operator_created(&logged),
+            Entry::OperatorRevoked { operator, .. } => self.evolve_operator_revoked(operator),
+            Entry::PartySettingsChanged {
                 party,
-                name,
-                role,
-                token_sha256,
-            } => self.evolve_operator_created(operator, party, name, *role, token_sha256),
-            Entry::OperatorRevoked { operator } => self.evolve_operator_revoked(operator),
+                host_may_add_operators,
+                ..
+            } => self.evolve_party_settings_changed(party, *host_may_add_operators),
             Entry::LineCreated {
                 line,
                 name,
@@ -316,6 +317,10 @@ impl State {
                 token_sha256,
             } => self.decide_create_operator(actor, party, name, *role, token_sha256),
             Command::RevokeOperator { operator } => self.decide_revoke_operator(actor, operator),
+            Command::SetPartySettings {
+                party,
+                host_may_add_operators,
+            } => self.decide_party_settings(actor, party, *host_may_add_operators),
             Command::CreateLine {
                 line,
                 name,

@@ -1,19 +1,24 @@
 //! Parties and their operators: who they are, their roles, their tokens.
 
 use super::{Decision, State};
-use crate::entry::Entry;
+use crate::entry::{Entry, Logged, MadeBy};
 use crate::error::ServiceError;
 use crate::hashing::new_id;
 use crate::model::WriteOutcome;
 use crate::model::{Actor, Role};
 use crate::text::{check_id, check_text};
 use crate::views::{OperatorView, PartyView};
+use parley_engine::Timestamp;
+use parley_wire::format_timestamp;
 use serde_json::json;
 use std::collections::HashMap;
 
 #[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(super) struct Party {
     pub(super) name: String,
+    /// Whether the host's admins may add operators to it (its admins decide;
+    /// `oversight.rs`).
+    pub(super) host_may_add_operators: bool,
 }
 
 #[derive(Clone, serde::Serialize, serde::Deserialize)]
@@ -22,6 +27,12 @@ pub(super) struct Operator {
     pub(super) name: String,
     pub(super) role: Role,
     pub(super) revoked: bool,
+    /// Who made it (none for entries logged before this was recorded).
+    pub(super) made_by: Option<MadeBy>,
+    /// Made on the host's recovery path.
+    pub(super) recovery: bool,
+    /// When it was made, µs since the epoch.
+    pub(super) created_us: i64,
 }
 
 impl State {
@@ -71,18 +82,27 @@ impl State {
             ));
         }
         check_text("/name", name, 200)?;
+        let recovery = self.host_may_add(actor, party, role)?;
         let operator = new_id("op");
+        let by = MadeBy::of(actor);
+        let mut body = json!({"id": operator, "party": party, "name": name, "role": role,
+                              "made_by": by});
+        if recovery {
+            body["recovery"] = json!(true);
+        }
         let entry = Entry::OperatorCreated {
             operator: operator.clone(),
             party: party.to_string(),
             name: name.to_string(),
             role,
             token_sha256: token_sha256.to_string(),
+            by: Some(by),
+            recovery,
         };
         Ok(Decision {
             entries: vec![(entry, vec![party.to_string()])],
             outcome: WriteOutcome::Created,
-            body: json!({"id": operator, "party": party, "name": name, "role": role}),
+            body,
             volumes: None,
         })
     }
@@ -114,6 +134,7 @@ impl State {
             entries: vec![(
                 Entry::OperatorRevoked {
                     operator: operator.to_string(),
+                    by: Some(MadeBy::of(actor)),
                 },
                 vec![op.party.clone()],
             )],
@@ -128,27 +149,35 @@ impl State {
             party.to_string(),
             Party {
                 name: name.to_string(),
+                host_may_add_operators: true,
             },
         );
     }
 
-    pub(super) fn evolve_operator_created(
-        &mut self,
-        operator: &str,
-        party: &str,
-        name: &str,
-        role: Role,
-        token_sha256: &str,
-    ) {
-        self.by_token
-            .insert(token_sha256.to_string(), operator.to_string());
+    pub(super) fn evolve_operator_created(&mut self, logged: &Logged) {
+        let Entry::OperatorCreated {
+            operator,
+            party,
+            name,
+            role,
+            token_sha256,
+            by,
+            recovery,
+        } = &logged.entry
+        else {
+            return;
+        };
+        self.by_token.insert(token_sha256.clone(), operator.clone());
         self.operators.insert(
-            operator.to_string(),
+            operator.clone(),
             Operator {
-                party: party.to_string(),
-                name: name.to_string(),
-                role,
+                party: party.clone(),
+                name: name.clone(),
+                role: *role,
                 revoked: false,
+                made_by: by.clone(),
+                recovery: *recovery,
+                created_us: logged.at_us,
             },
         );
     }
@@ -211,6 +240,7 @@ impl State {
             .map(|(id, p)| PartyView {
                 id: id.clone(),
                 name: p.name.clone(),
+                host_may_add_operators: p.host_may_add_operators,
             })
             .collect()
     }
@@ -230,6 +260,9 @@ impl State {
                 name: o.name.clone(),
                 role: o.role,
                 revoked: o.revoked,
+                made_by: o.made_by.clone(),
+                recovery: o.recovery,
+                created_at: format_timestamp(Timestamp(o.created_us)),
             })
             .collect())
     }

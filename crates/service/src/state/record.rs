@@ -30,17 +30,39 @@ impl State {
             .and_then(|i| self.log.get(i as usize))
             .filter(visible)
             .ok_or_else(|| ServiceError::NotFound(format!("record entry {seq}")))?;
-        let proof = self
-            .record
-            .inclusion_proof(seq - 1, size)
-            .map_err(|e| ServiceError::invalid("/size", e.to_string()))?;
-        let mut receipt = json!({"seq": seq, "leaf_index": seq - 1, "tree_size": size,
-                  "leaf": leaf_text(logged), "proof": hex_all(&proof)});
+        let mut receipt = self.leaf_proof(logged, size)?;
         if let Entry::Notice { content, .. } = &logged.entry {
             // The leaf holds the content's hash; the text goes with the receipt.
             receipt["content"] = Value::from(content.get());
         }
         Ok(receipt)
+    }
+
+    /// Logged entry `l` as a leaf (its text and hash) with its inclusion proof
+    /// in the tree of `size` entries: the body of a receipt, whoever asks
+    /// (callers check who may see it).
+    pub(crate) fn leaf_proof(&self, l: &Logged, size: u64) -> Result<Value, ServiceError> {
+        let proof = self
+            .record
+            .inclusion_proof(l.seq - 1, size)
+            .map_err(|e| ServiceError::invalid("/size", e.to_string()))?;
+        let hash = self.record.leaf(l.seq - 1).expect("every entry is a leaf");
+        Ok(
+            json!({"seq": l.seq, "leaf_index": l.seq - 1, "tree_size": size,
+                  "leaf": leaf_text(l), "leaf_hash": hash.to_string(),
+                  "proof": hex_all(&proof)}),
+        )
+    }
+
+    /// The receipt of entry `seq` in the tree of `size` entries for the
+    /// `actor` who wrote it, if it may see the entry (a writer always may:
+    /// each write's first entry is in its party's audience, or the host's).
+    pub(crate) fn writer_receipt(&self, actor: &Actor, seq: u64, size: u64) -> Option<Value> {
+        let logged = seq.checked_sub(1).and_then(|i| self.log.get(i as usize))?;
+        if !self.sees_entry(actor, logged) {
+            return None;
+        }
+        self.leaf_proof(logged, size).ok()
     }
 
     /// Entries `after + 1 ..= upto` of the record as `actor`'s party may hold
