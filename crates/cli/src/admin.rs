@@ -88,6 +88,11 @@ enum Action {
         /// Most flash messages one party may send on the line in an hour.
         #[arg(long, default_value_t = 4)]
         max_flash_per_hour: u32,
+        /// Accept flight levels in notices, widening their bands by this many
+        /// metres on both sides (a flight level is a pressure altitude);
+        /// without it flight levels are refused.
+        #[arg(long)]
+        flight_level_margin_m: Option<f64>,
     },
     /// Mark a line suspended or active (its political status; it keeps working).
     LineStatus {
@@ -206,16 +211,20 @@ pub fn run(args: AdminArgs) -> Result<()> {
             min_reply_s,
             max_requests_per_hour,
             max_flash_per_hour,
-        } => (
-            "/v1/lines".to_string(),
-            json!({"id": id, "name": name, "parties": parties, "rules": {
+            flight_level_margin_m,
+        } => {
+            let mut body = json!({"id": id, "name": name, "parties": parties, "rules": {
                 "horizontal_m": horizontal_m, "vertical_m": vertical_m, "time_s": time_s,
                 "notice_lead_time_s": notice_lead_time_s, "ack_deadline_s": ack_deadline_s,
                 "line_check_interval_s": line_check_interval_s,
                 "signatures_required": signatures_required, "min_reply_s": min_reply_s,
                 "max_requests_per_hour": max_requests_per_hour,
-                "max_flash_per_hour": max_flash_per_hour}}),
-        ),
+                "max_flash_per_hour": max_flash_per_hour}});
+            if let Some(m) = flight_level_margin_m {
+                body["rules"]["flight_level_margin_m"] = json!(m);
+            }
+            ("/v1/lines".to_string(), body)
+        }
         Action::LineStatus { line, status } => (
             format!("/v1/lines/{line}/status"),
             json!({"status": status}),

@@ -4,7 +4,7 @@ use crate::problem::Problem;
 use axum::body::Bytes;
 use axum::http::StatusCode;
 use parley_service::{ServiceError, Volumes};
-use parley_wire::WireLimits;
+use parley_wire::{VerticalRules, WireLimits};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
@@ -145,7 +145,11 @@ impl Body {
 /// cores - 1 requests at a time (the rest wait their turn), so that the async
 /// workers keep answering every other request (`/v1/health` among them)
 /// however costly the geometry.
-pub async fn volumes(values: Vec<Value>, limits: &WireLimits) -> Result<Volumes, Problem> {
+pub async fn volumes(
+    values: Vec<Value>,
+    limits: &WireLimits,
+    vertical: &VerticalRules,
+) -> Result<Volumes, Problem> {
     static VALIDATING: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
     let invalid = |e: parley_wire::WireError| ServiceError::Invalid {
         pointer: e.pointer,
@@ -153,10 +157,12 @@ pub async fn volumes(values: Vec<Value>, limits: &WireLimits) -> Result<Volumes,
     };
     // Counting costs an inverse geodesic per long edge: cheap for few vertices.
     let vertices: usize = values.iter().map(vertex_count).sum();
-    if vertices <= INLINE_VERTICES {
+    // The geoid costs about half a millisecond an evaluation: never inline.
+    let geoid = values.iter().any(parley_wire::altitude::volume_needs_geoid);
+    if vertices <= INLINE_VERTICES && !geoid {
         let points = parley_wire::check_work(&values, "/volumes", limits).map_err(invalid)?;
         if points <= INLINE_POINTS {
-            return Ok(Volumes::parse(values, limits)?);
+            return Ok(Volumes::parse_on(values, limits, vertical)?);
         }
     }
     let permits = VALIDATING.get_or_init(|| {
@@ -165,10 +171,10 @@ pub async fn volumes(values: Vec<Value>, limits: &WireLimits) -> Result<Volumes,
         tokio::sync::Semaphore::new(cores.saturating_sub(1).max(1))
     });
     let _permit = permits.acquire().await.map_err(|_| unavailable())?;
-    let limits = limits.clone();
+    let (limits, vertical) = (limits.clone(), *vertical);
     tokio::task::spawn_blocking(move || {
         parley_wire::check_work(&values, "/volumes", &limits).map_err(invalid)?;
-        Volumes::parse(values, &limits)
+        Volumes::parse_on(values, &limits, &vertical)
     })
     .await
     .map_err(|_| unavailable())?
