@@ -14,6 +14,7 @@
 //!   for example `cargo xtask reference judge IN OUT` to judge new edge cases.
 
 use anyhow::{bail, Context, Result};
+use parley_store_postgres::local::{as_postgres, initdb, server_programs};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -120,7 +121,7 @@ fn test(extra: &[String]) -> Result<()> {
             .current_dir(root())
             .args([
                 "test", "-p", "parley", "--test", "server", "--test", "client", "--test", "talks",
-                "--test", "hostile", "--test", "nodes",
+                "--test", "hostile", "--test", "nodes", "--test", "faults",
             ])
             .args(&args)
             .env("PARLEY_TEST_POSTGRES", &pg.conninfo)
@@ -152,7 +153,7 @@ struct Postgres {
 
 impl Postgres {
     fn start() -> Result<Postgres> {
-        let bin = postgres_bin()?;
+        let bin = server_programs().map_err(anyhow::Error::msg)?;
         // A short path: a socket's path is limited to about 100 bytes.
         let dir = PathBuf::from(format!("/tmp/parley-pg-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
@@ -171,15 +172,7 @@ impl Postgres {
             ),
         };
         let data = dir.join("data");
-        run(as_postgres(&dir, &bin.join("initdb"))
-            .args([
-                "--auth=trust",
-                "--username=postgres",
-                "--encoding=UTF8",
-                "--no-instructions",
-                "-D",
-            ])
-            .arg(&data))?;
+        run(&mut initdb(&bin, &dir, &data))?;
         // TCP connections must use TLS: a `host` rule would let plain ones in.
         let hba = data.join("pg_hba.conf");
         let rules = std::fs::read_to_string(&hba)?
@@ -253,39 +246,4 @@ impl Drop for Postgres {
             .status();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
-}
-
-/// The directory of PostgreSQL's server programs (Debian keeps them off PATH).
-fn postgres_bin() -> Result<PathBuf> {
-    let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .map(|d| d.flatten().map(|e| e.path().join("bin")).collect())
-        .unwrap_or_default();
-    found.retain(|b| b.join("initdb").exists());
-    found.sort();
-    match found.pop() {
-        Some(bin) => Ok(bin),
-        None => bail!(
-            "the end-to-end tests also run on PostgreSQL, which is not installed: \
-             apt-get install postgresql (.ci/run does it)"
-        ),
-    }
-}
-
-/// `program`, run as the `postgres` user when this runs as root (PostgreSQL
-/// refuses to run as root), in `dir`, which that user is given.
-fn as_postgres(dir: &Path, program: &Path) -> Command {
-    let root = Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
-    if !root {
-        return Command::new(program);
-    }
-    let _ = Command::new("chown")
-        .args(["-R", "postgres:postgres"])
-        .arg(dir)
-        .status();
-    let mut cmd = Command::new("runuser");
-    cmd.args(["-u", "postgres", "--"]).arg(program);
-    cmd
 }

@@ -50,6 +50,12 @@ pub enum Bench {
     /// Hostile geometry against a real server: the CPU a worst-case request
     /// costs, and `/v1/health`'s latency while two clients send them.
     Abuse(crate::bench_abuse::Args),
+    /// Faults: SIGKILLs of a real server under load; nothing acknowledged
+    /// may be lost or doubled, and the record must verify.
+    Faults(crate::bench_faults::Args),
+    /// Fail-over: two nodes on a PostgreSQL primary with a synchronous
+    /// standby; the primary killed under load and the standby promoted.
+    Failover(crate::bench_failover::Args),
 }
 
 #[derive(clap::Args, Clone, Copy)]
@@ -90,6 +96,8 @@ pub fn run(bench: Bench) -> Result<()> {
         Bench::Serve(args) => crate::bench_serve::run(args),
         Bench::Record(args) => crate::bench_record::run(args),
         Bench::Abuse(args) => crate::bench_abuse::run(args),
+        Bench::Faults(args) => crate::bench_faults::run(args),
+        Bench::Failover(args) => crate::bench_failover::run(args),
         Bench::Witness(args) => crate::bench_witness::run(args),
     }
 }

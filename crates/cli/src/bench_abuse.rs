@@ -19,10 +19,9 @@
 //! `bench abuse cpu_per_request_ms=... health_p50_ms=... health_p99_ms=...`.
 
 use crate::bench::percentile;
+use crate::served::{now_us, post, world, Served};
 use anyhow::{bail, ensure, Context, Result};
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -94,24 +93,12 @@ pub fn volume(vertices: Vec<Value>) -> Value {
         "time_end": {"value": parley_wire::format_timestamp(end), "format": "RFC3339"}})
 }
 
-fn now_us() -> i64 {
-    let since = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    since.as_micros() as i64
-}
+/// The server's temporary store, removed when dropped (after the server).
+struct Store(std::path::PathBuf);
 
-/// The server process, killed (and its store removed) when dropped.
-struct Served {
-    child: Child,
-    dir: std::path::PathBuf,
-}
-
-impl Drop for Served {
+impl Drop for Store {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
@@ -127,57 +114,21 @@ fn cpu_s(pid: u32) -> Result<f64> {
     Ok(ticks / 100.0)
 }
 
-async fn post(
-    http: &reqwest::Client,
-    url: &str,
-    path: &str,
-    token: &str,
-    body: &Value,
-) -> Result<(u16, String)> {
-    let res = http
-        .post(format!("{url}{path}"))
-        .bearer_auth(token)
-        .json(body)
-        .send()
-        .await?;
-    let status = res.status().as_u16();
-    Ok((status, res.text().await?))
-}
-
 pub fn run(args: Args) -> Result<()> {
     ensure!(args.clients >= 1, "--clients must be at least 1");
     let dir = std::env::temp_dir().join(format!("parley-bench-abuse-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
-    let child = Command::new(std::env::current_exe()?)
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--rate-limit",
-            "1000000",
-        ])
-        .arg("--db")
-        .arg(dir.join("parley.db"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .context("starting parley serve")?;
-    let mut served = Served { child, dir };
-    let mut lines = BufReader::new(served.child.stdout.take().context("stdout")?).lines();
-    let mut host = None;
-    let url = loop {
-        let line = lines.next().context("the server stopped")??;
-        if let Some(t) = line.strip_prefix("host admin token (shown once; keep it safe): ") {
-            host = Some(t.to_string());
-        }
-        if let Some(u) = line.strip_prefix("parley listening on ") {
-            break u.to_string();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
+    let store = Store(dir);
+    let served = Served::start(&[
+        "--rate-limit".into(),
+        "1000000".into(),
+        "--db".into(),
+        store.0.join("parley.db").display().to_string(),
+    ])?;
+    let (url, host) = (served.url.clone(), served.host.clone());
     let host = host.context("the server printed no host token")?;
-    let pid = served.child.id();
+    let pid = served.pid();
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -191,29 +142,8 @@ async fn attack(url: &str, host: &str, pid: u32, args: &Args) -> Result<()> {
         let (http, url) = (http.clone(), url.to_string());
         async move { post(&http, &url, &path, &token, &body).await }
     };
-    let mut officers = Vec::new();
-    for party in ["blue", "red"] {
-        let (s, t) = send(
-            "/v1/parties".into(),
-            host.into(),
-            json!({"id": party, "name": party}),
-        )
-        .await?;
-        ensure!(s == 201, "creating {party}: {s} {t}");
-        let (s, t) = send(
-            format!("/v1/parties/{party}/operators"),
-            host.into(),
-            json!({"name": format!("{party} officer"), "role": "officer"}),
-        )
-        .await?;
-        ensure!(s == 201, "creating {party}'s officer: {s} {t}");
-        let v: Value = serde_json::from_str(&t)?;
-        officers.push(v["token"].as_str().context("a token")?.to_string());
-    }
-    let line = json!({"id": "air", "name": "air", "parties": ["blue", "red"],
-        "rules": {"horizontal_m": 1000, "vertical_m": 300, "time_s": 300}});
-    let (s, t) = send("/v1/lines".into(), host.into(), line).await?;
-    ensure!(s == 201, "creating the line: {s} {t}");
+    let rules = json!({"horizontal_m": 1000, "vertical_m": 300, "time_s": 300});
+    let officers = world(&http, url, host, &["blue", "red"], "air", rules).await?;
     let limits = parley_wire::WireLimits::default();
     let notice = |volumes: Vec<Value>, dry_run: bool| json!({"category": "air", "point_of_contact": "duty officer", "volumes": volumes, "dry_run": dry_run});
     // Red's comb, stored; Blue's dry runs meet it.

@@ -12,6 +12,8 @@
 mod admin;
 mod bench;
 mod bench_abuse;
+mod bench_failover;
+mod bench_faults;
 mod bench_record;
 mod bench_serve;
 mod bench_witness;
@@ -20,6 +22,7 @@ mod client;
 mod demo;
 mod secret;
 mod serve;
+mod served;
 mod witness;
 
 use clap::{CommandFactory, Parser, Subcommand};

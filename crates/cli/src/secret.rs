@@ -7,6 +7,8 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 /// Creates `path` with mode 0600 holding `text`, synced; refuses to overwrite.
+/// A file that could not be written whole (a full disk) is removed again, so
+/// that no empty or cut secret is left to be read at the next start.
 pub fn create(path: &Path, text: &str) -> Result<()> {
     let mut f = std::fs::OpenOptions::new()
         .write(true)
@@ -14,9 +16,12 @@ pub fn create(path: &Path, text: &str) -> Result<()> {
         .mode(0o600)
         .open(path)
         .with_context(|| format!("creating {}", path.display()))?;
-    f.write_all(text.as_bytes())?;
-    f.sync_all()
-        .with_context(|| format!("writing {}", path.display()))
+    let written = f.write_all(text.as_bytes()).and_then(|()| f.sync_all());
+    if written.is_err() {
+        drop(f);
+        let _ = std::fs::remove_file(path);
+    }
+    written.with_context(|| format!("writing {}", path.display()))
 }
 
 /// A signing key's 32-byte seed, as hex in `path`: read (refused when others
@@ -42,7 +47,8 @@ pub fn seed(path: &Path, what: &str) -> Result<[u8; 32]> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let mut seed = [0u8; 32];
             getrandom::fill(&mut seed).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-            create(path, &format!("{}\n", parley_record::Hash(seed)))?;
+            create(path, &format!("{}\n", parley_record::Hash(seed)))
+                .with_context(|| format!("making the {what}"))?;
             Ok(seed)
         }
         Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),

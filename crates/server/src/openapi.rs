@@ -279,5 +279,5 @@ problem_responses! {
     InvalidInput: "`invalid-input`: a field is missing or wrong; `errors[0].pointer` names it.";
     RateLimited: "`rate-limited`: too many requests for this token, or for its party (all its operators together); slow down and retry.";
     TooManyStreams: "`too-many-streams` (or `rate-limited`): this operator has as many live streams open as it may, or sent too many requests; close one, or slow down, and retry.";
-    Unavailable: "`unavailable`: storage failed (the write was not made, or its answer was lost: a retry with the same Idempotency-Key is safe; the node reads its journal again and goes on) or the writer stopped on an internal error (every request is refused until a restart).";
+    Unavailable: "`unavailable`: storage failed (the write was not made, or its answer was lost: a retry with the same Idempotency-Key is safe; the node reads its journal again and goes on) or the writer stopped on an internal error (every request is refused until a restart); or `store-full`: the store has no room left (the write was not made; reads go on, and writes resume by themselves once space is freed: retry with the same Idempotency-Key).";
 }

@@ -71,6 +71,9 @@ impl From<ServiceError> for Problem {
                 Problem::new(StatusCode::TOO_MANY_REQUESTS, "rate-limited", why)
             }
             ServiceError::Unavailable(why) => Problem::unavailable(why),
+            ServiceError::StoreFull(why) => {
+                Problem::new(StatusCode::SERVICE_UNAVAILABLE, "store-full", why)
+            }
         }
     }
 }

@@ -30,6 +30,10 @@ pub enum ServiceError {
     /// message says so, and a retry with the same Idempotency-Key is safe).
     #[error("{0}")]
     Unavailable(String),
+    /// The store has no room left: the write was not made; writes resume by
+    /// themselves once space is freed (retry with the same Idempotency-Key).
+    #[error("{0}")]
+    StoreFull(String),
 }
 
 impl ServiceError {

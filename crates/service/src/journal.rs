@@ -10,6 +10,22 @@ use crate::entry::{IdempotencyRecord, Logged};
 #[error("storage failed: {0}")]
 pub struct StorageError(pub String);
 
+/// How a full store's error begins (see [`StorageError::full`]).
+const STORE_FULL: &str = "the store is full";
+
+impl StorageError {
+    /// The store has no room left (a full disk or file system): the
+    /// transaction was rolled back, so nothing of it was written.
+    pub fn full(detail: impl std::fmt::Display) -> StorageError {
+        StorageError(format!("{STORE_FULL} ({detail})"))
+    }
+
+    /// Whether the store refused for want of room.
+    pub fn is_full(&self) -> bool {
+        self.0.starts_with(STORE_FULL)
+    }
+}
+
 /// What other nodes appended since this node last looked: their entries, in
 /// order, and their idempotency records.
 #[derive(Debug, Default)]

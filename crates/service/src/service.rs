@@ -430,6 +430,26 @@ fn replay(
     Ok((state, records))
 }
 
+/// The time of the next entry: the clock, but never before the last entry,
+/// so the record's times never go back when the clock does (a step back of
+/// NTP, a wrong manual setting). Deadlines and line checks are decided at
+/// this time too, so none fires twice. Said once each time the clock falls
+/// behind.
+fn not_before(clock_us: i64, last_us: i64, behind: &mut bool) -> i64 {
+    if clock_us >= last_us {
+        *behind = false;
+        return clock_us;
+    }
+    if !*behind {
+        eprintln!(
+            "parley: the clock is {:.3} s behind the last entry; entries keep that entry's time until it catches up",
+            (last_us - clock_us) as f64 / 1e6
+        );
+        *behind = true;
+    }
+    last_us
+}
+
 /// After a failed commit the state may hold entries that are not durable (or,
 /// when the commit's answer was lost, that are): it is rebuilt from the
 /// journal, which is the truth, before the service takes writes again.
@@ -463,6 +483,7 @@ fn write_loop(
     on_commit: impl Fn(u64),
 ) {
     let mut last_forgotten = i64::MIN / 2;
+    let mut clock_behind = false;
     let mut stop = false;
     while !stop {
         let Ok(Work::Job(first)) = rx.recv() else {
@@ -512,7 +533,7 @@ fn write_loop(
                 answers.push((job.reply, Err(e.clone())));
                 continue;
             }
-            let now = clock();
+            let now = not_before(clock(), state.last_at_us(), &mut clock_behind);
             let window = shared.idempotency_window_us.load(Ordering::SeqCst);
             if let Some(idem) = &job.idempotency {
                 let id = (job.actor.operator.clone(), idem.key.clone());
@@ -591,11 +612,19 @@ fn write_loop(
                 shared.broken.store(true, Ordering::SeqCst);
                 for (_, outcome) in answers.iter_mut() {
                     if outcome.is_ok() {
-                        // A lost answer to a commit leaves its outcome unknown;
-                        // the Idempotency-Key makes the retry safe either way.
-                        *outcome = Err(ServiceError::Unavailable(format!(
-                            "{e}; the write may not have been made: retry with the same Idempotency-Key"
-                        )));
+                        *outcome = Err(if e.is_full() {
+                            // A full store rolls the transaction back: nothing was written.
+                            ServiceError::StoreFull(format!(
+                                "{}; the write was not made: retry with the same Idempotency-Key, writes resume by themselves once the store has room",
+                                e.0
+                            ))
+                        } else {
+                            // A lost answer to a commit leaves its outcome unknown;
+                            // the Idempotency-Key makes the retry safe either way.
+                            ServiceError::Unavailable(format!(
+                                "{e}; the write may not have been made: retry with the same Idempotency-Key"
+                            ))
+                        });
                     }
                 }
             }

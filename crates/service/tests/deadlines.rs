@@ -487,3 +487,73 @@ fn a_line_check_interval_below_the_minimum_is_refused_naming_the_field() {
         other => panic!("expected a refusal, got {other:?}"),
     }
 }
+
+/// The clock steps back an hour and forward again (issue 21, point 5): the
+/// record's times never go back, no escalation step and no line check fires
+/// twice, and none is lost.
+#[test]
+fn a_clock_that_jumps_back_and_forth_neither_repeats_nor_loses_a_step() {
+    let w = World::new(
+        "clock-jumps",
+        &["north", "south"],
+        &["north", "south"],
+        checked(),
+    );
+    w.notify();
+    let times = || {
+        w.service().read(|s| {
+            s.logged_after(0)
+                .iter()
+                .map(|l| l.at_us)
+                .collect::<Vec<_>>()
+        })
+    };
+    // Forward past the acknowledgment's deadline and a line check round.
+    let reminded = w.ticked(T0 + 10 * MIN);
+    assert!(
+        kinds(&reminded).contains(&"reminder:south".to_string()),
+        "{reminded:?}"
+    );
+    assert!(!checks_sent(&reminded).is_empty());
+    // Back an hour: nothing is due again, and what is logged keeps the last time.
+    let back = w.ticked(T0 - 50 * MIN);
+    assert!(back.is_empty(), "nothing fires twice: {back:?}");
+    w.at(T0 - 50 * MIN);
+    w.run(
+        &north(),
+        Command::SendMessage {
+            line: "l".into(),
+            message: MessageKind::Text,
+            priority: Priority::Routine,
+            text: "while the clock is behind".into(),
+            deadline: None,
+            references: None,
+        },
+    )
+    .unwrap();
+    let t = times();
+    assert!(
+        t.windows(2).all(|p| p[0] <= p[1]),
+        "times never decrease: {t:?}"
+    );
+    assert_eq!(
+        *t.last().unwrap(),
+        T0 + 10 * MIN,
+        "the last entry's time is kept"
+    );
+    // Forward again, to the next step: it fires once, at its time.
+    let overdue = w.ticked(T0 + 15 * MIN);
+    assert_eq!(
+        kinds(&overdue)
+            .iter()
+            .filter(|k| k.starts_with("overdue"))
+            .count(),
+        1,
+        "{overdue:?}"
+    );
+    assert!(w
+        .ticked(T0 + 15 * MIN)
+        .iter()
+        .all(|e| e["kind"] != "deadline_escalated"));
+    assert_eq!(*times().last().unwrap(), T0 + 15 * MIN);
+}

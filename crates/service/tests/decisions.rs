@@ -342,6 +342,7 @@ fn kind(e: &ServiceError) -> &'static str {
         ServiceError::Conflict(_) => "conflict",
         ServiceError::Quota(_) => "quota",
         ServiceError::Unavailable(_) => "unavailable",
+        ServiceError::StoreFull(_) => "store-full",
     }
 }
 

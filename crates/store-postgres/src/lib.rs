@@ -18,6 +18,7 @@ use parley_service::{
 };
 use postgres::Client;
 
+pub mod local;
 mod tls;
 
 /// The advisory lock every node takes for a batch of writes ("parley" in ASCII).
@@ -57,6 +58,9 @@ pub struct PostgresJournal {
 }
 
 fn err(what: &str, e: postgres::Error) -> StorageError {
+    if e.code() == Some(&postgres::error::SqlState::DISK_FULL) {
+        return StorageError::full(format!("postgresql: {what}: {e}"));
+    }
     StorageError(format!("postgresql: {what}: {e}"))
 }
 

@@ -73,7 +73,10 @@ impl Drop for Checkpointer {
 }
 
 fn err(e: rusqlite::Error) -> StorageError {
-    StorageError(format!("sqlite: {e}"))
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::DiskFull) => StorageError::full(format!("sqlite: {e}")),
+        _ => StorageError(format!("sqlite: {e}")),
+    }
 }
 
 impl SqliteJournal {

@@ -130,6 +130,16 @@ fn psql(base: &str, database: &str, sql: &str) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
+/// A new, empty PostgreSQL database named after `name` (dropped first if a
+/// run before left it), as a connection string; `None` without PostgreSQL.
+pub fn postgres_database(name: &str) -> Option<String> {
+    let base = postgres()?;
+    let db = database_for(&temp_dir(name));
+    psql(&base, "postgres", &format!("DROP DATABASE IF EXISTS {db}"));
+    psql(&base, "postgres", &format!("CREATE DATABASE {db}"));
+    Some(format!("{base} dbname={db}"))
+}
+
 /// What `sql` prints in the PostgreSQL database of the server on `db`.
 pub fn sql(db: &Path, sql: &str) -> String {
     let base = postgres().expect("a test on PostgreSQL (PARLEY_TEST_POSTGRES)");

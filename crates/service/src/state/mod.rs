@@ -178,6 +178,11 @@ impl State {
         self.log.len() as u64
     }
 
+    /// When the last entry was logged (µs since the epoch; 0 before any).
+    pub fn last_at_us(&self) -> i64 {
+        self.log.last().map_or(0, |l| l.at_us)
+    }
+
     // ---- evolving ----------------------------------------------------------
 
     /// Applies a logged entry. Entries come from [`State::decide`] or the journal,
