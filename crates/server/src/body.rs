@@ -155,12 +155,19 @@ pub async fn volumes(
         pointer: e.pointer,
         message: e.message,
     };
+    // Routes and multipolygons are counted as the volumes they become.
+    let expanded =
+        parley_wire::shapes::expand(&values, "/volumes", limits.max_volumes).map_err(invalid)?;
     // Counting costs an inverse geodesic per long edge: cheap for few vertices.
-    let vertices: usize = values.iter().map(vertex_count).sum();
+    let vertices: usize = expanded.values.iter().map(vertex_count).sum();
+    let work = move |limits: &WireLimits| {
+        parley_wire::check_work(&expanded.values, "/volumes", limits)
+            .map_err(|e| invalid(expanded.error(e)))
+    };
     // The geoid costs about half a millisecond an evaluation: never inline.
     let geoid = values.iter().any(parley_wire::altitude::volume_needs_geoid);
     if vertices <= INLINE_VERTICES && !geoid {
-        let points = parley_wire::check_work(&values, "/volumes", limits).map_err(invalid)?;
+        let points = work(limits)?;
         if points <= INLINE_POINTS {
             return Ok(Volumes::parse_on(values, limits, vertical)?);
         }
@@ -173,7 +180,7 @@ pub async fn volumes(
     let _permit = permits.acquire().await.map_err(|_| unavailable())?;
     let (limits, vertical) = (limits.clone(), *vertical);
     tokio::task::spawn_blocking(move || {
-        parley_wire::check_work(&values, "/volumes", &limits).map_err(invalid)?;
+        work(&limits)?;
         Volumes::parse_on(values, &limits, &vertical)
     })
     .await

@@ -202,16 +202,21 @@ impl Volumes {
                 format!("give at most {} volumes", limits.max_volumes),
             ));
         }
-        let parsed: Vec<Parsed> = json
+        let invalid = |e: parley_wire::WireError| ServiceError::Invalid {
+            pointer: e.pointer,
+            message: e.message,
+        };
+        // Routes and multipolygons become several volumes; errors point
+        // into the volumes as given.
+        let expanded =
+            parley_wire::shapes::expand(&json, "/volumes", limits.max_volumes).map_err(invalid)?;
+        let parsed: Vec<Parsed> = expanded
+            .values
             .iter()
             .enumerate()
             .map(|(i, v)| {
-                parse_volume_on(v, &format!("/volumes/{i}"), &limits.volume, vertical).map_err(
-                    |e| ServiceError::Invalid {
-                        pointer: e.pointer,
-                        message: e.message,
-                    },
-                )
+                parse_volume_on(v, &format!("/volumes/{i}"), &limits.volume, vertical)
+                    .map_err(|e| invalid(expanded.error(e)))
             })
             .collect::<Result<_, _>>()?;
         // The content keeps each volume as the F3548 form of what was validated,

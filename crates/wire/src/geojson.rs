@@ -5,6 +5,10 @@
 //!   GeoJSON requires (the last position repeats the first); holes are refused; or
 //! - a `Point` with a `radius_m` property: a circle.
 //!
+//! A `MultiPolygon`, or a `LineString` with a `half_width_m` property (a
+//! route), is several volumes: [`crate::shapes`] expands it into Polygons and
+//! Points before they are read here.
+//!
 //! Its `properties` carry the rest:
 //!
 //! | property | meaning |

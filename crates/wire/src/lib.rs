@@ -27,6 +27,7 @@ pub mod altitude;
 pub mod coordinates;
 pub mod geojson;
 mod report;
+pub mod shapes;
 mod time;
 
 pub use report::{conflict_json, meeting_json};
@@ -563,11 +564,16 @@ pub fn activity_from_value(
             ),
         ));
     }
-    check_work(list, &vat, limits)?;
-    let volumes = list
+    // Routes and multipolygons become several volumes, counted as such.
+    let expanded = shapes::expand(list, &vat, limits.max_volumes)?;
+    check_work(&expanded.values, &vat, limits).map_err(|e| expanded.error(e))?;
+    let volumes = expanded
+        .values
         .iter()
         .enumerate()
-        .map(|(i, v)| parse_volume(v, &format!("{vat}/{i}"), &limits.volume))
+        .map(|(i, v)| {
+            parse_volume(v, &format!("{vat}/{i}"), &limits.volume).map_err(|e| expanded.error(e))
+        })
         .collect::<Result<_, _>>()?;
     Ok(Activity { id, party, volumes })
 }

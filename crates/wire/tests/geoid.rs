@@ -13,10 +13,9 @@ use parley_wire::altitude::{
 };
 use parley_wire::{check_work, parse_volume, parse_volume_on, VerticalRules, WireLimits};
 use serde_json::{json, Value};
-use std::process::Command;
 
 mod common;
-use common::{reference_python, root};
+use common::reference_lines;
 
 /// The coefficients the `egm96` crate compiles in, from cargo's copy of its
 /// source (the version the workspace pins, `=0.3.2`).
@@ -36,22 +35,10 @@ fn coefficients() -> String {
 }
 
 fn reference(args: &[&str]) -> Vec<Value> {
-    let out = Command::new(reference_python())
-        .arg(root().join("tests/reference/geoid.py"))
-        .args(["--coefficients", &coefficients()])
-        .args(args)
-        .output()
-        .expect("the reference runs");
-    assert!(
-        out.status.success(),
-        "geoid.py failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    let coefficients = coefficients();
+    let mut all = vec!["--coefficients", &coefficients];
+    all.extend_from_slice(args);
+    reference_lines("geoid.py", &all)
 }
 
 #[test]
