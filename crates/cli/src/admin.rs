@@ -93,6 +93,11 @@ enum Action {
         /// without it flight levels are refused.
         #[arg(long)]
         flight_level_margin_m: Option<f64>,
+        /// The line's region of operation, `south,west,north,east` in
+        /// degrees: a notice reaching outside it is refused unless its
+        /// sender confirms it.
+        #[arg(long, value_name = "S,W,N,E")]
+        region: Option<String>,
     },
     /// Mark a line suspended or active (its political status; it keeps working).
     LineStatus {
@@ -212,6 +217,7 @@ pub fn run(args: AdminArgs) -> Result<()> {
             max_requests_per_hour,
             max_flash_per_hour,
             flight_level_margin_m,
+            region,
         } => {
             let mut body = json!({"id": id, "name": name, "parties": parties, "rules": {
                 "horizontal_m": horizontal_m, "vertical_m": vertical_m, "time_s": time_s,
@@ -222,6 +228,19 @@ pub fn run(args: AdminArgs) -> Result<()> {
                 "max_flash_per_hour": max_flash_per_hour}});
             if let Some(m) = flight_level_margin_m {
                 body["rules"]["flight_level_margin_m"] = json!(m);
+            }
+            if let Some(r) = region {
+                let edges: Vec<f64> = r
+                    .split(',')
+                    .map(|e| e.trim().parse::<f64>())
+                    .collect::<Result<_, _>>()
+                    .ok()
+                    .filter(|e: &Vec<f64>| e.len() == 4)
+                    .ok_or_else(|| {
+                        anyhow::anyhow!("--region: give south,west,north,east in degrees")
+                    })?;
+                body["rules"]["region"] = json!({"south": edges[0], "west": edges[1],
+                    "north": edges[2], "east": edges[3]});
             }
             ("/v1/lines".to_string(), body)
         }

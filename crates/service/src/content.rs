@@ -173,6 +173,9 @@ pub struct Volumes {
     /// The line's vertical rules they were read under, when any altitude
     /// needed them (a flight level): the writer checks they are the line's.
     flight_level_rules: Option<VerticalRules>,
+    /// The sender confirmed that what looks like a mistake is meant
+    /// (`confirm_unusual`; see `crate::sanity`).
+    unusual_confirmed: bool,
 }
 
 impl Volumes {
@@ -243,6 +246,7 @@ impl Volumes {
             content_hasher,
             parsed,
             flight_level_rules: flight_levels.then_some(*vertical),
+            unusual_confirmed: false,
         })
     }
 
@@ -263,6 +267,19 @@ impl Volumes {
     /// was given.
     pub fn flight_level_rules(&self) -> Option<VerticalRules> {
         self.flight_level_rules
+    }
+
+    /// The same volumes, with the sender's confirmation that what looks
+    /// like a mistake (a notice of the past, a volume outside the line's
+    /// region) is meant, or not.
+    pub fn with_unusual_confirmed(mut self, confirmed: bool) -> Volumes {
+        self.unusual_confirmed = confirmed;
+        self
+    }
+
+    /// Whether the sender confirmed what looks like a mistake.
+    pub fn unusual_confirmed(&self) -> bool {
+        self.unusual_confirmed
     }
 
     /// The validated volumes.

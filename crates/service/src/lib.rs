@@ -24,6 +24,7 @@ mod journal;
 mod line_checks;
 mod model;
 mod record;
+mod sanity;
 mod service;
 mod site;
 mod state;
@@ -41,8 +42,8 @@ pub use hashing::{hex, sha256_hex};
 pub use journal::{from_row, to_row, CaughtUp, Journal, Row, StorageError};
 pub use line_checks::{answer_window_us, MIN_INTERVAL_S, SILENT_AFTER};
 pub use model::{
-    Actor, Category, LineRules, LineStatus, MessageKind, NoticeState, Priority, Role, SiteKind,
-    WriteOutcome, HOST,
+    Actor, Category, LineRules, LineStatus, MessageKind, NoticeState, Priority, Region, Role,
+    SiteKind, WriteOutcome, HOST,
 };
 pub use record::{leaf_text, signed_checkpoint, ORIGIN};
 pub use service::{

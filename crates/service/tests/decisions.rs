@@ -101,6 +101,7 @@ fn command(
     let volumes = || {
         let list = f["volumes"].as_array().cloned().unwrap_or_default();
         Volumes::parse_on(list, limits, &vertical)
+            .map(|v| v.with_unusual_confirmed(f["confirm_unusual"] == true))
     };
     Ok(match name {
         "create_party" => Command::CreateParty {

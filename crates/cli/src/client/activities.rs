@@ -55,6 +55,10 @@ pub struct NotifyArgs {
     /// Only report the conflicts; notify nothing.
     #[arg(long)]
     dry_run: bool,
+    /// Send it even if it looks like a mistake (its windows have all ended,
+    /// or a volume reaches outside the line's region of operation).
+    #[arg(long)]
+    confirm_unusual: bool,
 }
 
 #[derive(clap::Args)]
@@ -78,6 +82,9 @@ pub struct AmendArgs {
     /// Only report the conflicts; amend nothing.
     #[arg(long)]
     dry_run: bool,
+    /// Send it even if it looks like a mistake (as for `notify`).
+    #[arg(long)]
+    confirm_unusual: bool,
 }
 
 #[derive(clap::Args)]
@@ -190,7 +197,7 @@ pub fn notify(a: NotifyArgs) -> Result<Outcome> {
         })?;
     let c = Client::new(&a.g)?;
     let body = json!({"category": a.category, "point_of_contact": contact,
-        "volumes": vols.volumes, "dry_run": a.dry_run});
+        "volumes": vols.volumes, "dry_run": a.dry_run, "confirm_unusual": a.confirm_unusual});
     let v = c
         .post(&format!("/v1/lines/{}/notices", seg(&a.line)), &body)
         .map_err(|e| vols.locate(e, "/volumes"))?;
@@ -215,8 +222,8 @@ pub fn amend(a: AmendArgs) -> Result<Outcome> {
     let vols = load_volumes(&a.file)?;
     let c = Client::new(&a.g)?;
     let version = replaced_version(&c, &a.activity, a.version)?;
-    let mut body =
-        json!({"replaces_version": version, "volumes": vols.volumes, "dry_run": a.dry_run});
+    let mut body = json!({"replaces_version": version, "volumes": vols.volumes,
+        "dry_run": a.dry_run, "confirm_unusual": a.confirm_unusual});
     if let Some(cat) = a.category {
         body["category"] = json!(cat);
     }

@@ -229,6 +229,13 @@ pub struct LineRules {
     /// hundreds of metres off. Absent (the default): flight levels are refused.
     #[schema(required = false, minimum = 0, maximum = 5000)]
     flight_level_margin_m: Option<f64>,
+    /// The line's region of operation, `{south, west, north, east}` in degrees
+    /// (west above east crosses the antimeridian): a notice with a volume that
+    /// reaches outside it is refused (422, naming the volume, and saying when
+    /// its latitude and longitude swapped would lie inside) unless the request
+    /// says `confirm_unusual: true`. Absent (the default): anywhere.
+    #[schema(required = false, value_type = Option<Object>)]
+    region: Option<serde_json::Value>,
 }
 
 /// A public key of the party, to register (its admins only).
@@ -277,12 +284,18 @@ pub struct Notice {
     /// Who to call about it; 1 to 500 bytes of text.
     #[schema(example = "Blue AOC, +963 11 000 0000")]
     point_of_contact: String,
-    /// 1 to 100 volumes.
+    /// 1 to 100 volumes (routes and multipolygons count as the volumes they
+    /// become).
     #[schema(min_items = 1, max_items = 100)]
     volumes: Vec<Volume>,
     /// `true`: only report the conflicts; nothing is recorded.
     #[schema(default = false)]
     dry_run: Option<bool>,
+    /// `true`: send it even if it looks like a mistake: every window has
+    /// ended, or a volume reaches outside the line's region of operation
+    /// (refused otherwise with 422 naming the volume and saying why).
+    #[schema(default = false)]
+    confirm_unusual: Option<bool>,
 }
 
 /// A new version of an activity (an officer of the notifying party).
@@ -302,6 +315,11 @@ pub struct Amendment {
     /// `true`: only report the conflicts; nothing is recorded.
     #[schema(default = false)]
     dry_run: Option<bool>,
+    /// `true`: send it even if it looks like a mistake: every window has
+    /// ended, or a volume reaches outside the line's region of operation
+    /// (refused otherwise with 422 naming the volume and saying why).
+    #[schema(default = false)]
+    confirm_unusual: Option<bool>,
 }
 
 /// Cancels an activity: its last version.

@@ -67,7 +67,9 @@ async fn notify(
         line,
         category,
         point_of_contact: b.string("point_of_contact")?,
-        volumes: crate::body::volumes(b.array("volumes")?, s.service.limits(), &vertical).await?,
+        volumes: crate::body::volumes(b.array("volumes")?, s.service.limits(), &vertical)
+            .await?
+            .with_unusual_confirmed(b.bool("confirm_unusual")?),
         dry_run: b.bool("dry_run")?,
     };
     request.submit(&s, a, command).await
@@ -149,7 +151,9 @@ async fn amend(
         replaces_version: b.u64("replaces_version")?,
         category: b.parsed::<Category>("category", CATEGORIES)?,
         point_of_contact: b.optional_string("point_of_contact")?,
-        volumes: crate::body::volumes(b.array("volumes")?, s.service.limits(), &vertical).await?,
+        volumes: crate::body::volumes(b.array("volumes")?, s.service.limits(), &vertical)
+            .await?
+            .with_unusual_confirmed(b.bool("confirm_unusual")?),
         dry_run: b.bool("dry_run")?,
     };
     request.submit(&s, a, command).await

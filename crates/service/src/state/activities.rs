@@ -368,6 +368,7 @@ impl State {
                 ));
             }
         }
+        crate::sanity::check(volumes, &rules, now_us)?;
         let minima = rules.minima();
         let start = parsed
             .iter()

@@ -114,6 +114,9 @@ impl State {
                 ));
             }
         }
+        if let Some(r) = rules.region {
+            crate::sanity::check_region(&r)?;
+        }
         let entry = Entry::LineCreated {
             line: line.to_string(),
             name: name.to_string(),
