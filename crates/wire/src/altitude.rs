@@ -28,8 +28,10 @@
 //! ([`VerticalRules::flight_level_margin_m`]) by which the band is widened on
 //! both sides. A line without one refuses flight levels.
 
-use crate::{field, kind, number, object, string, WireError, FOOT_M};
-use parley_engine::{AltitudeBand, LatLngBox};
+use crate::{field, kind, number, object, string, Parsed, WireError, FOOT_M};
+use parley_engine::{
+    AltitudeBand, LatLngBox, Limits, Outline, TimeWindow, Volume, VolumeError, VolumeInput,
+};
 use serde_json::{Map, Value};
 
 /// What a line allows in altitudes.
@@ -187,6 +189,40 @@ fn flight_level(fl: f64, at: &str, rules: &VerticalRules) -> Result<Given, WireE
     Ok(Given::FlightLevel(fl))
 }
 
+/// Validates a volume whose altitudes are `lower` and `upper` (as read, and
+/// their JSON as given): with the band as given first (which orders as it
+/// will), then, when the geoid is needed, with the W84 band over its
+/// footprint ([`band`]).
+pub(crate) fn validate(
+    outline: Outline,
+    lower: (Given, &Value),
+    upper: (Given, &Value),
+    window: TimeWindow,
+    limits: &Limits,
+    rules: &VerticalRules,
+) -> Result<Parsed, VolumeError> {
+    let input = VolumeInput {
+        outline,
+        altitude: AltitudeBand {
+            lower_m: lower.0.metres(),
+            upper_m: upper.0.metres(),
+        },
+        window,
+    };
+    let volume = Volume::new(input, limits)?;
+    if !lower.0.needs_geoid() && !upper.0.needs_geoid() {
+        return Ok(Parsed {
+            volume,
+            given: None,
+        });
+    }
+    let (band, _) = band(&lower.0, &upper.0, volume.bounds(), rules);
+    Ok(Parsed {
+        volume: volume.with_altitude(band)?,
+        given: Some(serde_json::json!({"altitude_lower": lower.1, "altitude_upper": upper.1})),
+    })
+}
+
 /// The W84 band that covers `lower`..`upper` over a footprint within
 /// `bounds`, and the geoid evaluations it took (0 when both are W84).
 pub fn band(
@@ -278,12 +314,14 @@ pub fn geoid_range(b: LatLngBox) -> GeoidRange {
 /// thread, never the writer's.
 pub const GEOID_EVALUATION_POINTS: usize = 30;
 
-/// The altitudes a volume (F3548 form) gives, as JSON.
+/// The altitudes a volume gives as objects or flight levels, as JSON: the
+/// F3548 form's, or a GeoJSON Feature's `altitude_lower`/`altitude_upper`
+/// properties.
 fn altitudes(v: &Value) -> impl Iterator<Item = &Value> {
-    let volume = v.get("volume");
+    let holder = v.get("volume").or_else(|| v.get("properties"));
     ["altitude_lower", "altitude_upper"]
         .into_iter()
-        .filter_map(move |name| volume?.get(name))
+        .filter_map(move |name| holder?.get(name))
 }
 
 fn is_flight_level(a: &Value) -> bool {

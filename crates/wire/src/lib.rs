@@ -33,8 +33,8 @@ mod time;
 pub use report::{conflict_json, meeting_json};
 pub use time::{format_timestamp, parse_timestamp};
 
-use parley_engine::{Activity, Field, LatLng, Limits, Outline, Volume, VolumeError, VolumeInput};
-use parley_engine::{AltitudeBand, TimeWindow};
+use parley_engine::TimeWindow;
+use parley_engine::{Activity, Field, LatLng, Limits, Outline, Volume, VolumeError};
 use serde_json::{Map, Value};
 use std::fmt;
 
@@ -261,10 +261,7 @@ pub fn parse_volume_on(
     rules: &VerticalRules,
 ) -> Result<Parsed, WireError> {
     if v.get("type").and_then(Value::as_str) == Some("Feature") {
-        geojson::parse_feature(v, at, limits).map(|volume| Parsed {
-            volume,
-            given: None,
-        })
+        geojson::parse_feature_on(v, at, limits, rules)
     } else {
         parse_volume4d_on(v, at, limits, rules)
     }
@@ -340,31 +337,18 @@ fn parse_volume4d_on(
     let upper = altitude::parse(upper_json, &format!("{vat}/altitude_upper"), rules)?;
     let start = instant(field(obj, at, "time_start")?, &format!("{at}/time_start"))?;
     let end = instant(field(obj, at, "time_end")?, &format!("{at}/time_end"))?;
-    let input = VolumeInput {
-        outline,
-        // Before the geoid: the band as given, which orders as it will.
-        altitude: AltitudeBand {
-            lower_m: lower.metres(),
-            upper_m: upper.metres(),
-        },
-        window: TimeWindow { start, end },
-    };
     let is_circle = circle.is_some();
-    let error = |e| volume4d_error(e, at, is_circle);
-    let volume = Volume::new(input, limits).map_err(error)?;
-    if !lower.needs_geoid() && !upper.needs_geoid() {
-        return Ok(Parsed {
-            volume,
-            given: None,
-        });
-    }
-    let (band, _) = altitude::band(&lower, &upper, volume.bounds(), rules);
-    Ok(Parsed {
-        volume: volume.with_altitude(band).map_err(error)?,
-        given: Some(
-            serde_json::json!({"altitude_lower": lower_json, "altitude_upper": upper_json}),
-        ),
-    })
+    let lower = (lower, lower_json);
+    let upper = (upper, upper_json);
+    altitude::validate(
+        outline,
+        lower,
+        upper,
+        TimeWindow { start, end },
+        limits,
+        rules,
+    )
+    .map_err(|e| volume4d_error(e, at, is_circle))
 }
 
 fn vertices(v: &Value, at: &str) -> Result<Vec<LatLng>, WireError> {

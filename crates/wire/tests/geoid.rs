@@ -263,3 +263,36 @@ fn the_work_budget_counts_geoid_evaluations() {
     let e = check_work(&many, "/volumes", &limits).unwrap_err();
     assert!(e.message.contains("geoid"), "{e}");
 }
+
+#[test]
+fn a_geojson_feature_gives_altitudes_as_the_f3548_form_does() {
+    let feature = |lower: Value, upper: Value| {
+        json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [38.5, 35.5]},
+            "properties": {"radius_m": 2000, "altitude_lower": lower, "altitude_upper_m": 9000,
+                "altitude_upper": upper,
+                "time_start": "2026-11-22T10:00:00Z", "time_end": "2026-11-22T11:00:00Z"}})
+    };
+    let f = feature(
+        json!({"value": 1000, "reference": "AMSL", "units": "M"}),
+        json!("FL250"),
+    );
+    let e = parse_volume(&f, "/volumes/0", &Limits::default()).unwrap_err();
+    assert_eq!(e.pointer, "/volumes/0/properties/altitude_upper");
+    let rules = VerticalRules {
+        flight_level_margin_m: Some(100.0),
+    };
+    let parsed = parse_volume_on(&f, "", &Limits::default(), &rules).unwrap();
+    let range = geoid_range(parsed.volume.bounds());
+    assert!(parsed.volume.altitude().lower_m <= 1000.0 + range.min_m);
+    assert!(parsed.volume.altitude().upper_m >= flight_level_amsl_m(250.0) + range.max_m + 100.0);
+    assert_eq!(parsed.given.unwrap()["altitude_upper"], "FL250");
+    // The work budget sees them too.
+    assert!(check_work(&[f], "/volumes", &WireLimits::default()).unwrap() > 1);
+    // An inverted band is refused at the property given.
+    let f = feature(
+        json!({"value": 9000, "reference": "AMSL", "units": "M"}),
+        json!("FL010"),
+    );
+    let e = parse_volume_on(&f, "", &Limits::default(), &rules).unwrap_err();
+    assert_eq!(e.pointer, "/properties/altitude_lower", "{e}");
+}
