@@ -25,6 +25,12 @@ fn unusual_notices_are_refused_until_confirmed_and_altitudes_read_back_as_given(
         "--flight-level-margin-m",
         "300",
     ]);
+    let shown = blue.run(&["lines", "show", "levant"]).stdout;
+    assert!(
+        shown.contains("region of operation       32.0 to 37.5 N, 35.5 to 42.5 E")
+            && shown.contains("flight levels, margin     300 m"),
+        "{shown}"
+    );
     let props = |day: i64| {
         json!({"altitude_lower_m": 0, "altitude_upper_m": 3000,
             "time_start": at(day, 10), "time_end": at(day, 12)})

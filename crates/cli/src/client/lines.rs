@@ -89,6 +89,16 @@ fn rule(name: &str, v: &Value) -> (String, String) {
         "horizontal_m" => metres("separation, horizontal"),
         "vertical_m" => metres("separation, vertical"),
         "flight_level_margin_m" => metres("flight levels, margin"),
+        "region" => (
+            "region of operation".into(),
+            format!(
+                "{} to {} N, {} to {} E",
+                output::text(&v["south"]),
+                output::text(&v["north"]),
+                output::text(&v["west"]),
+                output::text(&v["east"])
+            ),
+        ),
         "max_requests_per_hour" => (
             "requests per party".into(),
             format!("{} an hour", output::text(v)),
