@@ -155,6 +155,10 @@ pub async fn volumes(
         pointer: e.pointer,
         message: e.message,
     };
+    if values.is_empty() || values.len() > limits.max_volumes {
+        // Refused before anything is counted, as `Volumes::parse_on` words it.
+        return Ok(Volumes::parse_on(values, limits, vertical)?);
+    }
     // Routes and multipolygons are counted as the volumes they become.
     let expanded =
         parley_wire::shapes::expand(&values, "/volumes", limits.max_volumes).map_err(invalid)?;
