@@ -19,8 +19,8 @@
 //! verifies offline (`parley verify export`, the binary itself); and every
 //! saved checkpoint is consistent with the final record. The last line:
 //! `bench faults kills=... acknowledged=... lost=... duplicated=...
-//! record_ok=... restart_p50_ms=... store=...`; the command fails unless
-//! nothing was lost or doubled and the record verified.
+//! record_ok=... restart_p50_ms=... restart_last_ms=... store=...`; the
+//! command fails unless nothing was lost or doubled and the record verified.
 
 use crate::served::{world, Served};
 use anyhow::{bail, ensure, Context, Result};
@@ -220,10 +220,11 @@ async fn faults(args: &Args, dir: &std::path::Path) -> Result<()> {
     if let Err(e) = &record_ok {
         eprintln!("the record does not verify: {e:#}");
     }
+    let last_restart = restarts_ms.last().copied().unwrap_or_default();
     restarts_ms.sort_by(f64::total_cmp);
     let p50 = crate::bench::percentile(&restarts_ms, 0.5);
     println!(
-        "bench faults kills={kills} acknowledged={} failed={} lost={lost} duplicated={duplicated} record_ok={} checkpoints={} restart_p50_ms={p50:.0} store={}",
+        "bench faults kills={kills} acknowledged={} failed={} lost={lost} duplicated={duplicated} record_ok={} checkpoints={} restart_p50_ms={p50:.0} restart_last_ms={last_restart:.0} store={}",
         answered.len(),
         failed.len(),
         record_ok.is_ok(),
