@@ -100,6 +100,16 @@ enum Action {
         /// Most flash messages one party may send on the line in an hour.
         #[arg(long, default_value_t = 4)]
         max_flash_per_hour: u32,
+        /// Accept flight levels in notices, widening their bands by this many
+        /// metres on both sides (a flight level is a pressure altitude);
+        /// without it flight levels are refused.
+        #[arg(long)]
+        flight_level_margin_m: Option<f64>,
+        /// The line's region of operation, `south,west,north,east` in
+        /// degrees: a notice reaching outside it is refused unless its
+        /// sender confirms it.
+        #[arg(long, value_name = "S,W,N,E")]
+        region: Option<String>,
     },
     /// Mark a line suspended or active (its political status; it keeps working).
     LineStatus {
@@ -266,16 +276,34 @@ pub fn run(args: AdminArgs) -> Result<()> {
             min_reply_s,
             max_requests_per_hour,
             max_flash_per_hour,
-        } => (
-            "/v1/lines".to_string(),
-            json!({"id": id, "name": name, "parties": parties, "rules": {
+            flight_level_margin_m,
+            region,
+        } => {
+            let mut body = json!({"id": id, "name": name, "parties": parties, "rules": {
                 "horizontal_m": horizontal_m, "vertical_m": vertical_m, "time_s": time_s,
                 "notice_lead_time_s": notice_lead_time_s, "ack_deadline_s": ack_deadline_s,
                 "line_check_interval_s": line_check_interval_s,
                 "signatures_required": signatures_required, "min_reply_s": min_reply_s,
                 "max_requests_per_hour": max_requests_per_hour,
-                "max_flash_per_hour": max_flash_per_hour}}),
-        ),
+                "max_flash_per_hour": max_flash_per_hour}});
+            if let Some(m) = flight_level_margin_m {
+                body["rules"]["flight_level_margin_m"] = json!(m);
+            }
+            if let Some(r) = region {
+                let edges: Vec<f64> = r
+                    .split(',')
+                    .map(|e| e.trim().parse::<f64>())
+                    .collect::<Result<_, _>>()
+                    .ok()
+                    .filter(|e: &Vec<f64>| e.len() == 4)
+                    .ok_or_else(|| {
+                        anyhow::anyhow!("--region: give south,west,north,east in degrees")
+                    })?;
+                body["rules"]["region"] = json!({"south": edges[0], "west": edges[1],
+                    "north": edges[2], "east": edges[3]});
+            }
+            ("/v1/lines".to_string(), body)
+        }
         Action::LineStatus { line, status } => (
             format!("/v1/lines/{line}/status"),
             json!({"status": status}),

@@ -149,6 +149,13 @@ impl Volume {
         }
     }
 
+    /// The same volume with another altitude band, validated as
+    /// [`Volume::new`] validates one (the outline is not checked again).
+    pub fn with_altitude(self, altitude: AltitudeBand) -> Result<Volume, VolumeError> {
+        validate_altitude(&altitude)?;
+        Ok(Volume { altitude, ..self })
+    }
+
     /// The outline as it was given.
     pub fn outline(&self) -> &Outline {
         &self.outline

@@ -4,7 +4,7 @@ use crate::problem::Problem;
 use axum::body::Bytes;
 use axum::http::StatusCode;
 use parley_service::{ServiceError, Volumes};
-use parley_wire::WireLimits;
+use parley_wire::{VerticalRules, WireLimits};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
@@ -145,18 +145,35 @@ impl Body {
 /// cores - 1 requests at a time (the rest wait their turn), so that the async
 /// workers keep answering every other request (`/v1/health` among them)
 /// however costly the geometry.
-pub async fn volumes(values: Vec<Value>, limits: &WireLimits) -> Result<Volumes, Problem> {
+pub async fn volumes(
+    values: Vec<Value>,
+    limits: &WireLimits,
+    vertical: &VerticalRules,
+) -> Result<Volumes, Problem> {
     static VALIDATING: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
     let invalid = |e: parley_wire::WireError| ServiceError::Invalid {
         pointer: e.pointer,
         message: e.message,
     };
+    if values.is_empty() || values.len() > limits.max_volumes {
+        // Refused before anything is counted, as `Volumes::parse_on` words it.
+        return Ok(Volumes::parse_on(values, limits, vertical)?);
+    }
+    // Routes and multipolygons are counted as the volumes they become.
+    let expanded =
+        parley_wire::shapes::expand(&values, "/volumes", limits.max_volumes).map_err(invalid)?;
     // Counting costs an inverse geodesic per long edge: cheap for few vertices.
-    let vertices: usize = values.iter().map(vertex_count).sum();
-    if vertices <= INLINE_VERTICES {
-        let points = parley_wire::check_work(&values, "/volumes", limits).map_err(invalid)?;
+    let vertices: usize = expanded.values.iter().map(vertex_count).sum();
+    let work = move |limits: &WireLimits| {
+        parley_wire::check_work(&expanded.values, "/volumes", limits)
+            .map_err(|e| invalid(expanded.error(e)))
+    };
+    // The geoid costs about half a millisecond an evaluation: never inline.
+    let geoid = values.iter().any(parley_wire::altitude::volume_needs_geoid);
+    if vertices <= INLINE_VERTICES && !geoid {
+        let points = work(limits)?;
         if points <= INLINE_POINTS {
-            return Ok(Volumes::parse(values, limits)?);
+            return Ok(Volumes::parse_on(values, limits, vertical)?);
         }
     }
     let permits = VALIDATING.get_or_init(|| {
@@ -165,10 +182,10 @@ pub async fn volumes(values: Vec<Value>, limits: &WireLimits) -> Result<Volumes,
         tokio::sync::Semaphore::new(cores.saturating_sub(1).max(1))
     });
     let _permit = permits.acquire().await.map_err(|_| unavailable())?;
-    let limits = limits.clone();
+    let (limits, vertical) = (limits.clone(), *vertical);
     tokio::task::spawn_blocking(move || {
-        parley_wire::check_work(&values, "/volumes", &limits).map_err(invalid)?;
-        Volumes::parse(values, &limits)
+        work(&limits)?;
+        Volumes::parse_on(values, &limits, &vertical)
     })
     .await
     .map_err(|_| unavailable())?

@@ -10,8 +10,8 @@
 //! `PARLEY_BLESS=1 cargo test -p parley-server --test openapi`.
 
 mod bodies;
-mod signed;
 mod receipt;
+mod signed;
 
 pub use bodies::*;
 

@@ -12,7 +12,7 @@ use crate::error::ServiceError;
 use crate::hashing::hex;
 use crate::model::{Category, NoticeState};
 use parley_engine::Volume;
-use parley_wire::{parse_volume, WireLimits};
+use parley_wire::{parse_volume_on, Parsed, VerticalRules, WireLimits};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
 use serde_json::Value;
@@ -175,12 +175,29 @@ pub struct Volumes {
     /// SHA-256 begun over the start of a notice's content (see `content.rs`).
     content_hasher: Sha256,
     parsed: Vec<Volume>,
+    /// The line's vertical rules they were read under, when any altitude
+    /// needed them (a flight level): the writer checks they are the line's.
+    flight_level_rules: Option<VerticalRules>,
+    /// The sender confirmed that what looks like a mistake is meant
+    /// (`confirm_unusual`; see `crate::sanity`).
+    unusual_confirmed: bool,
 }
 
 impl Volumes {
     /// Validates F3548 Volume4D or GeoJSON Feature values against `limits`;
-    /// errors point at `/volumes/<i>/...`.
+    /// errors point at `/volumes/<i>/...`. Flight levels are refused: see
+    /// [`Volumes::parse_on`].
     pub fn parse(json: Vec<Value>, limits: &WireLimits) -> Result<Volumes, ServiceError> {
+        Volumes::parse_on(json, limits, &VerticalRules::default())
+    }
+
+    /// [`Volumes::parse`] for a line whose rules say what altitudes it
+    /// accepts (`LineRules::vertical`).
+    pub fn parse_on(
+        json: Vec<Value>,
+        limits: &WireLimits,
+        vertical: &VerticalRules,
+    ) -> Result<Volumes, ServiceError> {
         if json.is_empty() {
             return Err(ServiceError::invalid(
                 "/volumes",
@@ -193,23 +210,36 @@ impl Volumes {
                 format!("give at most {} volumes", limits.max_volumes),
             ));
         }
-        let parsed: Vec<Volume> = json
+        let invalid = |e: parley_wire::WireError| ServiceError::Invalid {
+            pointer: e.pointer,
+            message: e.message,
+        };
+        // Routes and multipolygons become several volumes; errors point
+        // into the volumes as given.
+        let expanded =
+            parley_wire::shapes::expand(&json, "/volumes", limits.max_volumes).map_err(invalid)?;
+        let parsed: Vec<Parsed> = expanded
+            .values
             .iter()
             .enumerate()
             .map(|(i, v)| {
-                parse_volume(v, &format!("/volumes/{i}"), &limits.volume).map_err(|e| {
-                    ServiceError::Invalid {
-                        pointer: e.pointer,
-                        message: e.message,
-                    }
-                })
+                parse_volume_on(v, &format!("/volumes/{i}"), &limits.volume, vertical)
+                    .map_err(|e| invalid(expanded.error(e)))
             })
             .collect::<Result<_, _>>()?;
         // The content keeps each volume as the F3548 form of what was validated,
         // whatever form it came in (GeoJSON, ...): every read-back, in the
         // console, the CLI or a recipient's own tool, reads one shape, and the
-        // one the engine checks.
-        let canonical: Vec<Value> = parsed.iter().map(parley_wire::volume4d_json).collect();
+        // one the engine checks. Altitudes given otherwise (above mean sea
+        // level, flight levels) are kept beside it, as given, in a member
+        // `given` that readers of the F3548 form pass over: the read-back
+        // hash covers both.
+        let canonical: Vec<Value> = parsed
+            .iter()
+            .map(|p| parley_wire::volume4d_json_given(&p.volume, p.given.as_ref()))
+            .collect();
+        let flight_levels = json.iter().any(parley_wire::altitude::uses_flight_level);
+        let parsed = parsed.into_iter().map(|p| p.volume).collect();
         let raw =
             RawJson::from_serialized(serde_json::to_string(&canonical).expect("values serialize"));
         let mut content_hasher = Sha256::new();
@@ -220,6 +250,8 @@ impl Volumes {
             raw,
             content_hasher,
             parsed,
+            flight_level_rules: flight_levels.then_some(*vertical),
+            unusual_confirmed: false,
         })
     }
 
@@ -234,6 +266,25 @@ impl Volumes {
 
     pub(crate) fn content_prefix_len(&self) -> usize {
         VOLUMES_KEY.len() + self.raw.get().len() + 1
+    }
+
+    /// The vertical rules flight levels in them were read under, if any
+    /// was given.
+    pub fn flight_level_rules(&self) -> Option<VerticalRules> {
+        self.flight_level_rules
+    }
+
+    /// The same volumes, with the sender's confirmation that what looks
+    /// like a mistake (a notice of the past, a volume outside the line's
+    /// region) is meant, or not.
+    pub fn with_unusual_confirmed(mut self, confirmed: bool) -> Volumes {
+        self.unusual_confirmed = confirmed;
+        self
+    }
+
+    /// Whether the sender confirmed what looks like a mistake.
+    pub fn unusual_confirmed(&self) -> bool {
+        self.unusual_confirmed
     }
 
     /// The validated volumes.

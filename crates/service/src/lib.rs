@@ -26,12 +26,13 @@ mod line_checks;
 mod model;
 mod receipt;
 mod record;
+mod sanity;
 mod service;
 mod site;
 mod snapshot;
 mod state;
-mod stored;
 mod statement;
+mod stored;
 mod talk_record;
 mod text;
 mod views;
@@ -50,8 +51,8 @@ pub use journal::{
 };
 pub use line_checks::{answer_window_us, MIN_INTERVAL_S, SILENT_AFTER};
 pub use model::{
-    Actor, Category, LineRules, LineStatus, MessageKind, NoticeState, Priority, Role, SiteKind,
-    WriteOutcome, HOST,
+    Actor, Category, LineRules, LineStatus, MessageKind, NoticeState, Priority, Region, Role,
+    SiteKind, WriteOutcome, HOST,
 };
 pub use record::{leaf_text, signed_checkpoint, ORIGIN};
 pub use service::{

@@ -79,6 +79,33 @@ pub struct LineRules {
     /// Most flash messages one party may send on the line in an hour.
     #[serde(default = "default_max_flash_per_hour")]
     pub max_flash_per_hour: u32,
+    /// Flight levels are accepted in notices on the line, and a band given in
+    /// them is widened by this many metres on both sides (a flight level is a
+    /// pressure altitude; see `parley_wire::altitude`). Absent: refused.
+    /// Left out of the stored rules when absent, so lines from before keep
+    /// their journal entries byte for byte.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flight_level_margin_m: Option<f64>,
+    /// Where the line's activities take place: a notice with a volume that
+    /// reaches outside it is refused unless its sender confirms it
+    /// (`crate::sanity`). Absent: anywhere. Left out of the stored rules
+    /// when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<Region>,
+}
+
+/// A box of latitudes and longitudes, degrees; `west > east` when it crosses
+/// the antimeridian.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Region {
+    /// Southern edge, −90 to 90.
+    pub south: f64,
+    /// Western edge, −180 to 180.
+    pub west: f64,
+    /// Northern edge, above `south`.
+    pub north: f64,
+    /// Eastern edge, −180 to 180.
+    pub east: f64,
 }
 
 fn default_min_reply_s() -> u64 {
@@ -94,6 +121,16 @@ fn default_max_flash_per_hour() -> u32 {
 }
 
 impl LineRules {
+    /// The rules a line may have that its defaults leave out.
+    pub const OPTIONAL: &'static [&'static str] = &["flight_level_margin_m", "region"];
+
+    /// What the line allows in altitudes.
+    pub fn vertical(&self) -> parley_wire::VerticalRules {
+        parley_wire::VerticalRules {
+            flight_level_margin_m: self.flight_level_margin_m,
+        }
+    }
+
     /// The separation minima of the line.
     pub fn minima(&self) -> Minima {
         Minima {
@@ -117,6 +154,8 @@ impl Default for LineRules {
             min_reply_s: default_min_reply_s(),
             max_requests_per_hour: default_max_requests_per_hour(),
             max_flash_per_hour: default_max_flash_per_hour(),
+            flight_level_margin_m: None,
+            region: None,
         }
     }
 }

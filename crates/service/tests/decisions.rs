@@ -67,8 +67,15 @@ fn typed<T: serde::de::DeserializeOwned>(f: &Value, k: &str, default: &str) -> T
         .unwrap_or_else(|e| panic!("field {k}: {e}"))
 }
 
-/// `name {fields}` as a command.
-fn command(text: &str, limits: &WireLimits) -> Command {
+/// `name {fields}` as a command by `actor` on `state`, its volumes read as
+/// the server reads them (under the line's vertical rules); a refusal of
+/// its volumes as the server would answer it.
+fn command(
+    text: &str,
+    limits: &WireLimits,
+    state: &State,
+    actor: &Actor,
+) -> Result<Command, ServiceError> {
     let (name, fields) = text.split_once(' ').unwrap_or((text, "{}"));
     let f: Value = serde_json::from_str(fields)
         .unwrap_or_else(|e| panic!("the fields of {name} are not JSON: {e}: {fields}"));
@@ -84,11 +91,19 @@ fn command(text: &str, limits: &WireLimits) -> Command {
             .map(|a| a.iter().map(|v| v.as_str().unwrap().to_string()).collect())
             .unwrap_or_default()
     };
+    let vertical = match name {
+        "notify" => state.vertical_rules_for(actor, f["line"].as_str().unwrap_or_default()),
+        "amend" => {
+            state.activity_vertical_rules_for(actor, f["activity"].as_str().unwrap_or_default())
+        }
+        _ => Default::default(),
+    };
     let volumes = || {
         let list = f["volumes"].as_array().cloned().unwrap_or_default();
-        Volumes::parse(list, limits).unwrap_or_else(|e| panic!("{name}.volumes: {e}"))
+        Volumes::parse_on(list, limits, &vertical)
+            .map(|v| v.with_unusual_confirmed(f["confirm_unusual"] == true))
     };
-    match name {
+    Ok(match name {
         "create_party" => Command::CreateParty {
             party: s("party"),
             name: s("name"),
@@ -138,7 +153,7 @@ fn command(text: &str, limits: &WireLimits) -> Command {
             line: s("line"),
             category: typed(&f, "category", "air"),
             point_of_contact: opt_s("point_of_contact").unwrap_or_else(|| "ops".into()),
-            volumes: volumes(),
+            volumes: volumes()?,
             dry_run: f["dry_run"].as_bool().unwrap_or(false),
         },
         "amend" => Command::Amend {
@@ -146,7 +161,7 @@ fn command(text: &str, limits: &WireLimits) -> Command {
             replaces_version: u("replaces_version"),
             category: f.get("category").map(|_| typed(&f, "category", "air")),
             point_of_contact: opt_s("point_of_contact"),
-            volumes: volumes(),
+            volumes: volumes()?,
             dry_run: f["dry_run"].as_bool().unwrap_or(false),
         },
         "cancel" => Command::Cancel {
@@ -177,7 +192,7 @@ fn command(text: &str, limits: &WireLimits) -> Command {
         "register_site" => Command::RegisterSite {
             name: s("name"),
             site_kind: typed(&f, "kind", "static"),
-            volumes: volumes(),
+            volumes: volumes()?,
             expires: s("expires"),
             shared_with_parties: strings("shared_with_parties"),
             shared_with_lines: strings("shared_with_lines"),
@@ -185,7 +200,7 @@ fn command(text: &str, limits: &WireLimits) -> Command {
         "withdraw_site" => Command::WithdrawSite { site: s("site") },
         "tick" => Command::Tick,
         other => panic!("no command {other} in the case language"),
-    }
+    })
 }
 
 /// Reads a case file: the world of the file, then its cases.
@@ -388,12 +403,14 @@ fn check(file: &Path) -> Vec<String> {
     for case in cases {
         let mut state = founded(now);
         for (who, c) in &world {
-            apply(&mut state, who, &command(c.as_str().unwrap(), &limits), now);
+            let c = command(c.as_str().unwrap(), &limits, &state, who).expect("valid volumes");
+            apply(&mut state, who, &c, now);
         }
         let mut answers = Vec::new();
         for (who, c) in &case.world {
             let c = with_answers(c.as_str().unwrap(), &answers);
-            answers.push(apply(&mut state, who, &command(&c, &limits), now).body);
+            let c = command(&c, &limits, &state, who).expect("valid volumes");
+            answers.push(apply(&mut state, who, &c, now).body);
         }
         let where_ = format!("{}:{} ({})", file.display(), case.line, case.name);
         let (Some(actor), Some(c)) = (&case.actor, &case.command) else {
@@ -401,7 +418,8 @@ fn check(file: &Path) -> Vec<String> {
             continue;
         };
         let c = with_answers(c.as_str().unwrap(), &answers);
-        let decided = state.decide(actor, &command(&c, &limits), now);
+        let decided =
+            command(&c, &limits, &state, actor).and_then(|c| state.decide(actor, &c, now));
         match (decided, &case.refused) {
             (Ok(d), None) => {
                 let got: Vec<(Value, Vec<String>)> = d

@@ -5,25 +5,40 @@
 //!   GeoJSON requires (the last position repeats the first); holes are refused; or
 //! - a `Point` with a `radius_m` property: a circle.
 //!
+//! A `MultiPolygon`, or a `LineString` with a `half_width_m` property (a
+//! route), is several volumes: [`crate::shapes`] expands it into Polygons and
+//! Points before they are read here.
+//!
 //! Its `properties` carry the rest:
 //!
 //! | property | meaning |
 //! |---|---|
 //! | `altitude_lower_m`, `altitude_upper_m` | altitude band, metres above the WGS84 ellipsoid |
+//! | `altitude_lower`, `altitude_upper` | instead: as in the F3548 form, `{"value", "reference", "units"}` (`AMSL`, feet) or a flight level `"FL130"` ([`crate::altitude`]) |
 //! | `time_start`, `time_end` | the window `[start, end)`, RFC 3339 strings |
 //! | `radius_m` | a Point's radius, metres |
 //!
 //! Edges are geodesics on WGS84, as in the F3548 form (not straight lines in
 //! longitude and latitude, whatever RFC 7946 suggests).
 
-use crate::{array, field, number, object, parse_timestamp, string, WireError};
-use parley_engine::{
-    AltitudeBand, Field, LatLng, Limits, Outline, TimeWindow, Volume, VolumeInput,
-};
-use serde_json::Value;
+use crate::altitude::{self, Given, VerticalRules};
+use crate::{array, field, number, object, parse_timestamp, string, Parsed, WireError};
+use parley_engine::{Field, LatLng, Limits, Outline, TimeWindow, Volume};
+use serde_json::{json, Value};
 
 /// Reads a GeoJSON Feature as a volume; `at` is its pointer in the document.
+/// Flight levels are refused: see [`parse_feature_on`].
 pub fn parse_feature(v: &Value, at: &str, limits: &Limits) -> Result<Volume, WireError> {
+    parse_feature_on(v, at, limits, &VerticalRules::default()).map(|p| p.volume)
+}
+
+/// [`parse_feature`] on a line whose `rules` say what altitudes it accepts.
+pub fn parse_feature_on(
+    v: &Value,
+    at: &str,
+    limits: &Limits,
+    rules: &VerticalRules,
+) -> Result<Parsed, WireError> {
     let obj = object(v, at)?;
     let gat = format!("{at}/geometry");
     let geometry = object(field(obj, at, "geometry")?, &gat)?;
@@ -84,18 +99,44 @@ pub fn parse_feature(v: &Value, at: &str, limits: &Limits) -> Result<Volume, Wir
         let tat = format!("{pat}/{name}");
         parse_timestamp(string(field(props, &pat, name)?, &tat)?).map_err(|m| WireError::at(tat, m))
     };
-    let input = VolumeInput {
-        outline,
-        altitude: AltitudeBand {
-            lower_m: prop_number("altitude_lower_m")?,
-            upper_m: prop_number("altitude_upper_m")?,
-        },
-        window: TimeWindow {
-            start: prop_time("time_start")?,
-            end: prop_time("time_end")?,
-        },
+    // `altitude_lower` (any form) in place of `altitude_lower_m` (W84 metres).
+    let prop_altitude = |name: &str| -> Result<(Given, Value), WireError> {
+        match props.get(name) {
+            Some(a) => Ok((
+                altitude::parse(a, &format!("{pat}/{name}"), rules)?,
+                a.clone(),
+            )),
+            None => {
+                let m = prop_number(&format!("{name}_m"))?;
+                Ok((
+                    Given::W84(m),
+                    json!({"value": m, "reference": "W84", "units": "M"}),
+                ))
+            }
+        }
     };
-    Volume::new(input, limits).map_err(|e| {
+    let (lower, lower_json) = prop_altitude("altitude_lower")?;
+    let (upper, upper_json) = prop_altitude("altitude_upper")?;
+    let window = TimeWindow {
+        start: prop_time("time_start")?,
+        end: prop_time("time_end")?,
+    };
+    let given = |name: &str| {
+        if props.contains_key(name) {
+            format!("/properties/{name}")
+        } else {
+            format!("/properties/{name}_m")
+        }
+    };
+    altitude::validate(
+        outline,
+        (lower, &lower_json),
+        (upper, &upper_json),
+        window,
+        limits,
+        rules,
+    )
+    .map_err(|e| {
         let path = match e.field {
             Field::Outline => "/geometry".to_string(),
             Field::Vertices => "/geometry/coordinates/0".into(),
@@ -105,8 +146,8 @@ pub fn parse_feature(v: &Value, at: &str, limits: &Limits) -> Result<Volume, Wir
             Field::CenterLat => "/geometry/coordinates/1".into(),
             Field::CenterLng => "/geometry/coordinates/0".into(),
             Field::Radius => "/properties/radius_m".into(),
-            Field::AltitudeLower => "/properties/altitude_lower_m".into(),
-            Field::AltitudeUpper => "/properties/altitude_upper_m".into(),
+            Field::AltitudeLower => given("altitude_lower"),
+            Field::AltitudeUpper => given("altitude_upper"),
             Field::TimeStart => "/properties/time_start".into(),
             Field::TimeEnd => "/properties/time_end".into(),
             _ => String::new(),

@@ -23,18 +23,22 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod altitude;
 pub mod coordinates;
 pub mod geojson;
 mod report;
+pub mod shapes;
 mod time;
 
 pub use report::{conflict_json, meeting_json};
 pub use time::{format_timestamp, parse_timestamp};
 
-use parley_engine::{Activity, Field, LatLng, Limits, Outline, Volume, VolumeError, VolumeInput};
-use parley_engine::{AltitudeBand, TimeWindow};
+use parley_engine::TimeWindow;
+use parley_engine::{Activity, Field, LatLng, Limits, Outline, Volume, VolumeError};
 use serde_json::{Map, Value};
 use std::fmt;
+
+pub use altitude::VerticalRules;
 
 /// Input that cannot be accepted: where (an RFC 6901 JSON pointer into the
 /// document) and what to fix.
@@ -122,11 +126,18 @@ impl Default for WireLimits {
 pub fn check_work(volumes: &[Value], at: &str, limits: &WireLimits) -> Result<usize, WireError> {
     let mut total = 0usize;
     for (i, v) in volumes.iter().enumerate() {
-        let Some((vertices, path)) = polygon_vertices(v, limits.volume.max_vertices) else {
-            total += 1;
-            continue;
+        // Altitudes above mean sea level cost geoid evaluations.
+        if altitude::volume_needs_geoid(v) {
+            total += altitude::MAX_GEOID_EVALUATIONS * altitude::GEOID_EVALUATION_POINTS;
+        }
+        let pieces = match polygon_vertices(v, limits.volume.max_vertices) {
+            Some((vertices, path)) => {
+                let pieces = parley_engine::polygon_pieces(&vertices);
+                (pieces, path)
+            }
+            None => (1, ""),
         };
-        let pieces = parley_engine::polygon_pieces(&vertices);
+        let (pieces, path) = pieces;
         if pieces > limits.max_volume_pieces {
             let kind = parley_engine::ErrorKind::TooManyPieces {
                 pieces,
@@ -139,7 +150,8 @@ pub fn check_work(volumes: &[Value], at: &str, limits: &WireLimits) -> Result<us
             return Err(WireError::at(
                 format!("{at}/{i}"),
                 format!(
-                    "the volumes up to this one make {total} points once their edges are cut into pieces of at most 5 km, more than the limit of {} in one request; send this volume and the ones after it in another request, or give fewer or shorter edges",
+                    "the volumes up to this one make {total} points once their edges are cut into pieces of at most 5 km (and {} for each volume whose altitudes need the geoid), more than the limit of {} in one request; send this volume and the ones after it in another request, or give fewer or shorter edges",
+                    altitude::MAX_GEOID_EVALUATIONS * altitude::GEOID_EVALUATION_POINTS,
                     limits.max_request_pieces
                 ),
             ));
@@ -224,13 +236,45 @@ pub(crate) fn kind(v: &Value) -> &'static str {
 }
 
 /// Reads one volume: a GeoJSON Feature when it has `"type": "Feature"`,
-/// otherwise an ASTM F3548 `Volume4D`. `at` is the pointer of `v` in its document.
+/// otherwise an ASTM F3548 `Volume4D`. `at` is the pointer of `v` in its
+/// document. Flight levels are refused: see [`parse_volume_on`].
 pub fn parse_volume(v: &Value, at: &str, limits: &Limits) -> Result<Volume, WireError> {
+    parse_volume_on(v, at, limits, &VerticalRules::default()).map(|p| p.volume)
+}
+
+/// A volume as validated, and its altitudes as given when they are not what
+/// is compared (above mean sea level, flight levels).
+#[derive(Clone, Debug)]
+pub struct Parsed {
+    /// The volume the engine compares (altitudes above the WGS84 ellipsoid).
+    pub volume: Volume,
+    /// `{"altitude_lower", "altitude_upper"}` as given, when either was not
+    /// W84: kept beside the F3548 form ([`volume4d_json_given`]).
+    pub given: Option<Value>,
+}
+
+/// [`parse_volume`] on a line whose `rules` say what altitudes it accepts.
+pub fn parse_volume_on(
+    v: &Value,
+    at: &str,
+    limits: &Limits,
+    rules: &VerticalRules,
+) -> Result<Parsed, WireError> {
     if v.get("type").and_then(Value::as_str) == Some("Feature") {
-        geojson::parse_feature(v, at, limits)
+        geojson::parse_feature_on(v, at, limits, rules)
     } else {
-        parse_volume4d(v, at, limits)
+        parse_volume4d_on(v, at, limits, rules)
     }
+}
+
+/// [`volume4d_json`] with the altitudes as given (`Parsed::given`), when
+/// there are any, in a member `given` that readers of the F3548 form ignore.
+pub fn volume4d_json_given(v: &Volume, given: Option<&Value>) -> Value {
+    let mut json = volume4d_json(v);
+    if let Some(g) = given {
+        json["given"] = g.clone();
+    }
+    json
 }
 
 /// Writes a validated volume as the ASTM F3548 `Volume4D` it is, whatever form
@@ -254,8 +298,17 @@ pub fn volume4d_json(v: &Volume) -> Value {
         "time_end": instant(v.window().end)})
 }
 
-/// Reads an ASTM F3548 `Volume4D`.
+/// Reads an ASTM F3548 `Volume4D` (flight levels refused).
 pub fn parse_volume4d(v: &Value, at: &str, limits: &Limits) -> Result<Volume, WireError> {
+    parse_volume4d_on(v, at, limits, &VerticalRules::default()).map(|p| p.volume)
+}
+
+fn parse_volume4d_on(
+    v: &Value,
+    at: &str,
+    limits: &Limits,
+    rules: &VerticalRules,
+) -> Result<Parsed, WireError> {
     let obj = object(v, at)?;
     let vat = format!("{at}/volume");
     let volume = object(field(obj, at, "volume")?, &vat)?;
@@ -276,26 +329,26 @@ pub fn parse_volume4d(v: &Value, at: &str, limits: &Limits) -> Result<Volume, Wi
             ))
         }
     };
-    let lower = altitude(
+    let (lower_json, upper_json) = (
         field(volume, &vat, "altitude_lower")?,
-        &format!("{vat}/altitude_lower"),
-    )?;
-    let upper = altitude(
         field(volume, &vat, "altitude_upper")?,
-        &format!("{vat}/altitude_upper"),
-    )?;
+    );
+    let lower = altitude::parse(lower_json, &format!("{vat}/altitude_lower"), rules)?;
+    let upper = altitude::parse(upper_json, &format!("{vat}/altitude_upper"), rules)?;
     let start = instant(field(obj, at, "time_start")?, &format!("{at}/time_start"))?;
     let end = instant(field(obj, at, "time_end")?, &format!("{at}/time_end"))?;
-    let input = VolumeInput {
-        outline,
-        altitude: AltitudeBand {
-            lower_m: lower,
-            upper_m: upper,
-        },
-        window: TimeWindow { start, end },
-    };
     let is_circle = circle.is_some();
-    Volume::new(input, limits).map_err(|e| volume4d_error(e, at, is_circle))
+    let lower = (lower, lower_json);
+    let upper = (upper, upper_json);
+    altitude::validate(
+        outline,
+        lower,
+        upper,
+        TimeWindow { start, end },
+        limits,
+        rules,
+    )
+    .map_err(|e| volume4d_error(e, at, is_circle))
 }
 
 fn vertices(v: &Value, at: &str) -> Result<Vec<LatLng>, WireError> {
@@ -419,21 +472,6 @@ fn length_m(obj: &Map<String, Value>, at: &str) -> Result<f64, WireError> {
     Ok(number(field(obj, at, "value")?, &format!("{at}/value"))? * scale)
 }
 
-fn altitude(v: &Value, at: &str) -> Result<f64, WireError> {
-    let obj = object(v, at)?;
-    let rat = format!("{at}/reference");
-    match string(field(obj, at, "reference")?, &rat)? {
-        "W84" => {}
-        other => {
-            return Err(WireError::at(
-                rat,
-                format!("unknown reference \"{other}\"; only \"W84\" (height above the WGS84 ellipsoid) is accepted"),
-            ))
-        }
-    }
-    length_m(obj, at)
-}
-
 fn instant(v: &Value, at: &str) -> Result<parley_engine::Timestamp, WireError> {
     let obj = object(v, at)?;
     let fat = format!("{at}/format");
@@ -510,11 +548,16 @@ pub fn activity_from_value(
             ),
         ));
     }
-    check_work(list, &vat, limits)?;
-    let volumes = list
+    // Routes and multipolygons become several volumes, counted as such.
+    let expanded = shapes::expand(list, &vat, limits.max_volumes)?;
+    check_work(&expanded.values, &vat, limits).map_err(|e| expanded.error(e))?;
+    let volumes = expanded
+        .values
         .iter()
         .enumerate()
-        .map(|(i, v)| parse_volume(v, &format!("{vat}/{i}"), &limits.volume))
+        .map(|(i, v)| {
+            parse_volume(v, &format!("{vat}/{i}"), &limits.volume).map_err(|e| expanded.error(e))
+        })
         .collect::<Result<_, _>>()?;
     Ok(Activity { id, party, volumes })
 }

@@ -8,27 +8,15 @@ use parley_engine::{distance_m, LatLng, Limits, Outline};
 use parley_wire::coordinates::{format_mgrs, parse_mgrs, parse_utm};
 use parley_wire::parse_volume;
 use serde_json::{json, Value};
-use std::process::Command;
 
 mod common;
-use common::{reference_python, root};
+use common::reference_lines;
 
 #[test]
 fn mgrs_and_utm_agree_with_geotrans_and_proj() {
-    let out = Command::new(reference_python())
-        .arg(root().join("tests/reference/coordinates.py"))
-        .args(["--seed", "20261202", "--count", "3000"])
-        .output()
-        .expect("the reference runs");
-    assert!(
-        out.status.success(),
-        "coordinates.py failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     let mut disagreements = Vec::new();
     let mut checked = 0;
-    for line in String::from_utf8(out.stdout).unwrap().lines() {
-        let p: Value = serde_json::from_str(line).unwrap();
+    for p in reference_lines("coordinates.py", &["--seed", "20261202", "--count", "3000"]) {
         let at = LatLng::new(p["lat"].as_f64().unwrap(), p["lng"].as_f64().unwrap());
         let reference = p["mgrs"].as_str().unwrap();
         checked += 1;

@@ -56,6 +56,10 @@ pub struct NotifyArgs {
     /// Only report the conflicts; notify nothing.
     #[arg(long)]
     dry_run: bool,
+    /// Send it even if it looks like a mistake (its windows have all ended,
+    /// or a volume reaches outside the line's region of operation).
+    #[arg(long)]
+    confirm_unusual: bool,
 }
 
 #[derive(clap::Args)]
@@ -79,6 +83,9 @@ pub struct AmendArgs {
     /// Only report the conflicts; amend nothing.
     #[arg(long)]
     dry_run: bool,
+    /// Send it even if it looks like a mistake (as for `notify`).
+    #[arg(long)]
+    confirm_unusual: bool,
 }
 
 #[derive(clap::Args)]
@@ -191,7 +198,7 @@ pub fn notify(a: NotifyArgs) -> Result<Outcome> {
         })?;
     let c = Client::new(&a.g)?;
     let body = json!({"category": a.category, "point_of_contact": contact,
-        "volumes": vols.volumes, "dry_run": a.dry_run});
+        "volumes": vols.volumes, "dry_run": a.dry_run, "confirm_unusual": a.confirm_unusual});
     let path = format!("/v1/lines/{}/notices", seg(&a.line));
     // Volumes that do not validate here do not at the server either: sent
     // unsigned, its refusal names the field, located in the file.
@@ -232,8 +239,8 @@ pub fn amend(a: AmendArgs) -> Result<Outcome> {
     let version = a
         .version
         .unwrap_or(current["version"].as_u64().unwrap_or(1));
-    let mut body =
-        json!({"replaces_version": version, "volumes": vols.volumes, "dry_run": a.dry_run});
+    let mut body = json!({"replaces_version": version, "volumes": vols.volumes,
+        "dry_run": a.dry_run, "confirm_unusual": a.confirm_unusual});
     if let Some(cat) = &a.category {
         body["category"] = json!(cat);
     }

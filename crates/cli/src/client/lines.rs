@@ -88,6 +88,17 @@ fn rule(name: &str, v: &Value) -> (String, String) {
         "time_s" => secs("separation in time"),
         "horizontal_m" => metres("separation, horizontal"),
         "vertical_m" => metres("separation, vertical"),
+        "flight_level_margin_m" => metres("flight levels, margin"),
+        "region" => (
+            "region of operation".into(),
+            format!(
+                "{} to {} N, {} to {} E",
+                output::text(&v["south"]),
+                output::text(&v["north"]),
+                output::text(&v["west"]),
+                output::text(&v["east"])
+            ),
+        ),
         "max_requests_per_hour" => (
             "requests per party".into(),
             format!("{} an hour", output::text(v)),

@@ -322,6 +322,22 @@ pub struct Facts {
     pub upper_m: f64,
     pub start: String,
     pub end: String,
+    /// The altitudes as given, when they were not W84 (above mean sea level,
+    /// flight levels): the content's `given` member.
+    pub given: Option<(String, String)>,
+}
+
+/// An altitude as given (`"FL130"`, `{"value", "reference", "units"}`), as text.
+fn given_altitude(v: &Value) -> String {
+    if let Some(text) = v.as_str() {
+        return text.to_string();
+    }
+    let value = super::output::text(&v["value"]);
+    match (v["units"].as_str(), v["reference"].as_str()) {
+        (Some("FL"), _) => format!("FL{value}"),
+        (Some(units), Some(reference)) => format!("{value} {} {reference}", units.to_lowercase()),
+        _ => v.to_string(),
+    }
 }
 
 /// The facts of a volume in either form; `None` when a part is missing.
@@ -355,6 +371,7 @@ pub fn facts(v: &Value) -> Option<Facts> {
             upper_m: num(&p["altitude_upper_m"])?,
             start: p["time_start"].as_str()?.to_string(),
             end: p["time_end"].as_str()?.to_string(),
+            given: None,
         });
     }
     let vol = &v["volume"];
@@ -378,6 +395,12 @@ pub fn facts(v: &Value) -> Option<Facts> {
         upper_m: num(&vol["altitude_upper"]["value"])?,
         start: v["time_start"]["value"].as_str()?.to_string(),
         end: v["time_end"]["value"].as_str()?.to_string(),
+        given: v.get("given").map(|g| {
+            (
+                given_altitude(&g["altitude_lower"]),
+                given_altitude(&g["altitude_upper"]),
+            )
+        }),
     })
 }
 
@@ -492,8 +515,12 @@ pub fn place_lines(f: &Facts, indent: usize) -> String {
             )
         }
     };
+    // Altitudes given otherwise are shown as given, then as compared.
+    let given = f.given.as_ref().map_or(String::new(), |(lower, upper)| {
+        format!("given {lower} to {upper}, compared as ")
+    });
     format!(
-        "{head}\n{pad}{extent}\n{pad}{}-{} m W84 ({}-{} ft), {} to {}\n",
+        "{head}\n{pad}{extent}\n{pad}{given}{}-{} m W84 ({}-{} ft), {} to {}\n",
         f.lower_m,
         f.upper_m,
         feet(f.lower_m),
@@ -506,6 +533,25 @@ pub fn place_lines(f: &Facts, indent: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn altitudes_given_otherwise_read_back_as_given_and_as_compared() {
+        let stored = json!({"volume": {"outline_circle": {"center": {"lat": 35.0, "lng": 38.0},
+            "radius": {"value": 5000.0, "units": "M"}},
+            "altitude_lower": {"value": 2733.21, "reference": "W84", "units": "M"},
+            "altitude_upper": {"value": 4284.93, "reference": "W84", "units": "M"}},
+            "time_start": {"value": "2026-11-22T02:00:00Z", "format": "RFC3339"},
+            "time_end": {"value": "2026-11-22T03:00:00Z", "format": "RFC3339"},
+            "given": {"altitude_lower": "FL100", "altitude_upper": {"value": 1300, "reference": "AMSL", "units": "FT"}}});
+        let text = place_lines(&facts(&stored).unwrap(), 2);
+        assert!(
+            text.contains("given FL100 to 1300 ft AMSL, compared as 2733.21-4284.93 m W84"),
+            "{text}"
+        );
+        let mut plain = stored.clone();
+        plain.as_object_mut().unwrap().remove("given");
+        assert!(!place_lines(&facts(&plain).unwrap(), 2).contains("given"));
+    }
 
     #[test]
     fn each_volume_is_found_on_its_line() {

@@ -21,7 +21,7 @@ impl PartialSchema for Volume {
         ObjectBuilder::new()
             .schema_type(Type::Object)
             .description(Some(
-                "A 4D volume: an ASTM F3548 `Volume4D` (`volume` with `outline_polygon` or `outline_circle`, `altitude_lower`, `altitude_upper`; `time_start`, `time_end`), or a GeoJSON Feature (a `Polygon` with one closed ring of `[lng, lat]`, or a `Point` with a `radius_m` property; properties `altitude_lower_m`, `altitude_upper_m`, `time_start`, `time_end`). Polygon edges are geodesics on WGS84; altitudes are above the WGS84 ellipsoid; the window is `[start, end)`. In the F3548 form a point (a vertex or a circle's `center`) is `{lat, lng}`, each decimal degrees as a number or as text in decimal degrees (`\"35.5N\"`), degrees-minutes-seconds (`\"35°30'15\\\"N\"`), degrees and decimal minutes (`\"35°30.25'N\"`) or compact (`\"3530N\"`, `\"03830E\"`); or `{position: \"35°30'N 038°30'E\"}`; or `{mgrs: \"37SBA1234567890\"}` (a circle's MGRS centre is its cell's centre and the radius grows by the cell's half-diagonal; a polygon's vertex is given to the metre); or `{utm: {zone, hemisphere, easting, northing}}` (zone 0 is UPS). Lengths (`radius`, altitudes) have `units` `M` or `FT`.",
+                "A 4D volume: an ASTM F3548 `Volume4D` (`volume` with `outline_polygon` or `outline_circle`, `altitude_lower`, `altitude_upper`; `time_start`, `time_end`), or a GeoJSON Feature (a `Polygon` with one closed ring of `[lng, lat]`, or a `Point` with a `radius_m` property; properties `altitude_lower_m`, `altitude_upper_m`, `time_start`, `time_end`). Polygon edges are geodesics on WGS84; altitudes are above the WGS84 ellipsoid; the window is `[start, end)`. In the F3548 form a point (a vertex or a circle's `center`) is `{lat, lng}`, each decimal degrees as a number or as text in decimal degrees (`\"35.5N\"`), degrees-minutes-seconds (`\"35°30'15\\\"N\"`), degrees and decimal minutes (`\"35°30.25'N\"`) or compact (`\"3530N\"`, `\"03830E\"`); or `{position: \"35°30'N 038°30'E\"}`; or `{mgrs: \"37SBA1234567890\"}` (a circle's MGRS centre is its cell's centre and the radius grows by the cell's half-diagonal; a polygon's vertex is given to the metre); or `{utm: {zone, hemisphere, easting, northing}}` (zone 0 is UPS). Lengths (`radius`, altitudes) have `units` `M` or `FT`. An altitude's `reference` is `W84` (above the ellipsoid) or `AMSL` (above mean sea level: the EGM96 geoid; the band becomes the W84 band that holds it over the whole footprint, lower plus the lowest geoid height there, upper plus the highest). On a line whose rules give `flight_level_margin_m`, an altitude may be a flight level, `\"FL130\"` or `{value: 130, units: \"FL\"}`: a pressure altitude, converted with the ICAO standard atmosphere and widened by the margin on both sides; elsewhere refused. The notice's content keeps each volume in the W84 form compared, with a member `given` holding the altitudes as written when they were not W84. A GeoJSON `MultiPolygon` is a volume a polygon; a GeoJSON `LineString` with a `half_width_m` property is a route's corridor, covered by a circle at every position and a quadrilateral along every leg (at most 100 km each); the limit of volumes counts the volumes they become.",
             ))
             .examples([serde_json::json!({
                 "volume": {
@@ -222,6 +222,20 @@ pub struct LineRules {
     /// Most flash messages one party may send on the line in an hour (beyond: 429).
     #[schema(required = false, default = 4, minimum = 1, maximum = 1000)]
     max_flash_per_hour: u32,
+    /// Flight levels (`"FL130"`, `{"value": 130, "units": "FL"}`) are accepted
+    /// in notices on the line, and a band given in them is widened by this
+    /// many metres on both sides: a flight level is a pressure altitude,
+    /// converted with the ICAO standard atmosphere, whose true altitude may be
+    /// hundreds of metres off. Absent (the default): flight levels are refused.
+    #[schema(required = false, minimum = 0, maximum = 5000)]
+    flight_level_margin_m: Option<f64>,
+    /// The line's region of operation, `{south, west, north, east}` in degrees
+    /// (west above east crosses the antimeridian): a notice with a volume that
+    /// reaches outside it is refused (422, naming the volume, and saying when
+    /// its latitude and longitude swapped would lie inside) unless the request
+    /// says `confirm_unusual: true`. Absent (the default): anywhere.
+    #[schema(required = false, value_type = Option<Object>)]
+    region: Option<serde_json::Value>,
 }
 
 /// A public key of the party, to register (its admins only).
@@ -278,12 +292,18 @@ pub struct Notice {
     /// Who to call about it; 1 to 500 bytes of text.
     #[schema(example = "Blue AOC, +963 11 000 0000")]
     point_of_contact: String,
-    /// 1 to 100 volumes.
+    /// 1 to 100 volumes (routes and multipolygons count as the volumes they
+    /// become).
     #[schema(min_items = 1, max_items = 100)]
     volumes: Vec<Volume>,
     /// `true`: only report the conflicts; nothing is recorded.
     #[schema(default = false)]
     dry_run: Option<bool>,
+    /// `true`: send it even if it looks like a mistake: every window has
+    /// ended, or a volume reaches outside the line's region of operation
+    /// (refused otherwise with 422 naming the volume and saying why).
+    #[schema(default = false)]
+    confirm_unusual: Option<bool>,
 }
 
 /// A new version of an activity (an officer of the notifying party).
@@ -303,6 +323,11 @@ pub struct Amendment {
     /// `true`: only report the conflicts; nothing is recorded.
     #[schema(default = false)]
     dry_run: Option<bool>,
+    /// `true`: send it even if it looks like a mistake: every window has
+    /// ended, or a volume reaches outside the line's region of operation
+    /// (refused otherwise with 422 naming the volume and saying why).
+    #[schema(default = false)]
+    confirm_unusual: Option<bool>,
 }
 
 /// Cancels an activity: its last version.

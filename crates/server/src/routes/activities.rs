@@ -62,11 +62,14 @@ async fn notify(
     let category = b
         .parsed::<Category>("category", CATEGORIES)?
         .ok_or_else(|| Problem::invalid("/category", format!("missing; give {CATEGORIES}")))?;
+    let vertical = s.service.read(|st| st.vertical_rules_for(&a, &line));
     let command = Command::Notify {
         line,
         category,
         point_of_contact: b.string("point_of_contact")?,
-        volumes: crate::body::volumes(b.array("volumes")?, s.service.limits()).await?,
+        volumes: crate::body::volumes(b.array("volumes")?, s.service.limits(), &vertical)
+            .await?
+            .with_unusual_confirmed(b.bool("confirm_unusual")?),
         dry_run: b.bool("dry_run")?,
     };
     request.submit(&s, a, command).await
@@ -140,12 +143,17 @@ async fn amend(
     request: WriteRequest,
 ) -> Answer {
     let b = request.body()?;
+    let vertical = s
+        .service
+        .read(|st| st.activity_vertical_rules_for(&a, &activity));
     let command = Command::Amend {
         activity,
         replaces_version: b.u64("replaces_version")?,
         category: b.parsed::<Category>("category", CATEGORIES)?,
         point_of_contact: b.optional_string("point_of_contact")?,
-        volumes: crate::body::volumes(b.array("volumes")?, s.service.limits()).await?,
+        volumes: crate::body::volumes(b.array("volumes")?, s.service.limits(), &vertical)
+            .await?
+            .with_unusual_confirmed(b.bool("confirm_unusual")?),
         dry_run: b.bool("dry_run")?,
     };
     request.submit(&s, a, command).await

@@ -48,7 +48,7 @@ async fn create_line(State(s): State<AppState>, Auth(a): Auth, request: WriteReq
                 return Err(Problem::invalid("/rules", "expected an object"));
             };
             for (k, v) in given {
-                if merged.get(k).is_none() {
+                if merged.get(k).is_none() && !LineRules::OPTIONAL.contains(&k.as_str()) {
                     return Err(Problem::invalid(
                         &format!("/rules/{k}"),
                         "unknown rule; see the API documentation",

@@ -38,7 +38,8 @@ async fn register_site(State(s): State<AppState>, Auth(a): Auth, request: WriteR
         site_kind: b
             .parsed::<SiteKind>("kind", "\"static\" or \"movement\"")?
             .unwrap_or(SiteKind::Static),
-        volumes: crate::body::volumes(b.array("volumes")?, s.service.limits()).await?,
+        volumes: crate::body::volumes(b.array("volumes")?, s.service.limits(), &Default::default())
+            .await?,
         expires: b.string("expires")?,
         shared_with_parties: b.strings("shared_with_parties")?,
         shared_with_lines: b.strings("shared_with_lines")?,

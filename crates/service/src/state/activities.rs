@@ -358,6 +358,18 @@ impl State {
         check_text("/point_of_contact", point_of_contact, 500)?;
         let parsed = volumes.parsed();
         let rules = self.lines[line].rules;
+        if let Some(read_under) = volumes.flight_level_rules() {
+            if read_under != rules.vertical() {
+                return Err(ServiceError::invalid(
+                    "/volumes",
+                    match rules.flight_level_margin_m {
+                        None => "this line's rules do not allow flight levels (flight_level_margin_m is not set); give metres or feet with reference \"AMSL\" or \"W84\"",
+                        Some(_) => "the flight levels were read under other rules than this line's; send the notice again",
+                    },
+                ));
+            }
+        }
+        crate::sanity::check(volumes, &rules, now_us)?;
         let minima = rules.minima();
         let start = parsed
             .iter()

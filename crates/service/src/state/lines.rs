@@ -13,6 +13,9 @@ use crate::views::LineView;
 use serde_json::json;
 use std::collections::BTreeSet;
 
+/// The widest vertical margin a line may give flight levels, metres.
+pub const MAX_FLIGHT_LEVEL_MARGIN_M: f64 = 5_000.0;
+
 #[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(super) struct Line {
     pub(super) name: String,
@@ -104,6 +107,17 @@ impl State {
                 ));
             }
         }
+        if let Some(m) = rules.flight_level_margin_m {
+            if !m.is_finite() || !(0.0..=MAX_FLIGHT_LEVEL_MARGIN_M).contains(&m) {
+                return Err(ServiceError::invalid(
+                    "/rules/flight_level_margin_m",
+                    format!("give metres from 0 to {MAX_FLIGHT_LEVEL_MARGIN_M} (a flight level's true altitude may be some hundreds of metres from the standard atmosphere's), or leave it out to refuse flight levels"),
+                ));
+            }
+        }
+        if let Some(r) = rules.region {
+            crate::sanity::check_region(&r)?;
+        }
         let entry = Entry::LineCreated {
             line: line.to_string(),
             name: name.to_string(),
@@ -180,6 +194,29 @@ impl State {
         self.lines
             .get(line)
             .is_some_and(|l| l.parties.iter().any(|p| p == party))
+    }
+
+    /// What `actor` may give in altitudes on `line`: its rules when the
+    /// actor sees the line, the defaults otherwise (the writer refuses the
+    /// notice then). For adapters, to read a notice's volumes with.
+    pub fn vertical_rules_for(&self, actor: &Actor, line: &str) -> parley_wire::VerticalRules {
+        if self.sees_line(actor, line) {
+            self.lines[line].rules.vertical()
+        } else {
+            parley_wire::VerticalRules::default()
+        }
+    }
+
+    /// [`State::vertical_rules_for`] the line of `activity`.
+    pub fn activity_vertical_rules_for(
+        &self,
+        actor: &Actor,
+        activity: &str,
+    ) -> parley_wire::VerticalRules {
+        match self.activities.get(activity) {
+            Some(a) => self.vertical_rules_for(actor, &a.line),
+            None => parley_wire::VerticalRules::default(),
+        }
     }
 
     pub(super) fn sees_line(&self, actor: &Actor, line: &str) -> bool {

@@ -22,3 +22,24 @@ pub fn reference_python() -> PathBuf {
     );
     venv
 }
+
+/// Runs `tests/reference/<script>` with `args` in the reference
+/// environment; its output, one JSON value a line.
+#[allow(dead_code)]
+pub fn reference_lines(script: &str, args: &[&str]) -> Vec<serde_json::Value> {
+    let out = std::process::Command::new(reference_python())
+        .arg(root().join("tests/reference").join(script))
+        .args(args)
+        .output()
+        .expect("the reference runs");
+    assert!(
+        out.status.success(),
+        "{script} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .expect("the reference writes UTF-8")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect()
+}
