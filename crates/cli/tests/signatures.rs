@@ -371,6 +371,7 @@ impl Pipe for common::Run {
 
 /// Runs `sql` on the server's SQLite store (the server stopped).
 fn tamper(db: &Path, sql: &str) {
+    common::plain_entries(db);
     let out = std::process::Command::new("sqlite3")
         .arg(db)
         .arg(sql)
@@ -385,6 +386,7 @@ fn tamper(db: &Path, sql: &str) {
 
 /// The journal position of the first entry of `kind` whose text has `text`.
 fn seq_of(db: &Path, kind: &str, text: &str) -> String {
+    common::plain_entries(db);
     let out = std::process::Command::new("sqlite3")
         .arg(db)
         .arg(format!(

@@ -162,6 +162,47 @@ pub fn sql(db: &Path, sql: &str) -> String {
     }
 }
 
+/// Turns the SQLite store's deflated journal entries into their JSON text
+/// (which the store reads as well), so that a test can find and change
+/// entries with SQL as a host with the file could.
+pub fn plain_entries(db: &Path) {
+    if postgres().is_some() {
+        return;
+    }
+    let rows = sql(
+        db,
+        "SELECT seq || ' ' || hex(entry) FROM journal WHERE typeof(entry) = 'blob'",
+    );
+    let mut script = String::from("BEGIN;\n");
+    for row in rows.lines().filter(|l| !l.is_empty()) {
+        let (seq, hex) = row.split_once(' ').expect("seq and entry");
+        let bytes: Vec<u8> = (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+            .collect();
+        let json = parley_service::inflate_entry(seq.parse().unwrap(), &bytes).unwrap();
+        script.push_str(&format!(
+            "UPDATE journal SET entry = '{}' WHERE seq = {seq};\n",
+            json.replace('\'', "''")
+        ));
+    }
+    script.push_str("COMMIT;\n");
+    let mut child = Command::new("sqlite3")
+        .arg(db)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("sqlite3 runs (Debian: sqlite3)");
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), script.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Everything the server on `db` stored, as text: the SQLite file and its
 /// write-ahead log, or every row of its PostgreSQL database.
 pub fn stored(db: &Path) -> String {
