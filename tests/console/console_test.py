@@ -102,6 +102,17 @@ def click(driver, css, keys=None):
     raise AssertionError(f"{css} kept being redrawn")
 
 
+def choose(driver, element_id, value):
+    """Selects `value` in a <select>; finds it again if a live update redrew it."""
+    for _ in range(10):
+        try:
+            Select(driver.find_element(By.ID, element_id)).select_by_value(value)
+            return
+        except StaleElementReferenceException:
+            continue
+    raise AssertionError(f"#{element_id} kept being redrawn")
+
+
 def shot(driver, name):
     path = os.path.join(args.screenshots, f"{len(shots) + 1:02d}-{name}.png")
     driver.save_screenshot(path)
@@ -388,15 +399,15 @@ def main():
         got = [float(v) for v in re.findall(r"([\d.]+)°", readout)]
         tol = 2 * 360 / (1024 * k)
         check(len(got) == 2 and abs(got[0] - abs(lat)) < tol and abs(got[1] - abs(lng)) < tol, f"the cursor's coordinates read {readout} ({lat:.5f}, {lng:.5f})")
-        Select(blue.find_element(By.ID, "coord-format")).select_by_value("dms")
+        choose(blue, "coord-format", "dms")
         webdriver.ActionChains(blue).move_to_element_with_offset(blue.find_element(By.ID, "map"), 41, -30).perform()
         check(re.match(r"\d{2}°\d{2}'\d{2}\"[NS] \d{3}°\d{2}'\d{2}\"[EW]$", blue.find_element(By.ID, "cursor-coords").text) is not None,
               "in the officer's chosen format (DMS)")
-        Select(blue.find_element(By.ID, "coord-format")).select_by_value("dd")
+        choose(blue, "coord-format", "dd")
 
         # The timeline of the line: a row per activity with its altitudes, conflicts marked on both sides.
-        Select(blue.find_element(By.ID, "timeline-line")).select_by_value("syria-air")
-        Select(blue.find_element(By.ID, "timeline-hours")).select_by_value("24")
+        choose(blue, "timeline-line", "syria-air")
+        choose(blue, "timeline-hours", "24")
         # The span shown: from the hour before now to 24 hours ahead, to whole hours.
         now_h = datetime.datetime.now(datetime.timezone.utc).timestamp() / 3600
         span = (math.floor(now_h - 1) * 3600, math.ceil(now_h + 24) * 3600)
@@ -446,14 +457,14 @@ def main():
               and "notice lead time 1 h, acknowledgment within 15 min" in blue.find_element(By.ID, "line-detail").text,
               "the line's rules read in hours and minutes")
         for lang, word, entry in [("ru", "Линии", "Уведомление act-"), ("zh", "线路", "的通报 act-")]:
-            Select(blue.find_element(By.ID, "lang")).select_by_value(lang)
+            choose(blue, "lang", lang)
             wait_text(blue, "#tab-lines", word)
             wait_text(blue, "#conversation", entry)
             check(True, f"{lang}: the tabs and the structured entries are translated")
             check("Blue duty officer on the line." in blue.find_element(By.ID, "conversation").text,
                   f"{lang}: free text is shown as written")
             shot(blue, f"blue-lines-{lang}")
-        Select(blue.find_element(By.ID, "lang")).select_by_value("en")
+        choose(blue, "lang", "en")
         wait_text(blue, "#tab-lines", "Lines")
         tab(blue, "status")
         wait_text(blue, "#board", "Syria air deconfliction")
@@ -505,8 +516,8 @@ def main():
         api_post("/v1/parties/red/keys", red_admin, {"key": red_key})
 
         tab(blue, "notify")
-        Select(blue.find_element(By.ID, "n-line")).select_by_value("syria-air")
-        Select(blue.find_element(By.ID, "n-category")).select_by_value("air")
+        choose(blue, "n-line", "syria-air")
+        choose(blue, "n-category", "air")
         blue.find_element(By.ID, "n-poc").send_keys("Blue CAOC, channel 3")
         blue.find_element(By.ID, "n-shape-circle").click()
         blue.find_element(By.ID, "map").click()  # draw: the centre where the map is clicked
@@ -617,7 +628,7 @@ def main():
 
         # Every field of the dialog against the API, in each coordinate format.
         for fmt in ["dd", "ddm", "dms"]:
-            Select(red.find_element(By.ID, "coord-format")).select_by_value(fmt)
+            choose(red, "coord-format", fmt)
             click(red, f".ack-button[data-activity='{geo}']", Keys.ENTER)
             wait(red, "#ack-dialog[open]", visible=True)
             expected = expected_readback(stored, fmt)
@@ -650,7 +661,7 @@ def main():
         acks = api(f"/v1/activities/{geo}", officer["blue"])["acknowledgments"]
         check([(k["party"], k["version"]) for k in acks] == [("red", 1)], f"Red's acknowledgment of {geo} v1 is recorded: {acks}")
         wait(blue, f"#notice-list [data-activity='{geo}'] .ack.received[data-party=red]")
-        Select(red.find_element(By.ID, "coord-format")).select_by_value("dd")
+        choose(red, "coord-format", "dd")
 
         # 6c. Flash traffic: Blue sends a flash message; Red sees a banner and
         # hears a tone (Red has typed already: the browser allows sound), and it
@@ -818,19 +829,19 @@ def main():
         check(blue.switch_to.active_element.get_attribute("id") == "tf-level", "the form opens on its first empty field")
         click(blue, "form.talk-form input.talk-party[value='red']")
         wait(blue, "#tf-agenda-0-positions-red")
-        Select(blue.find_element(By.ID, "tf-line")).select_by_value("syria-air")
+        choose(blue, "tf-line", "syria-air")
         click(blue, "#tf-agenda-0-item", "Notification lead time for drone flights")
-        Select(blue.find_element(By.ID, "tf-agenda-0-outcome")).select_by_value("positions_differ")
+        choose(blue, "tf-agenda-0-outcome", "positions_differ")
         click(blue, "#tf-agenda-0-positions-blue", "30 minutes")
         click(blue, "#tf-agenda-0-positions-red", "2 hours")
         click(blue, "#tf-add-participant")
-        Select(blue.find_element(By.ID, "tf-participants-1-party")).select_by_value("red")
+        choose(blue, "tf-participants-1-party", "red")
         click(blue, "#tf-participants-1-role", "head of the air operations centre")
         click(blue, "#tf-participants-0-role", "chief of the air staff's liaison")
         click(blue, "#tf-add-follow-up")
         check(blue.switch_to.active_element.get_attribute("id") == "tf-follow-ups-0-action", "a new follow-up takes the focus")
         blue.switch_to.active_element.send_keys("Propose a common lead time")
-        Select(blue.find_element(By.ID, "tf-follow-ups-0-owner")).select_by_value("blue")
+        choose(blue, "tf-follow-ups-0-owner", "blue")
         # A due date 60 days from the clock the test runs with, never a calendar date that ages.
         due = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=60)).strftime("%Y-%m-%dT12:00")
         set_value(blue, "#tf-follow-ups-0-due", due)
@@ -860,7 +871,7 @@ def main():
         wait(red, "form.talk-form")
         check(red.find_element(By.ID, "tf-agenda-0-item").get_attribute("value") == "Notification lead time for drone flights",
               "Red's version starts from the record as it stands")
-        Select(red.find_element(By.ID, "tf-agenda-0-outcome")).select_by_value("to_continue")
+        choose(red, "tf-agenda-0-outcome", "to_continue")
         click(red, "#tf-submit")
         wait_text(red, "#talk-result", "Recorded version 2")
         css = "#talk-differences tr[data-pointer='/agenda/0/outcome']"
