@@ -86,6 +86,13 @@ async fn the_host_acts_on_a_party_only_where_the_party_sees_it() {
     let theirs = seen_entries(&server, &red.admin).await;
     assert!(!theirs.iter().any(|l| l["entry"]["operator"] == made["id"]));
 
+    // The setting must be stated: an empty body changes nothing.
+    let (s, p) = server
+        .post("/v1/parties/blue/settings", &blue.admin, json!({}))
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert_eq!(p["errors"][0]["pointer"], "/host_may_add_operators", "{p}");
+
     // Blue's admin closes additions by the host; the host may not reopen them.
     let lock = json!({"host_may_add_operators": false});
     let (s, p) = server

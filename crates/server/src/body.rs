@@ -85,10 +85,21 @@ impl Body {
         }
     }
 
+    /// An optional flag: absent is `false`.
     pub fn bool(&self, name: &str) -> Result<bool, Problem> {
+        Ok(self.optional_bool(name)?.unwrap_or(false))
+    }
+
+    /// A flag the caller must state.
+    pub fn required_bool(&self, name: &str) -> Result<bool, Problem> {
+        self.optional_bool(name)?
+            .ok_or_else(|| Problem::invalid(&format!("/{name}"), "missing; give true or false"))
+    }
+
+    fn optional_bool(&self, name: &str) -> Result<Option<bool>, Problem> {
         match self.get(name) {
-            None => Ok(false),
-            Some(Value::Bool(b)) => Ok(*b),
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
             Some(_) => Err(Problem::invalid(
                 &format!("/{name}"),
                 "expected true or false",

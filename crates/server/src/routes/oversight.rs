@@ -54,7 +54,7 @@ async fn set_party_settings(
     let b = request.body()?;
     let command = Command::SetPartySettings {
         party,
-        host_may_add_operators: b.bool("host_may_add_operators")?,
+        host_may_add_operators: b.required_bool("host_may_add_operators")?,
     };
     request.submit(&s, a, command).await
 }
