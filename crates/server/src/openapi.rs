@@ -44,7 +44,7 @@ pub fn document() -> String {
     path = "/v1/openapi.json",
     tag = "service",
     responses(
-        (status = 200, description = "This document.", content_type = "application/json", body = Object),
+        (status = 200, description = "This document.", content_type = "application/json", body = crate::wire::OpenApiDocument),
     ),
 )]
 pub async fn openapi_json() -> impl IntoResponse {
@@ -71,7 +71,7 @@ pub async fn openapi_json() -> impl IntoResponse {
             SiteKind, CreateParty, CreateOperator, RegisterKey, RevokeKey, CreateLine, LineRules, LineStatus, Message,
             Notice, Amendment, Cancellation, Acknowledgment, Coordination, Site,
             Outcome, TalkParticipant, AgendaItem, TalkFollowUp, TalkRecord, TalkConfirmation,
-            FollowUpClosure, receipt::WriteReceipt,
+            FollowUpClosure, crate::wire::Receipt,
         ),
         responses(
             InvalidJson, Unauthorized, Forbidden, NotFound, Conflict, InvalidInput, RateLimited,

@@ -276,7 +276,7 @@ fn cosignature_of(w: &WitnessTarget, note: &str, lines: &str) -> Result<String, 
     path = "/v1/record/checkpoint/witnessed",
     tag = "record",
     responses(
-        (status = 200, description = "`{size, root, checkpoint, key, cosigned_by, witnesses_asked}`: `checkpoint` carries one `cosignature/v1` line per witness in `cosigned_by`.", body = Object),
+        (status = 200, description = "`{size, root, checkpoint, key, cosigned_by, witnesses_asked}`: `checkpoint` carries one `cosignature/v1` line per witness in `cosigned_by`.", body = crate::wire::Checkpoint),
         (status = 401, response = crate::openapi::Unauthorized),
         (status = 404, response = crate::openapi::NotFound),
         (status = 429, response = crate::openapi::RateLimited),

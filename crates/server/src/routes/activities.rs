@@ -46,8 +46,8 @@ const CATEGORIES: &str = "\"air\", \"maritime\", \"ground\", \"launch\" or \"mov
     ),
     request_body = Notice,
     responses(
-        (status = 201, description = "The activity, version 1: `{activity, version, content_sha256, late, dry_run, conflicts}`; the content reads back with GET /v1/activities/{activity}.", body = Object),
-        (status = 200, description = "A dry run: the same answer, with `declared`: the content a signed notice declares (its canonical SHA-256 goes in the `parley-statement/v2`); nothing was recorded.", body = Object),
+        (status = 201, description = "The activity, version 1: `{activity, version, content_sha256, late, dry_run, conflicts}`; the content reads back with GET /v1/activities/{activity}.", body = crate::wire::NoticeOutcome),
+        (status = 200, description = "A dry run: the same answer, with `declared`: the content a signed notice declares (its canonical SHA-256 goes in the `parley-statement/v2`); nothing was recorded.", body = crate::wire::NoticeOutcome),
         (status = 403, response = Forbidden),
     ),
     security(("bearer" = [])),
@@ -84,7 +84,7 @@ async fn notify(
         ("line" = Option<String>, Query, description = "Only the activities of this line."),
     ),
     responses(
-        (status = 200, description = "`{activities: [...]}`.", body = Object),
+        (status = 200, description = "`{activities: [...]}`.", body = crate::wire::Activities),
         (status = 400, description = "A query parameter is not a whole number.", content_type = "text/plain", body = String),
     ),
     security(("bearer" = [])),
@@ -106,7 +106,7 @@ async fn list_activities(
         ("activity" = String, Path, description = "The activity's id (`act-` and 16 hex digits)."),
     ),
     responses(
-        (status = 200, description = "The activity.", body = Object),
+        (status = 200, description = "The activity.", body = crate::wire::Activity),
     ),
     security(("bearer" = [])),
 )]
@@ -130,7 +130,7 @@ async fn show_activity(
     ),
     request_body = Amendment,
     responses(
-        (status = 200, description = "The new version: `{activity, version, content_sha256, late, dry_run, conflicts}`; the content reads back with GET /v1/activities/{activity} (also for a dry run).", body = Object),
+        (status = 200, description = "The new version: `{activity, version, content_sha256, late, dry_run, conflicts}`; the content reads back with GET /v1/activities/{activity} (also for a dry run).", body = crate::wire::NoticeOutcome),
         (status = 403, response = Forbidden),
         (status = 409, response = Conflict),
     ),
@@ -171,7 +171,7 @@ async fn amend(
     ),
     request_body = Cancellation,
     responses(
-        (status = 200, description = "`{activity, version, state: \"cancelled\", content_sha256, content}`.", body = Object),
+        (status = 200, description = "`{activity, version, state: \"cancelled\", content_sha256, content}`.", body = crate::wire::NoticeCancelled),
         (status = 403, response = Forbidden),
         (status = 409, response = Conflict),
     ),
@@ -203,8 +203,8 @@ async fn cancel(
     ),
     request_body = Acknowledgment,
     responses(
-        (status = 200, description = "This party acknowledged this version already: nothing is recorded again; the answer says `already_acknowledged: true`.", body = Object),
-        (status = 201, description = "`{activity, version, received_by, content_sha256, meaning}`.", body = Object),
+        (status = 200, description = "This party acknowledged this version already: nothing is recorded again; the answer says `already_acknowledged: true`.", body = crate::wire::NoticeAcknowledged),
+        (status = 201, description = "`{activity, version, received_by, content_sha256, meaning}`.", body = crate::wire::NoticeAcknowledged),
         (status = 403, response = Forbidden),
         (status = 409, response = Conflict),
     ),

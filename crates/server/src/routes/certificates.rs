@@ -6,12 +6,12 @@ use super::{Answer, WriteRequest};
 use crate::auth::Auth;
 use crate::openapi::{Conflict, Forbidden, InvalidInput, NotFound};
 use crate::rejection::ApiPath;
+use crate::wire::PartyCertificates;
 use crate::AppState;
 use axum::extract::State;
 use axum::response::IntoResponse;
 use axum::Json;
 use parley_service::Command;
-use serde_json::json;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -43,7 +43,7 @@ pub struct CertificateBinding {
     ),
     request_body = CertificateBinding,
     responses(
-        (status = 201, description = "`{party, spki_sha256}`.", body = Object),
+        (status = 201, description = "`{party, spki_sha256}`.", body = crate::wire::CertificateBound),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 409, response = Conflict),
@@ -75,7 +75,7 @@ async fn bind_certificate(
         ("party" = String, Path, description = "The party's id."),
     ),
     responses(
-        (status = 200, description = "`{party, certificates: [spki_sha256]}`.", body = Object),
+        (status = 200, description = "`{party, certificates: [spki_sha256]}`.", body = crate::wire::PartyCertificates),
         (status = 404, response = NotFound),
     ),
     security(("bearer" = [])),
@@ -86,5 +86,5 @@ async fn list_certificates(
     ApiPath(party): ApiPath<String>,
 ) -> Answer {
     let certificates = s.service.read(|st| st.party_certificates(&party))?;
-    Ok(Json(json!({"party": party, "certificates": certificates})).into_response())
+    Ok(Json(PartyCertificates::new(party, certificates)).into_response())
 }

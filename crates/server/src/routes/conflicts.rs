@@ -25,7 +25,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
     path = "/v1/conflicts",
     tag = "conflicts",
     responses(
-        (status = 200, description = "`{conflicts: [...]}`.", body = Object),
+        (status = 200, description = "`{conflicts: [...]}`.", body = crate::wire::Conflicts),
     ),
     security(("bearer" = [])),
 )]
@@ -43,7 +43,7 @@ async fn list_conflicts(State(s): State<AppState>, Auth(a): Auth) -> Json<Value>
     ),
     request_body = Coordination,
     responses(
-        (status = 200, description = "`{conflict, state}`: `coordinated` once both sides have marked it, else `open`.", body = Object),
+        (status = 200, description = "`{conflict, state}`: `coordinated` once both sides have marked it, else `open`.", body = crate::wire::ConflictCoordinated),
         (status = 403, response = Forbidden),
         (status = 409, response = Conflict),
     ),

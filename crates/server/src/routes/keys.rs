@@ -29,7 +29,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
     ),
     request_body = RevokeKey,
     responses(
-        (status = 201, description = "`{party, key, signed_by}`.", body = Object),
+        (status = 201, description = "`{party, key, signed_by}`.", body = crate::wire::PartyKey),
         (status = 403, response = Forbidden),
     ),
     security(("bearer" = [])),

@@ -32,7 +32,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
     tag = "lines",
     request_body = CreateLine,
     responses(
-        (status = 201, description = "The line: `{id, name, parties, rules, status}`.", body = Object),
+        (status = 201, description = "The line: `{id, name, parties, rules, status}`.", body = crate::wire::LineCreated),
         (status = 403, response = Forbidden),
         (status = 409, response = Conflict),
     ),
@@ -119,7 +119,7 @@ async fn show_line(
     ),
     request_body = LineStatus,
     responses(
-        (status = 200, description = "`{id, status}`.", body = Object),
+        (status = 200, description = "`{id, status}`.", body = crate::wire::LineStatusChanged),
         (status = 403, response = Forbidden),
     ),
     security(("bearer" = [])),
@@ -173,7 +173,7 @@ async fn list_deadlines(State(s): State<AppState>, Auth(a): Auth) -> Json<Deadli
         ("check" = String, Path, description = "The check's id (`lc-` and 16 hex digits), from its `line_check_sent` event."),
     ),
     responses(
-        (status = 200, description = "`{check, line, party, round_trip_ms}`.", body = Object),
+        (status = 200, description = "`{check, line, party, round_trip_ms}`.", body = crate::wire::LineCheckAnswered),
         (status = 403, response = Forbidden),
         (status = 409, response = Conflict),
     ),

@@ -32,7 +32,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
     ),
     request_body = Message,
     responses(
-        (status = 201, description = "The message with its line sequence number.", body = Object),
+        (status = 201, description = "The message with its line sequence number.", body = crate::wire::MessageSent),
         (status = 403, response = Forbidden),
     ),
     security(("bearer" = [])),
@@ -77,7 +77,7 @@ struct After {
         ("limit" = Option<u64>, Query, description = "At most this many messages; default 500.", minimum = 1, maximum = 5000),
     ),
     responses(
-        (status = 200, description = "`{messages: [...]}`.", body = Object),
+        (status = 200, description = "`{messages: [...]}`.", body = crate::wire::Messages),
         (status = 400, description = "A query parameter is not a whole number.", content_type = "text/plain", body = String),
     ),
     security(("bearer" = [])),

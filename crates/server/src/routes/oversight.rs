@@ -40,7 +40,7 @@ pub struct PartySettings {
     ),
     request_body = PartySettings,
     responses(
-        (status = 200, description = "`{party, host_may_add_operators, by: {operator, party}}`.", body = Object),
+        (status = 200, description = "`{party, host_may_add_operators, by: {operator, party}}`.", body = crate::wire::PartySettingsChanged),
         (status = 403, response = Forbidden),
     ),
     security(("bearer" = [])),

@@ -5,7 +5,7 @@ use crate::auth::{new_token, Auth};
 use crate::openapi::{Conflict, CreateOperator, CreateParty, Forbidden, RegisterKey};
 use crate::problem::Problem;
 use crate::rejection::ApiPath;
-use crate::wire::{Operators, Parties};
+use crate::wire::{Operators, Parties, PartyKeys};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -32,7 +32,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
     tag = "parties",
     request_body = CreateParty,
     responses(
-        (status = 201, description = "The party: `{id, name}`.", body = Object),
+        (status = 201, description = "The party: `{id, name}`.", body = crate::wire::PartyCreated),
         (status = 403, response = Forbidden),
         (status = 409, response = Conflict),
     ),
@@ -78,7 +78,7 @@ async fn list_parties(State(s): State<AppState>, Auth(a): Auth) -> Json<Parties>
     ),
     request_body = CreateOperator,
     responses(
-        (status = 201, description = "The operator: `{id, party, name, role, made_by: {operator, party}, token}` (`recovery: true` when the host added an admin to a party closed to it that had no admin left); `token` is absent from a replayed answer.", body = Object),
+        (status = 201, description = "The operator: `{id, party, name, role, made_by: {operator, party}, token}` (`recovery: true` when the host added an admin to a party closed to it that had no admin left); `token` is absent from a replayed answer.", body = crate::wire::OperatorCreated),
         (status = 403, response = Forbidden),
     ),
     security(("bearer" = [])),
@@ -146,7 +146,7 @@ async fn list_operators(
         ("operator" = String, Path, description = "The operator's id (`op-<n>`)."),
     ),
     responses(
-        (status = 200, description = "`{id, revoked: true}`.", body = Object),
+        (status = 200, description = "`{id, revoked: true}`.", body = crate::wire::OperatorRevoked),
         (status = 403, response = Forbidden),
         (status = 409, response = Conflict),
     ),
@@ -177,7 +177,7 @@ async fn revoke_operator(
     ),
     request_body = RegisterKey,
     responses(
-        (status = 201, description = "`{party, key}`.", body = Object),
+        (status = 201, description = "`{party, key}`.", body = crate::wire::PartyKey),
         (status = 403, response = Forbidden),
         (status = 409, response = Conflict),
     ),
@@ -206,7 +206,7 @@ async fn register_key(
         ("party" = String, Path, description = "The party's id."),
     ),
     responses(
-        (status = 200, description = "`{party, keys: [verifier key lines]}`.", body = Object),
+        (status = 200, description = "`{party, keys: [verifier key lines]}`.", body = crate::wire::PartyKeys),
     ),
     security(("bearer" = [])),
 )]
@@ -216,5 +216,5 @@ async fn list_keys(
     ApiPath(party): ApiPath<String>,
 ) -> Answer {
     let keys = s.service.read(|st| st.party_keys(&party))?;
-    Ok(Json(json!({"party": party, "keys": keys})).into_response())
+    Ok(Json(PartyKeys::new(party, keys)).into_response())
 }

@@ -31,7 +31,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
     path = "/v1/record/checkpoint",
     tag = "record",
     responses(
-        (status = 200, description = "`{size, root, checkpoint, key}`.", body = Object),
+        (status = 200, description = "`{size, root, checkpoint, key}`.", body = crate::wire::Checkpoint),
         (status = 503, response = Unavailable),
     ),
     security(("bearer" = [])),
@@ -58,7 +58,7 @@ struct Sizes {
         ("to" = u64, Query, description = "The newer tree size."),
     ),
     responses(
-        (status = 200, description = "`{from, to, from_root, to_root, proof: [hex]}`.", body = Object),
+        (status = 200, description = "`{from, to, from_root, to_root, proof: [hex]}`.", body = crate::wire::Consistency),
     ),
     security(("bearer" = [])),
 )]
@@ -143,7 +143,7 @@ const EXPORT_SLICE: u64 = 1_000;
         ("seq" = u64, Path, description = "The entry's journal position (an event's id)."),
     ),
     responses(
-        (status = 200, description = "`{seq, leaf_index, tree_size, leaf, proof, checkpoint, key}`.", body = Object),
+        (status = 200, description = "`{seq, leaf_index, tree_size, leaf, proof, checkpoint, key}`.", body = crate::wire::Receipt),
         (status = 503, response = Unavailable),
     ),
     security(("bearer" = [])),

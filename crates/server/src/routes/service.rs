@@ -3,11 +3,11 @@
 use crate::auth::Auth;
 use crate::openapi::Unavailable;
 use crate::problem::Problem;
+use crate::wire::{Health, Identity};
 use crate::AppState;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::{json, Value};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -26,7 +26,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
     path = "/v1/health",
     tag = "service",
     responses(
-        (status = 200, description = "The service takes writes: `{\"status\": \"ok\"}`.", body = Object),
+        (status = 200, description = "The service takes writes: `{\"status\": \"ok\"}`.", body = crate::wire::Health),
         (status = 503, response = Unavailable),
     ),
 )]
@@ -37,7 +37,7 @@ async fn health(State(state): State<AppState>) -> Response {
         )
         .into_response();
     }
-    Json(json!({"status": "ok"})).into_response()
+    Json(Health::OK).into_response()
 }
 
 /// Who am I: the token's operator, party and role.
@@ -46,10 +46,10 @@ async fn health(State(state): State<AppState>) -> Response {
     path = "/v1/me",
     tag = "service",
     responses(
-        (status = 200, description = "`{operator, party, role}`.", body = Object),
+        (status = 200, description = "`{operator, party, role}`.", body = crate::wire::Identity),
     ),
     security(("bearer" = [])),
 )]
-async fn me(Auth(actor): Auth) -> Json<Value> {
-    Json(json!({"operator": actor.operator, "party": actor.party, "role": actor.role}))
+async fn me(Auth(actor): Auth) -> Json<Identity> {
+    Json(Identity::from(&actor))
 }

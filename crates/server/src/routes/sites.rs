@@ -26,7 +26,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
     tag = "sites",
     request_body = Site,
     responses(
-        (status = 201, description = "The site with its `id`.", body = Object),
+        (status = 201, description = "The site with its `id`.", body = crate::wire::SiteAnswer),
         (status = 403, response = Forbidden),
     ),
     security(("bearer" = [])),
@@ -57,7 +57,7 @@ async fn register_site(State(s): State<AppState>, Auth(a): Auth, request: WriteR
         ("site" = String, Path, description = "The site's id (`site-` and 16 hex digits)."),
     ),
     responses(
-        (status = 200, description = "`{site, state: \"withdrawn\"}`.", body = Object),
+        (status = 200, description = "`{site, state: \"withdrawn\"}`.", body = crate::wire::SiteWithdrawn),
         (status = 403, response = Forbidden),
         (status = 409, response = Conflict),
     ),
@@ -79,7 +79,7 @@ async fn withdraw_site(
     path = "/v1/sites",
     tag = "sites",
     responses(
-        (status = 200, description = "`{sites: [...]}`.", body = Object),
+        (status = 200, description = "`{sites: [...]}`.", body = crate::wire::Sites),
     ),
     security(("bearer" = [])),
 )]

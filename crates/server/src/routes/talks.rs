@@ -36,7 +36,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
     tag = "talks",
     request_body = TalkRecord,
     responses(
-        (status = 201, description = "`{talk, version: 1, content_sha256, stood_by}`.", body = Object),
+        (status = 201, description = "`{talk, version: 1, content_sha256, stood_by}`.", body = crate::wire::TalkVersionRecorded),
         (status = 403, response = Forbidden),
     ),
     security(("bearer" = [])),
@@ -52,7 +52,7 @@ async fn record_talk(State(s): State<AppState>, Auth(a): Auth, request: WriteReq
     path = "/v1/talks",
     tag = "talks",
     responses(
-        (status = 200, description = "`{talks: [{id, parties, date, level, venue, line, state, versions, confirmed_version, agenda_items, open_follow_ups}]}`; `state` is `awaiting_confirmation`, `disputed` (parties stand by different versions) or `confirmed`.", body = Object),
+        (status = 200, description = "`{talks: [{id, parties, date, level, venue, line, state, versions, confirmed_version, agenda_items, open_follow_ups}]}`; `state` is `awaiting_confirmation`, `disputed` (parties stand by different versions) or `confirmed`.", body = crate::wire::Talks),
     ),
     security(("bearer" = [])),
 )]
@@ -69,7 +69,7 @@ async fn list_talks(State(s): State<AppState>, Auth(a): Auth) -> Json<Value> {
     path = "/v1/talks/relations",
     tag = "talks",
     responses(
-        (status = 200, description = "`{relations: [{party, last_talk, days_since_last_talk, talks_last_365_days, unconfirmed_talks, open_follow_ups, flagged, flag_after_days}]}`.", body = Object),
+        (status = 200, description = "`{relations: [{party, last_talk, days_since_last_talk, talks_last_365_days, unconfirmed_talks, open_follow_ups, flagged, flag_after_days}]}`.", body = crate::wire::TalkRelations),
     ),
     security(("bearer" = [])),
 )]
@@ -88,7 +88,7 @@ async fn talk_relations(State(s): State<AppState>, Auth(a): Auth) -> Json<Value>
         ("talk" = String, Path, description = "The talk's id (`t-<n>`)."),
     ),
     responses(
-        (status = 200, description = "`{id, parties, date, state, version, confirmed_version, standing, awaiting, record, content_sha256, follow_ups, versions, confirmations}`; each version and confirmation carries its `journal_seq` for a receipt.", body = Object),
+        (status = 200, description = "`{id, parties, date, state, version, confirmed_version, standing, awaiting, record, content_sha256, follow_ups, versions, confirmations}`; each version and confirmation carries its `journal_seq` for a receipt.", body = crate::wire::Talk),
     ),
     security(("bearer" = [])),
 )]
@@ -112,7 +112,7 @@ async fn show_talk(
     ),
     request_body = TalkRecord,
     responses(
-        (status = 201, description = "`{talk, version, content_sha256, stood_by}`.", body = Object),
+        (status = 201, description = "`{talk, version, content_sha256, stood_by}`.", body = crate::wire::TalkVersionRecorded),
         (status = 403, response = Forbidden),
         (status = 409, response = Conflict),
     ),
@@ -141,7 +141,7 @@ async fn talk_version(
     ),
     request_body = TalkConfirmation,
     responses(
-        (status = 200, description = "`{talk, version, content_sha256, state}`: `confirmed` once every party stands by this version.", body = Object),
+        (status = 200, description = "`{talk, version, content_sha256, state}`: `confirmed` once every party stands by this version.", body = crate::wire::TalkConfirmed),
         (status = 403, response = Forbidden),
         (status = 409, response = Conflict),
     ),
@@ -181,7 +181,7 @@ struct FollowUpPath {
     ),
     request_body = FollowUpClosure,
     responses(
-        (status = 200, description = "`{talk, follow_up, state: \"closed\"}`.", body = Object),
+        (status = 200, description = "`{talk, follow_up, state: \"closed\"}`.", body = crate::wire::FollowUpClosed),
         (status = 403, response = Forbidden),
         (status = 409, response = Conflict),
     ),

@@ -1,110 +1,8 @@
-//! What the API answers, as wire types with their OpenAPI schemas: each is
-//! made from the service's typed view (`parley_service::*View`) and
-//! serialized as it is documented, so the document describes the body and a
-//! change to either side is seen by the compiler and by schemathesis.
+//! Lines: their rules and status, their operation status from line checks,
+//! what is owed on them, the answers to their writes, and their messages.
 
 use serde::Serialize;
 use utoipa::ToSchema;
-
-/// A party.
-#[derive(Serialize, ToSchema)]
-pub struct Party {
-    /// Its id.
-    id: String,
-    /// Its name.
-    name: String,
-    /// Whether the host's admins may add operators to it (its admins decide:
-    /// `POST /v1/parties/{party}/settings`).
-    host_may_add_operators: bool,
-}
-
-impl From<parley_service::PartyView> for Party {
-    fn from(v: parley_service::PartyView) -> Self {
-        Party {
-            id: v.id,
-            name: v.name,
-            host_may_add_operators: v.host_may_add_operators,
-        }
-    }
-}
-
-/// The parties this operator may know of: its own, those it shares a line
-/// with (every party, for the host's admins).
-#[derive(Serialize, ToSchema)]
-pub struct Parties {
-    parties: Vec<Party>,
-}
-
-impl Parties {
-    pub fn of(views: Vec<parley_service::PartyView>) -> Self {
-        Parties {
-            parties: views.into_iter().map(Party::from).collect(),
-        }
-    }
-}
-
-/// An operator of a party; its token is never shown again.
-#[derive(Serialize, ToSchema)]
-pub struct Operator {
-    /// Its id (`op-…`).
-    id: String,
-    /// Its party.
-    party: String,
-    /// Its name.
-    name: String,
-    /// What it may do.
-    #[schema(value_type = crate::openapi::Role)]
-    role: parley_service::Role,
-    /// Whether its token was revoked.
-    revoked: bool,
-    /// Who made it (null for operators made before this was recorded).
-    made_by: Option<MadeBy>,
-    /// Made by the host on its recovery path (the party had no admin left).
-    recovery: bool,
-    /// When it was made, RFC 3339.
-    created_at: String,
-}
-
-/// Who made a change to a party.
-#[derive(Serialize, ToSchema)]
-pub struct MadeBy {
-    /// The operator.
-    operator: String,
-    /// Its party: `host` when the host's admins made it.
-    party: String,
-}
-
-impl From<parley_service::OperatorView> for Operator {
-    fn from(v: parley_service::OperatorView) -> Self {
-        Operator {
-            id: v.id,
-            party: v.party,
-            name: v.name,
-            role: v.role,
-            revoked: v.revoked,
-            made_by: v.made_by.map(|m| MadeBy {
-                operator: m.operator,
-                party: m.party,
-            }),
-            recovery: v.recovery,
-            created_at: v.created_at,
-        }
-    }
-}
-
-/// A party's operators.
-#[derive(Serialize, ToSchema)]
-pub struct Operators {
-    operators: Vec<Operator>,
-}
-
-impl Operators {
-    pub fn of(views: Vec<parley_service::OperatorView>) -> Self {
-        Operators {
-            operators: views.into_iter().map(Operator::from).collect(),
-        }
-    }
-}
 
 /// What is owed.
 #[derive(Serialize, ToSchema)]
@@ -335,4 +233,91 @@ pub struct PendingCheck {
     sent_at: String,
     /// When the answer is due (RFC 3339).
     due: String,
+}
+
+/// A new line.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct LineCreated {
+    /// Its id.
+    id: String,
+    /// Its name.
+    name: String,
+    /// Its parties.
+    parties: Vec<String>,
+    /// Its rules, every one given.
+    #[schema(value_type = crate::openapi::LineRules)]
+    rules: serde_json::Value,
+    /// `active`.
+    #[schema(value_type = crate::openapi::LineState)]
+    status: String,
+}
+
+/// A line's new political status.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct LineStatusChanged {
+    /// The line.
+    id: String,
+    #[schema(value_type = crate::openapi::LineState)]
+    status: String,
+}
+
+/// A line check answered.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct LineCheckAnswered {
+    /// The check (`lc-…`).
+    check: String,
+    /// Its line.
+    line: String,
+    /// The party that answered.
+    party: String,
+    /// How long the answer took, ms.
+    round_trip_ms: i64,
+}
+
+/// A message as the journal holds it (`kind: message_sent`): the answer to
+/// sending one.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct MessageSent {
+    /// `message_sent`.
+    #[schema(pattern = "^message_sent$")]
+    kind: String,
+    /// Its line.
+    line: String,
+    /// Its place in the line's order, from 1.
+    seq: u64,
+    /// The sending party.
+    party: String,
+    /// The sending operator.
+    operator: String,
+    #[schema(value_type = crate::openapi::MessageKind)]
+    message: String,
+    #[schema(value_type = crate::openapi::Priority)]
+    priority: String,
+    /// The text.
+    text: String,
+    /// A request's reply deadline (RFC 3339).
+    deadline: Option<String>,
+    /// The line sequence number of the message it answers or corrects.
+    references: Option<u64>,
+}
+
+/// A message as a read shows it: as logged, with where.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct LoggedMessage {
+    #[serde(flatten)]
+    message: MessageSent,
+    #[serde(flatten)]
+    logged: super::Logged,
+}
+
+/// A line's messages, in the line's order.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct Messages {
+    messages: Vec<LoggedMessage>,
 }
