@@ -71,7 +71,7 @@ pub use talk_record::{
     AgendaItem, FollowUp, Outcome, Participant, TalkRecord, MAX_TALK_ITEMS, TALK_GAP_DAYS,
 };
 pub use views::{
-    DeadlineView, LineView, OperationState, OperationView, OperatorView, PartyChecksView,
-    PartyView, PendingCheckView,
+    ActivitySummaryView, DeadlineView, LineView, OperationState, OperationView, OperatorView,
+    PartyChecksView, PartyView, PendingCheckView, TalkRelationView, TalkState, TalkSummaryView,
 };
 pub use witnessed::WitnessedCheckpoint;

@@ -4,7 +4,7 @@
 //! through as JSON changes nothing for its clients.
 
 use crate::deadlines::Owed;
-use crate::model::{LineRules, LineStatus, Role};
+use crate::model::{LineRules, LineStatus, NoticeState, Role};
 use serde::Serialize;
 
 /// A party.
@@ -140,4 +140,83 @@ pub struct PendingCheckView {
     pub sent_at: String,
     /// When the answer is due, RFC 3339.
     pub due: String,
+}
+
+/// Where a talk's record stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TalkState {
+    /// Not every party stands by one version yet (at most one is stood by).
+    AwaitingConfirmation,
+    /// Parties stand by different versions.
+    Disputed,
+    /// Every party confirmed one version.
+    Confirmed,
+}
+
+/// A talk in the list of a party's talks.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TalkSummaryView {
+    /// Its id (`t-…`).
+    pub id: String,
+    /// Its parties.
+    pub parties: Vec<String>,
+    /// The day of the talk, `YYYY-MM-DD`, as the record that counts says.
+    pub date: String,
+    /// Its level.
+    pub level: String,
+    /// Where it met, if it met in person.
+    pub venue: Option<String>,
+    /// The line it was held on, if any.
+    pub line: Option<String>,
+    /// Where its record stands.
+    pub state: TalkState,
+    /// How many versions of the record there are.
+    pub versions: usize,
+    /// The version every party confirmed.
+    pub confirmed_version: Option<u64>,
+    /// Items on the agenda of the record that counts.
+    pub agenda_items: usize,
+    /// Follow-ups of the confirmed record not closed yet.
+    pub open_follow_ups: usize,
+}
+
+/// A party's talks with another party it has a talk or a line with.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TalkRelationView {
+    /// The other party.
+    pub party: String,
+    /// The day of the last confirmed talk, `YYYY-MM-DD`.
+    pub last_talk: Option<String>,
+    /// Days since then.
+    pub days_since_last_talk: Option<i64>,
+    /// Confirmed talks in the last 365 days.
+    pub talks_last_365_days: usize,
+    /// Talks whose record is not confirmed yet.
+    pub unconfirmed_talks: usize,
+    /// Follow-ups of their confirmed talks not closed yet.
+    pub open_follow_ups: usize,
+    /// No confirmed talk for more than `flag_after_days`, or never.
+    pub flagged: bool,
+    /// The deployment's gap, days.
+    pub flag_after_days: i64,
+}
+
+/// An activity in a list: its latest version and who acknowledged it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ActivitySummaryView {
+    /// Its id (`act-…`).
+    pub id: String,
+    /// Its line.
+    pub line: String,
+    /// The notifying party.
+    pub party: String,
+    /// Its latest version.
+    pub version: usize,
+    /// Where it stands.
+    pub state: NoticeState,
+    /// The latest version's content hash.
+    pub content_sha256: String,
+    /// The parties that acknowledged the latest version.
+    pub received_by: Vec<String>,
 }

@@ -41,8 +41,13 @@ impl Talks for World {
 
     fn relations(&self, party: &str) -> Vec<Value> {
         let now = self.now();
-        self.service()
-            .read(|s| s.talk_relations(&officer(party), now))
+        let views = self
+            .service()
+            .read(|s| s.talk_relations(&officer(party), now));
+        views
+            .into_iter()
+            .map(|v| serde_json::to_value(v).unwrap())
+            .collect()
     }
 
     fn record(&self, a: &Actor, record: Value) -> Result<Value, ServiceError> {

@@ -5,13 +5,13 @@ use crate::auth::Auth;
 use crate::openapi::{Acknowledgment, Amendment, Cancellation, Conflict, Forbidden, Notice};
 use crate::problem::Problem;
 use crate::rejection::{ApiPath, ApiQuery};
+use crate::wire::Activities;
 use crate::AppState;
 use axum::extract::State;
 use axum::response::IntoResponse;
 use axum::Json;
 use parley_service::{Category, Command};
 use serde::Deserialize;
-use serde_json::{json, Value};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -93,8 +93,10 @@ async fn list_activities(
     State(s): State<AppState>,
     Auth(a): Auth,
     ApiQuery(q): ApiQuery<OfLine>,
-) -> Json<Value> {
-    Json(json!({"activities": s.service.read(|st| st.activities(&a, q.line.as_deref()))}))
+) -> Json<Activities> {
+    Json(Activities::of(
+        s.service.read(|st| st.activities(&a, q.line.as_deref())),
+    ))
 }
 
 /// One activity with every version and acknowledgment.

@@ -4,13 +4,14 @@ use super::{Answer, WriteRequest};
 use crate::auth::Auth;
 use crate::openapi::{Conflict, FollowUpClosure, Forbidden, TalkConfirmation, TalkRecord};
 use crate::rejection::{ApiPath, Whole};
+use crate::wire::{TalkRelations, Talks};
 use crate::AppState;
 use axum::extract::State;
 use axum::response::IntoResponse;
 use axum::Json;
 use parley_service::Command;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -56,8 +57,8 @@ async fn record_talk(State(s): State<AppState>, Auth(a): Auth, request: WriteReq
     ),
     security(("bearer" = [])),
 )]
-async fn list_talks(State(s): State<AppState>, Auth(a): Auth) -> Json<Value> {
-    Json(json!({"talks": s.service.read(|st| st.talks(&a))}))
+async fn list_talks(State(s): State<AppState>, Auth(a): Auth) -> Json<Talks> {
+    Json(Talks::of(s.service.read(|st| st.talks(&a))))
 }
 
 /// For this operator's party, each party it has a line or a talk with: the last
@@ -73,9 +74,11 @@ async fn list_talks(State(s): State<AppState>, Auth(a): Auth) -> Json<Value> {
     ),
     security(("bearer" = [])),
 )]
-async fn talk_relations(State(s): State<AppState>, Auth(a): Auth) -> Json<Value> {
+async fn talk_relations(State(s): State<AppState>, Auth(a): Auth) -> Json<TalkRelations> {
     let now = s.service.now();
-    Json(json!({"relations": s.service.read(|st| st.talk_relations(&a, now))}))
+    Json(TalkRelations::of(
+        s.service.read(|st| st.talk_relations(&a, now)),
+    ))
 }
 
 /// One talk: the record that counts (the confirmed version, else the latest),

@@ -8,12 +8,20 @@ use utoipa::ToSchema;
 /// Where a notice's activity stands.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
-#[allow(dead_code)]
 pub enum NoticeState {
     /// Notified (version 1 or an amendment).
     Notified,
     /// Cancelled: its last version.
     Cancelled,
+}
+
+impl From<parley_service::NoticeState> for NoticeState {
+    fn from(s: parley_service::NoticeState) -> Self {
+        match s {
+            parley_service::NoticeState::Notified => NoticeState::Notified,
+            parley_service::NoticeState::Cancelled => NoticeState::Cancelled,
+        }
+    }
 }
 
 /// What a version of a notice says: what `content_sha256` is the SHA-256 of
@@ -94,10 +102,10 @@ pub struct NoticeAcknowledged {
     signed_by: Option<String>,
 }
 
-/// An activity in a list.
+/// What a list and a read of an activity both say of it.
 #[derive(Serialize, ToSchema)]
-#[allow(dead_code)]
-pub struct ActivitySummary {
+pub struct ActivityHead {
+    /// Its id (`act-…`).
     id: String,
     line: String,
     /// The notifying party.
@@ -107,15 +115,45 @@ pub struct ActivitySummary {
     state: NoticeState,
     /// The latest version's content hash.
     content_sha256: String,
+}
+
+/// An activity in a list.
+#[derive(Serialize, ToSchema)]
+pub struct ActivitySummary {
+    #[serde(flatten)]
+    head: ActivityHead,
     /// The parties that acknowledged the latest version.
     received_by: Vec<String>,
 }
 
+impl From<parley_service::ActivitySummaryView> for ActivitySummary {
+    fn from(v: parley_service::ActivitySummaryView) -> Self {
+        ActivitySummary {
+            head: ActivityHead {
+                id: v.id,
+                line: v.line,
+                party: v.party,
+                version: v.version as u64,
+                state: v.state.into(),
+                content_sha256: v.content_sha256,
+            },
+            received_by: v.received_by,
+        }
+    }
+}
+
 /// The activities this operator's party may see.
 #[derive(Serialize, ToSchema)]
-#[allow(dead_code)]
 pub struct Activities {
     activities: Vec<ActivitySummary>,
+}
+
+impl Activities {
+    pub fn of(views: Vec<parley_service::ActivitySummaryView>) -> Self {
+        Activities {
+            activities: views.into_iter().map(ActivitySummary::from).collect(),
+        }
+    }
 }
 
 /// A version of a notice as the journal holds it (`kind: notice`).
@@ -164,12 +202,8 @@ pub struct AcknowledgmentEntry {
 #[derive(Serialize, ToSchema)]
 #[allow(dead_code)]
 pub struct Activity {
-    id: String,
-    line: String,
-    party: String,
-    version: u64,
-    state: NoticeState,
-    content_sha256: String,
+    #[serde(flatten)]
+    head: ActivityHead,
     /// The latest version.
     current: NoticeEntry,
     /// Every version, from 1.

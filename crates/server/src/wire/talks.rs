@@ -8,7 +8,6 @@ use utoipa::ToSchema;
 /// Where a talk's record stands.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
-#[allow(dead_code)]
 pub enum TalkState {
     /// Not every party stands by one version yet.
     AwaitingConfirmation,
@@ -16,6 +15,17 @@ pub enum TalkState {
     Disputed,
     /// Every party stands by one version.
     Confirmed,
+}
+
+impl From<parley_service::TalkState> for TalkState {
+    fn from(s: parley_service::TalkState) -> Self {
+        use parley_service::TalkState as S;
+        match s {
+            S::AwaitingConfirmation => TalkState::AwaitingConfirmation,
+            S::Disputed => TalkState::Disputed,
+            S::Confirmed => TalkState::Confirmed,
+        }
+    }
 }
 
 /// The answer to recording a talk or a new version of its record.
@@ -58,10 +68,11 @@ pub struct FollowUpClosed {
     state: String,
 }
 
-/// A talk in a list.
+/// What a list and a read of a talk both say of it, from the record that
+/// counts (the confirmed one, else the latest).
 #[derive(Serialize, ToSchema)]
-#[allow(dead_code)]
-pub struct TalkSummary {
+pub struct TalkHead {
+    /// Its id (`t-…`).
     id: String,
     parties: Vec<String>,
     /// `YYYY-MM-DD`.
@@ -70,6 +81,13 @@ pub struct TalkSummary {
     venue: Option<String>,
     line: Option<String>,
     state: TalkState,
+}
+
+/// A talk in a list.
+#[derive(Serialize, ToSchema)]
+pub struct TalkSummary {
+    #[serde(flatten)]
+    head: TalkHead,
     /// How many versions of the record there are.
     versions: u64,
     confirmed_version: Option<u64>,
@@ -77,16 +95,42 @@ pub struct TalkSummary {
     open_follow_ups: u64,
 }
 
+impl From<parley_service::TalkSummaryView> for TalkSummary {
+    fn from(v: parley_service::TalkSummaryView) -> Self {
+        TalkSummary {
+            head: TalkHead {
+                id: v.id,
+                parties: v.parties,
+                date: v.date,
+                level: v.level,
+                venue: v.venue,
+                line: v.line,
+                state: v.state.into(),
+            },
+            versions: v.versions as u64,
+            confirmed_version: v.confirmed_version,
+            agenda_items: v.agenda_items as u64,
+            open_follow_ups: v.open_follow_ups as u64,
+        }
+    }
+}
+
 /// The talks this operator's party took part in, latest date first.
 #[derive(Serialize, ToSchema)]
-#[allow(dead_code)]
 pub struct Talks {
     talks: Vec<TalkSummary>,
 }
 
+impl Talks {
+    pub fn of(views: Vec<parley_service::TalkSummaryView>) -> Self {
+        Talks {
+            talks: views.into_iter().map(TalkSummary::from).collect(),
+        }
+    }
+}
+
 /// This party's talks with another party.
 #[derive(Serialize, ToSchema)]
-#[allow(dead_code)]
 pub struct TalkRelation {
     /// The other party.
     party: String,
@@ -102,11 +146,33 @@ pub struct TalkRelation {
     flag_after_days: i64,
 }
 
+impl From<parley_service::TalkRelationView> for TalkRelation {
+    fn from(v: parley_service::TalkRelationView) -> Self {
+        TalkRelation {
+            party: v.party,
+            last_talk: v.last_talk,
+            days_since_last_talk: v.days_since_last_talk,
+            talks_last_365_days: v.talks_last_365_days as u64,
+            unconfirmed_talks: v.unconfirmed_talks as u64,
+            open_follow_ups: v.open_follow_ups as u64,
+            flagged: v.flagged,
+            flag_after_days: v.flag_after_days,
+        }
+    }
+}
+
 /// For this party, each other party it has a talk or a line with.
 #[derive(Serialize, ToSchema)]
-#[allow(dead_code)]
 pub struct TalkRelations {
     relations: Vec<TalkRelation>,
+}
+
+impl TalkRelations {
+    pub fn of(views: Vec<parley_service::TalkRelationView>) -> Self {
+        TalkRelations {
+            relations: views.into_iter().map(TalkRelation::from).collect(),
+        }
+    }
 }
 
 /// A version of a talk's record as the journal holds it (`kind: talk_recorded`).
@@ -195,13 +261,8 @@ pub struct FollowUpView {
 #[derive(Serialize, ToSchema)]
 #[allow(dead_code)]
 pub struct Talk {
-    id: String,
-    parties: Vec<String>,
-    date: String,
-    level: String,
-    venue: Option<String>,
-    line: Option<String>,
-    state: TalkState,
+    #[serde(flatten)]
+    head: TalkHead,
     /// The confirmed version, else the latest.
     version: u64,
     confirmed_version: Option<u64>,

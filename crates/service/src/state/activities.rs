@@ -11,6 +11,7 @@ use crate::hashing::new_id;
 use crate::model::WriteOutcome;
 use crate::model::{Actor, Category, NoticeState, Role};
 use crate::text::check_text;
+use crate::views::ActivitySummaryView;
 use parley_engine::Volume;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -499,13 +500,13 @@ impl State {
     }
 
     /// Activities `actor` may see, optionally of one line.
-    pub fn activities(&self, actor: &Actor, line: Option<&str>) -> Vec<Value> {
+    pub fn activities(&self, actor: &Actor, line: Option<&str>) -> Vec<ActivitySummaryView> {
         self.activities
             .iter()
             .filter(|(_, a)| self.actor_sees_activity(actor, a))
             .filter(|(_, a)| line.is_none_or(|l| a.line == l))
             .map(|(id, a)| {
-                let acked_by: BTreeSet<String> = a
+                let received_by: BTreeSet<String> = a
                     .acks
                     .iter()
                     .filter_map(|&s| match &self.log[(s - 1) as usize].entry {
@@ -517,9 +518,15 @@ impl State {
                         _ => None,
                     })
                     .collect();
-                json!({"id": id, "line": a.line, "party": a.party, "version": a.versions.len(),
-                       "state": a.state(),
-                       "content_sha256": a.hashes.last(), "received_by": acked_by})
+                ActivitySummaryView {
+                    id: id.clone(),
+                    line: a.line.clone(),
+                    party: a.party.clone(),
+                    version: a.versions.len(),
+                    state: a.state(),
+                    content_sha256: a.hashes.last().cloned().unwrap_or_default(),
+                    received_by: received_by.into_iter().collect(),
+                }
             })
             .collect()
     }

@@ -17,6 +17,7 @@ use crate::model::WriteOutcome;
 use crate::model::{Actor, Role, HOST};
 use crate::talk_record::{date_days, parse_record, Known, TalkRecord, DAY_US};
 use crate::text::{check_text, time_text};
+use crate::views::{TalkRelationView, TalkState, TalkSummaryView};
 use parley_wire::parse_timestamp;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -45,12 +46,12 @@ impl Talk {
         &self.records[(v - 1) as usize]
     }
 
-    fn state(&self) -> &'static str {
+    fn state(&self) -> TalkState {
         let standing: BTreeSet<u64> = self.standing.values().copied().collect();
         match (self.confirmed, standing.len()) {
-            (Some(_), _) => "confirmed",
-            (None, 0 | 1) => "awaiting_confirmation",
-            (None, _) => "disputed",
+            (Some(_), _) => TalkState::Confirmed,
+            (None, 0 | 1) => TalkState::AwaitingConfirmation,
+            (None, _) => TalkState::Disputed,
         }
     }
 
@@ -484,7 +485,7 @@ impl State {
     }
 
     /// The talks `actor`'s party took part in, latest date first.
-    pub fn talks(&self, actor: &Actor) -> Vec<Value> {
+    pub fn talks(&self, actor: &Actor) -> Vec<TalkSummaryView> {
         let mut list: Vec<(&String, &Talk)> = self
             .talks
             .by_id
@@ -495,10 +496,19 @@ impl State {
         list.into_iter()
             .map(|(id, t)| {
                 let r = t.record();
-                json!({"id": id, "parties": t.parties, "date": r.date, "level": r.level,
-                       "venue": r.venue, "line": r.line, "state": t.state(),
-                       "versions": t.records.len(), "confirmed_version": t.confirmed,
-                       "agenda_items": r.agenda.len(), "open_follow_ups": t.open_follow_ups()})
+                TalkSummaryView {
+                    id: id.clone(),
+                    parties: t.parties.clone(),
+                    date: r.date.clone(),
+                    level: r.level.clone(),
+                    venue: r.venue.clone(),
+                    line: r.line.clone(),
+                    state: t.state(),
+                    versions: t.records.len(),
+                    confirmed_version: t.confirmed,
+                    agenda_items: r.agenda.len(),
+                    open_follow_ups: t.open_follow_ups(),
+                }
             })
             .collect()
     }
@@ -507,7 +517,7 @@ impl State {
     /// days since the last confirmed talk, confirmed talks in the last 365 days,
     /// open follow-ups, and `flagged` when there was no confirmed talk for more
     /// than the deployment's gap, [`crate::TALK_GAP_DAYS`] by default (or never).
-    pub fn talk_relations(&self, actor: &Actor, now_us: i64) -> Vec<Value> {
+    pub fn talk_relations(&self, actor: &Actor, now_us: i64) -> Vec<TalkRelationView> {
         let me = &actor.party;
         let mut others: BTreeSet<&String> = BTreeSet::new();
         for l in self.lines.values().filter(|l| l.parties.contains(me)) {
@@ -536,10 +546,16 @@ impl State {
                 let per_year = days.iter().filter(|&&d| today - d < 365).count();
                 let open: usize = together.iter().map(|t| t.open_follow_ups()).sum();
                 let flagged = since.is_none_or(|s| s > self.talk_gap_days);
-                json!({"party": other, "last_talk": last.map(|d| time_text(d * DAY_US)[..10].to_string()),
-                       "days_since_last_talk": since, "talks_last_365_days": per_year,
-                       "unconfirmed_talks": together.iter().filter(|t| t.confirmed.is_none()).count(),
-                       "open_follow_ups": open, "flagged": flagged, "flag_after_days": self.talk_gap_days})
+                TalkRelationView {
+                    party: other.clone(),
+                    last_talk: last.map(|d| time_text(d * DAY_US)[..10].to_string()),
+                    days_since_last_talk: since,
+                    talks_last_365_days: per_year,
+                    unconfirmed_talks: together.iter().filter(|t| t.confirmed.is_none()).count(),
+                    open_follow_ups: open,
+                    flagged,
+                    flag_after_days: self.talk_gap_days,
+                }
             })
             .collect()
     }
