@@ -83,3 +83,26 @@ fn the_api_keeps_to_its_openapi_document() {
     let failures: Vec<String> = results.into_iter().filter_map(Result::err).collect();
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+/// Every documented success answer with a JSON body, brought about on a real
+/// `parley demo` by `tests/api/answers.py` (a client of the API, as the
+/// parties' officers and the host's admin) and validated against the
+/// schema the served document gives it (JSON Schema 2020-12, by
+/// `jsonschema_rs`, which schemathesis brings): the writes' answers above
+/// all, which schemathesis's generated requests seldom make succeed.
+#[test]
+fn every_success_answer_keeps_to_its_schema() {
+    let demo = Demo::start("answers");
+    let out = Command::new(python())
+        .arg(root().join("tests/api/answers.py"))
+        .arg(&demo.tokens)
+        .output()
+        .expect("python runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{text}");
+    eprintln!("{}", text.trim());
+}
