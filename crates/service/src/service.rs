@@ -6,9 +6,12 @@
 //! transaction and only then answers. A success answer therefore means durable,
 //! and one fsync serves many writes. Readers never see an entry before it is
 //! durable: the writer holds the state's write lock until the commit returns.
-//! If the storage fails, the memory may be ahead of the disk, so the service
-//! refuses every later write and the process should stop (the journal is the
-//! truth on the next start).
+//! If the storage fails, the memory may be ahead of the disk, so the writer
+//! rebuilds the state from the journal at once and goes on (`recover`).
+//!
+//! Over 700 lines: the writer's loop, its clock and its recovery share the
+//! writer's private state; they stay together while history and memory work
+//! goes on in this file.
 
 use crate::command::{Command, Signed};
 use crate::entry::{Entry, IdempotencyRecord, Logged};

@@ -175,23 +175,32 @@ impl TalkRelations {
     }
 }
 
+/// What a party did to a version of a talk's record, as the journal holds it.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct TalkAct {
+    /// `talk_recorded` or `talk_confirmed`.
+    #[schema(pattern = "^talk_(recorded|confirmed)$")]
+    kind: String,
+    talk: String,
+    version: u64,
+    /// The party that recorded or confirmed it.
+    party: String,
+    operator: String,
+    /// The version's content hash.
+    content_sha256: String,
+    #[serde(flatten)]
+    logged: Logged,
+}
+
 /// A version of a talk's record as the journal holds it (`kind: talk_recorded`).
 #[derive(Serialize, ToSchema)]
 #[allow(dead_code)]
 pub struct TalkRecordedEntry {
-    /// `talk_recorded`.
-    #[schema(pattern = "^talk_recorded$")]
-    kind: String,
-    talk: String,
-    version: u64,
-    /// The recording party.
-    party: String,
-    operator: String,
-    content_sha256: String,
+    #[serde(flatten)]
+    act: TalkAct,
     #[schema(value_type = crate::openapi::TalkRecord)]
     record: serde_json::Value,
-    #[serde(flatten)]
-    logged: Logged,
     /// The parties that stand by this version now.
     stood_by: Vec<String>,
 }
@@ -200,18 +209,10 @@ pub struct TalkRecordedEntry {
 #[derive(Serialize, ToSchema)]
 #[allow(dead_code)]
 pub struct TalkConfirmedEntry {
-    /// `talk_confirmed`.
-    #[schema(pattern = "^talk_confirmed$")]
-    kind: String,
-    talk: String,
-    version: u64,
-    party: String,
-    operator: String,
-    content_sha256: String,
+    #[serde(flatten)]
+    act: TalkAct,
     /// The party's signature, when the request was signed.
     signed: Option<super::SignedBy>,
-    #[serde(flatten)]
-    logged: Logged,
 }
 
 /// A follow-up's closure as the journal holds it (`kind: follow_up_closed`).
