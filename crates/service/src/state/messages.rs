@@ -8,8 +8,8 @@ use crate::error::ServiceError;
 use crate::model::WriteOutcome;
 use crate::model::{Actor, MessageKind, Priority};
 use crate::text::{check_text, minutes, time_text};
-use parley_wire::parse_timestamp;
-use serde_json::Value;
+use crate::views::MessageView;
+use parley_wire::{format_timestamp, parse_timestamp};
 
 /// Which messages (by kind and priority) a quota counts.
 type Counted = fn(MessageKind, Priority) -> bool;
@@ -233,7 +233,7 @@ impl State {
         line: &str,
         after: u64,
         limit: usize,
-    ) -> Result<Vec<Value>, ServiceError> {
+    ) -> Result<Vec<MessageView>, ServiceError> {
         if !self.sees_line(actor, line) {
             return Err(ServiceError::NotFound(format!("line {line}")));
         }
@@ -242,7 +242,36 @@ impl State {
             .iter()
             .skip(after as usize)
             .take(limit)
-            .map(|&s| self.logged_json(s))
+            .filter_map(|&s| {
+                let l = &self.log[(s - 1) as usize];
+                let Entry::MessageSent {
+                    line,
+                    seq,
+                    party,
+                    operator,
+                    message,
+                    priority,
+                    text,
+                    deadline,
+                    references,
+                } = &l.entry
+                else {
+                    return None;
+                };
+                Some(MessageView {
+                    line: line.clone(),
+                    seq: *seq,
+                    party: party.clone(),
+                    operator: operator.clone(),
+                    message: *message,
+                    priority: *priority,
+                    text: text.clone(),
+                    deadline: deadline.clone(),
+                    references: *references,
+                    logged_at: format_timestamp(parley_engine::Timestamp(l.at_us)),
+                    journal_seq: l.seq,
+                })
+            })
             .collect())
     }
 }
