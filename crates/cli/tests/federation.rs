@@ -309,3 +309,61 @@ async fn a_party_of_one_node_gets_nothing_from_another_node() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_node_that_rewrites_what_it_sent_is_caught_and_the_evidence_kept() {
+    let (blue, red) = two_nodes("fed-rewrite").await;
+    notify(&blue, 53.0, 13.0, 1).await;
+    // Blue's node, with its own key, tells another story of its first entry
+    // (the line's creation, with other parties).
+    let seed = std::fs::read_to_string(format!("{}.record-key", blue.server.db.display())).unwrap();
+    let seed = parley_record::Hash::from_hex(seed.trim()).unwrap().0;
+    let signer = parley_record::Signer::from_seed("blue.node", &seed).unwrap();
+    let other = json!({"kind": "line_created", "line": "air", "name": "Air", "parties": ["blue"],
+        "rules": {"horizontal_m": 0.0, "vertical_m": 0.0, "time_s": 0.0}})
+    .to_string();
+    let checkpoint = parley_record::Checkpoint {
+        origin: parley_record::Origin::new("blue.node/lines/air").unwrap(),
+        size: 1,
+        root: parley_record::leaf_hash(other.as_bytes()),
+        time_us: 1,
+    }
+    .sign(&signer);
+    let forged = json!({"from": "blue.node", "line": "air", "first": 0, "entries": [other], "checkpoint": checkpoint});
+    let res = red
+        .server
+        .client
+        .post(format!("{}/v1/federation/deliveries", red.server.url))
+        .json(&forged)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let problem: Value = res.json().await.unwrap();
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("changed entry 0"),
+        "{problem}"
+    );
+    // The evidence is on Red's record, for Red's party and the host.
+    let export = red.server.export(&red.party.officer).await;
+    let kept = export
+        .lines()
+        .find(|l| l.contains("peer_misbehaved"))
+        .unwrap_or_else(|| panic!("no evidence on red's record: {export}"));
+    assert!(kept.contains("changed entry 0"), "{kept}");
+    // Sent again: refused again, kept once.
+    let again = red
+        .server
+        .client
+        .post(format!("{}/v1/federation/deliveries", red.server.url))
+        .json(&forged)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+    let export = red.server.export(&red.party.officer).await;
+    assert_eq!(export.matches("peer_misbehaved").count(), 1);
+}

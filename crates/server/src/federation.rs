@@ -197,7 +197,18 @@ impl Federation {
         });
         // Sent together, so the writer takes them in one batch, in order.
         for r in futures_util::future::join_all(replies).await {
-            r?;
+            if let Err(e) = r {
+                if matches!(e, ServiceError::Conflict(_)) {
+                    // A contradiction the peer signed is kept as evidence
+                    // (refused by the service if it is none).
+                    let _ = self
+                        .run(Command::KeepEvidence {
+                            delivery: d.clone(),
+                        })
+                        .await;
+                }
+                return Err(e);
+            }
         }
         let seq = self
             .0

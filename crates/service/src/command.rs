@@ -258,6 +258,12 @@ pub enum Command {
         /// Which entry of the log this command takes.
         index: u64,
     },
+    /// A peer node's delivery that contradicts what it sent before, to keep
+    /// as evidence (checked again here: only a delivery the peer signed).
+    KeepEvidence {
+        /// What arrived.
+        delivery: std::sync::Arc<crate::federation::Delivery>,
+    },
     /// A peer node's receipt for this node's log on a line.
     ConfirmDelivery {
         /// The peer.

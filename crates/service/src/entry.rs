@@ -359,6 +359,18 @@ pub enum Entry {
         /// this node found too, are not logged twice).
         logged: u64,
     },
+    /// A peer node's delivery, signed by it, that contradicts what it sent
+    /// before (an entry changed, dropped or reordered): the evidence.
+    PeerMisbehaved {
+        /// The peer.
+        node: String,
+        /// The line.
+        line: String,
+        /// What it contradicts.
+        why: String,
+        /// The delivery as it came, its signed checkpoint included.
+        delivery: Value,
+    },
     /// A peer node's signed word that it holds this node's log on a line up to
     /// `through`: its receipt of its own `Received` entry.
     Delivered {

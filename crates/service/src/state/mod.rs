@@ -308,6 +308,9 @@ impl State {
                 through,
                 ..
             } => self.evolve_delivered(node, line, *through),
+            Entry::PeerMisbehaved { line, delivery, .. } => {
+                self.evolve_peer_misbehaved(line, delivery)
+            }
         }
         self.evolve_federation(&logged);
         self.evolve_signed(&logged);
@@ -465,6 +468,7 @@ impl State {
             Command::Ingest { delivery, index } => {
                 self.decide_ingest(actor, delivery, *index, now_us)
             }
+            Command::KeepEvidence { delivery } => self.decide_keep_evidence(actor, delivery),
             Command::ConfirmDelivery {
                 node,
                 line,
