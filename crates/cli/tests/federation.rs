@@ -367,3 +367,63 @@ async fn a_node_that_rewrites_what_it_sent_is_caught_and_the_evidence_kept() {
     let export = red.server.export(&red.party.officer).await;
     assert_eq!(export.matches("peer_misbehaved").count(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn three_nodes_share_a_line_and_each_finds_every_conflict() {
+    let blue = start_node("fed-three-blue", "blue.node", "blue").await;
+    let red = start_node("fed-three-red", "red.node", "red").await;
+    let relief = start_node("fed-three-relief", "relief.node", "relief").await;
+    peer(&blue, &red).await;
+    peer(&blue, &relief).await;
+    peer(&red, &relief).await;
+    let (s, v) = blue
+        .server
+        .post(
+            "/v1/lines",
+            &blue.server.host,
+            json!({"id": "air", "name": "Air", "parties": ["blue", "red", "relief"], "rules": {"horizontal_m": 1000, "vertical_m": 0, "time_s": 0}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    // Red and the relief office took the line in before the answer.
+    for n in [&red, &relief] {
+        let (_, lines) = n.server.get("/v1/lines", &n.party.officer).await;
+        assert!(lines.to_string().contains("\"air\""), "{}: {lines}", n.name);
+    }
+    // The relief office's convoy, then Red's strike in the same place: Red's
+    // node finds it, and the relief office's node holds it under the same id,
+    // for its party; Blue's node holds it too, but Blue is not told of a
+    // conflict between two others.
+    let convoy = notify(&relief, 54.0, 14.0, 1).await;
+    assert_eq!(convoy["federation"]["not_reached"], json!([]), "{convoy}");
+    let strike = notify(&red, 54.0, 14.001, 2).await;
+    let found = strike["conflicts"].as_array().unwrap();
+    assert_eq!(found.len(), 1, "{strike}");
+    let id = found[0]["id"].as_str().unwrap().to_string();
+    let on_relief = conflicts(&relief).await;
+    assert!(
+        on_relief.iter().any(|c| c["id"] == id.as_str()),
+        "{on_relief:?}"
+    );
+    assert_eq!(conflicts(&blue).await, Vec::<Value>::new());
+    let held = blue.server.export(&blue.server.host).await;
+    assert!(held.contains(&id), "blue's node holds conflict {id}");
+    // Nothing of a line a node is not on reaches it: Blue and Red open a
+    // line of their own; the relief office's node never hears of it.
+    let (s, v) = blue
+        .server
+        .post(
+            "/v1/lines",
+            &blue.server.host,
+            json!({"id": "bilateral", "name": "Bilateral", "parties": ["blue", "red"], "rules": {"horizontal_m": 0, "vertical_m": 0, "time_s": 0}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let st = status(&relief).await;
+    assert!(st["lines"].get("bilateral").is_none(), "{st}");
+    let export = relief.server.export(&relief.server.host).await;
+    assert!(
+        !export.contains("bilateral"),
+        "the relief node holds nothing of it"
+    );
+}
