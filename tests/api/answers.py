@@ -29,6 +29,8 @@ NOT_HERE = {
         "needs a request signed by a key the party holds (crates/cli/tests/signatures.rs)",
     ("post", "/v1/record/checkpoint/witnessed", "200"):
         "needs witnesses (parley serve --witness; crates/cli/tests/witness.rs)",
+    ("post", "/v1/federation/deliveries", "200"):
+        "needs a peer node's signed log (crates/cli/tests/federation.rs)",
 }
 
 # An Ed25519 public key (RFC 8032, test 1): a valid point, nothing signs with it here.
@@ -211,6 +213,13 @@ def main():
     api.call("get", "/v1/record/consistency", blue, query=f"?from=1&to={head['size']}")
     api.call("get", "/v1/record/entries/{seq}/receipt", blue,
              seq=shown["versions"][0]["journal_seq"])
+
+    # Federation, last: a peer (that need not answer) makes every later write
+    # try to deliver.
+    api.call("post", "/v1/federation/peers", host, {
+        "node": "crimson-node", "url": "http://127.0.0.1:9",
+        "node_key": verifier_key("crimson-node", PUBLIC_KEY), "parties": ["crimson"]})
+    api.call("get", "/v1/federation", host)
 
     missing = api.documented() - api.seen - set(NOT_HERE)
     for m in sorted(missing):

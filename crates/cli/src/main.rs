@@ -14,6 +14,7 @@ mod bench;
 mod bench_abuse;
 mod bench_failover;
 mod bench_faults;
+mod bench_federation;
 mod bench_history;
 mod bench_record;
 mod bench_serve;

@@ -67,6 +67,9 @@ pub struct NoticeOutcome {
     declared: Option<serde_json::Value>,
     /// The key that signed the request, when it was signed.
     signed_by: Option<String>,
+    /// On a federated line: the conflicts every node that answered found,
+    /// and which nodes did not answer.
+    federation: Option<super::NoticeFederation>,
 }
 
 /// The answer to a cancellation: the last version, with its content.

@@ -12,6 +12,7 @@
 //! described (a signed write's `signed_by`, a write's `receipt`).
 
 mod activities;
+mod federation;
 mod lines;
 mod parties;
 mod record;
@@ -19,6 +20,7 @@ mod sites;
 mod talks;
 
 pub use activities::*;
+pub use federation::*;
 pub use lines::*;
 pub use parties::*;
 pub use record::*;
