@@ -427,3 +427,50 @@ async fn three_nodes_share_a_line_and_each_finds_every_conflict() {
         "the relief node holds nothing of it"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_federated_demo_runs_three_nodes_and_red_sees_its_conflict_with_blue() {
+    use std::io::BufRead;
+    let dir = temp_dir("fed-demo");
+    let mut demo = std::process::Command::new(common::BIN)
+        .args(["demo", "--federated", "--listen", "127.0.0.1:0", "--db"])
+        .arg(dir.join("demo.db"))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut said = Vec::new();
+    for line in std::io::BufReader::new(demo.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        let done = line.starts_with("Ctrl-C");
+        said.push(line);
+        if done {
+            break;
+        }
+    }
+    let field = |first: &str, n: usize| {
+        said.iter()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>())
+            .find(|w| w.first() == Some(&first))
+            .and_then(|w| w.get(n).map(|s| s.to_string()))
+            .unwrap_or_else(|| panic!("no {first} in {said:?}"))
+    };
+    let (url, token) = (field("red.node", 1), field("red", 1));
+    let conflicts: Value = common::http_client()
+        .get(format!("{url}/v1/conflicts"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let found = conflicts["conflicts"].as_array().unwrap();
+    assert_eq!(found.len(), 1, "{conflicts}");
+    assert_eq!(found[0]["b"]["party"], "blue", "{conflicts}");
+    // SIGTERM stops the demo and its three nodes.
+    std::process::Command::new("kill")
+        .args(["-TERM", &demo.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(demo.wait().unwrap().success());
+}
