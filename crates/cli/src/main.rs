@@ -22,6 +22,7 @@ mod bench_witness;
 mod check;
 mod client;
 mod demo;
+mod demo_federated;
 mod secret;
 mod serve;
 mod served;

@@ -50,7 +50,7 @@ fn restart(node: &mut Node) {
     node.server.kill();
     // On the same address: its peers know it there.
     let mut args = node_args(&node.name);
-    let address = node.server.url.trim_start_matches("http://").to_string();
+    let address = node.server.url.split_once("://").unwrap().1.to_string();
     args.extend(["--listen".to_string(), address]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let (child, url, _) = common::serve_with(&db, &args);
@@ -76,13 +76,14 @@ async fn peer(a: &Node, b: &Node) {
             .as_str()
             .unwrap()
             .to_string();
+        let mut body = json!({"node": there.name, "url": there.server.url, "node_key": key, "parties": [there.party_id]});
+        // Over HTTPS (the suite's second round) the peer's key is pinned.
+        if let Some(https) = common::https() {
+            body["tls_pin"] = json!(https.server.spki);
+        }
         let (s, v) = here
             .server
-            .post(
-                "/v1/federation/peers",
-                &here.server.host,
-                json!({"node": there.name, "url": there.server.url, "node_key": key, "parties": [there.party_id]}),
-            )
+            .post("/v1/federation/peers", &here.server.host, body)
             .await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
     }
@@ -426,4 +427,99 @@ async fn three_nodes_share_a_line_and_each_finds_every_conflict() {
         !export.contains("bilateral"),
         "the relief node holds nothing of it"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_federated_demo_runs_three_nodes_and_red_sees_its_conflict_with_blue() {
+    use std::io::BufRead;
+    let dir = temp_dir("fed-demo");
+    let mut demo = std::process::Command::new(common::BIN)
+        .args(["demo", "--federated", "--listen", "127.0.0.1:0", "--db"])
+        .arg(dir.join("demo.db"))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut said = Vec::new();
+    for line in std::io::BufReader::new(demo.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        let done = line.starts_with("Ctrl-C");
+        said.push(line);
+        if done {
+            break;
+        }
+    }
+    let field = |first: &str, n: usize| {
+        said.iter()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>())
+            .find(|w| w.first() == Some(&first))
+            .and_then(|w| w.get(n).map(|s| s.to_string()))
+            .unwrap_or_else(|| panic!("no {first} in {said:?}"))
+    };
+    let (url, token) = (field("red.node", 1), field("red", 1));
+    let conflicts: Value = common::http_client()
+        .get(format!("{url}/v1/conflicts"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let found = conflicts["conflicts"].as_array().unwrap();
+    assert_eq!(found.len(), 1, "{conflicts}");
+    assert_eq!(found[0]["b"]["party"], "blue", "{conflicts}");
+    // SIGTERM stops the demo and its three nodes.
+    std::process::Command::new("kill")
+        .args(["-TERM", &demo.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(demo.wait().unwrap().success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_peer_is_reached_over_https_only_with_its_pinned_key() {
+    let blue = start_node("fed-pin-blue", "blue.node", "blue").await;
+    let red = start_node("fed-pin-red", "red.node", "red").await;
+    let key = status(&red).await["node_key"].as_str().unwrap().to_string();
+    let add = |url: String, pin: Option<&str>| {
+        let mut body = json!({"node": "red.node", "url": url, "node_key": key, "parties": ["red"]});
+        if let Some(pin) = pin {
+            body["tls_pin"] = json!(pin);
+        }
+        blue.server
+            .post("/v1/federation/peers", &blue.server.host, body)
+    };
+    // Plain HTTP only on loopback, and HTTPS only with a pin.
+    let (s, p) = add("http://192.0.2.7:8080".into(), None).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert_eq!(p["errors"][0]["pointer"], "/url", "{p}");
+    let https_url = format!("https://{}", red.server.url.split_once("://").unwrap().1);
+    let (s, p) = add(https_url.clone(), None).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert_eq!(p["errors"][0]["pointer"], "/tls_pin", "{p}");
+    // A pin of another key: the peer is never reached, and the status says why.
+    let other = common::tls::Ca::new(&temp_dir("fed-pin-ca"), "other-ca")
+        .server("other", common::tls::CURRENT);
+    let (s, p) = add(https_url, Some(&other.spki)).await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    let (s, v) = blue
+        .server
+        .post(
+            "/v1/lines",
+            &blue.server.host,
+            json!({"id": "air", "name": "Air", "parties": ["blue", "red"], "rules": {"horizontal_m": 1000, "vertical_m": 0, "time_s": 0}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let st = status(&blue).await;
+    assert_eq!(st["peers"]["red.node"]["reach"]["reachable"], false, "{st}");
+    let (s, p) = blue
+        .server
+        .post(
+            "/v1/lines/air/notices",
+            &blue.party.officer,
+            notice(vec![disc(55.0, 15.0, 500.0, 1, 1)]),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "the line waits for red.node: {p}");
 }

@@ -248,6 +248,8 @@ pub enum Command {
         node_key: String,
         /// Its parties this node may meet on lines.
         parties: Vec<String>,
+        /// The SHA-256 of its TLS key (SPKI, hex): required for `https://`.
+        tls_pin: Option<String>,
     },
     /// A peer node's delivery of its log on a line (checked against the
     /// peer's key and what this node holds of the log before anything is

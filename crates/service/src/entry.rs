@@ -340,6 +340,9 @@ pub enum Entry {
         node_key: String,
         /// Its parties.
         parties: Vec<String>,
+        /// The SHA-256 of its TLS key (SPKI, hex), pinned for `https://`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tls_pin: Option<String>,
     },
     /// A run of a peer node's log on a federated line arrived and was checked
     /// against its signed checkpoint; the entries of the run this node did

@@ -46,6 +46,13 @@ impl Refused {
     }
 }
 
+/// Whether an address's host (`host:port/...`) is this machine.
+fn is_loopback(rest: &str) -> bool {
+    let host = rest.split('/').next().unwrap_or_default();
+    let host = host.rsplit_once(':').map_or(host, |(h, _)| h);
+    matches!(host, "localhost" | "[::1]") || host.starts_with("127.")
+}
+
 /// Entries to log, each with its audience.
 type Logs = Vec<(Entry, Vec<String>)>;
 
@@ -64,6 +71,10 @@ pub struct Peer {
     pub node_key: String,
     /// Its parties.
     pub parties: Vec<String>,
+    /// The SHA-256 of its TLS key (SPKI, hex), pinned when it is reached
+    /// over `https://`.
+    #[serde(default)]
+    pub tls_pin: Option<String>,
 }
 
 #[derive(Clone, Default, Serialize, Deserialize)]
@@ -104,6 +115,7 @@ impl State {
         url: &str,
         node_key: &str,
         parties: &[String],
+        tls_pin: Option<&str>,
     ) -> Result<Decision, ServiceError> {
         self.require_host_admin(actor)?;
         check_text("/node", node, 200)?;
@@ -118,12 +130,26 @@ impl State {
                 "node {node} is a peer already"
             )));
         }
-        if !(url.starts_with("https://") || url.starts_with("http://")) {
-            return Err(ServiceError::invalid(
-                "/url",
-                "give the peer's address as https://host:port",
-            ));
-        }
+        let tls_pin = match url.split_once("://") {
+            Some(("https", _)) => Some(
+                tls_pin
+                    .and_then(super::certificates::normalise_spki)
+                    .ok_or_else(|| {
+                        ServiceError::invalid(
+                            "/tls_pin",
+                            "give the SHA-256 of the peer's TLS key (SPKI) as 64 hex digits, as its admins read it from its certificate: node to node, the key is pinned",
+                        )
+                    })?,
+            ),
+            // Plain HTTP only between nodes on one machine (tests, demos).
+            Some(("http", rest)) if is_loopback(rest) => None,
+            _ => {
+                return Err(ServiceError::invalid(
+                    "/url",
+                    "give the peer's address as https://host:port (plain http only on loopback)",
+                ))
+            }
+        };
         let key = VerifierKey::parse(node_key).map_err(|e| {
             ServiceError::invalid(
                 "/node_key",
@@ -153,16 +179,18 @@ impl State {
                 ));
             }
         }
+        let body = json!({"node": node, "url": url, "node_key": node_key, "parties": parties, "tls_pin": tls_pin});
         let entry = Entry::PeerAdded {
             node: node.to_string(),
             url: url.to_string(),
             node_key: node_key.to_string(),
             parties: parties.to_vec(),
+            tls_pin,
         };
         Ok(Decision {
             entries: vec![(entry, vec![HOST.to_string()])],
             outcome: WriteOutcome::Created,
-            body: json!({"node": node, "url": url, "node_key": node_key, "parties": parties}),
+            body,
             volumes: None,
         })
     }
@@ -173,6 +201,7 @@ impl State {
         url: &str,
         key: &str,
         parties: &[String],
+        tls_pin: Option<String>,
     ) {
         for p in parties {
             self.federation.remote.insert(p.clone(), node.to_string());
@@ -190,6 +219,7 @@ impl State {
                 url: url.to_string(),
                 node_key: key.to_string(),
                 parties: parties.to_vec(),
+                tls_pin,
             },
         );
     }

@@ -294,7 +294,8 @@ impl State {
                 url,
                 node_key,
                 parties,
-            } => self.evolve_peer_added(node, url, node_key, parties),
+                tls_pin,
+            } => self.evolve_peer_added(node, url, node_key, parties, tls_pin.clone()),
             Entry::Received {
                 node,
                 line,
@@ -464,7 +465,8 @@ impl State {
                 url,
                 node_key,
                 parties,
-            } => self.decide_add_peer(actor, node, url, node_key, parties),
+                tls_pin,
+            } => self.decide_add_peer(actor, node, url, node_key, parties, tls_pin.as_deref()),
             Command::Ingest { delivery, index } => {
                 self.decide_ingest(actor, delivery, *index, now_us)
             }
