@@ -574,3 +574,93 @@ async fn a_node_that_tells_two_peers_two_stories_is_caught_by_its_own_signature(
         .unwrap_or_else(|| panic!("no evidence on red's record: {export}"));
     assert!(kept.contains("signed two logs"), "{kept}");
 }
+
+/// Sends `n` notices to `node` one after another; the ids answered success.
+async fn load(url: String, token: String, n: usize, lat: f64) -> Vec<String> {
+    let client = common::http_client();
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let body = notice(vec![disc(lat, 20.0 + i as f64 * 0.05, 300.0, 1, 1)]);
+        let res = client
+            .post(format!("{url}/v1/lines/air/notices"))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+            .await;
+        if let Ok(res) = res {
+            if res.status() == StatusCode::CREATED {
+                let v: Value = res.json().await.unwrap();
+                ids.push(v["activity"].as_str().unwrap().to_string());
+            }
+        }
+    }
+    ids
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_node_killed_under_traffic_loses_and_doubles_nothing_on_either_side() {
+    let (blue, mut red) = two_nodes("fed-kill").await;
+    // Blue writes while Red's node is killed and started again.
+    let writing = tokio::spawn(load(
+        blue.server.url.clone(),
+        blue.party.officer.clone(),
+        60,
+        57.0,
+    ));
+    until("some of blue's notices to reach red", || async {
+        status(&red).await["lines"]["air"]["nodes"]["blue.node"]["held"]
+            .as_u64()
+            .unwrap_or(0)
+            > 5
+    })
+    .await;
+    restart(&mut red); // a SIGKILL, then a start on the same store and port
+    let sent = writing.await.unwrap();
+    assert_eq!(sent.len(), 60, "blue answered every notice");
+    until("red to hold all of blue's log", || async {
+        let st = status(&blue).await;
+        st["lines"]["air"]["nodes"]["red.node"]["receipted"] == st["lines"]["air"]["log_size"]
+    })
+    .await;
+    let export = red.server.export(&red.server.host).await;
+    for id in &sent {
+        let notices = export
+            .lines()
+            .filter(|l| l.contains("\\\"kind\\\":\\\"notice\\\"") && l.contains(id.as_str()))
+            .count();
+        assert_eq!(notices, 1, "{id} held once on red's node");
+    }
+
+    // Now the sender: Blue's node killed while it writes. Whatever it
+    // answered success reaches Red's node once, after Blue's start.
+    let mut blue = blue;
+    let writing = tokio::spawn(load(
+        blue.server.url.clone(),
+        blue.party.officer.clone(),
+        60,
+        58.0,
+    ));
+    until("blue to log some more", || async {
+        status(&red).await["lines"]["air"]["nodes"]["blue.node"]["held"]
+            .as_u64()
+            .unwrap_or(0)
+            > 70
+    })
+    .await;
+    restart(&mut blue);
+    let answered = writing.await.unwrap();
+    assert!(!answered.is_empty());
+    until("red to hold all of blue's log again", || async {
+        let st = status(&blue).await;
+        st["lines"]["air"]["nodes"]["red.node"]["receipted"] == st["lines"]["air"]["log_size"]
+    })
+    .await;
+    let export = red.server.export(&red.server.host).await;
+    for id in &answered {
+        let notices = export
+            .lines()
+            .filter(|l| l.contains("\\\"kind\\\":\\\"notice\\\"") && l.contains(id.as_str()))
+            .count();
+        assert_eq!(notices, 1, "{id} held once on red's node");
+    }
+}
