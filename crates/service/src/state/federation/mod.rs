@@ -313,6 +313,11 @@ impl State {
         }
     }
 
+    /// Whether `party` is a party of a peer node.
+    pub(in crate::state) fn is_remote_party(&self, party: &str) -> bool {
+        self.federation.remote.contains_key(party)
+    }
+
     /// Whether `line` joins parties of other nodes.
     pub(super) fn is_federated(&self, line: &str) -> bool {
         self.federation.lines.contains_key(line)
