@@ -30,6 +30,11 @@ pub struct Delivery {
     pub entries: Vec<String>,
     /// The sender's signed checkpoint of its log, of size `first + entries.len()`.
     pub checkpoint: String,
+    /// The latest signed checkpoints the sender holds of the line's other
+    /// nodes' logs: the receiver checks each against its own copy, so a node
+    /// that tells two peers two stories is caught by either.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub heads: Vec<String>,
 }
 
 impl Service {
@@ -49,12 +54,14 @@ impl Service {
             time_us: self.now().max(0) as u64,
         }
         .sign(signer);
+        let heads = self.read(|s| s.heads_for(node, line));
         Ok(Some(Delivery {
             from: signer.name().to_string(),
             line: line.to_string(),
             first,
             entries,
             checkpoint,
+            heads,
         }))
     }
 }

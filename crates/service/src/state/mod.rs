@@ -301,8 +301,9 @@ impl State {
                 line,
                 leaves,
                 logged: following,
+                checkpoint,
                 ..
-            } => self.evolve_received(seq, node, line, leaves, *following),
+            } => self.evolve_received(seq, node, line, leaves, *following, checkpoint),
             Entry::Delivered {
                 node,
                 line,
@@ -471,6 +472,7 @@ impl State {
                 self.decide_ingest(actor, delivery, *index, now_us)
             }
             Command::KeepEvidence { delivery } => self.decide_keep_evidence(actor, delivery),
+            Command::CheckHeads { delivery } => self.decide_check_heads(actor, delivery),
             Command::ConfirmDelivery {
                 node,
                 line,
