@@ -296,22 +296,7 @@ impl State {
                 parties,
                 tls_pin,
             } => self.evolve_peer_added(node, url, node_key, parties, tls_pin.clone()),
-            Entry::Received {
-                node,
-                line,
-                leaves,
-                logged: following,
-                checkpoint,
-                sent_at_us,
-                ..
-            } => self.evolve_received(
-                seq,
-                node,
-                line,
-                leaves,
-                *following,
-                checkpoint,
-                sent_at_us.map(|t| (t, at_us)),
+            Entry::Received { .. } => self.evolve_received(&logged),
             ),
             Entry::Delivered {
                 node,

@@ -288,18 +288,24 @@ impl State {
         self.federation.lines.contains_key(&line).then_some(line)
     }
 
-    pub(super) fn evolve_received(
-        &mut self,
-        seq: u64,
-        node: &str,
-        line: &str,
-        leaves: &[String],
-        following: u64,
-        checkpoint: &str,
-        sent: Option<(i64, i64)>,
-    ) {
+    pub(super) fn evolve_received(&mut self, logged: &Logged) {
+        let Entry::Received {
+            node,
+            line,
+            leaves,
+            logged: following,
+            checkpoint,
+            sent_at_us,
+            ..
+        } = &logged.entry
+        else {
+            return;
+        };
+        let (seq, following) = (logged.seq, *following);
         // Never later than here: a peer's clock ahead gives no extra time.
-        self.federation.foreign_at = sent.map(|(author, here)| author.min(here));
+        self.federation.foreign_at = sent_at_us
+            .filter(|_| following > 0)
+            .map(|author| author.min(logged.at_us));
         let fed = self.federation.lines.entry(line.to_string()).or_default();
         fed.received_at.insert(node.to_string(), seq);
         if !checkpoint.is_empty() {
