@@ -296,14 +296,8 @@ impl State {
                 parties,
                 tls_pin,
             } => self.evolve_peer_added(node, url, node_key, parties, tls_pin.clone()),
-            Entry::Received {
-                node,
-                line,
-                leaves,
-                logged: following,
-                checkpoint,
-                ..
-            } => self.evolve_received(seq, node, line, leaves, *following, checkpoint),
+            Entry::Received { .. } => self.evolve_received(&logged),
+            ),
             Entry::Delivered {
                 node,
                 line,
