@@ -297,7 +297,6 @@ impl State {
                 tls_pin,
             } => self.evolve_peer_added(node, url, node_key, parties, tls_pin.clone()),
             Entry::Received { .. } => self.evolve_received(&logged),
-            ),
             Entry::Delivered {
                 node,
                 line,
