@@ -275,6 +275,18 @@ impl Service {
             .store(hours.saturating_mul(3_600_000_000), Ordering::SeqCst);
     }
 
+    /// Keeps the last `entries` journal entries in memory; older ones are
+    /// read from the store when asked for ([`State::set_recent_entries`]).
+    pub fn set_recent_entries(&self, entries: usize) {
+        let mut state = self.shared.state.write().unwrap_or_else(|e| e.into_inner());
+        state.set_recent_entries(entries);
+        if !self.is_broken() {
+            // The writer holds the lock until its commit: all is durable now.
+            let last = state.last_seq();
+            state.forget_durable(last);
+        }
+    }
+
     /// Limits new protected sites ([`State::set_site_rules`]).
     pub fn set_site_rules(&self, rules: crate::SiteRules) {
         self.shared
@@ -680,7 +692,7 @@ fn write_loop(
         let logged = state.logged_after(first);
         let mut failed = false;
         if begun.is_ok() {
-            if let Err(e) = journal.append(logged, &new_records) {
+            if let Err(e) = journal.append(&logged, &new_records) {
                 failed = true;
                 shared.broken.store(true, Ordering::SeqCst);
                 for (_, outcome) in answers.iter_mut() {
@@ -731,6 +743,10 @@ fn write_loop(
             }
         }
         let last = state.last_seq();
+        if !failed && begun.is_ok() {
+            // Committed: older entries may leave memory (the store reads them back).
+            state.forget_durable(last);
+        }
         drop(state);
         if !failed {
             shared.snapshots.after_commit(last, clock());

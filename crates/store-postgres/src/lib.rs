@@ -14,10 +14,11 @@
 //! are honoured as libpq does, through rustls (`tls.rs`).
 
 use parley_service::{
-    from_row, to_row, CaughtUp, IdempotencyRecord, Journal, Logged, Row, SnapshotStore,
-    StorageError, WriteOutcome,
+    from_row, to_row, CaughtUp, EntryReader, IdempotencyRecord, Journal, Logged, Row,
+    SnapshotStore, StorageError, WriteOutcome,
 };
 use postgres::Client;
+use std::sync::{Arc, Mutex};
 
 pub mod local;
 mod tls;
@@ -106,25 +107,7 @@ impl PostgresJournal {
     }
 
     fn entries_after(&mut self, after: u64) -> Result<Vec<Logged>, StorageError> {
-        let rows = self
-            .client
-            .query(
-                "SELECT seq, at_us, audience, salt, entry FROM journal WHERE seq > $1 ORDER BY seq",
-                &[&(after as i64)],
-            )
-            .map_err(|e| err("reading the journal", e))?;
-        let mut out = Vec::with_capacity(rows.len());
-        for (i, r) in rows.iter().enumerate() {
-            let row = Row {
-                seq: r.get(0),
-                at_us: r.get(1),
-                audience: r.get(2),
-                salt: r.get(3),
-                entry: r.get(4),
-            };
-            out.push(from_row(after + i as u64 + 1, row)?);
-        }
-        Ok(out)
+        read_entries(&mut self.client, after, i64::MAX as u64)
     }
 
     fn records_after(&mut self, n: i64) -> Result<Vec<IdempotencyRecord>, StorageError> {
@@ -243,6 +226,11 @@ impl Journal for PostgresJournal {
         self.entries_after(0)
     }
 
+    fn load_after(&mut self, after: u64, limit: usize) -> Result<Vec<Logged>, StorageError> {
+        self.reconnect_if_closed()?;
+        read_entries(&mut self.client, after, after.saturating_add(limit as u64))
+    }
+
     fn load_idempotency(&mut self) -> Result<Vec<IdempotencyRecord>, StorageError> {
         self.reconnect_if_closed()?;
         self.last_record = 0;
@@ -295,6 +283,56 @@ impl Journal for PostgresJournal {
             url: self.url.clone(),
             client: None,
         })))
+    }
+
+    fn entry_reader(&self) -> Result<Option<Arc<dyn EntryReader>>, StorageError> {
+        Ok(Some(Arc::new(PostgresReader {
+            url: self.url.clone(),
+            client: Mutex::new(None),
+        })))
+    }
+}
+
+/// Entries `after + 1 ..= upto` of the journal, in order; a gap is an
+/// error, not a shorter answer.
+fn read_entries(client: &mut Client, after: u64, upto: u64) -> Result<Vec<Logged>, StorageError> {
+    let rows = client
+        .query(
+            "SELECT seq, at_us, audience, salt, entry FROM journal
+             WHERE seq > $1 AND seq <= $2 ORDER BY seq",
+            &[&(after as i64), &(upto.min(i64::MAX as u64) as i64)],
+        )
+        .map_err(|e| err("reading the journal", e))?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (i, r) in rows.iter().enumerate() {
+        let row = Row {
+            seq: r.get(0),
+            at_us: r.get(1),
+            audience: r.get(2),
+            salt: r.get(3),
+            entry: r.get(4),
+        };
+        out.push(from_row(after + i as u64 + 1, row)?);
+    }
+    Ok(out)
+}
+
+/// Reads committed entries back for the state's readers over a connection
+/// of its own, opened when first needed (and again after it closed).
+struct PostgresReader {
+    url: String,
+    client: Mutex<Option<Client>>,
+}
+
+impl EntryReader for PostgresReader {
+    fn range(&self, after: u64, upto: u64) -> Result<Vec<Logged>, StorageError> {
+        let mut slot = self.client.lock().unwrap_or_else(|e| e.into_inner());
+        let open = slot.take().filter(|c| !c.is_closed());
+        let client = slot.insert(match open {
+            Some(c) => c,
+            None => connect(&self.url)?,
+        });
+        read_entries(client, after, upto)
     }
 }
 

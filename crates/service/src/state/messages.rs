@@ -39,23 +39,24 @@ impl State {
                     "give the line sequence number of the message referred to",
                 ));
             };
-            let found = l
-                .messages
-                .iter()
-                .any(|&s| match &self.log[(s - 1) as usize].entry {
-                    Entry::MessageSent {
-                        seq,
-                        message,
-                        priority,
-                        ..
-                    } => {
-                        *seq == r
-                            && (!reply
-                                || *message == MessageKind::Request
-                                || *priority == Priority::Flash)
-                    }
-                    _ => false,
-                });
+            let found =
+                l.messages
+                    .iter()
+                    .filter_map(|&s| self.log.get(s))
+                    .any(|g| match &g.entry {
+                        Entry::MessageSent {
+                            seq,
+                            message,
+                            priority,
+                            ..
+                        } => {
+                            *seq == r
+                                && (!reply
+                                    || *message == MessageKind::Request
+                                    || *priority == Priority::Flash)
+                        }
+                        _ => false,
+                    });
             if found {
                 Ok(())
             } else {
@@ -186,7 +187,7 @@ impl State {
             l.messages
                 .iter()
                 .rev()
-                .map(|&s| &self.log[(s - 1) as usize])
+                .filter_map(|&s| self.log.get(s))
                 .take_while(|g| g.at_us > now_us - hour)
                 .filter(|g| match &g.entry {
                     Entry::MessageSent {
