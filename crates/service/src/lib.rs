@@ -37,6 +37,7 @@ mod talk_record;
 mod text;
 mod views;
 mod witnessed;
+mod writer;
 
 pub use attribution::acting_party;
 pub use command::{Command, Signed};
