@@ -162,6 +162,17 @@ pub fn sql(db: &Path, sql: &str) -> String {
     }
 }
 
+/// A row printed as `seq hex-of-deflated-entry`: its position and JSON.
+fn inflated_row(row: &str) -> (i64, String) {
+    let (seq, hex) = row.split_once(' ').expect("seq and entry");
+    let bytes: Vec<u8> = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect();
+    let seq = seq.parse().unwrap();
+    (seq, parley_service::inflate_entry(seq, &bytes).unwrap())
+}
+
 /// Turns the store's deflated journal entries into their JSON text (which
 /// the store reads as well), so that a test can find and change entries with
 /// SQL as a host with the database could.
@@ -179,15 +190,10 @@ pub fn plain_entries(db: &Path) {
     let rows = sql(db, query);
     let mut script = String::from("BEGIN;\n");
     for row in rows.lines().filter(|l| !l.is_empty()) {
-        let (seq, hex) = row.split_once(' ').expect("seq and entry");
-        let bytes: Vec<u8> = (0..hex.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
-            .collect();
-        let json = parley_service::inflate_entry(seq.parse().unwrap(), &bytes).unwrap();
+        let (seq, json) = inflated_row(row);
         script.push_str(
             &update
-                .replace("{seq}", seq)
+                .replace("{seq}", &seq.to_string())
                 .replace("{json}", &json.replace('\'', "''")),
         );
     }
@@ -232,14 +238,7 @@ pub fn stored(db: &Path) -> String {
             let packed =
                 "SELECT seq || ' ' || encode(packed, 'hex') FROM journal WHERE packed IS NOT NULL";
             for row in psql(&base, &name, packed).lines().filter(|l| !l.is_empty()) {
-                let (seq, hex) = row.split_once(' ').expect("seq and entry");
-                let bytes: Vec<u8> = (0..hex.len())
-                    .step_by(2)
-                    .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
-                    .collect();
-                text.push_str(
-                    &parley_service::inflate_entry(seq.parse().unwrap(), &bytes).unwrap(),
-                );
+                text.push_str(&inflated_row(row).1);
             }
             text
         }
