@@ -34,7 +34,10 @@ impl Entry {
             | Entry::ConflictResolved { .. }
             | Entry::DeadlineEscalated { .. }
             | Entry::LineCheckSent { .. }
-            | Entry::LineCheckMissed { .. } => None,
+            | Entry::LineCheckMissed { .. }
+            | Entry::PeerAdded { .. }
+            | Entry::Received { .. }
+            | Entry::Delivered { .. } => None,
         }
     }
 }

@@ -24,12 +24,14 @@
 //! | `line_checks` | line checks and their answers |
 //! | `record` | the tamper-evident record: inclusion, consistency, exports |
 //! | `talks` | the register of talks |
+//! | `federation` | peer nodes, federated lines' logs, peers' deliveries |
 
 mod activities;
 mod certificates;
 mod conflicts;
 mod deadlines;
 mod entries;
+mod federation;
 mod history;
 mod image;
 mod keys;
@@ -56,6 +58,7 @@ pub use certificates::normalise_spki;
 use conflicts::Conflict;
 pub(crate) use entries::Entries;
 pub use entries::RECENT_ENTRIES;
+pub use federation::{Peer, MAX_DELIVERY};
 pub(crate) use image::{Image, ImageError};
 use lines::Line;
 use parley_engine::{Index, Limits, Volume};
@@ -113,6 +116,8 @@ pub struct State {
     talk_gap_days: i64,
     /// How large and long-lived a protected site may be.
     site_rules: SiteRules,
+    /// Peer nodes and federated lines (`federation.rs`).
+    federation: federation::Federation,
 }
 
 /// The index key of volume `volume` of the activity or site with `handle`.
@@ -144,6 +149,7 @@ impl State {
             limits,
             talk_gap_days: crate::talk_record::TALK_GAP_DAYS,
             site_rules: SiteRules::default(),
+            federation: Default::default(),
             // Entries already logged were valid when logged; tighter limits later
             // must not make the journal unreadable.
             replay_limits: Limits {
@@ -321,7 +327,27 @@ impl State {
                 party,
                 ..
             } => self.evolve_follow_up_closed(seq, talk, *follow_up, party),
+            Entry::PeerAdded {
+                node,
+                url,
+                node_key,
+                parties,
+            } => self.evolve_peer_added(node, url, node_key, parties),
+            Entry::Received {
+                node,
+                line,
+                leaves,
+                logged: following,
+                ..
+            } => self.evolve_received(seq, node, line, leaves, *following),
+            Entry::Delivered {
+                node,
+                line,
+                through,
+                ..
+            } => self.evolve_delivered(node, line, *through),
         }
+        self.evolve_federation(&logged);
         self.evolve_signed(&logged);
         self.record.append(leaf_text(&logged).as_bytes());
         self.log.push(logged);
@@ -468,6 +494,20 @@ impl State {
                 follow_up,
                 note,
             } => self.decide_close_follow_up(actor, talk, *follow_up, note),
+            Command::AddPeer {
+                node,
+                url,
+                node_key,
+                parties,
+            } => self.decide_add_peer(actor, node, url, node_key, parties),
+            Command::Ingest { delivery, index } => {
+                self.decide_ingest(actor, delivery, *index, now_us)
+            }
+            Command::ConfirmDelivery {
+                node,
+                line,
+                receipt,
+            } => self.decide_confirm_delivery(actor, node, line, receipt),
         }
     }
 
@@ -498,6 +538,7 @@ impl State {
                 "the host is not a party to the line; only its parties write on it".into(),
             ));
         }
+        self.require_line_accepted(line)?;
         if actor.role == Role::Observer {
             return Err(ServiceError::Forbidden(
                 "observers cannot write on a line; an officer or admin can".into(),

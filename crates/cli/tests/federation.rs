@@ -1,0 +1,311 @@
+//! Federation (issue 20) on real processes: each party's own `parley serve`
+//! node, peered out of band, a line joining them with no host between.
+
+mod common;
+
+use common::http::{disc, notice, Server, Tokens};
+use common::temp_dir;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// A node: its server, its name and its party's tokens.
+struct Node {
+    server: Server,
+    name: String,
+    party: Tokens,
+    party_id: String,
+}
+
+fn node_args(name: &str) -> Vec<String> {
+    vec![
+        "--origin".into(),
+        name.into(),
+        "--rate-limit".into(),
+        "100000".into(),
+        // Short, so the tests of an unreachable node do not wait long.
+        "--peer-timeout-ms".into(),
+        "1500".into(),
+    ]
+}
+
+async fn start_node(dir: &str, name: &str, party: &str) -> Node {
+    let args = node_args(name);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let server = Server::start_at_with(temp_dir(dir).join("parley.db"), &args);
+    let tokens = server.party(party).await;
+    Node {
+        server,
+        name: name.into(),
+        party: tokens,
+        party_id: party.into(),
+    }
+}
+
+/// Starts the node again on its store after it was killed.
+fn restart(node: &mut Node) {
+    let db: PathBuf = node.server.db.clone();
+    let host = node.server.host.clone();
+    node.server.kill();
+    // On the same address: its peers know it there.
+    let mut args = node_args(&node.name);
+    let address = node.server.url.trim_start_matches("http://").to_string();
+    args.extend(["--listen".to_string(), address]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (child, url, _) = common::serve_with(&db, &args);
+    node.server = Server {
+        child,
+        url,
+        host,
+        db,
+        client: common::http_client(),
+    };
+}
+
+async fn status(n: &Node) -> Value {
+    let (s, v) = n.server.get("/v1/federation", &n.server.host).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    v
+}
+
+/// Peers `a` and `b` on both sides, each naming the other's party.
+async fn peer(a: &Node, b: &Node) {
+    for (here, there) in [(a, b), (b, a)] {
+        let key = status(there).await["node_key"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let (s, v) = here
+            .server
+            .post(
+                "/v1/federation/peers",
+                &here.server.host,
+                json!({"node": there.name, "url": there.server.url, "node_key": key, "parties": [there.party_id]}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+    }
+}
+
+/// Waits until `cond` holds (polling), at most a minute.
+async fn until<F, Fut>(what: &str, mut cond: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..600 {
+        if cond().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+async fn conflicts(n: &Node) -> Vec<Value> {
+    let (s, v) = n.server.get("/v1/conflicts", &n.party.officer).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    v["conflicts"].as_array().cloned().unwrap_or_default()
+}
+
+async fn notify(n: &Node, lat: f64, lng: f64, start_h: i64) -> Value {
+    let (s, v) = n
+        .server
+        .post(
+            "/v1/lines/air/notices",
+            &n.party.officer,
+            notice(vec![disc(lat, lng, 2_000.0, start_h, 2)]),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    v
+}
+
+async fn two_nodes(name: &str) -> (Node, Node) {
+    let blue = start_node(&format!("{name}-blue"), "blue.node", "blue").await;
+    let red = start_node(&format!("{name}-red"), "red.node", "red").await;
+    peer(&blue, &red).await;
+    let (s, v) = blue
+        .server
+        .post(
+            "/v1/lines",
+            &blue.server.host,
+            json!({"id": "air", "name": "Air", "parties": ["blue", "red"], "rules": {"horizontal_m": 1000, "vertical_m": 0, "time_s": 0}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    (blue, red)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn notices_cross_and_both_nodes_find_the_same_conflict() {
+    let (blue, red) = two_nodes("fed-cross").await;
+    // The line is live on both: the red node took it in before the answer.
+    let (s, lines) = red.server.get("/v1/lines", &red.party.officer).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(lines.to_string().contains("\"air\""), "{lines}");
+
+    let b = notify(&blue, 50.0, 10.0, 1).await;
+    assert_eq!(b["conflicts"], json!([]), "{b}");
+    assert_eq!(b["federation"]["nodes"], json!(["red.node"]), "{b}");
+    assert_eq!(
+        b["federation"]["not_reached"],
+        json!([]),
+        "{b} {}",
+        status(&blue).await
+    );
+    let activity = b["activity"].as_str().unwrap();
+    // Red reads Blue's notice on its own node, with the same content hash.
+    let (s, seen) = red
+        .server
+        .get(&format!("/v1/activities/{activity}"), &red.party.officer)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{seen}");
+    assert!(seen
+        .to_string()
+        .contains(b["content_sha256"].as_str().unwrap()));
+
+    // Red's notice of the same place and time: a conflict, found on both.
+    let r = notify(&red, 50.001, 10.0, 2).await;
+    let found = r["conflicts"].as_array().unwrap();
+    assert_eq!(found.len(), 1, "{r}");
+    let id = found[0]["id"].as_str().unwrap().to_string();
+    let on_blue = conflicts(&blue).await;
+    assert!(
+        on_blue.iter().any(|c| c["id"] == id.as_str()),
+        "blue's node knows conflict {id}: {on_blue:?}"
+    );
+
+    // Red acknowledges Blue's notice on its node; Blue's node holds it.
+    let (s, v) = red
+        .server
+        .post(
+            &format!("/v1/activities/{activity}/acknowledgments"),
+            &red.party.officer,
+            json!({"version": 1, "content_sha256": b["content_sha256"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (_, a) = blue
+        .server
+        .get(&format!("/v1/activities/{activity}"), &blue.party.officer)
+        .await;
+    assert!(
+        a.to_string().contains("\"red\""),
+        "blue sees red's acknowledgment: {a}"
+    );
+
+    // Each node comes to hold all the other wrote, receipted (what a node
+    // logs on taking a peer's entries, such as the conflict it found too,
+    // goes out on the next round).
+    for (n, other) in [(&blue, "red.node"), (&red, "blue.node")] {
+        until("every entry receipted", || async {
+            let st = status(n).await;
+            let line = &st["lines"]["air"];
+            line["nodes"][other]["receipted"] == line["log_size"]
+        })
+        .await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn conflicting_notices_at_the_same_instant_are_never_both_told_no_conflict() {
+    let (blue, red) = two_nodes("fed-race").await;
+    for round in 0..12 {
+        let lng = 10.0 + round as f64 * 0.5;
+        let (b, r) = tokio::join!(notify(&blue, 50.0, lng, 1), notify(&red, 50.0, lng, 1));
+        let told = |v: &Value| v["conflicts"].as_array().is_some_and(|c| !c.is_empty());
+        assert!(
+            told(&b) || told(&r),
+            "round {round}: both told no conflict: {b} {r}"
+        );
+        // Both nodes end with the one conflict, under one id.
+        let pair = [b["activity"].clone(), r["activity"].clone()];
+        let ids = |cs: Vec<Value>| -> Vec<String> {
+            cs.into_iter()
+                .filter(|c| pair.contains(&c["a"]["id"]) && pair.contains(&c["b"]["id"]))
+                .map(|c| c["id"].as_str().unwrap().to_string())
+                .collect()
+        };
+        let on_blue = ids(conflicts(&blue).await);
+        until("red's node to hold the round's conflict", || async {
+            ids(conflicts(&red).await) == on_blue
+        })
+        .await;
+        assert_eq!(on_blue.len(), 1, "round {round}: {on_blue:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_node_down_is_named_and_gets_everything_once_back() {
+    let (blue, mut red) = two_nodes("fed-down").await;
+    red.server.kill();
+    let b = notify(&blue, 51.0, 11.0, 1).await;
+    let missed = &b["federation"]["not_reached"];
+    assert_eq!(missed[0]["node"], "red.node", "{b}");
+    assert!(missed[0]["since"].is_string(), "{b}");
+    let more = notify(&blue, 51.5, 11.0, 1).await;
+    let st = status(&blue).await;
+    assert_eq!(st["peers"]["red.node"]["reach"]["reachable"], false, "{st}");
+
+    restart(&mut red);
+    // Delivered in order, once, without a new write on Blue's side.
+    until("blue's log to be receipted by red", || async {
+        let st = status(&blue).await;
+        st["lines"]["air"]["nodes"]["red.node"]["receipted"] == st["lines"]["air"]["log_size"]
+    })
+    .await;
+    for a in [&b, &more] {
+        let id = a["activity"].as_str().unwrap();
+        let (s, _) = red
+            .server
+            .get(&format!("/v1/activities/{id}"), &red.party.officer)
+            .await;
+        assert_eq!(s, StatusCode::OK, "red holds {id}");
+    }
+    // Red's conflict check ran on arrival: its notice there meets Blue's.
+    let r = notify(&red, 51.0, 11.0, 1).await;
+    assert_eq!(r["conflicts"].as_array().unwrap().len(), 1, "{r}");
+    // Nothing doubled: red's node holds each of Blue's entries once.
+    let st = status(&red).await;
+    assert_eq!(
+        st["lines"]["air"]["nodes"]["blue.node"]["held"],
+        status(&blue).await["lines"]["air"]["log_size"],
+        "{st}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_party_of_one_node_gets_nothing_from_another_node() {
+    let (blue, red) = two_nodes("fed-apart").await;
+    let b = notify(&blue, 52.0, 12.0, 1).await;
+    // Red's tokens mean nothing on Blue's node, and the reverse.
+    let (s, _) = blue.server.get("/v1/lines", &red.party.officer).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (s, _) = red.server.get("/v1/lines", &blue.party.officer).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    // A party of the red node, not on the line, sees nothing of it there.
+    let green = red.server.party("green").await;
+    let id = b["activity"].as_str().unwrap();
+    let (s, _) = red
+        .server
+        .get(&format!("/v1/activities/{id}"), &green.officer)
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // Only the host's admins see the federation.
+    let (s, _) = red.server.get("/v1/federation", &red.party.admin).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // A delivery signed by no peer's key is refused, and nothing is logged.
+    let forged = json!({"from": "blue.node", "line": "air", "first": 0, "entries": [],
+        "checkpoint": "blue.node/lines/air\n0\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\ntime 1\n\n— blue.node AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"});
+    let res = red
+        .server
+        .client
+        .post(format!("{}/v1/federation/deliveries", red.server.url))
+        .json(&forged)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}
