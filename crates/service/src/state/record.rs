@@ -111,20 +111,39 @@ impl State {
     /// Entries after `after` that `actor` may see, at most `limit`; those
     /// that left memory are read from the store a slice at a time.
     pub fn events_after(&self, actor: &Actor, after: u64, limit: usize) -> Vec<Logged> {
+        self.events_page(actor, after, limit, u64::MAX).0
+    }
+
+    /// [`State::events_after`] looking at no more than `scan` entries (the
+    /// caller holds the state's lock, and the writer waits for it): the
+    /// entries found and the last position looked at, from which the next
+    /// page goes on.
+    pub fn events_page(
+        &self,
+        actor: &Actor,
+        after: u64,
+        limit: usize,
+        scan: u64,
+    ) -> (Vec<Logged>, u64) {
         const SLICE: u64 = 1_024;
+        let end = self.last_seq().min(after.saturating_add(scan));
         let mut out = Vec::new();
         let mut from = after;
-        while from < self.last_seq() && out.len() < limit {
-            let slice = self.log.range(from, from + SLICE);
-            from += slice.len().max(1) as u64;
-            out.extend(
-                slice
-                    .iter()
-                    .filter(|l| self.sees_entry(actor, l))
-                    .take(limit - out.len())
-                    .cloned(),
-            );
+        while from < end && out.len() < limit {
+            let slice = self.log.range(from, end.min(from + SLICE));
+            if slice.is_empty() {
+                break; // unreadable now: said on stderr; the next page tries again
+            }
+            for l in slice.iter() {
+                from = l.seq;
+                if self.sees_entry(actor, l) {
+                    out.push(l.clone());
+                    if out.len() == limit {
+                        break;
+                    }
+                }
+            }
         }
-        out
+        (out, from)
     }
 }
