@@ -39,24 +39,26 @@ impl State {
                     "give the line sequence number of the message referred to",
                 ));
             };
-            let found =
-                l.messages
-                    .iter()
-                    .filter_map(|&s| self.log.get(s))
-                    .any(|g| match &g.entry {
-                        Entry::MessageSent {
-                            seq,
-                            message,
-                            priority,
-                            ..
-                        } => {
-                            *seq == r
-                                && (!reply
-                                    || *message == MessageKind::Request
-                                    || *priority == Priority::Flash)
-                        }
-                        _ => false,
-                    });
+            // Message r is the line's r-th (numbered as sent): one entry
+            // read, from memory or the store.
+            let found = r
+                .checked_sub(1)
+                .and_then(|i| l.messages.get(i as usize))
+                .and_then(|&s| self.log.get(s))
+                .is_some_and(|g| match &g.entry {
+                    Entry::MessageSent {
+                        seq,
+                        message,
+                        priority,
+                        ..
+                    } => {
+                        *seq == r
+                            && (!reply
+                                || *message == MessageKind::Request
+                                || *priority == Priority::Flash)
+                    }
+                    _ => false,
+                });
             if found {
                 Ok(())
             } else {
