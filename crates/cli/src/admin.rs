@@ -126,6 +126,10 @@ enum Action {
         /// A party of the peer (repeat).
         #[arg(long = "party", required = true)]
         parties: Vec<String>,
+        /// The SHA-256 of the peer's TLS key (SPKI, hex), pinned: required
+        /// for https:// (plain http only on loopback).
+        #[arg(long)]
+        tls_pin: Option<String>,
     },
     /// This node's name and key, its peers (reachable or since when not) and
     /// what each federated line has delivered and holds (host admins).
@@ -337,10 +341,15 @@ pub fn run(args: AdminArgs) -> Result<()> {
             url,
             node_key,
             parties,
-        } => (
-            "/v1/federation/peers".to_string(),
-            json!({"node": node, "url": url, "node_key": node_key, "parties": parties}),
-        ),
+            tls_pin,
+        } => {
+            let mut body =
+                json!({"node": node, "url": url, "node_key": node_key, "parties": parties});
+            if let Some(pin) = tls_pin {
+                body["tls_pin"] = json!(pin);
+            }
+            ("/v1/federation/peers".to_string(), body)
+        }
         Action::Parties | Action::Lines | Action::Operators { .. } | Action::Federation => {
             unreachable!("lists are answered above")
         }

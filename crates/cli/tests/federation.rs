@@ -50,7 +50,7 @@ fn restart(node: &mut Node) {
     node.server.kill();
     // On the same address: its peers know it there.
     let mut args = node_args(&node.name);
-    let address = node.server.url.trim_start_matches("http://").to_string();
+    let address = node.server.url.split_once("://").unwrap().1.to_string();
     args.extend(["--listen".to_string(), address]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let (child, url, _) = common::serve_with(&db, &args);
@@ -76,13 +76,14 @@ async fn peer(a: &Node, b: &Node) {
             .as_str()
             .unwrap()
             .to_string();
+        let mut body = json!({"node": there.name, "url": there.server.url, "node_key": key, "parties": [there.party_id]});
+        // Over HTTPS (the suite's second round) the peer's key is pinned.
+        if let Some(https) = common::https() {
+            body["tls_pin"] = json!(https.server.spki);
+        }
         let (s, v) = here
             .server
-            .post(
-                "/v1/federation/peers",
-                &here.server.host,
-                json!({"node": there.name, "url": there.server.url, "node_key": key, "parties": [there.party_id]}),
-            )
+            .post("/v1/federation/peers", &here.server.host, body)
             .await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
     }
@@ -308,4 +309,217 @@ async fn a_party_of_one_node_gets_nothing_from_another_node() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_node_that_rewrites_what_it_sent_is_caught_and_the_evidence_kept() {
+    let (blue, red) = two_nodes("fed-rewrite").await;
+    notify(&blue, 53.0, 13.0, 1).await;
+    // Blue's node, with its own key, tells another story of its first entry
+    // (the line's creation, with other parties).
+    let seed = std::fs::read_to_string(format!("{}.record-key", blue.server.db.display())).unwrap();
+    let seed = parley_record::Hash::from_hex(seed.trim()).unwrap().0;
+    let signer = parley_record::Signer::from_seed("blue.node", &seed).unwrap();
+    let other = json!({"kind": "line_created", "line": "air", "name": "Air", "parties": ["blue"],
+        "rules": {"horizontal_m": 0.0, "vertical_m": 0.0, "time_s": 0.0}})
+    .to_string();
+    let checkpoint = parley_record::Checkpoint {
+        origin: parley_record::Origin::new("blue.node/lines/air").unwrap(),
+        size: 1,
+        root: parley_record::leaf_hash(other.as_bytes()),
+        time_us: 1,
+    }
+    .sign(&signer);
+    let forged = json!({"from": "blue.node", "line": "air", "first": 0, "entries": [other], "checkpoint": checkpoint});
+    let res = red
+        .server
+        .client
+        .post(format!("{}/v1/federation/deliveries", red.server.url))
+        .json(&forged)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let problem: Value = res.json().await.unwrap();
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("changed entry 0"),
+        "{problem}"
+    );
+    // The evidence is on Red's record, for Red's party and the host.
+    let export = red.server.export(&red.party.officer).await;
+    let kept = export
+        .lines()
+        .find(|l| l.contains("peer_misbehaved"))
+        .unwrap_or_else(|| panic!("no evidence on red's record: {export}"));
+    assert!(kept.contains("changed entry 0"), "{kept}");
+    // Sent again: refused again, kept once.
+    let again = red
+        .server
+        .client
+        .post(format!("{}/v1/federation/deliveries", red.server.url))
+        .json(&forged)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+    let export = red.server.export(&red.party.officer).await;
+    assert_eq!(export.matches("peer_misbehaved").count(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn three_nodes_share_a_line_and_each_finds_every_conflict() {
+    let blue = start_node("fed-three-blue", "blue.node", "blue").await;
+    let red = start_node("fed-three-red", "red.node", "red").await;
+    let relief = start_node("fed-three-relief", "relief.node", "relief").await;
+    peer(&blue, &red).await;
+    peer(&blue, &relief).await;
+    peer(&red, &relief).await;
+    let (s, v) = blue
+        .server
+        .post(
+            "/v1/lines",
+            &blue.server.host,
+            json!({"id": "air", "name": "Air", "parties": ["blue", "red", "relief"], "rules": {"horizontal_m": 1000, "vertical_m": 0, "time_s": 0}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    // Red and the relief office took the line in before the answer.
+    for n in [&red, &relief] {
+        let (_, lines) = n.server.get("/v1/lines", &n.party.officer).await;
+        assert!(lines.to_string().contains("\"air\""), "{}: {lines}", n.name);
+    }
+    // The relief office's convoy, then Red's strike in the same place: Red's
+    // node finds it, and the relief office's node holds it under the same id,
+    // for its party; Blue's node holds it too, but Blue is not told of a
+    // conflict between two others.
+    let convoy = notify(&relief, 54.0, 14.0, 1).await;
+    assert_eq!(convoy["federation"]["not_reached"], json!([]), "{convoy}");
+    let strike = notify(&red, 54.0, 14.001, 2).await;
+    let found = strike["conflicts"].as_array().unwrap();
+    assert_eq!(found.len(), 1, "{strike}");
+    let id = found[0]["id"].as_str().unwrap().to_string();
+    let on_relief = conflicts(&relief).await;
+    assert!(
+        on_relief.iter().any(|c| c["id"] == id.as_str()),
+        "{on_relief:?}"
+    );
+    assert_eq!(conflicts(&blue).await, Vec::<Value>::new());
+    let held = blue.server.export(&blue.server.host).await;
+    assert!(held.contains(&id), "blue's node holds conflict {id}");
+    // Nothing of a line a node is not on reaches it: Blue and Red open a
+    // line of their own; the relief office's node never hears of it.
+    let (s, v) = blue
+        .server
+        .post(
+            "/v1/lines",
+            &blue.server.host,
+            json!({"id": "bilateral", "name": "Bilateral", "parties": ["blue", "red"], "rules": {"horizontal_m": 0, "vertical_m": 0, "time_s": 0}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let st = status(&relief).await;
+    assert!(st["lines"].get("bilateral").is_none(), "{st}");
+    let export = relief.server.export(&relief.server.host).await;
+    assert!(
+        !export.contains("bilateral"),
+        "the relief node holds nothing of it"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_federated_demo_runs_three_nodes_and_red_sees_its_conflict_with_blue() {
+    use std::io::BufRead;
+    let dir = temp_dir("fed-demo");
+    let mut demo = std::process::Command::new(common::BIN)
+        .args(["demo", "--federated", "--listen", "127.0.0.1:0", "--db"])
+        .arg(dir.join("demo.db"))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut said = Vec::new();
+    for line in std::io::BufReader::new(demo.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        let done = line.starts_with("Ctrl-C");
+        said.push(line);
+        if done {
+            break;
+        }
+    }
+    let field = |first: &str, n: usize| {
+        said.iter()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>())
+            .find(|w| w.first() == Some(&first))
+            .and_then(|w| w.get(n).map(|s| s.to_string()))
+            .unwrap_or_else(|| panic!("no {first} in {said:?}"))
+    };
+    let (url, token) = (field("red.node", 1), field("red", 1));
+    let conflicts: Value = common::http_client()
+        .get(format!("{url}/v1/conflicts"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let found = conflicts["conflicts"].as_array().unwrap();
+    assert_eq!(found.len(), 1, "{conflicts}");
+    assert_eq!(found[0]["b"]["party"], "blue", "{conflicts}");
+    // SIGTERM stops the demo and its three nodes.
+    std::process::Command::new("kill")
+        .args(["-TERM", &demo.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(demo.wait().unwrap().success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_peer_is_reached_over_https_only_with_its_pinned_key() {
+    let blue = start_node("fed-pin-blue", "blue.node", "blue").await;
+    let red = start_node("fed-pin-red", "red.node", "red").await;
+    let key = status(&red).await["node_key"].as_str().unwrap().to_string();
+    let add = |url: String, pin: Option<&str>| {
+        let mut body = json!({"node": "red.node", "url": url, "node_key": key, "parties": ["red"]});
+        if let Some(pin) = pin {
+            body["tls_pin"] = json!(pin);
+        }
+        blue.server
+            .post("/v1/federation/peers", &blue.server.host, body)
+    };
+    // Plain HTTP only on loopback, and HTTPS only with a pin.
+    let (s, p) = add("http://192.0.2.7:8080".into(), None).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert_eq!(p["errors"][0]["pointer"], "/url", "{p}");
+    let https_url = format!("https://{}", red.server.url.split_once("://").unwrap().1);
+    let (s, p) = add(https_url.clone(), None).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert_eq!(p["errors"][0]["pointer"], "/tls_pin", "{p}");
+    // A pin of another key: the peer is never reached, and the status says why.
+    let other = common::tls::Ca::new(&temp_dir("fed-pin-ca"), "other-ca")
+        .server("other", common::tls::CURRENT);
+    let (s, p) = add(https_url, Some(&other.spki)).await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    let (s, v) = blue
+        .server
+        .post(
+            "/v1/lines",
+            &blue.server.host,
+            json!({"id": "air", "name": "Air", "parties": ["blue", "red"], "rules": {"horizontal_m": 1000, "vertical_m": 0, "time_s": 0}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let st = status(&blue).await;
+    assert_eq!(st["peers"]["red.node"]["reach"]["reachable"], false, "{st}");
+    let (s, p) = blue
+        .server
+        .post(
+            "/v1/lines/air/notices",
+            &blue.party.officer,
+            notice(vec![disc(55.0, 15.0, 500.0, 1, 1)]),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "the line waits for red.node: {p}");
 }

@@ -28,7 +28,10 @@ pub struct Federation(Arc<Inner>);
 
 struct Inner {
     service: Service,
+    /// For plain-HTTP peers on loopback; an `https://` peer gets a client
+    /// of its own that trusts only its pinned key (`pinned`).
     client: reqwest::Client,
+    pinned: Mutex<HashMap<String, reqwest::Client>>,
     timeout: Duration,
     /// One delivery at a time to each node, so a node's entries go in order.
     sending: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
@@ -56,6 +59,7 @@ impl Federation {
                 .build()
                 .unwrap_or_default(),
             timeout,
+            pinned: Mutex::default(),
             sending: Mutex::default(),
             unreached: Mutex::default(),
         }))
@@ -138,15 +142,34 @@ impl Federation {
         unreached.insert(node.to_string(), (since, why));
     }
 
+    /// The client to reach `peer` with: over HTTPS, one that trusts only the
+    /// peer's pinned key.
+    fn client_for(
+        &self,
+        node: &str,
+        peer: &parley_service::Peer,
+    ) -> Result<reqwest::Client, String> {
+        let Some(pin) = &peer.tls_pin else {
+            return Ok(self.0.client.clone());
+        };
+        let mut pinned = self.0.pinned.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = pinned.get(node) {
+            return Ok(c.clone());
+        }
+        let client = crate::tls::pinned_client(pin, self.0.timeout)?;
+        pinned.insert(node.to_string(), client.clone());
+        Ok(client)
+    }
+
     async fn send(&self, node: &str, delivery: &Delivery) -> Result<Value, String> {
-        let url = self
+        let peer = self
             .0
             .service
-            .read(|s| s.peers().get(node).map(|p| p.url.clone()))
+            .read(|s| s.peers().get(node).cloned())
             .ok_or_else(|| format!("no peer {node}"))?;
+        let url = peer.url.clone();
         let answer = self
-            .0
-            .client
+            .client_for(node, &peer)?
             .post(format!(
                 "{}/v1/federation/deliveries",
                 url.trim_end_matches('/')
@@ -197,7 +220,18 @@ impl Federation {
         });
         // Sent together, so the writer takes them in one batch, in order.
         for r in futures_util::future::join_all(replies).await {
-            r?;
+            if let Err(e) = r {
+                if matches!(e, ServiceError::Conflict(_)) {
+                    // A contradiction the peer signed is kept as evidence
+                    // (refused by the service if it is none).
+                    let _ = self
+                        .run(Command::KeepEvidence {
+                            delivery: d.clone(),
+                        })
+                        .await;
+                }
+                return Err(e);
+            }
         }
         let seq = self
             .0

@@ -37,7 +37,8 @@ impl Entry {
             | Entry::LineCheckMissed { .. }
             | Entry::PeerAdded { .. }
             | Entry::Received { .. }
-            | Entry::Delivered { .. } => None,
+            | Entry::Delivered { .. }
+            | Entry::PeerMisbehaved { .. } => None,
         }
     }
 }

@@ -248,6 +248,8 @@ pub enum Command {
         node_key: String,
         /// Its parties this node may meet on lines.
         parties: Vec<String>,
+        /// The SHA-256 of its TLS key (SPKI, hex): required for `https://`.
+        tls_pin: Option<String>,
     },
     /// A peer node's delivery of its log on a line (checked against the
     /// peer's key and what this node holds of the log before anything is
@@ -257,6 +259,12 @@ pub enum Command {
         delivery: std::sync::Arc<crate::federation::Delivery>,
         /// Which entry of the log this command takes.
         index: u64,
+    },
+    /// A peer node's delivery that contradicts what it sent before, to keep
+    /// as evidence (checked again here: only a delivery the peer signed).
+    KeepEvidence {
+        /// What arrived.
+        delivery: std::sync::Arc<crate::federation::Delivery>,
     },
     /// A peer node's receipt for this node's log on a line.
     ConfirmDelivery {

@@ -340,6 +340,9 @@ pub enum Entry {
         node_key: String,
         /// Its parties.
         parties: Vec<String>,
+        /// The SHA-256 of its TLS key (SPKI, hex), pinned for `https://`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tls_pin: Option<String>,
     },
     /// A run of a peer node's log on a federated line arrived and was checked
     /// against its signed checkpoint; the entries of the run this node did
@@ -358,6 +361,18 @@ pub enum Entry {
         /// How many entries follow (entries already known, such as a conflict
         /// this node found too, are not logged twice).
         logged: u64,
+    },
+    /// A peer node's delivery, signed by it, that contradicts what it sent
+    /// before (an entry changed, dropped or reordered): the evidence.
+    PeerMisbehaved {
+        /// The peer.
+        node: String,
+        /// The line.
+        line: String,
+        /// What it contradicts.
+        why: String,
+        /// The delivery as it came, its signed checkpoint included.
+        delivery: Value,
     },
     /// A peer node's signed word that it holds this node's log on a line up to
     /// `through`: its receipt of its own `Received` entry.

@@ -39,6 +39,10 @@ pub struct AddPeer {
     /// The peer's parties this node may meet on lines.
     #[schema(min_items = 1)]
     parties: Vec<String>,
+    /// The SHA-256 of the peer's TLS key (SPKI, 64 hex digits): required
+    /// for an `https://` address, whose key is pinned (plain `http://` only
+    /// on loopback).
+    tls_pin: Option<String>,
 }
 
 /// Peers this node with another node (the host's admins): its parties become
@@ -62,6 +66,7 @@ async fn add_peer(State(s): State<AppState>, Auth(a): Auth, request: WriteReques
         url: b.string("url")?,
         node_key: b.string("node_key")?,
         parties: b.strings("parties")?,
+        tls_pin: b.optional_string("tls_pin")?,
     };
     request.submit(&s, a, command).await
 }

@@ -22,6 +22,37 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
+/// A delivery that passed the checks: its checkpoint's size, how much of
+/// the log this node held, and the leaf hash of each entry it carries.
+struct Checked {
+    size: u64,
+    held_size: u64,
+    leaves: Vec<Hash>,
+}
+
+/// Why a delivery is refused: an error of the request, or the sender's own
+/// signed word contradicting itself.
+enum Refused {
+    Error(ServiceError),
+    Misbehaved(String),
+}
+
+impl Refused {
+    fn into_error(self) -> ServiceError {
+        match self {
+            Refused::Error(e) => e,
+            Refused::Misbehaved(why) => ServiceError::Conflict(why),
+        }
+    }
+}
+
+/// Whether an address's host (`host:port/...`) is this machine.
+fn is_loopback(rest: &str) -> bool {
+    let host = rest.split('/').next().unwrap_or_default();
+    let host = host.rsplit_once(':').map_or(host, |(h, _)| h);
+    matches!(host, "localhost" | "[::1]") || host.starts_with("127.")
+}
+
 /// Entries to log, each with its audience.
 type Logs = Vec<(Entry, Vec<String>)>;
 
@@ -40,6 +71,10 @@ pub struct Peer {
     pub node_key: String,
     /// Its parties.
     pub parties: Vec<String>,
+    /// The SHA-256 of its TLS key (SPKI, hex), pinned when it is reached
+    /// over `https://`.
+    #[serde(default)]
+    pub tls_pin: Option<String>,
 }
 
 #[derive(Clone, Default, Serialize, Deserialize)]
@@ -67,6 +102,8 @@ struct FedLine {
     theirs: BTreeMap<String, LineLog>,
     /// The journal position of the latest `Received` of each peer's log.
     received_at: BTreeMap<String, u64>,
+    /// The signed checkpoints kept as evidence of a peer's misbehaviour.
+    evidence: BTreeSet<String>,
 }
 
 impl State {
@@ -78,6 +115,7 @@ impl State {
         url: &str,
         node_key: &str,
         parties: &[String],
+        tls_pin: Option<&str>,
     ) -> Result<Decision, ServiceError> {
         self.require_host_admin(actor)?;
         check_text("/node", node, 200)?;
@@ -92,12 +130,26 @@ impl State {
                 "node {node} is a peer already"
             )));
         }
-        if !(url.starts_with("https://") || url.starts_with("http://")) {
-            return Err(ServiceError::invalid(
-                "/url",
-                "give the peer's address as https://host:port",
-            ));
-        }
+        let tls_pin = match url.split_once("://") {
+            Some(("https", _)) => Some(
+                tls_pin
+                    .and_then(super::certificates::normalise_spki)
+                    .ok_or_else(|| {
+                        ServiceError::invalid(
+                            "/tls_pin",
+                            "give the SHA-256 of the peer's TLS key (SPKI) as 64 hex digits, as its admins read it from its certificate: node to node, the key is pinned",
+                        )
+                    })?,
+            ),
+            // Plain HTTP only between nodes on one machine (tests, demos).
+            Some(("http", rest)) if is_loopback(rest) => None,
+            _ => {
+                return Err(ServiceError::invalid(
+                    "/url",
+                    "give the peer's address as https://host:port (plain http only on loopback)",
+                ))
+            }
+        };
         let key = VerifierKey::parse(node_key).map_err(|e| {
             ServiceError::invalid(
                 "/node_key",
@@ -127,16 +179,18 @@ impl State {
                 ));
             }
         }
+        let body = json!({"node": node, "url": url, "node_key": node_key, "parties": parties, "tls_pin": tls_pin});
         let entry = Entry::PeerAdded {
             node: node.to_string(),
             url: url.to_string(),
             node_key: node_key.to_string(),
             parties: parties.to_vec(),
+            tls_pin,
         };
         Ok(Decision {
             entries: vec![(entry, vec![HOST.to_string()])],
             outcome: WriteOutcome::Created,
-            body: json!({"node": node, "url": url, "node_key": node_key, "parties": parties}),
+            body,
             volumes: None,
         })
     }
@@ -147,6 +201,7 @@ impl State {
         url: &str,
         key: &str,
         parties: &[String],
+        tls_pin: Option<String>,
     ) {
         for p in parties {
             self.federation.remote.insert(p.clone(), node.to_string());
@@ -164,6 +219,7 @@ impl State {
                 url: url.to_string(),
                 node_key: key.to_string(),
                 parties: parties.to_vec(),
+                tls_pin,
             },
         );
     }
@@ -297,41 +353,37 @@ impl State {
 
     // ---- a peer's delivery -------------------------------------------------
 
-    /// `Command::Ingest`: entry `index` of a peer's delivery. The writer
-    /// takes a delivery one entry at a time, so each entry is judged against
-    /// everything before it, its own run's earlier entries included.
-    pub(super) fn decide_ingest(
-        &self,
-        actor: &Actor,
-        d: &Delivery,
-        index: u64,
-        now_us: i64,
-    ) -> Result<Decision, ServiceError> {
-        self.require_host_admin(actor)?;
+    /// A delivery checked against the peer's key and what this node holds
+    /// of its log; a signed delivery that contradicts what it sent before is
+    /// misbehaviour, kept as evidence (`Command::KeepEvidence`).
+    fn check_delivery(&self, d: &Delivery) -> Result<Checked, Refused> {
         let peer = self.federation.peers.get(&d.from).ok_or_else(|| {
-            ServiceError::Forbidden(format!("{} is not a peer of this node", d.from))
+            Refused::Error(ServiceError::Forbidden(format!(
+                "{} is not a peer of this node",
+                d.from
+            )))
         })?;
         let key = VerifierKey::parse(&peer.node_key).expect("checked when peered");
         let cp = SignedCheckpoint::parse_and_verify(&d.checkpoint, &key).map_err(|e| {
-            ServiceError::Forbidden(format!(
+            Refused::Error(ServiceError::Forbidden(format!(
                 "the checkpoint is not signed by {}'s key: {e}",
                 d.from
-            ))
+            )))
         })?;
         if cp.origin.as_str() != line_log_origin(&d.from, &d.line) {
-            return Err(ServiceError::invalid(
+            return Err(Refused::Error(ServiceError::invalid(
                 "/checkpoint",
                 format!(
                     "the checkpoint is of {}, not of {}'s log on {}",
                     cp.origin, d.from, d.line
                 ),
-            ));
+            )));
         }
         if cp.size != d.first + d.entries.len() as u64 {
-            return Err(ServiceError::invalid(
+            return Err(Refused::Error(ServiceError::invalid(
                 "/checkpoint",
                 "the checkpoint's size is not first + the number of entries",
-            ));
+            )));
         }
         let held = self
             .federation
@@ -340,10 +392,10 @@ impl State {
             .and_then(|f| f.theirs.get(&d.from));
         let held_size = held.map_or(0, LineLog::size);
         if d.first > held_size {
-            return Err(ServiceError::Conflict(format!(
+            return Err(Refused::Error(ServiceError::Conflict(format!(
                 "this node holds {held_size} entries of {}'s log on {}; deliver from there",
                 d.from, d.line
-            )));
+            ))));
         }
         // The root from what is held and what arrived: the sender cannot have
         // changed an entry it sent before, or dropped or reordered one.
@@ -354,7 +406,7 @@ impl State {
             if at < held_size {
                 let kept = held.expect("held").tree.leaf(at).expect("held leaf");
                 if kept != *leaf {
-                    return Err(ServiceError::Conflict(format!(
+                    return Err(Refused::Misbehaved(format!(
                         "{} changed entry {at} of its log on {} after sending it (held {kept}, now {leaf})",
                         d.from, d.line
                     )));
@@ -370,12 +422,87 @@ impl State {
             frontier.push_leaf_hash(*leaf);
         }
         if frontier.root() != cp.root {
-            return Err(ServiceError::Conflict(format!(
-                "{}'s signed checkpoint of its log on {} does not match the entries it sent",
+            return Err(Refused::Misbehaved(format!(
+                "{}'s signed checkpoint of its log on {} does not match what it sent before and now",
                 d.from, d.line
             )));
         }
-        if index < held_size || index >= cp.size {
+        Ok(Checked {
+            size: cp.size,
+            held_size,
+            leaves,
+        })
+    }
+
+    /// `Command::KeepEvidence`: a delivery the peer signed that contradicts
+    /// what it sent before, logged with why (once per checkpoint).
+    pub(super) fn decide_keep_evidence(
+        &self,
+        actor: &Actor,
+        d: &Delivery,
+    ) -> Result<Decision, ServiceError> {
+        self.require_host_admin(actor)?;
+        let why = match self.check_delivery(d) {
+            Err(Refused::Misbehaved(why)) => why,
+            Err(Refused::Error(e)) => return Err(e),
+            Ok(_) => {
+                return Err(ServiceError::invalid(
+                    "",
+                    "the delivery agrees with what this node holds: no evidence",
+                ))
+            }
+        };
+        let seen = self
+            .federation
+            .lines
+            .get(&d.line)
+            .is_some_and(|f| f.evidence.contains(&d.checkpoint));
+        let entries = if seen {
+            Vec::new()
+        } else {
+            let entry = Entry::PeerMisbehaved {
+                node: d.from.clone(),
+                line: d.line.clone(),
+                why: why.clone(),
+                delivery: serde_json::to_value(d).expect("a delivery serializes"),
+            };
+            let mut audience = self.line_audience(&d.line);
+            audience.retain(|p| !self.federation.remote.contains_key(p));
+            audience.push(HOST.to_string());
+            vec![(entry, audience)]
+        };
+        Ok(Decision {
+            entries,
+            outcome: WriteOutcome::Done,
+            body: json!({"evidence": why}),
+            volumes: None,
+        })
+    }
+
+    pub(super) fn evolve_peer_misbehaved(&mut self, line: &str, delivery: &Value) {
+        if let Some(cp) = delivery["checkpoint"].as_str() {
+            let fed = self.federation.lines.entry(line.to_string()).or_default();
+            fed.evidence.insert(cp.to_string());
+        }
+    }
+
+    /// `Command::Ingest`: entry `index` of a peer's delivery. The writer
+    /// takes a delivery one entry at a time, so each entry is judged against
+    /// everything before it, its own run's earlier entries included.
+    pub(super) fn decide_ingest(
+        &self,
+        actor: &Actor,
+        d: &Delivery,
+        index: u64,
+        now_us: i64,
+    ) -> Result<Decision, ServiceError> {
+        self.require_host_admin(actor)?;
+        let Checked {
+            size,
+            held_size,
+            leaves,
+        } = self.check_delivery(d).map_err(Refused::into_error)?;
+        if index < held_size || index >= size {
             // Held already (a delivery sent again): nothing to log.
             return Ok(Decision {
                 entries: Vec::new(),
@@ -396,7 +523,7 @@ impl State {
         })?;
         let pointer = format!("/entries/{}", index - d.first);
         let (keep, mine) = self.judge_peer_entry(&d.from, &d.line, &entry, &pointer, now_us)?;
-        let last = index + 1 == cp.size;
+        let last = index + 1 == size;
         let received = Entry::Received {
             node: d.from.clone(),
             line: d.line.clone(),

@@ -332,7 +332,8 @@ impl State {
                 url,
                 node_key,
                 parties,
-            } => self.evolve_peer_added(node, url, node_key, parties),
+                tls_pin,
+            } => self.evolve_peer_added(node, url, node_key, parties, tls_pin.clone()),
             Entry::Received {
                 node,
                 line,
@@ -346,6 +347,9 @@ impl State {
                 through,
                 ..
             } => self.evolve_delivered(node, line, *through),
+            Entry::PeerMisbehaved { line, delivery, .. } => {
+                self.evolve_peer_misbehaved(line, delivery)
+            }
         }
         self.evolve_federation(&logged);
         self.evolve_signed(&logged);
@@ -499,10 +503,12 @@ impl State {
                 url,
                 node_key,
                 parties,
-            } => self.decide_add_peer(actor, node, url, node_key, parties),
+                tls_pin,
+            } => self.decide_add_peer(actor, node, url, node_key, parties, tls_pin.as_deref()),
             Command::Ingest { delivery, index } => {
                 self.decide_ingest(actor, delivery, *index, now_us)
             }
+            Command::KeepEvidence { delivery } => self.decide_keep_evidence(actor, delivery),
             Command::ConfirmDelivery {
                 node,
                 line,
