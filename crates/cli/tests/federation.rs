@@ -265,6 +265,29 @@ async fn a_node_down_is_named_and_gets_everything_once_back() {
             .await;
         assert_eq!(s, StatusCode::OK, "red holds {id}");
     }
+    // What Red owes for Blue's notice runs from when Blue's node logged it,
+    // not from when it reached Red's.
+    let logged: Value = serde_json::from_str(b["receipt"]["leaf"].as_str().unwrap()).unwrap();
+    let at_us = logged["at_us"].as_i64().unwrap();
+    let (_, owed) = red.server.get("/v1/deadlines", &red.party.officer).await;
+    let ack = owed["deadlines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| {
+            d["owed"]
+                .to_string()
+                .contains(b["activity"].as_str().unwrap())
+        })
+        .unwrap_or_else(|| panic!("red owes an acknowledgment: {owed}"));
+    let set_at = ack["set_at"].as_str().unwrap();
+    let since = time::OffsetDateTime::parse(set_at, &time::format_description::well_known::Rfc3339)
+        .unwrap();
+    assert_eq!(
+        since.unix_timestamp_nanos() / 1_000_000,
+        at_us as i128 / 1_000,
+        "{ack}: set when blue's node logged it"
+    );
     // Red's conflict check ran on arrival: its notice there meets Blue's.
     let r = notify(&red, 51.0, 11.0, 1).await;
     assert_eq!(r["conflicts"].as_array().unwrap().len(), 1, "{r}");
@@ -409,6 +432,15 @@ async fn three_nodes_share_a_line_and_each_finds_every_conflict() {
     assert_eq!(conflicts(&blue).await, Vec::<Value>::new());
     let held = blue.server.export(&blue.server.host).await;
     assert!(held.contains(&id), "blue's node holds conflict {id}");
+    // Each node passes on the others' checkpoints it holds; honest nodes'
+    // agree, so nobody is taken for a liar.
+    for n in [&blue, &red, &relief] {
+        assert!(!n
+            .server
+            .export(&n.server.host)
+            .await
+            .contains("peer_misbehaved"));
+    }
     // Nothing of a line a node is not on reaches it: Blue and Red open a
     // line of their own; the relief office's node never hears of it.
     let (s, v) = blue
@@ -522,4 +554,136 @@ async fn a_peer_is_reached_over_https_only_with_its_pinned_key() {
         )
         .await;
     assert_eq!(s, StatusCode::CONFLICT, "the line waits for red.node: {p}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_node_that_tells_two_peers_two_stories_is_caught_by_its_own_signature() {
+    let (blue, red) = two_nodes("fed-split").await;
+    notify(&blue, 56.0, 16.0, 1).await;
+    let held = status(&red).await["lines"]["air"]["nodes"]["blue.node"]["held"]
+        .as_u64()
+        .unwrap();
+    // Blue's node signs another log of the same size, as it would to a
+    // third node; whoever carries that checkpoint to Red, Red catches it.
+    let seed = std::fs::read_to_string(format!("{}.record-key", blue.server.db.display())).unwrap();
+    let seed = parley_record::Hash::from_hex(seed.trim()).unwrap().0;
+    let signer = parley_record::Signer::from_seed("blue.node", &seed).unwrap();
+    let other_story = parley_record::Checkpoint {
+        origin: parley_record::Origin::new("blue.node/lines/air").unwrap(),
+        size: held,
+        root: parley_record::leaf_hash(b"another story"),
+        time_us: 1,
+    }
+    .sign(&signer);
+    let carried = json!({"from": "blue.node", "line": "air", "first": 0, "entries": [],
+        "checkpoint": "not a checkpoint", "heads": [other_story]});
+    let res = red
+        .server
+        .client
+        .post(format!("{}/v1/federation/deliveries", red.server.url))
+        .json(&carried)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::FORBIDDEN,
+        "the carrier's own delivery is refused"
+    );
+    let export = red.server.export(&red.party.officer).await;
+    let kept = export
+        .lines()
+        .find(|l| l.contains("peer_misbehaved"))
+        .unwrap_or_else(|| panic!("no evidence on red's record: {export}"));
+    assert!(kept.contains("signed two logs"), "{kept}");
+}
+
+/// Sends `n` notices to `node` one after another; the ids answered success.
+async fn load(url: String, token: String, n: usize, lat: f64) -> Vec<String> {
+    let client = common::http_client();
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let body = notice(vec![disc(lat, 20.0 + i as f64 * 0.05, 300.0, 1, 1)]);
+        let res = client
+            .post(format!("{url}/v1/lines/air/notices"))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+            .await;
+        if let Ok(res) = res {
+            if res.status() == StatusCode::CREATED {
+                let v: Value = res.json().await.unwrap();
+                ids.push(v["activity"].as_str().unwrap().to_string());
+            }
+        }
+    }
+    ids
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_node_killed_under_traffic_loses_and_doubles_nothing_on_either_side() {
+    let (blue, mut red) = two_nodes("fed-kill").await;
+    // Blue writes while Red's node is killed and started again.
+    let writing = tokio::spawn(load(
+        blue.server.url.clone(),
+        blue.party.officer.clone(),
+        60,
+        57.0,
+    ));
+    until("some of blue's notices to reach red", || async {
+        status(&red).await["lines"]["air"]["nodes"]["blue.node"]["held"]
+            .as_u64()
+            .unwrap_or(0)
+            > 5
+    })
+    .await;
+    restart(&mut red); // a SIGKILL, then a start on the same store and port
+    let sent = writing.await.unwrap();
+    assert_eq!(sent.len(), 60, "blue answered every notice");
+    until("red to hold all of blue's log", || async {
+        let st = status(&blue).await;
+        st["lines"]["air"]["nodes"]["red.node"]["receipted"] == st["lines"]["air"]["log_size"]
+    })
+    .await;
+    let export = red.server.export(&red.server.host).await;
+    for id in &sent {
+        let notices = export
+            .lines()
+            .filter(|l| l.contains("\\\"kind\\\":\\\"notice\\\"") && l.contains(id.as_str()))
+            .count();
+        assert_eq!(notices, 1, "{id} held once on red's node");
+    }
+
+    // Now the sender: Blue's node killed while it writes. Whatever it
+    // answered success reaches Red's node once, after Blue's start.
+    let mut blue = blue;
+    let writing = tokio::spawn(load(
+        blue.server.url.clone(),
+        blue.party.officer.clone(),
+        60,
+        58.0,
+    ));
+    until("blue to log some more", || async {
+        status(&red).await["lines"]["air"]["nodes"]["blue.node"]["held"]
+            .as_u64()
+            .unwrap_or(0)
+            > 70
+    })
+    .await;
+    restart(&mut blue);
+    let answered = writing.await.unwrap();
+    assert!(!answered.is_empty());
+    until("red to hold all of blue's log again", || async {
+        let st = status(&blue).await;
+        st["lines"]["air"]["nodes"]["red.node"]["receipted"] == st["lines"]["air"]["log_size"]
+    })
+    .await;
+    let export = red.server.export(&red.server.host).await;
+    for id in &answered {
+        let notices = export
+            .lines()
+            .filter(|l| l.contains("\\\"kind\\\":\\\"notice\\\"") && l.contains(id.as_str()))
+            .count();
+        assert_eq!(notices, 1, "{id} held once on red's node");
+    }
 }

@@ -210,6 +210,15 @@ impl Federation {
     /// entry of that log, and what this node owes the sender on the line.
     pub async fn ingest(&self, d: Delivery) -> Result<Value, ServiceError> {
         let d = Arc::new(d);
+        if !d.heads.is_empty() {
+            // Whatever becomes of the delivery: each head is its own node's
+            // signed word.
+            let _ = self
+                .run(Command::CheckHeads {
+                    delivery: d.clone(),
+                })
+                .await;
+        }
         // At least one command, so an empty delivery is checked too.
         let n = (d.entries.len() as u64).max(1);
         let replies = (d.first..d.first + n).map(|index| {

@@ -266,6 +266,12 @@ pub enum Command {
         /// What arrived.
         delivery: std::sync::Arc<crate::federation::Delivery>,
     },
+    /// The other nodes' checkpoints a delivery carries, to check against
+    /// this node's copies of their logs.
+    CheckHeads {
+        /// What arrived.
+        delivery: std::sync::Arc<crate::federation::Delivery>,
+    },
     /// A peer node's receipt for this node's log on a line.
     ConfirmDelivery {
         /// The peer.

@@ -30,6 +30,11 @@ pub struct Delivery {
     pub entries: Vec<String>,
     /// The sender's signed checkpoint of its log, of size `first + entries.len()`.
     pub checkpoint: String,
+    /// The latest signed checkpoints the sender holds of the line's other
+    /// nodes' logs: the receiver checks each against its own copy, so a node
+    /// that tells two peers two stories is caught by either.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub heads: Vec<String>,
 }
 
 impl Service {
@@ -49,14 +54,33 @@ impl Service {
             time_us: self.now().max(0) as u64,
         }
         .sign(signer);
+        let heads = self.read(|s| s.heads_for(node, line));
         Ok(Some(Delivery {
             from: signer.name().to_string(),
             line: line.to_string(),
             first,
             entries,
             checkpoint,
+            heads,
         }))
     }
+}
+
+/// An entry as it goes into its author's log on a line: with when the
+/// author logged it (deadlines run from then on every node).
+#[derive(Serialize, Deserialize)]
+pub(crate) struct Sent {
+    pub(crate) at_us: i64,
+    pub(crate) entry: crate::entry::Entry,
+}
+
+/// The leaf text of an entry logged at `at_us` in its author's line log.
+pub(crate) fn leaf_of(at_us: i64, entry: &crate::entry::Entry) -> String {
+    serde_json::to_string(&Sent {
+        at_us,
+        entry: entry.clone(),
+    })
+    .expect("entries serialize")
 }
 
 /// The origin of node `node`'s log on `line`.

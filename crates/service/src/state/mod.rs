@@ -334,13 +334,7 @@ impl State {
                 parties,
                 tls_pin,
             } => self.evolve_peer_added(node, url, node_key, parties, tls_pin.clone()),
-            Entry::Received {
-                node,
-                line,
-                leaves,
-                logged: following,
-                ..
-            } => self.evolve_received(seq, node, line, leaves, *following),
+            Entry::Received { .. } => self.evolve_received(&logged),
             Entry::Delivered {
                 node,
                 line,
@@ -509,6 +503,7 @@ impl State {
                 self.decide_ingest(actor, delivery, *index, now_us)
             }
             Command::KeepEvidence { delivery } => self.decide_keep_evidence(actor, delivery),
+            Command::CheckHeads { delivery } => self.decide_check_heads(actor, delivery),
             Command::ConfirmDelivery {
                 node,
                 line,
