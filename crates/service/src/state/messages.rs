@@ -39,10 +39,13 @@ impl State {
                     "give the line sequence number of the message referred to",
                 ));
             };
-            let found = l
-                .messages
-                .iter()
-                .any(|&s| match &self.log[(s - 1) as usize].entry {
+            // Message r is the line's r-th (numbered as sent): one entry
+            // read, from memory or the store.
+            let found = r
+                .checked_sub(1)
+                .and_then(|i| l.messages.get(i as usize))
+                .and_then(|&s| self.log.get(s))
+                .is_some_and(|g| match &g.entry {
                     Entry::MessageSent {
                         seq,
                         message,
@@ -187,7 +190,7 @@ impl State {
             l.messages
                 .iter()
                 .rev()
-                .map(|&s| &self.log[(s - 1) as usize])
+                .filter_map(|&s| self.log.get(s))
                 .take_while(|g| g.at_us > now_us - hour)
                 .filter(|g| match &g.entry {
                     Entry::MessageSent {
