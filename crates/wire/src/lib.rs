@@ -26,6 +26,7 @@
 pub mod altitude;
 pub mod coordinates;
 pub mod geojson;
+pub mod kml;
 mod report;
 pub mod shapes;
 mod time;

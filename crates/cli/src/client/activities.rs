@@ -1,8 +1,9 @@
 //! `parley notify`, `amend`, `cancel`, `ack`, `activities`: activity notices.
 
+use super::files::Defaults;
 use super::output::{self, cell, state_cell, Colour, Table};
 use super::volumes::{self, Volumes};
-use super::{conflicts, read_input, seg, ApiError, Client, Global, Outcome, EXIT_HELP};
+use super::{conflicts, seg, ApiError, Client, Global, Outcome, EXIT_HELP};
 use anyhow::{anyhow, bail, Result};
 use parley_service::{canonical_volumes, Claim};
 use serde_json::{json, Value};
@@ -45,8 +46,11 @@ pub struct NotifyArgs {
     g: Global,
     /// The line.
     line: String,
-    /// The volumes: F3548 JSON or GeoJSON (`-` for standard input).
+    /// The volumes: F3548 JSON or GeoJSON (`-` for standard input), KML,
+    /// KMZ or GPX (by the file's extension).
     file: String,
+    #[command(flatten)]
+    from: Defaults,
     /// air, maritime, ground, launch or movement.
     #[arg(long, default_value = "air")]
     category: String,
@@ -71,6 +75,8 @@ pub struct AmendArgs {
     activity: String,
     /// The whole new set of volumes (as for `notify`).
     file: String,
+    #[command(flatten)]
+    from: Defaults,
     /// The version replaced (default: the current one as read now).
     #[arg(long)]
     version: Option<u64>,
@@ -140,8 +146,8 @@ enum Action {
     },
 }
 
-fn load_volumes(file: &str) -> Result<Volumes> {
-    volumes::parse(file, &read_input(file)?)
+fn load_volumes(file: &str, from: &Defaults) -> Result<Volumes> {
+    super::files::load(file, from)
 }
 
 /// Prints a notice's or amendment's answer; `Found` when it has conflicts.
@@ -186,7 +192,7 @@ fn answered(g: &Global, v: &Value, what: &str) -> Result<Outcome> {
 }
 
 pub fn notify(a: NotifyArgs) -> Result<Outcome> {
-    let vols = load_volumes(&a.file)?;
+    let vols = load_volumes(&a.file, &a.from)?;
     let profile = super::profile::load(&a.g.profile)?;
     let contact = a
         .contact
@@ -233,7 +239,7 @@ fn current_version(c: &Client, activity: &str) -> Result<Value> {
 }
 
 pub fn amend(a: AmendArgs) -> Result<Outcome> {
-    let vols = load_volumes(&a.file)?;
+    let vols = load_volumes(&a.file, &a.from)?;
     let c = Client::new(&a.g)?;
     let current = current_version(&c, &a.activity)?;
     let version = a
