@@ -83,7 +83,12 @@ pub fn read_kml_with(
         label: "the document".into(),
         message,
     };
-    let root: Kml = text.trim_start_matches('\u{feff}').parse().map_err(|e| {
+    let text = text.trim_start_matches('\u{feff}');
+    // The `kml` reader does not return on a truncated document: check that
+    // the XML is whole first.
+    well_formed(text)
+        .map_err(|e| document(format!("not KML ({e}); give a whole KML 2.2 document")))?;
+    let root: Kml = text.parse().map_err(|e| {
         document(format!(
             "not KML ({e}); give a KML 2.2 document with Placemarks"
         ))
@@ -115,6 +120,29 @@ pub fn read_kml_with(
             })
         })
         .collect()
+}
+
+/// Whether `text` is whole XML: every element closed, nothing after the end.
+fn well_formed(text: &str) -> Result<(), String> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(text);
+    let mut open: Vec<String> = Vec::new();
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(e)) => {
+                open.push(String::from_utf8_lossy(e.name().as_ref()).into_owned())
+            }
+            Ok(Event::End(_)) => drop(open.pop()),
+            Ok(Event::Eof) => {
+                return match open.last() {
+                    Some(tag) => Err(format!("<{tag}> is never closed")),
+                    None => Ok(()),
+                }
+            }
+            Ok(_) => {}
+            Err(e) => return Err(format!("at byte {}: {e}", reader.buffer_position())),
+        }
+    }
 }
 
 /// The line (from 1) each Placemark begins on, in document order.
@@ -478,4 +506,35 @@ pub fn write_kml(name: &str, volumes: &[(String, Value, Map<String, Value>)]) ->
         ..Default::default()
     });
     format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{root}\n")
+}
+
+/// The volumes at pointer `at` with each `{"kml": "<Placemark>…</Placemark>"}`
+/// (a Placemark, or a KML document holding one) replaced by the Feature it
+/// reads as: how the API takes KML beside F3548 and GeoJSON. A refusal
+/// points at the entry's `kml` member and names the Placemark.
+pub fn inline(values: Vec<Value>, at: &str) -> Result<Vec<Value>, crate::WireError> {
+    values
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let Some(text) = v.get("kml") else {
+                return Ok(v);
+            };
+            let kat = format!("{at}/{i}/kml");
+            let text = text.as_str().ok_or_else(|| {
+                crate::WireError::at(
+                    &kat,
+                    "give the KML as a string: a Placemark, or a document holding one",
+                )
+            })?;
+            let mut read = read_kml(text).map_err(|e| crate::WireError::at(&kat, e.to_string()))?;
+            match read.len() {
+                1 => Ok(read.remove(0).feature),
+                n => Err(crate::WireError::at(
+                    kat,
+                    format!("holds {n} Placemarks; give one Placemark an entry of the array"),
+                )),
+            }
+        })
+        .collect()
 }

@@ -27,6 +27,7 @@ pub mod altitude;
 pub mod coordinates;
 pub mod geojson;
 pub mod kml;
+pub mod notam;
 mod report;
 pub mod shapes;
 mod time;

@@ -144,6 +144,22 @@ enum Action {
         /// The activity.
         activity: String,
     },
+    /// Its current version as ICAO NOTAM text (for a NOTAM office to issue).
+    Notam {
+        /// The activity.
+        activity: String,
+        /// The FIR of item A and the Q-line (default XXXX).
+        #[arg(long)]
+        fir: Option<String>,
+    },
+    /// Its current version as a NAVAREA-style navigational warning.
+    Navarea {
+        /// The activity.
+        activity: String,
+        /// The NAVAREA, in Roman numerals (default XX).
+        #[arg(long)]
+        area: Option<String>,
+    },
 }
 
 fn load_volumes(file: &str, from: &Defaults) -> Result<Volumes> {
@@ -459,6 +475,16 @@ pub fn run(a: Args) -> Result<Outcome> {
             } else {
                 t.print();
             }
+        }
+        Action::Notam { activity, fir } => {
+            let query = fir.map_or(String::new(), |f| format!("?fir={}", seg(&f)));
+            let path = format!("/v1/activities/{}/notam{query}", seg(&activity));
+            c.get_lines_into(&path, &mut std::io::stdout().lock())?;
+        }
+        Action::Navarea { activity, area } => {
+            let query = area.map_or(String::new(), |a| format!("?area={}", seg(&a)));
+            let path = format!("/v1/activities/{}/navarea{query}", seg(&activity));
+            c.get_lines_into(&path, &mut std::io::stdout().lock())?;
         }
         Action::Show { activity } => {
             let v = current_version(&c, &activity)?;

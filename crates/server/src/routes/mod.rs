@@ -7,6 +7,7 @@
 mod activities;
 mod certificates;
 mod conflicts;
+mod formats;
 mod keys;
 mod lines;
 mod messages;
@@ -49,6 +50,7 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .merge(lines::routes())
         .merge(messages::routes())
         .merge(activities::routes())
+        .merge(formats::routes())
         .merge(conflicts::routes())
         .merge(record::routes())
         .merge(sites::routes())
