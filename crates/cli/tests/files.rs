@@ -10,13 +10,11 @@ use common::{at, temp_dir, write, Client, Server, OPS_DAY};
 use serde_json::{json, Value};
 use std::path::Path;
 
-/// Writes the files `spec` describes into `dir` with the independent tools.
-fn write_files(dir: &Path, spec: &Value) {
+/// Runs `tests/reference/files.py` with `args`; what it printed.
+fn files_py(args: &[&std::ffi::OsStr]) -> String {
     let out = std::process::Command::new(python())
         .arg(root().join("tests/reference/files.py"))
-        .arg("write")
-        .arg(dir)
-        .arg(spec.to_string())
+        .args(args)
         .output()
         .unwrap();
     assert!(
@@ -24,22 +22,18 @@ fn write_files(dir: &Path, spec: &Value) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Writes the files `spec` describes into `dir` with the independent tools.
+fn write_files(dir: &Path, spec: &Value) {
+    let spec = spec.to_string();
+    files_py(&["write".as_ref(), dir.as_os_str(), spec.as_ref()]);
 }
 
 /// The Placemarks of a KML file as lxml reads them.
 fn read_kml(path: &str) -> Vec<Value> {
-    let out = std::process::Command::new(python())
-        .arg(root().join("tests/reference/files.py"))
-        .args(["read", path])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
+    files_py(&["read".as_ref(), path.as_ref()])
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()

@@ -346,8 +346,8 @@ pub fn volume_needs_geoid(v: &Value) -> bool {
 /// `None` when the text is not one.
 pub fn given_from_text(text: &str) -> Option<Value> {
     let upper = text.trim().to_ascii_uppercase();
-    if upper.starts_with("FL") {
-        let digits = upper[2..].trim();
+    if let Some(digits) = upper.strip_prefix("FL") {
+        let digits = digits.trim();
         return (!digits.is_empty()
             && digits.len() <= 3
             && digits.bytes().all(|b| b.is_ascii_digit()))

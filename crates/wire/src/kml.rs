@@ -450,7 +450,7 @@ fn placemark(name: &str, volume: &Value, extra: &Map<String, Value>) -> Option<K
             .iter()
             .map(|v| Some(at(v["lat"].as_f64()?, v["lng"].as_f64()?)))
             .collect::<Option<Vec<_>>>()?;
-        coords.push(coords.first()?.clone());
+        coords.push(*coords.first()?);
         let mut outer = LinearRing::from(coords);
         outer.altitude_mode = AltitudeMode::Absolute;
         let mut p = Polygon::new(outer, Vec::new());

@@ -226,7 +226,7 @@ fn columns(file: &str, header: &Row, mapping: Option<&str>) -> Result<Vec<(&'sta
     if !has("name") {
         bail!("{file}: no column for the site's name; give --columns name=<header> (its columns are {})", header.join(", "));
     }
-    if !has("position") && !(has("lat") && has("lng")) {
+    if !(has("position") || (has("lat") && has("lng"))) {
         bail!("{file}: no columns for the position; give --columns lat=<header>,lng=<header> or position=<header> (its columns are {})", header.join(", "));
     }
     Ok(found)
