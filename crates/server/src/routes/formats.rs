@@ -4,6 +4,7 @@
 
 use super::Answer;
 use crate::auth::Auth;
+use crate::openapi::{InvalidInput, NotFound};
 use crate::problem::Problem;
 use crate::rejection::{ApiPath, ApiQuery};
 use crate::AppState;
@@ -69,6 +70,8 @@ fn text(body: Option<String>) -> Answer {
     ),
     responses(
         (status = 200, description = "The NOTAM.", content_type = "text/plain", body = String),
+        (status = 404, response = NotFound),
+        (status = 422, response = InvalidInput),
     ),
     security(("bearer" = [])),
 )]
@@ -102,6 +105,8 @@ async fn notam(
     ),
     responses(
         (status = 200, description = "The warning.", content_type = "text/plain", body = String),
+        (status = 404, response = NotFound),
+        (status = 422, response = InvalidInput),
     ),
     security(("bearer" = [])),
 )]
