@@ -95,7 +95,7 @@ fn reference_env() -> Result<PathBuf> {
 }
 
 /// The end-to-end tests that run a second time on PostgreSQL (over TLS).
-const ON_POSTGRES: [&str; 10] = [
+const ON_POSTGRES: [&str; 11] = [
     "server",
     "client",
     "talks",
@@ -106,6 +106,7 @@ const ON_POSTGRES: [&str; 10] = [
     "signatures",
     "receipts",
     "oversight",
+    "federation",
 ];
 
 fn test(extra: &[String]) -> Result<()> {

@@ -111,6 +111,29 @@ enum Action {
         #[arg(long, value_name = "S,W,N,E")]
         region: Option<String>,
     },
+    /// Peer this node with another node (host admins; both nodes' admins do
+    /// it, with the keys exchanged out of band): its parties become known
+    /// here, so a line may name them.
+    PeerAdd {
+        /// The peer's name: its record's origin (`parley admin federation` there).
+        node: String,
+        /// Where the peer is served.
+        #[arg(long)]
+        url: String,
+        /// The peer's record key line (`parley admin federation` there).
+        #[arg(long)]
+        node_key: String,
+        /// A party of the peer (repeat).
+        #[arg(long = "party", required = true)]
+        parties: Vec<String>,
+        /// The SHA-256 of the peer's TLS key (SPKI, hex), pinned: required
+        /// for https:// (plain http only on loopback).
+        #[arg(long)]
+        tls_pin: Option<String>,
+    },
+    /// This node's name and key, its peers (reachable or since when not) and
+    /// what each federated line has delivered and holds (host admins).
+    Federation,
     /// Mark a line suspended or active (its political status; it keeps working).
     LineStatus {
         /// The line.
@@ -247,6 +270,11 @@ pub fn run(args: AdminArgs) -> Result<()> {
     ) {
         return list(&args.g, &args.action);
     }
+    if matches!(args.action, Action::Federation) {
+        let status: Value = Client::new(&args.g)?.get("/v1/federation")?;
+        println!("{}", serde_json::to_string_pretty(&status)?);
+        return Ok(());
+    }
     let (path, body) = match &args.action {
         Action::PartyCreate { id, name } => {
             ("/v1/parties".to_string(), json!({"id": id, "name": name}))
@@ -308,7 +336,21 @@ pub fn run(args: AdminArgs) -> Result<()> {
             format!("/v1/lines/{line}/status"),
             json!({"status": status}),
         ),
-        Action::Parties | Action::Lines | Action::Operators { .. } => {
+        Action::PeerAdd {
+            node,
+            url,
+            node_key,
+            parties,
+            tls_pin,
+        } => {
+            let mut body =
+                json!({"node": node, "url": url, "node_key": node_key, "parties": parties});
+            if let Some(pin) = tls_pin {
+                body["tls_pin"] = json!(pin);
+            }
+            ("/v1/federation/peers".to_string(), body)
+        }
+        Action::Parties | Action::Lines | Action::Operators { .. } | Action::Federation => {
             unreachable!("lists are answered above")
         }
     };

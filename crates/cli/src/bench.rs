@@ -59,6 +59,10 @@ pub enum Bench {
     /// Fail-over: two nodes on a PostgreSQL primary with a synchronous
     /// standby; the primary killed under load and the standby promoted.
     Failover(crate::bench_failover::Args),
+    /// Federation: two nodes peered on this machine, one federated line;
+    /// a notice's round trip with the peer's check (loopback and delayed),
+    /// federated notices a second, catch-up after a cut.
+    Federation(crate::bench_federation::Args),
 }
 
 #[derive(clap::Args, Clone, Copy)]
@@ -101,6 +105,7 @@ pub fn run(bench: Bench) -> Result<()> {
         Bench::Abuse(args) => crate::bench_abuse::run(args),
         Bench::Faults(args) => crate::bench_faults::run(args),
         Bench::Failover(args) => crate::bench_failover::run(args),
+        Bench::Federation(args) => crate::bench_federation::run(args),
         Bench::Witness(args) => crate::bench_witness::run(args),
         Bench::History(args) => crate::bench_history::run(args),
     }

@@ -375,7 +375,7 @@ impl Load {
 
 /// A notice of one small disc somewhere in a 2° square, for the next hours:
 /// now and then two meet, so conflicts are found and logged too.
-fn notice(rng: &mut Rng, tag: &str) -> Value {
+pub(crate) fn notice(rng: &mut Rng, tag: &str) -> Value {
     let lat = 10.0 + rng.below(2_000) as f64 / 1_000.0;
     let lng = 20.0 + rng.below(2_000) as f64 / 1_000.0;
     let now = crate::served::now_us();

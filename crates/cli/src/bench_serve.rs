@@ -340,10 +340,14 @@ fn drive(
         );
         eprintln!("posting {} notices to {url} ...", args.notices);
         let state = AppState {
-            service,
+            service: service.clone(),
             committed,
             rate: Arc::new(RateLimit::new(1e9)),
             streams: Arc::default(),
+            federation: parley_server::Federation::new(
+                service.clone(),
+                parley_server::PEER_TIMEOUT,
+            ),
         };
         // Room for every client however many there are: the bench measures
         // the service, not the connection cap.

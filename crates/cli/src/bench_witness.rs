@@ -177,10 +177,14 @@ pub fn run(args: Args) -> Result<()> {
             parley_server::WITNESS_TIMEOUT,
         );
         let state = parley_server::AppState {
-            service,
+            service: service.clone(),
             committed,
             rate: Arc::new(parley_server::RateLimit::new(1e9)),
             streams: Arc::default(),
+            federation: parley_server::Federation::new(
+                service.clone(),
+                parley_server::PEER_TIMEOUT,
+            ),
         };
         tokio::spawn(parley_server::serve_deployment(
             listener,

@@ -27,9 +27,21 @@ pub struct DemoArgs {
     /// (`{"url", "host", "officers": [{"party", "operator", "token"}]}`), for scripts.
     #[arg(long)]
     tokens_file: Option<PathBuf>,
+    /// Three nodes instead of one server: Blue's, Red's and a relief
+    /// office's, each its own `parley serve` and store on `--listen`'s port
+    /// and the two after it, peered, with lines joining them.
+    #[arg(long)]
+    federated: bool,
 }
 
 pub fn demo(args: DemoArgs) -> Result<()> {
+    if args.federated {
+        let dir = match &args.db {
+            Some(db) => db.with_extension("nodes"),
+            None => std::env::temp_dir().join("parley-demo-federated"),
+        };
+        return crate::demo_federated::run(&args.listen, &dir);
+    }
     let db = match &args.db {
         Some(db) => db.clone(),
         None => {

@@ -138,6 +138,12 @@ struct WitnessArgs {
     #[arg(long, default_value_t = 1_000,
           value_parser = clap::value_parser!(u64).range(10..=10_000))]
     witness_every_ms: u64,
+    /// Milliseconds a write on a federated line waits for each peer node to
+    /// take it in and answer with its conflicts; a peer that does not is
+    /// named in the answer and delivered to as soon as it answers again.
+    #[arg(long, default_value_t = parley_server::PEER_TIMEOUT.as_millis() as u64,
+          value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    peer_timeout_ms: u64,
 }
 
 /// Witnessing as configured: the witnesses, the timeout, the interval.
@@ -216,6 +222,8 @@ pub(crate) struct Limits {
     /// Write the access log (one JSON line per request on stderr).
     access_log: bool,
     witnesses: Option<Witnesses>,
+    /// How long a write waits for a peer node.
+    peer_timeout: Duration,
 }
 
 impl Limits {
@@ -227,6 +235,7 @@ impl Limits {
             connections: Connections::default(),
             access_log: false,
             witnesses: None,
+            peer_timeout: parley_server::PEER_TIMEOUT,
         }
     }
 }
@@ -258,6 +267,7 @@ impl LimitArgs {
             },
             access_log: !self.no_access_log,
             witnesses: None,
+            peer_timeout: parley_server::PEER_TIMEOUT,
         })
     }
 }
@@ -346,11 +356,14 @@ pub(crate) fn run_server(
         let url = format!("{scheme}://{}", listener.local_addr()?);
         banner(&url);
         let state = AppState {
-            service,
+            service: service.clone(),
             committed,
             rate: Arc::new(limits.rate),
             streams: Arc::new(limits.streams),
+            federation: parley_server::Federation::new(service.clone(), limits.peer_timeout),
         };
+        // What peer nodes are owed goes out as soon as they answer.
+        state.federation.spawn(Duration::from_millis(250));
         let witnessing = limits.witnesses.map(|w| {
             let witnessing =
                 parley_server::Witnessing::new(state.service.clone(), w.targets, w.timeout);
@@ -395,6 +408,7 @@ fn reload_on_hangup(tls: Arc<Tls>) -> Result<()> {
 pub fn serve(args: ServeArgs) -> Result<()> {
     let mut limits = args.limits.limits()?;
     limits.witnesses = args.witnesses.witnesses()?;
+    limits.peer_timeout = Duration::from_millis(args.witnesses.peer_timeout_ms);
     parley_record::Signer::from_seed(&args.origin, &[0; 32]).context("--origin")?;
     let tls = args.tls.load()?;
     let (service, committed) = match &args.postgres {

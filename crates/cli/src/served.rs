@@ -23,8 +23,15 @@ impl Served {
     /// Starts `parley serve --listen 127.0.0.1:0` with `args` (the store and
     /// any other flags) and waits until it listens.
     pub fn start(args: &[String]) -> Result<Served> {
+        // A free port unless `args` give the address.
+        let listen = if args.iter().any(|a| a == "--listen") {
+            &[][..]
+        } else {
+            &["--listen", "127.0.0.1:0"][..]
+        };
         let mut child = Command::new(std::env::current_exe()?)
-            .args(["serve", "--listen", "127.0.0.1:0", "--no-access-log"])
+            .args(["serve", "--no-access-log"])
+            .args(listen)
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

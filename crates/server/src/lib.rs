@@ -16,6 +16,7 @@ mod body;
 mod connections;
 mod console;
 mod events;
+mod federation;
 mod openapi;
 mod problem;
 mod rejection;
@@ -31,6 +32,7 @@ pub use connections::{
 };
 pub use console::CONTENT_SECURITY_POLICY;
 pub use events::{StreamLimit, STREAMS_PER_OPERATOR};
+pub use federation::{Federation, PEER_TIMEOUT};
 pub use openapi::document;
 pub use problem::Problem;
 pub use routes::router;
@@ -55,6 +57,8 @@ pub struct AppState {
     pub rate: Arc<RateLimit>,
     /// Live event streams allowed per operator.
     pub streams: Arc<StreamLimit>,
+    /// Moving federated lines' logs to and from peer nodes.
+    pub federation: Federation,
 }
 
 /// A watch channel to pass to [`Service::open`]'s `on_commit`.

@@ -95,7 +95,12 @@ fn every_operation_is_described_and_answers_errors_as_problems() {
                 op["summary"].as_str().is_some_and(|s| !s.is_empty()),
                 "{what} has no summary"
             );
-            let public = path == "/v1/health" || path == "/v1/openapi.json";
+            // A peer node's delivery is authenticated by the peer's
+            // signature of its log, not by a token.
+            let public = matches!(
+                path.as_str(),
+                "/v1/health" | "/v1/openapi.json" | "/v1/federation/deliveries"
+            );
             let responses = op["responses"].as_object().expect("responses");
             if public {
                 assert!(op.get("security").is_none(), "{what} needs no token");
@@ -217,10 +222,11 @@ async fn serve_in_process() -> std::net::SocketAddr {
     )
     .expect("open the service");
     let state = parley_server::AppState {
-        service,
+        service: service.clone(),
         committed,
         rate: std::sync::Arc::new(parley_server::RateLimit::new(1000.0)),
         streams: std::sync::Arc::default(),
+        federation: parley_server::Federation::new(service.clone(), parley_server::PEER_TIMEOUT),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -285,7 +291,10 @@ async fn every_documented_operation_is_routed() {
             .join("/");
         let (head, _) = ask(address, &method.to_uppercase(), &concrete).await;
         let public = path == "/v1/health" || path == "/v1/openapi.json";
-        let want = if public {
+        let want = if path == "/v1/federation/deliveries" {
+            // No token needed; an empty body is not a delivery.
+            "HTTP/1.1 422"
+        } else if public {
             "HTTP/1.1 200"
         } else {
             "HTTP/1.1 401"

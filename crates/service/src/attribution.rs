@@ -34,7 +34,11 @@ impl Entry {
             | Entry::ConflictResolved { .. }
             | Entry::DeadlineEscalated { .. }
             | Entry::LineCheckSent { .. }
-            | Entry::LineCheckMissed { .. } => None,
+            | Entry::LineCheckMissed { .. }
+            | Entry::PeerAdded { .. }
+            | Entry::Received { .. }
+            | Entry::Delivered { .. }
+            | Entry::PeerMisbehaved { .. } => None,
         }
     }
 }

@@ -237,4 +237,48 @@ pub enum Command {
         /// What was done.
         note: String,
     },
+    /// Host: peer this node with another node (federation), as agreed out of
+    /// band by both nodes' admins.
+    AddPeer {
+        /// The peer's record origin.
+        node: String,
+        /// Where it is served.
+        url: String,
+        /// Its record key, a verifier key line.
+        node_key: String,
+        /// Its parties this node may meet on lines.
+        parties: Vec<String>,
+        /// The SHA-256 of its TLS key (SPKI, hex): required for `https://`.
+        tls_pin: Option<String>,
+    },
+    /// A peer node's delivery of its log on a line (checked against the
+    /// peer's key and what this node holds of the log before anything is
+    /// logged).
+    Ingest {
+        /// What arrived (shared by the commands of its entries).
+        delivery: std::sync::Arc<crate::federation::Delivery>,
+        /// Which entry of the log this command takes.
+        index: u64,
+    },
+    /// A peer node's delivery that contradicts what it sent before, to keep
+    /// as evidence (checked again here: only a delivery the peer signed).
+    KeepEvidence {
+        /// What arrived.
+        delivery: std::sync::Arc<crate::federation::Delivery>,
+    },
+    /// The other nodes' checkpoints a delivery carries, to check against
+    /// this node's copies of their logs.
+    CheckHeads {
+        /// What arrived.
+        delivery: std::sync::Arc<crate::federation::Delivery>,
+    },
+    /// A peer node's receipt for this node's log on a line.
+    ConfirmDelivery {
+        /// The peer.
+        node: String,
+        /// The line.
+        line: String,
+        /// Its receipt of its `Received` entry.
+        receipt: serde_json::Value,
+    },
 }

@@ -329,6 +329,63 @@ pub enum Entry {
         /// What was done.
         note: String,
     },
+    /// The host peered this node with another (federation): the node's
+    /// record origin, address and key, and its parties this node may meet.
+    PeerAdded {
+        /// The peer's name: its record's origin.
+        node: String,
+        /// Where it is served.
+        url: String,
+        /// Its record key (a verifier key line), as exchanged out of band.
+        node_key: String,
+        /// Its parties.
+        parties: Vec<String>,
+        /// The SHA-256 of its TLS key (SPKI, hex), pinned for `https://`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tls_pin: Option<String>,
+    },
+    /// A run of a peer node's log on a federated line arrived and was checked
+    /// against its signed checkpoint; the entries of the run this node did
+    /// not hold already follow this one in the journal (`logged` of them).
+    Received {
+        /// The sending node.
+        node: String,
+        /// The line.
+        line: String,
+        /// The size of its log now held.
+        through: u64,
+        /// Its signed checkpoint of that size.
+        checkpoint: String,
+        /// The leaf hashes (hex) of the entries new to this node, in order.
+        leaves: Vec<String>,
+        /// How many entries follow (entries already known, such as a conflict
+        /// this node found too, are not logged twice).
+        logged: u64,
+    },
+    /// A peer node's delivery, signed by it, that contradicts what it sent
+    /// before (an entry changed, dropped or reordered): the evidence.
+    PeerMisbehaved {
+        /// The peer.
+        node: String,
+        /// The line.
+        line: String,
+        /// What it contradicts.
+        why: String,
+        /// The delivery as it came, its signed checkpoint included.
+        delivery: Value,
+    },
+    /// A peer node's signed word that it holds this node's log on a line up to
+    /// `through`: its receipt of its own `Received` entry.
+    Delivered {
+        /// The receiving node.
+        node: String,
+        /// The line.
+        line: String,
+        /// How much of this node's log it holds.
+        through: u64,
+        /// Its receipt: `leaf`, `proof`, `tree_size` and `checkpoint`.
+        receipt: Value,
+    },
 }
 
 /// A party's signature of a request: the signed note (the statement, then

@@ -289,7 +289,7 @@ impl Service {
         Ok(self.signer()?.verifier_key().to_string())
     }
 
-    fn signer(&self) -> Result<&Signer, ServiceError> {
+    pub(crate) fn signer(&self) -> Result<&Signer, ServiceError> {
         self.shared
             .signer
             .get()

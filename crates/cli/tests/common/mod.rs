@@ -266,8 +266,16 @@ pub fn serve_saying(db: &Path, args: &[&str]) -> (Child, String, Option<String>,
             https.server.key(),
         ];
     }
+    // A free port unless the caller gives one (to start again where peers
+    // know it).
+    let listen = if args.contains(&"--listen") {
+        &[][..]
+    } else {
+        &["--listen", "127.0.0.1:0"][..]
+    };
     let mut child = Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0", "--no-access-log"])
+        .args(["serve", "--no-access-log"])
+        .args(listen)
         .args(args)
         .args(tls)
         .args(store_args(db))

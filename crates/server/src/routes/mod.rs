@@ -7,6 +7,7 @@
 mod activities;
 mod certificates;
 mod conflicts;
+mod federation;
 mod formats;
 mod keys;
 mod lines;
@@ -55,6 +56,7 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .merge(record::routes())
         .merge(sites::routes())
         .merge(talks::routes())
+        .merge(federation::routes())
         .routes(routes!(crate::events::events))
         .routes(routes!(crate::witnessing::witnessed_checkpoint))
         .routes(routes!(crate::tiles::tlog_checkpoint))

@@ -109,6 +109,11 @@ fn statement(headers: &axum::http::HeaderMap) -> Result<String, Problem> {
 
 impl WriteRequest {
     /// The body as a JSON object; a problem naming what is wrong otherwise.
+    /// The body as it came.
+    pub(crate) fn raw(&self) -> &[u8] {
+        &self.raw
+    }
+
     pub(crate) fn body(&self) -> Result<Body, Problem> {
         Body::parse(self.raw.clone())
     }
@@ -119,7 +124,7 @@ impl WriteRequest {
     pub(crate) async fn submit(self, state: &AppState, actor: Actor, command: Command) -> Answer {
         let (tx, rx) = tokio::sync::oneshot::channel();
         state.service.submit_signed(
-            actor,
+            actor.clone(),
             command,
             self.idempotency,
             self.signed,
@@ -132,7 +137,9 @@ impl WriteRequest {
             WriteOutcome::Created => StatusCode::CREATED,
             WriteOutcome::Done => StatusCode::OK,
         };
-        let mut response = (status, Json(answer.body)).into_response();
+        let mut body = answer.body;
+        state.federation.after_write(&actor, &mut body).await;
+        let mut response = (status, Json(body)).into_response();
         if answer.replayed {
             response
                 .headers_mut()

@@ -421,7 +421,7 @@ impl State {
         }
         let mut reported = Vec::new();
         for found in found {
-            let conflict = new_id("c");
+            let conflict = self.new_conflict_id(line, &hash, &found);
             let a = Side {
                 kind: "activity".into(),
                 id: activity.to_string(),

@@ -26,7 +26,7 @@ use std::collections::{BTreeMap, HashMap};
 /// The image's format; an image of another format is refused (and the
 /// journal replayed), so a change of the state's fields only needs a new
 /// number here.
-pub(crate) const FORMAT: u32 = 1;
+pub(crate) const FORMAT: u32 = 2;
 
 /// A volume as it was given (and validated): outline, band, window.
 #[derive(Serialize, Deserialize)]
@@ -114,6 +114,7 @@ pub(crate) struct Image<'a> {
     talks: Cow<'a, Talks>,
     party_keys: Cow<'a, BTreeMap<String, Vec<String>>>,
     certificates: Cow<'a, Certificates>,
+    federation: Cow<'a, super::federation::Federation>,
     /// The signatures used, by hash, with when (a replay is refused after a
     /// restart from the image too).
     used_signatures: Cow<'a, HashMap<String, i64>>,
@@ -163,6 +164,7 @@ impl State {
             talks: Cow::Borrowed(&self.talks),
             party_keys: Cow::Borrowed(&self.party_keys),
             certificates: Cow::Borrowed(&self.certificates),
+            federation: Cow::Borrowed(&self.federation),
             used_signatures: Cow::Borrowed(self.signing.used()),
             volumes: self
                 .index
@@ -233,6 +235,7 @@ impl State {
         state.talks = image.talks.into_owned();
         state.party_keys = image.party_keys.into_owned();
         state.certificates = image.certificates.into_owned();
+        state.federation = image.federation.into_owned();
         state.signing.set_used(image.used_signatures.into_owned());
         state.record = record;
         state.check_positions(image.seq)?;

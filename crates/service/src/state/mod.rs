@@ -24,11 +24,13 @@
 //! | `line_checks` | line checks and their answers |
 //! | `record` | the tamper-evident record: inclusion, consistency, exports |
 //! | `talks` | the register of talks |
+//! | `federation` | peer nodes, federated lines' logs, peers' deliveries |
 
 mod activities;
 mod certificates;
 mod conflicts;
 mod deadlines;
+mod federation;
 mod history;
 mod image;
 mod keys;
@@ -53,6 +55,7 @@ use crate::site::{Site, SiteRules};
 use activities::Activity;
 pub use certificates::normalise_spki;
 use conflicts::Conflict;
+pub use federation::{Peer, MAX_DELIVERY};
 pub(crate) use image::Image;
 use lines::Line;
 use parley_engine::{Index, Limits, Volume};
@@ -109,6 +112,8 @@ pub struct State {
     talk_gap_days: i64,
     /// How large and long-lived a protected site may be.
     site_rules: SiteRules,
+    /// Peer nodes and federated lines (`federation.rs`).
+    federation: federation::Federation,
 }
 
 /// The index key of volume `volume` of the activity or site with `handle`.
@@ -140,6 +145,7 @@ impl State {
             limits,
             talk_gap_days: crate::talk_record::TALK_GAP_DAYS,
             site_rules: SiteRules::default(),
+            federation: Default::default(),
             // Entries already logged were valid when logged; tighter limits later
             // must not make the journal unreadable.
             replay_limits: Limits {
@@ -283,7 +289,32 @@ impl State {
                 party,
                 ..
             } => self.evolve_follow_up_closed(seq, talk, *follow_up, party),
+            Entry::PeerAdded {
+                node,
+                url,
+                node_key,
+                parties,
+                tls_pin,
+            } => self.evolve_peer_added(node, url, node_key, parties, tls_pin.clone()),
+            Entry::Received {
+                node,
+                line,
+                leaves,
+                logged: following,
+                checkpoint,
+                ..
+            } => self.evolve_received(seq, node, line, leaves, *following, checkpoint),
+            Entry::Delivered {
+                node,
+                line,
+                through,
+                ..
+            } => self.evolve_delivered(node, line, *through),
+            Entry::PeerMisbehaved { line, delivery, .. } => {
+                self.evolve_peer_misbehaved(line, delivery)
+            }
         }
+        self.evolve_federation(&logged);
         self.evolve_signed(&logged);
         self.record.append(leaf_text(&logged).as_bytes());
         self.log.push(logged);
@@ -430,6 +461,23 @@ impl State {
                 follow_up,
                 note,
             } => self.decide_close_follow_up(actor, talk, *follow_up, note),
+            Command::AddPeer {
+                node,
+                url,
+                node_key,
+                parties,
+                tls_pin,
+            } => self.decide_add_peer(actor, node, url, node_key, parties, tls_pin.as_deref()),
+            Command::Ingest { delivery, index } => {
+                self.decide_ingest(actor, delivery, *index, now_us)
+            }
+            Command::KeepEvidence { delivery } => self.decide_keep_evidence(actor, delivery),
+            Command::CheckHeads { delivery } => self.decide_check_heads(actor, delivery),
+            Command::ConfirmDelivery {
+                node,
+                line,
+                receipt,
+            } => self.decide_confirm_delivery(actor, node, line, receipt),
         }
     }
 
@@ -460,6 +508,7 @@ impl State {
                 "the host is not a party to the line; only its parties write on it".into(),
             ));
         }
+        self.require_line_accepted(line)?;
         if actor.role == Role::Observer {
             return Err(ServiceError::Forbidden(
                 "observers cannot write on a line; an officer or admin can".into(),

@@ -1,0 +1,666 @@
+//! Federation (issue 20) on real processes: each party's own `parley serve`
+//! node, peered out of band, a line joining them with no host between.
+
+mod common;
+
+use common::http::{disc, notice, Server, Tokens};
+use common::temp_dir;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// A node: its server, its name and its party's tokens.
+struct Node {
+    server: Server,
+    name: String,
+    party: Tokens,
+    party_id: String,
+}
+
+fn node_args(name: &str) -> Vec<String> {
+    vec![
+        "--origin".into(),
+        name.into(),
+        "--rate-limit".into(),
+        "100000".into(),
+        // Short, so the tests of an unreachable node do not wait long.
+        "--peer-timeout-ms".into(),
+        "1500".into(),
+    ]
+}
+
+async fn start_node(dir: &str, name: &str, party: &str) -> Node {
+    let args = node_args(name);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let server = Server::start_at_with(temp_dir(dir).join("parley.db"), &args);
+    let tokens = server.party(party).await;
+    Node {
+        server,
+        name: name.into(),
+        party: tokens,
+        party_id: party.into(),
+    }
+}
+
+/// Starts the node again on its store after it was killed.
+fn restart(node: &mut Node) {
+    let db: PathBuf = node.server.db.clone();
+    let host = node.server.host.clone();
+    node.server.kill();
+    // On the same address: its peers know it there.
+    let mut args = node_args(&node.name);
+    let address = node.server.url.split_once("://").unwrap().1.to_string();
+    args.extend(["--listen".to_string(), address]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (child, url, _) = common::serve_with(&db, &args);
+    node.server = Server {
+        child,
+        url,
+        host,
+        db,
+        client: common::http_client(),
+    };
+}
+
+async fn status(n: &Node) -> Value {
+    let (s, v) = n.server.get("/v1/federation", &n.server.host).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    v
+}
+
+/// Peers `a` and `b` on both sides, each naming the other's party.
+async fn peer(a: &Node, b: &Node) {
+    for (here, there) in [(a, b), (b, a)] {
+        let key = status(there).await["node_key"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let mut body = json!({"node": there.name, "url": there.server.url, "node_key": key, "parties": [there.party_id]});
+        // Over HTTPS (the suite's second round) the peer's key is pinned.
+        if let Some(https) = common::https() {
+            body["tls_pin"] = json!(https.server.spki);
+        }
+        let (s, v) = here
+            .server
+            .post("/v1/federation/peers", &here.server.host, body)
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+    }
+}
+
+/// Waits until `cond` holds (polling), at most a minute.
+async fn until<F, Fut>(what: &str, mut cond: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..600 {
+        if cond().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+async fn conflicts(n: &Node) -> Vec<Value> {
+    let (s, v) = n.server.get("/v1/conflicts", &n.party.officer).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    v["conflicts"].as_array().cloned().unwrap_or_default()
+}
+
+async fn notify(n: &Node, lat: f64, lng: f64, start_h: i64) -> Value {
+    let (s, v) = n
+        .server
+        .post(
+            "/v1/lines/air/notices",
+            &n.party.officer,
+            notice(vec![disc(lat, lng, 2_000.0, start_h, 2)]),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    v
+}
+
+async fn two_nodes(name: &str) -> (Node, Node) {
+    let blue = start_node(&format!("{name}-blue"), "blue.node", "blue").await;
+    let red = start_node(&format!("{name}-red"), "red.node", "red").await;
+    peer(&blue, &red).await;
+    let (s, v) = blue
+        .server
+        .post(
+            "/v1/lines",
+            &blue.server.host,
+            json!({"id": "air", "name": "Air", "parties": ["blue", "red"], "rules": {"horizontal_m": 1000, "vertical_m": 0, "time_s": 0}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    (blue, red)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn notices_cross_and_both_nodes_find_the_same_conflict() {
+    let (blue, red) = two_nodes("fed-cross").await;
+    // The line is live on both: the red node took it in before the answer.
+    let (s, lines) = red.server.get("/v1/lines", &red.party.officer).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(lines.to_string().contains("\"air\""), "{lines}");
+
+    let b = notify(&blue, 50.0, 10.0, 1).await;
+    assert_eq!(b["conflicts"], json!([]), "{b}");
+    assert_eq!(b["federation"]["nodes"], json!(["red.node"]), "{b}");
+    assert_eq!(
+        b["federation"]["not_reached"],
+        json!([]),
+        "{b} {}",
+        status(&blue).await
+    );
+    let activity = b["activity"].as_str().unwrap();
+    // Red reads Blue's notice on its own node, with the same content hash.
+    let (s, seen) = red
+        .server
+        .get(&format!("/v1/activities/{activity}"), &red.party.officer)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{seen}");
+    assert!(seen
+        .to_string()
+        .contains(b["content_sha256"].as_str().unwrap()));
+
+    // Red's notice of the same place and time: a conflict, found on both.
+    let r = notify(&red, 50.001, 10.0, 2).await;
+    let found = r["conflicts"].as_array().unwrap();
+    assert_eq!(found.len(), 1, "{r}");
+    let id = found[0]["id"].as_str().unwrap().to_string();
+    let on_blue = conflicts(&blue).await;
+    assert!(
+        on_blue.iter().any(|c| c["id"] == id.as_str()),
+        "blue's node knows conflict {id}: {on_blue:?}"
+    );
+
+    // Red acknowledges Blue's notice on its node; Blue's node holds it.
+    let (s, v) = red
+        .server
+        .post(
+            &format!("/v1/activities/{activity}/acknowledgments"),
+            &red.party.officer,
+            json!({"version": 1, "content_sha256": b["content_sha256"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (_, a) = blue
+        .server
+        .get(&format!("/v1/activities/{activity}"), &blue.party.officer)
+        .await;
+    assert!(
+        a.to_string().contains("\"red\""),
+        "blue sees red's acknowledgment: {a}"
+    );
+
+    // Each node comes to hold all the other wrote, receipted (what a node
+    // logs on taking a peer's entries, such as the conflict it found too,
+    // goes out on the next round).
+    for (n, other) in [(&blue, "red.node"), (&red, "blue.node")] {
+        until("every entry receipted", || async {
+            let st = status(n).await;
+            let line = &st["lines"]["air"];
+            line["nodes"][other]["receipted"] == line["log_size"]
+        })
+        .await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn conflicting_notices_at_the_same_instant_are_never_both_told_no_conflict() {
+    let (blue, red) = two_nodes("fed-race").await;
+    for round in 0..12 {
+        let lng = 10.0 + round as f64 * 0.5;
+        let (b, r) = tokio::join!(notify(&blue, 50.0, lng, 1), notify(&red, 50.0, lng, 1));
+        let told = |v: &Value| v["conflicts"].as_array().is_some_and(|c| !c.is_empty());
+        assert!(
+            told(&b) || told(&r),
+            "round {round}: both told no conflict: {b} {r}"
+        );
+        // Both nodes end with the one conflict, under one id.
+        let pair = [b["activity"].clone(), r["activity"].clone()];
+        let ids = |cs: Vec<Value>| -> Vec<String> {
+            cs.into_iter()
+                .filter(|c| pair.contains(&c["a"]["id"]) && pair.contains(&c["b"]["id"]))
+                .map(|c| c["id"].as_str().unwrap().to_string())
+                .collect()
+        };
+        let on_blue = ids(conflicts(&blue).await);
+        until("red's node to hold the round's conflict", || async {
+            ids(conflicts(&red).await) == on_blue
+        })
+        .await;
+        assert_eq!(on_blue.len(), 1, "round {round}: {on_blue:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_node_down_is_named_and_gets_everything_once_back() {
+    let (blue, mut red) = two_nodes("fed-down").await;
+    red.server.kill();
+    let b = notify(&blue, 51.0, 11.0, 1).await;
+    let missed = &b["federation"]["not_reached"];
+    assert_eq!(missed[0]["node"], "red.node", "{b}");
+    assert!(missed[0]["since"].is_string(), "{b}");
+    let more = notify(&blue, 51.5, 11.0, 1).await;
+    let st = status(&blue).await;
+    assert_eq!(st["peers"]["red.node"]["reach"]["reachable"], false, "{st}");
+
+    restart(&mut red);
+    // Delivered in order, once, without a new write on Blue's side.
+    until("blue's log to be receipted by red", || async {
+        let st = status(&blue).await;
+        st["lines"]["air"]["nodes"]["red.node"]["receipted"] == st["lines"]["air"]["log_size"]
+    })
+    .await;
+    for a in [&b, &more] {
+        let id = a["activity"].as_str().unwrap();
+        let (s, _) = red
+            .server
+            .get(&format!("/v1/activities/{id}"), &red.party.officer)
+            .await;
+        assert_eq!(s, StatusCode::OK, "red holds {id}");
+    }
+    // Red's conflict check ran on arrival: its notice there meets Blue's.
+    let r = notify(&red, 51.0, 11.0, 1).await;
+    assert_eq!(r["conflicts"].as_array().unwrap().len(), 1, "{r}");
+    // Nothing doubled: red's node holds each of Blue's entries once.
+    let st = status(&red).await;
+    assert_eq!(
+        st["lines"]["air"]["nodes"]["blue.node"]["held"],
+        status(&blue).await["lines"]["air"]["log_size"],
+        "{st}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_party_of_one_node_gets_nothing_from_another_node() {
+    let (blue, red) = two_nodes("fed-apart").await;
+    let b = notify(&blue, 52.0, 12.0, 1).await;
+    // Red's tokens mean nothing on Blue's node, and the reverse.
+    let (s, _) = blue.server.get("/v1/lines", &red.party.officer).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (s, _) = red.server.get("/v1/lines", &blue.party.officer).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    // A party of the red node, not on the line, sees nothing of it there.
+    let green = red.server.party("green").await;
+    let id = b["activity"].as_str().unwrap();
+    let (s, _) = red
+        .server
+        .get(&format!("/v1/activities/{id}"), &green.officer)
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // Only the host's admins see the federation.
+    let (s, _) = red.server.get("/v1/federation", &red.party.admin).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // A delivery signed by no peer's key is refused, and nothing is logged.
+    let forged = json!({"from": "blue.node", "line": "air", "first": 0, "entries": [],
+        "checkpoint": "blue.node/lines/air\n0\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\ntime 1\n\n— blue.node AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"});
+    let res = red
+        .server
+        .client
+        .post(format!("{}/v1/federation/deliveries", red.server.url))
+        .json(&forged)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_node_that_rewrites_what_it_sent_is_caught_and_the_evidence_kept() {
+    let (blue, red) = two_nodes("fed-rewrite").await;
+    notify(&blue, 53.0, 13.0, 1).await;
+    // Blue's node, with its own key, tells another story of its first entry
+    // (the line's creation, with other parties).
+    let seed = std::fs::read_to_string(format!("{}.record-key", blue.server.db.display())).unwrap();
+    let seed = parley_record::Hash::from_hex(seed.trim()).unwrap().0;
+    let signer = parley_record::Signer::from_seed("blue.node", &seed).unwrap();
+    let other = json!({"kind": "line_created", "line": "air", "name": "Air", "parties": ["blue"],
+        "rules": {"horizontal_m": 0.0, "vertical_m": 0.0, "time_s": 0.0}})
+    .to_string();
+    let checkpoint = parley_record::Checkpoint {
+        origin: parley_record::Origin::new("blue.node/lines/air").unwrap(),
+        size: 1,
+        root: parley_record::leaf_hash(other.as_bytes()),
+        time_us: 1,
+    }
+    .sign(&signer);
+    let forged = json!({"from": "blue.node", "line": "air", "first": 0, "entries": [other], "checkpoint": checkpoint});
+    let res = red
+        .server
+        .client
+        .post(format!("{}/v1/federation/deliveries", red.server.url))
+        .json(&forged)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let problem: Value = res.json().await.unwrap();
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("changed entry 0"),
+        "{problem}"
+    );
+    // The evidence is on Red's record, for Red's party and the host.
+    let export = red.server.export(&red.party.officer).await;
+    let kept = export
+        .lines()
+        .find(|l| l.contains("peer_misbehaved"))
+        .unwrap_or_else(|| panic!("no evidence on red's record: {export}"));
+    assert!(kept.contains("changed entry 0"), "{kept}");
+    // Sent again: refused again, kept once.
+    let again = red
+        .server
+        .client
+        .post(format!("{}/v1/federation/deliveries", red.server.url))
+        .json(&forged)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+    let export = red.server.export(&red.party.officer).await;
+    assert_eq!(export.matches("peer_misbehaved").count(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn three_nodes_share_a_line_and_each_finds_every_conflict() {
+    let blue = start_node("fed-three-blue", "blue.node", "blue").await;
+    let red = start_node("fed-three-red", "red.node", "red").await;
+    let relief = start_node("fed-three-relief", "relief.node", "relief").await;
+    peer(&blue, &red).await;
+    peer(&blue, &relief).await;
+    peer(&red, &relief).await;
+    let (s, v) = blue
+        .server
+        .post(
+            "/v1/lines",
+            &blue.server.host,
+            json!({"id": "air", "name": "Air", "parties": ["blue", "red", "relief"], "rules": {"horizontal_m": 1000, "vertical_m": 0, "time_s": 0}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    // Red and the relief office took the line in before the answer.
+    for n in [&red, &relief] {
+        let (_, lines) = n.server.get("/v1/lines", &n.party.officer).await;
+        assert!(lines.to_string().contains("\"air\""), "{}: {lines}", n.name);
+    }
+    // The relief office's convoy, then Red's strike in the same place: Red's
+    // node finds it, and the relief office's node holds it under the same id,
+    // for its party; Blue's node holds it too, but Blue is not told of a
+    // conflict between two others.
+    let convoy = notify(&relief, 54.0, 14.0, 1).await;
+    assert_eq!(convoy["federation"]["not_reached"], json!([]), "{convoy}");
+    let strike = notify(&red, 54.0, 14.001, 2).await;
+    let found = strike["conflicts"].as_array().unwrap();
+    assert_eq!(found.len(), 1, "{strike}");
+    let id = found[0]["id"].as_str().unwrap().to_string();
+    let on_relief = conflicts(&relief).await;
+    assert!(
+        on_relief.iter().any(|c| c["id"] == id.as_str()),
+        "{on_relief:?}"
+    );
+    assert_eq!(conflicts(&blue).await, Vec::<Value>::new());
+    let held = blue.server.export(&blue.server.host).await;
+    assert!(held.contains(&id), "blue's node holds conflict {id}");
+    // Each node passes on the others' checkpoints it holds; honest nodes'
+    // agree, so nobody is taken for a liar.
+    for n in [&blue, &red, &relief] {
+        assert!(!n
+            .server
+            .export(&n.server.host)
+            .await
+            .contains("peer_misbehaved"));
+    }
+    // Nothing of a line a node is not on reaches it: Blue and Red open a
+    // line of their own; the relief office's node never hears of it.
+    let (s, v) = blue
+        .server
+        .post(
+            "/v1/lines",
+            &blue.server.host,
+            json!({"id": "bilateral", "name": "Bilateral", "parties": ["blue", "red"], "rules": {"horizontal_m": 0, "vertical_m": 0, "time_s": 0}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let st = status(&relief).await;
+    assert!(st["lines"].get("bilateral").is_none(), "{st}");
+    let export = relief.server.export(&relief.server.host).await;
+    assert!(
+        !export.contains("bilateral"),
+        "the relief node holds nothing of it"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_federated_demo_runs_three_nodes_and_red_sees_its_conflict_with_blue() {
+    use std::io::BufRead;
+    let dir = temp_dir("fed-demo");
+    let mut demo = std::process::Command::new(common::BIN)
+        .args(["demo", "--federated", "--listen", "127.0.0.1:0", "--db"])
+        .arg(dir.join("demo.db"))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut said = Vec::new();
+    for line in std::io::BufReader::new(demo.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        let done = line.starts_with("Ctrl-C");
+        said.push(line);
+        if done {
+            break;
+        }
+    }
+    let field = |first: &str, n: usize| {
+        said.iter()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>())
+            .find(|w| w.first() == Some(&first))
+            .and_then(|w| w.get(n).map(|s| s.to_string()))
+            .unwrap_or_else(|| panic!("no {first} in {said:?}"))
+    };
+    let (url, token) = (field("red.node", 1), field("red", 1));
+    let conflicts: Value = common::http_client()
+        .get(format!("{url}/v1/conflicts"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let found = conflicts["conflicts"].as_array().unwrap();
+    assert_eq!(found.len(), 1, "{conflicts}");
+    assert_eq!(found[0]["b"]["party"], "blue", "{conflicts}");
+    // SIGTERM stops the demo and its three nodes.
+    std::process::Command::new("kill")
+        .args(["-TERM", &demo.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(demo.wait().unwrap().success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_peer_is_reached_over_https_only_with_its_pinned_key() {
+    let blue = start_node("fed-pin-blue", "blue.node", "blue").await;
+    let red = start_node("fed-pin-red", "red.node", "red").await;
+    let key = status(&red).await["node_key"].as_str().unwrap().to_string();
+    let add = |url: String, pin: Option<&str>| {
+        let mut body = json!({"node": "red.node", "url": url, "node_key": key, "parties": ["red"]});
+        if let Some(pin) = pin {
+            body["tls_pin"] = json!(pin);
+        }
+        blue.server
+            .post("/v1/federation/peers", &blue.server.host, body)
+    };
+    // Plain HTTP only on loopback, and HTTPS only with a pin.
+    let (s, p) = add("http://192.0.2.7:8080".into(), None).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert_eq!(p["errors"][0]["pointer"], "/url", "{p}");
+    let https_url = format!("https://{}", red.server.url.split_once("://").unwrap().1);
+    let (s, p) = add(https_url.clone(), None).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert_eq!(p["errors"][0]["pointer"], "/tls_pin", "{p}");
+    // A pin of another key: the peer is never reached, and the status says why.
+    let other = common::tls::Ca::new(&temp_dir("fed-pin-ca"), "other-ca")
+        .server("other", common::tls::CURRENT);
+    let (s, p) = add(https_url, Some(&other.spki)).await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    let (s, v) = blue
+        .server
+        .post(
+            "/v1/lines",
+            &blue.server.host,
+            json!({"id": "air", "name": "Air", "parties": ["blue", "red"], "rules": {"horizontal_m": 1000, "vertical_m": 0, "time_s": 0}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let st = status(&blue).await;
+    assert_eq!(st["peers"]["red.node"]["reach"]["reachable"], false, "{st}");
+    let (s, p) = blue
+        .server
+        .post(
+            "/v1/lines/air/notices",
+            &blue.party.officer,
+            notice(vec![disc(55.0, 15.0, 500.0, 1, 1)]),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "the line waits for red.node: {p}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_node_that_tells_two_peers_two_stories_is_caught_by_its_own_signature() {
+    let (blue, red) = two_nodes("fed-split").await;
+    notify(&blue, 56.0, 16.0, 1).await;
+    let held = status(&red).await["lines"]["air"]["nodes"]["blue.node"]["held"]
+        .as_u64()
+        .unwrap();
+    // Blue's node signs another log of the same size, as it would to a
+    // third node; whoever carries that checkpoint to Red, Red catches it.
+    let seed = std::fs::read_to_string(format!("{}.record-key", blue.server.db.display())).unwrap();
+    let seed = parley_record::Hash::from_hex(seed.trim()).unwrap().0;
+    let signer = parley_record::Signer::from_seed("blue.node", &seed).unwrap();
+    let other_story = parley_record::Checkpoint {
+        origin: parley_record::Origin::new("blue.node/lines/air").unwrap(),
+        size: held,
+        root: parley_record::leaf_hash(b"another story"),
+        time_us: 1,
+    }
+    .sign(&signer);
+    let carried = json!({"from": "blue.node", "line": "air", "first": 0, "entries": [],
+        "checkpoint": "not a checkpoint", "heads": [other_story]});
+    let res = red
+        .server
+        .client
+        .post(format!("{}/v1/federation/deliveries", red.server.url))
+        .json(&carried)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::FORBIDDEN,
+        "the carrier's own delivery is refused"
+    );
+    let export = red.server.export(&red.party.officer).await;
+    let kept = export
+        .lines()
+        .find(|l| l.contains("peer_misbehaved"))
+        .unwrap_or_else(|| panic!("no evidence on red's record: {export}"));
+    assert!(kept.contains("signed two logs"), "{kept}");
+}
+
+/// Sends `n` notices to `node` one after another; the ids answered success.
+async fn load(url: String, token: String, n: usize, lat: f64) -> Vec<String> {
+    let client = common::http_client();
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let body = notice(vec![disc(lat, 20.0 + i as f64 * 0.05, 300.0, 1, 1)]);
+        let res = client
+            .post(format!("{url}/v1/lines/air/notices"))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+            .await;
+        if let Ok(res) = res {
+            if res.status() == StatusCode::CREATED {
+                let v: Value = res.json().await.unwrap();
+                ids.push(v["activity"].as_str().unwrap().to_string());
+            }
+        }
+    }
+    ids
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_node_killed_under_traffic_loses_and_doubles_nothing_on_either_side() {
+    let (blue, mut red) = two_nodes("fed-kill").await;
+    // Blue writes while Red's node is killed and started again.
+    let writing = tokio::spawn(load(
+        blue.server.url.clone(),
+        blue.party.officer.clone(),
+        60,
+        57.0,
+    ));
+    until("some of blue's notices to reach red", || async {
+        status(&red).await["lines"]["air"]["nodes"]["blue.node"]["held"]
+            .as_u64()
+            .unwrap_or(0)
+            > 5
+    })
+    .await;
+    restart(&mut red); // a SIGKILL, then a start on the same store and port
+    let sent = writing.await.unwrap();
+    assert_eq!(sent.len(), 60, "blue answered every notice");
+    until("red to hold all of blue's log", || async {
+        let st = status(&blue).await;
+        st["lines"]["air"]["nodes"]["red.node"]["receipted"] == st["lines"]["air"]["log_size"]
+    })
+    .await;
+    let export = red.server.export(&red.server.host).await;
+    for id in &sent {
+        let notices = export
+            .lines()
+            .filter(|l| l.contains("\\\"kind\\\":\\\"notice\\\"") && l.contains(id.as_str()))
+            .count();
+        assert_eq!(notices, 1, "{id} held once on red's node");
+    }
+
+    // Now the sender: Blue's node killed while it writes. Whatever it
+    // answered success reaches Red's node once, after Blue's start.
+    let mut blue = blue;
+    let writing = tokio::spawn(load(
+        blue.server.url.clone(),
+        blue.party.officer.clone(),
+        60,
+        58.0,
+    ));
+    until("blue to log some more", || async {
+        status(&red).await["lines"]["air"]["nodes"]["blue.node"]["held"]
+            .as_u64()
+            .unwrap_or(0)
+            > 70
+    })
+    .await;
+    restart(&mut blue);
+    let answered = writing.await.unwrap();
+    assert!(!answered.is_empty());
+    until("red to hold all of blue's log again", || async {
+        let st = status(&blue).await;
+        st["lines"]["air"]["nodes"]["red.node"]["receipted"] == st["lines"]["air"]["log_size"]
+    })
+    .await;
+    let export = red.server.export(&red.server.host).await;
+    for id in &answered {
+        let notices = export
+            .lines()
+            .filter(|l| l.contains("\\\"kind\\\":\\\"notice\\\"") && l.contains(id.as_str()))
+            .count();
+        assert_eq!(notices, 1, "{id} held once on red's node");
+    }
+}

@@ -1,0 +1,149 @@
+//! Federation's protocol, the pure part: what one node sends another.
+//!
+//! Each node keeps, per federated line, a log of the entries it authors on
+//! the line (an RFC 9162 tree over each entry's JSON text). A **delivery**
+//! carries a run of that log to one of the line's other nodes with a
+//! checkpoint of the log signed by the node's record key (origin
+//! `<node>/lines/<line>`). The receiver keeps the sender's whole log, so it
+//! rebuilds the root itself from what it held and what arrived: a delivery
+//! whose root differs (an entry rewritten, dropped or reordered) is refused
+//! and kept as evidence. The receiver answers with its **receipt**: the
+//! receipt of its own `Received` entry under its own signed record
+//! checkpoint, which the sender checks and keeps (`Entry::Delivered`).
+
+use crate::error::ServiceError;
+use crate::hashing::sha256_hex;
+use crate::service::Service;
+use parley_record::{Checkpoint, Hash, MerkleLog, Origin};
+use serde::{Deserialize, Serialize};
+
+/// A run of a node's log on a line, as it travels.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Delivery {
+    /// The sending node (its record's origin).
+    pub from: String,
+    /// The line.
+    pub line: String,
+    /// The index in the sender's log of the first entry given.
+    pub first: u64,
+    /// Entries `first..` of the log, each the exact JSON text that is its leaf.
+    pub entries: Vec<String>,
+    /// The sender's signed checkpoint of its log, of size `first + entries.len()`.
+    pub checkpoint: String,
+    /// The latest signed checkpoints the sender holds of the line's other
+    /// nodes' logs: the receiver checks each against its own copy, so a node
+    /// that tells two peers two stories is caught by either.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub heads: Vec<String>,
+}
+
+impl Service {
+    /// The next delivery this node owes `node` of its log on `line` (at most
+    /// [`crate::MAX_DELIVERY`] entries), under a checkpoint signed now.
+    pub fn delivery(&self, node: &str, line: &str) -> Result<Option<Delivery>, ServiceError> {
+        let Some((first, entries, root)) = self.read(|s| s.owed_to(node, line)) else {
+            return Ok(None);
+        };
+        let signer = self.signer()?;
+        let origin = Origin::new(&line_log_origin(signer.name(), line))
+            .map_err(|e| ServiceError::invalid("/line", e.to_string()))?;
+        let checkpoint = Checkpoint {
+            origin,
+            size: first + entries.len() as u64,
+            root,
+            time_us: self.now().max(0) as u64,
+        }
+        .sign(signer);
+        let heads = self.read(|s| s.heads_for(node, line));
+        Ok(Some(Delivery {
+            from: signer.name().to_string(),
+            line: line.to_string(),
+            first,
+            entries,
+            checkpoint,
+            heads,
+        }))
+    }
+}
+
+/// The origin of node `node`'s log on `line`.
+pub fn line_log_origin(node: &str, line: &str) -> String {
+    format!("{node}/lines/{line}")
+}
+
+/// The id of the conflict between two notices' versions, the same on every
+/// node that finds it: from the pair of their content hashes, in order.
+pub fn conflict_id(a_content_sha256: &str, b_content_sha256: &str) -> String {
+    let (x, y) = if a_content_sha256 <= b_content_sha256 {
+        (a_content_sha256, b_content_sha256)
+    } else {
+        (b_content_sha256, a_content_sha256)
+    };
+    format!("c-{}", &sha256_hex(format!("{x}:{y}").as_bytes())[..16])
+}
+
+/// A node's log on a line: leaf hashes (hex, for the snapshot image) and the
+/// tree over them.
+#[derive(Default)]
+pub(crate) struct LineLog {
+    pub(crate) leaves: Vec<String>,
+    pub(crate) tree: MerkleLog,
+}
+
+impl Clone for LineLog {
+    fn clone(&self) -> Self {
+        LineLog::from_leaves(self.leaves.clone())
+    }
+}
+
+impl LineLog {
+    pub(crate) fn from_leaves(leaves: Vec<String>) -> LineLog {
+        let mut tree = MerkleLog::new();
+        for l in &leaves {
+            tree.append_leaf_hash(Hash::from_hex(l).unwrap_or_default());
+        }
+        LineLog { leaves, tree }
+    }
+
+    pub(crate) fn push(&mut self, leaf: Hash) {
+        self.leaves.push(leaf.to_string());
+        self.tree.append_leaf_hash(leaf);
+    }
+
+    pub(crate) fn size(&self) -> u64 {
+        self.leaves.len() as u64
+    }
+}
+
+impl Serialize for LineLog {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.leaves.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for LineLog {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(LineLog::from_leaves(Vec::deserialize(d)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_conflict_has_one_id_whichever_side_finds_it() {
+        assert_eq!(conflict_id("aa", "bb"), conflict_id("bb", "aa"));
+        assert_ne!(conflict_id("aa", "bb"), conflict_id("aa", "cc"));
+    }
+
+    #[test]
+    fn a_line_log_reads_back_its_tree() {
+        let mut log = LineLog::default();
+        for e in ["a", "b", "c"] {
+            log.push(parley_record::leaf_hash(e.as_bytes()));
+        }
+        let again: LineLog = serde_json::from_str(&serde_json::to_string(&log).unwrap()).unwrap();
+        assert_eq!(again.tree.root_at(3).unwrap(), log.tree.root_at(3).unwrap());
+    }
+}

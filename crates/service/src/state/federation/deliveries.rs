@@ -1,0 +1,422 @@
+//! A peer's delivery taken in: checked against the peer's key and this
+//! node's copy of its log, then each entry judged and logged; and a peer's
+//! receipt for this node's own log checked before it is kept.
+
+use super::{Checked, Logs, Refused};
+use crate::content::Stated;
+use crate::entry::Entry;
+use crate::error::ServiceError;
+use crate::federation::{line_log_origin, Delivery, LineLog};
+use crate::model::{Actor, NoticeState, WriteOutcome, HOST};
+use crate::state::{Decision, State};
+use parley_record::{leaf_hash, verify_inclusion, Frontier, Hash, SignedCheckpoint, VerifierKey};
+use serde_json::{json, Value};
+
+impl State {
+    /// A delivery checked against the peer's key and what this node holds
+    /// of its log; a signed delivery that contradicts what it sent before is
+    /// misbehaviour, kept as evidence (`Command::KeepEvidence`).
+    pub(super) fn check_delivery(&self, d: &Delivery) -> Result<Checked, Refused> {
+        let peer = self.federation.peers.get(&d.from).ok_or_else(|| {
+            Refused::Error(ServiceError::Forbidden(format!(
+                "{} is not a peer of this node",
+                d.from
+            )))
+        })?;
+        let key = VerifierKey::parse(&peer.node_key).expect("checked when peered");
+        let cp = SignedCheckpoint::parse_and_verify(&d.checkpoint, &key).map_err(|e| {
+            Refused::Error(ServiceError::Forbidden(format!(
+                "the checkpoint is not signed by {}'s key: {e}",
+                d.from
+            )))
+        })?;
+        if cp.origin.as_str() != line_log_origin(&d.from, &d.line) {
+            return Err(Refused::Error(ServiceError::invalid(
+                "/checkpoint",
+                format!(
+                    "the checkpoint is of {}, not of {}'s log on {}",
+                    cp.origin, d.from, d.line
+                ),
+            )));
+        }
+        if cp.size != d.first + d.entries.len() as u64 {
+            return Err(Refused::Error(ServiceError::invalid(
+                "/checkpoint",
+                "the checkpoint's size is not first + the number of entries",
+            )));
+        }
+        let held = self
+            .federation
+            .lines
+            .get(&d.line)
+            .and_then(|f| f.theirs.get(&d.from));
+        let held_size = held.map_or(0, LineLog::size);
+        if d.first > held_size {
+            return Err(Refused::Error(ServiceError::Conflict(format!(
+                "this node holds {held_size} entries of {}'s log on {}; deliver from there",
+                d.from, d.line
+            ))));
+        }
+        // The root from what is held and what arrived: the sender cannot have
+        // changed an entry it sent before, or dropped or reordered one.
+        let mut frontier = Frontier::new();
+        let leaves: Vec<Hash> = d.entries.iter().map(|e| leaf_hash(e.as_bytes())).collect();
+        for (i, leaf) in leaves.iter().enumerate() {
+            let at = d.first + i as u64;
+            if at < held_size {
+                let kept = held.expect("held").tree.leaf(at).expect("held leaf");
+                if kept != *leaf {
+                    return Err(Refused::Misbehaved(format!(
+                        "{} changed entry {at} of its log on {} after sending it (held {kept}, now {leaf})",
+                        d.from, d.line
+                    )));
+                }
+            }
+        }
+        if let Some(h) = held {
+            for i in 0..d.first {
+                frontier.push_leaf_hash(h.tree.leaf(i).expect("held leaf"));
+            }
+        }
+        for leaf in &leaves {
+            frontier.push_leaf_hash(*leaf);
+        }
+        if frontier.root() != cp.root {
+            return Err(Refused::Misbehaved(format!(
+                "{}'s signed checkpoint of its log on {} does not match what it sent before and now",
+                d.from, d.line
+            )));
+        }
+        Ok(Checked {
+            size: cp.size,
+            held_size,
+            leaves,
+        })
+    }
+
+    /// `Command::Ingest`: entry `index` of a peer's delivery. The writer
+    /// takes a delivery one entry at a time, so each entry is judged against
+    /// everything before it, its own run's earlier entries included.
+    pub(in crate::state) fn decide_ingest(
+        &self,
+        actor: &Actor,
+        d: &Delivery,
+        index: u64,
+        now_us: i64,
+    ) -> Result<Decision, ServiceError> {
+        self.require_host_admin(actor)?;
+        let Checked {
+            size,
+            held_size,
+            leaves,
+        } = self.check_delivery(d).map_err(Refused::into_error)?;
+        if index < held_size || index >= size {
+            // Held already (a delivery sent again): nothing to log.
+            return Ok(Decision {
+                entries: Vec::new(),
+                outcome: WriteOutcome::Done,
+                body: json!({"through": held_size}),
+                volumes: None,
+            });
+        }
+        if index != held_size {
+            return Err(ServiceError::Conflict("entries are taken in order".into()));
+        }
+        let text = &d.entries[(index - d.first) as usize];
+        let entry: Entry = serde_json::from_str(text).map_err(|e| {
+            ServiceError::invalid(
+                &format!("/entries/{}", index - d.first),
+                format!("not an entry: {e}"),
+            )
+        })?;
+        let pointer = format!("/entries/{}", index - d.first);
+        let (keep, mine) = self.judge_peer_entry(&d.from, &d.line, &entry, &pointer, now_us)?;
+        let last = index + 1 == size;
+        let received = Entry::Received {
+            node: d.from.clone(),
+            line: d.line.clone(),
+            through: index + 1,
+            checkpoint: if last {
+                d.checkpoint.clone()
+            } else {
+                String::new()
+            },
+            leaves: vec![leaves[(index - d.first) as usize].to_string()],
+            logged: u64::from(keep),
+        };
+        let audience = self.line_audience(&d.line);
+        let line_audience = if audience.is_empty() {
+            // A line's creation: its parties are in the entry itself.
+            match &entry {
+                Entry::LineCreated { parties, .. } => parties.clone(),
+                _ => vec![HOST.to_string()],
+            }
+        } else {
+            audience
+        };
+        let mut entries = vec![(received, line_audience.clone())];
+        if keep {
+            entries.push((entry, line_audience));
+        }
+        entries.extend(mine);
+        Ok(Decision {
+            entries,
+            outcome: WriteOutcome::Done,
+            body: json!({"through": index + 1}),
+            volumes: None,
+        })
+    }
+
+    /// Whether a peer's entry is one it may send on the line, and whether it
+    /// is new here; with the entries this node logs of its own in answer (the
+    /// conflicts it finds for a notice).
+    fn judge_peer_entry(
+        &self,
+        node: &str,
+        line: &str,
+        entry: &Entry,
+        pointer: &str,
+        now_us: i64,
+    ) -> Result<(bool, Logs), ServiceError> {
+        let refuse = |why: String| Err(ServiceError::invalid(pointer, why));
+        let theirs = |party: &str| self.federation.remote.get(party).is_some_and(|n| n == node);
+        let on_line = self.lines.contains_key(line);
+        match entry {
+            Entry::LineCreated {
+                line: l, parties, ..
+            } => {
+                if l != line || on_line {
+                    return refuse(format!(
+                        "line {l} exists here already or is not the delivery's"
+                    ));
+                }
+                if !parties.iter().any(|p| theirs(p)) {
+                    return refuse(format!("{node} names none of its own parties on the line"));
+                }
+                if !parties.iter().any(|p| {
+                    self.parties.contains_key(p) && !self.federation.remote.contains_key(p)
+                }) {
+                    return refuse("the line names no party of this node".into());
+                }
+                if let Some(p) = parties.iter().find(|p| !self.parties.contains_key(*p)) {
+                    return refuse(format!("no party {p} here: peer its node first"));
+                }
+                Ok((true, Vec::new()))
+            }
+            _ if !on_line => refuse(format!("no line {line} here")),
+            Entry::Notice {
+                activity,
+                line: l,
+                party,
+                version,
+                state,
+                content,
+                content_sha256,
+                ..
+            } => {
+                if l != line || !theirs(party) || !self.is_member(party, line) {
+                    return refuse(format!(
+                        "a notice of {party}, not a party of {node} on {line}"
+                    ));
+                }
+                let known = self.activities.get(activity);
+                let next = known.map_or(1, |a| a.versions.len() as u64 + 1);
+                if known.is_some_and(|a| a.party != *party) || *version != next {
+                    return refuse(format!("activity {activity} version {version} does not follow what is held (version {next} expected)"));
+                }
+                if crate::hashing::sha256_hex(content.get().as_bytes()) != *content_sha256 {
+                    return refuse("the content does not hash to its content_sha256".into());
+                }
+                if *state == NoticeState::Cancelled {
+                    return Ok((true, Vec::new()));
+                }
+                let mut volumes = Vec::new();
+                for (i, v) in Stated::of(content).volumes.iter().enumerate() {
+                    volumes.push(
+                        parley_wire::parse_volume(v, "", &self.limits.volume).map_err(|e| {
+                            ServiceError::invalid(
+                                &format!("{pointer}/content/volumes/{i}"),
+                                e.to_string(),
+                            )
+                        })?,
+                    );
+                }
+                let rules = self.lines[line].rules;
+                let found = self.find_conflicts(
+                    party,
+                    line,
+                    known.map(|a| a.handle),
+                    &volumes,
+                    &rules.minima(),
+                    now_us,
+                );
+                let mut mine = Vec::new();
+                let mut shown = Vec::new();
+                for f in found {
+                    let id = self.new_conflict_id(line, content_sha256, &f);
+                    if self.conflicts.contains_key(&id) {
+                        continue;
+                    }
+                    let a = crate::entry::Side {
+                        kind: "activity".into(),
+                        id: activity.clone(),
+                        version: *version,
+                        party: party.clone(),
+                    };
+                    f.log(id, a, party, &mut mine, &mut shown);
+                }
+                Ok((true, mine))
+            }
+            Entry::Acknowledged {
+                activity,
+                version,
+                party,
+                ..
+            } => {
+                let a = self.activities.get(activity);
+                if !theirs(party)
+                    || !a.is_some_and(|a| a.line == line && *version <= a.versions.len() as u64)
+                {
+                    return refuse(format!(
+                        "an acknowledgment by {party} of nothing {node} may acknowledge on {line}"
+                    ));
+                }
+                Ok((true, Vec::new()))
+            }
+            Entry::MessageSent { line: l, party, .. } => {
+                if l != line || !theirs(party) {
+                    return refuse(format!(
+                        "a message of {party}, not a party of {node} on {line}"
+                    ));
+                }
+                Ok((true, Vec::new()))
+            }
+            Entry::ConflictFound { conflict, a, b, .. } => {
+                let sides_here = [a, b].iter().all(|s| {
+                    s.kind == "activity"
+                        && self.activities.get(&s.id).is_some_and(|x| x.line == line)
+                });
+                if !sides_here {
+                    return refuse(format!(
+                        "conflict {conflict} is not between activities of {line}"
+                    ));
+                }
+                Ok((!self.conflicts.contains_key(conflict), Vec::new()))
+            }
+            Entry::ConflictResolved { conflict, .. } => Ok((
+                self.conflicts
+                    .get(conflict)
+                    .is_some_and(|c| c.resolved.is_none()),
+                Vec::new(),
+            )),
+            Entry::ConflictCoordinated {
+                conflict, party, ..
+            } => {
+                if !theirs(party) {
+                    return refuse(format!("{party} is not a party of {node}"));
+                }
+                Ok((
+                    self.conflicts
+                        .get(conflict)
+                        .is_some_and(|c| !c.coordinated.contains_key(party)),
+                    Vec::new(),
+                ))
+            }
+            other => refuse(format!(
+                "a {} entry is not one a node sends on a line",
+                serde_json::to_value(other)
+                    .ok()
+                    .and_then(|v| v["kind"].as_str().map(str::to_string))
+                    .unwrap_or_default()
+            )),
+        }
+    }
+
+    /// `Command::ConfirmDelivery`: a peer's receipt for this node's log on a
+    /// line, checked (its key, its inclusion, that its entry says what this
+    /// node sent) before it is kept.
+    pub(in crate::state) fn decide_confirm_delivery(
+        &self,
+        actor: &Actor,
+        node: &str,
+        line: &str,
+        receipt: &Value,
+    ) -> Result<Decision, ServiceError> {
+        self.require_host_admin(actor)?;
+        let peer = self
+            .federation
+            .peers
+            .get(node)
+            .ok_or_else(|| ServiceError::NotFound(format!("peer {node}")))?;
+        let fed = self
+            .federation
+            .lines
+            .get(line)
+            .ok_or_else(|| ServiceError::NotFound(format!("federated line {line}")))?;
+        let bad = |why: &str| ServiceError::invalid("/receipt", format!("{node}'s receipt {why}"));
+        let key = VerifierKey::parse(&peer.node_key).expect("checked when peered");
+        let note = receipt["checkpoint"]
+            .as_str()
+            .ok_or_else(|| bad("has no checkpoint"))?;
+        let cp = SignedCheckpoint::parse_and_verify(note, &key)
+            .map_err(|_| bad("is not signed by its key"))?;
+        let leaf = receipt["leaf"].as_str().ok_or_else(|| bad("has no leaf"))?;
+        let index = receipt["leaf_index"]
+            .as_u64()
+            .ok_or_else(|| bad("has no leaf_index"))?;
+        let proof: Vec<Hash> = receipt["proof"]
+            .as_array()
+            .map(|p| {
+                p.iter()
+                    .filter_map(|h| h.as_str().and_then(Hash::from_hex))
+                    .collect()
+            })
+            .unwrap_or_default();
+        verify_inclusion(
+            &leaf_hash(leaf.as_bytes()),
+            index,
+            cp.size,
+            &proof,
+            &cp.root,
+        )
+        .map_err(|_| bad("does not prove its entry in its record"))?;
+        let said: Value = serde_json::from_str(leaf).map_err(|_| bad("has an unreadable leaf"))?;
+        let e = &said["entry"];
+        let through = e["through"].as_u64().unwrap_or(0);
+        let matches = e["kind"] == "received"
+            && e["node"] == self.signing().0
+            && e["line"] == line
+            && through >= 1
+            && through <= fed.own.size()
+            && e["leaves"][0].as_str()
+                == fed
+                    .own
+                    .tree
+                    .leaf(through - 1)
+                    .map(|h| h.to_string())
+                    .as_deref();
+        if !matches {
+            return Err(bad("is not of this node's log on the line as sent"));
+        }
+        if through <= fed.delivered.get(node).copied().unwrap_or(0) {
+            return Ok(Decision {
+                entries: Vec::new(),
+                outcome: WriteOutcome::Done,
+                body: json!({"through": through}),
+                volumes: None,
+            });
+        }
+        let entry = Entry::Delivered {
+            node: node.to_string(),
+            line: line.to_string(),
+            through,
+            receipt: receipt.clone(),
+        };
+        Ok(Decision {
+            entries: vec![(entry, self.line_audience(line))],
+            outcome: WriteOutcome::Done,
+            body: json!({"through": through}),
+            volumes: None,
+        })
+    }
+}
