@@ -538,3 +538,46 @@ pub fn inline(values: Vec<Value>, at: &str) -> Result<Vec<Value>, crate::WireErr
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn placemark(geometry: &str, data: &str) -> String {
+        format!(
+            "<kml xmlns=\"http://www.opengis.net/kml/2.2\"><Document>\n<Placemark><name>A</name>\
+             <TimeSpan><begin>2030-01-01T10:00:00Z</begin><end>2030-01-01T12:00:00Z</end></TimeSpan>\
+             <ExtendedData>{data}</ExtendedData>{geometry}</Placemark></Document></kml>"
+        )
+    }
+
+    #[test]
+    fn truncated_documents_and_holes_are_refused_saying_what_to_give() {
+        let e = read_kml("<kml><Placemark><name>x</name>").unwrap_err();
+        assert!(e.message.contains("never closed"), "{e}");
+        let hole = "<Polygon><altitudeMode>absolute</altitudeMode><outerBoundaryIs><LinearRing><coordinates>0,0,5 1,0,5 1,1,9 0,0,5</coordinates></LinearRing></outerBoundaryIs>\
+                    <innerBoundaryIs><LinearRing><coordinates>0.1,0.1 0.2,0.1 0.2,0.2 0.1,0.1</coordinates></LinearRing></innerBoundaryIs></Polygon>";
+        let e = read_kml(&placemark(hole, "")).unwrap_err();
+        assert_eq!(
+            (e.placemark, e.label.as_str()),
+            (Some(0), "Placemark 1 (\"A\")")
+        );
+        assert!(e.message.contains("hole"), "{e}");
+    }
+
+    #[test]
+    fn absolute_altitudes_are_above_mean_sea_level_and_extended_data_wins() {
+        let ring = "<Polygon><altitudeMode>absolute</altitudeMode><outerBoundaryIs><LinearRing><coordinates>0,0,5 1,0,5 1,1,9 0,0,5</coordinates></LinearRing></outerBoundaryIs></Polygon>";
+        let f = &read_kml(&placemark(ring, "")).unwrap()[0].feature;
+        assert_eq!(
+            f["properties"]["altitude_lower"],
+            json!({"value": 5.0, "reference": "AMSL", "units": "M"})
+        );
+        assert_eq!(f["properties"]["altitude_upper"]["value"], 9.0);
+        assert_eq!(f["geometry"]["coordinates"][0][3], json!([0.0, 0.0]));
+        let given = "<Data name=\"altitude_upper\"><value>FL100</value></Data>";
+        let f = &read_kml(&placemark(ring, given)).unwrap()[0].feature;
+        assert_eq!(f["properties"]["altitude_upper"], "FL100");
+        assert_eq!(placemark_lines(&placemark(ring, "")), vec![2]);
+    }
+}
