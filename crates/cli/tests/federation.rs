@@ -265,6 +265,29 @@ async fn a_node_down_is_named_and_gets_everything_once_back() {
             .await;
         assert_eq!(s, StatusCode::OK, "red holds {id}");
     }
+    // What Red owes for Blue's notice runs from when Blue's node logged it,
+    // not from when it reached Red's.
+    let logged: Value = serde_json::from_str(b["receipt"]["leaf"].as_str().unwrap()).unwrap();
+    let at_us = logged["at_us"].as_i64().unwrap();
+    let (_, owed) = red.server.get("/v1/deadlines", &red.party.officer).await;
+    let ack = owed["deadlines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| {
+            d["owed"]
+                .to_string()
+                .contains(b["activity"].as_str().unwrap())
+        })
+        .unwrap_or_else(|| panic!("red owes an acknowledgment: {owed}"));
+    let set_at = ack["set_at"].as_str().unwrap();
+    let since = time::OffsetDateTime::parse(set_at, &time::format_description::well_known::Rfc3339)
+        .unwrap();
+    assert_eq!(
+        since.unix_timestamp_nanos() / 1_000_000,
+        at_us as i128 / 1_000,
+        "{ack}: set when blue's node logged it"
+    );
     // Red's conflict check ran on arrival: its notice there meets Blue's.
     let r = notify(&red, 51.0, 11.0, 1).await;
     assert_eq!(r["conflicts"].as_array().unwrap().len(), 1, "{r}");

@@ -361,6 +361,9 @@ pub enum Entry {
         /// How many entries follow (entries already known, such as a conflict
         /// this node found too, are not logged twice).
         logged: u64,
+        /// When the sender logged the entry (µs): what it owes runs from then.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sent_at_us: Option<i64>,
     },
     /// A peer node's delivery, signed by it, that contradicts what it sent
     /// before (an entry changed, dropped or reordered): the evidence.

@@ -66,6 +66,23 @@ impl Service {
     }
 }
 
+/// An entry as it goes into its author's log on a line: with when the
+/// author logged it (deadlines run from then on every node).
+#[derive(Serialize, Deserialize)]
+pub(crate) struct Sent {
+    pub(crate) at_us: i64,
+    pub(crate) entry: crate::entry::Entry,
+}
+
+/// The leaf text of an entry logged at `at_us` in its author's line log.
+pub(crate) fn leaf_of(at_us: i64, entry: &crate::entry::Entry) -> String {
+    serde_json::to_string(&Sent {
+        at_us,
+        entry: entry.clone(),
+    })
+    .expect("entries serialize")
+}
+
 /// The origin of node `node`'s log on `line`.
 pub fn line_log_origin(node: &str, line: &str) -> String {
     format!("{node}/lines/{line}")

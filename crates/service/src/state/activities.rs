@@ -266,7 +266,9 @@ impl State {
             self.index.insert(key(handle, i), v);
         }
         let (line, version) = (line.clone(), *version);
-        let due = logged.at_us + self.lines[&line].rules.ack_deadline_s as i64 * 1_000_000;
+        // A peer's notice is owed from when its node logged it.
+        let since = self.deadline_base(logged.at_us);
+        let due = since + self.lines[&line].rules.ack_deadline_s as i64 * 1_000_000;
         for other in self.others_on(&line, party) {
             // An earlier version is no longer owed: this one replaces it.
             for earlier in 1..version {
@@ -281,7 +283,7 @@ impl State {
                 version,
             };
             self.deadlines
-                .set(Deadline::new(&line, &other, owed, logged.at_us, due));
+                .set(Deadline::new(&line, &other, owed, since, due));
         }
     }
 

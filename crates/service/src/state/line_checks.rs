@@ -90,7 +90,8 @@ impl State {
                     parties,
                     due_us,
                 } => {
-                    for party in parties {
+                    // A party of a peer node is checked by its own node.
+                    for party in parties.into_iter().filter(|p| !self.is_remote_party(p)) {
                         let check = new_id("lc");
                         let entry = Entry::LineCheckSent {
                             check,

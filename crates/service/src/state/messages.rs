@@ -143,7 +143,8 @@ impl State {
         if let Some(l) = self.lines.get_mut(line) {
             l.messages.push(seq);
         }
-        let at = logged.at_us;
+        // A peer's message owes from when its node logged it.
+        let at = self.deadline_base(logged.at_us);
         let requested = deadline
             .as_deref()
             .and_then(|d| parse_timestamp(d).ok())

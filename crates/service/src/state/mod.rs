@@ -302,8 +302,17 @@ impl State {
                 leaves,
                 logged: following,
                 checkpoint,
+                sent_at_us,
                 ..
-            } => self.evolve_received(seq, node, line, leaves, *following, checkpoint),
+            } => self.evolve_received(
+                seq,
+                node,
+                line,
+                leaves,
+                *following,
+                checkpoint,
+                sent_at_us.map(|t| (t, at_us)),
+            ),
             Entry::Delivered {
                 node,
                 line,

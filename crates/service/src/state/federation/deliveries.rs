@@ -123,10 +123,10 @@ impl State {
             return Err(ServiceError::Conflict("entries are taken in order".into()));
         }
         let text = &d.entries[(index - d.first) as usize];
-        let entry: Entry = serde_json::from_str(text).map_err(|e| {
+        let crate::federation::Sent { at_us, entry } = serde_json::from_str(text).map_err(|e| {
             ServiceError::invalid(
                 &format!("/entries/{}", index - d.first),
-                format!("not an entry: {e}"),
+                format!("not an entry with its time ({{\"at_us\", \"entry\"}}): {e}"),
             )
         })?;
         let pointer = format!("/entries/{}", index - d.first);
@@ -143,6 +143,7 @@ impl State {
             },
             leaves: vec![leaves[(index - d.first) as usize].to_string()],
             logged: u64::from(keep),
+            sent_at_us: Some(at_us),
         };
         let audience = self.line_audience(&d.line);
         let line_audience = if audience.is_empty() {

@@ -89,6 +89,9 @@ pub(crate) struct Federation {
     /// batch never ends between the two, so an image never holds any).
     #[serde(skip)]
     foreign_left: u64,
+    /// When the author of the peer's entry being evolved logged it.
+    #[serde(skip)]
+    foreign_at: Option<i64>,
 }
 
 #[derive(Clone, Default, Serialize, Deserialize)]
@@ -246,12 +249,13 @@ impl State {
         }
         if self.federation.foreign_left > 0 {
             self.federation.foreign_left -= 1;
+            self.federation.foreign_at = None;
             return;
         }
         let Some(line) = self.federated_line_of(&logged.entry) else {
             return;
         };
-        let text = serde_json::to_string(&logged.entry).expect("entries serialize");
+        let text = crate::federation::leaf_of(logged.at_us, &logged.entry);
         let fed = self
             .federation
             .lines
@@ -292,7 +296,10 @@ impl State {
         leaves: &[String],
         following: u64,
         checkpoint: &str,
+        sent: Option<(i64, i64)>,
     ) {
+        // Never later than here: a peer's clock ahead gives no extra time.
+        self.federation.foreign_at = sent.map(|(author, here)| author.min(here));
         let fed = self.federation.lines.entry(line.to_string()).or_default();
         fed.received_at.insert(node.to_string(), seq);
         if !checkpoint.is_empty() {
@@ -311,6 +318,17 @@ impl State {
             let d = fed.delivered.entry(node.to_string()).or_default();
             *d = (*d).max(through);
         }
+    }
+
+    /// When what is being evolved was logged by its author: a peer's entry
+    /// owes from when its node logged it, not from when it arrived here.
+    pub(in crate::state) fn deadline_base(&self, at_us: i64) -> i64 {
+        self.federation.foreign_at.unwrap_or(at_us)
+    }
+
+    /// Whether `party` is a party of a peer node.
+    pub(in crate::state) fn is_remote_party(&self, party: &str) -> bool {
+        self.federation.remote.contains_key(party)
     }
 
     /// Whether `line` joins parties of other nodes.
@@ -431,8 +449,8 @@ impl State {
         let mut texts: Vec<String> = Vec::new();
         let mut bytes = 0;
         for &seq in &fed.own_seqs[from as usize..to as usize] {
-            let text = serde_json::to_string(&self.log[(seq - 1) as usize].entry)
-                .expect("entries serialize");
+            let l = &self.log[(seq - 1) as usize];
+            let text = crate::federation::leaf_of(l.at_us, &l.entry);
             bytes += text.len();
             if !texts.is_empty() && bytes > MAX_DELIVERY_BYTES {
                 break;
