@@ -259,8 +259,10 @@ fn preload(service: &Service, officers: &[Officer], count: usize) -> Result<()> 
             line: LINE.into(),
             category: Category::Air,
             point_of_contact: POINT_OF_CONTACT.into(),
+            // The synthetic traffic is of fixed dates, past by now.
             volumes: Volumes::parse(activity_volumes(&mut rng), service.limits())
-                .map_err(|e| anyhow::anyhow!("synthetic volumes: {e}"))?,
+                .map_err(|e| anyhow::anyhow!("synthetic volumes: {e}"))?
+                .with_unusual_confirmed(true),
             dry_run: false,
         };
         let done = done.clone();
@@ -317,6 +319,7 @@ fn drive(
             "category": "air",
             "point_of_contact": POINT_OF_CONTACT,
             "volumes": activity_volumes(&mut rng),
+            "confirm_unusual": true,
         });
         queues[i % args.concurrency].push((i % officers.len(), body.to_string()));
     }

@@ -153,6 +153,13 @@ async fn a_killed_server_starts_from_its_snapshot_as_from_its_journal() {
     );
     assert_eq!(reads(&server, &tokens).await, before, "the same reads");
     assert_eq!(check(&server, &blue.officer).await, checked);
+
+    // Entries as earlier builds stored them (JSON text, not deflated) are
+    // read as before, beside deflated ones.
+    server.kill();
+    common::plain_entries(&db);
+    restart(&mut server);
+    assert_eq!(reads(&server, &tokens).await, before, "the same reads");
     server.kill();
     let _ = std::fs::remove_dir_all(db.parent().unwrap());
 }

@@ -124,8 +124,12 @@ async fn a_refused_commit_is_taken_back_and_the_node_goes_on() {
     let (server, blue, red, _) = world("refused").await;
     common::sql(
         &server.db,
-        "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN
-             IF NEW.entry LIKE '%refuse me%' THEN RAISE EXCEPTION 'refused by the test'; END IF;
+        // The next row inserted is refused, once: entries are stored
+        // deflated, so the trigger counts rows rather than read them (a
+        // sequence is not rolled back with the refused transaction).
+        "CREATE SEQUENCE refusals;
+         CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN
+             IF nextval('refusals') = 1 THEN RAISE EXCEPTION 'refused by the test'; END IF;
              RETURN NEW; END $$ LANGUAGE plpgsql;
          CREATE TRIGGER refuse BEFORE INSERT ON journal FOR EACH ROW EXECUTE FUNCTION refuse();",
     );

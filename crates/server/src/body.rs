@@ -166,6 +166,8 @@ pub async fn volumes(
         pointer: e.pointer,
         message: e.message,
     };
+    // KML given inline is read as the GeoJSON Feature it is, here at the edge.
+    let values = parley_wire::kml::inline(values, "/volumes").map_err(invalid)?;
     if values.is_empty() || values.len() > limits.max_volumes {
         // Refused before anything is counted, as `Volumes::parse_on` words it.
         return Ok(Volumes::parse_on(values, limits, vertical)?);

@@ -139,7 +139,7 @@ pub async fn events(
     let committed = state.committed.clone();
     let chunks = stream::unfold(
         (cursor, committed, state, actor, permit, false),
-        |(cursor, mut committed, state, actor, permit, told)| async move {
+        |(mut cursor, mut committed, state, actor, permit, told)| async move {
             loop {
                 // Mark what is committed now as seen before reading, so a commit that
                 // lands after the read wakes the wait below.
@@ -149,19 +149,21 @@ pub async fn events(
                 if !still {
                     return None;
                 }
-                let batch: Vec<(u64, String, String)> = state.service.read(|s| {
-                    s.events_after(&actor, cursor, 256)
-                        .into_iter()
-                        .map(|l| {
-                            let mut v = l.entry.public_json();
-                            v["cursor"] = serde_json::json!(l.seq);
-                            v["logged_at"] =
-                                serde_json::json!(format_timestamp(Timestamp(l.at_us)));
-                            let kind = v["kind"].as_str().unwrap_or("event").to_string();
-                            (l.seq, kind, v.to_string())
-                        })
-                        .collect()
-                });
+                // A page looks at 16,384 entries at most: older ones come from
+                // the store, and the writer waits while this holds the state.
+                let (page, scanned) = state
+                    .service
+                    .read(|s| s.events_page(&actor, cursor, 256, 16_384));
+                let batch: Vec<(u64, String, String)> = page
+                    .into_iter()
+                    .map(|l| {
+                        let mut v = l.entry.public_json();
+                        v["cursor"] = serde_json::json!(l.seq);
+                        v["logged_at"] = serde_json::json!(format_timestamp(Timestamp(l.at_us)));
+                        let kind = v["kind"].as_str().unwrap_or("event").to_string();
+                        (l.seq, kind, v.to_string())
+                    })
+                    .collect();
                 if let Some(last) = batch.last().map(|b| b.0) {
                     let events: Vec<Result<Event, Infallible>> = batch
                         .into_iter()
@@ -173,6 +175,11 @@ pub async fn events(
                         stream::iter(events),
                         (last, committed, state, actor, permit, false),
                     ));
+                }
+                if scanned > cursor {
+                    // Nothing of this party's in the page looked at: the next.
+                    cursor = scanned;
+                    continue;
                 }
                 // Everything logged so far is sent: a comment says so, once
                 // until more arrives (`parley watch --until-caught-up`).

@@ -14,7 +14,7 @@
 use crate::error::ServiceError;
 use crate::hashing::sha256_hex;
 use crate::service::Service;
-use parley_record::{Checkpoint, Hash, MerkleLog, Origin};
+use parley_record::{Checkpoint, Frontier, Hash, MerkleLog, Origin};
 use serde::{Deserialize, Serialize};
 
 /// A run of a node's log on a line, as it travels.
@@ -105,6 +105,8 @@ pub fn conflict_id(a_content_sha256: &str, b_content_sha256: &str) -> String {
 pub(crate) struct LineLog {
     pub(crate) leaves: Vec<String>,
     pub(crate) tree: MerkleLog,
+    /// The tree's right edge, to go on from without hashing it all again.
+    pub(crate) frontier: Frontier,
 }
 
 impl Clone for LineLog {
@@ -116,15 +118,23 @@ impl Clone for LineLog {
 impl LineLog {
     pub(crate) fn from_leaves(leaves: Vec<String>) -> LineLog {
         let mut tree = MerkleLog::new();
+        let mut frontier = Frontier::new();
         for l in &leaves {
-            tree.append_leaf_hash(Hash::from_hex(l).unwrap_or_default());
+            let leaf = Hash::from_hex(l).unwrap_or_default();
+            tree.append_leaf_hash(leaf);
+            frontier.push_leaf_hash(leaf);
         }
-        LineLog { leaves, tree }
+        LineLog {
+            leaves,
+            tree,
+            frontier,
+        }
     }
 
     pub(crate) fn push(&mut self, leaf: Hash) {
         self.leaves.push(leaf.to_string());
         self.tree.append_leaf_hash(leaf);
+        self.frontier.push_leaf_hash(leaf);
     }
 
     pub(crate) fn size(&self) -> u64 {

@@ -46,6 +46,12 @@ pub struct CaughtUp {
 pub trait Journal: Send + 'static {
     /// Every entry, in order.
     fn load(&mut self) -> Result<Vec<Logged>, StorageError>;
+    /// At most `limit` entries after position `after`, in order (a start
+    /// reads the journal a slice at a time, so it never holds all of it).
+    fn load_after(&mut self, after: u64, limit: usize) -> Result<Vec<Logged>, StorageError> {
+        let all = self.load()?;
+        Ok(all.into_iter().skip(after as usize).take(limit).collect())
+    }
     /// Every idempotency record.
     fn load_idempotency(&mut self) -> Result<Vec<IdempotencyRecord>, StorageError>;
     /// Starts a batch; what other writers appended after position `after`.
@@ -75,6 +81,19 @@ pub trait Journal: Send + 'static {
     fn snapshot_store(&self) -> Result<Option<Box<dyn SnapshotStore>>, StorageError> {
         Ok(None)
     }
+    /// A handle of its own (its own connection) that reads committed entries
+    /// back for the readers, so that the state keeps only recent ones in
+    /// memory; `None` keeps them all in memory.
+    fn entry_reader(&self) -> Result<Option<std::sync::Arc<dyn EntryReader>>, StorageError> {
+        Ok(None)
+    }
+}
+
+/// Reads committed entries back (`Journal::entry_reader`), from any thread,
+/// without waiting for the writer.
+pub trait EntryReader: Send + Sync + 'static {
+    /// Entries `after + 1 ..= upto`, in order; every one of them is committed.
+    fn range(&self, after: u64, upto: u64) -> Result<Vec<Logged>, StorageError>;
 }
 
 /// Where snapshots are saved, apart from the writer (`Journal::snapshot_store`).

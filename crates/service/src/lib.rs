@@ -38,6 +38,7 @@ mod talk_record;
 mod text;
 mod views;
 mod witnessed;
+mod writer;
 
 pub use attribution::acting_party;
 pub use command::{Command, Signed};
@@ -47,8 +48,8 @@ pub use entry::{Entry, IdempotencyRecord, Logged, MadeBy, Side, SignedBy};
 pub use error::ServiceError;
 pub use hashing::{hex, sha256_hex};
 pub use journal::{
-    deflate_entry, from_row, inflate_entry, to_row, CaughtUp, Journal, Row, SnapshotStore,
-    StorageError,
+    deflate_entry, from_row, inflate_entry, to_row, CaughtUp, EntryReader, Journal, Row,
+    SnapshotStore, StorageError,
 };
 pub use line_checks::{answer_window_us, MIN_INTERVAL_S, SILENT_AFTER};
 pub use model::{
@@ -63,7 +64,7 @@ pub use service::{
 pub use site::{SiteRules, SITE_MAX_AREA_KM2, SITE_MAX_LIFE_DAYS};
 pub use snapshot::{Restored, SNAPSHOT_EVERY_ENTRIES, SNAPSHOT_EVERY_S};
 pub use state::normalise_spki;
-pub use state::{Decision, Peer, State, MAX_DELIVERY};
+pub use state::{Decision, Peer, State, MAX_DELIVERY, RECENT_ENTRIES};
 pub use statement::{
     canonical, canonical_sha256, canonical_volumes, signed_note, Claim, Statement,
     MAX_SIGNATURE_SKEW_S, SIGNATURE_SKEW_S, STATEMENT_V1, STATEMENT_V2,
@@ -72,8 +73,7 @@ pub use talk_record::{
     AgendaItem, FollowUp, Outcome, Participant, TalkRecord, MAX_TALK_ITEMS, TALK_GAP_DAYS,
 };
 pub use views::{
-    ActivitySummaryView, DeadlineView, LineView, MessageView, OperationState, OperationView,
-    OperatorView, PartyChecksView, PartyView, PendingCheckView, TalkRelationView, TalkState,
-    TalkSummaryView,
+    ActivitySummaryView, DeadlineView, LineView, OperationState, OperationView, OperatorView,
+    PartyChecksView, PartyView, PendingCheckView, TalkRelationView, TalkState, TalkSummaryView,
 };
 pub use witnessed::WitnessedCheckpoint;

@@ -21,8 +21,11 @@
 //! lock held.
 
 use crate::entry::IdempotencyRecord;
+use crate::journal::EntryReader;
 use crate::journal::{Journal, SnapshotStore, StorageError};
-use crate::state::{Image, State};
+use crate::record::leaf_text;
+use crate::state::{Entries, Image, ImageError, State};
+use parley_record::MerkleLog;
 use parley_wire::WireLimits;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
@@ -74,48 +77,86 @@ pub(crate) fn restore(
     journal: &mut impl Journal,
     limits: WireLimits,
 ) -> Result<(State, Restored), StorageError> {
-    let log = journal.load()?;
-    let (log, refused) = match journal.latest_snapshot()? {
-        None => (log, None),
+    let reader = journal.entry_reader()?;
+    let refused = match journal.latest_snapshot()? {
+        None => None,
         Some((seq, bytes)) => {
             let fitted = match decode(&bytes) {
-                Err(why) => Err((why, log)),
-                Ok(image) if image.seq != seq => Err((
-                    format!("it says entry {} in the row of entry {seq}", image.seq),
-                    log,
+                Err(why) => Err(why),
+                Ok(image) if image.seq != seq => Err(format!(
+                    "it says entry {} in the row of entry {seq}",
+                    image.seq
                 )),
-                Ok(image) => State::from_image(image, log, limits.clone())
-                    .map_err(|(e, log)| (e.to_string(), log)),
+                Ok(image) => from_image(journal, image, reader.clone(), limits.clone())?
+                    .map_err(|e| e.to_string()),
             };
             match fitted {
-                Ok((mut state, tail)) => {
-                    let tail_len = tail.len() as u64;
-                    for l in tail {
-                        state.evolve(l);
-                    }
-                    let restored = Restored::Snapshot {
-                        seq,
-                        tail: tail_len,
-                    };
-                    return Ok((state, restored));
+                Ok(mut state) => {
+                    let tail = replay_after(journal, &mut state)?;
+                    return Ok((state, Restored::Snapshot { seq, tail }));
                 }
-                Err((why, log)) => {
+                Err(why) => {
                     eprintln!(
                         "parley: the snapshot of journal entry {seq} is refused: {why}; replaying the whole journal"
                     );
-                    (log, Some(format!("snapshot of entry {seq}: {why}")))
+                    Some(format!("snapshot of entry {seq}: {why}"))
                 }
             }
         }
     };
     let mut state = State::new(limits);
-    for l in log {
-        state.evolve(l);
-    }
+    state.set_entry_reader(reader);
+    replay_after(journal, &mut state)?;
     Ok((state, Restored::Replay { refused }))
 }
 
-/// When snapshots are due, and the nudge to the thread that takes them.
+/// Entries read from the store at a time at a start: memory holds one
+/// slice (and the recent entries), never the whole journal.
+const SLICE: usize = 8_192;
+
+/// Evolves `state` with every entry after its last; how many.
+fn replay_after(journal: &mut impl Journal, state: &mut State) -> Result<u64, StorageError> {
+    let mut n = 0;
+    loop {
+        let slice = journal.load_after(state.last_seq(), SLICE)?;
+        if slice.is_empty() {
+            return Ok(n);
+        }
+        n += slice.len() as u64;
+        for l in slice {
+            state.evolve(l);
+        }
+        // What the store holds may leave memory.
+        state.forget_durable(state.last_seq());
+    }
+}
+
+/// The state of `image`, once the journal's leaves up to its position give
+/// its root (the outer error is the store's, the inner why it does not fit).
+fn from_image(
+    journal: &mut impl Journal,
+    image: Image<'static>,
+    reader: Option<Arc<dyn EntryReader>>,
+    limits: WireLimits,
+) -> Result<Result<State, ImageError>, StorageError> {
+    let mut log = Entries::default();
+    log.set_reader(reader);
+    let mut record = MerkleLog::new();
+    while log.len() < image.seq {
+        let want = (image.seq - log.len()).min(SLICE as u64) as usize;
+        let slice = journal.load_after(log.len(), want)?;
+        if slice.is_empty() {
+            break;
+        }
+        for l in slice {
+            record.append(leaf_text(&l).as_bytes());
+            log.push(l);
+        }
+        log.forget_durable(log.len());
+    }
+    Ok(State::from_image(image, log, record, limits))
+}
+
 pub(crate) struct Snapshots {
     every_entries: AtomicU64,
     every_s: AtomicU64,
@@ -278,6 +319,7 @@ pub(crate) fn recover(
         Ok((mut fresh, fresh_records, _)) => {
             fresh.set_talk_gap_days(state.talk_gap_days());
             fresh.set_site_rules(state.site_rules());
+            fresh.set_recent_entries(state.recent_entries());
             let (origin, skew_s) = state.signing();
             fresh.set_signing(&origin, skew_s);
             *state = fresh;

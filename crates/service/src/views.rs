@@ -4,7 +4,7 @@
 //! through as JSON changes nothing for its clients.
 
 use crate::deadlines::Owed;
-use crate::model::{LineRules, LineStatus, MessageKind, NoticeState, Priority, Role};
+use crate::model::{LineRules, LineStatus, NoticeState, Role};
 use serde::Serialize;
 
 /// A party.
@@ -219,31 +219,4 @@ pub struct ActivitySummaryView {
     pub content_sha256: String,
     /// The parties that acknowledged the latest version.
     pub received_by: Vec<String>,
-}
-
-/// A message on a line as logged, with when and where in the journal.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct MessageView {
-    /// Its line.
-    pub line: String,
-    /// Its place in the line's order, from 1.
-    pub seq: u64,
-    /// The sending party.
-    pub party: String,
-    /// The sending operator.
-    pub operator: String,
-    /// What it is.
-    pub message: MessageKind,
-    /// How urgent.
-    pub priority: Priority,
-    /// The text.
-    pub text: String,
-    /// A request's reply deadline, RFC 3339.
-    pub deadline: Option<String>,
-    /// The line sequence number of the message it answers or corrects.
-    pub references: Option<u64>,
-    /// When it was logged, RFC 3339.
-    pub logged_at: String,
-    /// Its journal position.
-    pub journal_seq: u64,
 }

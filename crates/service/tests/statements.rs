@@ -176,7 +176,7 @@ fn a_signature_binds_the_content_and_is_accepted_once_across_operators() {
 
     // A restart rebuilds the used signatures from the journal.
     let mut fresh = State::new(WireLimits::default());
-    for l in s.logged_after(0) {
+    for l in s.logged_after(0).iter() {
         fresh.evolve(l.clone());
     }
     let again = fresh.decide_signed(

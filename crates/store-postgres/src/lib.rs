@@ -14,10 +14,11 @@
 //! are honoured as libpq does, through rustls (`tls.rs`).
 
 use parley_service::{
-    from_row, to_row, CaughtUp, IdempotencyRecord, Journal, Logged, Row, SnapshotStore,
-    StorageError, WriteOutcome,
+    deflate_entry, from_row, inflate_entry, to_row, CaughtUp, EntryReader, IdempotencyRecord,
+    Journal, Logged, Row, SnapshotStore, StorageError, WriteOutcome,
 };
 use postgres::Client;
+use std::sync::{Arc, Mutex};
 
 pub mod local;
 mod tls;
@@ -45,6 +46,12 @@ const SCHEMA: &str = "
     ALTER TABLE idempotency ADD COLUMN IF NOT EXISTS at_us BIGINT NOT NULL DEFAULT 0;
     -- Each leaf's salt; entries from before salts have none and keep their leaves.
     ALTER TABLE journal ADD COLUMN IF NOT EXISTS salt TEXT NOT NULL DEFAULT '';
+    -- Entries are stored deflated (parley-service's deflate_entry) in `packed`,
+    -- `entry` left NULL; rows of before keep their JSON text in `entry`.
+    -- Deflated bytes do not compress again: TOAST is told not to try.
+    ALTER TABLE journal ADD COLUMN IF NOT EXISTS packed BYTEA;
+    ALTER TABLE journal ALTER COLUMN packed SET STORAGE EXTERNAL;
+    ALTER TABLE journal ALTER COLUMN entry DROP NOT NULL;
     CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
     -- The latest snapshot of the state (any node's), see parley-service.
     CREATE TABLE IF NOT EXISTS snapshot (seq BIGINT PRIMARY KEY, image BYTEA NOT NULL);
@@ -106,25 +113,7 @@ impl PostgresJournal {
     }
 
     fn entries_after(&mut self, after: u64) -> Result<Vec<Logged>, StorageError> {
-        let rows = self
-            .client
-            .query(
-                "SELECT seq, at_us, audience, salt, entry FROM journal WHERE seq > $1 ORDER BY seq",
-                &[&(after as i64)],
-            )
-            .map_err(|e| err("reading the journal", e))?;
-        let mut out = Vec::with_capacity(rows.len());
-        for (i, r) in rows.iter().enumerate() {
-            let row = Row {
-                seq: r.get(0),
-                at_us: r.get(1),
-                audience: r.get(2),
-                salt: r.get(3),
-                entry: r.get(4),
-            };
-            out.push(from_row(after + i as u64 + 1, row)?);
-        }
-        Ok(out)
+        read_entries(&mut self.client, after, i64::MAX as u64)
     }
 
     fn records_after(&mut self, n: i64) -> Result<Vec<IdempotencyRecord>, StorageError> {
@@ -185,14 +174,14 @@ impl PostgresJournal {
                 columns.1.push(row.at_us);
                 columns.2.push(row.audience);
                 columns.3.push(row.salt);
-                columns.4.push(row.entry);
+                columns.4.push(deflate_entry(&row.entry));
             }
             // One statement for the batch; a seq another node holds already
             // fails it, and with it the batch (the lock makes that a bug).
             self.client
                 .execute(
-                    "INSERT INTO journal (seq, at_us, audience, salt, entry)
-                     SELECT * FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::TEXT[], $4::TEXT[], $5::TEXT[])",
+                    "INSERT INTO journal (seq, at_us, audience, salt, packed)
+                     SELECT * FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::TEXT[], $4::TEXT[], $5::BYTEA[])",
                     &[&columns.0, &columns.1, &columns.2, &columns.3, &columns.4],
                 )
                 .map_err(|e| err("appending to the journal", e))?;
@@ -241,6 +230,11 @@ impl Journal for PostgresJournal {
     fn load(&mut self) -> Result<Vec<Logged>, StorageError> {
         self.reconnect_if_closed()?;
         self.entries_after(0)
+    }
+
+    fn load_after(&mut self, after: u64, limit: usize) -> Result<Vec<Logged>, StorageError> {
+        self.reconnect_if_closed()?;
+        read_entries(&mut self.client, after, after.saturating_add(limit as u64))
     }
 
     fn load_idempotency(&mut self) -> Result<Vec<IdempotencyRecord>, StorageError> {
@@ -295,6 +289,61 @@ impl Journal for PostgresJournal {
             url: self.url.clone(),
             client: None,
         })))
+    }
+
+    fn entry_reader(&self) -> Result<Option<Arc<dyn EntryReader>>, StorageError> {
+        Ok(Some(Arc::new(PostgresReader {
+            url: self.url.clone(),
+            client: Mutex::new(None),
+        })))
+    }
+}
+
+/// Entries `after + 1 ..= upto` of the journal, in order; a gap is an
+/// error, not a shorter answer.
+fn read_entries(client: &mut Client, after: u64, upto: u64) -> Result<Vec<Logged>, StorageError> {
+    let rows = client
+        .query(
+            "SELECT seq, at_us, audience, salt, entry, packed FROM journal
+             WHERE seq > $1 AND seq <= $2 ORDER BY seq",
+            &[&(after as i64), &(upto.min(i64::MAX as u64) as i64)],
+        )
+        .map_err(|e| err("reading the journal", e))?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (i, r) in rows.iter().enumerate() {
+        let seq: i64 = r.get(0);
+        let entry = match r.get::<_, Option<&[u8]>>(5) {
+            Some(packed) => inflate_entry(seq, packed)?,
+            None => r.get::<_, Option<String>>(4).unwrap_or_default(),
+        };
+        let row = Row {
+            seq,
+            at_us: r.get(1),
+            audience: r.get(2),
+            salt: r.get(3),
+            entry,
+        };
+        out.push(from_row(after + i as u64 + 1, row)?);
+    }
+    Ok(out)
+}
+
+/// Reads committed entries back for the state's readers over a connection
+/// of its own, opened when first needed (and again after it closed).
+struct PostgresReader {
+    url: String,
+    client: Mutex<Option<Client>>,
+}
+
+impl EntryReader for PostgresReader {
+    fn range(&self, after: u64, upto: u64) -> Result<Vec<Logged>, StorageError> {
+        let mut slot = self.client.lock().unwrap_or_else(|e| e.into_inner());
+        let open = slot.take().filter(|c| !c.is_closed());
+        let client = slot.insert(match open {
+            Some(c) => c,
+            None => connect(&self.url)?,
+        });
+        read_entries(client, after, upto)
     }
 }
 

@@ -10,13 +10,13 @@
 //! commits, so they do not add to a notice's latency.
 
 use parley_service::{
-    deflate_entry, from_row, inflate_entry, to_row, IdempotencyRecord, Journal, Logged, Row,
-    SnapshotStore, StorageError, WriteOutcome,
+    deflate_entry, from_row, inflate_entry, to_row, EntryReader, IdempotencyRecord, Journal,
+    Logged, Row, SnapshotStore, StorageError, WriteOutcome,
 };
 use rusqlite::types::ValueRef;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -170,26 +170,11 @@ impl SqliteJournal {
 
 impl Journal for SqliteJournal {
     fn load(&mut self) -> Result<Vec<Logged>, StorageError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT seq, at_us, audience, salt, entry FROM journal ORDER BY seq")
-            .map_err(err)?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok(Row {
-                    seq: r.get(0)?,
-                    at_us: r.get(1)?,
-                    audience: r.get(2)?,
-                    salt: r.get(3)?,
-                    entry: stored_entry(r.get(0)?, r.get_ref(4)?)?,
-                })
-            })
-            .map_err(err)?;
-        let mut out = Vec::new();
-        for row in rows {
-            out.push(from_row(out.len() as u64 + 1, row.map_err(err)?)?);
-        }
-        Ok(out)
+        read_entries(&self.conn, 0, i64::MAX as u64)
+    }
+
+    fn load_after(&mut self, after: u64, limit: usize) -> Result<Vec<Logged>, StorageError> {
+        read_entries(&self.conn, after, after.saturating_add(limit as u64))
     }
 
     fn load_idempotency(&mut self) -> Result<Vec<IdempotencyRecord>, StorageError> {
@@ -288,6 +273,53 @@ impl Journal for SqliteJournal {
         let conn = Connection::open(&self.path)
             .map_err(|e| StorageError(format!("cannot open {}: {e}", self.path.display())))?;
         Ok(Some(Box::new(SqliteSnapshots { conn })))
+    }
+
+    fn entry_reader(&self) -> Result<Option<Arc<dyn EntryReader>>, StorageError> {
+        let conn = Connection::open(&self.path)
+            .map_err(|e| StorageError(format!("cannot open {}: {e}", self.path.display())))?;
+        Ok(Some(Arc::new(SqliteReader(Mutex::new(conn)))))
+    }
+}
+
+/// Entries `after + 1 ..= upto` of the journal on `conn`, in order; a gap is
+/// an error, not a shorter answer.
+fn read_entries(conn: &Connection, after: u64, upto: u64) -> Result<Vec<Logged>, StorageError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT seq, at_us, audience, salt, entry FROM journal
+             WHERE seq > ?1 AND seq <= ?2 ORDER BY seq",
+        )
+        .map_err(err)?;
+    let rows = stmt
+        .query_map(
+            params![after as i64, upto.min(i64::MAX as u64) as i64],
+            |r| {
+                Ok(Row {
+                    seq: r.get(0)?,
+                    at_us: r.get(1)?,
+                    audience: r.get(2)?,
+                    salt: r.get(3)?,
+                    entry: stored_entry(r.get(0)?, r.get_ref(4)?)?,
+                })
+            },
+        )
+        .map_err(err)?;
+    let mut out = Vec::new();
+    for row in rows {
+        out.push(from_row(after + out.len() as u64 + 1, row.map_err(err)?)?);
+    }
+    Ok(out)
+}
+
+/// Reads committed entries back for the state's readers, with a connection
+/// of its own: WAL lets it read while the writer commits.
+struct SqliteReader(Mutex<Connection>);
+
+impl EntryReader for SqliteReader {
+    fn range(&self, after: u64, upto: u64) -> Result<Vec<Logged>, StorageError> {
+        let conn = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        read_entries(&conn, after, upto)
     }
 }
 

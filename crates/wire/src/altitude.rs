@@ -339,3 +339,34 @@ pub fn volume_needs_geoid(v: &Value) -> bool {
     altitudes(v)
         .any(|a| is_flight_level(a) || a.get("reference").and_then(Value::as_str) != Some("W84"))
 }
+
+/// An altitude written as text, as spreadsheets and KML `ExtendedData` hold
+/// it: `"FL130"`, `"500 FT AMSL"`, `"152.4 m W84"` (units `M`/`FT`, reference
+/// `W84`/`AMSL`/`MSL`, in any case), as the JSON the volume readers take;
+/// `None` when the text is not one.
+pub fn given_from_text(text: &str) -> Option<Value> {
+    let upper = text.trim().to_ascii_uppercase();
+    if let Some(digits) = upper.strip_prefix("FL") {
+        let digits = digits.trim();
+        return (!digits.is_empty()
+            && digits.len() <= 3
+            && digits.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| Value::String(format!("FL{digits}")));
+    }
+    let words: Vec<&str> = upper.split_whitespace().collect();
+    let [value, units, reference] = words[..] else {
+        return None;
+    };
+    let value: f64 = value.parse().ok().filter(|v: &f64| v.is_finite())?;
+    let units = match units {
+        "M" | "METRES" | "METERS" => "M",
+        "FT" | "FEET" => "FT",
+        _ => return None,
+    };
+    let reference = match reference {
+        "W84" | "WGS84" => "W84",
+        "AMSL" | "MSL" => "AMSL",
+        _ => return None,
+    };
+    Some(serde_json::json!({"value": value, "units": units, "reference": reference}))
+}

@@ -26,6 +26,8 @@
 pub mod altitude;
 pub mod coordinates;
 pub mod geojson;
+pub mod kml;
+pub mod notam;
 mod report;
 pub mod shapes;
 mod time;

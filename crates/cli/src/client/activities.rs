@@ -1,8 +1,9 @@
 //! `parley notify`, `amend`, `cancel`, `ack`, `activities`: activity notices.
 
+use super::files::Defaults;
 use super::output::{self, cell, state_cell, Colour, Table};
 use super::volumes::{self, Volumes};
-use super::{conflicts, read_input, seg, ApiError, Client, Global, Outcome, EXIT_HELP};
+use super::{conflicts, seg, ApiError, Client, Global, Outcome, EXIT_HELP};
 use anyhow::{anyhow, bail, Result};
 use parley_service::{canonical_volumes, Claim};
 use serde_json::{json, Value};
@@ -45,8 +46,11 @@ pub struct NotifyArgs {
     g: Global,
     /// The line.
     line: String,
-    /// The volumes: F3548 JSON or GeoJSON (`-` for standard input).
+    /// The volumes: F3548 JSON or GeoJSON (`-` for standard input), KML,
+    /// KMZ or GPX (by the file's extension).
     file: String,
+    #[command(flatten)]
+    from: Defaults,
     /// air, maritime, ground, launch or movement.
     #[arg(long, default_value = "air")]
     category: String,
@@ -71,6 +75,8 @@ pub struct AmendArgs {
     activity: String,
     /// The whole new set of volumes (as for `notify`).
     file: String,
+    #[command(flatten)]
+    from: Defaults,
     /// The version replaced (default: the current one as read now).
     #[arg(long)]
     version: Option<u64>,
@@ -138,10 +144,26 @@ enum Action {
         /// The activity.
         activity: String,
     },
+    /// Its current version as ICAO NOTAM text (for a NOTAM office to issue).
+    Notam {
+        /// The activity.
+        activity: String,
+        /// The FIR of item A and the Q-line (default XXXX).
+        #[arg(long)]
+        fir: Option<String>,
+    },
+    /// Its current version as a NAVAREA-style navigational warning.
+    Navarea {
+        /// The activity.
+        activity: String,
+        /// The NAVAREA, in Roman numerals (default XX).
+        #[arg(long)]
+        area: Option<String>,
+    },
 }
 
-fn load_volumes(file: &str) -> Result<Volumes> {
-    volumes::parse(file, &read_input(file)?)
+fn load_volumes(file: &str, from: &Defaults) -> Result<Volumes> {
+    super::files::load(file, from)
 }
 
 /// Prints a notice's or amendment's answer; `Found` when it has conflicts.
@@ -186,7 +208,7 @@ fn answered(g: &Global, v: &Value, what: &str) -> Result<Outcome> {
 }
 
 pub fn notify(a: NotifyArgs) -> Result<Outcome> {
-    let vols = load_volumes(&a.file)?;
+    let vols = load_volumes(&a.file, &a.from)?;
     let profile = super::profile::load(&a.g.profile)?;
     let contact = a
         .contact
@@ -233,7 +255,7 @@ fn current_version(c: &Client, activity: &str) -> Result<Value> {
 }
 
 pub fn amend(a: AmendArgs) -> Result<Outcome> {
-    let vols = load_volumes(&a.file)?;
+    let vols = load_volumes(&a.file, &a.from)?;
     let c = Client::new(&a.g)?;
     let current = current_version(&c, &a.activity)?;
     let version = a
@@ -453,6 +475,16 @@ pub fn run(a: Args) -> Result<Outcome> {
             } else {
                 t.print();
             }
+        }
+        Action::Notam { activity, fir } => {
+            let query = fir.map_or(String::new(), |f| format!("?fir={}", seg(&f)));
+            let path = format!("/v1/activities/{}/notam{query}", seg(&activity));
+            c.get_lines_into(&path, &mut std::io::stdout().lock())?;
+        }
+        Action::Navarea { activity, area } => {
+            let query = area.map_or(String::new(), |a| format!("?area={}", seg(&a)));
+            let path = format!("/v1/activities/{}/navarea{query}", seg(&activity));
+            c.get_lines_into(&path, &mut std::io::stdout().lock())?;
         }
         Action::Show { activity } => {
             let v = current_version(&c, &activity)?;

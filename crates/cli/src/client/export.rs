@@ -1,4 +1,4 @@
-//! `parley export`: the activities and sites you may see, as GeoJSON or JSON lines.
+//! `parley export`: the activities and sites you may see, as GeoJSON, KML or JSON lines.
 
 use super::volumes;
 use super::{seg, Client, Global, Outcome};
@@ -14,16 +14,21 @@ line, party, state, category, point_of_contact or name, expires) and the volume
 (altitude_lower_m, altitude_upper_m, time_start, time_end, volume).
 jsonl: one line for each activity (as GET /v1/activities/{id} answers: every
 version and acknowledgment) and each site (as GET /v1/sites lists it).
+kml: one Document, a Placemark for each volume (extruded at its upper limit
+above mean sea level, a TimeSpan, and in ExtendedData the same properties as
+geojson, altitudes in metres above the WGS84 ellipsoid): it reads back as the
+same volumes (`parley notify LINE export.kml`).
 
 Examples:
   parley export geojson -o syria.geojson --line syria-air
   parley export jsonl --what sites > sites.jsonl
+  parley export kml --line syria-air -o syria.kml
 
 Exit status: 0 done; 2 bad input; 3 server or network error.")]
 pub struct Args {
     #[command(flatten)]
     g: Global,
-    /// geojson or jsonl.
+    /// geojson, jsonl or kml.
     format: Format,
     /// What to export.
     #[arg(long, value_enum, default_value = "all")]
@@ -40,6 +45,7 @@ pub struct Args {
 enum Format {
     Geojson,
     Jsonl,
+    Kml,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, PartialEq, Eq)]
@@ -114,6 +120,17 @@ pub fn run(a: Args) -> Result<Outcome> {
             let fc = json!({"type": "FeatureCollection", "features": features});
             writeln!(out, "{}", serde_json::to_string_pretty(&fc)?)?;
         }
+        Format::Kml => {
+            let mut placemarks = Vec::new();
+            for (kind, r) in &records {
+                placemarks.extend(placemarks_of(kind, r));
+            }
+            write!(
+                out,
+                "{}",
+                parley_wire::kml::write_kml("Parley export", &placemarks)
+            )?;
+        }
     }
     out.flush()?;
     if let Some(f) = &a.output {
@@ -124,6 +141,36 @@ pub fn run(a: Args) -> Result<Outcome> {
 
 /// The features of one activity (its current version) or site.
 fn features_of(kind: &str, r: &Value) -> Vec<Value> {
+    let (p, volumes) = volumes_of(kind, r);
+    volumes
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let mut props = p.clone();
+            props.insert("volume".into(), json!(i));
+            volumes::to_feature(v, &props)
+        })
+        .collect()
+}
+
+/// The Placemarks of one activity or site: a name, the volume, what to keep beside it.
+fn placemarks_of(kind: &str, r: &Value) -> Vec<(String, Value, Map<String, Value>)> {
+    let (p, volumes) = volumes_of(kind, r);
+    let who = r["name"].as_str().or(r["id"].as_str()).unwrap_or(kind);
+    volumes
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let mut props = p.clone();
+            props.retain(|_, v| !v.is_null());
+            props.insert("volume".into(), json!(i));
+            (format!("{who} volume {}", i + 1), v.clone(), props)
+        })
+        .collect()
+}
+
+/// What names an activity (its current version) or a site, and its volumes.
+fn volumes_of<'a>(kind: &str, r: &'a Value) -> (Map<String, Value>, &'a [Value]) {
     let mut p = Map::new();
     p.insert("kind".into(), json!(kind));
     let volumes: &[Value] = if kind == "activity" {
@@ -157,13 +204,5 @@ fn features_of(kind: &str, r: &Value) -> Vec<Value> {
         }
         r["volumes"].as_array().map(Vec::as_slice).unwrap_or(&[])
     };
-    volumes
-        .iter()
-        .enumerate()
-        .map(|(i, v)| {
-            let mut props = p.clone();
-            props.insert("volume".into(), json!(i));
-            volumes::to_feature(v, &props)
-        })
-        .collect()
+    (p, volumes)
 }

@@ -1,7 +1,8 @@
 //! `parley sites`: add a protected site, import many, list them.
 
+use super::files::{self, Defaults};
 use super::output::{self, cell, state_cell, Colour, Table};
-use super::volumes;
+use super::site_table::{self, TableArgs};
 use super::{read_input, seg, ApiError, Client, Global, Outcome, EXIT_HELP};
 use anyhow::{anyhow, bail, Result};
 use reqwest::Method;
@@ -17,10 +18,28 @@ pub struct Args {
     action: Option<Action>,
 }
 
+const TABLE_HELP: &str = "Examples:
+  parley sites import sites.xlsx --expires 30d --radius 300 --lower \"0 M AMSL\" --upper \"500 FT AMSL\"
+  parley sites import list.csv --columns name=Facility,position=MGRS --expires 2027-01-01T00:00:00Z
+
+Exit status: 0 done; 2 bad input (the row and column named); 3 server or network error.";
+
 const SITES_HELP: &str = "Examples:
   parley sites
   parley sites add hospital.geojson --name \"Idlib central hospital\" --expires 30d --share-party blue --share-party red
   parley sites import sites.geojson --expires 2027-01-01T00:00:00Z --share-line syria-air
+  parley sites import sites.csv --columns name=Site,lat=Latitude,lng=Longitude --radius 300 --lower \"0 M AMSL\" --upper \"300 FT AMSL\" --expires 30d
+
+A CSV file or spreadsheet (XLSX, XLS, ODS: its first sheet) lists one site a
+row under a header row, each a circle: name, lat and lng (decimal degrees, DMS
+or DDM) or position (both, or MGRS, whose cell is covered whole), radius,
+lower, upper (\"500 FT AMSL\", \"FL100\", or metres above the WGS84 ellipsoid),
+start, end, expires, kind. Columns are found by their header (name, site;
+lat, latitude; lng, lon, longitude; position, mgrs, grid; radius; lower,
+floor; upper, ceiling; ...) or named by --columns name=Site,lat=Latitude,...;
+--radius, --lower, --upper, --start, --end fill what a row leaves empty (the
+window defaults to now until the expiry). A refusal names the row (the header
+is row 1) and the column.
 
 An import file is JSON lines, one site a line ({name, volumes, expires, kind,
 shared_with_parties, shared_with_lines}), or a GeoJSON FeatureCollection, one
@@ -52,21 +71,28 @@ enum Action {
     /// Register one site from a file of volumes (as for `notify`).
     #[command(after_help = EXIT_HELP)]
     Add {
-        /// Its volumes: F3548 JSON or GeoJSON (`-` for standard input).
+        /// Its volumes: F3548 JSON or GeoJSON (`-` for standard input), KML,
+        /// KMZ or GPX (as for `notify`).
         file: String,
         /// Its name.
         #[arg(long)]
         name: String,
         #[command(flatten)]
         share: Share,
+        #[command(flatten)]
+        from: Defaults,
     },
-    /// Register many sites from JSON lines or a GeoJSON FeatureCollection.
-    #[command(after_help = EXIT_HELP)]
+    /// Register many sites from JSON lines, a GeoJSON FeatureCollection, a
+    /// KML or KMZ file (a site a Placemark), or a CSV file or spreadsheet
+    /// (a site a row).
+    #[command(after_help = TABLE_HELP)]
     Import {
         /// The file (`-` for standard input).
         file: String,
         #[command(flatten)]
         share: Share,
+        #[command(flatten)]
+        table: TableArgs,
     },
     /// Withdraw a site of your party before its expiry: it protects nothing
     /// from then on, and its open conflicts are resolved.
@@ -103,8 +129,13 @@ pub fn run(a: Args) -> Result<Outcome> {
     let c = Client::new(&a.g)?;
     match a.action.unwrap_or(Action::List) {
         Action::List => list(&c, &a.g),
-        Action::Add { file, name, share } => {
-            let vols = volumes::parse(&file, &read_input(&file)?)?;
+        Action::Add {
+            file,
+            name,
+            share,
+            from,
+        } => {
+            let vols = files::load(&file, &from)?;
             let mut site = json!({"name": name, "volumes": vols.volumes});
             share.fill(&mut site)?;
             let v = c
@@ -117,7 +148,7 @@ pub fn run(a: Args) -> Result<Outcome> {
             }
             Ok(Outcome::Ok)
         }
-        Action::Import { file, share } => import(&c, &a.g, &file, &share),
+        Action::Import { file, share, table } => import(&c, &a.g, &file, &share, &table),
         Action::Withdraw { site } => {
             let v = c.post(&format!("/v1/sites/{}/withdrawal", seg(&site)), &json!({}))?;
             if a.g.json {
@@ -237,8 +268,35 @@ fn sites_of(file: &str, text: &str) -> Result<Vec<(String, Value)>> {
     Ok(out)
 }
 
-fn import(c: &Client, g: &Global, file: &str, share: &Share) -> Result<Outcome> {
-    let sites = sites_of(file, &read_input(file)?)?;
+fn import(c: &Client, g: &Global, file: &str, share: &Share, table: &TableArgs) -> Result<Outcome> {
+    let sites = if site_table::is_table(file) {
+        let expires = share
+            .expires
+            .as_deref()
+            .map(output::when)
+            .transpose()
+            .map_err(|e| anyhow!("--expires: {e}"))?;
+        site_table::sites(file, table, expires.as_deref())?
+    } else if file.to_ascii_lowercase().ends_with(".kml")
+        || file.to_ascii_lowercase().ends_with(".kmz")
+    {
+        let vols = files::load(file, &Defaults::default())?;
+        vols.volumes
+            .into_iter()
+            .zip(vols.at)
+            .map(|(f, at)| {
+                let mut site = json!({"name": f["properties"]["name"], "volumes": [f]});
+                for k in ["expires", "kind"] {
+                    if let Some(v) = site["volumes"][0]["properties"].get(k).cloned() {
+                        site[k] = v;
+                    }
+                }
+                (format!("{file}: {at}"), site)
+            })
+            .collect()
+    } else {
+        sites_of(file, &read_input(file)?)?
+    };
     let bar = super::export::progress(sites.len() as u64, "sites");
     let mut ids = Vec::new();
     for (at, mut site) in sites {

@@ -162,38 +162,59 @@ pub fn sql(db: &Path, sql: &str) -> String {
     }
 }
 
-/// Turns the SQLite store's deflated journal entries into their JSON text
-/// (which the store reads as well), so that a test can find and change
-/// entries with SQL as a host with the file could.
+/// A row printed as `seq hex-of-deflated-entry`: its position and JSON.
+fn inflated_row(row: &str) -> (i64, String) {
+    let (seq, hex) = row.split_once(' ').expect("seq and entry");
+    let bytes: Vec<u8> = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect();
+    let seq = seq.parse().unwrap();
+    (seq, parley_service::inflate_entry(seq, &bytes).unwrap())
+}
+
+/// Turns the store's deflated journal entries into their JSON text (which
+/// the store reads as well), so that a test can find and change entries with
+/// SQL as a host with the database could.
 pub fn plain_entries(db: &Path) {
-    if postgres().is_some() {
-        return;
-    }
-    let rows = sql(
-        db,
-        "SELECT seq || ' ' || hex(entry) FROM journal WHERE typeof(entry) = 'blob'",
-    );
+    let (query, update) = match postgres() {
+        Some(_) => (
+            "SELECT seq || ' ' || encode(packed, 'hex') FROM journal WHERE packed IS NOT NULL",
+            "UPDATE journal SET entry = '{json}', packed = NULL WHERE seq = {seq};\n",
+        ),
+        None => (
+            "SELECT seq || ' ' || hex(entry) FROM journal WHERE typeof(entry) = 'blob'",
+            "UPDATE journal SET entry = '{json}' WHERE seq = {seq};\n",
+        ),
+    };
+    let rows = sql(db, query);
     let mut script = String::from("BEGIN;\n");
     for row in rows.lines().filter(|l| !l.is_empty()) {
-        let (seq, hex) = row.split_once(' ').expect("seq and entry");
-        let bytes: Vec<u8> = (0..hex.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
-            .collect();
-        let json = parley_service::inflate_entry(seq.parse().unwrap(), &bytes).unwrap();
-        script.push_str(&format!(
-            "UPDATE journal SET entry = '{}' WHERE seq = {seq};\n",
-            json.replace('\'', "''")
-        ));
+        let (seq, json) = inflated_row(row);
+        script.push_str(
+            &update
+                .replace("{seq}", &seq.to_string())
+                .replace("{json}", &json.replace('\'', "''")),
+        );
     }
     script.push_str("COMMIT;\n");
-    let mut child = Command::new("sqlite3")
-        .arg(db)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("sqlite3 runs (Debian: sqlite3)");
+    let mut child = match postgres() {
+        Some(base) => Command::new("psql")
+            .arg(format!("{base} dbname={}", database_for(db)))
+            .args(["-v", "ON_ERROR_STOP=1", "-q"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("psql runs (Debian: postgresql-client)"),
+        None => Command::new("sqlite3")
+            .arg(db)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("sqlite3 runs (Debian: sqlite3)"),
+    };
     std::io::Write::write_all(&mut child.stdin.take().unwrap(), script.as_bytes()).unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(
@@ -209,10 +230,17 @@ pub fn stored(db: &Path) -> String {
     match postgres() {
         Some(base) => {
             let name = database_for(db);
-            ["journal", "idempotency", "meta"]
+            let mut text: String = ["journal", "idempotency", "meta"]
                 .iter()
                 .map(|t| psql(&base, &name, &format!("SELECT t::text FROM {t} t")))
-                .collect()
+                .collect();
+            // Entries are stored deflated: their text too.
+            let packed =
+                "SELECT seq || ' ' || encode(packed, 'hex') FROM journal WHERE packed IS NOT NULL";
+            for row in psql(&base, &name, packed).lines().filter(|l| !l.is_empty()) {
+                text.push_str(&inflated_row(row).1);
+            }
+            text
         }
         None => {
             let mut bytes = std::fs::read(db).unwrap();

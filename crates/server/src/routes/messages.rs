@@ -5,13 +5,13 @@ use crate::auth::Auth;
 use crate::openapi::{Forbidden, Message};
 use crate::problem::Problem;
 use crate::rejection::{ApiPath, ApiQuery, Whole};
-use crate::wire::Messages;
 use crate::AppState;
 use axum::extract::State;
 use axum::response::IntoResponse;
 use axum::Json;
 use parley_service::{Command, MessageKind, Priority};
 use serde::Deserialize;
+use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -101,5 +101,5 @@ async fn list_messages(
     let messages = s
         .service
         .read(|st| st.messages(&a, &line, q.after.map_or(0, |w| w.0), limit))?;
-    Ok(Json(Messages::of(messages)).into_response())
+    Ok(Json(json!({"messages": messages})).into_response())
 }

@@ -8,6 +8,7 @@ mod activities;
 mod certificates;
 mod conflicts;
 mod federation;
+mod formats;
 mod keys;
 mod lines;
 mod messages;
@@ -50,6 +51,7 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .merge(lines::routes())
         .merge(messages::routes())
         .merge(activities::routes())
+        .merge(formats::routes())
         .merge(conflicts::routes())
         .merge(record::routes())
         .merge(sites::routes())

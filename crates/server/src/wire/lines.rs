@@ -278,8 +278,9 @@ pub struct LineCheckAnswered {
 }
 
 /// A message as the journal holds it (`kind: message_sent`): the answer to
-/// sending one (the service's JSON), and what a read shows with `Logged`.
+/// sending one.
 #[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
 pub struct MessageSent {
     /// `message_sent`.
     #[schema(pattern = "^message_sent$")]
@@ -293,21 +294,20 @@ pub struct MessageSent {
     /// The sending operator.
     operator: String,
     #[schema(value_type = crate::openapi::MessageKind)]
-    message: parley_service::MessageKind,
+    message: String,
     #[schema(value_type = crate::openapi::Priority)]
-    priority: parley_service::Priority,
+    priority: String,
     /// The text.
     text: String,
     /// A request's reply deadline (RFC 3339).
-    #[serde(skip_serializing_if = "Option::is_none")]
     deadline: Option<String>,
     /// The line sequence number of the message it answers or corrects.
-    #[serde(skip_serializing_if = "Option::is_none")]
     references: Option<u64>,
 }
 
 /// A message as a read shows it: as logged, with where.
 #[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
 pub struct LoggedMessage {
     #[serde(flatten)]
     message: MessageSent,
@@ -315,36 +315,9 @@ pub struct LoggedMessage {
     logged: super::Logged,
 }
 
-impl From<parley_service::MessageView> for LoggedMessage {
-    fn from(v: parley_service::MessageView) -> Self {
-        LoggedMessage {
-            message: MessageSent {
-                kind: "message_sent".into(),
-                line: v.line,
-                seq: v.seq,
-                party: v.party,
-                operator: v.operator,
-                message: v.message,
-                priority: v.priority,
-                text: v.text,
-                deadline: v.deadline,
-                references: v.references,
-            },
-            logged: super::Logged::new(v.logged_at, v.journal_seq),
-        }
-    }
-}
-
 /// A line's messages, in the line's order.
 #[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
 pub struct Messages {
     messages: Vec<LoggedMessage>,
-}
-
-impl Messages {
-    pub fn of(views: Vec<parley_service::MessageView>) -> Self {
-        Messages {
-            messages: views.into_iter().map(LoggedMessage::from).collect(),
-        }
-    }
 }

@@ -32,21 +32,13 @@ use utoipa::ToSchema;
 
 /// Where an entry is in the journal: present on every entry a read shows.
 #[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
 pub struct Logged {
     /// When it was logged (RFC 3339).
     logged_at: String,
     /// Its journal position: ask for its receipt with it
     /// (`GET /v1/record/entries/{seq}/receipt`).
     journal_seq: u64,
-}
-
-impl Logged {
-    pub fn new(logged_at: String, journal_seq: u64) -> Self {
-        Logged {
-            logged_at,
-            journal_seq,
-        }
-    }
 }
 
 /// A party's signature on the entry's statement, as recorded.

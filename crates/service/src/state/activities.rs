@@ -29,6 +29,9 @@ pub(super) struct Activity {
     pub(super) handle: u32,
     /// Journal positions of acknowledgments.
     pub(super) acks: Vec<u64>,
+    /// Who acknowledged which version, so that deciding and listing need
+    /// not read the acknowledgments back from the journal.
+    pub(super) acked: Vec<(u64, String)>,
 }
 
 impl Activity {
@@ -85,7 +88,7 @@ impl State {
         now_us: i64,
     ) -> Result<Decision, ServiceError> {
         let a = self.owned_activity(actor, activity, replaces_version)?;
-        let stated = Stated::of(self.current_content(a));
+        let stated = Stated::of(&self.current_content(a)?);
         let category = category.or(stated.category).unwrap_or(Category::Air);
         let poc = point_of_contact
             .or(stated.point_of_contact.as_deref())
@@ -114,7 +117,7 @@ impl State {
     ) -> Result<Decision, ServiceError> {
         let a = self.owned_activity(actor, activity, replaces_version)?;
         let NoticeContent { text, sha256 } = NoticeContent::restated(
-            self.current_content(a),
+            &self.current_content(a)?,
             replaces_version + 1,
             NoticeState::Cancelled,
         );
@@ -255,6 +258,7 @@ impl State {
                 volume_count: 0,
                 handle,
                 acks: Vec::new(),
+                acked: Vec::new(),
             });
         for i in 0..a.volume_count {
             self.index.remove(&key(handle, i));
@@ -297,6 +301,7 @@ impl State {
     ) {
         if let Some(a) = self.activities.get_mut(activity) {
             a.acks.push(seq);
+            a.acked.push((version, party.to_string()));
             let owed = Owed::Acknowledgment {
                 activity: activity.to_string(),
                 version,
@@ -335,12 +340,15 @@ impl State {
         Ok(a)
     }
 
-    /// What the activity's latest version says.
-    pub(super) fn current_content(&self, a: &Activity) -> &RawJson {
+    /// What the activity's latest version says (read from the store when
+    /// it left memory).
+    pub(super) fn current_content(&self, a: &Activity) -> Result<RawJson, ServiceError> {
         let latest = *a.versions.last().expect("an activity has a version");
-        match &self.log[(latest - 1) as usize].entry {
-            Entry::Notice { content, .. } => content,
-            _ => unreachable!("activity versions are notices"),
+        match self.log.get(latest).as_deref().map(|l| &l.entry) {
+            Some(Entry::Notice { content, .. }) => Ok(content.clone()),
+            _ => Err(ServiceError::Unavailable(format!(
+                "journal entry {latest} cannot be read back now; try again"
+            ))),
         }
     }
 
@@ -466,10 +474,7 @@ impl State {
 
     /// Whether `party` acknowledged `version` of the activity already.
     fn acknowledged_by(&self, a: &Activity, party: &str, version: u64) -> bool {
-        a.acks.iter().any(|&s| {
-            matches!(&self.log[(s - 1) as usize].entry,
-                Entry::Acknowledged { party: p, version: v, .. } if p == party && *v == version)
-        })
+        a.acked.iter().any(|(v, p)| p == party && *v == version)
     }
 
     pub(super) fn actor_sees_activity(&self, actor: &Actor, a: &Activity) -> bool {
@@ -508,17 +513,11 @@ impl State {
             .filter(|(_, a)| self.actor_sees_activity(actor, a))
             .filter(|(_, a)| line.is_none_or(|l| a.line == l))
             .map(|(id, a)| {
-                let received_by: BTreeSet<String> = a
-                    .acks
+                let received_by: BTreeSet<&String> = a
+                    .acked
                     .iter()
-                    .filter_map(|&s| match &self.log[(s - 1) as usize].entry {
-                        Entry::Acknowledged { party, version, .. }
-                            if *version == a.versions.len() as u64 =>
-                        {
-                            Some(party.clone())
-                        }
-                        _ => None,
-                    })
+                    .filter(|(v, _)| *v == a.versions.len() as u64)
+                    .map(|(_, p)| p)
                     .collect();
                 ActivitySummaryView {
                     id: id.clone(),
@@ -527,7 +526,7 @@ impl State {
                     version: a.versions.len(),
                     state: a.state(),
                     content_sha256: a.hashes.last().cloned().unwrap_or_default(),
-                    received_by: received_by.into_iter().collect(),
+                    received_by: received_by.into_iter().cloned().collect(),
                 }
             })
             .collect()

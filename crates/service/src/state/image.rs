@@ -12,9 +12,7 @@ use super::{
     parties::Operator, parties::Party, talks::Talks, Handle, State,
 };
 use crate::deadlines::Deadlines;
-use crate::entry::Logged;
 use crate::line_checks::Checks;
-use crate::record::leaf_text;
 use crate::site::Site;
 use parley_engine::{AltitudeBand, LatLng, Outline, TimeWindow, Timestamp, Volume, VolumeInput};
 use parley_record::MerkleLog;
@@ -26,7 +24,7 @@ use std::collections::{BTreeMap, HashMap};
 /// The image's format; an image of another format is refused (and the
 /// journal replayed), so a change of the state's fields only needs a new
 /// number here.
-pub(crate) const FORMAT: u32 = 2;
+pub(crate) const FORMAT: u32 = 3;
 
 /// A volume as it was given (and validated): outline, band, window.
 #[derive(Serialize, Deserialize)]
@@ -175,43 +173,26 @@ impl State {
         serde_json::to_vec(&image).expect("the state serializes")
     }
 
-    /// The state an image describes, with the journal's first `image.seq`
-    /// entries from `log` (which may hold more: the tail, returned to be
-    /// evolved). Refused when the journal's leaves up to `image.seq` do not
-    /// give the image's root, or the image refers to positions or handles
-    /// it does not hold; `log` is then given back, for a full replay.
+    /// The state an image describes, given the journal's first `image.seq`
+    /// entries (`log`, of which only the recent may be in memory) and the
+    /// record's tree of their leaves. Refused when the tree's root is not
+    /// the image's, or the image refers to positions or handles it does not
+    /// hold.
     pub(crate) fn from_image(
         image: Image<'static>,
-        log: Vec<Logged>,
+        log: super::entries::Entries,
+        record: MerkleLog,
         limits: WireLimits,
-    ) -> Result<(State, Vec<Logged>), (ImageError, Vec<Logged>)> {
-        let seq = image.seq;
-        match Self::fit(image, &log, limits) {
-            Ok(mut state) => {
-                let mut log = log;
-                let tail = log.split_off(seq as usize);
-                state.log = log;
-                Ok((state, tail))
-            }
-            Err(e) => Err((e, log)),
-        }
-    }
-
-    /// The state of `image` without its log, once the image fits `log`.
-    fn fit(image: Image<'static>, log: &[Logged], limits: WireLimits) -> Result<State, ImageError> {
+    ) -> Result<State, ImageError> {
         if image.format != FORMAT {
             return Err(ImageError::Format(image.format));
         }
-        let len = log.len() as u64;
-        if image.seq > len {
+        let len = log.len();
+        if image.seq != len {
             return Err(ImageError::Beyond {
                 seq: image.seq,
                 len,
             });
-        }
-        let mut record = MerkleLog::new();
-        for l in &log[..image.seq as usize] {
-            record.append(leaf_text(l).as_bytes());
         }
         let root = record.root().to_string();
         if root != image.root {
@@ -238,6 +219,7 @@ impl State {
         state.federation = image.federation.into_owned();
         state.signing.set_used(image.used_signatures.into_owned());
         state.record = record;
+        state.log = log;
         state.check_positions(image.seq)?;
         let handles = state.handles.len() as u64;
         for v in image.volumes {

@@ -8,8 +8,8 @@ use crate::error::ServiceError;
 use crate::model::WriteOutcome;
 use crate::model::{Actor, MessageKind, Priority};
 use crate::text::{check_text, minutes, time_text};
-use crate::views::MessageView;
-use parley_wire::{format_timestamp, parse_timestamp};
+use parley_wire::parse_timestamp;
+use serde_json::Value;
 
 /// Which messages (by kind and priority) a quota counts.
 type Counted = fn(MessageKind, Priority) -> bool;
@@ -39,10 +39,13 @@ impl State {
                     "give the line sequence number of the message referred to",
                 ));
             };
-            let found = l
-                .messages
-                .iter()
-                .any(|&s| match &self.log[(s - 1) as usize].entry {
+            // Message r is the line's r-th (numbered as sent): one entry
+            // read, from memory or the store.
+            let found = r
+                .checked_sub(1)
+                .and_then(|i| l.messages.get(i as usize))
+                .and_then(|&s| self.log.get(s))
+                .is_some_and(|g| match &g.entry {
                     Entry::MessageSent {
                         seq,
                         message,
@@ -187,7 +190,7 @@ impl State {
             l.messages
                 .iter()
                 .rev()
-                .map(|&s| &self.log[(s - 1) as usize])
+                .filter_map(|&s| self.log.get(s))
                 .take_while(|g| g.at_us > now_us - hour)
                 .filter(|g| match &g.entry {
                     Entry::MessageSent {
@@ -234,7 +237,7 @@ impl State {
         line: &str,
         after: u64,
         limit: usize,
-    ) -> Result<Vec<MessageView>, ServiceError> {
+    ) -> Result<Vec<Value>, ServiceError> {
         if !self.sees_line(actor, line) {
             return Err(ServiceError::NotFound(format!("line {line}")));
         }
@@ -243,36 +246,7 @@ impl State {
             .iter()
             .skip(after as usize)
             .take(limit)
-            .filter_map(|&s| {
-                let l = &self.log[(s - 1) as usize];
-                let Entry::MessageSent {
-                    line,
-                    seq,
-                    party,
-                    operator,
-                    message,
-                    priority,
-                    text,
-                    deadline,
-                    references,
-                } = &l.entry
-                else {
-                    return None;
-                };
-                Some(MessageView {
-                    line: line.clone(),
-                    seq: *seq,
-                    party: party.clone(),
-                    operator: operator.clone(),
-                    message: *message,
-                    priority: *priority,
-                    text: text.clone(),
-                    deadline: deadline.clone(),
-                    references: *references,
-                    logged_at: format_timestamp(parley_engine::Timestamp(l.at_us)),
-                    journal_seq: l.seq,
-                })
-            })
+            .map(|&s| self.logged_json(s))
             .collect())
     }
 }

@@ -30,6 +30,7 @@ mod activities;
 mod certificates;
 mod conflicts;
 mod deadlines;
+mod entries;
 mod federation;
 mod history;
 mod image;
@@ -55,8 +56,10 @@ use crate::site::{Site, SiteRules};
 use activities::Activity;
 pub use certificates::normalise_spki;
 use conflicts::Conflict;
+pub(crate) use entries::Entries;
+pub use entries::RECENT_ENTRIES;
 pub use federation::{Peer, MAX_DELIVERY};
-pub(crate) use image::Image;
+pub(crate) use image::{Image, ImageError};
 use lines::Line;
 use parley_engine::{Index, Limits, Volume};
 use parley_record::MerkleLog;
@@ -86,7 +89,8 @@ enum Handle {
 
 /// Everything the service knows, rebuilt from the journal at start.
 pub struct State {
-    log: Vec<Logged>,
+    /// The journal: recent entries in memory, older ones in the store (`entries.rs`).
+    log: entries::Entries,
     parties: BTreeMap<String, Party>,
     operators: BTreeMap<String, Operator>,
     by_token: HashMap<String, String>,
@@ -125,7 +129,7 @@ impl State {
     /// An empty state that validates new volumes against `limits`.
     pub fn new(limits: WireLimits) -> Self {
         Self {
-            log: Vec::new(),
+            log: Default::default(),
             parties: BTreeMap::new(),
             operators: BTreeMap::new(),
             by_token: HashMap::new(),
@@ -184,19 +188,53 @@ impl State {
         self.site_rules
     }
 
-    /// The entries after position `seq`.
-    pub fn logged_after(&self, seq: u64) -> &[Logged] {
-        &self.log[seq as usize..]
+    /// The entries after position `seq` (borrowed while they are in
+    /// memory, read from the store before that).
+    pub fn logged_after(&self, seq: u64) -> std::borrow::Cow<'_, [Logged]> {
+        self.log.range(seq, u64::MAX)
+    }
+
+    /// Logged entry `seq`, from memory or the store.
+    pub fn logged(&self, seq: u64) -> Option<std::borrow::Cow<'_, Logged>> {
+        self.log.get(seq)
     }
 
     /// Position of the last entry.
     pub fn last_seq(&self) -> u64 {
-        self.log.len() as u64
+        self.log.len()
     }
 
     /// When the last entry was logged (µs since the epoch; 0 before any).
     pub fn last_at_us(&self) -> i64 {
-        self.log.last().map_or(0, |l| l.at_us)
+        self.log.last_at_us()
+    }
+
+    /// Reads entries that left memory back through `reader` (a store's own
+    /// connection), so that only recent ones stay in memory.
+    pub fn set_entry_reader(&mut self, reader: Option<std::sync::Arc<dyn crate::EntryReader>>) {
+        self.log.set_reader(reader);
+    }
+
+    /// Keeps the last `entries` entries in memory once a store reads the
+    /// older back ([`RECENT_ENTRIES`] by default).
+    pub fn set_recent_entries(&mut self, entries: usize) {
+        self.log.set_keep(entries);
+    }
+
+    /// How many journal entries are held in memory now.
+    pub fn entries_in_memory(&self) -> usize {
+        self.log.in_memory()
+    }
+
+    /// See [`State::set_recent_entries`].
+    pub fn recent_entries(&self) -> usize {
+        self.log.keep()
+    }
+
+    /// Entries up to `seq` are durable: they may leave memory (the store
+    /// reads them back).
+    pub fn forget_durable(&mut self, seq: u64) {
+        self.log.forget_durable(seq);
     }
 
     // ---- evolving ----------------------------------------------------------
@@ -511,7 +549,9 @@ impl State {
     }
 
     fn logged_json(&self, seq: u64) -> Value {
-        let l = &self.log[(seq - 1) as usize];
+        let Some(l) = self.log.get(seq) else {
+            return json!({"journal_seq": seq, "unreadable": true});
+        };
         let mut v = l.entry.public_json();
         v["logged_at"] = json!(format_timestamp(parley_engine::Timestamp(l.at_us)));
         // Its place in the journal and the record: ask for its receipt with it.

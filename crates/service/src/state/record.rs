@@ -24,13 +24,12 @@ impl State {
     /// Entry `seq` as a leaf with its inclusion proof in the tree of `size`
     /// entries, if `actor` may see the entry.
     pub fn inclusion(&self, actor: &Actor, seq: u64, size: u64) -> Result<Value, ServiceError> {
-        let visible = |l: &&Logged| self.sees_entry(actor, l);
-        let logged = seq
-            .checked_sub(1)
-            .and_then(|i| self.log.get(i as usize))
-            .filter(visible)
+        let logged = self
+            .log
+            .get(seq)
+            .filter(|l| self.sees_entry(actor, l))
             .ok_or_else(|| ServiceError::NotFound(format!("record entry {seq}")))?;
-        let mut receipt = self.leaf_proof(logged, size)?;
+        let mut receipt = self.leaf_proof(&logged, size)?;
         if let Entry::Notice { content, .. } = &logged.entry {
             // The leaf holds the content's hash; the text goes with the receipt.
             receipt["content"] = Value::from(content.get());
@@ -58,11 +57,11 @@ impl State {
     /// `actor` who wrote it, if it may see the entry (a writer always may:
     /// each write's first entry is in its party's audience, or the host's).
     pub(crate) fn writer_receipt(&self, actor: &Actor, seq: u64, size: u64) -> Option<Value> {
-        let logged = seq.checked_sub(1).and_then(|i| self.log.get(i as usize))?;
-        if !self.sees_entry(actor, logged) {
+        let logged = self.log.get(seq)?;
+        if !self.sees_entry(actor, &logged) {
             return None;
         }
-        self.leaf_proof(logged, size).ok()
+        self.leaf_proof(&logged, size).ok()
     }
 
     /// Entries `after + 1 ..= upto` of the record as `actor`'s party may hold
@@ -72,9 +71,8 @@ impl State {
     /// is there, so the root can be rebuilt. Exports are read in slices like
     /// this so that a long record never holds the state for long.
     pub fn export(&self, actor: &Actor, line: Option<&str>, after: u64, upto: u64) -> String {
-        let upto = upto.min(self.log.len() as u64);
         let mut out = String::new();
-        for l in &self.log[after.min(upto) as usize..upto as usize] {
+        for l in self.log.range(after, upto).iter() {
             let visible =
                 self.sees_entry(actor, l) && line.is_none_or(|want| l.entry.line() == Some(want));
             if visible {
@@ -110,13 +108,42 @@ impl State {
         )
     }
 
-    /// Entries after `after` that `actor` may see, at most `limit`.
-    pub fn events_after(&self, actor: &Actor, after: u64, limit: usize) -> Vec<&Logged> {
-        self.log
-            .iter()
-            .skip(after as usize)
-            .filter(|l| self.sees_entry(actor, l))
-            .take(limit)
-            .collect()
+    /// Entries after `after` that `actor` may see, at most `limit`; those
+    /// that left memory are read from the store a slice at a time.
+    pub fn events_after(&self, actor: &Actor, after: u64, limit: usize) -> Vec<Logged> {
+        self.events_page(actor, after, limit, u64::MAX).0
+    }
+
+    /// [`State::events_after`] looking at no more than `scan` entries (the
+    /// caller holds the state's lock, and the writer waits for it): the
+    /// entries found and the last position looked at, from which the next
+    /// page goes on.
+    pub fn events_page(
+        &self,
+        actor: &Actor,
+        after: u64,
+        limit: usize,
+        scan: u64,
+    ) -> (Vec<Logged>, u64) {
+        const SLICE: u64 = 1_024;
+        let end = self.last_seq().min(after.saturating_add(scan));
+        let mut out = Vec::new();
+        let mut from = after;
+        while from < end && out.len() < limit {
+            let slice = self.log.range(from, end.min(from + SLICE));
+            if slice.is_empty() {
+                break; // unreadable now: said on stderr; the next page tries again
+            }
+            for l in slice.iter() {
+                from = l.seq;
+                if self.sees_entry(actor, l) {
+                    out.push(l.clone());
+                    if out.len() == limit {
+                        break;
+                    }
+                }
+            }
+        }
+        (out, from)
     }
 }

@@ -175,7 +175,17 @@ impl State {
             party: actor.party.clone(),
             operator: actor.operator.clone(),
         };
-        let mut entries = vec![(entry, self.log[s.at as usize - 1].audience.clone())];
+        let audience = self
+            .log
+            .get(s.at)
+            .map(|l| l.audience.clone())
+            .ok_or_else(|| {
+                ServiceError::Unavailable(format!(
+                    "journal entry {} cannot be read back now; try again",
+                    s.at
+                ))
+            })?;
+        let mut entries = vec![(entry, audience)];
         entries.extend(self.resolutions(site, "withdrawn"));
         Ok(Decision {
             entries,

@@ -361,8 +361,8 @@ impl State {
         };
         if fed.own_seqs.first().is_some_and(|&seq| {
             matches!(
-                self.log[(seq - 1) as usize].entry,
-                Entry::LineCreated { .. }
+                self.log.get(seq).as_deref().map(|l| &l.entry),
+                Some(Entry::LineCreated { .. })
             )
         }) {
             let waiting: Vec<&String> = fed
@@ -455,7 +455,8 @@ impl State {
         let mut texts: Vec<String> = Vec::new();
         let mut bytes = 0;
         for &seq in &fed.own_seqs[from as usize..to as usize] {
-            let l = &self.log[(seq - 1) as usize];
+            // Entries no longer in memory are read from the store.
+            let Some(l) = self.log.get(seq) else { break };
             let text = crate::federation::leaf_of(l.at_us, &l.entry);
             bytes += text.len();
             if !texts.is_empty() && bytes > MAX_DELIVERY_BYTES {
@@ -512,10 +513,10 @@ impl State {
                         .iter()
                         .any(|s| s.id == activity && s.version == version)
             })
-            .map(|(id, c)| {
-                let mut shown = self.log[(c.at - 1) as usize].entry.public_json();
+            .filter_map(|(id, c)| {
+                let mut shown = self.log.get(c.at)?.entry.public_json();
                 shown["id"] = json!(id);
-                shown
+                Some(shown)
             })
             .collect()
     }
