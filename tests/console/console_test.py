@@ -243,9 +243,13 @@ def tab(driver, name):
 
 
 def set_value(driver, css, value):
-    el = driver.find_element(By.CSS_SELECTOR, css)
-    driver.execute_script(
-        "arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input', {bubbles: true}));", el, value)
+    # Found and set in one script: a live update may redraw the element
+    # between a lookup and a later call (a stale element flaked CI once).
+    wait(driver, css)
+    found = driver.execute_script(
+        "const e = document.querySelector(arguments[0]); if (!e) return false;"
+        " e.value = arguments[1]; e.dispatchEvent(new Event('input', {bubbles: true})); return true;", css, value)
+    assert found, f"{css} is not on the page"
 
 
 def severe_logs(driver):
