@@ -101,16 +101,7 @@ impl Rng {
 
 pub fn run(args: Args) -> Result<()> {
     ensure!(args.concurrency >= 1, "--concurrency must be at least 1");
-    let dir = std::env::temp_dir().join(format!("parley-bench-faults-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir)?;
-    let result = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?
-        .block_on(faults(&args, &dir));
-    let _ = std::fs::remove_dir_all(&dir);
-    result
+    crate::served::in_temp_dir("faults", |dir| async move { faults(&args, &dir).await })
 }
 
 fn store_args(args: &Args, dir: &std::path::Path) -> Vec<String> {

@@ -48,16 +48,7 @@ const LINE: &str = "fed";
 
 pub fn run(args: Args) -> Result<()> {
     ensure!(args.concurrency >= 1, "--concurrency must be at least 1");
-    let dir = std::env::temp_dir().join(format!("parley-bench-fed-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir)?;
-    let result = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?
-        .block_on(bench(&args, &dir));
-    let _ = std::fs::remove_dir_all(&dir);
-    result
+    crate::served::in_temp_dir("fed", |dir| async move { bench(&args, &dir).await })
 }
 
 /// A node of the bench: its process, host token and officer.

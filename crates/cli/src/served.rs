@@ -134,3 +134,22 @@ pub fn now_us() -> i64 {
         .unwrap_or_default();
     since.as_micros() as i64
 }
+
+/// Runs `bench` on a two-thread runtime with a fresh temporary directory
+/// named after it, removed afterwards whatever the outcome.
+pub fn in_temp_dir<F, Fut>(name: &str, bench: F) -> anyhow::Result<()>
+where
+    F: FnOnce(std::path::PathBuf) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let dir = std::env::temp_dir().join(format!("parley-bench-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    let result = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?
+        .block_on(bench(dir.clone()));
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}

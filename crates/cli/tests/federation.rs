@@ -598,6 +598,18 @@ async fn a_node_that_tells_two_peers_two_stories_is_caught_by_its_own_signature(
     assert!(kept.contains("signed two logs"), "{kept}");
 }
 
+/// Each of `ids` is on `node`'s record as a notice exactly once.
+async fn held_once(node: &Node, ids: &[String]) {
+    let export = node.server.export(&node.server.host).await;
+    for id in ids {
+        let notices = export
+            .lines()
+            .filter(|l| l.contains("\\\"kind\\\":\\\"notice\\\"") && l.contains(id.as_str()))
+            .count();
+        assert_eq!(notices, 1, "{id} held once on {}'s node", node.party_id);
+    }
+}
+
 /// Sends `n` notices to `node` one after another; the ids answered success.
 async fn load(url: String, token: String, n: usize, lat: f64) -> Vec<String> {
     let client = common::http_client();
@@ -645,14 +657,7 @@ async fn a_node_killed_under_traffic_loses_and_doubles_nothing_on_either_side() 
         st["lines"]["air"]["nodes"]["red.node"]["receipted"] == st["lines"]["air"]["log_size"]
     })
     .await;
-    let export = red.server.export(&red.server.host).await;
-    for id in &sent {
-        let notices = export
-            .lines()
-            .filter(|l| l.contains("\\\"kind\\\":\\\"notice\\\"") && l.contains(id.as_str()))
-            .count();
-        assert_eq!(notices, 1, "{id} held once on red's node");
-    }
+    held_once(&red, &sent).await;
 
     // Now the sender: Blue's node killed while it writes. Whatever it
     // answered success reaches Red's node once, after Blue's start.
@@ -678,12 +683,5 @@ async fn a_node_killed_under_traffic_loses_and_doubles_nothing_on_either_side() 
         st["lines"]["air"]["nodes"]["red.node"]["receipted"] == st["lines"]["air"]["log_size"]
     })
     .await;
-    let export = red.server.export(&red.server.host).await;
-    for id in &answered {
-        let notices = export
-            .lines()
-            .filter(|l| l.contains("\\\"kind\\\":\\\"notice\\\"") && l.contains(id.as_str()))
-            .count();
-        assert_eq!(notices, 1, "{id} held once on red's node");
-    }
+    held_once(&red, &answered).await;
 }
