@@ -4,12 +4,14 @@
 
 use super::{Answer, WriteRequest};
 use crate::auth::Auth;
+use crate::connections::ClientCertificate;
 use crate::openapi::Forbidden;
 use crate::problem::Problem;
 use crate::AppState;
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::Json;
+use axum::{Extension, Json};
 use parley_service::federation::Delivery;
 use parley_service::{Command, ServiceError};
 use utoipa::ToSchema;
@@ -112,9 +114,24 @@ async fn federation_status(State(s): State<AppState>, Auth(a): Auth) -> Answer {
         (status = 409, description = "A gap, or the entries do not match the signed checkpoint or what was sent before.", content_type = "application/problem+json", body = crate::openapi::Problem),
     ),
 )]
-async fn take_delivery(State(s): State<AppState>, request: WriteRequest) -> Answer {
+async fn take_delivery(
+    State(s): State<AppState>,
+    certificate: Option<Extension<ClientCertificate>>,
+    request: WriteRequest,
+) -> Answer {
     let delivery: Delivery = serde_json::from_slice(request.raw())
         .map_err(|e| Problem::invalid("", format!("not a delivery: {e}")))?;
+    let certificate = certificate.as_ref().map(|c| c.0 .0.as_deref());
+    if !s.federation.admits(&delivery.from, certificate) {
+        return Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "node-certificate-required",
+            format!(
+                "a delivery from {} comes over mutual TLS with that node's own certificate (the key pinned for it here)",
+                delivery.from
+            ),
+        ));
+    }
     let answer = s.federation.ingest(delivery).await?;
     Ok(Json(answer).into_response())
 }
