@@ -125,11 +125,9 @@ async fn status(n: &Node) -> Value {
 /// Peers `a` and `b` on both sides, each naming the other's party.
 async fn peer(a: &Node, b: &Node) {
     for (here, there) in [(a, b), (b, a)] {
-        let key = status(there).await["node_key"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        let mut body = json!({"node": there.name, "url": there.server.url, "node_key": key, "parties": [there.party_id]});
+        let st = status(there).await;
+        let mut body = json!({"node": there.name, "url": there.server.url, "node_key": st["node_key"],
+            "cosigner_key": st["cosigner_key"], "parties": [there.party_id]});
         // Over HTTPS the peer's key is pinned.
         if let Some(spki) = &there.spki {
             body["tls_pin"] = json!(spki);
@@ -273,6 +271,30 @@ async fn notices_cross_and_both_nodes_find_the_same_conflict() {
         })
         .await;
     }
+
+    // Each node witnesses the other's log: Blue holds Red's cosignature
+    // (C2SP tlog-cosignature) of a checkpoint of Blue's log, signed by Blue.
+    let (on_blue, on_red) = (status(&blue).await, status(&red).await);
+    let cosigned = on_blue["lines"]["air"]["nodes"]["red.node"]["cosigned"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no cosignature kept: {on_blue}"));
+    let red_cosigner =
+        parley_record::CosignerKey::parse(on_red["cosigner_key"].as_str().unwrap()).unwrap();
+    assert!(
+        matches!(red_cosigner.verify_in(cosigned), Ok(Some(_))),
+        "{cosigned}"
+    );
+    let blue_key =
+        parley_record::VerifierKey::parse(on_blue["node_key"].as_str().unwrap()).unwrap();
+    let cp = parley_record::SignedCheckpoint::parse_and_verify(cosigned, &blue_key).unwrap();
+    assert_eq!(cp.origin.as_str(), "blue.node/lines/air");
+    assert_eq!(
+        json!(cp.size),
+        on_blue["lines"]["air"]["log_size"],
+        "the whole log cosigned"
+    );
+    // Blue's key is not Red's cosigner: a cosignature checks only with its own key.
+    assert_ne!(on_blue["cosigner_key"], on_red["cosigner_key"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

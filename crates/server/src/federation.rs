@@ -225,6 +225,7 @@ impl Federation {
             node: node.to_string(),
             line: line.to_string(),
             receipt: answer["receipt"].clone(),
+            cosignature: answer["cosignature"].as_str().map(str::to_string),
         })
         .await?;
         if let Ok(d) = serde_json::from_value::<Delivery>(answer["delivery"].clone()) {
@@ -296,8 +297,18 @@ impl Federation {
             .read(|s| s.last_received(&d.from, &d.line))
             .ok_or_else(|| ServiceError::NotFound("this log on this node".into()))?;
         let receipt = self.0.service.receipt(&node_actor(), seq)?;
+        // The checkpoint the receipt's entry names: the latest this node
+        // took in of the sender's log (checked against all it held).
+        let held = self
+            .0
+            .service
+            .read(|s| s.their_checkpoint(&d.from, &d.line));
+        let cosignature = match held {
+            Some(checkpoint) => Some(self.0.service.cosign(&checkpoint)?),
+            None => None,
+        };
         let back = self.0.service.delivery(&d.from, &d.line)?;
-        Ok(json!({"receipt": receipt, "delivery": back}))
+        Ok(json!({"receipt": receipt, "cosignature": cosignature, "delivery": back}))
     }
 
     async fn run(&self, command: Command) -> Result<Value, ServiceError> {
@@ -378,11 +389,12 @@ impl Federation {
                     Some((since, why)) => json!({"reachable": false, "since": parley_wire::format_timestamp(parley_engine::Timestamp(*since)), "why": why}),
                     None => json!({"reachable": true}),
                 };
-                (node, json!({"url": p.url, "node_key": p.node_key, "parties": p.parties, "reach": reach}))
+                (node, json!({"url": p.url, "node_key": p.node_key, "cosigner_key": p.cosigner_key, "parties": p.parties, "reach": reach}))
             })
             .collect();
         v["peers"] = Value::Object(peers);
         v["node_key"] = json!(self.0.service.record_key().ok());
+        v["cosigner_key"] = json!(self.0.service.cosigner_key().ok());
         v
     }
 }

@@ -250,6 +250,9 @@ pub enum Command {
         parties: Vec<String>,
         /// The SHA-256 of its TLS key (SPKI, hex): required for `https://`.
         tls_pin: Option<String>,
+        /// Its cosigner key (tlog-cosignature), to check its cosignatures
+        /// of this node's checkpoints.
+        cosigner_key: Option<String>,
     },
     /// A peer node's delivery of its log on a line (checked against the
     /// peer's key and what this node holds of the log before anything is
@@ -280,5 +283,8 @@ pub enum Command {
         line: String,
         /// Its receipt of its `Received` entry.
         receipt: serde_json::Value,
+        /// Its cosignature (a `cosignature/v1` line) of the checkpoint of
+        /// this node's log that it took in.
+        cosignature: Option<String>,
     },
 }

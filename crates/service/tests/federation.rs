@@ -73,6 +73,7 @@ fn blue_node_with_air(rules: LineRules) -> State {
             node_key: red_key,
             parties: vec!["red".into()],
             tls_pin: None,
+            cosigner_key: None,
         },
         NOW,
     );
@@ -103,6 +104,7 @@ fn receipted(s: &mut State, through: u64, at_us: i64) {
             line: "air".into(),
             through,
             receipt: json!({}),
+            cosigned: None,
         },
     });
 }

@@ -45,6 +45,10 @@ pub struct AddPeer {
     /// for an `https://` address, whose key is pinned (plain `http://` only
     /// on loopback).
     tls_pin: Option<String>,
+    /// The peer's cosigner key (`cosigner_key` in its `GET /v1/federation`):
+    /// with it, this node checks and keeps the peer's cosignatures of its
+    /// checkpoints (C2SP tlog-cosignature).
+    cosigner_key: Option<String>,
 }
 
 /// Peers this node with another node (the host's admins): its parties become
@@ -69,6 +73,7 @@ async fn add_peer(State(s): State<AppState>, Auth(a): Auth, request: WriteReques
         node_key: b.string("node_key")?,
         parties: b.strings("parties")?,
         tls_pin: b.optional_string("tls_pin")?,
+        cosigner_key: b.optional_string("cosigner_key")?,
     };
     request.submit(&s, a, command).await
 }
