@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::{Extension, Json};
 use parley_service::federation::Delivery;
-use parley_service::{Command, ServiceError};
+use parley_service::{Command, Peer, ServiceError};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -69,11 +69,13 @@ async fn add_peer(State(s): State<AppState>, Auth(a): Auth, request: WriteReques
     let b = request.body()?;
     let command = Command::AddPeer {
         node: b.string("node")?,
-        url: b.string("url")?,
-        node_key: b.string("node_key")?,
-        parties: b.strings("parties")?,
-        tls_pin: b.optional_string("tls_pin")?,
-        cosigner_key: b.optional_string("cosigner_key")?,
+        peer: Peer {
+            url: b.string("url")?,
+            node_key: b.string("node_key")?,
+            parties: b.strings("parties")?,
+            tls_pin: b.optional_string("tls_pin")?,
+            cosigner_key: b.optional_string("cosigner_key")?,
+        },
     };
     request.submit(&s, a, command).await
 }

@@ -510,23 +510,7 @@ impl State {
                 follow_up,
                 note,
             } => self.decide_close_follow_up(actor, talk, *follow_up, note),
-            Command::AddPeer {
-                node,
-                url,
-                node_key,
-                parties,
-                tls_pin,
-                cosigner_key,
-            } => {
-                let peer = Peer {
-                    url: url.clone(),
-                    node_key: node_key.clone(),
-                    parties: parties.clone(),
-                    tls_pin: tls_pin.clone(),
-                    cosigner_key: cosigner_key.clone(),
-                };
-                self.decide_add_peer(actor, node, peer)
-            }
+            Command::AddPeer { node, peer } => self.decide_add_peer(actor, node, peer.clone()),
             Command::Ingest { delivery, index } => {
                 self.decide_ingest(actor, delivery, *index, now_us)
             }

@@ -66,7 +66,7 @@ pub const MAX_DELIVERY: usize = 256;
 const MAX_DELIVERY_BYTES: usize = 512 * 1024;
 
 /// A peer node as its admins agreed it with ours.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Peer {
     /// Where it is served.
     pub url: String,
