@@ -5,6 +5,7 @@ mod common;
 
 use common::http::{disc, notice, Server, Tokens};
 use common::temp_dir;
+use parley::fault_proxy::Proxy;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -124,20 +125,24 @@ async fn status(n: &Node) -> Value {
 
 /// Peers `a` and `b` on both sides, each naming the other's party.
 async fn peer(a: &Node, b: &Node) {
-    for (here, there) in [(a, b), (b, a)] {
-        let st = status(there).await;
-        let mut body = json!({"node": there.name, "url": there.server.url, "node_key": st["node_key"],
-            "cosigner_key": st["cosigner_key"], "parties": [there.party_id]});
-        // Over HTTPS the peer's key is pinned.
-        if let Some(spki) = &there.spki {
-            body["tls_pin"] = json!(spki);
-        }
-        let (s, v) = here
-            .server
-            .post("/v1/federation/peers", &here.server.host, body)
-            .await;
-        assert_eq!(s, StatusCode::CREATED, "{v}");
+    peer_at(a, b, &b.server.url).await;
+    peer_at(b, a, &a.server.url).await;
+}
+
+/// Peers `here` with `there`, which it reaches at `url`.
+async fn peer_at(here: &Node, there: &Node, url: &str) {
+    let st = status(there).await;
+    let mut body = json!({"node": there.name, "url": url, "node_key": st["node_key"],
+        "cosigner_key": st["cosigner_key"], "parties": [there.party_id]});
+    // Over HTTPS the peer's key is pinned.
+    if let Some(spki) = &there.spki {
+        body["tls_pin"] = json!(spki);
     }
+    let (s, v) = here
+        .server
+        .post("/v1/federation/peers", &here.server.host, body)
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
 }
 
 /// Waits until `cond` holds (polling), at most a minute.
@@ -841,4 +846,80 @@ async fn nodes_reach_each_other_over_mutual_tls_with_their_own_keys_and_no_one_e
             .is_empty(),
         "{again}"
     );
+}
+
+/// The ids of the conflicts a node's party is told of, sorted.
+async fn conflict_ids(n: &Node) -> Vec<String> {
+    let mut ids: Vec<String> = conflicts(n)
+        .await
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_partition_heals_through_a_flaky_link_with_everything_delivered_once() {
+    let blue = start_node("fed-part-blue", "blue.node", "blue").await;
+    let red = start_node("fed-part-red", "red.node", "red").await;
+    // Each node reaches the other only through a fault proxy of the test's.
+    let (scheme, _) = blue.server.url.split_once("://").unwrap();
+    let address = |n: &Node| n.server.url.split_once("://").unwrap().1.to_string();
+    let to_red = Proxy::start(&address(&red)).await.unwrap();
+    let to_blue = Proxy::start(&address(&blue)).await.unwrap();
+    peer_at(&blue, &red, &format!("{scheme}://{}", to_red.address())).await;
+    peer_at(&red, &blue, &format!("{scheme}://{}", to_blue.address())).await;
+    let (s, v) = blue
+        .server
+        .post(
+            "/v1/lines",
+            &blue.server.host,
+            json!({"id": "air", "name": "Air", "parties": ["blue", "red"], "rules": {"horizontal_m": 1000, "vertical_m": 0, "time_s": 0}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+
+    // The partition: both sides go on working, each told the other was not
+    // reached; neither knows yet of the conflicts between them.
+    to_red.cut();
+    to_blue.cut();
+    let (mut blue_ids, mut red_ids) = (Vec::new(), Vec::new());
+    for i in 0..4 {
+        let lat = 62.0 + f64::from(i) * 0.2;
+        for (n, ids) in [(&blue, &mut blue_ids), (&red, &mut red_ids)] {
+            let a = notify(n, lat, 20.0, 1).await;
+            assert_eq!(a["conflicts"], json!([]), "{a}");
+            assert_eq!(
+                a["federation"]["not_reached"].as_array().map(Vec::len),
+                Some(1),
+                "{a}"
+            );
+            ids.push(a["activity"].as_str().unwrap().to_string());
+        }
+    }
+
+    // Healed into a flaky link: every third connection dropped, 20 ms each way.
+    for p in [&to_red, &to_blue] {
+        p.heal();
+        p.drop_every(3);
+        p.delay(20);
+    }
+    for (n, other) in [(&blue, "red.node"), (&red, "blue.node")] {
+        until("everything receipted across the flaky link", || async {
+            let st = status(n).await;
+            let line = &st["lines"]["air"];
+            line["nodes"][other]["receipted"] == line["log_size"]
+        })
+        .await;
+    }
+    // Everything delivered, once, both ways; and both nodes found the same
+    // four conflicts, under the same ids.
+    held_once(&red, &blue_ids).await;
+    held_once(&blue, &red_ids).await;
+    until("both nodes to know the four conflicts", || async {
+        conflict_ids(&blue).await.len() == 4 && conflict_ids(&red).await.len() == 4
+    })
+    .await;
+    assert_eq!(conflict_ids(&blue).await, conflict_ids(&red).await);
 }
