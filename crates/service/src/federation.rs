@@ -103,13 +103,13 @@ impl Service {
             .map(|(body, _)| format!("{body}\n"))
             .ok_or_else(|| ServiceError::invalid("/checkpoint", "not a signed note"))?;
         let now_s = (self.now().max(0) / 1_000_000) as u64;
-        Ok(self.signer()?.cosigner().cosign(&body, now_s))
+        Ok(self.cosigner()?.cosign(&body, now_s))
     }
 
     /// This node's cosigner key (tlog-cosignature), which its peers are given
     /// with its record key.
     pub fn cosigner_key(&self) -> Result<String, ServiceError> {
-        Ok(self.signer()?.cosigner().cosigner_key().to_string())
+        Ok(self.cosigner()?.cosigner_key().to_string())
     }
 }
 
