@@ -51,7 +51,7 @@ impl Actor {
 }
 
 /// A line's rules, agreed between its parties.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LineRules {
     /// A notice must be given at least this long before its activity starts, seconds.
     pub notice_lead_time_s: u64,
@@ -94,10 +94,24 @@ pub struct LineRules {
     pub region: Option<Region>,
 }
 
+/// A line's region of operation: a box of latitudes and longitudes (the
+/// first form, kept as it was stored), or a polygon.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Region {
+    /// A box of latitudes and longitudes.
+    Bounds(RegionBounds),
+    /// A polygon of geodesic edges (`parley_engine::Region`).
+    Polygon {
+        /// Its vertices in order, not repeating the first: decimal degrees.
+        vertices: Vec<RegionVertex>,
+    },
+}
+
 /// A box of latitudes and longitudes, degrees; `west > east` when it crosses
 /// the antimeridian.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Region {
+pub struct RegionBounds {
     /// Southern edge, −90 to 90.
     pub south: f64,
     /// Western edge, −180 to 180.
@@ -106,6 +120,15 @@ pub struct Region {
     pub north: f64,
     /// Eastern edge, −180 to 180.
     pub east: f64,
+}
+
+/// A vertex of a region's polygon, decimal degrees.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RegionVertex {
+    /// Latitude, −90 to 90.
+    pub lat: f64,
+    /// Longitude, −180 to 180.
+    pub lng: f64,
 }
 
 fn default_min_reply_s() -> u64 {

@@ -195,17 +195,26 @@ fn split_compact(p: &str, axis: Axis) -> (&str, Option<&str>, Option<&str>) {
 }
 
 /// Reads a whole position from text: latitude then longitude with their
-/// hemispheres (`35°30'15"N 038°30'E`, `3530N03830E`, `N35.5 E38.5`), or an
-/// MGRS reference.
+/// hemispheres (`35°30'15"N 038°30'E`, `3530N03830E`, `N35.5 E38.5`), an
+/// MGRS reference, or a UTM/UPS coordinate as [`format_utm`] writes it
+/// (`37N 455000 3928000`: zone and hemisphere, easting, northing in metres).
 pub fn parse_position(text: &str) -> Result<Position, String> {
     let upper = text.trim().to_ascii_uppercase();
     if looks_like_mgrs(&upper) {
         return parse_mgrs(text);
     }
+    if let Some((zone, north, easting, northing)) = utm_parts(&upper) {
+        let point = parse_utm(zone, north, easting, northing)
+            .map_err(|e| format!("UTM \"{text}\": {e}"))?;
+        return Ok(Position {
+            point,
+            spread_m: 0.0,
+        });
+    }
     let Some(split) = lat_end(&upper) else {
         return parse_mgrs(text).map_err(|mgrs| {
             format!(
-                "\"{text}\" is neither a latitude and longitude with their hemispheres (35°30'15\"N 038°30'E, 3530N03830E) nor an MGRS reference ({mgrs})"
+                "\"{text}\" is neither a latitude and longitude with their hemispheres (35°30'15\"N 038°30'E, 3530N03830E), a UTM coordinate (37N 455000 3928000) nor an MGRS reference ({mgrs})"
             )
         });
     };
@@ -218,6 +227,35 @@ pub fn parse_position(text: &str) -> Result<Position, String> {
         point,
         spread_m: 0.0,
     })
+}
+
+/// `37N 455000 3928000` (also `37 N 455000E 3928000N`): a zone of 0 (UPS)
+/// to 60 with its hemisphere, then easting and northing in metres; `None`
+/// when the text is not of that shape (a latitude such as `37N` is followed
+/// by a longitude with its E or W, never by two bare numbers).
+fn utm_parts(upper: &str) -> Option<(i32, bool, f64, f64)> {
+    let words: Vec<&str> = upper.split_whitespace().collect();
+    let (zone, hemisphere, rest) = match words[..] {
+        [zh, e, n] => {
+            let (z, h) = zh.split_at(zh.len().checked_sub(1)?);
+            (z, h, [e, n])
+        }
+        [z, h, e, n] => (z, h, [e, n]),
+        _ => return None,
+    };
+    let zone: i32 = zone.parse().ok().filter(|z| (0..=60).contains(z))?;
+    let north = match hemisphere {
+        "N" => true,
+        "S" => false,
+        _ => return None,
+    };
+    let metres = |w: &str, suffix: char| -> Option<f64> {
+        let w = w.strip_suffix(suffix).unwrap_or(w);
+        w.chars()
+            .all(|c| c.is_ascii_digit() || c == '.')
+            .then(|| w.parse().ok())?
+    };
+    Some((zone, north, metres(rest[0], 'E')?, metres(rest[1], 'N')?))
 }
 
 /// The shape of an MGRS reference: a UTM zone (1–2 digits) and band, or a
@@ -302,6 +340,20 @@ pub fn format_dms(angle: f64, axis: Axis) -> String {
         s % 60,
         if angle < 0.0 { neg } else { pos }
     )
+}
+
+/// `point` as UTM (UPS near the poles) to the metre: `37N 455000 3928000`,
+/// zone (0 for UPS) and hemisphere, easting, northing.
+pub fn format_utm(point: LatLng) -> Result<String, String> {
+    let ll = geoconvert::LatLon::create(point.lat, point.lng).map_err(|e| e.to_string())?;
+    let u = ll.to_utmups();
+    Ok(format!(
+        "{}{} {:.0} {:.0}",
+        u.zone(),
+        if u.is_north() { 'N' } else { 'S' },
+        u.easting().floor(),
+        u.northing().floor()
+    ))
 }
 
 /// The MGRS reference of `point` at 1 m (five digits each way).
@@ -411,6 +463,27 @@ mod tests {
         assert!((coarse.spread_m - 707.1).abs() < 2.0, "{}", coarse.spread_m);
         assert!(parse_mgrs("18TWL851").is_err(), "odd digits");
         assert_eq!(format_mgrs(p.point).unwrap(), "18TWL8566411315");
+    }
+
+    #[test]
+    fn utm_text_reads_back_what_it_writes() {
+        for at in [
+            LatLng::new(35.5, 38.5),
+            LatLng::new(-33.9, 151.2),
+            LatLng::new(85.0, 10.0),
+        ] {
+            let text = format_utm(at).unwrap();
+            let p = parse_position(&text).unwrap_or_else(|e| panic!("{text}: {e}"));
+            // Floored to the metre: within 1.5 m.
+            assert!(distance_m(p.point, at) < 1.5, "{text}: {:?}", p.point);
+        }
+        let spaced = parse_position("37 N 455000E 3928000N").unwrap();
+        let compact = parse_position("37N 455000 3928000").unwrap();
+        assert_eq!(spaced, compact);
+        assert!(parse_position("61N 455000 3928000").is_err());
+        assert!(parse_position("37N 455000 99999999")
+            .unwrap_err()
+            .contains("UTM"));
     }
 
     #[test]

@@ -244,7 +244,7 @@ impl State {
                         })?,
                     );
                 }
-                let rules = self.lines[line].rules;
+                let rules = self.lines[line].rules.clone();
                 let found = self.find_conflicts(
                     party,
                     line,
