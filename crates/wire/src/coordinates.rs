@@ -63,6 +63,9 @@ impl Axis {
     }
 }
 
+/// What an MGRS reference is, for error messages.
+pub const MGRS_FORM: &str = "give a zone and latitude band, the 100 km square's two letters and an even number of digits, easting then northing (37SBA1234567890, or 37S BA 12345 67890)";
+
 /// What an angle may be written as, for error messages.
 pub const ANGLE_FORMS: &str = "give decimal degrees (35.5), degrees, minutes and seconds (35°30'15\"N), degrees and decimal minutes (35°30.25'N) or compact (3530N, 03830E)";
 
@@ -159,9 +162,11 @@ pub fn parse_angle(text: &str, axis: Axis) -> Result<f64, String> {
     let angle = sign * (d + m / 60.0 + s / 3600.0);
     if angle.abs() > axis.limit() {
         return Err(format!(
-            "\"{text}\" is beyond ±{}° of {}",
+            "\"{text}\" is beyond ±{}° of {}; give {} from -{limit} to {limit} (or with {pos} or {neg})",
             axis.limit(),
-            axis.name()
+            axis.name(),
+            axis.name(),
+            limit = axis.limit(),
         ));
     }
     Ok(angle)
@@ -296,7 +301,8 @@ fn lat_end(upper: &str) -> Option<usize> {
 /// its cell, and the cell's half-diagonal on the ground.
 pub fn parse_mgrs(text: &str) -> Result<Position, String> {
     let compact: String = text.split_whitespace().collect();
-    let mgrs = Mgrs::parse_str(&compact).map_err(|e| format!("MGRS \"{text}\": {e}"))?;
+    let mgrs =
+        Mgrs::parse_str(&compact).map_err(|e| format!("MGRS \"{text}\": {e}; {MGRS_FORM}"))?;
     let centre = mgrs.to_utmups();
     let point = to_point(&centre);
     // Precision p gives cells 10^(5-p) m a side, in grid metres.
@@ -317,8 +323,12 @@ pub fn parse_mgrs(text: &str) -> Result<Position, String> {
 
 /// Reads a UTM (zones 1–60) or UPS (zone 0) coordinate.
 pub fn parse_utm(zone: i32, north: bool, easting: f64, northing: f64) -> Result<LatLng, String> {
-    let utm = UtmUps::create(zone, north, easting, northing)
-        .map_err(|e| format!("zone {zone} {}: {e}", if north { "north" } else { "south" }))?;
+    let utm = UtmUps::create(zone, north, easting, northing).map_err(|e| {
+        format!(
+            "zone {zone} {}, easting {easting}, northing {northing}: {e}; give an easting and northing in metres within the zone (UTM eastings are about 100000 to 900000; northings 0 to 9330000 north, 1100000 to 10000000 south)",
+            if north { "north" } else { "south" }
+        )
+    })?;
     Ok(to_point(&utm))
 }
 
@@ -406,7 +416,7 @@ mod tests {
             ("038°30'E", "swapped"),
             ("35°61'N", "below 60"),
             ("35.5°30'N", "only the last unit"),
-            ("91N", "beyond"),
+            ("91N", "give latitude from -90 to 90"),
             ("thirty", "decimal degrees"),
             ("", "decimal degrees"),
             ("35°30'15\"N extra", "decimal degrees"),
@@ -461,7 +471,8 @@ mod tests {
         let coarse = parse_mgrs("18TWL8511").unwrap();
         // A 1 km cell: about 707 m, give or take the grid's scale.
         assert!((coarse.spread_m - 707.1).abs() < 2.0, "{}", coarse.spread_m);
-        assert!(parse_mgrs("18TWL851").is_err(), "odd digits");
+        let odd = parse_mgrs("18TWL851").unwrap_err();
+        assert!(odd.contains("an even number of digits"), "{odd}");
         assert_eq!(format_mgrs(p.point).unwrap(), "18TWL8566411315");
     }
 
@@ -481,9 +492,11 @@ mod tests {
         let compact = parse_position("37N 455000 3928000").unwrap();
         assert_eq!(spaced, compact);
         assert!(parse_position("61N 455000 3928000").is_err());
-        assert!(parse_position("37N 455000 99999999")
-            .unwrap_err()
-            .contains("UTM"));
+        let far = parse_position("37N 455000 99999999").unwrap_err();
+        assert!(
+            far.contains("UTM") && far.contains("give an easting and northing"),
+            "{far}"
+        );
     }
 
     #[test]
