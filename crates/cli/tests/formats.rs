@@ -116,7 +116,7 @@ fn unusual_notices_are_refused_until_confirmed_and_altitudes_read_back_as_given(
     let shown = blue.run(&["lines", "show", "ell"]).stdout;
     assert!(
         shown.contains(
-            "region of operation       a polygon: 35,38; 35,40; 36,40; 36,39; 37,39; 37,38"
+            "region of operation       a polygon: 35.0,38.0; 35.0,40.0; 36.0,40.0; 36.0,39.0; 37.0,39.0; 37.0,38.0"
         ),
         "{shown}"
     );
