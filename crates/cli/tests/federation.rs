@@ -104,6 +104,13 @@ where
     panic!("timed out waiting for {what}");
 }
 
+/// Line `air`'s operation status on node `n`, as its officer reads it.
+async fn operation(n: &Node) -> Value {
+    let (s, v) = n.server.get("/v1/lines/air", &n.party.officer).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    v["operation"].clone()
+}
+
 async fn conflicts(n: &Node) -> Vec<Value> {
     let (s, v) = n.server.get("/v1/conflicts", &n.party.officer).await;
     assert_eq!(s, StatusCode::OK, "{v}");
@@ -249,6 +256,16 @@ async fn a_node_down_is_named_and_gets_everything_once_back() {
     let more = notify(&blue, 51.5, 11.0, 1).await;
     let st = status(&blue).await;
     assert_eq!(st["peers"]["red.node"]["reach"]["reachable"], false, "{st}");
+    // The line's status names the node, apart from any party's line check,
+    // once an entry has waited long for its receipt.
+    until("blue's line to name red's node unreachable", || async {
+        operation(&blue).await["state"] == "node_unreachable"
+    })
+    .await;
+    let op = operation(&blue).await;
+    assert_eq!(op["nodes"][0]["node"], "red.node", "{op}");
+    assert_eq!(op["nodes"][0]["reachable"], false, "{op}");
+    assert_eq!(op["nodes"][0]["parties"], json!(["red"]), "{op}");
 
     restart(&mut red);
     // Delivered in order, once, without a new write on Blue's side.
@@ -257,6 +274,9 @@ async fn a_node_down_is_named_and_gets_everything_once_back() {
         st["lines"]["air"]["nodes"]["red.node"]["receipted"] == st["lines"]["air"]["log_size"]
     })
     .await;
+    let op = operation(&blue).await;
+    assert_eq!(op["nodes"][0]["reachable"], true, "{op}");
+    assert_ne!(op["state"], "node_unreachable", "{op}");
     for a in [&b, &more] {
         let id = a["activity"].as_str().unwrap();
         let (s, _) = red

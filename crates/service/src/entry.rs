@@ -389,6 +389,25 @@ pub enum Entry {
         /// Its receipt: `leaf`, `proof`, `tree_size` and `checkpoint`.
         receipt: Value,
     },
+    /// A notice of this node's has not reached one of its line's nodes long
+    /// after it was logged: its party's officers are told, so they reach the
+    /// other side some other way (the line's other parties have not seen it).
+    NoticeUndelivered {
+        /// The line.
+        line: String,
+        /// The node that has not receipted it.
+        node: String,
+        /// The notice.
+        activity: String,
+        /// Its version.
+        version: u64,
+        /// The party that gave notice.
+        party: String,
+        /// When it was logged here, RFC 3339.
+        since: String,
+        /// The operators told (the party's officers and admins).
+        to: Vec<String>,
+    },
 }
 
 /// A party's signature of a request: the signed note (the statement, then
@@ -494,7 +513,8 @@ impl Entry {
             | Entry::DeadlineEscalated { line, .. }
             | Entry::LineCheckSent { line, .. }
             | Entry::LineCheckAnswered { line, .. }
-            | Entry::LineCheckMissed { line, .. } => Some(line),
+            | Entry::LineCheckMissed { line, .. }
+            | Entry::NoticeUndelivered { line, .. } => Some(line),
             _ => None,
         }
     }

@@ -344,6 +344,13 @@ impl State {
             Entry::PeerMisbehaved { line, delivery, .. } => {
                 self.evolve_peer_misbehaved(line, delivery)
             }
+            Entry::NoticeUndelivered {
+                line,
+                node,
+                activity,
+                version,
+                ..
+            } => self.evolve_notice_undelivered(line, node, activity, *version),
         }
         self.evolve_federation(&logged);
         self.evolve_signed(&logged);

@@ -286,6 +286,16 @@ impl State {
                 }
                 Ok((true, Vec::new()))
             }
+            Entry::LineCheckSent { line: l, party, .. }
+            | Entry::LineCheckAnswered { line: l, party, .. }
+            | Entry::LineCheckMissed { line: l, party, .. } => {
+                if l != line || !theirs(party) || !self.is_member(party, line) {
+                    return refuse(format!(
+                        "a line check of {party}, not a party of {node} on {line}"
+                    ));
+                }
+                Ok((true, Vec::new()))
+            }
             Entry::MessageSent { line: l, party, .. } => {
                 if l != line || !theirs(party) {
                     return refuse(format!(

@@ -10,6 +10,7 @@
 
 mod deliveries;
 mod evidence;
+mod reach;
 
 use super::conflicts::Found;
 use super::{Decision, State};
@@ -98,9 +99,15 @@ pub(crate) struct Federation {
 struct FedLine {
     /// The line's nodes other than this one.
     nodes: BTreeSet<String>,
-    /// This node's log on the line, and the journal position of each entry.
+    /// This node's log on the line, and the journal position and logging
+    /// time of each entry.
     own: LineLog,
     own_seqs: Vec<u64>,
+    own_at: Vec<i64>,
+    /// The notices in `own`, in order.
+    own_notices: Vec<reach::OwnNotice>,
+    /// The notices whose not reaching a node was escalated: (node, activity, version).
+    told_undelivered: BTreeSet<(String, String, u64)>,
     /// How much of `own` each node has receipted.
     delivered: BTreeMap<String, u64>,
     /// This node's copy of each peer's log on the line.
@@ -261,8 +268,23 @@ impl State {
             .lines
             .get_mut(&line)
             .expect("a federated line");
+        if let Entry::Notice {
+            activity,
+            version,
+            party,
+            ..
+        } = &logged.entry
+        {
+            fed.own_notices.push(reach::OwnNotice {
+                index: fed.own.size(),
+                activity: activity.clone(),
+                version: *version,
+                party: party.clone(),
+            });
+        }
         fed.own.push(leaf_hash(text.as_bytes()));
         fed.own_seqs.push(logged.seq);
+        fed.own_at.push(logged.at_us);
     }
 
     /// The federated line an entry belongs to, if it is one a line's nodes share.
@@ -279,6 +301,15 @@ impl State {
             Entry::LineCreated { line, .. }
             | Entry::Notice { line, .. }
             | Entry::MessageSent { line, .. } => Some(line.clone()),
+            // This node's checks of its own parties: the evidence its peers
+            // show in the line's operation status.
+            Entry::LineCheckSent { line, party, .. }
+            | Entry::LineCheckAnswered { line, party, .. }
+            | Entry::LineCheckMissed { line, party, .. }
+                if !self.is_remote_party(party) =>
+            {
+                Some(line.clone())
+            }
             Entry::Acknowledged { activity, .. } => activity_line(activity),
             Entry::ConflictFound { conflict, .. }
             | Entry::ConflictResolved { conflict, .. }
