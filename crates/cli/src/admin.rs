@@ -320,7 +320,7 @@ pub fn run(args: AdminArgs) -> Result<()> {
                 body["rules"]["flight_level_margin_m"] = json!(m);
             }
             if let Some(r) = region {
-                body["rules"]["region"] = region_json(&r)?;
+                body["rules"]["region"] = region_json(r)?;
             }
             ("/v1/lines".to_string(), body)
         }
