@@ -97,7 +97,10 @@ pub struct LineRules {
 /// A line's region of operation: a box of latitudes and longitudes (the
 /// first form, kept as it was stored), or a polygon.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
+#[serde(
+    untagged,
+    expecting = "a box, {\"south\", \"west\", \"north\", \"east\"} in degrees, or a polygon, {\"vertices\": [{\"lat\", \"lng\"}, ...]} in decimal degrees"
+)]
 pub enum Region {
     /// A box of latitudes and longitudes.
     Bounds(RegionBounds),
@@ -290,4 +293,33 @@ pub enum Category {
     Launch,
     /// Convoys and other movements.
     Movement,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_region_is_a_box_as_stored_before_or_a_polygon() {
+        let b: Region =
+            serde_json::from_str(r#"{"south": 32, "west": 35.5, "north": 37.5, "east": 42.5}"#)
+                .unwrap();
+        assert!(matches!(b, Region::Bounds(_)));
+        // Written back as it was read: older journal entries keep their bytes.
+        assert_eq!(
+            serde_json::to_string(&b).unwrap(),
+            r#"{"south":32.0,"west":35.5,"north":37.5,"east":42.5}"#
+        );
+        let p: Region = serde_json::from_str(
+            r#"{"vertices": [{"lat": 35, "lng": 38}, {"lat": 35, "lng": 40}, {"lat": 36, "lng": 39}]}"#,
+        )
+        .unwrap();
+        assert!(matches!(p, Region::Polygon { ref vertices } if vertices.len() == 3));
+        let e = serde_json::from_str::<Region>(r#"{"south": 32, "west": 35.5}"#).unwrap_err();
+        assert!(
+            e.to_string().contains("a box, {\"south\"")
+                && e.to_string().contains("or a polygon, {\"vertices\""),
+            "{e}"
+        );
+    }
 }
