@@ -14,7 +14,13 @@ Feature Polygon and a Point with radius_m); Red's map draws it, its card reads
 no NaN, and every field of Red's acknowledgment dialog (shape, centre, extent,
 altitudes, start, end; the notice and each volume; in each coordinate format
 and as a DTG) is checked against what the API stored, computed here
-independently; Red acknowledges it. Then the talks: Red confirms the demo's talk and closes its
+independently; Red acknowledges it. Blue then types a notice into the form as
+the field writes it (DMS and compact vertices, each read back live; feet above
+mean sea level): stored as computed here, kept as given and compared above
+WGS84, both in Red's read-back, whose centre in MGRS and UTM GEOTRANS and PROJ
+read back; and a circle on an MGRS cell, in the past, refused with the
+server's reason until "send it even if unusual" is ticked, then stored on the
+cell's centre with its half-diagonal added (GEOTRANS, PROJ, geographiclib). Then the talks: Red confirms the demo's talk and closes its
 follow-up; Blue records the next round through the form (a refused field is
 marked); Red records its own version, the difference is shown, and Blue
 accepts it. Screenshots go to DIR; their paths are printed.
@@ -675,6 +681,8 @@ def main():
         # centred on an MGRS cell, in the past, refused as unusual until confirmed.
         tab(blue, "notify")
         choose(blue, "n-line", "syria-air")
+        check(blue.execute_script("return document.querySelector('#n-alt-units option[value=FL]').disabled"),
+              "flight levels are not offered on a line whose rules do not allow them")
         set_value(blue, "#n-poc", "Blue CAOC, DMS desk")
         click(blue, "#n-shape-polygon")
         typed = ["35°40'10\"N 038°40'20\"E", "35°40'10\"N 038°50'30\"E", "35°50'15\"N 038°50'30\"E", "3550N03840E"]
