@@ -4,12 +4,10 @@
 //! (MGRS and UTM for the read-back). The parser is `parley_wire`'s, the one
 //! every volume goes through; nothing is stored.
 
-use super::Answer;
+use super::{Answer, WriteRequest};
 use crate::auth::Auth;
-use crate::body::Body;
 use crate::openapi::InvalidInput;
 use crate::problem::Problem;
-use axum::body::Bytes;
 use axum::response::IntoResponse;
 use axum::Json;
 use parley_wire::coordinates::{format_mgrs, format_utm};
@@ -91,8 +89,10 @@ pub struct PositionRead {
     ),
     security(("bearer" = [])),
 )]
-async fn read_positions(Auth(_): Auth, raw: Bytes) -> Answer {
-    let list = Body::parse(raw)?.array("positions")?;
+async fn read_positions(Auth(_): Auth, request: WriteRequest) -> Answer {
+    // Read as every POST is (its Idempotency-Key checked, the body limit),
+    // though nothing is written: a retry is simply answered again.
+    let list = request.body()?.array("positions")?;
     if list.len() > MAX_POSITIONS {
         return Err(Problem::invalid(
             "/positions",
