@@ -309,8 +309,10 @@ export function startAmend(a) {
   if (shape.kind === "circle") $("#n-radius").value = String(shape.radius);
   // The form takes what was given (feet, mean sea level, a flight level) when the notice kept it.
   const given = v.given || {};
-  const lower = given.altitude_lower || v.volume.altitude_lower;
-  const upper = given.altitude_upper || v.volume.altitude_upper;
+  // A flight level may have been given as text ("FL130").
+  const asObject = (a) => (typeof a === "string" && /^FL\d+$/i.test(a) ? { value: Number(a.slice(2)), units: "FL" } : a);
+  const lower = asObject(given.altitude_lower || v.volume.altitude_lower);
+  const upper = asObject(given.altitude_upper || v.volume.altitude_upper);
   $("#n-alt-units").value = lower.units || "M";
   $("#n-alt-ref").value = lower.reference || "W84";
   $("#n-lower").value = String(lower.value);
