@@ -242,8 +242,9 @@ fn utm_parts(upper: &str) -> Option<(i32, bool, f64, f64)> {
     let words: Vec<&str> = upper.split_whitespace().collect();
     let (zone, hemisphere, rest) = match words[..] {
         [zh, e, n] => {
-            let (z, h) = zh.split_at(zh.len().checked_sub(1)?);
-            (z, h, [e, n])
+            // The hemisphere is the last character, whatever the text's bytes.
+            let h = zh.char_indices().last()?.0;
+            (&zh[..h], &zh[h..], [e, n])
         }
         [z, h, e, n] => (z, h, [e, n]),
         _ => return None,
@@ -492,11 +493,23 @@ mod tests {
         let compact = parse_position("37N 455000 3928000").unwrap();
         assert_eq!(spaced, compact);
         assert!(parse_position("61N 455000 3928000").is_err());
+        // Any text is refused, never a panic: a multi-byte last character.
+        assert!(parse_position("37é 455000 3928000").is_err());
         let far = parse_position("37N 455000 99999999").unwrap_err();
         assert!(
             far.contains("UTM") && far.contains("give an easting and northing"),
             "{far}"
         );
+    }
+
+    proptest::proptest! {
+        /// Whatever an officer (or a fuzzer) types is read or refused, never a panic.
+        #[test]
+        fn any_text_is_read_or_refused(text in "[0-9A-Za-z°'\" .:é漢\\-]{0,24}") {
+            let _ = parse_position(&text);
+            let _ = parse_angle(&text, Axis::Latitude);
+            let _ = parse_angle(&text, Axis::Longitude);
+        }
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::problem::Problem;
 use axum::response::IntoResponse;
 use axum::Json;
 use parley_wire::coordinates::{format_mgrs, format_utm};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -36,8 +36,19 @@ pub struct PositionsQuery {
     /// point of a F3548 outline (`{"lat", "lng"}` in decimal degrees or any
     /// angle form, `{"mgrs"}`, `{"utm": {"zone", "hemisphere", "easting",
     /// "northing"}}`).
-    #[schema(value_type = Vec<Object>, max_items = 200)]
-    positions: Vec<Value>,
+    #[schema(max_items = 200)]
+    positions: Vec<PositionInput>,
+}
+
+/// A position: text, or an object as a point of a F3548 outline.
+#[derive(ToSchema, Deserialize)]
+#[serde(untagged)]
+#[allow(dead_code)] // Read by utoipa only.
+enum PositionInput {
+    /// Any form of a position as text.
+    Text(String),
+    /// `{"lat", "lng"}`, `{"position"}`, `{"mgrs"}` or `{"utm"}`.
+    Point(serde_json::Map<String, Value>),
 }
 
 /// What each position was read as, in the order given.
@@ -76,8 +87,8 @@ pub struct PositionRead {
 /// Reads positions as a notice's volumes would, without storing anything:
 /// each as the point used (an MGRS cell's centre, with its half-diagonal)
 /// and in MGRS and UTM. A position that cannot be read is answered with
-/// why, beside the others; only a body that is not a list of positions is
-/// refused.
+/// why, beside the others; a body that is not a list of texts and objects
+/// is refused.
 #[utoipa::path(
     post,
     path = "/v1/positions",
@@ -100,6 +111,14 @@ async fn read_positions(Auth(_): Auth, request: WriteRequest) -> Answer {
                 "{} positions; give at most {MAX_POSITIONS} a request",
                 list.len()
             ),
+        ));
+    }
+    // Neither text nor an object is no position at all: refused whole, as
+    // the schema says; a position that cannot be read is answered beside the others.
+    if let Some(i) = list.iter().position(|v| !(v.is_string() || v.is_object())) {
+        return Err(Problem::invalid(
+            &format!("/positions/{i}"),
+            "give a position as text (35°30'15\"N 038°30'E, 37SBA1234567890, 37N 455000 3928000) or as an object ({\"lat\", \"lng\"}, {\"mgrs\"}, {\"utm\"})",
         ));
     }
     let positions = list
