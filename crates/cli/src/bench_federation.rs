@@ -95,7 +95,8 @@ async fn start(dir: &Path, name: &str, party: &str, http: &reqwest::Client) -> R
     })
 }
 
-async fn node_key(http: &reqwest::Client, n: &Node) -> Result<String> {
+/// A node's record key and cosigner key, as its admins read them.
+async fn node_keys(http: &reqwest::Client, n: &Node) -> Result<(Value, Value)> {
     let v: Value = http
         .get(format!("{}/v1/federation", n.url))
         .bearer_auth(&n.host)
@@ -103,7 +104,8 @@ async fn node_key(http: &reqwest::Client, n: &Node) -> Result<String> {
         .await?
         .json()
         .await?;
-    Ok(v["node_key"].as_str().context("a node key")?.to_string())
+    ensure!(v["node_key"].is_string(), "no node key: {v}");
+    Ok((v["node_key"].clone(), v["cosigner_key"].clone()))
 }
 
 /// Peers `here` with `there` (named `name`, with `party`), reached at `url`.
@@ -115,7 +117,8 @@ async fn peer(
     party: &str,
     url: &str,
 ) -> Result<()> {
-    let body = json!({"node": name, "url": url, "node_key": node_key(http, there).await?, "parties": [party]});
+    let (node_key, cosigner_key) = node_keys(http, there).await?;
+    let body = json!({"node": name, "url": url, "node_key": node_key, "cosigner_key": cosigner_key, "parties": [party]});
     let (s, t) = post(http, &here.url, "/v1/federation/peers", &here.host, &body).await?;
     ensure!(s == 201, "peering: {s} {t}");
     Ok(())

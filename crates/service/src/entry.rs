@@ -343,6 +343,9 @@ pub enum Entry {
         /// The SHA-256 of its TLS key (SPKI, hex), pinned for `https://`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         tls_pin: Option<String>,
+        /// Its cosigner key (tlog-cosignature), as exchanged out of band.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cosigner_key: Option<String>,
     },
     /// A run of a peer node's log on a federated line arrived and was checked
     /// against its signed checkpoint; the entries of the run this node did
@@ -388,6 +391,10 @@ pub enum Entry {
         through: u64,
         /// Its receipt: `leaf`, `proof`, `tree_size` and `checkpoint`.
         receipt: Value,
+        /// This node's checkpoint of its log that the peer took in, with the
+        /// peer's cosignature line (C2SP tlog-cosignature), once checked.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cosigned: Option<String>,
     },
     /// A notice of this node's has not reached one of its line's nodes long
     /// after it was logged: its party's officers are told, so they reach the

@@ -5,8 +5,8 @@
 
 use parley_record::Signer;
 use parley_service::{
-    Actor, Category, Command, Decision, Entry, LineRules, Logged, OperationState, Role, State,
-    Volumes,
+    Actor, Category, Command, Decision, Entry, LineRules, Logged, OperationState, Peer, Role,
+    State, Volumes,
 };
 use parley_wire::{format_timestamp, WireLimits};
 use serde_json::json;
@@ -69,10 +69,13 @@ fn blue_node_with_air(rules: LineRules) -> State {
         &mut s,
         Command::AddPeer {
             node: "red.node".into(),
-            url: "http://127.0.0.1:9".into(),
-            node_key: red_key,
-            parties: vec!["red".into()],
-            tls_pin: None,
+            peer: Peer {
+                url: "http://127.0.0.1:9".into(),
+                node_key: red_key,
+                parties: vec!["red".into()],
+                tls_pin: None,
+                cosigner_key: None,
+            },
         },
         NOW,
     );
@@ -103,6 +106,7 @@ fn receipted(s: &mut State, through: u64, at_us: i64) {
             line: "air".into(),
             through,
             receipt: json!({}),
+            cosigned: None,
         },
     });
 }
