@@ -5,6 +5,7 @@ mod common;
 
 use common::http::{disc, notice, Server, Tokens};
 use common::temp_dir;
+use parley::fault_proxy::Proxy;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -124,20 +125,24 @@ async fn status(n: &Node) -> Value {
 
 /// Peers `a` and `b` on both sides, each naming the other's party.
 async fn peer(a: &Node, b: &Node) {
-    for (here, there) in [(a, b), (b, a)] {
-        let st = status(there).await;
-        let mut body = json!({"node": there.name, "url": there.server.url, "node_key": st["node_key"],
-            "cosigner_key": st["cosigner_key"], "parties": [there.party_id]});
-        // Over HTTPS the peer's key is pinned.
-        if let Some(spki) = &there.spki {
-            body["tls_pin"] = json!(spki);
-        }
-        let (s, v) = here
-            .server
-            .post("/v1/federation/peers", &here.server.host, body)
-            .await;
-        assert_eq!(s, StatusCode::CREATED, "{v}");
+    peer_at(a, b, &b.server.url).await;
+    peer_at(b, a, &a.server.url).await;
+}
+
+/// Peers `here` with `there`, which it reaches at `url`.
+async fn peer_at(here: &Node, there: &Node, url: &str) {
+    let st = status(there).await;
+    let mut body = json!({"node": there.name, "url": url, "node_key": st["node_key"],
+        "cosigner_key": st["cosigner_key"], "parties": [there.party_id]});
+    // Over HTTPS the peer's key is pinned.
+    if let Some(spki) = &there.spki {
+        body["tls_pin"] = json!(spki);
     }
+    let (s, v) = here
+        .server
+        .post("/v1/federation/peers", &here.server.host, body)
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
 }
 
 /// Waits until `cond` holds (polling), at most a minute.
@@ -263,14 +268,7 @@ async fn notices_cross_and_both_nodes_find_the_same_conflict() {
     // Each node comes to hold all the other wrote, receipted (what a node
     // logs on taking a peer's entries, such as the conflict it found too,
     // goes out on the next round).
-    for (n, other) in [(&blue, "red.node"), (&red, "blue.node")] {
-        until("every entry receipted", || async {
-            let st = status(n).await;
-            let line = &st["lines"]["air"];
-            line["nodes"][other]["receipted"] == line["log_size"]
-        })
-        .await;
-    }
+    all_receipted(&blue, &red).await;
 
     // Each node witnesses the other's log: Blue holds Red's cosignature
     // (C2SP tlog-cosignature) of a checkpoint of Blue's log, signed by Blue.
@@ -840,5 +838,213 @@ async fn nodes_reach_each_other_over_mutual_tls_with_their_own_keys_and_no_one_e
             .unwrap()
             .is_empty(),
         "{again}"
+    );
+}
+
+/// Waits until each of the two nodes has all of its log on `air`
+/// receipted by the other.
+async fn all_receipted(blue: &Node, red: &Node) {
+    for (n, other) in [(blue, &red.name), (red, &blue.name)] {
+        until("every entry receipted", || async {
+            let st = status(n).await;
+            let line = &st["lines"]["air"];
+            line["nodes"][other.as_str()]["receipted"] == line["log_size"]
+        })
+        .await;
+    }
+}
+
+/// The ids of the conflicts a node's party is told of, sorted.
+async fn conflict_ids(n: &Node) -> Vec<String> {
+    let mut ids: Vec<String> = conflicts(n)
+        .await
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_partition_heals_through_a_flaky_link_with_everything_delivered_once() {
+    let blue = start_node("fed-part-blue", "blue.node", "blue").await;
+    let red = start_node("fed-part-red", "red.node", "red").await;
+    // Each node reaches the other only through a fault proxy of the test's.
+    let (scheme, _) = blue.server.url.split_once("://").unwrap();
+    let address = |n: &Node| n.server.url.split_once("://").unwrap().1.to_string();
+    let to_red = Proxy::start(&address(&red)).await.unwrap();
+    let to_blue = Proxy::start(&address(&blue)).await.unwrap();
+    peer_at(&blue, &red, &format!("{scheme}://{}", to_red.address())).await;
+    peer_at(&red, &blue, &format!("{scheme}://{}", to_blue.address())).await;
+    let (s, v) = blue
+        .server
+        .post(
+            "/v1/lines",
+            &blue.server.host,
+            json!({"id": "air", "name": "Air", "parties": ["blue", "red"], "rules": {"horizontal_m": 1000, "vertical_m": 0, "time_s": 0}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+
+    // The partition: both sides go on working, each told the other was not
+    // reached; neither knows yet of the conflicts between them.
+    to_red.cut();
+    to_blue.cut();
+    let (mut blue_ids, mut red_ids) = (Vec::new(), Vec::new());
+    for i in 0..4 {
+        let lat = 62.0 + f64::from(i) * 0.2;
+        for (n, ids) in [(&blue, &mut blue_ids), (&red, &mut red_ids)] {
+            let a = notify(n, lat, 20.0, 1).await;
+            assert_eq!(a["conflicts"], json!([]), "{a}");
+            assert_eq!(
+                a["federation"]["not_reached"].as_array().map(Vec::len),
+                Some(1),
+                "{a}"
+            );
+            ids.push(a["activity"].as_str().unwrap().to_string());
+        }
+    }
+
+    // Healed into a flaky link: every third connection dropped, 20 ms each way.
+    for p in [&to_red, &to_blue] {
+        p.heal();
+        p.drop_every(3);
+        p.delay(20);
+    }
+    all_receipted(&blue, &red).await;
+    // Everything delivered, once, both ways; and both nodes found the same
+    // four conflicts, under the same ids.
+    held_once(&red, &blue_ids).await;
+    held_once(&blue, &red_ids).await;
+    until("both nodes to know the four conflicts", || async {
+        conflict_ids(&blue).await.len() == 4 && conflict_ids(&red).await.len() == 4
+    })
+    .await;
+    assert_eq!(conflict_ids(&blue).await, conflict_ids(&red).await);
+}
+
+/// Line `air`'s logs as node `n` holds them, as its officer takes them.
+async fn line_logs(n: &Node) -> Value {
+    let (s, v) = n
+        .server
+        .get("/v1/federation/lines/air/logs", &n.party.officer)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    v
+}
+
+/// `parley verify federation` over `exports` with both nodes' keys: its
+/// exit status and what it printed.
+fn verify_federation(
+    dir: &std::path::Path,
+    exports: &[(&str, &Value)],
+    keys: &[(Value, Value)],
+) -> (i32, String) {
+    let mut cmd = std::process::Command::new(common::BIN);
+    cmd.args(["verify", "federation"]);
+    for (name, export) in exports {
+        let path = dir.join(name);
+        std::fs::write(&path, export.to_string()).unwrap();
+        cmd.arg(path);
+    }
+    for (node_key, cosigner_key) in keys {
+        cmd.args(["--node-key", node_key.as_str().unwrap()]);
+        cmd.args(["--cosigner-key", cosigner_key.as_str().unwrap()]);
+    }
+    let out = cmd.output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn both_logs_of_a_line_verify_offline_and_an_entry_one_side_never_logged_is_named() {
+    let (blue, red) = two_nodes("fed-verify").await;
+    let b = notify(&blue, 57.0, 18.0, 1).await;
+    notify(&red, 57.0, 18.0, 1).await;
+    let (s, v) = red
+        .server
+        .post(
+            &format!(
+                "/v1/activities/{}/acknowledgments",
+                b["activity"].as_str().unwrap()
+            ),
+            &red.party.officer,
+            json!({"version": 1, "content_sha256": b["content_sha256"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    all_receipted(&blue, &red).await;
+    // Each party takes its own node's export; the keys are as exchanged.
+    let (on_blue, on_red) = (line_logs(&blue).await, line_logs(&red).await);
+    let keys: Vec<(Value, Value)> = [&on_blue, &on_red]
+        .iter()
+        .map(|e| (e["node_key"].clone(), e["cosigner_key"].clone()))
+        .collect();
+    let dir = temp_dir("fed-verify-files");
+    let (code, text) = verify_federation(
+        &dir,
+        &[("blue.json", &on_blue), ("red.json", &on_red)],
+        &keys,
+    );
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("logs and receipts agree"), "{text}");
+    assert!(
+        !text.contains("not checked"),
+        "cosignatures checked: {text}"
+    );
+
+    // Red's export without the last of Blue's entries it took in: Blue holds
+    // Red's signed receipt for it, so the entry is named.
+    let mut dropped = on_red.clone();
+    let leaves = dropped["nodes"]["blue.node"]["leaves"]
+        .as_array_mut()
+        .unwrap();
+    leaves.pop();
+    let last = leaves.len();
+    let (code, text) = verify_federation(
+        &dir,
+        &[("blue.json", &on_blue), ("red-dropped.json", &dropped)],
+        &keys,
+    );
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("never logged there"), "{text}");
+    assert!(text.contains(&format!("entry {last} (")), "{text}");
+
+    // Blue's node rewrites its first entry and signs the result with its
+    // own key: Red's cosignature and Red's copy both give it away.
+    let seed = std::fs::read_to_string(format!("{}.record-key", blue.server.db.display())).unwrap();
+    let seed = parley_record::Hash::from_hex(seed.trim()).unwrap().0;
+    let signer = parley_record::Signer::from_seed("blue.node", &seed).unwrap();
+    let mut rewritten = on_blue.clone();
+    let entries = rewritten["entries"].as_array_mut().unwrap();
+    entries[0] = json!(entries[0]
+        .as_str()
+        .unwrap()
+        .replace("\"Air\"", "\"Air (rewritten)\""));
+    let mut log = parley_record::MerkleLog::new();
+    for e in entries.iter() {
+        log.append_leaf_hash(parley_record::leaf_hash(e.as_str().unwrap().as_bytes()));
+    }
+    rewritten["checkpoint"] = json!(parley_record::Checkpoint {
+        origin: parley_record::Origin::new("blue.node/lines/air").unwrap(),
+        size: log.size(),
+        root: log.root(),
+        time_us: 1,
+    }
+    .sign(&signer));
+    let (code, text) = verify_federation(
+        &dir,
+        &[("blue-rewritten.json", &rewritten), ("red.json", &on_red)],
+        &keys,
+    );
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("rewrote it since"), "{text}");
+    assert!(
+        text.contains("disagree on blue.node's entry 0 (line_created"),
+        "{text}"
     );
 }

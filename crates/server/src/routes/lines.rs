@@ -89,9 +89,10 @@ async fn list_lines(State(s): State<AppState>, Auth(a): Auth) -> Json<Lines> {
 }
 
 /// One line: its parties, rules, political status, operation status from line
-/// checks (`operation`: `in_operation`, `degraded`, `silent` or `unchecked`, with
-/// each party's last check, round-trip time and misses in the last 24 hours) and
-/// open deadlines.
+/// checks (`operation`: `in_operation`, `degraded`, `silent`, `unchecked` or, on a
+/// federated line, `node_unreachable`, with each party's last check,
+/// round-trip time and misses in the last 24 hours, and each other node's
+/// standing) and open deadlines.
 #[utoipa::path(
     get,
     path = "/v1/lines/{line}",

@@ -65,6 +65,29 @@ pub const MAX_DELIVERY: usize = 256;
 /// The most bytes of entries one delivery carries (unless one entry is more).
 const MAX_DELIVERY_BYTES: usize = 512 * 1024;
 
+/// A federated line's logs as one node holds them (see [`State::line_logs`]).
+pub struct LineLogs {
+    /// This node's log: each entry's leaf text.
+    pub entries: Vec<String>,
+    /// Its root.
+    pub root: Hash,
+    /// Each other node of the line.
+    pub nodes: BTreeMap<String, NodeLogs>,
+}
+
+/// Another node's share of a federated line, as this node holds it.
+#[derive(Serialize)]
+pub struct NodeLogs {
+    /// The leaf hashes (hex) of its log held here.
+    pub leaves: Vec<String>,
+    /// Its latest signed checkpoint of that log taken in here.
+    pub checkpoint: Option<String>,
+    /// Its latest receipt of this node's log.
+    pub receipt: Option<Value>,
+    /// This node's checkpoint it cosigned last, with its cosignature.
+    pub cosigned: Option<String>,
+}
+
 /// A peer node as its admins agreed it with ours.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Peer {
@@ -125,6 +148,8 @@ struct FedLine {
     /// The latest checkpoint of this node's log each peer cosigned, with
     /// its cosignature.
     cosigned: BTreeMap<String, String>,
+    /// Each peer's latest receipt of this node's log.
+    receipts: BTreeMap<String, Value>,
 }
 
 impl State {
@@ -363,11 +388,14 @@ impl State {
         &mut self,
         node: &str,
         line: &str,
-        through: u64,
+        (through, receipt): (u64, &Value),
         cosigned: Option<&str>,
     ) {
         if let Some(fed) = self.federation.lines.get_mut(line) {
             let d = fed.delivered.entry(node.to_string()).or_default();
+            if through > *d {
+                fed.receipts.insert(node.to_string(), receipt.clone());
+            }
             *d = (*d).max(through);
             if let Some(note) = cosigned {
                 fed.cosigned.insert(node.to_string(), note.to_string());
@@ -456,6 +484,50 @@ impl State {
             .their_checkpoints
             .get(node)
             .cloned()
+    }
+
+    /// What `actor` (a party of the line, or the host's admins) may take away
+    /// to check a federated line offline against the other nodes' own
+    /// exports: this node's log on the line (each entry's leaf text) and
+    /// root, and for each other node the leaf hashes and latest signed
+    /// checkpoint of its log held here, its latest receipt of this node's
+    /// log and its cosignature.
+    pub fn line_logs(&self, actor: &Actor, line: &str) -> Result<LineLogs, ServiceError> {
+        if !self.sees_line(actor, line) {
+            return Err(ServiceError::NotFound(format!("line {line}")));
+        }
+        let fed = self.federation.lines.get(line).ok_or_else(|| {
+            ServiceError::invalid("/line", format!("line {line} joins no other node"))
+        })?;
+        let mut entries = Vec::with_capacity(fed.own_seqs.len());
+        for (&seq, &at_us) in fed.own_seqs.iter().zip(&fed.own_at) {
+            let l = self.log.get(seq).ok_or_else(|| {
+                ServiceError::Unavailable(format!("entry {seq} could not be read from the store"))
+            })?;
+            entries.push(crate::federation::leaf_of(at_us, &l.entry));
+        }
+        let nodes = fed
+            .nodes
+            .iter()
+            .map(|n| {
+                let held = NodeLogs {
+                    leaves: fed
+                        .theirs
+                        .get(n)
+                        .map(|l| l.leaves.clone())
+                        .unwrap_or_default(),
+                    checkpoint: fed.their_checkpoints.get(n).cloned(),
+                    receipt: fed.receipts.get(n).cloned(),
+                    cosigned: fed.cosigned.get(n).cloned(),
+                };
+                (n.clone(), held)
+            })
+            .collect();
+        Ok(LineLogs {
+            root: fed.own.tree.root_at(fed.own.size()).expect("its own size"),
+            entries,
+            nodes,
+        })
     }
 
     /// The line an activity is on.
