@@ -41,7 +41,7 @@ import mgrs
 from geographiclib.geodesic import Geodesic
 from pyproj import Proj
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+from selenium.common.exceptions import ElementNotInteractableException, StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -98,15 +98,19 @@ def wait_text(driver, css, text, timeout=WAIT_S):
 
 
 def click(driver, css, keys=None):
-    """Clicks (or types `keys` into) an element; retries if a live update redrew it."""
+    """Clicks (or types `keys` into) an element once it is shown and enabled;
+    retries if a live update redrew it or hid it meanwhile (under load a
+    render can land between the wait and the click)."""
     for _ in range(10):
         try:
-            el = wait(driver, css)
+            wait(driver, css)
+            el = WebDriverWait(driver, WAIT_S, ignored_exceptions=[StaleElementReferenceException]).until(
+                EC.element_to_be_clickable((By.CSS_SELECTOR, css)))
             # Into the middle of its pane, clear of the sticky tab bar, as a person would scroll.
             driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", el)
             el.send_keys(keys) if keys else el.click()
             return
-        except StaleElementReferenceException:
+        except (StaleElementReferenceException, ElementNotInteractableException):
             continue
     raise AssertionError(f"{css} kept being redrawn")
 
