@@ -1048,3 +1048,102 @@ async fn both_logs_of_a_line_verify_offline_and_an_entry_one_side_never_logged_i
         "{text}"
     );
 }
+
+/// Makes line `id` joining `parties` on node `on`, as its host's admins.
+async fn make_line(on: &Node, id: &str, parties: &[&str]) {
+    let (s, v) = on
+        .server
+        .post(
+            "/v1/lines",
+            &on.server.host,
+            json!({"id": id, "name": id, "parties": parties, "rules": {"horizontal_m": 1000, "vertical_m": 0, "time_s": 0}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_talk_between_parties_of_two_nodes_is_confirmed_across_them_and_stays_theirs() {
+    let blue = start_node("fed-talk-blue", "blue.node", "blue").await;
+    let red = start_node("fed-talk-red", "red.node", "red").await;
+    let relief = start_node("fed-talk-relief", "relief.node", "relief").await;
+    peer(&blue, &red).await;
+    peer(&blue, &relief).await;
+    peer(&red, &relief).await;
+    make_line(&blue, "air", &["blue", "red"]).await;
+    make_line(&blue, "aid", &["blue", "red", "relief"]).await;
+    let round = |line: &str| {
+        json!({
+            "parties": ["blue", "red"], "date": common::day(-3), "level": "working level",
+            "participants": [{"party": "blue", "role": "air operations"}, {"party": "red", "role": "air staff"}],
+            "line": line,
+            "agenda": [{"item": "corridor over the river", "outcome": "agreed"}],
+            "follow_ups": [{"action": "send the corridor's coordinates", "owner": "red", "due": common::at(20, 0)}],
+        })
+    };
+    // Held on a line that a third node is on: refused, or that node would hear of it.
+    let (s, p) = blue
+        .server
+        .post("/v1/talks", &blue.party.officer, round("aid"))
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert_eq!(p["errors"][0]["pointer"], "/line", "{p}");
+
+    // Recorded on Blue's node, on the line of just the two nodes...
+    let (s, t) = blue
+        .server
+        .post("/v1/talks", &blue.party.officer, round("air"))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{t}");
+    let talk = t["talk"].as_str().unwrap().to_string();
+    let path = format!("/v1/talks/{talk}");
+    // ...read and confirmed by Red's officer on Red's own node.
+    until("red's node to hold the talk", || async {
+        red.server.get(&path, &red.party.officer).await.0 == StatusCode::OK
+    })
+    .await;
+    let (s, c) = red
+        .server
+        .post(
+            &format!("{path}/confirmation"),
+            &red.party.officer,
+            json!({"version": 1, "content_sha256": t["content_sha256"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{c}");
+    assert_eq!(c["state"], "confirmed", "{c}");
+    until("blue's node to hold red's confirmation", || async {
+        let (_, v) = blue.server.get(&path, &blue.party.officer).await;
+        v["state"] == "confirmed"
+    })
+    .await;
+    // Red closes its follow-up on its node; Blue's node holds the closure.
+    let (s, v) = red
+        .server
+        .post(
+            &format!("{path}/follow-ups/1/closure"),
+            &red.party.officer,
+            json!({"note": "sent by the hotline"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    until("blue's node to hold the closure", || async {
+        let (_, v) = blue.server.get(&path, &blue.party.officer).await;
+        v.to_string().contains("sent by the hotline")
+    })
+    .await;
+    // Theirs alone: the relief office's node never heard of it, and neither
+    // node's host sees it.
+    all_receipted(&blue, &red).await;
+    let (s, _) = relief.server.get(&path, &relief.party.officer).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(!relief
+        .server
+        .export(&relief.server.host)
+        .await
+        .contains(&talk));
+    for n in [&blue, &red] {
+        let (s, _) = n.server.get(&path, &n.server.host).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{}'s host", n.name);
+    }
+}

@@ -148,14 +148,16 @@ impl State {
             sent_at_us: Some(at_us),
         };
         let audience = self.line_audience(&d.line);
-        let line_audience = if audience.is_empty() {
+        let line_audience = match &entry {
             // A line's creation: its parties are in the entry itself.
-            match &entry {
-                Entry::LineCreated { parties, .. } => parties.clone(),
-                _ => vec![HOST.to_string()],
+            Entry::LineCreated { parties, .. } if audience.is_empty() => parties.clone(),
+            _ if audience.is_empty() => vec![HOST.to_string()],
+            // The register of talks: the talk's parties alone.
+            Entry::TalkRecorded { record, .. } => record.parties.clone(),
+            Entry::TalkConfirmed { talk, .. } | Entry::FollowUpClosed { talk, .. } => {
+                self.talks.parties(talk).unwrap_or_default().to_vec()
             }
-        } else {
-            audience
+            _ => audience,
         };
         let mut entries = vec![(received, line_audience.clone())];
         if keep {
@@ -294,6 +296,17 @@ impl State {
                         "a line check of {party}, not a party of {node} on {line}"
                     ));
                 }
+                Ok((true, Vec::new()))
+            }
+            Entry::TalkRecorded { party, .. }
+            | Entry::TalkConfirmed { party, .. }
+            | Entry::FollowUpClosed { party, .. } => {
+                if !theirs(party) {
+                    return refuse(format!("{party} is not a party of {node}"));
+                }
+                self.talks
+                    .judge_peer_entry(line, entry)
+                    .map_err(|why| ServiceError::invalid(pointer, why))?;
                 Ok((true, Vec::new()))
             }
             Entry::MessageSent { line: l, party, .. } => {
