@@ -53,8 +53,8 @@ pub use journal::{
 };
 pub use line_checks::{answer_window_us, MIN_INTERVAL_S, SILENT_AFTER};
 pub use model::{
-    Actor, Category, LineRules, LineStatus, MessageKind, NoticeState, Priority, Region, Role,
-    SiteKind, WriteOutcome, HOST,
+    Actor, Category, LineRules, LineStatus, MessageKind, NoticeState, Priority, Region,
+    RegionBounds, RegionVertex, Role, SiteKind, WriteOutcome, HOST,
 };
 pub use record::{leaf_text, signed_checkpoint, ORIGIN};
 pub use service::{

@@ -100,13 +100,23 @@ fn rule(name: &str, v: &Value) -> (String, String) {
         "flight_level_margin_m" => metres("flight levels, margin"),
         "region" => (
             "region of operation".into(),
-            format!(
-                "{} to {} N, {} to {} E",
-                output::text(&v["south"]),
-                output::text(&v["north"]),
-                output::text(&v["west"]),
-                output::text(&v["east"])
-            ),
+            match v["vertices"].as_array() {
+                Some(vertices) => format!(
+                    "a polygon: {}",
+                    vertices
+                        .iter()
+                        .map(|p| format!("{},{}", output::text(&p["lat"]), output::text(&p["lng"])))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+                None => format!(
+                    "{} to {} N, {} to {} E",
+                    output::text(&v["south"]),
+                    output::text(&v["north"]),
+                    output::text(&v["west"]),
+                    output::text(&v["east"])
+                ),
+            },
         ),
         "max_requests_per_hour" => (
             "requests per party".into(),

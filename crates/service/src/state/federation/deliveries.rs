@@ -246,7 +246,7 @@ impl State {
                         })?,
                     );
                 }
-                let rules = self.lines[line].rules;
+                let rules = self.lines[line].rules.clone();
                 let found = self.find_conflicts(
                     party,
                     line,
