@@ -526,6 +526,15 @@ async fn a_talk_between_parties_of_two_nodes_is_confirmed_across_them_and_stays_
         red.server.get(&path, &red.party.officer).await.0 == StatusCode::OK
     })
     .await;
+    // A version of Red's cannot move it to the line the third node is on.
+    let mut moved = round("aid");
+    moved["level"] = json!("chiefs of staff");
+    let (s, p) = red
+        .server
+        .post(&format!("{path}/versions"), &red.party.officer, moved)
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert_eq!(p["errors"][0]["pointer"], "/line", "{p}");
     let (s, c) = red
         .server
         .post(
