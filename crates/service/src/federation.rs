@@ -40,6 +40,14 @@ pub struct Delivery {
     /// that tells two peers two stories is caught by either.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub heads: Vec<String>,
+    /// What the receiver found of it that holds whatever it holds (the
+    /// checkpoint's signature, the leaves), and the size of the held log
+    /// its root was checked at: the writer takes a delivery one entry a
+    /// command, and need not verify and hash it all again for each.
+    #[serde(skip)]
+    pub(crate) checked: std::sync::OnceLock<(Checkpoint, Vec<Hash>)>,
+    #[serde(skip)]
+    pub(crate) rooted_at: std::sync::OnceLock<u64>,
 }
 
 impl Service {
@@ -58,6 +66,8 @@ impl Service {
             entries,
             checkpoint,
             heads,
+            checked: Default::default(),
+            rooted_at: Default::default(),
         }))
     }
 

@@ -9,7 +9,9 @@ use crate::error::ServiceError;
 use crate::federation::{line_log_origin, Delivery, LineLog};
 use crate::model::{Actor, NoticeState, WriteOutcome, HOST};
 use crate::state::{Decision, State};
-use parley_record::{leaf_hash, CosignerKey, Frontier, Hash, SignedCheckpoint, VerifierKey};
+use parley_record::{
+    leaf_hash, Checkpoint, CosignerKey, Frontier, Hash, SignedCheckpoint, VerifierKey,
+};
 use serde_json::{json, Value};
 
 impl State {
@@ -23,7 +25,78 @@ impl State {
                 d.from
             )))
         })?;
-        let key = VerifierKey::parse(&peer.node_key).expect("checked when peered");
+        let (cp, leaves) = match d.checked.get() {
+            Some(c) => c.clone(),
+            None => {
+                let c = Self::check_signed(d, &peer.node_key)?;
+                d.checked.get_or_init(|| c).clone()
+            }
+        };
+        let held = self
+            .federation
+            .lines
+            .get(&d.line)
+            .and_then(|f| f.theirs.get(&d.from));
+        let held_size = held.map_or(0, LineLog::size);
+        if d.first > held_size {
+            return Err(Refused::Error(ServiceError::Conflict(format!(
+                "this node holds {held_size} entries of {}'s log on {}; deliver from there",
+                d.from, d.line
+            ))));
+        }
+        // The root from what is held and what arrived: the sender cannot have
+        // changed an entry it sent before, or dropped or reordered one.
+        for (i, leaf) in leaves.iter().enumerate() {
+            let at = d.first + i as u64;
+            if at < held_size {
+                let kept = held.expect("held").tree.leaf(at).expect("held leaf");
+                if kept != *leaf {
+                    return Err(Refused::Misbehaved(format!(
+                        "{} changed entry {at} of its log on {} after sending it (held {kept}, now {leaf})",
+                        d.from, d.line
+                    )));
+                }
+            }
+        }
+        // Checked already at a held size no larger: what was held then is
+        // still held, and what came since is this delivery's own (above).
+        if d.rooted_at.get().is_some_and(|&at| at <= held_size) {
+            return Ok(Checked {
+                size: cp.size,
+                held_size,
+                leaves,
+            });
+        }
+        // What is held is checked already: go on from its right edge.
+        let root = if cp.size <= held_size {
+            held.and_then(|h| h.tree.root_at(cp.size).ok())
+                .unwrap_or(parley_record::EMPTY_ROOT)
+        } else {
+            let mut frontier = held.map_or_else(Frontier::new, |h| h.frontier.clone());
+            for leaf in &leaves[(held_size - d.first) as usize..] {
+                frontier.push_leaf_hash(*leaf);
+            }
+            frontier.root()
+        };
+        if root != cp.root {
+            return Err(Refused::Misbehaved(format!(
+                "{}'s signed checkpoint of its log on {} does not match what it sent before and now",
+                d.from, d.line
+            )));
+        }
+        let _ = d.rooted_at.set(held_size);
+        Ok(Checked {
+            size: cp.size,
+            held_size,
+            leaves,
+        })
+    }
+
+    /// What of a delivery holds whatever this node holds: its checkpoint,
+    /// signed by the peer's key (`node_key`), of its log on the line, of
+    /// the size it carries; and its entries' leaf hashes.
+    fn check_signed(d: &Delivery, node_key: &str) -> Result<(Checkpoint, Vec<Hash>), Refused> {
+        let key = VerifierKey::parse(node_key).expect("checked when peered");
         let cp = SignedCheckpoint::parse_and_verify(&d.checkpoint, &key).map_err(|e| {
             Refused::Error(ServiceError::Forbidden(format!(
                 "the checkpoint is not signed by {}'s key: {e}",
@@ -45,55 +118,8 @@ impl State {
                 "the checkpoint's size is not first + the number of entries",
             )));
         }
-        let held = self
-            .federation
-            .lines
-            .get(&d.line)
-            .and_then(|f| f.theirs.get(&d.from));
-        let held_size = held.map_or(0, LineLog::size);
-        if d.first > held_size {
-            return Err(Refused::Error(ServiceError::Conflict(format!(
-                "this node holds {held_size} entries of {}'s log on {}; deliver from there",
-                d.from, d.line
-            ))));
-        }
-        // The root from what is held and what arrived: the sender cannot have
-        // changed an entry it sent before, or dropped or reordered one.
-        let leaves: Vec<Hash> = d.entries.iter().map(|e| leaf_hash(e.as_bytes())).collect();
-        for (i, leaf) in leaves.iter().enumerate() {
-            let at = d.first + i as u64;
-            if at < held_size {
-                let kept = held.expect("held").tree.leaf(at).expect("held leaf");
-                if kept != *leaf {
-                    return Err(Refused::Misbehaved(format!(
-                        "{} changed entry {at} of its log on {} after sending it (held {kept}, now {leaf})",
-                        d.from, d.line
-                    )));
-                }
-            }
-        }
-        // What is held is checked already: go on from its right edge.
-        let root = if cp.size <= held_size {
-            held.and_then(|h| h.tree.root_at(cp.size).ok())
-                .unwrap_or(parley_record::EMPTY_ROOT)
-        } else {
-            let mut frontier = held.map_or_else(Frontier::new, |h| h.frontier.clone());
-            for leaf in &leaves[(held_size - d.first) as usize..] {
-                frontier.push_leaf_hash(*leaf);
-            }
-            frontier.root()
-        };
-        if root != cp.root {
-            return Err(Refused::Misbehaved(format!(
-                "{}'s signed checkpoint of its log on {} does not match what it sent before and now",
-                d.from, d.line
-            )));
-        }
-        Ok(Checked {
-            size: cp.size,
-            held_size,
-            leaves,
-        })
+        let leaves = d.entries.iter().map(|e| leaf_hash(e.as_bytes())).collect();
+        Ok((cp, leaves))
     }
 
     /// `Command::Ingest`: entry `index` of a peer's delivery. The writer
