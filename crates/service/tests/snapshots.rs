@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 
 mod common;
 
-use common::{host, officer, World, MIN, T0};
+use common::{host, officer, reads, strip_ids, World, MIN, T0};
 
 fn at(t: i64) -> String {
     format_timestamp(Timestamp(t))
@@ -117,36 +117,6 @@ fn history(w: &World, from: usize) {
     w.run(&officer("south"), site).unwrap();
 }
 
-/// Everything the service answers, as each kind of reader: the same state
-/// gives the same value.
-fn reads(w: &World) -> Value {
-    let now = w.now();
-    let readers = [host(), officer("north"), officer("south"), officer("west")];
-    w.service().read(|s| {
-        let last = s.last_seq();
-        let per_reader: Vec<Value> = readers
-            .iter()
-            .map(|a| {
-                json!({
-                    "activities": s.activities(a, None),
-                    "conflicts": s.conflicts(a),
-                    "sites": s.sites(a),
-                    "lines": serde_json::to_value(s.lines(a, now)).unwrap(),
-                    "deadlines": serde_json::to_value(s.deadlines(a, now)).unwrap(),
-                    "parties": serde_json::to_value(s.parties(a)).unwrap(),
-                    "messages": s.messages(a, "l", 0, 1_000).unwrap_or_default(),
-                    "export": s.export(a, None, 0, last),
-                    "events": s.events_after(a, 0, 10_000).iter().map(|l| l.seq).collect::<Vec<_>>(),
-                    "receipts": (1..=last).map(|seq| s.inclusion(a, seq, last).ok()).collect::<Vec<_>>(),
-                })
-            })
-            .collect();
-        let (size, root) = s.record_head();
-        json!({"readers": per_reader, "size": size, "root": root.to_string(),
-               "tokens": s.tokens().len(), "last": last})
-    })
-}
-
 /// A conflict check now (a dry run against every activity), ids left out
 /// (they are drawn at random).
 fn check(w: &World) -> Value {
@@ -158,19 +128,6 @@ fn check(w: &World) -> Value {
         answers.push(answer);
     }
     json!(answers)
-}
-
-fn strip_ids(v: &mut Value) {
-    match v {
-        Value::Object(m) => {
-            for k in ["activity", "id", "conflict", "content_sha256"] {
-                m.remove(k);
-            }
-            m.values_mut().for_each(strip_ids);
-        }
-        Value::Array(a) => a.iter_mut().for_each(strip_ids),
-        _ => {}
-    }
 }
 
 fn world(name: &str) -> World {
@@ -214,7 +171,7 @@ fn a_snapshot_and_the_tail_give_what_a_full_replay_gives() {
     assert_eq!(seq, w.service().read(|s| s.last_seq()));
     history(&w, 6);
     w.tick(T0 + 5 * MIN);
-    let before = reads(&w);
+    let before = reads(&w, &[]);
     let last = before["last"].as_u64().unwrap();
 
     restart(&mut w);
@@ -225,7 +182,7 @@ fn a_snapshot_and_the_tail_give_what_a_full_replay_gives() {
             tail: last - seq
         }
     );
-    let from_snapshot = reads(&w);
+    let from_snapshot = reads(&w, &[]);
     assert_eq!(from_snapshot, before, "the same state from the snapshot");
     let checked = check(&w);
 
@@ -233,7 +190,7 @@ fn a_snapshot_and_the_tail_give_what_a_full_replay_gives() {
     sql(&w, "DELETE FROM snapshot", None);
     restart(&mut w);
     assert_eq!(w.service().restored(), &Restored::Replay { refused: None });
-    assert_eq!(reads(&w), before, "the same state from the journal");
+    assert_eq!(reads(&w, &[]), before, "the same state from the journal");
     assert_eq!(check(&w), checked, "the same conflicts found after both");
     let conflicts = checked[0]["conflicts"].as_array().map_or(0, Vec::len);
     assert!(conflicts > 0, "the check finds conflicts: {checked}");
@@ -246,7 +203,7 @@ fn a_snapshot_and_the_tail_give_what_a_full_replay_gives() {
         Restored::Snapshot { tail: 0, .. }
     ));
     history(&w, 12);
-    let after = reads(&w);
+    let after = reads(&w, &[]);
     restart(&mut w);
     assert_eq!(
         w.service().restored(),
@@ -255,7 +212,7 @@ fn a_snapshot_and_the_tail_give_what_a_full_replay_gives() {
             tail: after["last"].as_u64().unwrap() - seq
         }
     );
-    assert_eq!(reads(&w), after);
+    assert_eq!(reads(&w, &[]), after);
 }
 
 #[test]
@@ -264,13 +221,13 @@ fn entries_read_back_from_the_store_read_as_entries_in_memory() {
     history(&w, 0);
     history(&w, 6);
     w.tick(T0 + 5 * MIN);
-    let in_memory = reads(&w);
+    let in_memory = reads(&w, &[]);
     let checked = check(&w);
     // All but the last two entries leave memory: every read comes from the store.
     w.service().set_recent_entries(2);
     let held = w.service().read(|s| s.entries_in_memory());
     assert!(held <= 2, "{held} entries still in memory");
-    assert_eq!(reads(&w), in_memory, "the same reads from the store");
+    assert_eq!(reads(&w, &[]), in_memory, "the same reads from the store");
     assert_eq!(check(&w), checked, "the same conflict check");
     // Event streams page through the store a few entries at a time and
     // find what one long look finds.
@@ -297,17 +254,17 @@ fn entries_read_back_from_the_store_read_as_entries_in_memory() {
     // a snapshot with its tail, all in memory, then agree.
     history(&w, 12);
     assert!(w.service().read(|s| s.entries_in_memory()) <= 4);
-    let from_store = reads(&w);
+    let from_store = reads(&w, &[]);
     let seq = w.service().take_snapshot().unwrap();
     history(&w, 18);
-    let later = reads(&w);
+    let later = reads(&w, &[]);
     restart(&mut w);
     assert!(matches!(w.service().restored(), Restored::Snapshot { seq: s, .. } if *s == seq));
-    assert_eq!(reads(&w), later, "snapshot and tail");
+    assert_eq!(reads(&w, &[]), later, "snapshot and tail");
     sql(&w, "DELETE FROM snapshot", None);
     restart(&mut w);
     assert_eq!(w.service().restored(), &Restored::Replay { refused: None });
-    let replayed = reads(&w);
+    let replayed = reads(&w, &[]);
     assert_eq!(replayed, later, "full replay");
     assert_ne!(from_store, later);
 }
@@ -318,7 +275,7 @@ fn a_bad_snapshot_is_refused_and_the_journal_replayed() {
     history(&w, 0);
     let seq = w.service().take_snapshot().unwrap();
     history(&w, 6);
-    let before = reads(&w);
+    let before = reads(&w, &[]);
     let (row, image) = stored_image(&w);
     assert_eq!(row as u64, seq);
 
@@ -335,7 +292,7 @@ fn a_bad_snapshot_is_refused_and_the_journal_replayed() {
     sql(&w, "UPDATE snapshot SET image = ?1", Some(&damaged));
     restart(&mut w);
     refused(&w, "snapshot of entry");
-    assert_eq!(reads(&w), before);
+    assert_eq!(reads(&w, &[]), before);
 
     // Cut short, as a write stopped half way would leave it.
     sql(
@@ -345,7 +302,7 @@ fn a_bad_snapshot_is_refused_and_the_journal_replayed() {
     );
     restart(&mut w);
     refused(&w, "does not decompress");
-    assert_eq!(reads(&w), before);
+    assert_eq!(reads(&w, &[]), before);
 
     // Whole, but of another record: its root is not the journal's.
     let json = miniz_oxide::inflate::decompress_to_vec_zlib(&image).unwrap();
@@ -356,7 +313,7 @@ fn a_bad_snapshot_is_refused_and_the_journal_replayed() {
     sql(&w, "UPDATE snapshot SET image = ?1", Some(&other));
     restart(&mut w);
     refused(&w, "is not the journal's");
-    assert_eq!(reads(&w), before);
+    assert_eq!(reads(&w, &[]), before);
 
     // Of a position the journal does not hold.
     parsed["seq"] = json!(before["last"].as_u64().unwrap() + 5);
@@ -373,13 +330,13 @@ fn a_bad_snapshot_is_refused_and_the_journal_replayed() {
     );
     restart(&mut w);
     refused(&w, "the journal holds");
-    assert_eq!(reads(&w), before);
+    assert_eq!(reads(&w, &[]), before);
 
     // The service goes on, and its next snapshot is taken and used.
     let seq = w.service().take_snapshot().unwrap();
     restart(&mut w);
     assert_eq!(w.service().restored(), &Restored::Snapshot { seq, tail: 0 });
-    assert_eq!(reads(&w), before);
+    assert_eq!(reads(&w, &[]), before);
 }
 
 #[test]

@@ -24,7 +24,7 @@ use std::collections::{BTreeMap, HashMap};
 /// The image's format; an image of another format is refused (and the
 /// journal replayed), so a change of the state's fields only needs a new
 /// number here.
-pub(crate) const FORMAT: u32 = 3;
+pub(crate) const FORMAT: u32 = 4;
 
 /// A volume as it was given (and validated): outline, band, window.
 #[derive(Serialize, Deserialize)]
@@ -104,6 +104,7 @@ pub(crate) struct Image<'a> {
     by_token: Cow<'a, HashMap<String, String>>,
     lines: Cow<'a, BTreeMap<String, Line>>,
     activities: Cow<'a, BTreeMap<String, Activity>>,
+    retired: Cow<'a, super::history::Retired>,
     sites: Cow<'a, BTreeMap<String, Site>>,
     conflicts: Cow<'a, BTreeMap<String, Conflict>>,
     handles: Cow<'a, [Handle]>,
@@ -154,6 +155,7 @@ impl State {
             by_token: Cow::Borrowed(&self.by_token),
             lines: Cow::Borrowed(&self.lines),
             activities: Cow::Borrowed(&self.activities),
+            retired: Cow::Borrowed(&self.retired),
             sites: Cow::Borrowed(&self.sites),
             conflicts: Cow::Borrowed(&self.conflicts),
             handles: Cow::Borrowed(&self.handles),
@@ -208,6 +210,7 @@ impl State {
         state.by_token = image.by_token.into_owned();
         state.lines = image.lines.into_owned();
         state.activities = image.activities.into_owned();
+        state.retired = image.retired.into_owned();
         state.sites = image.sites.into_owned();
         state.conflicts = image.conflicts.into_owned();
         state.handles = image.handles.into_owned();
@@ -255,6 +258,9 @@ impl State {
             if !self.lines.contains_key(&a.line) {
                 return Err(ImageError::Inconsistent(format!("{id} is on no line")));
             }
+        }
+        for (id, seq) in self.retired.positions() {
+            within(id, seq)?;
         }
         for (id, s) in &self.sites {
             handle(id, s.handle)?;

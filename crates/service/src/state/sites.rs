@@ -274,7 +274,7 @@ impl State {
                     let a = &self.activities[id];
                     a.line == *line && a.party != site.party
                 }
-                Handle::Site(_) => false,
+                Handle::Site(_) | Handle::Retired => false,
             };
             for (handle, meetings) in self.meetings_by_handle(volumes, &l.rules.minima(), keep) {
                 let Handle::Activity(id) = &self.handles[handle as usize] else {
