@@ -362,3 +362,73 @@ fn snapshots_are_taken_by_entries_without_being_asked() {
         }
     );
 }
+
+/// Set for the child process of
+/// [`a_crash_while_a_snapshot_is_written_leaves_the_one_before`]: the store
+/// it writes half a snapshot into.
+const HALF_SNAPSHOT: &str = "PARLEY_TEST_HALF_SNAPSHOT_OF";
+
+/// The child's part (it does nothing in a test run of its own): saves a
+/// snapshot as the store does, in one transaction, and dies before the
+/// commit, its image large enough that SQLite has spilled part of it into
+/// the write-ahead log.
+#[test]
+fn child_dies_while_it_writes_a_snapshot() {
+    let Ok(db) = std::env::var(HALF_SNAPSHOT) else {
+        return;
+    };
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let image = vec![0x5a_u8; 32 << 20];
+    conn.execute(
+        "INSERT INTO snapshot (seq, image) VALUES (1000000, ?1)",
+        [&image],
+    )
+    .unwrap();
+    conn.execute("DELETE FROM snapshot WHERE seq <> 1000000", [])
+        .unwrap();
+    std::process::abort();
+}
+
+#[test]
+fn a_crash_while_a_snapshot_is_written_leaves_the_one_before() {
+    let mut w = world("snapshot-crash");
+    history(&w, 0);
+    let seq = w.service().take_snapshot().unwrap();
+    history(&w, 6);
+    let before = reads(&w, &[]);
+    w.service().shutdown();
+    let wal = std::path::PathBuf::from(format!("{}-wal", w.db().display()));
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "child_dies_while_it_writes_a_snapshot",
+            "--nocapture",
+        ])
+        .env(HALF_SNAPSHOT, w.db())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(
+        !status.success(),
+        "the child died mid-transaction: {status}"
+    );
+    let spilled = std::fs::metadata(&wal).map_or(0, |m| m.len());
+    assert!(
+        spilled > 1 << 20,
+        "half the snapshot is in the WAL: {spilled} bytes"
+    );
+
+    w.restart();
+    w.service().set_snapshots(0, 0);
+    assert_eq!(
+        w.service().restored(),
+        &Restored::Snapshot {
+            seq,
+            tail: before["last"].as_u64().unwrap() - seq
+        },
+        "the snapshot before, as if the half one had never been"
+    );
+    assert_eq!(reads(&w, &[]), before);
+}
