@@ -79,7 +79,7 @@ impl Service {
             let take = move || {
                 let shared = image.upgrade()?;
                 let state = shared.state.read().unwrap_or_else(|e| e.into_inner());
-                Some((state.last_seq(), state.image_json()))
+                Some((state.last_seq(), state.image_json(), state.leaf_bytes()))
             };
             Snapshots::spawn(&shared.snapshots, store, take, Arc::clone(&clock))
                 .map_err(|e| StorageError(format!("cannot start the snapshot thread: {e}")))?;

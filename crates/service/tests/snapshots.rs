@@ -155,6 +155,30 @@ fn sql(w: &World, statement: &str, image: Option<&[u8]>) {
     };
 }
 
+/// How a snapshot that carries the record's leaves begins (`snapshot.rs`).
+const WITH_LEAVES: &[u8] = b"parley-snapshot+leaves\n";
+
+/// A stored snapshot's image (inflated, parsed) and the leaves it carries.
+fn parts(bytes: &[u8]) -> (Value, Vec<u8>) {
+    let rest = bytes
+        .strip_prefix(WITH_LEAVES)
+        .expect("a snapshot with leaves");
+    let len = u64::from_be_bytes(rest[..8].try_into().unwrap()) as usize;
+    let (image, leaves) = rest[8..].split_at(len);
+    let json = miniz_oxide::inflate::decompress_to_vec_zlib(image).unwrap();
+    (serde_json::from_slice(&json).unwrap(), leaves.to_vec())
+}
+
+/// The reverse of [`parts`].
+fn joined(image: &Value, leaves: &[u8]) -> Vec<u8> {
+    let image = miniz_oxide::deflate::compress_to_vec_zlib(&serde_json::to_vec(image).unwrap(), 3);
+    let mut out = WITH_LEAVES.to_vec();
+    out.extend_from_slice(&(image.len() as u64).to_be_bytes());
+    out.extend_from_slice(&image);
+    out.extend_from_slice(leaves);
+    out
+}
+
 fn stored_image(w: &World) -> (i64, Vec<u8>) {
     let conn = rusqlite::Connection::open(w.db()).unwrap();
     conn.query_row("SELECT seq, image FROM snapshot", [], |r| {
@@ -301,24 +325,48 @@ fn a_bad_snapshot_is_refused_and_the_journal_replayed() {
         Some(&image[..image.len() / 2]),
     );
     restart(&mut w);
+    refused(&w, "cut short");
+    assert_eq!(reads(&w, &[]), before);
+    // ... or as an earlier build saved it (the image alone).
+    let (mut parsed, leaves) = parts(&image);
+    let compressed =
+        |v: &Value| miniz_oxide::deflate::compress_to_vec_zlib(&serde_json::to_vec(v).unwrap(), 3);
+    let old = compressed(&parsed);
+    sql(
+        &w,
+        "UPDATE snapshot SET image = ?1",
+        Some(&old[..old.len() / 2]),
+    );
+    restart(&mut w);
     refused(&w, "does not decompress");
     assert_eq!(reads(&w, &[]), before);
 
-    // Whole, but of another record: its root is not the journal's.
-    let json = miniz_oxide::inflate::decompress_to_vec_zlib(&image).unwrap();
-    let mut parsed: Value = serde_json::from_slice(&json).unwrap();
+    // Whole, but of another record: its root is not the journal's (with
+    // the leaves it carries, and without: as an earlier build saved it).
     parsed["root"] = json!("00".repeat(32));
-    let other =
-        miniz_oxide::deflate::compress_to_vec_zlib(&serde_json::to_vec(&parsed).unwrap(), 3);
-    sql(&w, "UPDATE snapshot SET image = ?1", Some(&other));
+    for other in [joined(&parsed, &leaves), compressed(&parsed)] {
+        sql(&w, "UPDATE snapshot SET image = ?1", Some(&other));
+        restart(&mut w);
+        refused(&w, "is not the journal's");
+        assert_eq!(reads(&w, &[]), before);
+    }
+    // Its leaves and the journal's differ (another journal's snapshot).
+    parsed["root"] = json!(before["root"]);
+    let mut changed = leaves.clone();
+    let last = changed.len() - 1;
+    changed[last] ^= 1;
+    sql(
+        &w,
+        "UPDATE snapshot SET image = ?1",
+        Some(&joined(&parsed, &changed)),
+    );
     restart(&mut w);
     refused(&w, "is not the journal's");
     assert_eq!(reads(&w, &[]), before);
 
     // Of a position the journal does not hold.
     parsed["seq"] = json!(before["last"].as_u64().unwrap() + 5);
-    let beyond =
-        miniz_oxide::deflate::compress_to_vec_zlib(&serde_json::to_vec(&parsed).unwrap(), 3);
+    let beyond = joined(&parsed, &leaves);
     sql(&w, "UPDATE snapshot SET image = ?1", Some(&beyond));
     sql(
         &w,

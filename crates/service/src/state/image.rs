@@ -137,6 +137,10 @@ pub enum ImageError {
         image: String,
         journal: String,
     },
+    /// The journal's leaf at a position it checked is not the one the
+    /// snapshot carries: the journal is not the one it was taken of.
+    #[error("its record leaf of entry {0} is not the journal's")]
+    Leaf(u64),
     /// It refers to something the journal does not hold.
     #[error("it is inconsistent: {0}")]
     Inconsistent(String),
@@ -173,6 +177,17 @@ impl State {
                 .collect(),
         };
         serde_json::to_vec(&image).expect("the state serializes")
+    }
+
+    /// Every leaf hash of the record, in order (32 bytes each): saved beside
+    /// the image so that a start need not hash the whole journal again.
+    pub(crate) fn leaf_bytes(&self) -> Vec<u8> {
+        let size = self.record.size();
+        let mut out = Vec::with_capacity(size as usize * 32);
+        for i in 0..size {
+            out.extend_from_slice(&self.record.leaf(i).expect("within the log").0);
+        }
+        out
     }
 
     /// The state an image describes, given the journal's first `image.seq`
