@@ -480,3 +480,50 @@ fn a_crash_while_a_snapshot_is_written_leaves_the_one_before() {
     );
     assert_eq!(reads(&w, &[]), before);
 }
+
+#[test]
+fn a_journal_changed_under_its_snapshot_is_found_out() {
+    let mut w = world("snapshot-changed");
+    // More entries than stay in memory: the older ones are checked by sample.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let sent = parley_service::RECENT_ENTRIES * 3 / 2;
+    for i in 0..sent {
+        let tx = tx.clone();
+        let text = Command::SendMessage {
+            line: "l".into(),
+            message: MessageKind::Text,
+            priority: Priority::Routine,
+            text: format!("m{i}"),
+            deadline: None,
+            references: None,
+        };
+        let reply =
+            Box::new(move |r: Result<parley_service::Answer, _>| tx.send(r.is_ok()).unwrap());
+        w.service().submit(officer("north"), text, None, reply);
+    }
+    assert!(rx.iter().take(sent).all(|ok| ok));
+    let seq = w.service().take_snapshot().unwrap();
+    restart(&mut w);
+    assert_eq!(w.service().restored(), &Restored::Snapshot { seq, tail: 0 });
+
+    // The first position sampled (of 64 spread over the entries not kept
+    // in memory), changed as a host with the database could.
+    let base = seq - parley_service::RECENT_ENTRIES as u64;
+    let sampled = base / 64;
+    w.service().shutdown();
+    sql(
+        &w,
+        &format!("UPDATE journal SET audience = 'north' WHERE seq = {sampled}"),
+        None,
+    );
+    restart(&mut w);
+    match w.service().restored() {
+        Restored::Replay { refused: Some(why) } => assert!(
+            why.contains(&format!(
+                "its record leaf of entry {sampled} is not the journal's"
+            )),
+            "{why}"
+        ),
+        other => panic!("{other:?}: the snapshot should have been refused"),
+    }
+}
