@@ -234,6 +234,7 @@ pub fn run_bench(args: Args) -> Result<()> {
     let bytes = dir_bytes(&store.0)?;
 
     let child = std::process::Command::new(std::env::current_exe()?)
+        .env("PARLEY_START_TIMES", "1")
         .args([
             "bench",
             "history",

@@ -106,10 +106,14 @@ pub(crate) fn restore(
     limits: WireLimits,
 ) -> Result<(State, Restored), StorageError> {
     let reader = journal.entry_reader()?;
+    let mut t = std::time::Instant::now();
     let refused = match journal.latest_snapshot()? {
         None => None,
         Some((seq, bytes)) => {
-            let fitted = match decode(&bytes) {
+            lap(&mut t, "snapshot read");
+            let decoded = decode(&bytes);
+            lap(&mut t, "image inflated and parsed");
+            let fitted = match decoded {
                 Err(why) => Err(why),
                 Ok((image, _)) if image.seq != seq => Err(format!(
                     "it says entry {} in the row of entry {seq}",
@@ -122,9 +126,11 @@ pub(crate) fn restore(
                 Ok((image, None)) => from_image(journal, image, reader.clone(), limits.clone())?
                     .map_err(|e| e.to_string()),
             };
+            lap(&mut t, "state rebuilt and checked against the journal");
             match fitted {
                 Ok(mut state) => {
                     let tail = replay_after(journal, &mut state)?;
+                    lap(&mut t, "tail evolved");
                     return Ok((state, Restored::Snapshot { seq, tail }));
                 }
                 Err(why) => {
@@ -140,6 +146,19 @@ pub(crate) fn restore(
     state.set_entry_reader(reader);
     replay_after(journal, &mut state)?;
     Ok((state, Restored::Replay { refused }))
+}
+
+/// Says on stderr how long a step of a start took since `t`, when
+/// `PARLEY_START_TIMES` is set (`bench history` sets it).
+fn lap(t: &mut std::time::Instant, step: &str) {
+    static SAY: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    if *SAY.get_or_init(|| std::env::var_os("PARLEY_START_TIMES").is_some()) {
+        eprintln!(
+            "parley: start: {step} in {:.3} s",
+            t.elapsed().as_secs_f64()
+        );
+    }
+    *t = std::time::Instant::now();
 }
 
 /// Entries read from the store at a time at a start: memory holds one
@@ -220,6 +239,7 @@ fn from_leaves(
         }
         slice.into_iter().for_each(|l| log.push(l));
     }
+    let mut t = std::time::Instant::now();
     if leaves.len() as u64 != seq * 32 {
         return Ok(Err(ImageError::Inconsistent(format!(
             "it carries {} bytes of leaves for {seq} entries",
@@ -230,6 +250,7 @@ fn from_leaves(
     for leaf in leaves.chunks_exact(32) {
         record.append_leaf_hash(Hash(leaf.try_into().expect("32 bytes")));
     }
+    lap(&mut t, "record's tree rebuilt from its leaves");
     let differs =
         |l: &crate::Logged| Some(leaf_hash(leaf_text(l).as_bytes())) != record.leaf(l.seq - 1);
     if let Some(l) = log.range(base, seq).iter().find(|l| differs(l)) {
@@ -242,6 +263,7 @@ fn from_leaves(
             return Ok(Err(ImageError::Leaf(at)));
         }
     }
+    lap(&mut t, "leaves checked against the journal");
     Ok(State::from_image(image, log, record, limits))
 }
 

@@ -14,7 +14,9 @@ use super::{
 use crate::deadlines::Deadlines;
 use crate::line_checks::Checks;
 use crate::site::Site;
-use parley_engine::{AltitudeBand, LatLng, Outline, TimeWindow, Timestamp, Volume, VolumeInput};
+use parley_engine::{
+    AltitudeBand, Index, LatLng, Outline, TimeWindow, Timestamp, Volume, VolumeInput,
+};
 use parley_record::MerkleLog;
 use parley_wire::WireLimits;
 use serde::{Deserialize, Serialize};
@@ -89,6 +91,38 @@ impl StoredVolume {
             },
         })
     }
+}
+
+/// The volumes rebuilt, each footprint computed again (the most of a
+/// start from a snapshot), on every core; in their order.
+fn rebuilt(stored: Vec<StoredVolume>) -> Vec<(u64, Volume)> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let per = stored.len().div_ceil(threads).max(1);
+    let mut parts = Vec::new();
+    let mut rest = stored.into_iter();
+    loop {
+        let part: Vec<StoredVolume> = rest.by_ref().take(per).collect();
+        if part.is_empty() {
+            break;
+        }
+        parts.push(part);
+    }
+    std::thread::scope(|s| {
+        let running: Vec<_> = parts
+            .into_iter()
+            .map(|part| {
+                s.spawn(move || {
+                    part.into_iter()
+                        .map(|v| (v.key, v.volume()))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        running
+            .into_iter()
+            .flat_map(|r| r.join().expect("rebuilding a volume does not panic"))
+            .collect()
+    })
 }
 
 /// The state's fields, borrowed to write an image and owned when one is read.
@@ -240,15 +274,13 @@ impl State {
         state.log = log;
         state.check_positions(image.seq)?;
         let handles = state.handles.len() as u64;
-        for v in image.volumes {
-            if v.key >> 16 >= handles {
-                return Err(ImageError::Inconsistent(format!(
-                    "volume key {} has no handle",
-                    v.key
-                )));
-            }
-            state.index.insert(v.key, v.volume());
+        if let Some(v) = image.volumes.iter().find(|v| v.key >> 16 >= handles) {
+            return Err(ImageError::Inconsistent(format!(
+                "volume key {} has no handle",
+                v.key
+            )));
         }
+        state.index = Index::bulk_load(rebuilt(image.volumes));
         Ok(state)
     }
 
