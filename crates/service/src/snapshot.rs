@@ -24,7 +24,7 @@ use crate::entry::IdempotencyRecord;
 use crate::journal::EntryReader;
 use crate::journal::{Journal, SnapshotStore, StorageError};
 use crate::record::leaf_text;
-use crate::state::{Entries, Image, ImageError, State};
+use crate::state::{on_every_core, Entries, Image, ImageError, State};
 use parley_record::{leaf_hash, Hash, MerkleLog};
 use parley_wire::WireLimits;
 use std::collections::HashMap;
@@ -64,24 +64,63 @@ pub enum Restored {
 const WITH_LEAVES: &[u8] = b"parley-snapshot+leaves\n";
 
 /// A snapshot as the store keeps it: [`WITH_LEAVES`], the compressed
-/// image's length (8 bytes, big-endian), the image compressed (zlib: a
-/// checksum), then the record's leaf hashes as they are (32 bytes each, a
-/// hash does not compress; a damaged one gives another root).
+/// image's length (8 bytes, big-endian), the image compressed, then the
+/// record's leaf hashes as they are (32 bytes each: a hash does not
+/// compress; a damaged one gives another root). The image is compressed in
+/// pieces of [`PIECE`] bytes, each a zlib stream (a checksum) after its
+/// length (8 bytes, big-endian), so that a start inflates them on every core.
 pub(crate) fn encode(json: &[u8], leaves: &[u8]) -> Vec<u8> {
-    let image = miniz_oxide::deflate::compress_to_vec_zlib(json, 3);
-    let mut out = Vec::with_capacity(WITH_LEAVES.len() + 8 + image.len() + leaves.len());
+    let pieces = on_every_core(json.chunks(PIECE).collect(), |piece| {
+        miniz_oxide::deflate::compress_to_vec_zlib(piece, 3)
+    });
+    let image_len: usize = pieces.iter().map(|p| 8 + p.len()).sum();
+    let mut out = Vec::with_capacity(WITH_LEAVES.len() + 8 + image_len + leaves.len());
     out.extend_from_slice(WITH_LEAVES);
-    out.extend_from_slice(&(image.len() as u64).to_be_bytes());
-    out.extend_from_slice(&image);
+    out.extend_from_slice(&(image_len as u64).to_be_bytes());
+    for p in pieces {
+        out.extend_from_slice(&(p.len() as u64).to_be_bytes());
+        out.extend_from_slice(&p);
+    }
     out.extend_from_slice(leaves);
     out
+}
+
+/// Bytes of an image compressed apart (see [`encode`]).
+const PIECE: usize = 4 << 20;
+
+/// The image's pieces, each inflated on every core, joined.
+fn inflate_pieces(mut image: &[u8]) -> Result<Vec<u8>, String> {
+    let mut pieces = Vec::new();
+    while !image.is_empty() {
+        let len = image
+            .get(..8)
+            .map(|b| u64::from_be_bytes(b.try_into().expect("8 bytes")))
+            .filter(|&len| len <= image.len() as u64 - 8)
+            .ok_or("it is cut short (a piece of its image)")?;
+        pieces.push(&image[8..8 + len as usize]);
+        image = &image[8 + len as usize..];
+    }
+    let inflated = on_every_core(pieces, |p| {
+        miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(p, PIECE)
+    });
+    let mut json = Vec::new();
+    for piece in inflated {
+        let piece = piece.map_err(|e| format!("it does not decompress ({:?})", e.status))?;
+        json.extend_from_slice(&piece);
+    }
+    Ok(json)
 }
 
 /// The image in a stored snapshot and the leaves it carries (if any), or
 /// why it cannot be read.
 fn decode(bytes: &[u8]) -> Result<(Image<'static>, Option<&[u8]>), String> {
-    let (image, leaves) = match bytes.strip_prefix(WITH_LEAVES) {
-        None => (bytes, None),
+    let (json, leaves) = match bytes.strip_prefix(WITH_LEAVES) {
+        // As earlier builds saved it: one stream, no leaves.
+        None => (
+            miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(bytes, MAX_IMAGE_BYTES)
+                .map_err(|e| format!("it does not decompress ({:?})", e.status))?,
+            None,
+        ),
         Some(rest) if rest.len() >= 8 => {
             let len = u64::from_be_bytes(rest[..8].try_into().expect("8 bytes"));
             let rest = &rest[8..];
@@ -89,12 +128,10 @@ fn decode(bytes: &[u8]) -> Result<(Image<'static>, Option<&[u8]>), String> {
                 return Err(format!("it is cut short (its image is {len} bytes)"));
             }
             let (image, leaves) = rest.split_at(len as usize);
-            (image, Some(leaves))
+            (inflate_pieces(image)?, Some(leaves))
         }
         Some(_) => return Err("it is cut short".into()),
     };
-    let json = miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(image, MAX_IMAGE_BYTES)
-        .map_err(|e| format!("it does not decompress ({:?})", e.status))?;
     let image = serde_json::from_slice(&json).map_err(|e| format!("it does not parse ({e})"))?;
     Ok((image, leaves))
 }
@@ -112,7 +149,7 @@ pub(crate) fn restore(
         Some((seq, bytes)) => {
             lap(&mut t, "snapshot read");
             let decoded = decode(&bytes);
-            lap(&mut t, "image inflated and parsed");
+            lap(&mut t, "image inflated (on every core) and parsed");
             let fitted = match decoded {
                 Err(why) => Err(why),
                 Ok((image, _)) if image.seq != seq => Err(format!(

@@ -158,23 +158,30 @@ fn sql(w: &World, statement: &str, image: Option<&[u8]>) {
 /// How a snapshot that carries the record's leaves begins (`snapshot.rs`).
 const WITH_LEAVES: &[u8] = b"parley-snapshot+leaves\n";
 
-/// A stored snapshot's image (inflated, parsed) and the leaves it carries.
+/// A stored snapshot's image (its pieces inflated, joined, parsed) and the
+/// leaves it carries.
 fn parts(bytes: &[u8]) -> (Value, Vec<u8>) {
+    let be = |b: &[u8]| u64::from_be_bytes(b[..8].try_into().unwrap()) as usize;
     let rest = bytes
         .strip_prefix(WITH_LEAVES)
         .expect("a snapshot with leaves");
-    let len = u64::from_be_bytes(rest[..8].try_into().unwrap()) as usize;
-    let (image, leaves) = rest[8..].split_at(len);
-    let json = miniz_oxide::inflate::decompress_to_vec_zlib(image).unwrap();
+    let (mut image, leaves) = rest[8..].split_at(be(rest));
+    let mut json = Vec::new();
+    while !image.is_empty() {
+        let piece = &image[8..8 + be(image)];
+        json.extend(miniz_oxide::inflate::decompress_to_vec_zlib(piece).unwrap());
+        image = &image[8 + piece.len()..];
+    }
     (serde_json::from_slice(&json).unwrap(), leaves.to_vec())
 }
 
-/// The reverse of [`parts`].
+/// The reverse of [`parts`] (the image in one piece).
 fn joined(image: &Value, leaves: &[u8]) -> Vec<u8> {
-    let image = miniz_oxide::deflate::compress_to_vec_zlib(&serde_json::to_vec(image).unwrap(), 3);
+    let piece = miniz_oxide::deflate::compress_to_vec_zlib(&serde_json::to_vec(image).unwrap(), 3);
     let mut out = WITH_LEAVES.to_vec();
-    out.extend_from_slice(&(image.len() as u64).to_be_bytes());
-    out.extend_from_slice(&image);
+    out.extend_from_slice(&(piece.len() as u64 + 8).to_be_bytes());
+    out.extend_from_slice(&(piece.len() as u64).to_be_bytes());
+    out.extend_from_slice(&piece);
     out.extend_from_slice(leaves);
     out
 }

@@ -93,34 +93,29 @@ impl StoredVolume {
     }
 }
 
-/// The volumes rebuilt, each footprint computed again (the most of a
-/// start from a snapshot), on every core; in their order.
-fn rebuilt(stored: Vec<StoredVolume>) -> Vec<(u64, Volume)> {
+/// `work` done on each of `items` on every core; the results in order.
+pub(crate) fn on_every_core<T: Send, R: Send>(
+    items: Vec<T>,
+    work: impl Fn(T) -> R + Sync,
+) -> Vec<R> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let per = stored.len().div_ceil(threads).max(1);
-    let mut parts = Vec::new();
-    let mut rest = stored.into_iter();
-    loop {
-        let part: Vec<StoredVolume> = rest.by_ref().take(per).collect();
-        if part.is_empty() {
-            break;
+    let per = items.len().div_ceil(threads).max(1);
+    let mut parts: Vec<Vec<T>> = Vec::new();
+    for item in items {
+        match parts.last_mut() {
+            Some(last) if last.len() < per => last.push(item),
+            _ => parts.push(vec![item]),
         }
-        parts.push(part);
     }
+    let work = &work;
     std::thread::scope(|s| {
         let running: Vec<_> = parts
             .into_iter()
-            .map(|part| {
-                s.spawn(move || {
-                    part.into_iter()
-                        .map(|v| (v.key, v.volume()))
-                        .collect::<Vec<_>>()
-                })
-            })
+            .map(|part| s.spawn(move || part.into_iter().map(work).collect::<Vec<R>>()))
             .collect();
         running
             .into_iter()
-            .flat_map(|r| r.join().expect("rebuilding a volume does not panic"))
+            .flat_map(|r| r.join().expect("no panic"))
             .collect()
     })
 }
@@ -280,7 +275,9 @@ impl State {
                 v.key
             )));
         }
-        state.index = Index::bulk_load(rebuilt(image.volumes));
+        // Each footprint is computed again: the most of a start, on every core.
+        let volumes = on_every_core(image.volumes, |v| (v.key, v.volume()));
+        state.index = Index::bulk_load(volumes);
         Ok(state)
     }
 

@@ -59,7 +59,7 @@ use conflicts::Conflict;
 pub(crate) use entries::Entries;
 pub use entries::RECENT_ENTRIES;
 pub use federation::{Peer, MAX_DELIVERY};
-pub(crate) use image::{Image, ImageError};
+pub(crate) use image::{on_every_core, Image, ImageError};
 use lines::Line;
 use parley_engine::{Index, Limits, Volume};
 use parley_record::MerkleLog;
