@@ -130,6 +130,11 @@ enum Action {
         /// for https:// (plain http only on loopback).
         #[arg(long)]
         tls_pin: Option<String>,
+        /// The peer's cosigner key line (`cosigner_key` in `parley admin
+        /// federation` there): its cosignatures of this node's checkpoints
+        /// are then checked and kept.
+        #[arg(long)]
+        cosigner_key: Option<String>,
     },
     /// This node's name and key, its peers (reachable or since when not) and
     /// what each federated line has delivered and holds (host admins).
@@ -342,11 +347,15 @@ pub fn run(args: AdminArgs) -> Result<()> {
             node_key,
             parties,
             tls_pin,
+            cosigner_key,
         } => {
             let mut body =
                 json!({"node": node, "url": url, "node_key": node_key, "parties": parties});
             if let Some(pin) = tls_pin {
                 body["tls_pin"] = json!(pin);
+            }
+            if let Some(key) = cosigner_key {
+                body["cosigner_key"] = json!(key);
             }
             ("/v1/federation/peers".to_string(), body)
         }

@@ -2,8 +2,8 @@
 //! with its own store and party, peered, one federated line between them
 //! (issue 20, point 8).
 //!
-//! Blue's node reaches Red's through a TCP proxy of the bench's own, which
-//! can delay each direction or cut the link. It measures:
+//! Blue's node reaches Red's through the fault proxy (`parley::fault_proxy`),
+//! which delays each direction or cuts the link. It measures:
 //! - a notice's round trip on Blue's node to an answer that includes Red's
 //!   check (p50/p99), on loopback and with `--delay-ms` added each way;
 //! - federated notices a second, `--concurrency` clients on both nodes;
@@ -18,12 +18,12 @@ use crate::bench::percentile;
 use crate::bench_faults::{notice, Rng};
 use crate::served::{post, Served};
 use anyhow::{ensure, Context, Result};
+use parley::fault_proxy::Proxy;
 use serde_json::{json, Value};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -95,7 +95,8 @@ async fn start(dir: &Path, name: &str, party: &str, http: &reqwest::Client) -> R
     })
 }
 
-async fn node_key(http: &reqwest::Client, n: &Node) -> Result<String> {
+/// A node's record key and cosigner key, as its admins read them.
+async fn node_keys(http: &reqwest::Client, n: &Node) -> Result<(Value, Value)> {
     let v: Value = http
         .get(format!("{}/v1/federation", n.url))
         .bearer_auth(&n.host)
@@ -103,7 +104,8 @@ async fn node_key(http: &reqwest::Client, n: &Node) -> Result<String> {
         .await?
         .json()
         .await?;
-    Ok(v["node_key"].as_str().context("a node key")?.to_string())
+    ensure!(v["node_key"].is_string(), "no node key: {v}");
+    Ok((v["node_key"].clone(), v["cosigner_key"].clone()))
 }
 
 /// Peers `here` with `there` (named `name`, with `party`), reached at `url`.
@@ -115,7 +117,8 @@ async fn peer(
     party: &str,
     url: &str,
 ) -> Result<()> {
-    let body = json!({"node": name, "url": url, "node_key": node_key(http, there).await?, "parties": [party]});
+    let (node_key, cosigner_key) = node_keys(http, there).await?;
+    let body = json!({"node": name, "url": url, "node_key": node_key, "cosigner_key": cosigner_key, "parties": [party]});
     let (s, t) = post(http, &here.url, "/v1/federation/peers", &here.host, &body).await?;
     ensure!(s == 201, "peering: {s} {t}");
     Ok(())
@@ -126,7 +129,8 @@ async fn bench(args: &Args, dir: &Path) -> Result<()> {
     let blue = start(dir, "blue.node", "blue", &http).await?;
     let red = start(dir, "red.node", "red", &http).await?;
     let proxy = Proxy::start(red.url.trim_start_matches("http://")).await?;
-    peer(&http, &blue, &red, "red.node", "red", &proxy.url).await?;
+    let proxied = format!("http://{}", proxy.address());
+    peer(&http, &blue, &red, "red.node", "red", &proxied).await?;
     peer(&http, &red, &blue, "blue.node", "blue", &blue.url).await?;
     let rules = json!({"horizontal_m": 500, "vertical_m": 0, "time_s": 0, "notice_lead_time_s": 0});
     let body = json!({"id": LINE, "name": LINE, "parties": ["blue", "red"], "rules": rules});
@@ -136,7 +140,7 @@ async fn bench(args: &Args, dir: &Path) -> Result<()> {
     let mut rng = Rng(20_261_203);
 
     let mut timed = |delay: u64| {
-        proxy.delay_ms.store(delay, Ordering::Relaxed);
+        proxy.delay(delay);
         let (http, path, blue) = (&http, &path, &blue);
         let bodies: Vec<Value> = (0..args.timed).map(|_| notice(&mut rng, "timed")).collect();
         async move {
@@ -158,7 +162,7 @@ async fn bench(args: &Args, dir: &Path) -> Result<()> {
     };
     let loopback = timed(0).await?;
     let delayed = timed(args.delay_ms).await?;
-    proxy.delay_ms.store(0, Ordering::Relaxed);
+    proxy.delay(0);
 
     // The rate: clients on both nodes for the time given.
     let done = Arc::new(AtomicUsize::new(0));
@@ -193,7 +197,7 @@ async fn bench(args: &Args, dir: &Path) -> Result<()> {
 
     // Catch-up after a partition.
     wait_caught_up(&http, &blue, "red.node", Duration::from_secs(120)).await?;
-    proxy.cut.store(true, Ordering::Relaxed);
+    proxy.cut();
     let loaders: Vec<_> = (0..args.concurrency.min(8))
         .map(|c| {
             let n = args.catch_up / args.concurrency.min(8)
@@ -218,7 +222,7 @@ async fn bench(args: &Args, dir: &Path) -> Result<()> {
         l.await??;
     }
     let healed = Instant::now();
-    proxy.cut.store(false, Ordering::Relaxed);
+    proxy.heal();
     wait_caught_up(&http, &blue, "red.node", Duration::from_secs(600)).await?;
     let catch_up_s = healed.elapsed().as_secs_f64();
 
@@ -257,61 +261,5 @@ async fn wait_caught_up(
         }
         ensure!(Instant::now() < deadline, "{peer} did not catch up: {v}");
         tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-/// A TCP proxy on loopback that delays each direction or cuts the link.
-struct Proxy {
-    url: String,
-    delay_ms: Arc<AtomicU64>,
-    cut: Arc<AtomicBool>,
-}
-
-impl Proxy {
-    async fn start(upstream: &str) -> Result<Proxy> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let url = format!("http://{}", listener.local_addr()?);
-        let delay_ms = Arc::new(AtomicU64::new(0));
-        let cut = Arc::new(AtomicBool::new(false));
-        let (d, c, up) = (delay_ms.clone(), cut.clone(), upstream.to_string());
-        tokio::spawn(async move {
-            while let Ok((inbound, _)) = listener.accept().await {
-                if c.load(Ordering::Relaxed) {
-                    continue; // dropped: the link is cut
-                }
-                let Ok(outbound) = tokio::net::TcpStream::connect(&up).await else {
-                    continue;
-                };
-                let (ri, wi) = inbound.into_split();
-                let (ro, wo) = outbound.into_split();
-                tokio::spawn(pipe(ri, wo, d.clone(), c.clone()));
-                tokio::spawn(pipe(ro, wi, d.clone(), c.clone()));
-            }
-        });
-        Ok(Proxy { url, delay_ms, cut })
-    }
-}
-
-/// Copies one direction, each chunk after the delay, until either end
-/// closes or the link is cut.
-async fn pipe(
-    mut from: tokio::net::tcp::OwnedReadHalf,
-    mut to: tokio::net::tcp::OwnedWriteHalf,
-    delay_ms: Arc<AtomicU64>,
-    cut: Arc<AtomicBool>,
-) {
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let n = match from.read(&mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => n,
-        };
-        let delay = delay_ms.load(Ordering::Relaxed);
-        if delay > 0 {
-            tokio::time::sleep(Duration::from_millis(delay)).await;
-        }
-        if cut.load(Ordering::Relaxed) || to.write_all(&buf[..n]).await.is_err() {
-            return;
-        }
     }
 }

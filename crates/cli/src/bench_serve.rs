@@ -350,6 +350,7 @@ fn drive(
             federation: parley_server::Federation::new(
                 service.clone(),
                 parley_server::PEER_TIMEOUT,
+                None,
             ),
         };
         // Room for every client however many there are: the bench measures

@@ -184,6 +184,7 @@ pub fn run(args: Args) -> Result<()> {
             federation: parley_server::Federation::new(
                 service.clone(),
                 parley_server::PEER_TIMEOUT,
+                None,
             ),
         };
         tokio::spawn(parley_server::serve_deployment(

@@ -99,14 +99,16 @@ async fn scenario(nodes: &mut [Node]) -> Result<()> {
             .await?
             .json()
             .await?;
-        keys.push(v["node_key"].as_str().context("a node key")?.to_string());
+        let key = |k: &str| v[k].as_str().map(str::to_string).context("a node key");
+        keys.push((key("node_key")?, key("cosigner_key")?));
     }
     for (i, here) in nodes.iter().enumerate() {
         for (j, there) in nodes.iter().enumerate() {
             if i == j {
                 continue;
             }
-            let body = json!({"node": there.name, "url": there.served.url, "node_key": keys[j], "parties": [there.party]});
+            let (node_key, cosigner_key) = &keys[j];
+            let body = json!({"node": there.name, "url": there.served.url, "node_key": node_key, "cosigner_key": cosigner_key, "parties": [there.party]});
             let (s, t) = post(
                 &http,
                 &here.served.url,

@@ -108,7 +108,7 @@ struct TlsArgs {
 
 impl TlsArgs {
     /// The TLS configuration, when HTTPS is asked for.
-    fn load(&self) -> Result<Option<Arc<Tls>>> {
+    fn load(&self) -> Result<Option<Tls>> {
         let (Some(cert), Some(key)) = (&self.tls_cert, &self.tls_key) else {
             return Ok(None);
         };
@@ -118,7 +118,7 @@ impl TlsArgs {
             client_ca: self.client_ca.clone(),
         };
         let tls = Tls::load(files).context("--tls-cert/--tls-key/--client-ca")?;
-        Ok(Some(Arc::new(tls)))
+        Ok(Some(tls))
     }
 }
 
@@ -357,12 +357,18 @@ pub(crate) fn run_server(
         let scheme = if tls.is_some() { "https" } else { "http" };
         let url = format!("{scheme}://{}", listener.local_addr()?);
         banner(&url);
+        // A node presents its own certificate to the peers it reaches.
+        let identity = tls.as_ref().map(|t| t.identity()).transpose()?;
         let state = AppState {
             service: service.clone(),
             committed,
             rate: Arc::new(limits.rate),
             streams: Arc::new(limits.streams),
-            federation: parley_server::Federation::new(service.clone(), limits.peer_timeout),
+            federation: parley_server::Federation::new(
+                service.clone(),
+                limits.peer_timeout,
+                identity,
+            ),
         };
         // What peer nodes are owed goes out as soon as they answer.
         state.federation.spawn(Duration::from_millis(250));
@@ -449,6 +455,12 @@ pub fn serve(args: ServeArgs) -> Result<()> {
         println!("host admin token (shown once; keep it safe): {token}");
     }
     let mutual = tls.as_ref().is_some_and(|t| t.is_mutual());
+    // Peer nodes reach this one with their own certificates (mutual TLS).
+    let tls = tls
+        .map(|t| t.with_nodes(Arc::new(parley_server::PeerKeys(service.clone()))))
+        .transpose()
+        .context("--tls-cert/--tls-key")?
+        .map(Arc::new);
     run_server(service, committed, &args.listen, limits, tls, |url| {
         println!("parley listening on {url}");
         if url.starts_with("http://") {

@@ -441,7 +441,11 @@ async fn a_stalled_commit_delays_its_write_but_not_health_and_loses_nothing() {
         committed,
         rate: std::sync::Arc::new(parley_server::RateLimit::new(1e6)),
         streams: std::sync::Arc::default(),
-        federation: parley_server::Federation::new(service.clone(), parley_server::PEER_TIMEOUT),
+        federation: parley_server::Federation::new(
+            service.clone(),
+            parley_server::PEER_TIMEOUT,
+            None,
+        ),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());

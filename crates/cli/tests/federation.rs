@@ -5,6 +5,7 @@ mod common;
 
 use common::http::{disc, notice, Server, Tokens};
 use common::temp_dir;
+use parley::fault_proxy::Proxy;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -16,6 +17,8 @@ struct Node {
     name: String,
     party: Tokens,
     party_id: String,
+    /// Its TLS key (SPKI SHA-256), which its peers pin, when it serves HTTPS.
+    spki: Option<String>,
 }
 
 fn node_args(name: &str) -> Vec<String> {
@@ -34,13 +37,64 @@ async fn start_node(dir: &str, name: &str, party: &str) -> Node {
     let args = node_args(name);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let server = Server::start_at_with(temp_dir(dir).join("parley.db"), &args);
+    let spki = common::https().map(|h| h.server.spki.clone());
+    node_of(server, name, party, spki).await
+}
+
+async fn node_of(server: Server, name: &str, party: &str, spki: Option<String>) -> Node {
     let tokens = server.party(party).await;
     Node {
         server,
         name: name.into(),
         party: tokens,
         party_id: party.into(),
+        spki,
     }
+}
+
+/// A node serving HTTPS with a certificate of its own from `ca`.
+async fn start_tls_node(ca: &common::tls::Ca, dir: &str, name: &str, party: &str) -> Node {
+    let pair = ca.server(name, common::tls::CURRENT);
+    let mut args = node_args(name);
+    args.extend(["--tls-cert".into(), pair.cert().into()]);
+    args.extend(["--tls-key".into(), pair.key().into()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut server = Server::start_at_with(temp_dir(dir).join("parley.db"), &args);
+    server.client = client_trusting(ca, None);
+    node_of(server, name, party, Some(pair.spki)).await
+}
+
+/// A client as the suite's nodes are: over HTTPS (the second round, where
+/// every node has the suite's certificate) presenting a node's certificate,
+/// so what it sends is judged on what it says.
+fn as_a_node() -> reqwest::Client {
+    match common::https() {
+        Some(h) => {
+            let mut both = std::fs::read(&h.server.cert).unwrap();
+            both.extend(std::fs::read(&h.server.key).unwrap());
+            let pem = std::fs::read(&h.ca).unwrap();
+            reqwest::Client::builder()
+                .tls_certs_only([reqwest::Certificate::from_pem(&pem).unwrap()])
+                .identity(reqwest::Identity::from_pem(&both).unwrap())
+                .build()
+                .unwrap()
+        }
+        None => common::http_client(),
+    }
+}
+
+/// A client trusting `ca`, presenting `identity` (a certificate and its key).
+fn client_trusting(ca: &common::tls::Ca, identity: Option<&common::tls::Pair>) -> reqwest::Client {
+    let _ = common::http_client();
+    let pem = std::fs::read(&ca.pem).unwrap();
+    let mut b =
+        reqwest::Client::builder().tls_certs_only([reqwest::Certificate::from_pem(&pem).unwrap()]);
+    if let Some(id) = identity {
+        let mut both = std::fs::read(&id.cert).unwrap();
+        both.extend(std::fs::read(&id.key).unwrap());
+        b = b.identity(reqwest::Identity::from_pem(&both).unwrap());
+    }
+    b.build().unwrap()
 }
 
 /// Starts the node again on its store after it was killed.
@@ -71,22 +125,24 @@ async fn status(n: &Node) -> Value {
 
 /// Peers `a` and `b` on both sides, each naming the other's party.
 async fn peer(a: &Node, b: &Node) {
-    for (here, there) in [(a, b), (b, a)] {
-        let key = status(there).await["node_key"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        let mut body = json!({"node": there.name, "url": there.server.url, "node_key": key, "parties": [there.party_id]});
-        // Over HTTPS (the suite's second round) the peer's key is pinned.
-        if let Some(https) = common::https() {
-            body["tls_pin"] = json!(https.server.spki);
-        }
-        let (s, v) = here
-            .server
-            .post("/v1/federation/peers", &here.server.host, body)
-            .await;
-        assert_eq!(s, StatusCode::CREATED, "{v}");
+    peer_at(a, b, &b.server.url).await;
+    peer_at(b, a, &a.server.url).await;
+}
+
+/// Peers `here` with `there`, which it reaches at `url`.
+async fn peer_at(here: &Node, there: &Node, url: &str) {
+    let st = status(there).await;
+    let mut body = json!({"node": there.name, "url": url, "node_key": st["node_key"],
+        "cosigner_key": st["cosigner_key"], "parties": [there.party_id]});
+    // Over HTTPS the peer's key is pinned.
+    if let Some(spki) = &there.spki {
+        body["tls_pin"] = json!(spki);
     }
+    let (s, v) = here
+        .server
+        .post("/v1/federation/peers", &here.server.host, body)
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
 }
 
 /// Waits until `cond` holds (polling), at most a minute.
@@ -102,6 +158,13 @@ where
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("timed out waiting for {what}");
+}
+
+/// Line `air`'s operation status on node `n`, as its officer reads it.
+async fn operation(n: &Node) -> Value {
+    let (s, v) = n.server.get("/v1/lines/air", &n.party.officer).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    v["operation"].clone()
 }
 
 async fn conflicts(n: &Node) -> Vec<Value> {
@@ -126,6 +189,11 @@ async fn notify(n: &Node, lat: f64, lng: f64, start_h: i64) -> Value {
 async fn two_nodes(name: &str) -> (Node, Node) {
     let blue = start_node(&format!("{name}-blue"), "blue.node", "blue").await;
     let red = start_node(&format!("{name}-red"), "red.node", "red").await;
+    line_between(blue, red).await
+}
+
+/// Peers two nodes and makes line `air` between their parties on the first.
+async fn line_between(blue: Node, red: Node) -> (Node, Node) {
     peer(&blue, &red).await;
     let (s, v) = blue
         .server
@@ -208,6 +276,30 @@ async fn notices_cross_and_both_nodes_find_the_same_conflict() {
         })
         .await;
     }
+
+    // Each node witnesses the other's log: Blue holds Red's cosignature
+    // (C2SP tlog-cosignature) of a checkpoint of Blue's log, signed by Blue.
+    let (on_blue, on_red) = (status(&blue).await, status(&red).await);
+    let cosigned = on_blue["lines"]["air"]["nodes"]["red.node"]["cosigned"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no cosignature kept: {on_blue}"));
+    let red_cosigner =
+        parley_record::CosignerKey::parse(on_red["cosigner_key"].as_str().unwrap()).unwrap();
+    assert!(
+        matches!(red_cosigner.verify_in(cosigned), Ok(Some(_))),
+        "{cosigned}"
+    );
+    let blue_key =
+        parley_record::VerifierKey::parse(on_blue["node_key"].as_str().unwrap()).unwrap();
+    let cp = parley_record::SignedCheckpoint::parse_and_verify(cosigned, &blue_key).unwrap();
+    assert_eq!(cp.origin.as_str(), "blue.node/lines/air");
+    assert_eq!(
+        json!(cp.size),
+        on_blue["lines"]["air"]["log_size"],
+        "the whole log cosigned"
+    );
+    // Blue's key is not Red's cosigner: a cosignature checks only with its own key.
+    assert_ne!(on_blue["cosigner_key"], on_red["cosigner_key"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -249,6 +341,16 @@ async fn a_node_down_is_named_and_gets_everything_once_back() {
     let more = notify(&blue, 51.5, 11.0, 1).await;
     let st = status(&blue).await;
     assert_eq!(st["peers"]["red.node"]["reach"]["reachable"], false, "{st}");
+    // The line's status names the node, apart from any party's line check,
+    // once an entry has waited long for its receipt.
+    until("blue's line to name red's node unreachable", || async {
+        operation(&blue).await["state"] == "node_unreachable"
+    })
+    .await;
+    let op = operation(&blue).await;
+    assert_eq!(op["nodes"][0]["node"], "red.node", "{op}");
+    assert_eq!(op["nodes"][0]["reachable"], false, "{op}");
+    assert_eq!(op["nodes"][0]["parties"], json!(["red"]), "{op}");
 
     restart(&mut red);
     // Delivered in order, once, without a new write on Blue's side.
@@ -257,6 +359,9 @@ async fn a_node_down_is_named_and_gets_everything_once_back() {
         st["lines"]["air"]["nodes"]["red.node"]["receipted"] == st["lines"]["air"]["log_size"]
     })
     .await;
+    let op = operation(&blue).await;
+    assert_eq!(op["nodes"][0]["reachable"], true, "{op}");
+    assert_ne!(op["state"], "node_unreachable", "{op}");
     for a in [&b, &more] {
         let id = a["activity"].as_str().unwrap();
         let (s, _) = red
@@ -323,9 +428,7 @@ async fn a_party_of_one_node_gets_nothing_from_another_node() {
     // A delivery signed by no peer's key is refused, and nothing is logged.
     let forged = json!({"from": "blue.node", "line": "air", "first": 0, "entries": [],
         "checkpoint": "blue.node/lines/air\n0\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\ntime 1\n\n— blue.node AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"});
-    let res = red
-        .server
-        .client
+    let res = as_a_node()
         .post(format!("{}/v1/federation/deliveries", red.server.url))
         .json(&forged)
         .send()
@@ -354,9 +457,7 @@ async fn a_node_that_rewrites_what_it_sent_is_caught_and_the_evidence_kept() {
     }
     .sign(&signer);
     let forged = json!({"from": "blue.node", "line": "air", "first": 0, "entries": [other], "checkpoint": checkpoint});
-    let res = red
-        .server
-        .client
+    let res = as_a_node()
         .post(format!("{}/v1/federation/deliveries", red.server.url))
         .json(&forged)
         .send()
@@ -379,9 +480,7 @@ async fn a_node_that_rewrites_what_it_sent_is_caught_and_the_evidence_kept() {
         .unwrap_or_else(|| panic!("no evidence on red's record: {export}"));
     assert!(kept.contains("changed entry 0"), "{kept}");
     // Sent again: refused again, kept once.
-    let again = red
-        .server
-        .client
+    let again = as_a_node()
         .post(format!("{}/v1/federation/deliveries", red.server.url))
         .json(&forged)
         .send()
@@ -577,9 +676,7 @@ async fn a_node_that_tells_two_peers_two_stories_is_caught_by_its_own_signature(
     .sign(&signer);
     let carried = json!({"from": "blue.node", "line": "air", "first": 0, "entries": [],
         "checkpoint": "not a checkpoint", "heads": [other_story]});
-    let res = red
-        .server
-        .client
+    let res = as_a_node()
         .post(format!("{}/v1/federation/deliveries", red.server.url))
         .json(&carried)
         .send()
@@ -684,4 +781,145 @@ async fn a_node_killed_under_traffic_loses_and_doubles_nothing_on_either_side() 
     })
     .await;
     held_once(&red, &answered).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn nodes_reach_each_other_over_mutual_tls_with_their_own_keys_and_no_one_else_does() {
+    let dir = temp_dir("fed-mtls");
+    let ca = common::tls::Ca::new(&dir, "fed-mtls-ca");
+    let blue = start_tls_node(&ca, "fed-mtls-blue", "blue.node", "blue").await;
+    let red = start_tls_node(&ca, "fed-mtls-red", "red.node", "red").await;
+    assert!(
+        blue.server.url.starts_with("https://"),
+        "{}",
+        blue.server.url
+    );
+    // Each node presents its own certificate, which the other pinned: the
+    // line goes live and a notice crosses.
+    let (blue, red) = line_between(blue, red).await;
+    let b = notify(&blue, 48.0, 2.0, 1).await;
+    assert!(
+        b["federation"]["not_reached"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "{b}"
+    );
+    let id = b["activity"].as_str().unwrap();
+    let (s, _) = red
+        .server
+        .get(&format!("/v1/activities/{id}"), &red.party.officer)
+        .await;
+    assert_eq!(s, StatusCode::OK, "red holds {id}");
+
+    // Someone else claiming to be Red's node: a delivery is refused without
+    // a client certificate, before anything in it is looked at...
+    let forged =
+        json!({"from": "red.node", "line": "air", "first": 0, "entries": [], "checkpoint": "x"});
+    let deliveries = format!("{}/v1/federation/deliveries", blue.server.url);
+    let bare = client_trusting(&ca, None);
+    let answer = bare.post(&deliveries).json(&forged).send().await.unwrap();
+    assert_eq!(answer.status(), StatusCode::FORBIDDEN);
+    let problem: Value = answer.json().await.unwrap();
+    assert_eq!(
+        problem["type"].as_str().unwrap().rsplit(':').next(),
+        Some("node-certificate-required"),
+        "{problem}"
+    );
+    // ...and a certificate from the same CA but of no peer's key is refused
+    // at the handshake.
+    let mallory = ca.client("mallory");
+    let with_cert = client_trusting(&ca, Some(&mallory));
+    let answer = with_cert.post(&deliveries).json(&forged).send().await;
+    assert!(
+        answer
+            .as_ref()
+            .map_or(true, |a| a.status() == StatusCode::FORBIDDEN),
+        "{answer:?}"
+    );
+    // Red's node itself still gets through.
+    let again = notify(&blue, 48.5, 2.0, 1).await;
+    assert!(
+        again["federation"]["not_reached"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "{again}"
+    );
+}
+
+/// The ids of the conflicts a node's party is told of, sorted.
+async fn conflict_ids(n: &Node) -> Vec<String> {
+    let mut ids: Vec<String> = conflicts(n)
+        .await
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_partition_heals_through_a_flaky_link_with_everything_delivered_once() {
+    let blue = start_node("fed-part-blue", "blue.node", "blue").await;
+    let red = start_node("fed-part-red", "red.node", "red").await;
+    // Each node reaches the other only through a fault proxy of the test's.
+    let (scheme, _) = blue.server.url.split_once("://").unwrap();
+    let address = |n: &Node| n.server.url.split_once("://").unwrap().1.to_string();
+    let to_red = Proxy::start(&address(&red)).await.unwrap();
+    let to_blue = Proxy::start(&address(&blue)).await.unwrap();
+    peer_at(&blue, &red, &format!("{scheme}://{}", to_red.address())).await;
+    peer_at(&red, &blue, &format!("{scheme}://{}", to_blue.address())).await;
+    let (s, v) = blue
+        .server
+        .post(
+            "/v1/lines",
+            &blue.server.host,
+            json!({"id": "air", "name": "Air", "parties": ["blue", "red"], "rules": {"horizontal_m": 1000, "vertical_m": 0, "time_s": 0}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+
+    // The partition: both sides go on working, each told the other was not
+    // reached; neither knows yet of the conflicts between them.
+    to_red.cut();
+    to_blue.cut();
+    let (mut blue_ids, mut red_ids) = (Vec::new(), Vec::new());
+    for i in 0..4 {
+        let lat = 62.0 + f64::from(i) * 0.2;
+        for (n, ids) in [(&blue, &mut blue_ids), (&red, &mut red_ids)] {
+            let a = notify(n, lat, 20.0, 1).await;
+            assert_eq!(a["conflicts"], json!([]), "{a}");
+            assert_eq!(
+                a["federation"]["not_reached"].as_array().map(Vec::len),
+                Some(1),
+                "{a}"
+            );
+            ids.push(a["activity"].as_str().unwrap().to_string());
+        }
+    }
+
+    // Healed into a flaky link: every third connection dropped, 20 ms each way.
+    for p in [&to_red, &to_blue] {
+        p.heal();
+        p.drop_every(3);
+        p.delay(20);
+    }
+    for (n, other) in [(&blue, "red.node"), (&red, "blue.node")] {
+        until("everything receipted across the flaky link", || async {
+            let st = status(n).await;
+            let line = &st["lines"]["air"];
+            line["nodes"][other]["receipted"] == line["log_size"]
+        })
+        .await;
+    }
+    // Everything delivered, once, both ways; and both nodes found the same
+    // four conflicts, under the same ids.
+    held_once(&red, &blue_ids).await;
+    held_once(&blue, &red_ids).await;
+    until("both nodes to know the four conflicts", || async {
+        conflict_ids(&blue).await.len() == 4 && conflict_ids(&red).await.len() == 4
+    })
+    .await;
+    assert_eq!(conflict_ids(&blue).await, conflict_ids(&red).await);
 }

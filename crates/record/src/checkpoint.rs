@@ -145,6 +145,18 @@ impl Signer {
         self.id
     }
 
+    /// The same node's cosigner (tlog-cosignature), under the same name with
+    /// a key of its own derived from this one's secret (domain-separated), so
+    /// a note signature and a cosignature never share a key and the node
+    /// keeps one secret.
+    pub fn cosigner(&self) -> crate::witness::Cosigner {
+        let mut h = Sha256::new();
+        h.update(b"parley node cosigner v1\n");
+        h.update(self.key.to_bytes());
+        let seed: [u8; 32] = h.finalize().into();
+        crate::witness::Cosigner::from_seed(&self.name, &seed).expect("the name was checked")
+    }
+
     /// The public half, for parties to verify with.
     pub fn verifier_key(&self) -> VerifierKey {
         VerifierKey {

@@ -258,3 +258,51 @@ fn parley_accepts_cosignatures_the_oracle_adds() {
         Err(PolicyError::QuorumNotMet { .. })
     ));
 }
+
+#[test]
+fn a_nodes_own_cosigner_witnesses_a_peers_log_as_the_oracle_reads_it() {
+    // Blue's log on a line, cosigned by Red's node with the cosigner its
+    // record key derives (a key of its own: never the note key's).
+    let blue = Signer::from_seed("blue.node", &[8; 32]).unwrap();
+    let red = Signer::from_seed("red.node", &[9; 32]).unwrap();
+    let note = Checkpoint {
+        origin: Origin::new("blue.node/lines/air").unwrap(),
+        size: 37,
+        root: tree(37).root(),
+        time_us: 1_700_000_000_000_000,
+    }
+    .sign(&blue);
+    let cosigner = red.cosigner();
+    assert_eq!(cosigner.name(), "red.node");
+    let key = cosigner.cosigner_key();
+    assert_eq!(
+        red.cosigner().cosigner_key(),
+        key,
+        "derived the same each time"
+    );
+    let body = &note[..note.find("\n\n").unwrap() + 1];
+    let cosigned = format!("{note}{}", cosigner.cosign(body, 1_700_000_123));
+
+    let parsed = Note::from_bytes(cosigned.as_bytes()).unwrap();
+    let log = StandardVerifier::new(&blue.verifier_key().to_string()).unwrap();
+    let witness = CosignatureV1::new("red.node", *key.key_bytes());
+    let (verified, unverified) = parsed
+        .verify(&VerifierList::new(vec![Box::new(log), Box::new(witness)]))
+        .expect("both verify");
+    assert_eq!((verified.len(), unverified.len()), (2, 0));
+    // Red's note key does not verify the cosignature.
+    let red_bytes: [u8; 32] = base64::engine::general_purpose::STANDARD
+        .decode(red.verifier_key().to_string().rsplit('+').next().unwrap())
+        .unwrap()[1..]
+        .try_into()
+        .unwrap();
+    assert_ne!(&red_bytes, key.key_bytes());
+    let wrong = CosignatureV1::new("red.node", red_bytes);
+    let (verified, _) = parsed
+        .verify(&VerifierList::new(vec![
+            Box::new(StandardVerifier::new(&blue.verifier_key().to_string()).unwrap()),
+            Box::new(wrong),
+        ]))
+        .unwrap();
+    assert_eq!(verified.len(), 1, "only Blue's own signature");
+}

@@ -32,6 +32,7 @@ export function entryText(e) {
   const params = { ...e, party: app.partyName(e.party), status: tv("status", e.status) };
   if (e.kind === "conflict_found") Object.assign(params, app.conflictSides(e));
   if (e.kind === "deadline_escalated") Object.assign(params, { step: tv("step", e.step), owed: owedText(e), due: app.fmtTime(e.due) });
+  if (e.kind === "notice_undelivered") params.since = app.fmtTime(e.since);
   // What was done to a party says who did it: the host or the party.
   if (["operator_created", "operator_revoked", "party_settings_changed"].includes(e.kind)) params.by = madeBy(e.by);
   if (e.kind === "operator_created" && e.recovery) return t("entry.operator_recovery", params);
@@ -237,7 +238,10 @@ export function renderBoard() {
         row.append(
           h("th", { scope: "row", rowspan: span }, l.name),
           h("td", { rowspan: span }, tv("status", l.status)),
-          h("td", { rowspan: span, class: `operation ${op ? op.state : "unchecked"}` }, op ? tv("operation", op.state) : t("board.unchecked")),
+          h("td", { rowspan: span, class: `operation ${op ? op.state : "unchecked"}` }, op ? tv("operation", op.state) : t("board.unchecked"),
+            // On a federated line, the node that has not taken this node's entries in.
+            ...(op?.nodes ?? []).filter((n) => !n.reachable).map((n) =>
+              h("p", { class: "hint node-behind" }, t("operation.node_behind", { node: n.node, since: app.fmtTime(n.behind_since) })))),
         );
       }
       row.append(

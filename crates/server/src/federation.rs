@@ -12,6 +12,7 @@
 //! it, in order, the moment it answers again. Deliveries are idempotent: a
 //! receiver skips what it holds.
 
+use crate::tls::{Identity, NodeKeys};
 use parley_service::federation::Delivery;
 use parley_service::{Actor, Command, Role, Service, ServiceError, HOST};
 use serde_json::{json, Value};
@@ -32,11 +33,38 @@ struct Inner {
     /// of its own that trusts only its pinned key (`pinned`).
     client: reqwest::Client,
     pinned: Mutex<HashMap<String, reqwest::Client>>,
+    /// This node's certificate and key, presented to `https://` peers.
+    identity: Option<Identity>,
     timeout: Duration,
     /// One delivery at a time to each node, so a node's entries go in order.
     sending: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// Nodes that did not answer: since when (µs) and why.
     unreached: Mutex<HashMap<String, (i64, String)>>,
+}
+
+/// The pinned TLS keys of this node's peers, read from the service as they
+/// are now: a peer added later is admitted as a client at once.
+pub struct PeerKeys(pub Service);
+
+impl std::fmt::Debug for PeerKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PeerKeys")
+    }
+}
+
+impl NodeKeys for PeerKeys {
+    fn any(&self) -> bool {
+        self.0
+            .read(|s| s.peers().values().any(|p| p.tls_pin.is_some()))
+    }
+
+    fn is_node(&self, spki: &str) -> bool {
+        self.0.read(|s| {
+            s.peers()
+                .values()
+                .any(|p| p.tls_pin.as_deref() == Some(spki))
+        })
+    }
 }
 
 /// Who moves deliveries: the service itself, acting as the host.
@@ -49,8 +77,9 @@ fn node_actor() -> Actor {
 }
 
 impl Federation {
-    /// Federation for `service`, waiting at most `timeout` for a peer.
-    pub fn new(service: Service, timeout: Duration) -> Self {
+    /// Federation for `service`, waiting at most `timeout` for a peer, and
+    /// presenting `identity` (the node's own TLS certificate) to peers.
+    pub fn new(service: Service, timeout: Duration, identity: Option<Identity>) -> Self {
         let _ = rustls::crypto::ring::default_provider().install_default();
         Federation(Arc::new(Inner {
             service,
@@ -59,6 +88,7 @@ impl Federation {
                 .build()
                 .unwrap_or_default(),
             timeout,
+            identity,
             pinned: Mutex::default(),
             sending: Mutex::default(),
             unreached: Mutex::default(),
@@ -156,7 +186,7 @@ impl Federation {
         if let Some(c) = pinned.get(node) {
             return Ok(c.clone());
         }
-        let client = crate::tls::pinned_client(pin, self.0.timeout)?;
+        let client = crate::tls::pinned_client(pin, self.0.identity.as_ref(), self.0.timeout)?;
         pinned.insert(node.to_string(), client.clone());
         Ok(client)
     }
@@ -195,6 +225,7 @@ impl Federation {
             node: node.to_string(),
             line: line.to_string(),
             receipt: answer["receipt"].clone(),
+            cosignature: answer["cosignature"].as_str().map(str::to_string),
         })
         .await?;
         if let Ok(d) = serde_json::from_value::<Delivery>(answer["delivery"].clone()) {
@@ -203,6 +234,24 @@ impl Federation {
             }
         }
         Ok(())
+    }
+
+    /// Whether a delivery from `node` may come over this connection: over
+    /// TLS (`certificate` is `Some`), only with the client certificate whose
+    /// key this node pinned for the peer (mutual TLS between nodes); plain
+    /// HTTP only from a peer reached over plain HTTP, on loopback.
+    pub(crate) fn admits(&self, node: &str, certificate: Option<Option<&str>>) -> bool {
+        let pin = self
+            .0
+            .service
+            .read(|s| s.peers().get(node).map(|p| p.tls_pin.clone()));
+        match (pin, certificate) {
+            // An unknown node: the service refuses it by name.
+            (None, _) => true,
+            (Some(None), _) => true,
+            (Some(Some(pin)), Some(Some(spki))) => pin == spki,
+            (Some(Some(_)), _) => false,
+        }
     }
 
     /// Takes in a peer's delivery, one entry a command (each judged against
@@ -248,8 +297,18 @@ impl Federation {
             .read(|s| s.last_received(&d.from, &d.line))
             .ok_or_else(|| ServiceError::NotFound("this log on this node".into()))?;
         let receipt = self.0.service.receipt(&node_actor(), seq)?;
+        // The checkpoint the receipt's entry names: the latest this node
+        // took in of the sender's log (checked against all it held).
+        let held = self
+            .0
+            .service
+            .read(|s| s.their_checkpoint(&d.from, &d.line));
+        let cosignature = match held {
+            Some(checkpoint) => Some(self.0.service.cosign(&checkpoint)?),
+            None => None,
+        };
         let back = self.0.service.delivery(&d.from, &d.line)?;
-        Ok(json!({"receipt": receipt, "delivery": back}))
+        Ok(json!({"receipt": receipt, "cosignature": cosignature, "delivery": back}))
     }
 
     async fn run(&self, command: Command) -> Result<Value, ServiceError> {
@@ -330,11 +389,12 @@ impl Federation {
                     Some((since, why)) => json!({"reachable": false, "since": parley_wire::format_timestamp(parley_engine::Timestamp(*since)), "why": why}),
                     None => json!({"reachable": true}),
                 };
-                (node, json!({"url": p.url, "node_key": p.node_key, "parties": p.parties, "reach": reach}))
+                (node, json!({"url": p.url, "node_key": p.node_key, "cosigner_key": p.cosigner_key, "parties": p.parties, "reach": reach}))
             })
             .collect();
         v["peers"] = Value::Object(peers);
         v["node_key"] = json!(self.0.service.record_key().ok());
+        v["cosigner_key"] = json!(self.0.service.cosigner_key().ok());
         v
     }
 }

@@ -32,13 +32,13 @@ pub use connections::{
 };
 pub use console::CONTENT_SECURITY_POLICY;
 pub use events::{StreamLimit, STREAMS_PER_OPERATOR};
-pub use federation::{Federation, PEER_TIMEOUT};
+pub use federation::{Federation, PeerKeys, PEER_TIMEOUT};
 pub use openapi::document;
 pub use problem::Problem;
 pub use routes::router;
 pub use tls::{
-    provider, read_certificates, read_private_key, read_roots, spki_sha256, Tls, TlsError,
-    TlsFiles, VERSIONS,
+    provider, read_certificates, read_private_key, read_roots, spki_sha256, Identity, NodeKeys,
+    Tls, TlsError, TlsFiles, VERSIONS,
 };
 pub use witnessing::{WitnessTarget, Witnessing, WITNESS_TIMEOUT};
 

@@ -45,19 +45,42 @@ pub struct TlsFiles {
     pub client_ca: Option<PathBuf>,
 }
 
+/// The TLS keys (SPKI SHA-256, hex) of this node's peer nodes, which reach
+/// it as clients with their own certificates (mutual TLS between nodes).
+pub trait NodeKeys: Send + Sync + std::fmt::Debug {
+    /// Whether there are any (only then are client certificates asked for,
+    /// when no client CA is configured).
+    fn any(&self) -> bool;
+    /// Whether `spki` is the pinned key of a peer node.
+    fn is_node(&self, spki: &str) -> bool;
+}
+
 /// The server's TLS configuration, replaceable while connections are served:
 /// each new connection takes the configuration current when it is accepted.
 pub struct Tls {
     files: TlsFiles,
+    nodes: Option<Arc<dyn NodeKeys>>,
     current: RwLock<Arc<ServerConfig>>,
 }
 
 impl Tls {
     /// Reads the files and builds the configuration.
     pub fn load(files: TlsFiles) -> Result<Tls, TlsError> {
-        let config = Arc::new(server_config(&files)?);
+        let config = Arc::new(server_config(&files, None)?);
         Ok(Tls {
             files,
+            nodes: None,
+            current: RwLock::new(config),
+        })
+    }
+
+    /// The same, also taking client certificates whose key is a peer node's
+    /// (whatever CA issued them): how nodes reach each other.
+    pub fn with_nodes(self, nodes: Arc<dyn NodeKeys>) -> Result<Tls, TlsError> {
+        let config = Arc::new(server_config(&self.files, Some(&nodes))?);
+        Ok(Tls {
+            files: self.files,
+            nodes: Some(nodes),
             current: RwLock::new(config),
         })
     }
@@ -65,9 +88,18 @@ impl Tls {
     /// Reads the files again and uses them for new connections; on error the
     /// configuration in use stays (connections open keep theirs in any case).
     pub fn reload(&self) -> Result<(), TlsError> {
-        let config = Arc::new(server_config(&self.files)?);
+        let config = Arc::new(server_config(&self.files, self.nodes.as_ref())?);
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = config;
         Ok(())
+    }
+
+    /// The certificate chain and key this server is served with, which it
+    /// also presents as a client to peer nodes.
+    pub fn identity(&self) -> Result<Identity, TlsError> {
+        Ok(Identity {
+            chain: read_certificates(&self.files.cert)?,
+            key: Arc::new(read_private_key(&self.files.key)?),
+        })
     }
 
     /// Whether client certificates are required.
@@ -131,24 +163,41 @@ pub fn provider() -> Arc<rustls::crypto::CryptoProvider> {
 pub const VERSIONS: &[&rustls::SupportedProtocolVersion] =
     &[&rustls::version::TLS13, &rustls::version::TLS12];
 
-fn server_config(files: &TlsFiles) -> Result<ServerConfig, TlsError> {
+/// A certificate chain and its key, as a client presents them.
+#[derive(Clone)]
+pub struct Identity {
+    chain: Vec<CertificateDer<'static>>,
+    key: Arc<PrivateKeyDer<'static>>,
+}
+
+fn server_config(
+    files: &TlsFiles,
+    nodes: Option<&Arc<dyn NodeKeys>>,
+) -> Result<ServerConfig, TlsError> {
     let chain = read_certificates(&files.cert)?;
     let key = read_private_key(&files.key)?;
     let builder = ServerConfig::builder_with_provider(provider())
         .with_protocol_versions(VERSIONS)
         .map_err(|e| TlsError::Config(e.to_string()))?;
-    let builder = match &files.client_ca {
-        Some(ca) => {
-            let verifier =
-                WebPkiClientVerifier::builder_with_provider(Arc::new(read_roots(ca)?), provider())
-                    .build()
-                    .map_err(|e| TlsError::File {
-                        path: ca.clone(),
-                        detail: format!("cannot verify clients with it: {e}"),
-                    })?;
-            builder.with_client_cert_verifier(verifier)
-        }
-        None => builder.with_no_client_auth(),
+    let ca = match &files.client_ca {
+        Some(ca) => Some(
+            WebPkiClientVerifier::builder_with_provider(Arc::new(read_roots(ca)?), provider())
+                .build()
+                .map_err(|e| TlsError::File {
+                    path: ca.clone(),
+                    detail: format!("cannot verify clients with it: {e}"),
+                })?,
+        ),
+        None => None,
+    };
+    let builder = match (ca, nodes) {
+        (ca, Some(nodes)) => builder.with_client_cert_verifier(Arc::new(NodeOrCa {
+            ca,
+            nodes: Arc::clone(nodes),
+            provider: provider(),
+        })),
+        (Some(ca), None) => builder.with_client_cert_verifier(ca),
+        (None, None) => builder.with_no_client_auth(),
     };
     let mut config = builder.with_single_cert(chain, key).map_err(|e| {
         TlsError::Config(format!(
@@ -173,24 +222,109 @@ pub fn spki_sha256(cert: &CertificateDer<'_>) -> Result<String, String> {
     ))
 }
 
+/// The handshake-signature part of a certificate verifier, as rustls does
+/// it with the provider's algorithms (only whom to trust differs between
+/// this file's verifiers).
+macro_rules! handshake_signatures {
+    () => {
+        fn verify_tls12_signature(
+            &self,
+            message: &[u8],
+            cert: &CertificateDer<'_>,
+            dss: &rustls::DigitallySignedStruct,
+        ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+            let algorithms = &self.provider.signature_verification_algorithms;
+            rustls::crypto::verify_tls12_signature(message, cert, dss, algorithms)
+        }
+
+        fn verify_tls13_signature(
+            &self,
+            message: &[u8],
+            cert: &CertificateDer<'_>,
+            dss: &rustls::DigitallySignedStruct,
+        ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+            let algorithms = &self.provider.signature_verification_algorithms;
+            rustls::crypto::verify_tls13_signature(message, cert, dss, algorithms)
+        }
+
+        fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+            self.provider
+                .signature_verification_algorithms
+                .supported_schemes()
+        }
+    };
+}
+
+/// Client certificates of peer nodes (by their pinned key) and, with a
+/// client CA, those it issued; when there is no CA, a client without a
+/// certificate is served as before (its requests need a token, or, for a
+/// delivery, come from a node over plain HTTP on loopback).
+#[derive(Debug)]
+struct NodeOrCa {
+    ca: Option<Arc<dyn rustls::server::danger::ClientCertVerifier>>,
+    nodes: Arc<dyn NodeKeys>,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+}
+
+impl rustls::server::danger::ClientCertVerifier for NodeOrCa {
+    fn offer_client_auth(&self) -> bool {
+        self.ca.is_some() || self.nodes.any()
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        self.ca.is_some()
+    }
+
+    fn root_hint_subjects(&self) -> &[rustls::DistinguishedName] {
+        self.ca.as_ref().map_or(&[], |ca| ca.root_hint_subjects())
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::server::danger::ClientCertVerified, rustls::Error> {
+        let spki = spki_sha256(end_entity).map_err(rustls::Error::General)?;
+        if self.nodes.is_node(&spki) {
+            return Ok(rustls::server::danger::ClientCertVerified::assertion());
+        }
+        match &self.ca {
+            Some(ca) => ca.verify_client_cert(end_entity, intermediates, now),
+            None => Err(rustls::Error::General(format!(
+                "a client certificate of no peer node (SPKI SHA-256 {spki})"
+            ))),
+        }
+    }
+
+    handshake_signatures!();
+}
+
 /// An HTTP client that trusts exactly one server key, by its SPKI SHA-256
 /// (`pin`, hex), whatever certificate carries it: how one node reaches
 /// another, whose key both admins exchanged out of band. The handshake's
-/// signatures are verified as usual.
+/// signatures are verified as usual. With `identity`, the client presents
+/// it (mutual TLS: the peer checks it against the key it pinned for us).
 pub(crate) fn pinned_client(
     pin: &str,
+    identity: Option<&Identity>,
     timeout: std::time::Duration,
 ) -> Result<reqwest::Client, String> {
     let verifier = PinOnly {
         pin: pin.to_string(),
         provider: provider(),
     };
-    let mut config = rustls::ClientConfig::builder_with_provider(provider())
+    let builder = rustls::ClientConfig::builder_with_provider(provider())
         .with_protocol_versions(VERSIONS)
         .map_err(|e| e.to_string())?
         .dangerous()
-        .with_custom_certificate_verifier(Arc::new(verifier))
-        .with_no_client_auth();
+        .with_custom_certificate_verifier(Arc::new(verifier));
+    let mut config = match identity {
+        Some(id) => builder
+            .with_client_auth_cert(id.chain.clone(), id.key.clone_key())
+            .map_err(|e| format!("this node's certificate and key as a client: {e}"))?,
+        None => builder.with_no_client_auth(),
+    };
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     reqwest::Client::builder()
         .tls_backend_preconfigured(config)
@@ -226,37 +360,5 @@ impl rustls::client::danger::ServerCertVerifier for PinOnly {
         }
     }
 
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
+    handshake_signatures!();
 }

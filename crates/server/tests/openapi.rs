@@ -226,7 +226,11 @@ async fn serve_in_process() -> std::net::SocketAddr {
         committed,
         rate: std::sync::Arc::new(parley_server::RateLimit::new(1000.0)),
         streams: std::sync::Arc::default(),
-        federation: parley_server::Federation::new(service.clone(), parley_server::PEER_TIMEOUT),
+        federation: parley_server::Federation::new(
+            service.clone(),
+            parley_server::PEER_TIMEOUT,
+            None,
+        ),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

@@ -38,7 +38,8 @@ impl Entry {
             | Entry::PeerAdded { .. }
             | Entry::Received { .. }
             | Entry::Delivered { .. }
-            | Entry::PeerMisbehaved { .. } => None,
+            | Entry::PeerMisbehaved { .. }
+            | Entry::NoticeUndelivered { .. } => None,
         }
     }
 }

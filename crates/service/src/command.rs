@@ -242,14 +242,9 @@ pub enum Command {
     AddPeer {
         /// The peer's record origin.
         node: String,
-        /// Where it is served.
-        url: String,
-        /// Its record key, a verifier key line.
-        node_key: String,
-        /// Its parties this node may meet on lines.
-        parties: Vec<String>,
-        /// The SHA-256 of its TLS key (SPKI, hex): required for `https://`.
-        tls_pin: Option<String>,
+        /// Where it is served, its keys and its parties (a `tls_pin` is
+        /// required for `https://`).
+        peer: crate::Peer,
     },
     /// A peer node's delivery of its log on a line (checked against the
     /// peer's key and what this node holds of the log before anything is
@@ -280,5 +275,8 @@ pub enum Command {
         line: String,
         /// Its receipt of its `Received` entry.
         receipt: serde_json::Value,
+        /// Its cosignature (a `cosignature/v1` line) of the checkpoint of
+        /// this node's log that it took in.
+        cosignature: Option<String>,
     },
 }

@@ -343,6 +343,9 @@ pub enum Entry {
         /// The SHA-256 of its TLS key (SPKI, hex), pinned for `https://`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         tls_pin: Option<String>,
+        /// Its cosigner key (tlog-cosignature), as exchanged out of band.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cosigner_key: Option<String>,
     },
     /// A run of a peer node's log on a federated line arrived and was checked
     /// against its signed checkpoint; the entries of the run this node did
@@ -388,6 +391,29 @@ pub enum Entry {
         through: u64,
         /// Its receipt: `leaf`, `proof`, `tree_size` and `checkpoint`.
         receipt: Value,
+        /// This node's checkpoint of its log that the peer took in, with the
+        /// peer's cosignature line (C2SP tlog-cosignature), once checked.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cosigned: Option<String>,
+    },
+    /// A notice of this node's has not reached one of its line's nodes long
+    /// after it was logged: its party's officers are told, so they reach the
+    /// other side some other way (the line's other parties have not seen it).
+    NoticeUndelivered {
+        /// The line.
+        line: String,
+        /// The node that has not receipted it.
+        node: String,
+        /// The notice.
+        activity: String,
+        /// Its version.
+        version: u64,
+        /// The party that gave notice.
+        party: String,
+        /// When it was logged here, RFC 3339.
+        since: String,
+        /// The operators told (the party's officers and admins).
+        to: Vec<String>,
     },
 }
 
@@ -494,7 +520,8 @@ impl Entry {
             | Entry::DeadlineEscalated { line, .. }
             | Entry::LineCheckSent { line, .. }
             | Entry::LineCheckAnswered { line, .. }
-            | Entry::LineCheckMissed { line, .. } => Some(line),
+            | Entry::LineCheckMissed { line, .. }
+            | Entry::NoticeUndelivered { line, .. } => Some(line),
             _ => None,
         }
     }

@@ -64,6 +64,24 @@ impl Service {
             heads,
         }))
     }
+
+    /// This node's cosignature (a C2SP `cosignature/v1` line, now) of a
+    /// peer's checkpoint it has checked against all it held of that log:
+    /// each node witnesses its peers' logs.
+    pub fn cosign(&self, checkpoint: &str) -> Result<String, ServiceError> {
+        let body = checkpoint
+            .split_once("\n\n")
+            .map(|(body, _)| format!("{body}\n"))
+            .ok_or_else(|| ServiceError::invalid("/checkpoint", "not a signed note"))?;
+        let now_s = (self.now().max(0) / 1_000_000) as u64;
+        Ok(self.signer()?.cosigner().cosign(&body, now_s))
+    }
+
+    /// This node's cosigner key (tlog-cosignature), which its peers are given
+    /// with its record key.
+    pub fn cosigner_key(&self) -> Result<String, ServiceError> {
+        Ok(self.signer()?.cosigner().cosigner_key().to_string())
+    }
 }
 
 /// An entry as it goes into its author's log on a line: with when the

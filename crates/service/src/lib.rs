@@ -73,7 +73,8 @@ pub use talk_record::{
     AgendaItem, FollowUp, Outcome, Participant, TalkRecord, MAX_TALK_ITEMS, TALK_GAP_DAYS,
 };
 pub use views::{
-    ActivitySummaryView, DeadlineView, LineView, OperationState, OperationView, OperatorView,
-    PartyChecksView, PartyView, PendingCheckView, TalkRelationView, TalkState, TalkSummaryView,
+    ActivitySummaryView, DeadlineView, LineView, NodeView, OperationState, OperationView,
+    OperatorView, PartyChecksView, PartyView, PendingCheckView, TalkRelationView, TalkState,
+    TalkSummaryView,
 };
 pub use witnessed::WitnessedCheckpoint;

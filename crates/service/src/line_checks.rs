@@ -137,10 +137,21 @@ impl Checks {
         actions
     }
 
-    /// A check was sent (one entry per party; a round is the entries of one tick).
-    pub(crate) fn sent(&mut self, line: &str, party: &str, check: &str, at_us: i64, due_us: i64) {
+    /// A check was sent (one entry per party; a round is the entries of one
+    /// tick). A check another node sent its own party (`round` false) is
+    /// evidence here, but not this node's round.
+    pub(crate) fn sent(
+        &mut self,
+        line: &str,
+        party: &str,
+        check: &str,
+        (at_us, due_us): (i64, i64),
+        round: bool,
+    ) {
         if let Some(l) = self.lines.get_mut(line) {
-            l.last_round_us = at_us;
+            if round {
+                l.last_round_us = at_us;
+            }
             if let Some(p) = l.parties.get_mut(party) {
                 p.pending = Some(Pending {
                     check: check.to_string(),
@@ -202,6 +213,7 @@ impl Checks {
                 interval_s: 0,
                 next_round_at: time(now_us),
                 parties: Vec::new(),
+                nodes: Vec::new(),
             };
         };
         let mut state = OperationState::InOperation;
@@ -247,6 +259,7 @@ impl Checks {
             interval_s: (l.interval_us / 1_000_000) as u64,
             next_round_at: time(l.last_round_us + l.interval_us),
             parties,
+            nodes: Vec::new(),
         }
     }
 }
@@ -282,7 +295,7 @@ mod tests {
             {
                 for p in parties {
                     let id = format!("lc-{now}-{p}");
-                    c.sent(&line, &p, &id, now, due_us);
+                    c.sent(&line, &p, &id, (now, due_us), true);
                     ids.insert(p, id);
                 }
             }

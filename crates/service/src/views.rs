@@ -97,6 +97,9 @@ pub enum OperationState {
     Degraded,
     /// A party missed several checks in a row.
     Silent,
+    /// Another node of a federated line has not taken in this node's
+    /// entries for a while (whatever its parties' checks show).
+    NodeUnreachable,
 }
 
 /// A line's operation status with its evidence.
@@ -110,6 +113,27 @@ pub struct OperationView {
     pub next_round_at: String,
     /// Each party's evidence.
     pub parties: Vec<PartyChecksView>,
+    /// On a federated line, each other node and how far it keeps up.
+    pub nodes: Vec<NodeView>,
+}
+
+/// Another node of a federated line, as this node sees it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NodeView {
+    /// The node (its record's origin).
+    pub node: String,
+    /// Its parties.
+    pub parties: Vec<String>,
+    /// The size of this node's log on the line.
+    pub log_size: u64,
+    /// How much of it the node has receipted.
+    pub receipted: u64,
+    /// How much of the node's own log on the line this node holds.
+    pub held: u64,
+    /// When the oldest entry it has not receipted was logged, RFC 3339.
+    pub behind_since: Option<String>,
+    /// False once an entry has waited for its receipt for a while.
+    pub reachable: bool,
 }
 
 /// One party's line checks on a line.

@@ -4,8 +4,12 @@
 //! time is the test's own.
 
 use parley_record::Signer;
-use parley_service::{Actor, Command, Decision, Entry, LineRules, Logged, Role, State};
-use parley_wire::WireLimits;
+use parley_service::{
+    Actor, Category, Command, Decision, Entry, LineRules, Logged, OperationState, Peer, Role,
+    State, Volumes,
+};
+use parley_wire::{format_timestamp, WireLimits};
+use serde_json::json;
 
 const NOW: i64 = 1_800_000_000_000_000;
 
@@ -34,14 +38,19 @@ fn apply(state: &mut State, decision: Decision, at_us: i64) -> Vec<Entry> {
 }
 
 fn run(state: &mut State, c: Command, at_us: i64) -> Vec<Entry> {
-    let d = state
-        .decide(&host(), &c, at_us)
-        .expect("the world's command");
+    run_as(state, &host(), c, at_us)
+}
+
+fn run_as(state: &mut State, actor: &Actor, c: Command, at_us: i64) -> Vec<Entry> {
+    let d = state.decide(actor, &c, at_us).expect("the world's command");
     apply(state, d, at_us)
 }
 
-#[test]
-fn line_checks_on_a_federated_line_go_to_this_nodes_parties_only() {
+const S: i64 = 1_000_000;
+
+/// Blue's node, peered with Red's, with line `air` between them (its
+/// creation the first entry of Blue's log on it, owed to Red's node).
+fn blue_node_with_air(rules: LineRules) -> State {
     let mut s = State::new(WireLimits::default());
     s.set_signing("blue.node", 300);
     run(
@@ -60,18 +69,16 @@ fn line_checks_on_a_federated_line_go_to_this_nodes_parties_only() {
         &mut s,
         Command::AddPeer {
             node: "red.node".into(),
-            url: "http://127.0.0.1:9".into(),
-            node_key: red_key,
-            parties: vec!["red".into()],
-            tls_pin: None,
+            peer: Peer {
+                url: "http://127.0.0.1:9".into(),
+                node_key: red_key,
+                parties: vec!["red".into()],
+                tls_pin: None,
+                cosigner_key: None,
+            },
         },
         NOW,
     );
-    assert_eq!(s.line_nodes("air"), Vec::<String>::new());
-    let rules = LineRules {
-        line_check_interval_s: 600,
-        ..LineRules::default()
-    };
     run(
         &mut s,
         Command::CreateLine {
@@ -82,13 +89,136 @@ fn line_checks_on_a_federated_line_go_to_this_nodes_parties_only() {
         },
         NOW,
     );
+    s
+}
+
+/// Red's node's receipt of Blue's log on `air` up to `through`, as the
+/// adapter logs it once checked.
+fn receipted(s: &mut State, through: u64, at_us: i64) {
+    let seq = s.last_seq() + 1;
+    s.evolve(Logged {
+        seq,
+        at_us,
+        audience: vec!["host".into()],
+        salt: None,
+        entry: Entry::Delivered {
+            node: "red.node".into(),
+            line: "air".into(),
+            through,
+            receipt: json!({}),
+            cosigned: None,
+        },
+    });
+}
+
+fn red_node(s: &State, at_us: i64) -> (OperationState, serde_json::Value) {
+    let line = s.line(&host(), "air", at_us).unwrap();
+    let node = serde_json::to_value(&line.operation.nodes[0]).unwrap();
+    (line.operation.state, node)
+}
+
+#[test]
+fn a_node_that_takes_nothing_in_is_shown_unreachable_and_an_undelivered_notice_escalated() {
+    let mut s = blue_node_with_air(LineRules::default());
+    // Red's node took the line in at once: the line is live.
+    receipted(&mut s, 1, NOW);
+    let (state, node) = red_node(&s, NOW + 60 * S);
+    assert_ne!(state, OperationState::NodeUnreachable);
+    assert_eq!(node["reachable"], true);
+    assert_eq!(node["behind_since"], serde_json::Value::Null);
+
+    let officer = Actor {
+        operator: "op-blue".into(),
+        party: "blue".into(),
+        role: Role::Officer,
+    };
+    let t = |h: i64| json!({"value": format_timestamp(parley_engine::Timestamp(NOW + h * 3600 * S)), "format": "RFC3339"});
+    let volume = json!({"volume": {"outline_circle": {"center": {"lat": 35.0, "lng": 38.0},
+        "radius": {"value": 1000.0, "units": "M"}},
+        "altitude_lower": {"value": 0, "reference": "W84", "units": "M"},
+        "altitude_upper": {"value": 3000, "reference": "W84", "units": "M"}},
+        "time_start": t(2), "time_end": t(3)});
+    let notified = NOW + 100 * S;
+    let logged = run_as(
+        &mut s,
+        &officer,
+        Command::Notify {
+            line: "air".into(),
+            category: Category::Air,
+            point_of_contact: "blue ops".into(),
+            volumes: Volumes::parse(vec![volume], &WireLimits::default()).unwrap(),
+            dry_run: false,
+        },
+        notified,
+    );
+    let Some(Entry::Notice { activity, .. }) = logged.first() else {
+        panic!("a notice: {logged:?}")
+    };
+
+    // Waiting for its receipt, not yet for long.
+    let (state, node) = red_node(&s, notified + 9 * S);
+    assert_ne!(state, OperationState::NodeUnreachable);
+    assert_eq!(node["receipted"], 1);
+    assert_eq!(node["log_size"], 2);
+    assert_eq!(
+        node["behind_since"],
+        format_timestamp(parley_engine::Timestamp(notified))
+    );
+    // Then too long: the line shows the node, whatever the parties' checks say.
+    let (state, node) = red_node(&s, notified + 11 * S);
+    assert_eq!(state, OperationState::NodeUnreachable);
+    assert_eq!(node["reachable"], false);
+
+    // Escalated to Blue's officers once, a minute after it was logged.
+    let early = run(&mut s, Command::Tick, notified + 59 * S);
+    assert!(!early
+        .iter()
+        .any(|e| matches!(e, Entry::NoticeUndelivered { .. })));
+    let ticked = run(&mut s, Command::Tick, notified + 61 * S);
+    let told: Vec<&Entry> = ticked
+        .iter()
+        .filter(|e| matches!(e, Entry::NoticeUndelivered { .. }))
+        .collect();
+    assert_eq!(told.len(), 1, "{ticked:?}");
+    let Entry::NoticeUndelivered {
+        node,
+        activity: a,
+        party,
+        ..
+    } = told[0]
+    else {
+        unreachable!()
+    };
+    assert_eq!(
+        (node.as_str(), a, party.as_str()),
+        ("red.node", activity, "blue")
+    );
+    let again = run(&mut s, Command::Tick, notified + 120 * S);
+    assert!(!again
+        .iter()
+        .any(|e| matches!(e, Entry::NoticeUndelivered { .. })));
+
+    // Red's node takes it in: in step again.
+    receipted(&mut s, 2, notified + 130 * S);
+    let (state, node) = red_node(&s, notified + 131 * S);
+    assert_ne!(state, OperationState::NodeUnreachable);
+    assert_eq!(node["reachable"], true);
+}
+
+#[test]
+fn line_checks_on_a_federated_line_go_to_this_nodes_parties_only() {
+    let rules = LineRules {
+        line_check_interval_s: 600,
+        ..LineRules::default()
+    };
+    let mut s = blue_node_with_air(rules);
     assert_eq!(s.line_nodes("air"), vec!["red.node".to_string()]);
     // The line's creation is the first entry owed to Red's node.
     assert_eq!(
         s.pending_deliveries(),
         vec![("red.node".into(), "air".into())]
     );
-    let ticked = run(&mut s, Command::Tick, NOW + 601 * 1_000_000);
+    let ticked = run(&mut s, Command::Tick, NOW + 601 * S);
     let checked: Vec<&str> = ticked
         .iter()
         .filter_map(|e| match e {
@@ -97,4 +227,36 @@ fn line_checks_on_a_federated_line_go_to_this_nodes_parties_only() {
         })
         .collect();
     assert_eq!(checked, vec!["blue"], "{ticked:?}");
+
+    // Red's node checks Red and its entry comes here: shown as Red's
+    // evidence, but neither this node's round nor a miss of this node's.
+    let round = s.line(&host(), "air", NOW + 602 * S).unwrap();
+    let seq = s.last_seq() + 1;
+    s.evolve(Logged {
+        seq,
+        at_us: NOW + 605 * S,
+        audience: vec!["blue".into(), "red".into()],
+        salt: None,
+        entry: Entry::LineCheckSent {
+            check: "lc-red".into(),
+            line: "air".into(),
+            party: "red".into(),
+            due: format_timestamp(parley_engine::Timestamp(NOW + 665 * S)),
+        },
+    });
+    let line = s.line(&host(), "air", NOW + 606 * S).unwrap();
+    assert_eq!(line.operation.next_round_at, round.operation.next_round_at);
+    let red = line.operation.parties.iter().find(|p| p.party == "red");
+    assert_eq!(
+        red.and_then(|r| r.pending.as_ref())
+            .map(|c| c.check.as_str()),
+        Some("lc-red")
+    );
+    let later = run(&mut s, Command::Tick, NOW + 700 * S);
+    assert!(
+        !later
+            .iter()
+            .any(|e| matches!(e, Entry::LineCheckMissed { party, .. } if party == "red")),
+        "{later:?}"
+    );
 }

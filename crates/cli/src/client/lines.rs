@@ -179,6 +179,31 @@ fn show(l: &Value) {
         }
         t.print();
     }
+    if let Some(nodes) = op["nodes"].as_array().filter(|n| !n.is_empty()) {
+        outln!();
+        let mut t = Table::new(&["node", "parties", "reach", "receipted / logged here"]);
+        for n in nodes {
+            let reach = match (n["reachable"].as_bool(), n["behind_since"].as_str()) {
+                (Some(false), Some(since)) => (
+                    format!("unreachable since {}", output::utc(since)),
+                    output::Colour::Red,
+                ),
+                (_, Some(since)) => cell(format!("catching up since {}", output::utc(since))),
+                _ => cell("in step"),
+            };
+            t.row(vec![
+                cell(output::s(n, "node")),
+                cell(output::text(&n["parties"])),
+                reach,
+                cell(format!(
+                    "{} / {}",
+                    output::text(&n["receipted"]),
+                    output::text(&n["log_size"])
+                )),
+            ]);
+        }
+        t.print();
+    }
     let owed = l["deadlines"].as_array().map(Vec::as_slice).unwrap_or(&[]);
     outln!();
     if owed.is_empty() {

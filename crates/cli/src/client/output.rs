@@ -55,9 +55,11 @@ pub fn paint(s: &str, c: Colour) -> String {
 /// A colour by meaning for states and priorities.
 pub fn state_colour(state: &str) -> Colour {
     match state {
-        "open" | "flash" | "urgent" | "cancelled" | "suspended" => Colour::Red,
-        "coordinated" | "active" | "notified" | "acknowledged" => Colour::Green,
-        "amended" | "late" | "request" => Colour::Yellow,
+        "open" | "flash" | "urgent" | "cancelled" | "suspended" | "silent" | "node_unreachable" => {
+            Colour::Red
+        }
+        "coordinated" | "active" | "notified" | "acknowledged" | "in_operation" => Colour::Green,
+        "amended" | "late" | "request" | "degraded" => Colour::Yellow,
         _ => Colour::Plain,
     }
 }

@@ -4,14 +4,16 @@
 
 use super::{Answer, WriteRequest};
 use crate::auth::Auth;
+use crate::connections::ClientCertificate;
 use crate::openapi::Forbidden;
 use crate::problem::Problem;
 use crate::AppState;
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::Json;
+use axum::{Extension, Json};
 use parley_service::federation::Delivery;
-use parley_service::{Command, ServiceError};
+use parley_service::{Command, Peer, ServiceError};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -43,6 +45,10 @@ pub struct AddPeer {
     /// for an `https://` address, whose key is pinned (plain `http://` only
     /// on loopback).
     tls_pin: Option<String>,
+    /// The peer's cosigner key (`cosigner_key` in its `GET /v1/federation`):
+    /// with it, this node checks and keeps the peer's cosignatures of its
+    /// checkpoints (C2SP tlog-cosignature).
+    cosigner_key: Option<String>,
 }
 
 /// Peers this node with another node (the host's admins): its parties become
@@ -63,10 +69,13 @@ async fn add_peer(State(s): State<AppState>, Auth(a): Auth, request: WriteReques
     let b = request.body()?;
     let command = Command::AddPeer {
         node: b.string("node")?,
-        url: b.string("url")?,
-        node_key: b.string("node_key")?,
-        parties: b.strings("parties")?,
-        tls_pin: b.optional_string("tls_pin")?,
+        peer: Peer {
+            url: b.string("url")?,
+            node_key: b.string("node_key")?,
+            parties: b.strings("parties")?,
+            tls_pin: b.optional_string("tls_pin")?,
+            cosigner_key: b.optional_string("cosigner_key")?,
+        },
     };
     request.submit(&s, a, command).await
 }
@@ -112,9 +121,24 @@ async fn federation_status(State(s): State<AppState>, Auth(a): Auth) -> Answer {
         (status = 409, description = "A gap, or the entries do not match the signed checkpoint or what was sent before.", content_type = "application/problem+json", body = crate::openapi::Problem),
     ),
 )]
-async fn take_delivery(State(s): State<AppState>, request: WriteRequest) -> Answer {
+async fn take_delivery(
+    State(s): State<AppState>,
+    certificate: Option<Extension<ClientCertificate>>,
+    request: WriteRequest,
+) -> Answer {
     let delivery: Delivery = serde_json::from_slice(request.raw())
         .map_err(|e| Problem::invalid("", format!("not a delivery: {e}")))?;
+    let certificate = certificate.as_ref().map(|c| c.0 .0.as_deref());
+    if !s.federation.admits(&delivery.from, certificate) {
+        return Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "node-certificate-required",
+            format!(
+                "a delivery from {} comes over mutual TLS with that node's own certificate (the key pinned for it here)",
+                delivery.from
+            ),
+        ));
+    }
     let answer = s.federation.ingest(delivery).await?;
     Ok(Json(answer).into_response())
 }

@@ -18,6 +18,10 @@ pub struct Peer {
     node_key: String,
     /// Its parties this node may meet on lines.
     parties: Vec<String>,
+    /// The SHA-256 of its TLS key (SPKI, hex), pinned for `https://`.
+    tls_pin: Option<String>,
+    /// Its cosigner key (tlog-cosignature), if given.
+    cosigner_key: Option<String>,
 }
 
 /// Whether a peer answers now.
@@ -37,6 +41,8 @@ pub struct Reach {
 pub struct PeerStatus {
     url: String,
     node_key: String,
+    /// Its cosigner key (tlog-cosignature), if given when peered.
+    cosigner_key: Option<String>,
     parties: Vec<String>,
     reach: Reach,
 }
@@ -49,6 +55,10 @@ pub struct NodeLog {
     receipted: u64,
     /// How much of its log this node holds.
     held: u64,
+    /// The latest checkpoint of this node's log that the node cosigned, with
+    /// its `cosignature/v1` line (null before the first, or without its
+    /// cosigner key).
+    cosigned: Option<String>,
 }
 
 /// A federated line as this node keeps it.
@@ -69,6 +79,10 @@ pub struct FederationStatus {
     node: String,
     /// This node's record key, a verifier key line (null without one).
     node_key: Option<String>,
+    /// This node's cosigner key (tlog-cosignature; type 0x04), which it
+    /// witnesses its peers' logs with: give it to the peers' admins with
+    /// the record key.
+    cosigner_key: Option<String>,
     /// Each peer, by name.
     peers: BTreeMap<String, PeerStatus>,
     /// Each federated line, by id.
@@ -81,6 +95,9 @@ pub struct FederationStatus {
 pub struct DeliveryAnswer {
     /// This node's receipt of its latest `received` entry of the sender's log.
     receipt: Receipt,
+    /// This node's cosignature (a C2SP `cosignature/v1` line) of the
+    /// sender's latest checkpoint it took in (null before any).
+    cosignature: Option<String>,
     /// What this node owes the sender on the line: `{from, line, first,
     /// entries, checkpoint}`, or null.
     #[schema(value_type = Option<Object>)]

@@ -151,7 +151,9 @@ impl Lines {
 
 /// Whether a line works: `in_operation` (every party answered its last
 /// check), `unchecked` (a party not checked yet), `degraded` (a party missed
-/// its last check), `silent` (a party missed several in a row).
+/// its last check), `silent` (a party missed several in a row),
+/// `node_unreachable` (another node of a federated line has not taken in
+/// this node's entries for a while, whatever its parties' checks show).
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OperationState {
@@ -159,6 +161,7 @@ pub enum OperationState {
     Unchecked,
     Degraded,
     Silent,
+    NodeUnreachable,
 }
 
 /// A line's operation status with its evidence.
@@ -169,8 +172,30 @@ pub struct Operation {
     interval_s: u64,
     /// When the next round goes out (RFC 3339).
     next_round_at: String,
-    /// Each party's evidence.
+    /// Each party's evidence (a peer node's parties: as their node checked them).
     parties: Vec<PartyChecks>,
+    /// On a federated line, each other node and how far it keeps up (empty
+    /// for a hosted line).
+    nodes: Vec<LineNode>,
+}
+
+/// Another node of a federated line, as this node sees it.
+#[derive(Serialize, ToSchema)]
+pub struct LineNode {
+    /// The node (its record's origin).
+    node: String,
+    /// Its parties.
+    parties: Vec<String>,
+    /// The size of this node's log on the line.
+    log_size: u64,
+    /// How much of it the node has receipted.
+    receipted: u64,
+    /// How much of the node's own log on the line this node holds.
+    held: u64,
+    /// When the oldest entry it has not receipted was logged (RFC 3339).
+    behind_since: Option<String>,
+    /// False once an entry has waited ten seconds for its receipt.
+    reachable: bool,
 }
 
 impl From<parley_service::OperationView> for Operation {
@@ -182,6 +207,7 @@ impl From<parley_service::OperationView> for Operation {
                 S::Unchecked => OperationState::Unchecked,
                 S::Degraded => OperationState::Degraded,
                 S::Silent => OperationState::Silent,
+                S::NodeUnreachable => OperationState::NodeUnreachable,
             },
             interval_s: v.interval_s,
             next_round_at: v.next_round_at,
@@ -200,6 +226,19 @@ impl From<parley_service::OperationView> for Operation {
                         sent_at: c.sent_at,
                         due: c.due,
                     }),
+                })
+                .collect(),
+            nodes: v
+                .nodes
+                .into_iter()
+                .map(|n| LineNode {
+                    node: n.node,
+                    parties: n.parties,
+                    log_size: n.log_size,
+                    receipted: n.receipted,
+                    held: n.held,
+                    behind_since: n.behind_since,
+                    reachable: n.reachable,
                 })
                 .collect(),
         }

@@ -29,11 +29,13 @@ pub(super) fn deadline_view(d: &Deadline, now_us: i64) -> DeadlineView {
 }
 
 impl State {
-    /// `Command::Tick`: the escalation steps and line checks due now.
+    /// `Command::Tick`: the escalation steps, line checks and undelivered
+    /// notices due now.
     pub(super) fn decide_tick(&self, actor: &Actor, now_us: i64) -> Result<Decision, ServiceError> {
         self.require_host_admin(actor)?;
         let mut entries = self.escalations_due(now_us);
         entries.extend(self.line_checks_due(now_us));
+        entries.extend(self.undelivered_due(now_us));
         let body = json!({"logged": entries.len()});
         Ok(Decision {
             entries,

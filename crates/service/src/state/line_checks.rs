@@ -65,10 +65,15 @@ impl State {
         due: &str,
     ) {
         let due_us = parse_timestamp(due).map_or(at_us, |t| t.0);
-        self.checks.sent(line, party, check, at_us, due_us);
+        // A peer's check of its own party: evidence, at its node's time.
+        let remote = self.is_remote_party(party);
+        let at_us = self.deadline_base(at_us);
+        self.checks
+            .sent(line, party, check, (at_us, due_us), !remote);
     }
 
     pub(super) fn evolve_line_check_answered(&mut self, at_us: i64, line: &str, party: &str) {
+        let at_us = self.deadline_base(at_us);
         self.checks.ended(line, party, Some(at_us));
     }
 
@@ -81,6 +86,8 @@ impl State {
         let mut entries = Vec::new();
         for action in self.checks.due(now_us) {
             match action {
+                // A peer's party's check is missed, or not, on its own node.
+                CheckAction::Miss { party, .. } if self.is_remote_party(&party) => {}
                 CheckAction::Miss { line, party, check } => {
                     let audience = self.line_audience(&line);
                     entries.push((Entry::LineCheckMissed { check, line, party }, audience));

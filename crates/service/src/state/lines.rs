@@ -9,7 +9,7 @@ use crate::line_checks::MIN_INTERVAL_S;
 use crate::model::WriteOutcome;
 use crate::model::{Actor, LineRules, LineStatus, HOST};
 use crate::text::{check_id, check_text, time_text};
-use crate::views::LineView;
+use crate::views::{LineView, OperationState};
 use serde_json::json;
 use std::collections::BTreeSet;
 
@@ -241,6 +241,11 @@ impl State {
     /// A line with its rules, its political status, its operation status from
     /// line checks (with the evidence) and its open deadlines, as of `now_us`.
     pub(super) fn line_view(&self, id: &str, l: &Line, now_us: i64) -> LineView {
+        let mut operation = self.checks.status(id, now_us, time_text);
+        operation.nodes = self.node_standing(id, now_us);
+        if operation.nodes.iter().any(|n| !n.reachable) {
+            operation.state = OperationState::NodeUnreachable;
+        }
         LineView {
             id: id.to_string(),
             name: l.name.clone(),
@@ -248,7 +253,7 @@ impl State {
             rules: l.rules,
             status: l.status,
             messages: l.messages.len(),
-            operation: self.checks.status(id, now_us, time_text),
+            operation,
             deadlines: self
                 .deadlines
                 .on_line(id)

@@ -338,17 +338,35 @@ impl State {
                 node_key,
                 parties,
                 tls_pin,
-            } => self.evolve_peer_added(node, url, node_key, parties, tls_pin.clone()),
+                cosigner_key,
+            } => {
+                let peer = Peer {
+                    url: url.clone(),
+                    node_key: node_key.clone(),
+                    parties: parties.clone(),
+                    tls_pin: tls_pin.clone(),
+                    cosigner_key: cosigner_key.clone(),
+                };
+                self.evolve_peer_added(node, peer)
+            }
             Entry::Received { .. } => self.evolve_received(&logged),
             Entry::Delivered {
                 node,
                 line,
                 through,
+                cosigned,
                 ..
-            } => self.evolve_delivered(node, line, *through),
+            } => self.evolve_delivered(node, line, *through, cosigned.as_deref()),
             Entry::PeerMisbehaved { line, delivery, .. } => {
                 self.evolve_peer_misbehaved(line, delivery)
             }
+            Entry::NoticeUndelivered {
+                line,
+                node,
+                activity,
+                version,
+                ..
+            } => self.evolve_notice_undelivered(line, node, activity, *version),
         }
         self.evolve_federation(&logged);
         self.evolve_signed(&logged);
@@ -497,13 +515,7 @@ impl State {
                 follow_up,
                 note,
             } => self.decide_close_follow_up(actor, talk, *follow_up, note),
-            Command::AddPeer {
-                node,
-                url,
-                node_key,
-                parties,
-                tls_pin,
-            } => self.decide_add_peer(actor, node, url, node_key, parties, tls_pin.as_deref()),
+            Command::AddPeer { node, peer } => self.decide_add_peer(actor, node, peer.clone()),
             Command::Ingest { delivery, index } => {
                 self.decide_ingest(actor, delivery, *index, now_us)
             }
@@ -513,7 +525,8 @@ impl State {
                 node,
                 line,
                 receipt,
-            } => self.decide_confirm_delivery(actor, node, line, receipt),
+                cosignature,
+            } => self.decide_confirm_delivery(actor, node, line, receipt, cosignature.as_deref()),
         }
     }
 

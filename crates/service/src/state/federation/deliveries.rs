@@ -9,7 +9,9 @@ use crate::error::ServiceError;
 use crate::federation::{line_log_origin, Delivery, LineLog};
 use crate::model::{Actor, NoticeState, WriteOutcome, HOST};
 use crate::state::{Decision, State};
-use parley_record::{leaf_hash, verify_inclusion, Frontier, Hash, SignedCheckpoint, VerifierKey};
+use parley_record::{
+    leaf_hash, verify_inclusion, CosignerKey, Frontier, Hash, SignedCheckpoint, VerifierKey,
+};
 use serde_json::{json, Value};
 
 impl State {
@@ -288,6 +290,16 @@ impl State {
                 }
                 Ok((true, Vec::new()))
             }
+            Entry::LineCheckSent { line: l, party, .. }
+            | Entry::LineCheckAnswered { line: l, party, .. }
+            | Entry::LineCheckMissed { line: l, party, .. } => {
+                if l != line || !theirs(party) || !self.is_member(party, line) {
+                    return refuse(format!(
+                        "a line check of {party}, not a party of {node} on {line}"
+                    ));
+                }
+                Ok((true, Vec::new()))
+            }
             Entry::MessageSent { line: l, party, .. } => {
                 if l != line || !theirs(party) {
                     return refuse(format!(
@@ -346,6 +358,7 @@ impl State {
         node: &str,
         line: &str,
         receipt: &Value,
+        cosignature: Option<&str>,
     ) -> Result<Decision, ServiceError> {
         self.require_host_admin(actor)?;
         let peer = self
@@ -403,6 +416,18 @@ impl State {
         if !matches {
             return Err(bad("is not of this node's log on the line as sent"));
         }
+        // The peer witnesses this node's log: its cosignature of the
+        // checkpoint its `received` entry names, kept once it checks with
+        // the peer's cosigner key (a receipt stands without it: the run may
+        // have stopped before its checkpoint, or the key not been given).
+        let cosigned = cosignature
+            .zip(peer.cosigner_key.as_deref())
+            .zip(e["checkpoint"].as_str().filter(|c| !c.is_empty()))
+            .map(|((line, key), checkpoint)| (format!("{checkpoint}{line}"), key))
+            .filter(|(note, key)| {
+                CosignerKey::parse(key).is_ok_and(|k| matches!(k.verify_in(note), Ok(Some(_))))
+            })
+            .map(|(note, _)| note);
         if through <= fed.delivered.get(node).copied().unwrap_or(0) {
             return Ok(Decision {
                 entries: Vec::new(),
@@ -416,6 +441,7 @@ impl State {
             line: line.to_string(),
             through,
             receipt: receipt.clone(),
+            cosigned,
         };
         Ok(Decision {
             entries: vec![(entry, self.line_audience(line))],

@@ -10,6 +10,7 @@
 
 mod deliveries;
 mod evidence;
+mod reach;
 
 use super::conflicts::Found;
 use super::{Decision, State};
@@ -19,7 +20,7 @@ use crate::federation::{conflict_id, LineLog};
 use crate::hashing::new_id;
 use crate::model::{Actor, WriteOutcome, HOST};
 use crate::text::{check_id, check_text};
-use parley_record::{leaf_hash, Hash, VerifierKey};
+use parley_record::{leaf_hash, CosignerKey, Hash, VerifierKey};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -65,7 +66,7 @@ pub const MAX_DELIVERY: usize = 256;
 const MAX_DELIVERY_BYTES: usize = 512 * 1024;
 
 /// A peer node as its admins agreed it with ours.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Peer {
     /// Where it is served.
     pub url: String,
@@ -77,6 +78,10 @@ pub struct Peer {
     /// over `https://`.
     #[serde(default)]
     pub tls_pin: Option<String>,
+    /// Its cosigner key (tlog-cosignature), which checks its cosignatures
+    /// of this node's checkpoints.
+    #[serde(default)]
+    pub cosigner_key: Option<String>,
 }
 
 #[derive(Clone, Default, Serialize, Deserialize)]
@@ -98,9 +103,15 @@ pub(crate) struct Federation {
 struct FedLine {
     /// The line's nodes other than this one.
     nodes: BTreeSet<String>,
-    /// This node's log on the line, and the journal position of each entry.
+    /// This node's log on the line, and the journal position and logging
+    /// time of each entry.
     own: LineLog,
     own_seqs: Vec<u64>,
+    own_at: Vec<i64>,
+    /// The notices in `own`, in order.
+    own_notices: Vec<reach::OwnNotice>,
+    /// The notices whose not reaching a node was escalated: (node, activity, version).
+    told_undelivered: BTreeSet<(String, String, u64)>,
     /// How much of `own` each node has receipted.
     delivered: BTreeMap<String, u64>,
     /// This node's copy of each peer's log on the line.
@@ -111,6 +122,9 @@ struct FedLine {
     evidence: BTreeSet<String>,
     /// The latest signed checkpoint of each peer's log this node holds.
     their_checkpoints: BTreeMap<String, String>,
+    /// The latest checkpoint of this node's log each peer cosigned, with
+    /// its cosignature.
+    cosigned: BTreeMap<String, String>,
 }
 
 impl State {
@@ -119,11 +133,10 @@ impl State {
         &self,
         actor: &Actor,
         node: &str,
-        url: &str,
-        node_key: &str,
-        parties: &[String],
-        tls_pin: Option<&str>,
+        peer: Peer,
     ) -> Result<Decision, ServiceError> {
+        let (url, node_key, parties) = (&peer.url, &peer.node_key, &peer.parties);
+        let tls_pin = peer.tls_pin.as_deref();
         self.require_host_admin(actor)?;
         check_text("/node", node, 200)?;
         if node == self.signing().0 {
@@ -172,6 +185,23 @@ impl State {
                 ),
             ));
         }
+        if let Some(k) = &peer.cosigner_key {
+            let key = CosignerKey::parse(k).map_err(|e| {
+                ServiceError::invalid(
+                    "/cosigner_key",
+                    format!("{e}; give the peer's cosigner key line (`cosigner_key` in parley admin federation on its side)"),
+                )
+            })?;
+            if key.name() != node {
+                return Err(ServiceError::invalid(
+                    "/cosigner_key",
+                    format!(
+                        "the key is named {}, not {node}: give the cosigner key of that node",
+                        key.name()
+                    ),
+                ));
+            }
+        }
         if parties.is_empty() {
             return Err(ServiceError::invalid("/parties", "give the peer's parties"));
         }
@@ -186,13 +216,14 @@ impl State {
                 ));
             }
         }
-        let body = json!({"node": node, "url": url, "node_key": node_key, "parties": parties, "tls_pin": tls_pin});
+        let body = json!({"node": node, "url": url, "node_key": node_key, "parties": parties, "tls_pin": tls_pin, "cosigner_key": peer.cosigner_key});
         let entry = Entry::PeerAdded {
             node: node.to_string(),
             url: url.to_string(),
             node_key: node_key.to_string(),
             parties: parties.to_vec(),
             tls_pin,
+            cosigner_key: peer.cosigner_key.clone(),
         };
         Ok(Decision {
             entries: vec![(entry, vec![HOST.to_string()])],
@@ -202,15 +233,8 @@ impl State {
         })
     }
 
-    pub(super) fn evolve_peer_added(
-        &mut self,
-        node: &str,
-        url: &str,
-        key: &str,
-        parties: &[String],
-        tls_pin: Option<String>,
-    ) {
-        for p in parties {
+    pub(super) fn evolve_peer_added(&mut self, node: &str, peer: Peer) {
+        for p in &peer.parties {
             self.federation.remote.insert(p.clone(), node.to_string());
             self.parties.insert(
                 p.clone(),
@@ -220,15 +244,7 @@ impl State {
                 },
             );
         }
-        self.federation.peers.insert(
-            node.to_string(),
-            Peer {
-                url: url.to_string(),
-                node_key: key.to_string(),
-                parties: parties.to_vec(),
-                tls_pin,
-            },
-        );
+        self.federation.peers.insert(node.to_string(), peer);
     }
 
     /// After any entry is evolved: a federated line is set up by its
@@ -261,8 +277,23 @@ impl State {
             .lines
             .get_mut(&line)
             .expect("a federated line");
+        if let Entry::Notice {
+            activity,
+            version,
+            party,
+            ..
+        } = &logged.entry
+        {
+            fed.own_notices.push(reach::OwnNotice {
+                index: fed.own.size(),
+                activity: activity.clone(),
+                version: *version,
+                party: party.clone(),
+            });
+        }
         fed.own.push(leaf_hash(text.as_bytes()));
         fed.own_seqs.push(logged.seq);
+        fed.own_at.push(logged.at_us);
     }
 
     /// The federated line an entry belongs to, if it is one a line's nodes share.
@@ -279,6 +310,15 @@ impl State {
             Entry::LineCreated { line, .. }
             | Entry::Notice { line, .. }
             | Entry::MessageSent { line, .. } => Some(line.clone()),
+            // This node's checks of its own parties: the evidence its peers
+            // show in the line's operation status.
+            Entry::LineCheckSent { line, party, .. }
+            | Entry::LineCheckAnswered { line, party, .. }
+            | Entry::LineCheckMissed { line, party, .. }
+                if !self.is_remote_party(party) =>
+            {
+                Some(line.clone())
+            }
             Entry::Acknowledged { activity, .. } => activity_line(activity),
             Entry::ConflictFound { conflict, .. }
             | Entry::ConflictResolved { conflict, .. }
@@ -319,10 +359,19 @@ impl State {
         self.federation.foreign_left = following;
     }
 
-    pub(super) fn evolve_delivered(&mut self, node: &str, line: &str, through: u64) {
+    pub(super) fn evolve_delivered(
+        &mut self,
+        node: &str,
+        line: &str,
+        through: u64,
+        cosigned: Option<&str>,
+    ) {
         if let Some(fed) = self.federation.lines.get_mut(line) {
             let d = fed.delivered.entry(node.to_string()).or_default();
             *d = (*d).max(through);
+            if let Some(note) = cosigned {
+                fed.cosigned.insert(node.to_string(), note.to_string());
+            }
         }
     }
 
@@ -395,6 +444,18 @@ impl State {
             .received_at
             .get(node)
             .copied()
+    }
+
+    /// The latest signed checkpoint of `node`'s log on `line` this node
+    /// took in (what its latest `received` entry of that log names, when
+    /// that entry ended a run).
+    pub fn their_checkpoint(&self, node: &str, line: &str) -> Option<String> {
+        self.federation
+            .lines
+            .get(line)?
+            .their_checkpoints
+            .get(node)
+            .cloned()
     }
 
     /// The line an activity is on.
@@ -489,6 +550,7 @@ impl State {
                             json!({
                                 "receipted": fed.delivered.get(n).copied().unwrap_or(0),
                                 "held": fed.theirs.get(n).map_or(0, LineLog::size),
+                                "cosigned": fed.cosigned.get(n),
                             }),
                         )
                     })
