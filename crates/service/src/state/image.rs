@@ -26,7 +26,7 @@ use std::collections::{BTreeMap, HashMap};
 /// The image's format; an image of another format is refused (and the
 /// journal replayed), so a change of the state's fields only needs a new
 /// number here.
-pub(crate) const FORMAT: u32 = 4;
+pub(crate) const FORMAT: u32 = 5;
 
 /// A volume as it was given (and validated): outline, band, window.
 #[derive(Serialize, Deserialize)]
