@@ -20,40 +20,125 @@ use crate::deadlines::Owed;
 use crate::entry::Entry;
 use crate::error::ServiceError;
 use crate::model::NoticeState;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Retired activities: the journal positions of each one's notice versions
-/// and acknowledgments, in journal order.
+/// and acknowledgments. Compact, since they are many: an id this service
+/// makes (`act-` and 16 lowercase hex digits, [`crate::hashing::new_id`]) is
+/// kept as its 64 bits, one `(bits, position)` pair an entry; any other id
+/// (a peer's of another make) by name.
 #[derive(Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(from = "RetiredImage", into = "RetiredImage")]
 pub(super) struct Retired {
-    activities: HashMap<Box<str>, Box<[u64]>>,
+    by_bits: BTreeSet<(u64, u64)>,
+    by_name: BTreeMap<String, Vec<u64>>,
+    /// How many activities are retired.
+    count: usize,
     /// The keep time of the last sweep, µs (said in refusals).
     keep_us: i64,
 }
 
+/// [`Retired`] in a snapshot: the pairs flat (`[bits, position, ...]`), so
+/// a start parses numbers, not a map.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct RetiredImage {
+    pairs: Vec<u64>,
+    by_name: BTreeMap<String, Vec<u64>>,
+    keep_us: i64,
+}
+
+impl From<Retired> for RetiredImage {
+    fn from(r: Retired) -> Self {
+        RetiredImage {
+            pairs: r.by_bits.iter().flat_map(|&(b, s)| [b, s]).collect(),
+            by_name: r.by_name,
+            keep_us: r.keep_us,
+        }
+    }
+}
+
+impl From<RetiredImage> for Retired {
+    fn from(i: RetiredImage) -> Self {
+        let by_bits: BTreeSet<(u64, u64)> = i.pairs.chunks_exact(2).map(|p| (p[0], p[1])).collect();
+        let mut ids: Vec<u64> = by_bits.iter().map(|&(b, _)| b).collect();
+        ids.dedup();
+        Retired {
+            count: ids.len() + i.by_name.len(),
+            by_bits,
+            by_name: i.by_name,
+            keep_us: i.keep_us,
+        }
+    }
+}
+
+/// The 64 bits of an id this service makes (`act-` and 16 lowercase hex digits).
+fn bits(activity: &str) -> Option<u64> {
+    let hex = activity.strip_prefix("act-")?;
+    let canonical = hex.len() == 16 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    canonical
+        .then(|| u64::from_str_radix(hex, 16).ok())
+        .flatten()
+}
+
 impl Retired {
+    /// The journal positions of retired `activity`'s entries, in order
+    /// (`None`: not retired).
+    fn seqs(&self, activity: &str) -> Option<Vec<u64>> {
+        match bits(activity) {
+            Some(b) => {
+                let seqs: Vec<u64> = self
+                    .by_bits
+                    .range((b, 0)..=(b, u64::MAX))
+                    .map(|&(_, s)| s)
+                    .collect();
+                (!seqs.is_empty()).then_some(seqs)
+            }
+            None => self.by_name.get(activity).cloned(),
+        }
+    }
+
     pub(super) fn contains(&self, activity: &str) -> bool {
-        self.activities.contains_key(activity)
+        match bits(activity) {
+            Some(b) => self.by_bits.range((b, 0)..=(b, u64::MAX)).next().is_some(),
+            None => self.by_name.contains_key(activity),
+        }
+    }
+
+    fn insert(&mut self, activity: &str, seqs: Vec<u64>) {
+        self.count += 1;
+        match bits(activity) {
+            Some(b) => self.by_bits.extend(seqs.into_iter().map(|s| (b, s))),
+            None => {
+                self.by_name.insert(activity.to_string(), seqs);
+            }
+        }
     }
 
     /// Every journal position a retired activity refers to.
-    pub(super) fn positions(&self) -> impl Iterator<Item = (&str, u64)> + '_ {
-        self.activities
-            .iter()
-            .flat_map(|(id, seqs)| seqs.iter().map(move |&s| (&**id, s)))
+    pub(super) fn positions(&self) -> impl Iterator<Item = u64> + '_ {
+        let named = self.by_name.values().flatten().copied();
+        self.by_bits.iter().map(|&(_, s)| s).chain(named)
     }
 
     /// How many activities are retired.
     pub(super) fn len(&self) -> usize {
-        self.activities.len()
+        self.count
     }
 
     /// Entry `seq` is of retired `activity` too (a peer's entry about it).
     pub(super) fn add(&mut self, activity: &str, seq: u64) {
-        if let Some(seqs) = self.activities.get_mut(activity) {
-            let mut all = std::mem::take(seqs).into_vec();
-            all.push(seq);
-            *seqs = all.into_boxed_slice();
+        if !self.contains(activity) {
+            return;
+        }
+        match bits(activity) {
+            Some(b) => {
+                self.by_bits.insert((b, seq));
+            }
+            None => self
+                .by_name
+                .entry(activity.to_string())
+                .or_default()
+                .push(seq),
         }
     }
 }
@@ -103,9 +188,7 @@ impl State {
         let mut seqs = a.versions;
         seqs.extend(a.acks);
         seqs.sort_unstable();
-        self.retired
-            .activities
-            .insert(id.into(), seqs.into_boxed_slice());
+        self.retired.insert(id, seqs);
     }
 
     /// Volumes in the conflict index (live activities and sites in force).
@@ -124,8 +207,8 @@ impl State {
         &self,
         activity: &str,
     ) -> Option<Result<Activity, ServiceError>> {
-        let seqs = self.retired.activities.get(activity)?;
-        Some(self.rebuild(seqs))
+        let seqs = self.retired.seqs(activity)?;
+        Some(self.rebuild(&seqs))
     }
 
     fn rebuild(&self, seqs: &[u64]) -> Result<Activity, ServiceError> {
@@ -168,6 +251,44 @@ impl State {
                 "activity {activity} ended more than {} h ago: it is history (read, exported and proved as before) and takes no amendment, cancellation or acknowledgment; notify a new activity instead",
                 self.retired.keep_us / 3_600_000_000
             ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{bits, Retired};
+
+    #[test]
+    fn retired_ids_of_both_kinds_keep_their_positions_through_a_snapshot() {
+        assert_eq!(bits("act-00000000000000ff"), Some(255));
+        for other in [
+            "act-00000000000000FF",
+            "act-ff",
+            "act-00000000000000ffa",
+            "site-00000000000000ff",
+        ] {
+            assert_eq!(bits(other), None, "{other}");
+        }
+        let mut r = Retired::default();
+        r.insert("act-00000000000000ff", vec![3, 9]);
+        r.insert("act-0000000000000100", vec![4]);
+        r.insert("peer-7", vec![5]);
+        r.add("act-00000000000000ff", 12);
+        r.add("peer-7", 13);
+        r.add("act-0000000000000101", 14);
+        let image = serde_json::to_string(&r).unwrap();
+        let back: Retired = serde_json::from_str(&image).unwrap();
+        for r in [&r, &back] {
+            assert_eq!(r.len(), 3);
+            assert_eq!(r.seqs("act-00000000000000ff"), Some(vec![3, 9, 12]));
+            assert_eq!(r.seqs("act-0000000000000100"), Some(vec![4]));
+            assert_eq!(r.seqs("peer-7"), Some(vec![5, 13]));
+            assert!(!r.contains("act-0000000000000101"));
+            assert!(!r.contains("act-00000000000000FF"));
+            let mut all: Vec<u64> = r.positions().collect();
+            all.sort_unstable();
+            assert_eq!(all, [3, 4, 5, 9, 12, 13]);
         }
     }
 }

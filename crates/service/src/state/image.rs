@@ -303,8 +303,8 @@ impl State {
                 return Err(ImageError::Inconsistent(format!("{id} is on no line")));
             }
         }
-        for (id, seq) in self.retired.positions() {
-            within(id, seq)?;
+        for seq in self.retired.positions() {
+            within("a retired activity", seq)?;
         }
         for (id, s) in &self.sites {
             handle(id, s.handle)?;
