@@ -1,9 +1,9 @@
 //! History leaves memory: an activity whose every window ended more than the
 //! keep time ago (24 h by default) is retired by the writer (out of the
 //! conflict index and the state), and a site no longer in force leaves the
-//! index; both are still read, exported and proved, a retired activity takes
-//! no change (409 naming the field), and a start from a snapshot or from the
-//! whole journal answers alike.
+//! index, then memory a day after its expiry; both are still read, exported
+//! and proved, what is retired takes no change (409 naming the field), and a
+//! start from a snapshot or from the whole journal answers alike.
 
 use parley_engine::Timestamp;
 use parley_record::Signer;
@@ -183,11 +183,29 @@ fn an_ended_activity_retires_and_stays_readable_exportable_and_provable() {
     let late = notify(&w, "south", T0 + HOUR, T0 + 3 * HOUR, true);
     assert_eq!(late["conflicts"], json!([]), "{late}");
 
-    // The site leaves the index once expired, and is still listed.
+    // The site leaves the index once expired, and is still listed; a day
+    // later it leaves memory, and its withdrawal is refused.
     w.tick(T0 + 10 * DAY + MIN);
     assert_eq!(indexed(&w), 0);
     let sites = w.service().read(|s| s.sites(&host()));
     assert_eq!(sites.len(), 1);
+    let site = sites[0]["id"].as_str().unwrap().to_string();
+    w.tick(T0 + 11 * DAY + HOUR);
+    assert_eq!(w.service().read(|s| s.sites_held()), (0, 1));
+    assert_eq!(w.service().read(|s| s.sites(&host()).len()), 0);
+    let withdraw = || Command::WithdrawSite { site: site.clone() };
+    match w.run(&officer("south"), withdraw()) {
+        Err(ServiceError::Ended { pointer, message }) => {
+            assert_eq!(pointer, "");
+            assert!(message.contains("expired more than 24 h ago"), "{message}");
+        }
+        other => panic!("{other:?}: refused as history"),
+    }
+    let unseen = w.run(&officer("west"), withdraw());
+    assert!(
+        matches!(unseen, Err(ServiceError::NotFound(_))),
+        "{unseen:?}"
+    );
 
     // A start from a snapshot has them out already; a full replay retires
     // them before it serves.
@@ -196,12 +214,14 @@ fn an_ended_activity_retires_and_stays_readable_exportable_and_provable() {
     w.restart();
     assert!(matches!(w.service().restored(), Restored::Snapshot { .. }));
     assert_eq!((indexed(&w), held(&w)), (0, (0, 2)));
+    assert_eq!(w.service().read(|s| s.sites_held()), (0, 1));
     let conn = rusqlite::Connection::open(w.db()).unwrap();
     conn.execute("DELETE FROM snapshot", []).unwrap();
     w.service().shutdown();
     w.restart();
     assert_eq!(w.service().restored(), &Restored::Replay { refused: None });
     assert_eq!((indexed(&w), held(&w)), (0, (0, 2)));
+    assert_eq!(w.service().read(|s| s.sites_held()), (0, 1));
 }
 
 /// A conflict check now: a dry run where A and B were, and where C is.

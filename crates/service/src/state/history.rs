@@ -7,7 +7,9 @@
 //! activity, so that it is still read (`GET /v1/activities/{id}`: its
 //! entries read back from the store), exported and proved as before; it
 //! takes no amendment, cancellation or acknowledgment any more (409 naming
-//! the version). Sites no longer in force leave the conflict index.
+//! the version). Sites no longer in force leave the conflict index, and
+//! leave memory once expired as long ago as an activity retires (their
+//! withdrawal is then refused with 409).
 //!
 //! Retiring is a sweep at the service's clock (the writer's minute and
 //! [`crate::Service::set_keep_ended_hours`]), not an entry: it only sheds
@@ -34,6 +36,8 @@ pub(super) struct Retired {
     by_name: BTreeMap<String, Vec<u64>>,
     /// How many activities are retired.
     count: usize,
+    /// Sites expired long ago, with the position of their registration.
+    sites: BTreeMap<String, u64>,
     /// The keep time of the last sweep, µs (said in refusals).
     keep_us: i64,
 }
@@ -44,6 +48,7 @@ pub(super) struct Retired {
 struct RetiredImage {
     pairs: Vec<u64>,
     by_name: BTreeMap<String, Vec<u64>>,
+    sites: BTreeMap<String, u64>,
     keep_us: i64,
 }
 
@@ -52,6 +57,7 @@ impl From<Retired> for RetiredImage {
         RetiredImage {
             pairs: r.by_bits.iter().flat_map(|&(b, s)| [b, s]).collect(),
             by_name: r.by_name,
+            sites: r.sites,
             keep_us: r.keep_us,
         }
     }
@@ -66,6 +72,7 @@ impl From<RetiredImage> for Retired {
             count: ids.len() + i.by_name.len(),
             by_bits,
             by_name: i.by_name,
+            sites: i.sites,
             keep_us: i.keep_us,
         }
     }
@@ -117,7 +124,12 @@ impl Retired {
     /// Every journal position a retired activity refers to.
     pub(super) fn positions(&self) -> impl Iterator<Item = u64> + '_ {
         let named = self.by_name.values().flatten().copied();
-        self.by_bits.iter().map(|&(_, s)| s).chain(named)
+        let sites = self.sites.values().copied();
+        self.by_bits
+            .iter()
+            .map(|&(_, s)| s)
+            .chain(named)
+            .chain(sites)
     }
 
     /// How many activities are retired.
@@ -168,7 +180,40 @@ impl State {
         for k in &gone {
             self.index.remove(k);
         }
+        // A site leaves memory once it expired as long ago.
+        let expired: Vec<String> = self
+            .sites
+            .iter()
+            .filter(|(_, s)| s.expires_us <= before)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in expired {
+            let s = self.sites.remove(&id).expect("listed above");
+            self.handles[s.handle as usize] = Handle::Retired;
+            self.retired.sites.insert(id, s.at);
+        }
         ended.len()
+    }
+
+    /// The refusal of a withdrawal of site `site` if it expired long ago
+    /// (`None`: it did not); 404 to whom its registration was not told.
+    pub(super) fn site_expired_long_ago(
+        &self,
+        actor: &crate::model::Actor,
+        site: &str,
+    ) -> Option<ServiceError> {
+        let &at = self.retired.sites.get(site)?;
+        let registered = self.log.get(at)?;
+        if !self.sees_entry(actor, &registered) {
+            return Some(ServiceError::NotFound(format!("site {site}")));
+        }
+        Some(ServiceError::Ended {
+            pointer: String::new(),
+            message: format!(
+                "site {site} expired more than {} h ago: it is history (exported and proved as before) and protects nothing; register a new site instead",
+                self.retired.keep_us / 3_600_000_000
+            ),
+        })
     }
 
     fn retire(&mut self, id: &str, a: Activity) {
@@ -199,6 +244,11 @@ impl State {
     /// Activities held in memory, and activities retired (see the module's docs).
     pub fn activities_held(&self) -> (usize, usize) {
         (self.activities.len(), self.retired.len())
+    }
+
+    /// Sites held in memory, and sites retired.
+    pub fn sites_held(&self) -> (usize, usize) {
+        (self.sites.len(), self.retired.sites.len())
     }
 
     /// A retired activity as it stood, rebuilt from its entries in the

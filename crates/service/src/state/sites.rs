@@ -154,6 +154,9 @@ impl State {
         actor: &Actor,
         site: &str,
     ) -> Result<Decision, ServiceError> {
+        if let Some(refused) = self.site_expired_long_ago(actor, site) {
+            return Err(refused);
+        }
         let s = self
             .sites
             .get(site)
