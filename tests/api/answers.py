@@ -161,6 +161,9 @@ def main():
     red_notice = api.call("get", "/v1/activities/{activity}", blue, activity=theirs[0]["id"])
     volumes = red_notice["current"]["content"]["volumes"]
     notice = {"category": "air", "point_of_contact": "ops", "volumes": volumes}
+    read = api.call("post", "/v1/positions", blue, {"positions": ["35°30'15\"N 038°30'E", "37SDV909007", {"lat": 35.5, "lng": 38.5}, "thirty north"]})
+    if [("error" in p) for p in read["positions"]] != [False, False, False, True]:
+        api.failures.append(f"POST /v1/positions: each position read, or why not: {read}")
     api.call("post", "/v1/lines/{line}/notices", blue, dict(notice, dry_run=True), line="syria-air")
     made = api.call("post", "/v1/lines/{line}/notices", blue, notice, line="syria-air")
     if not made["conflicts"]:

@@ -14,7 +14,13 @@ Feature Polygon and a Point with radius_m); Red's map draws it, its card reads
 no NaN, and every field of Red's acknowledgment dialog (shape, centre, extent,
 altitudes, start, end; the notice and each volume; in each coordinate format
 and as a DTG) is checked against what the API stored, computed here
-independently; Red acknowledges it. Then the talks: Red confirms the demo's talk and closes its
+independently; Red acknowledges it. Blue then types a notice into the form as
+the field writes it (DMS and compact vertices, each read back live; feet above
+mean sea level): stored as computed here, kept as given and compared above
+WGS84, both in Red's read-back, whose centre in MGRS and UTM GEOTRANS and PROJ
+read back; and a circle on an MGRS cell, in the past, refused with the
+server's reason until "send it even if unusual" is ticked, then stored on the
+cell's centre with its half-diagonal added (GEOTRANS, PROJ, geographiclib). Then the talks: Red confirms the demo's talk and closes its
 follow-up; Blue records the next round through the form (a refused field is
 marked); Red records its own version, the difference is shown, and Blue
 accepts it. Screenshots go to DIR; their paths are printed.
@@ -31,8 +37,11 @@ import sys
 import tempfile
 import urllib.request
 
+import mgrs
+from geographiclib.geodesic import Geodesic
+from pyproj import Proj
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+from selenium.common.exceptions import ElementNotInteractableException, StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -89,15 +98,19 @@ def wait_text(driver, css, text, timeout=WAIT_S):
 
 
 def click(driver, css, keys=None):
-    """Clicks (or types `keys` into) an element; retries if a live update redrew it."""
+    """Clicks (or types `keys` into) an element once it is shown and enabled;
+    retries if a live update redrew it or hid it meanwhile (under load a
+    render can land between the wait and the click)."""
     for _ in range(10):
         try:
-            el = wait(driver, css)
+            wait(driver, css)
+            el = WebDriverWait(driver, WAIT_S, ignored_exceptions=[StaleElementReferenceException]).until(
+                EC.element_to_be_clickable((By.CSS_SELECTOR, css)))
             # Into the middle of its pane, clear of the sticky tab bar, as a person would scroll.
             driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", el)
             el.send_keys(keys) if keys else el.click()
             return
-        except StaleElementReferenceException:
+        except (StaleElementReferenceException, ElementNotInteractableException):
             continue
     raise AssertionError(f"{css} kept being redrawn")
 
@@ -525,10 +538,10 @@ def main():
         blue.find_element(By.ID, "n-poc").send_keys("Blue CAOC, channel 3")
         blue.find_element(By.ID, "n-shape-circle").click()
         blue.find_element(By.ID, "map").click()  # draw: the centre where the map is clicked
-        check(blue.find_element(By.ID, "n-lat").get_attribute("value") != "", "clicking the map places the circle's centre")
+        check(blue.find_element(By.ID, "n-center").get_attribute("value") != "", "clicking the map places the circle's centre")
         check(blue.execute_script("return document.querySelectorAll('#map path.draft-shape').length") == 1, "the draft is drawn on the map")
         centre = volume["volume"]["outline_circle"]["center"]
-        for css, value in [("#n-lat", str(centre["lat"])), ("#n-lng", str(centre["lng"])), ("#n-radius", "8000"),
+        for css, value in [("#n-center", f"{centre['lat']}, {centre['lng']}"), ("#n-radius", "8000"),
                            ("#n-lower", "6500"), ("#n-upper", "7500"),
                            ("#n-start", utc_text(volume["time_start"]["value"])[1]), ("#n-end", volume["time_end"]["value"][:16])]:
             set_value(blue, css, value)
@@ -666,6 +679,113 @@ def main():
         check([(k["party"], k["version"]) for k in acks] == [("red", 1)], f"Red's acknowledgment of {geo} v1 is recorded: {acks}")
         wait(blue, f"#notice-list [data-activity='{geo}'] .ack.received[data-party=red]")
         choose(red, "coord-format", "dd")
+
+        # 6b'. Positions and altitudes as the field writes them, typed into the form (issue 23):
+        # vertices in DMS (one compact ICAO), feet above mean sea level; then a circle
+        # centred on an MGRS cell, in the past, refused as unusual until confirmed.
+        tab(blue, "notify")
+        choose(blue, "n-line", "syria-air")
+        check(blue.execute_script("return document.querySelector('#n-alt-units option[value=FL]').disabled"),
+              "flight levels are not offered on a line whose rules do not allow them")
+        set_value(blue, "#n-poc", "Blue CAOC, DMS desk")
+        click(blue, "#n-shape-polygon")
+        typed = ["35°40'10\"N 038°40'20\"E", "35°40'10\"N 038°50'30\"E", "35°50'15\"N 038°50'30\"E", "3550N03840E"]
+        # Read here from the text, independently of both parsers.
+        dms = lambda d, m, s_: d + m / 60 + s_ / 3600
+        wanted = [(dms(35, 40, 10), dms(38, 40, 20)), (dms(35, 40, 10), dms(38, 50, 30)), (dms(35, 50, 15), dms(38, 50, 30)), (dms(35, 50, 0), dms(38, 40, 0))]
+        set_value(blue, "#n-vertices", "; ".join(typed))
+        readouts = [f"{i + 1}: = {fmt_point(lat, lng, 'dd')}" for i, (lat, lng) in enumerate(wanted)]
+        WebDriverWait(blue, WAIT_S).until(lambda d: d.execute_script("return [...document.querySelectorAll('#n-vertices-read li')].map((e) => e.textContent)") == readouts)
+        check(True, f"each typed vertex is read back live as the server reads it: {readouts}")
+        choose(blue, "n-alt-units", "FT")
+        choose(blue, "n-alt-ref", "AMSL")
+        day = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
+        for css, value in [("#n-lower", "5000"), ("#n-upper", "6500"),
+                           ("#n-start", f"{day:%Y-%m-%dT%H:%M}"), ("#n-end", f"{day + datetime.timedelta(hours=2):%Y-%m-%dT%H:%M}")]:
+            set_value(blue, css, value)
+        click(blue, "#n-preview")
+        wait_text(blue, "#preview-altitudes", "Altitudes compared as")
+        click(blue, "#n-send")
+        result = wait_text(blue, "#n-result", "sent")
+        typed_notice = result.get_attribute("data-activity")
+        vol = api(f"/v1/activities/{typed_notice}", officer["red"])["current"]["content"]["volumes"][0]
+        got = [(p["lat"], p["lng"]) for p in vol["volume"]["outline_polygon"]["vertices"]]
+        check(len(got) == 4 and all(abs(a - b) < 1e-9 and abs(c - d) < 1e-9 for (a, c), (b, d) in zip(got, wanted)),
+              f"the stored vertices are the DMS typed, in decimal degrees: {got}")
+        given = {"altitude_lower": {"value": 5000, "reference": "AMSL", "units": "FT"}, "altitude_upper": {"value": 6500, "reference": "AMSL", "units": "FT"}}
+        check(vol.get("given") == given, f"the altitudes are kept as given: {vol.get('given')}")
+        lower, upper = vol["volume"]["altitude_lower"]["value"], vol["volume"]["altitude_upper"]["value"]
+        # EGM96 lies between -107 m and +86 m of the ellipsoid: the band compared is the one given, moved by it, never narrower.
+        check(-107 <= lower - 5000 * 0.3048 <= 86 and -107 <= upper - 6500 * 0.3048 <= 86 and upper - lower >= 1500 * 0.3048
+              and vol["volume"]["altitude_lower"]["reference"] == "W84" and lower != 5000 * 0.3048,
+              f"and compared above the WGS84 ellipsoid: {lower}–{upper} m")
+        click(red, f".ack-button[data-activity='{typed_notice}']", Keys.ENTER)
+        wait(red, "#ack-dialog[open]", visible=True)
+        shown = read_fields(red, ["ack-given", "ack-altitudes"])
+        check(shown == {"ack-given": "5000 ft AMSL–6500 ft AMSL", "ack-altitudes": f"{js_number(lower)}–{js_number(upper)} m W84"},
+              f"Red's read-back shows the altitudes as given and as compared: {shown}")
+        shot(red, "red-acknowledge-given-altitudes")
+        # The read-back in MGRS and UTM, as the server writes them; read here by GEOTRANS and PROJ.
+        _, _, _, _, (blat, blng) = box_of([vol])
+        for fmt in ["mgrs", "utm"]:
+            choose(red, "coord-format", fmt)
+            pattern = r"^\d{1,2}[C-X][A-Z]{2}\d{10}$" if fmt == "mgrs" else r"^\d{1,2}[NS] \d+ \d+$"
+            WebDriverWait(red, WAIT_S).until(lambda d: re.match(pattern, d.execute_script("return document.getElementById('ack-centre').textContent")))
+            shown = red.find_element(By.ID, "ack-centre").text
+            if fmt == "mgrs":
+                off = Geodesic.WGS84.Inverse(blat, blng, *mgrs.MGRS().toLatLon(shown))["s12"]
+            else:
+                zone, hemi, e_, n_ = re.match(r"(\d+)([NS]) (\d+) (\d+)", shown).groups()
+                east_, north_ = Proj(proj="utm", zone=int(zone), south=hemi == "S", ellps="WGS84")(blng, blat)
+                off = math.hypot(east_ - int(e_), north_ - int(n_))
+            check(off < 1.5, f"{fmt}: the read-back's centre is {shown}, {off:.2f} m from the stored volumes' centre")
+            check("south-west and north-east corners" in red.find_element(By.ID, "ack-extent").text, f"{fmt}: the extent by its corners")
+        shot(red, "red-acknowledge-mgrs")
+        choose(red, "coord-format", "dd")
+        wait_text(red, "#ack-centre", "°N")
+        red.find_element(By.ID, "ack-confirm").click()
+        wait_text(red, "#ack-result", typed_notice)
+
+        # The circle: its centre an MGRS cell of 100 m. GEOTRANS (PyPI mgrs) gives the
+        # cell's centre in UTM; PROJ (pyproj) its centre and corners in degrees.
+        cell = mgrs.MGRS().toMGRS(35.25, 38.9, MGRSPrecision=3)
+        zone, hemisphere, easting, northing = mgrs.MGRS().MGRSToUTM(cell)
+        utm = Proj(proj="utm", zone=zone, south=hemisphere == "S", ellps="WGS84")
+        at = lambda de, dn: utm(easting + de, northing + dn, inverse=True)[::-1]
+        clat, clng = at(0, 0)
+        half = max(Geodesic.WGS84.Inverse(clat, clng, *at(de, dn))["s12"] for de in (-50, 50) for dn in (-50, 50))
+        click(blue, "#n-shape-circle")
+        past = datetime.datetime.now(datetime.timezone.utc).replace(second=0, microsecond=0) - datetime.timedelta(hours=3)
+        for css, value in [("#n-center", cell), ("#n-radius", "3000"), ("#n-lower", "1000"), ("#n-upper", "2000"),
+                           ("#n-start", f"{past:%Y-%m-%dT%H:%M}"), ("#n-end", f"{past + datetime.timedelta(hours=1):%Y-%m-%dT%H:%M}")]:
+            set_value(blue, css, value)
+        choose(blue, "n-alt-units", "M")
+        choose(blue, "n-alt-ref", "W84")
+        wait_text(blue, "#n-center-read", "the centre of the MGRS cell")
+        centre_read = blue.find_element(By.ID, "n-center-read").text
+        spread = float(re.search(r"half-diagonal, ([\d.]+) m", centre_read).group(1))
+        check(centre_read.startswith(f"= {fmt_point(clat, clng, 'dd')} ") and abs(spread - half) < 0.06,
+              f"the MGRS centre is read as its cell's centre, the half-diagonal ({half:.2f} m) added: {centre_read!r}")
+        click(blue, "#n-preview")
+        refusal = wait_text(blue, "#preview-error", "window has ended").text
+        check("confirm_unusual" in refusal and "attention" in blue.find_element(By.ID, "n-confirm-unusual-row").get_attribute("class"),
+              f"a notice of the past is refused with the server's reason, the confirmation box pointed out: {refusal!r}")
+        shot(blue, "blue-notify-unusual-refused")
+        # Reading the log empties it: the refusal is the one error so far, as the end of the test expects.
+        logged = [m for m in severe_logs(blue) if "favicon" not in m]
+        check(len(logged) == 1 and "/v1/lines/syria-air/notices - Failed to load resource: the server responded with a status of 422" in logged[0],
+              f"the refusal is the 422 of the dry run, and nothing else failed: {logged}")
+        click(blue, "#n-confirm-unusual")
+        click(blue, "#n-preview")
+        wait(blue, "#preview-some, #preview-none")
+        click(blue, "#n-send")
+        result = wait_text(blue, "#n-result", "sent")
+        circle = api(f"/v1/activities/{result.get_attribute('data-activity')}", officer["blue"])["current"]["content"]["volumes"][0]["volume"]["outline_circle"]
+        check(Geodesic.WGS84.Inverse(clat, clng, circle["center"]["lat"], circle["center"]["lng"])["s12"] < 0.01
+              and abs(circle["radius"]["value"] - (3000 + half)) < 0.01,
+              f"once confirmed it is stored centred on the cell's centre, the radius grown by its half-diagonal: {circle}")
+        check(not blue.find_element(By.ID, "n-confirm-unusual").is_selected(), "the confirmation is not kept for the next notice")
+        click(blue, "#n-shape-polygon")
 
         # 6c. Flash traffic: Blue sends a flash message; Red sees a banner and
         # hears a tone (Red has typed already: the browser allows sound), and it

@@ -105,10 +105,12 @@ enum Action {
         /// without it flight levels are refused.
         #[arg(long)]
         flight_level_margin_m: Option<f64>,
-        /// The line's region of operation, `south,west,north,east` in
-        /// degrees: a notice reaching outside it is refused unless its
-        /// sender confirms it.
-        #[arg(long, value_name = "S,W,N,E")]
+        /// The line's region of operation: a box, `south,west,north,east`
+        /// in degrees, or a polygon, its vertices separated by `;` (each
+        /// `lat,lng` in decimal degrees or a position as a notice takes one,
+        /// such as `35°30'N 038°30'E` or MGRS). A notice reaching outside it
+        /// is refused unless its sender confirms it.
+        #[arg(long, value_name = "S,W,N,E | LAT,LNG;LAT,LNG;...")]
         region: Option<String>,
     },
     /// Peer this node with another node (host admins; both nodes' admins do
@@ -323,17 +325,7 @@ pub fn run(args: AdminArgs) -> Result<()> {
                 body["rules"]["flight_level_margin_m"] = json!(m);
             }
             if let Some(r) = region {
-                let edges: Vec<f64> = r
-                    .split(',')
-                    .map(|e| e.trim().parse::<f64>())
-                    .collect::<Result<_, _>>()
-                    .ok()
-                    .filter(|e: &Vec<f64>| e.len() == 4)
-                    .ok_or_else(|| {
-                        anyhow::anyhow!("--region: give south,west,north,east in degrees")
-                    })?;
-                body["rules"]["region"] = json!({"south": edges[0], "west": edges[1],
-                    "north": edges[2], "east": edges[3]});
+                body["rules"]["region"] = region_json(r)?;
             }
             ("/v1/lines".to_string(), body)
         }
@@ -383,4 +375,40 @@ pub fn run(args: AdminArgs) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&shown)?);
     }
     Ok(())
+}
+
+/// `--region` as the API takes it: a box (`S,W,N,E`) or a polygon's
+/// vertices (`LAT,LNG;...`, or any form of a position).
+fn region_json(text: &str) -> anyhow::Result<serde_json::Value> {
+    let numbers = |t: &str| -> Option<Vec<f64>> {
+        t.split(',').map(|e| e.trim().parse::<f64>().ok()).collect()
+    };
+    if !text.contains(';') {
+        return numbers(text)
+            .filter(|e| e.len() == 4)
+            .map(|e| json!({"south": e[0], "west": e[1], "north": e[2], "east": e[3]}))
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--region: give a box, south,west,north,east in degrees, or a polygon, lat,lng;lat,lng;... (at least 3 vertices)"
+                )
+            });
+    }
+    let vertices = text
+        .split(';')
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .enumerate()
+        .map(|(i, v)| match numbers(v).filter(|n| n.len() == 2) {
+            Some(n) => Ok(json!({"lat": n[0], "lng": n[1]})),
+            None => parley_wire::coordinates::parse_position(v)
+                .map(|p| json!({"lat": p.point.lat, "lng": p.point.lng}))
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "--region vertex {}: {e}; or give lat,lng in decimal degrees",
+                        i + 1
+                    )
+                }),
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(json!({ "vertices": vertices }))
 }

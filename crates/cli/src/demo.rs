@@ -251,7 +251,7 @@ fn scenario(service: &Service) -> Result<Vec<(String, String, String)>> {
             "syria-air",
             "Syria air deconfliction",
             vec!["blue", "red"],
-            air,
+            air.clone(),
         ),
         (
             "black-sea",

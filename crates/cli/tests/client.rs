@@ -385,8 +385,9 @@ fn ack_shows_what_it_acknowledges_and_refuses_a_stale_version() {
             at(OPS_DAY, 10),
             at(OPS_DAY, 12)
         ),
-        // The MGRS reference as NGA's GEOTRANS (PyPI mgrs) gives it.
-        "  volume 2 circle, centre 21.50417°N 31.25000°E (21°30'15\"N 031°15'00\"E, MGRS 36QUJ1872178961)".to_string(),
+        // The MGRS reference as NGA's GEOTRANS (PyPI mgrs) gives it; UTM as
+        // PROJ (pyproj) does, 318721.58 E 2378961.88 N, to the metre below.
+        "  volume 2 circle, centre 21.50417°N 31.25000°E (21°30'15\"N 031°15'00\"E, MGRS 36QUJ1872178961, UTM 36N 318721 2378961)".to_string(),
         "           radius 2500 m".to_string(),
         format!(
             "           200.5-900 m W84 (658-2953 ft), {} to {}",

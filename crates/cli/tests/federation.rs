@@ -268,14 +268,7 @@ async fn notices_cross_and_both_nodes_find_the_same_conflict() {
     // Each node comes to hold all the other wrote, receipted (what a node
     // logs on taking a peer's entries, such as the conflict it found too,
     // goes out on the next round).
-    for (n, other) in [(&blue, "red.node"), (&red, "blue.node")] {
-        until("every entry receipted", || async {
-            let st = status(n).await;
-            let line = &st["lines"]["air"];
-            line["nodes"][other]["receipted"] == line["log_size"]
-        })
-        .await;
-    }
+    all_receipted(&blue, &red).await;
 
     // Each node witnesses the other's log: Blue holds Red's cosignature
     // (C2SP tlog-cosignature) of a checkpoint of Blue's log, signed by Blue.
@@ -848,6 +841,19 @@ async fn nodes_reach_each_other_over_mutual_tls_with_their_own_keys_and_no_one_e
     );
 }
 
+/// Waits until each of the two nodes has all of its log on `air`
+/// receipted by the other.
+async fn all_receipted(blue: &Node, red: &Node) {
+    for (n, other) in [(blue, &red.name), (red, &blue.name)] {
+        until("every entry receipted", || async {
+            let st = status(n).await;
+            let line = &st["lines"]["air"];
+            line["nodes"][other.as_str()]["receipted"] == line["log_size"]
+        })
+        .await;
+    }
+}
+
 /// The ids of the conflicts a node's party is told of, sorted.
 async fn conflict_ids(n: &Node) -> Vec<String> {
     let mut ids: Vec<String> = conflicts(n)
@@ -905,14 +911,7 @@ async fn a_partition_heals_through_a_flaky_link_with_everything_delivered_once()
         p.drop_every(3);
         p.delay(20);
     }
-    for (n, other) in [(&blue, "red.node"), (&red, "blue.node")] {
-        until("everything receipted across the flaky link", || async {
-            let st = status(n).await;
-            let line = &st["lines"]["air"];
-            line["nodes"][other]["receipted"] == line["log_size"]
-        })
-        .await;
-    }
+    all_receipted(&blue, &red).await;
     // Everything delivered, once, both ways; and both nodes found the same
     // four conflicts, under the same ids.
     held_once(&red, &blue_ids).await;
@@ -922,4 +921,229 @@ async fn a_partition_heals_through_a_flaky_link_with_everything_delivered_once()
     })
     .await;
     assert_eq!(conflict_ids(&blue).await, conflict_ids(&red).await);
+}
+
+/// Line `air`'s logs as node `n` holds them, as its officer takes them.
+async fn line_logs(n: &Node) -> Value {
+    let (s, v) = n
+        .server
+        .get("/v1/federation/lines/air/logs", &n.party.officer)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    v
+}
+
+/// `parley verify federation` over `exports` with both nodes' keys: its
+/// exit status and what it printed.
+fn verify_federation(
+    dir: &std::path::Path,
+    exports: &[(&str, &Value)],
+    keys: &[(Value, Value)],
+) -> (i32, String) {
+    let mut cmd = std::process::Command::new(common::BIN);
+    cmd.args(["verify", "federation"]);
+    for (name, export) in exports {
+        let path = dir.join(name);
+        std::fs::write(&path, export.to_string()).unwrap();
+        cmd.arg(path);
+    }
+    for (node_key, cosigner_key) in keys {
+        cmd.args(["--node-key", node_key.as_str().unwrap()]);
+        cmd.args(["--cosigner-key", cosigner_key.as_str().unwrap()]);
+    }
+    let out = cmd.output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn both_logs_of_a_line_verify_offline_and_an_entry_one_side_never_logged_is_named() {
+    let (blue, red) = two_nodes("fed-verify").await;
+    let b = notify(&blue, 57.0, 18.0, 1).await;
+    notify(&red, 57.0, 18.0, 1).await;
+    let (s, v) = red
+        .server
+        .post(
+            &format!(
+                "/v1/activities/{}/acknowledgments",
+                b["activity"].as_str().unwrap()
+            ),
+            &red.party.officer,
+            json!({"version": 1, "content_sha256": b["content_sha256"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    all_receipted(&blue, &red).await;
+    // Each party takes its own node's export; the keys are as exchanged.
+    let (on_blue, on_red) = (line_logs(&blue).await, line_logs(&red).await);
+    let keys: Vec<(Value, Value)> = [&on_blue, &on_red]
+        .iter()
+        .map(|e| (e["node_key"].clone(), e["cosigner_key"].clone()))
+        .collect();
+    let dir = temp_dir("fed-verify-files");
+    let (code, text) = verify_federation(
+        &dir,
+        &[("blue.json", &on_blue), ("red.json", &on_red)],
+        &keys,
+    );
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("logs and receipts agree"), "{text}");
+    assert!(
+        !text.contains("not checked"),
+        "cosignatures checked: {text}"
+    );
+
+    // Red's export without the last of Blue's entries it took in: Blue holds
+    // Red's signed receipt for it, so the entry is named.
+    let mut dropped = on_red.clone();
+    let leaves = dropped["nodes"]["blue.node"]["leaves"]
+        .as_array_mut()
+        .unwrap();
+    leaves.pop();
+    let last = leaves.len();
+    let (code, text) = verify_federation(
+        &dir,
+        &[("blue.json", &on_blue), ("red-dropped.json", &dropped)],
+        &keys,
+    );
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("never logged there"), "{text}");
+    assert!(text.contains(&format!("entry {last} (")), "{text}");
+
+    // Blue's node rewrites its first entry and signs the result with its
+    // own key: Red's cosignature and Red's copy both give it away.
+    let seed = std::fs::read_to_string(format!("{}.record-key", blue.server.db.display())).unwrap();
+    let seed = parley_record::Hash::from_hex(seed.trim()).unwrap().0;
+    let signer = parley_record::Signer::from_seed("blue.node", &seed).unwrap();
+    let mut rewritten = on_blue.clone();
+    let entries = rewritten["entries"].as_array_mut().unwrap();
+    entries[0] = json!(entries[0]
+        .as_str()
+        .unwrap()
+        .replace("\"Air\"", "\"Air (rewritten)\""));
+    let mut log = parley_record::MerkleLog::new();
+    for e in entries.iter() {
+        log.append_leaf_hash(parley_record::leaf_hash(e.as_str().unwrap().as_bytes()));
+    }
+    rewritten["checkpoint"] = json!(parley_record::Checkpoint {
+        origin: parley_record::Origin::new("blue.node/lines/air").unwrap(),
+        size: log.size(),
+        root: log.root(),
+        time_us: 1,
+    }
+    .sign(&signer));
+    let (code, text) = verify_federation(
+        &dir,
+        &[("blue-rewritten.json", &rewritten), ("red.json", &on_red)],
+        &keys,
+    );
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("rewrote it since"), "{text}");
+    assert!(
+        text.contains("disagree on blue.node's entry 0 (line_created"),
+        "{text}"
+    );
+}
+
+/// Makes line `id` joining `parties` on node `on`, as its host's admins.
+async fn make_line(on: &Node, id: &str, parties: &[&str]) {
+    let (s, v) = on
+        .server
+        .post(
+            "/v1/lines",
+            &on.server.host,
+            json!({"id": id, "name": id, "parties": parties, "rules": {"horizontal_m": 1000, "vertical_m": 0, "time_s": 0}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_talk_between_parties_of_two_nodes_is_confirmed_across_them_and_stays_theirs() {
+    let blue = start_node("fed-talk-blue", "blue.node", "blue").await;
+    let red = start_node("fed-talk-red", "red.node", "red").await;
+    let relief = start_node("fed-talk-relief", "relief.node", "relief").await;
+    peer(&blue, &red).await;
+    peer(&blue, &relief).await;
+    peer(&red, &relief).await;
+    make_line(&blue, "air", &["blue", "red"]).await;
+    make_line(&blue, "aid", &["blue", "red", "relief"]).await;
+    let round = |line: &str| {
+        json!({
+            "parties": ["blue", "red"], "date": common::day(-3), "level": "working level",
+            "participants": [{"party": "blue", "role": "air operations"}, {"party": "red", "role": "air staff"}],
+            "line": line,
+            "agenda": [{"item": "corridor over the river", "outcome": "agreed"}],
+            "follow_ups": [{"action": "send the corridor's coordinates", "owner": "red", "due": common::at(20, 0)}],
+        })
+    };
+    // Held on a line that a third node is on: refused, or that node would hear of it.
+    let (s, p) = blue
+        .server
+        .post("/v1/talks", &blue.party.officer, round("aid"))
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert_eq!(p["errors"][0]["pointer"], "/line", "{p}");
+
+    // Recorded on Blue's node, on the line of just the two nodes...
+    let (s, t) = blue
+        .server
+        .post("/v1/talks", &blue.party.officer, round("air"))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{t}");
+    let talk = t["talk"].as_str().unwrap().to_string();
+    let path = format!("/v1/talks/{talk}");
+    // ...read and confirmed by Red's officer on Red's own node.
+    until("red's node to hold the talk", || async {
+        red.server.get(&path, &red.party.officer).await.0 == StatusCode::OK
+    })
+    .await;
+    let (s, c) = red
+        .server
+        .post(
+            &format!("{path}/confirmation"),
+            &red.party.officer,
+            json!({"version": 1, "content_sha256": t["content_sha256"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{c}");
+    assert_eq!(c["state"], "confirmed", "{c}");
+    until("blue's node to hold red's confirmation", || async {
+        let (_, v) = blue.server.get(&path, &blue.party.officer).await;
+        v["state"] == "confirmed"
+    })
+    .await;
+    // Red closes its follow-up on its node; Blue's node holds the closure.
+    let (s, v) = red
+        .server
+        .post(
+            &format!("{path}/follow-ups/1/closure"),
+            &red.party.officer,
+            json!({"note": "sent by the hotline"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    until("blue's node to hold the closure", || async {
+        let (_, v) = blue.server.get(&path, &blue.party.officer).await;
+        v.to_string().contains("sent by the hotline")
+    })
+    .await;
+    // Theirs alone: the relief office's node never heard of it, and neither
+    // node's host sees it.
+    all_receipted(&blue, &red).await;
+    let (s, _) = relief.server.get(&path, &relief.party.officer).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(!relief
+        .server
+        .export(&relief.server.host)
+        .await
+        .contains(&talk));
+    for n in [&blue, &red] {
+        let (s, _) = n.server.get(&path, &n.server.host).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{}'s host", n.name);
+    }
 }

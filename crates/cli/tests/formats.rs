@@ -99,4 +99,60 @@ fn unusual_notices_are_refused_until_confirmed_and_altitudes_read_back_as_given(
         "{}",
         r.stderr
     );
+
+    // A region given as a polygon (an L, one vertex in DMS): its notch, inside
+    // the polygon's box, is outside it.
+    server.admin(&[
+        "line-create",
+        "ell",
+        "Ell",
+        "--party",
+        "blue",
+        "--party",
+        "red",
+        "--region",
+        "35,38; 35,40; 36,40; 36,39; 37°00'00\"N 039°00'00\"E; 37,38",
+    ]);
+    let shown = blue.run(&["lines", "show", "ell"]).stdout;
+    assert!(
+        shown.contains(
+            "region of operation       a polygon: 35.0,38.0; 35.0,40.0; 36.0,40.0; 36.0,39.0; 37.0,39.0; 37.0,38.0"
+        ),
+        "{shown}"
+    );
+    let circle = |lat: f64, lng: f64| {
+        json!([{"type": "Feature", "properties": {"radius_m": 1000, "altitude_lower_m": 0, "altitude_upper_m": 3000,
+            "time_start": at(OPS_DAY, 10), "time_end": at(OPS_DAY, 12)},
+            "geometry": {"type": "Point", "coordinates": [lng, lat]}}])
+    };
+    let notch = write(&dir, "notch.geojson", &circle(36.5, 39.5).to_string());
+    let r = blue.expect(2, &["notify", "ell", &notch]);
+    assert!(
+        r.stderr
+            .contains("reaches outside the line's region of operation (a polygon of 6 vertices)"),
+        "{}",
+        r.stderr
+    );
+    let inside = write(&dir, "inside.geojson", &circle(36.5, 38.5).to_string());
+    blue.ok(&["notify", "ell", &inside]);
+    // A vertex that is no position is refused before anything is sent, saying which and what to give.
+    let r = blue.run(&[
+        "admin",
+        "line-create",
+        "bad",
+        "Bad",
+        "--party",
+        "blue",
+        "--party",
+        "red",
+        "--region",
+        "35,38; 35,40; thirty",
+    ]);
+    assert!(
+        r.code != 0
+            && r.stderr.contains("--region vertex 3")
+            && r.stderr.contains("decimal degrees"),
+        "{}",
+        r.stderr
+    );
 }

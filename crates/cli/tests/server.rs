@@ -1245,3 +1245,39 @@ async fn authorization_matrix() {
         "green shares no line"
     );
 }
+
+/// A line's rules refused one by one (issue 23, point 7): the problem names
+/// the rule and says what to give instead.
+#[tokio::test]
+async fn a_refused_rule_is_named_with_what_to_give() {
+    let (server, _, _, _) = world("rules").await;
+    let line =
+        |rules: Value| json!({"id": "l", "name": "L", "parties": ["blue", "red"], "rules": rules});
+    for (rules, pointer, says) in [
+        (
+            json!({"region": {"south": 32, "west": 35.5}}),
+            "/rules/region",
+            "or a polygon, {\"vertices\": [{\"lat\", \"lng\"}, ...]}",
+        ),
+        (
+            json!({"vertical_m": 0, "horizontal_m": "wide"}),
+            "/rules/horizontal_m",
+            "give a number",
+        ),
+        (
+            json!({"region": {"vertices": [{"lat": 35, "lng": 38}, {"lat": 35, "lng": 38}, {"lat": 36, "lng": 39}]}}),
+            "/rules/region/vertices/1",
+            "repeats vertex 0",
+        ),
+    ] {
+        let (s, v) = server.post("/v1/lines", &server.host, line(rules)).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v["errors"][0]["pointer"], pointer, "{v}");
+        assert!(
+            v["errors"][0]["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains(says)),
+            "{v}"
+        );
+    }
+}

@@ -417,6 +417,29 @@ impl Footprint {
         chord_m(self.center_ecef, other.center_ecef) - self.reach_m - other.reach_m
     }
 
+    /// Whether every point of `self` lies inside `outer`, away from its
+    /// boundary. Compared in the plane between the two, a circle as the 72-gon
+    /// drawn around it; a distance there may be off by (extent / earth
+    /// radius)² of itself, which a region of operation can afford (see
+    /// `crate::region`).
+    pub(crate) fn within(&self, outer: &Footprint) -> bool {
+        if chord_m(self.center_ecef, outer.center_ecef) > self.reach_m + outer.reach_m {
+            return false;
+        }
+        let plane = self.plane_between(outer);
+        planar::within(&self.flatten(&plane), &outer.flatten(&plane))
+    }
+
+    /// Whether `p` lies inside `self` or on its boundary.
+    pub(crate) fn holds(&self, p: LatLng) -> bool {
+        let e = geodesy::to_ecef(p);
+        if chord_m(self.center_ecef, e) > self.reach_m {
+            return false;
+        }
+        let plane = LocalPlane::at_ecef(self.center_ecef);
+        planar::locate(plane.project(e), &self.flatten(&plane)) != planar::Location::Outside
+    }
+
     /// The plane halfway between the two centres.
     fn plane_between(&self, other: &Footprint) -> LocalPlane {
         let (a, b) = (self.center_ecef, other.center_ecef);

@@ -39,6 +39,7 @@ mod footprint;
 pub mod geodesy;
 mod index;
 mod planar;
+mod region;
 mod segments;
 mod volume;
 
@@ -47,6 +48,7 @@ pub use conflict::{conflicts, meeting, time_gap_s, vertical_gap_m, Meeting, Mini
 pub use footprint::{polygon_pieces, MAX_PIECES, PIECE_M};
 pub use geodesy::{distance_m, LatLng};
 pub use index::{Index, MAX_CELLS};
+pub use region::Region;
 pub use volume::{
     AltitudeBand, ErrorKind, Field, LatLngBox, Limits, Outline, TimeWindow, Timestamp, Volume,
     VolumeError, VolumeInput, MAX_ALTITUDE_M, MIN_ALTITUDE_M, MIN_AREA_M2,

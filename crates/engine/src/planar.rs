@@ -268,6 +268,13 @@ fn relate_with(a: &[Pt], b: &[Pt], indexed: bool) -> Relation {
     }
 }
 
+/// Whether the region bounded by ring `a` lies inside the one bounded by `b`,
+/// its boundary nowhere on `b`'s (touching counts as reaching outside).
+pub(crate) fn within(a: &[Pt], b: &[Pt]) -> bool {
+    let (ra, rb) = (Ring::new(a, indexed(a, b)), Ring::new(b, indexed(a, b)));
+    matches!(boundaries(&ra, &rb), Contact::None) && rb.locate(a[0]) == Location::Inside
+}
+
 /// The vertex of `from` nearest to the boundary of `to`.
 pub(crate) fn nearest_vertex(from: &[Pt], to: &[Pt]) -> (f64, Closest) {
     let mut best_sq = f64::INFINITY;

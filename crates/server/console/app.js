@@ -6,7 +6,7 @@ import { Api, ApiError } from "./api.js";
 import { MapView, volumeWindow } from "./map.js";
 import { LANGUAGES, initialLanguage, language, setLanguage, t, translatePage, tv } from "./i18n.js";
 import { $, h } from "./dom.js";
-import { COORD_FORMATS, dtg, fmtCoord, fmtMetres, fmtPoint, fmtUtc, inputUtc, rfc3339, volumesFacts } from "./format.js";
+import { COORD_FORMATS, GRID_FORMATS, dtg, fmtAltitude, fmtCoord, fmtMetres, fmtPoint, fmtUtc, inputUtc, rfc3339, volumeBand, volumesFacts } from "./format.js";
 import { alertFlash, initActions, renderActions } from "./actions.js";
 import { band, drawTimeline } from "./timeline.js";
 import { renderBrief } from "./brief.js";
@@ -238,20 +238,16 @@ function noticeSummary(a) {
 function readback(volumes, prefix) {
   const facts = volumesFacts(volumes);
   if (!facts) return [h("dt", {}, t("readback.shape")), h("dd", { id: prefix ? `${prefix}-shape` : null, "data-field": "shape", class: "error" }, t("readback.unreadable"))];
-  const fmt = state.coords;
   const field = (name, label, text, attrs = {}) => [
     h("dt", {}, label),
     h("dd", { id: prefix ? `${prefix}-${name}` : null, "data-field": name, ...attrs }, text),
   ];
   const time = (name, label, ms) => field(name, label, fmtTimeLong(ms), { title: otherTimeForm(ms), "data-utc": rfc3339(ms) });
-  const rows = (f, p) => {
+  const rows = (f, p, vols) => {
     const one = f.shapes.length === 1 ? f.shapes[0] : null;
     const circle = one?.kind === "circle";
-    const centre = circle ? fmtPoint(one.lat, one.lng, fmt) : fmtPoint(f.box.centre.lat, f.box.centre.lng, fmt);
-    const b = f.box;
-    const extent = circle
-      ? t("place.radius", { radius: fmtMetres(one.radius) })
-      : t("place.box", { south: fmtCoord(b.south, "lat", fmt), north: fmtCoord(b.north, "lat", fmt), west: fmtCoord(b.west, "lng", fmt), east: fmtCoord(b.east, "lng", fmt) });
+    const centre = circle ? pointText(one.lat, one.lng) : pointText(f.box.centre.lat, f.box.centre.lng);
+    const extent = circle ? t("place.radius", { radius: fmtMetres(one.radius) }) : boxText(f.box);
     const shape = !one ? t("place.volumes", { n: f.shapes.length }) : circle ? t("place.circle") : t("place.polygon", { n: one.vertices.length });
     const sub = (name) => (p ? `${p}-${name}` : name);
     return [
@@ -259,15 +255,19 @@ function readback(volumes, prefix) {
       field(sub("centre"), t("readback.centre"), centre),
       field(sub("extent"), t("readback.extent"), extent),
       field(sub("altitudes"), t("readback.altitudes"), t("place.altitudes", { lower: fmtMetres(f.lower), upper: fmtMetres(f.upper) })),
+      // Altitudes given in feet, above mean sea level or as flight levels: as given, beside the band compared above.
+      vols.some((v) => v.given)
+        ? field(sub("given"), t("readback.altitudes_given"), vols.map((v) => (v.given ? `${fmtAltitude(v.given.altitude_lower)}–${fmtAltitude(v.given.altitude_upper)}` : t("place.altitudes", { lower: fmtMetres(volumeBand(v)[0]), upper: fmtMetres(volumeBand(v)[1]) }))).join("; "))
+        : [],
       time(sub("start"), t("readback.start"), f.start),
       time(sub("end"), t("readback.end"), f.end),
     ];
   };
-  const out = rows(facts, null);
+  const out = rows(facts, null, volumes);
   if (volumes.length > 1)
     volumes.forEach((v, i) => {
       out.push(h("dt", { class: "readback-volume" }, t("readback.volume", { n: i + 1 })), h("dd", { class: "readback-volume" }, ""));
-      out.push(rows(volumesFacts([v]), `v${i + 1}`));
+      out.push(rows(volumesFacts([v]), `v${i + 1}`, [v]));
     });
   return out.flat(2);
 }
@@ -379,13 +379,56 @@ function renderConflicts() {
 
 /** Where two meet: the meeting area's centre and its extent, in the officer's format. */
 function whereText(area) {
-  const fmt = state.coords;
   const east = area.east < area.west ? area.east + 360 : area.east;
   const lng = (area.west + east) / 2;
-  return t("conflict.where", {
-    centre: fmtPoint((area.south + area.north) / 2, lng > 180 ? lng - 360 : lng, fmt),
-    box: t("place.box", { south: fmtCoord(area.south, "lat", fmt), north: fmtCoord(area.north, "lat", fmt), west: fmtCoord(area.west, "lng", fmt), east: fmtCoord(area.east, "lng", fmt) }),
-  });
+  return t("conflict.where", { centre: pointText((area.south + area.north) / 2, lng > 180 ? lng - 360 : lng), box: boxText(area) });
+}
+
+// Points in MGRS and UTM as the server writes them (POST /v1/positions, the
+// parser's own conversion): asked once each, in one request a render, and
+// the views drawn again when they come.
+const grids = new Map();
+let gridAsk = null;
+
+function gridOf(lat, lng) {
+  const key = `${lat},${lng}`;
+  if (grids.has(key)) return grids.get(key);
+  grids.set(key, null);
+  if (!gridAsk) {
+    gridAsk = [];
+    queueMicrotask(askGrids);
+  }
+  gridAsk.push([key, lat, lng]);
+  return null;
+}
+
+async function askGrids() {
+  const ask = gridAsk;
+  gridAsk = null;
+  try {
+    for (let i = 0; i < ask.length; i += 200) {
+      const part = ask.slice(i, i + 200);
+      const res = await state.api.post("/v1/positions", { positions: part.map(([, lat, lng]) => ({ lat, lng })) });
+      res.positions.forEach((p, j) => grids.set(part[j][0], p));
+    }
+  } catch {
+    // Asked again at the next render; decimal degrees meanwhile.
+    for (const [key] of ask) if (!grids.get(key)) grids.delete(key);
+    return;
+  }
+  renderAll();
+}
+
+/** A point in the officer's format. */
+function pointText(lat, lng) {
+  return fmtPoint(lat, lng, state.coords, state.api ? gridOf : undefined);
+}
+
+/** A box in the officer's format: its edges, or in a grid format its south-west and north-east corners. */
+function boxText(b) {
+  const fmt = state.coords;
+  if (GRID_FORMATS.includes(fmt)) return t("place.corners", { sw: pointText(b.south, b.west), ne: pointText(b.north, b.east) });
+  return t("place.box", { south: fmtCoord(b.south, "lat", fmt), north: fmtCoord(b.north, "lat", fmt), west: fmtCoord(b.west, "lng", fmt), east: fmtCoord(b.east, "lng", fmt) });
 }
 
 // ---------- timeline ----------
@@ -559,6 +602,7 @@ function init() {
     label: mapLabel,
     // The graticule's round degrees, without trailing zeros (36.5°N, 038°30'N).
     coordLabel: (v, axis) => fmtCoord(v, axis, state.coords).replace(/(\.\d*?)0+(?=[°'])/, "$1").replace(/\.(?=[°'])/, ""),
+    // Decimal degrees under the cursor in a grid format: not a request a mouse move.
     onMove: (lat, lng) => ($("#cursor-coords").textContent = lat === null ? "–" : fmtPoint(lat, lng, state.coords)),
   });
   fetch("/console/data/countries-50m.json")
@@ -593,8 +637,8 @@ function init() {
   for (const id of ["#timeline-line", "#timeline-hours"]) $(id).addEventListener("change", renderTimelineView);
   $("#amend-stop").addEventListener("click", stopAmend);
 
-  for (const id of ["#n-vertices", "#n-lat", "#n-lng", "#n-radius", "#n-shape-polygon", "#n-shape-circle"]) $(id).addEventListener("input", draftChanged);
-  for (const id of ["#n-line", "#n-category", "#n-poc", "#n-lower", "#n-upper", "#n-start", "#n-end"])
+  for (const id of ["#n-vertices", "#n-center", "#n-radius", "#n-shape-polygon", "#n-shape-circle", "#n-line", "#n-alt-units"]) $(id).addEventListener("input", draftChanged);
+  for (const id of ["#n-line", "#n-category", "#n-poc", "#n-lower", "#n-upper", "#n-alt-units", "#n-alt-ref", "#n-start", "#n-end", "#n-confirm-unusual"])
     $(id).addEventListener("input", () => {
       $("#n-send").disabled = true;
     });
@@ -640,5 +684,5 @@ function init() {
   else $("#token").focus();
 }
 
-Object.assign(app, { state, fmtTime, fmtTimeLong, fmtNum, fmtDuration, fmtSeconds, partyName, refresh, showError, lineOf, activityVolumes, noticeSummary, readback, conflictSides, renderMap, openAck, problemText, selectTab });
+Object.assign(app, { state, fmtPoint: pointText, fmtTime, fmtTimeLong, fmtNum, fmtDuration, fmtSeconds, partyName, refresh, showError, lineOf, activityVolumes, noticeSummary, readback, conflictSides, renderMap, openAck, problemText, selectTab });
 init();

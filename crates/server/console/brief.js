@@ -6,7 +6,8 @@
 
 import { $, h } from "./dom.js";
 import { t, tv } from "./i18n.js";
-import { fmtPoint, volumeBand, volumeTimes, volumesFacts } from "./format.js";
+import { volumeBand, volumeTimes, volumesFacts } from "./format.js";
+import { app } from "./app-context.js";
 import { owedByUs } from "./actions.js";
 
 /** Hours ahead the brief lists activities for. */
@@ -21,7 +22,6 @@ export function renderBrief(c) {
   const { state, fmtTime, partyName } = c;
   const now = Date.now();
   const until = now + BRIEF_HOURS * 3_600_000;
-  const fmt = state.coords;
   const out = $("#brief-content");
   out.textContent = "";
   out.append(
@@ -35,7 +35,7 @@ export function renderBrief(c) {
       t("brief.conflicts", { n: open.length }),
       open.map((x) => {
         const m = x.meetings?.[0];
-        const where = m?.area ? fmtPoint((m.area.south + m.area.north) / 2, (m.area.west + m.area.east) / 2, fmt) : "–";
+        const where = m?.area ? app.fmtPoint((m.area.south + m.area.north) / 2, (m.area.west + m.area.east) / 2) : "–";
         return h(
           "li",
           { "data-conflict": x.id },
@@ -104,7 +104,7 @@ export function renderBrief(c) {
             end: fmtTime(f.end),
             lower: Math.min(...bands.map((b) => b[0])),
             upper: Math.max(...bands.map((b) => b[1])),
-            where: fmtPoint(f.box.centre.lat, f.box.centre.lng, fmt),
+            where: app.fmtPoint(f.box.centre.lat, f.box.centre.lng),
           })}`,
         );
       }),

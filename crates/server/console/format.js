@@ -7,7 +7,10 @@ const EARTH_R = 6371008.8; // mean radius, metres; for a circle's box (display o
 const MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
 
 /** The coordinate formats offered, in the selector's order. */
-export const COORD_FORMATS = ["dd", "ddm", "dms"];
+export const COORD_FORMATS = ["dd", "ddm", "dms", "mgrs", "utm"];
+
+/** Formats that name a point on a grid, not an angle: written by the server (POST /v1/positions), never here. */
+export const GRID_FORMATS = ["mgrs", "utm"];
 
 const two = (n) => String(n).padStart(2, "0");
 
@@ -17,6 +20,8 @@ const two = (n) => String(n).padStart(2, "0");
  * carries (59.6" becomes the next minute).
  */
 export function fmtCoord(value, axis, format = "dd") {
+  // A grid reference has no form for one axis alone.
+  if (GRID_FORMATS.includes(format)) format = "dd";
   const hemi = axis === "lat" ? (value < 0 ? "S" : "N") : value < 0 ? "W" : "E";
   const a = Math.abs(value);
   const width = axis === "lat" ? 2 : 3;
@@ -33,8 +38,24 @@ export function fmtCoord(value, axis, format = "dd") {
   return `${a.toFixed(5)}°${hemi}`;
 }
 
-/** A point as "latitude longitude" in `format`. */
-export function fmtPoint(lat, lng, format = "dd") {
+/** An altitude as given in a notice: "FL130", "5000 ft AMSL", "1500 m W84". */
+export function fmtAltitude(a) {
+  if (a === undefined || a === null) return "–";
+  if (typeof a !== "object") return String(a);
+  if (a.units === "FL") return `FL${String(a.value).padStart(3, "0")}`;
+  return `${a.value} ${a.units === "FT" ? "ft" : "m"} ${a.reference ?? "W84"}`;
+}
+
+/**
+ * A point as "latitude longitude" in `format`; in a grid format, what
+ * `grid(lat, lng)` has for it ({mgrs, utm}), or decimal degrees until it has.
+ */
+export function fmtPoint(lat, lng, format = "dd", grid = undefined) {
+  if (GRID_FORMATS.includes(format)) {
+    const g = grid?.(lat, lng);
+    if (g?.[format]) return g[format];
+    format = "dd";
+  }
   return `${fmtCoord(lat, "lat", format)} ${fmtCoord(lng, "lng", format)}`;
 }
 

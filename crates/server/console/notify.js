@@ -5,27 +5,111 @@
 import { app } from "./app-context.js";
 import { sign } from "./signing.js";
 import { $, h } from "./dom.js";
-import { inputUtc, parseUtc, rfc3339, volumeShape } from "./format.js";
+import { fmtAltitude, fmtMetres, inputUtc, parseUtc, rfc3339, volumeShape } from "./format.js";
 import { t, tv } from "./i18n.js";
+
+/** A decimal "lat, lng" pair, read here; any other form is the server's to read. */
+const DECIMAL_PAIR = /^\s*([-+]?\d+(?:\.\d+)?)\s*,\s*([-+]?\d+(?:\.\d+)?)\s*$/;
+
+/** One position as typed: {lat, lng} for a decimal pair, else {text}. */
+function typed(text) {
+  const m = DECIMAL_PAIR.exec(text);
+  return m ? { lat: Number(m[1]), lng: Number(m[2]) } : { text: text.trim() };
+}
+
+/** What the server read a typed position as ({lat, lng, spread_m, mgrs, utm} or {error}); undefined until it answers. */
+const readings = new Map();
+
+/** [lat, lng] of a typed position once known (drawn on the map), else null. */
+function pointOf(e) {
+  if (!e.text) return [e.lat, e.lng];
+  const r = readings.get(e.text);
+  return r && !r.error ? [r.lat, r.lng] : null;
+}
+
+/** A typed position as a F3548 point: decimal degrees as numbers, anything else as `position` text for the server's parser. */
+function wirePoint(e) {
+  return e.text ? { position: e.text } : { lat: e.lat, lng: e.lng };
+}
 
 export function readDraftFromInputs() {
   const d = app.state.draft;
   d.kind = $("#n-shape-circle").checked ? "circle" : "polygon";
-  d.vertices = $("#n-vertices")
+  d.entries = $("#n-vertices")
     .value.split(";")
-    .map((p) => p.split(",").map((x) => Number(x.trim())))
-    .filter((p) => p.length === 2 && p.every((x) => Number.isFinite(x)) && $("#n-vertices").value.trim() !== "");
-  const lat = parseFloat($("#n-lat").value);
-  const lng = parseFloat($("#n-lng").value);
-  d.center = Number.isFinite(lat) && Number.isFinite(lng) ? [lat, lng] : null;
+    .map((p) => p.trim())
+    .filter(Boolean)
+    .map(typed);
+  d.centerEntry = $("#n-center").value.trim() ? typed($("#n-center").value) : null;
+  d.vertices = d.entries.map(pointOf).filter(Boolean);
+  d.center = d.centerEntry ? pointOf(d.centerEntry) : null;
   d.radius = parseFloat($("#n-radius").value) || 0;
 }
 
+const pair = ([a, b]) => `${a.toFixed(4)}, ${b.toFixed(4)}`;
+
 export function writeDraftToInputs() {
   const d = app.state.draft;
-  $("#n-vertices").value = d.vertices.map(([a, b]) => `${a.toFixed(4)},${b.toFixed(4)}`).join("; ");
-  $("#n-lat").value = d.center ? d.center[0].toFixed(4) : "";
-  $("#n-lng").value = d.center ? d.center[1].toFixed(4) : "";
+  $("#n-vertices").value = d.vertices.map(pair).join("; ");
+  $("#n-center").value = d.center ? pair(d.center) : "";
+}
+
+let readSeq = 0;
+
+/**
+ * Under the vertices and the centre: what each typed position was read as
+ * (decimal degrees; for an MGRS cell, that its centre is used and the
+ * half-diagonal the circle grows by). Text forms are read by the server's
+ * parser (POST /v1/positions), the one the notice will go through.
+ */
+export async function readPositions() {
+  const d = app.state.draft;
+  const texts = [...d.entries, ...(d.centerEntry ? [d.centerEntry] : [])].filter((e) => e.text && !readings.has(e.text)).map((e) => e.text);
+  renderReadouts();
+  if (!texts.length || !app.state.api) return;
+  const seq = ++readSeq;
+  try {
+    const res = await app.state.api.post("/v1/positions", { positions: texts });
+    res.positions.forEach((r, i) => readings.set(texts[i], r));
+  } catch (e) {
+    if (seq === readSeq) $("#n-center-read").textContent = t("error", { detail: app.problemText(e) });
+    return;
+  }
+  readDraftFromInputs();
+  renderReadouts();
+  if (app.state.me) app.renderMap();
+}
+
+/** One typed position as read: "= 35.50417°N 038.50000°E", the cell's centre for MGRS, or why it cannot be read. */
+function readout(e, circle) {
+  if (!e.text) return { text: `= ${app.fmtPoint(e.lat, e.lng)}`, error: false };
+  const r = readings.get(e.text);
+  if (!r) return { text: t("position.reading"), error: false };
+  if (r.error) return { text: r.error.replace(/^\/positions\/\d+: /, ""), error: true };
+  let text = `= ${app.fmtPoint(r.lat, r.lng)}`;
+  if (r.spread_m > 0)
+    text += " " + t(circle ? "position.mgrs_circle" : "position.mgrs_vertex", { spread: r.spread_m.toFixed(1) });
+  return { text, error: false };
+}
+
+function renderReadouts() {
+  const d = app.state.draft;
+  const list = $("#n-vertices-read");
+  list.textContent = "";
+  d.entries.forEach((e, i) => {
+    const r = readout(e, false);
+    list.append(h("li", { class: r.error ? "error" : null, "data-vertex": String(i) }, `${i + 1}: ${r.text}`));
+  });
+  const c = d.centerEntry ? readout(d.centerEntry, true) : { text: "", error: false };
+  $("#n-center-read").textContent = c.text;
+  $("#n-center-read").classList.toggle("error", c.error);
+}
+
+/** The altitude fields as the API takes them: metres or feet above W84 or mean sea level, or a flight level. */
+function altitude(id) {
+  const units = $("#n-alt-units").value;
+  const value = Number($(id).value);
+  return units === "FL" ? { value, units: "FL" } : { value, reference: $("#n-alt-ref").value, units };
 }
 
 export function draftChanged() {
@@ -36,15 +120,16 @@ export function draftChanged() {
   $("#n-circle").hidden = app.state.draft.kind !== "circle";
   $("#n-polygon").hidden = app.state.draft.kind === "circle";
   renderNotifyOptions();
+  readPositions();
   if (app.state.me) app.renderMap();
 }
 
 export function mapClicked(lat, lng) {
   if ($("#panel-notify").hidden) return;
-  const d = app.state.draft;
-  if (d.kind === "circle") d.center = [lat, lng];
-  else d.vertices.push([lat, lng]);
-  writeDraftToInputs();
+  // Added as a decimal pair to what is typed, which stays as typed.
+  const typedText = `${lat.toFixed(4)}, ${lng.toFixed(4)}`;
+  if (app.state.draft.kind === "circle") $("#n-center").value = typedText;
+  else $("#n-vertices").value = [$("#n-vertices").value.trim(), typedText].filter(Boolean).join("; ");
   draftChanged();
 }
 
@@ -60,14 +145,11 @@ export function noticeBody(dryRun) {
   const d = app.state.draft;
   const start = isoFromInput($("#n-start").value);
   const end = isoFromInput($("#n-end").value);
-  const volume = {
-    altitude_lower: { value: Number($("#n-lower").value), reference: "W84", units: "M" },
-    altitude_upper: { value: Number($("#n-upper").value), reference: "W84", units: "M" },
-  };
+  const volume = { altitude_lower: altitude("#n-lower"), altitude_upper: altitude("#n-upper") };
   if (d.kind === "circle") {
-    volume.outline_circle = { center: { lat: d.center?.[0], lng: d.center?.[1] }, radius: { value: d.radius, units: "M" } };
+    volume.outline_circle = { center: d.centerEntry ? wirePoint(d.centerEntry) : null, radius: { value: d.radius, units: "M" } };
   } else {
-    volume.outline_polygon = { vertices: d.vertices.map(([lat, lng]) => ({ lat, lng })) };
+    volume.outline_polygon = { vertices: d.entries.map(wirePoint) };
   }
   const body = {
     category: $("#n-category").value,
@@ -75,6 +157,8 @@ export function noticeBody(dryRun) {
     volumes: [{ volume, time_start: { value: start, format: "RFC3339" }, time_end: { value: end, format: "RFC3339" } }],
     dry_run: dryRun,
   };
+  // Only when ticked, so a notice's body is what it always was otherwise.
+  if ($("#n-confirm-unusual").checked) body.confirm_unusual = true;
   const am = app.state.amending;
   if (am) body.replaces_version = am.version;
   const path = am ? `/v1/activities/${encodeURIComponent(am.activity)}/amendments` : `/v1/lines/${encodeURIComponent($("#n-line").value)}/notices`;
@@ -129,12 +213,35 @@ export async function preview() {
       );
     }
     if (res.late) out.append(h("p", { class: "warning" }, t("notify.late")));
+    const compared = comparedBands(res.declared?.volumes);
+    if (compared) out.append(h("p", { id: "preview-altitudes" }, compared));
     $("#n-send").disabled = false;
     app.renderMap();
     out.scrollIntoView({ block: "nearest" });
   } catch (e) {
-    out.append(h("p", { class: "error", role: "alert" }, t("error", { detail: app.problemText(e) })));
+    out.append(h("p", { class: "error", role: "alert", id: "preview-error" }, t("error", { detail: app.problemText(e) })));
+    unusualRefused(e);
   }
+}
+
+/** A refusal the sender may override: show the confirmation box beside the server's reason. */
+function unusualRefused(e) {
+  const unusual = JSON.stringify(e.problem || {}).includes("confirm_unusual");
+  $("#n-confirm-unusual-row").classList.toggle("attention", unusual);
+  if (unusual) $("#n-confirm-unusual").focus();
+}
+
+/** The altitudes as the server will compare them (W84 metres), beside those given, from a dry run's declared volumes. */
+function comparedBands(volumes) {
+  if (!volumes?.length) return "";
+  return volumes
+    .map((v) => {
+      const vol = v.volume || {};
+      const band = t("place.altitudes", { lower: fmtMetres(vol.altitude_lower?.value), upper: fmtMetres(vol.altitude_upper?.value) });
+      const given = v.given ? ` (${t("readback.given", { lower: fmtAltitude(v.given.altitude_lower), upper: fmtAltitude(v.given.altitude_upper) })})` : "";
+      return t("notify.compared", { band }) + given;
+    })
+    .join("; ");
 }
 
 export async function send(ev) {
@@ -157,11 +264,16 @@ export async function send(ev) {
     app.state.draft.vertices = [];
     app.state.draft.center = null;
     writeDraftToInputs();
+    readDraftFromInputs();
+    renderReadouts();
+    $("#n-confirm-unusual").checked = false;
+    $("#n-confirm-unusual-row").classList.remove("attention");
     $("#n-send").disabled = true;
     $("#n-preview-result").textContent = "";
     await app.refresh();
   } catch (e) {
     $("#n-result").textContent = t("error", { detail: app.problemText(e) });
+    unusualRefused(e);
   }
 }
 
@@ -195,8 +307,16 @@ export function startAmend(a) {
   app.state.draft.vertices = shape.kind === "polygon" ? shape.vertices.slice() : [];
   app.state.draft.center = shape.kind === "circle" ? [shape.lat, shape.lng] : null;
   if (shape.kind === "circle") $("#n-radius").value = String(shape.radius);
-  $("#n-lower").value = String(v.volume.altitude_lower.value);
-  $("#n-upper").value = String(v.volume.altitude_upper.value);
+  // The form takes what was given (feet, mean sea level, a flight level) when the notice kept it.
+  const given = v.given || {};
+  // A flight level may have been given as text ("FL130").
+  const asObject = (a) => (typeof a === "string" && /^FL\d+$/i.test(a) ? { value: Number(a.slice(2)), units: "FL" } : a);
+  const lower = asObject(given.altitude_lower || v.volume.altitude_lower);
+  const upper = asObject(given.altitude_upper || v.volume.altitude_upper);
+  $("#n-alt-units").value = lower.units || "M";
+  $("#n-alt-ref").value = lower.reference || "W84";
+  $("#n-lower").value = String(lower.value);
+  $("#n-upper").value = String(upper.value);
   $("#n-start").value = inputUtc(Date.parse(v.time_start.value));
   $("#n-end").value = inputUtc(Date.parse(v.time_end.value));
   for (const id of ["n-start", "n-end"]) timeReadout(id);
@@ -233,6 +353,12 @@ export function renderNotifyOptions() {
   if (keepCat) cat.value = keepCat;
   const circle = $("#n-shape-circle").checked;
   $("#n-hint").textContent = t(circle ? "notify.draw_hint_circle" : "notify.draw_hint_polygon");
+  // Flight levels only on a line whose rules allow them; the reference means nothing for them.
+  const rules = app.lineOf($("#n-line").value)?.rules;
+  const fl = $("#n-alt-units").querySelector("option[value='FL']");
+  fl.disabled = rules?.flight_level_margin_m == null;
+  if (fl.disabled && $("#n-alt-units").value === "FL") $("#n-alt-units").value = "M";
+  $("#n-alt-ref").disabled = $("#n-alt-units").value === "FL";
 }
 
 /** Under a time input: what it was read as, or that it is not a time. */

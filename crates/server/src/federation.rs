@@ -219,21 +219,27 @@ impl Federation {
         Ok(body)
     }
 
-    /// Keeps a peer's receipt and takes in the entries it sent back.
+    /// Keeps a peer's receipt and takes in the entries it sent back, both
+    /// at once (one commit of the writer's, not two in a row).
     async fn take_answer(&self, node: &str, line: &str, answer: Value) -> Result<(), ServiceError> {
-        self.run(Command::ConfirmDelivery {
+        let confirm = self.run(Command::ConfirmDelivery {
             node: node.to_string(),
             line: line.to_string(),
             receipt: answer["receipt"].clone(),
             cosignature: answer["cosignature"].as_str().map(str::to_string),
-        })
-        .await?;
-        if let Ok(d) = serde_json::from_value::<Delivery>(answer["delivery"].clone()) {
-            if d.from == node && d.line == line {
-                self.ingest(d).await?;
+        });
+        let back = serde_json::from_value::<Delivery>(answer["delivery"].clone())
+            .ok()
+            .filter(|d| d.from == node && d.line == line);
+        let take_back = async {
+            match back {
+                Some(d) => self.take_in(Arc::new(d)).await,
+                None => Ok(()),
             }
-        }
-        Ok(())
+        };
+        let (confirmed, taken) = futures_util::future::join(confirm, take_back).await;
+        confirmed?;
+        taken
     }
 
     /// Whether a delivery from `node` may come over this connection: over
@@ -254,11 +260,36 @@ impl Federation {
         }
     }
 
-    /// Takes in a peer's delivery, one entry a command (each judged against
-    /// all before it); returns the receipt of this node's latest `Received`
-    /// entry of that log, and what this node owes the sender on the line.
+    /// Takes in a peer's delivery (`take_in`); returns the receipt of this
+    /// node's latest `Received` entry of that log, this node's cosignature
+    /// of the checkpoint that entry names, and what this node owes the
+    /// sender on the line.
     pub async fn ingest(&self, d: Delivery) -> Result<Value, ServiceError> {
         let d = Arc::new(d);
+        self.take_in(d.clone()).await?;
+        let seq = self
+            .0
+            .service
+            .read(|s| s.last_received(&d.from, &d.line))
+            .ok_or_else(|| ServiceError::NotFound("this log on this node".into()))?;
+        let receipt = self.0.service.receipt(&node_actor(), seq)?;
+        // The checkpoint the receipt's entry names: the latest this node
+        // took in of the sender's log (checked against all it held).
+        let held = self
+            .0
+            .service
+            .read(|s| s.their_checkpoint(&d.from, &d.line));
+        let cosignature = match held {
+            Some(checkpoint) => Some(self.0.service.cosign(&checkpoint)?),
+            None => None,
+        };
+        let back = self.0.service.delivery(&d.from, &d.line)?;
+        Ok(json!({"receipt": receipt, "cosignature": cosignature, "delivery": back}))
+    }
+
+    /// The commands that take a delivery in, one entry a command (each
+    /// judged against all before it).
+    async fn take_in(&self, d: Arc<Delivery>) -> Result<(), ServiceError> {
         if !d.heads.is_empty() {
             // Whatever becomes of the delivery: each head is its own node's
             // signed word.
@@ -291,24 +322,7 @@ impl Federation {
                 return Err(e);
             }
         }
-        let seq = self
-            .0
-            .service
-            .read(|s| s.last_received(&d.from, &d.line))
-            .ok_or_else(|| ServiceError::NotFound("this log on this node".into()))?;
-        let receipt = self.0.service.receipt(&node_actor(), seq)?;
-        // The checkpoint the receipt's entry names: the latest this node
-        // took in of the sender's log (checked against all it held).
-        let held = self
-            .0
-            .service
-            .read(|s| s.their_checkpoint(&d.from, &d.line));
-        let cosignature = match held {
-            Some(checkpoint) => Some(self.0.service.cosign(&checkpoint)?),
-            None => None,
-        };
-        let back = self.0.service.delivery(&d.from, &d.line)?;
-        Ok(json!({"receipt": receipt, "cosignature": cosignature, "delivery": back}))
+        Ok(())
     }
 
     async fn run(&self, command: Command) -> Result<Value, ServiceError> {

@@ -13,9 +13,14 @@
 
 use crate::error::ServiceError;
 use crate::hashing::sha256_hex;
+use crate::model::Actor;
 use crate::service::Service;
-use parley_record::{Checkpoint, Frontier, Hash, MerkleLog, Origin};
+use parley_record::{
+    leaf_hash, verify_inclusion, Checkpoint, Frontier, Hash, MerkleLog, Origin, SignedCheckpoint,
+    VerifierKey,
+};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 /// A run of a node's log on a line, as it travels.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -44,24 +49,48 @@ impl Service {
         let Some((first, entries, root)) = self.read(|s| s.owed_to(node, line)) else {
             return Ok(None);
         };
-        let signer = self.signer()?;
-        let origin = Origin::new(&line_log_origin(signer.name(), line))
-            .map_err(|e| ServiceError::invalid("/line", e.to_string()))?;
-        let checkpoint = Checkpoint {
-            origin,
-            size: first + entries.len() as u64,
-            root,
-            time_us: self.now().max(0) as u64,
-        }
-        .sign(signer);
+        let checkpoint = self.sign_line_log(line, first + entries.len() as u64, root)?;
         let heads = self.read(|s| s.heads_for(node, line));
         Ok(Some(Delivery {
-            from: signer.name().to_string(),
+            from: self.signer()?.name().to_string(),
             line: line.to_string(),
             first,
             entries,
             checkpoint,
             heads,
+        }))
+    }
+
+    /// A checkpoint of this node's log on `line`, signed now.
+    fn sign_line_log(&self, line: &str, size: u64, root: Hash) -> Result<String, ServiceError> {
+        let signer = self.signer()?;
+        let origin = Origin::new(&line_log_origin(signer.name(), line))
+            .map_err(|e| ServiceError::invalid("/line", e.to_string()))?;
+        Ok(Checkpoint {
+            origin,
+            size,
+            root,
+            time_us: self.now().max(0) as u64,
+        }
+        .sign(signer))
+    }
+
+    /// A federated line's logs as this node holds them, for `actor` to
+    /// check offline (`parley verify federation`) beside the other nodes'
+    /// own: this node's log with a checkpoint of it signed now, and what it
+    /// holds of each other node's log, their receipts and cosignatures.
+    pub fn line_logs(&self, actor: &Actor, line: &str) -> Result<serde_json::Value, ServiceError> {
+        let logs = self.read(|s| s.line_logs(actor, line))?;
+        let checkpoint = self.sign_line_log(line, logs.entries.len() as u64, logs.root)?;
+        Ok(serde_json::json!({
+            "format": "parley-line-logs/v1",
+            "line": line,
+            "node": self.signer()?.name(),
+            "node_key": self.record_key()?,
+            "cosigner_key": self.cosigner_key()?,
+            "checkpoint": checkpoint,
+            "entries": logs.entries,
+            "nodes": logs.nodes,
         }))
     }
 
@@ -74,13 +103,13 @@ impl Service {
             .map(|(body, _)| format!("{body}\n"))
             .ok_or_else(|| ServiceError::invalid("/checkpoint", "not a signed note"))?;
         let now_s = (self.now().max(0) / 1_000_000) as u64;
-        Ok(self.signer()?.cosigner().cosign(&body, now_s))
+        Ok(self.cosigner()?.cosign(&body, now_s))
     }
 
     /// This node's cosigner key (tlog-cosignature), which its peers are given
     /// with its record key.
     pub fn cosigner_key(&self) -> Result<String, ServiceError> {
-        Ok(self.signer()?.cosigner().cosigner_key().to_string())
+        Ok(self.cosigner()?.cosigner_key().to_string())
     }
 }
 
@@ -99,6 +128,38 @@ pub(crate) fn leaf_of(at_us: i64, entry: &crate::entry::Entry) -> String {
         entry: entry.clone(),
     })
     .expect("entries serialize")
+}
+
+/// The `received` entry a peer's receipt proves in its record (checked
+/// against `key`, the peer's record key: its checkpoint's signature and the
+/// entry's inclusion); why not, in words, if it does not.
+pub fn received_in(receipt: &Value, key: &VerifierKey) -> Result<Value, String> {
+    let note = receipt["checkpoint"].as_str().ok_or("has no checkpoint")?;
+    let cp =
+        SignedCheckpoint::parse_and_verify(note, key).map_err(|_| "is not signed by its key")?;
+    let leaf = receipt["leaf"].as_str().ok_or("has no leaf")?;
+    let index = receipt["leaf_index"].as_u64().ok_or("has no leaf_index")?;
+    let proof: Vec<Hash> = receipt["proof"]
+        .as_array()
+        .map(|p| {
+            p.iter()
+                .filter_map(|h| h.as_str().and_then(Hash::from_hex))
+                .collect()
+        })
+        .unwrap_or_default();
+    verify_inclusion(
+        &leaf_hash(leaf.as_bytes()),
+        index,
+        cp.size,
+        &proof,
+        &cp.root,
+    )
+    .map_err(|_| "does not prove its entry in its record")?;
+    let said: Value = serde_json::from_str(leaf).map_err(|_| "has an unreadable leaf")?;
+    if said["entry"]["kind"] != "received" {
+        return Err("proves no received entry".into());
+    }
+    Ok(said["entry"].clone())
 }
 
 /// The origin of node `node`'s log on `line`.

@@ -53,8 +53,8 @@ pub use journal::{
 };
 pub use line_checks::{answer_window_us, MIN_INTERVAL_S, SILENT_AFTER};
 pub use model::{
-    Actor, Category, LineRules, LineStatus, MessageKind, NoticeState, Priority, Region, Role,
-    SiteKind, WriteOutcome, HOST,
+    Actor, Category, LineRules, LineStatus, MessageKind, NoticeState, Priority, Region,
+    RegionBounds, RegionVertex, Role, SiteKind, WriteOutcome, HOST,
 };
 pub use record::{leaf_text, signed_checkpoint, ORIGIN};
 pub use service::{
@@ -64,7 +64,7 @@ pub use service::{
 pub use site::{SiteRules, SITE_MAX_AREA_KM2, SITE_MAX_LIFE_DAYS};
 pub use snapshot::{Restored, SNAPSHOT_EVERY_ENTRIES, SNAPSHOT_EVERY_S};
 pub use state::normalise_spki;
-pub use state::{Decision, Peer, State, MAX_DELIVERY, RECENT_ENTRIES};
+pub use state::{Decision, LineLogs, NodeLogs, Peer, State, MAX_DELIVERY, RECENT_ENTRIES};
 pub use statement::{
     canonical, canonical_sha256, canonical_volumes, signed_note, Claim, Statement,
     MAX_SIGNATURE_SKEW_S, SIGNATURE_SKEW_S, STATEMENT_V1, STATEMENT_V2,

@@ -51,7 +51,7 @@ impl Actor {
 }
 
 /// A line's rules, agreed between its parties.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LineRules {
     /// A notice must be given at least this long before its activity starts, seconds.
     pub notice_lead_time_s: u64,
@@ -94,10 +94,27 @@ pub struct LineRules {
     pub region: Option<Region>,
 }
 
+/// A line's region of operation: a box of latitudes and longitudes (the
+/// first form, kept as it was stored), or a polygon.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(
+    untagged,
+    expecting = "a box, {\"south\", \"west\", \"north\", \"east\"} in degrees, or a polygon, {\"vertices\": [{\"lat\", \"lng\"}, ...]} in decimal degrees"
+)]
+pub enum Region {
+    /// A box of latitudes and longitudes.
+    Bounds(RegionBounds),
+    /// A polygon of geodesic edges (`parley_engine::Region`).
+    Polygon {
+        /// Its vertices in order, not repeating the first: decimal degrees.
+        vertices: Vec<RegionVertex>,
+    },
+}
+
 /// A box of latitudes and longitudes, degrees; `west > east` when it crosses
 /// the antimeridian.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Region {
+pub struct RegionBounds {
     /// Southern edge, −90 to 90.
     pub south: f64,
     /// Western edge, −180 to 180.
@@ -106,6 +123,15 @@ pub struct Region {
     pub north: f64,
     /// Eastern edge, −180 to 180.
     pub east: f64,
+}
+
+/// A vertex of a region's polygon, decimal degrees.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RegionVertex {
+    /// Latitude, −90 to 90.
+    pub lat: f64,
+    /// Longitude, −180 to 180.
+    pub lng: f64,
 }
 
 fn default_min_reply_s() -> u64 {
@@ -267,4 +293,33 @@ pub enum Category {
     Launch,
     /// Convoys and other movements.
     Movement,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_region_is_a_box_as_stored_before_or_a_polygon() {
+        let b: Region =
+            serde_json::from_str(r#"{"south": 32, "west": 35.5, "north": 37.5, "east": 42.5}"#)
+                .unwrap();
+        assert!(matches!(b, Region::Bounds(_)));
+        // Written back as it was read: older journal entries keep their bytes.
+        assert_eq!(
+            serde_json::to_string(&b).unwrap(),
+            r#"{"south":32.0,"west":35.5,"north":37.5,"east":42.5}"#
+        );
+        let p: Region = serde_json::from_str(
+            r#"{"vertices": [{"lat": 35, "lng": 38}, {"lat": 35, "lng": 40}, {"lat": 36, "lng": 39}]}"#,
+        )
+        .unwrap();
+        assert!(matches!(p, Region::Polygon { ref vertices } if vertices.len() == 3));
+        let e = serde_json::from_str::<Region>(r#"{"south": 32, "west": 35.5}"#).unwrap_err();
+        assert!(
+            e.to_string().contains("a box, {\"south\"")
+                && e.to_string().contains("or a polygon, {\"vertices\""),
+            "{e}"
+        );
+    }
 }

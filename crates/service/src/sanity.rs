@@ -5,10 +5,12 @@
 //! clock are known: the writer, in the notice path.
 //!
 //! - A notice whose every window ended before now: a notice of the past.
-//! - On a line with a region of operation ([`LineRules::region`]): a volume
-//!   that reaches outside it; and, when the volume's centre with latitude
-//!   and longitude swapped would lie inside it, the refusal says that too
-//!   (the commonest slip: GeoJSON is `[lng, lat]`, F3548 `{lat, lng}`).
+//! - On a line with a region of operation ([`LineRules::region`], a box or
+//!   a polygon): a volume that reaches outside it; and, when the volume's
+//!   centre with latitude and longitude swapped would lie inside it, the
+//!   refusal says that too (the commonest slip: GeoJSON is `[lng, lat]`,
+//!   F3548 `{lat, lng}`). A polygon is the engine's
+//!   [`parley_engine::Region`]: a volume within it has every point inside.
 //!
 //! A volume is named by its place in the notice's content (`/volumes/N`),
 //! which is its place in the request unless a route or a multipolygon
@@ -16,8 +18,8 @@
 
 use crate::content::Volumes;
 use crate::error::ServiceError;
-use crate::model::{LineRules, Region};
-use parley_engine::LatLngBox;
+use crate::model::{LineRules, Region, RegionBounds};
+use parley_engine::{Field, LatLng, LatLngBox};
 use parley_wire::format_timestamp;
 
 /// What to add to a refusal: how to send it anyway.
@@ -46,16 +48,17 @@ pub(crate) fn check(volumes: &Volumes, rules: &LineRules, now_us: i64) -> Result
             ),
         ));
     }
-    let Some(region) = rules.region else {
+    let Some(region) = &rules.region else {
         return Ok(());
     };
+    let region = Area::of(region);
     for (i, v) in parsed.iter().enumerate() {
-        let b = v.bounds();
-        if contains(&region, &b) {
+        if region.contains(v) {
             continue;
         }
+        let b = v.bounds();
         let (lat, lng) = centre(&b);
-        let swapped = lng.abs() <= 90.0 && contains_point(&region, lng, lat);
+        let swapped = lng.abs() <= 90.0 && region.holds(lng, lat);
         let why = if swapped {
             format!(
                 "its centre ({lat:.5}, {lng:.5}) with latitude and longitude swapped, ({lng:.5}, {lat:.5}), would lie inside it: check their order (F3548 gives {{\"lat\", \"lng\"}}, GeoJSON [longitude, latitude])"
@@ -69,16 +72,98 @@ pub(crate) fn check(volumes: &Volumes, rules: &LineRules, now_us: i64) -> Result
         return Err(ServiceError::invalid(
             &format!("/volumes/{i}"),
             format!(
-                "reaches outside the line's region of operation ({:.4} to {:.4} N, {:.4} to {:.4} E); {why}; {CONFIRM}",
-                region.south, region.north, region.west, region.east
+                "reaches outside the line's region of operation ({}); {why}; {CONFIRM}",
+                region.describe()
             ),
         ));
     }
     Ok(())
 }
 
-/// Refuses a region that is not a box of latitudes and longitudes.
+/// A region as the checks use it.
+enum Area {
+    Bounds(RegionBounds),
+    Polygon(parley_engine::Region, usize),
+    /// A polygon the engine refuses (stored before a check that would have
+    /// refused it): nothing is held to it.
+    Anywhere,
+}
+
+impl Area {
+    fn of(region: &Region) -> Area {
+        match region {
+            Region::Bounds(b) => Area::Bounds(*b),
+            Region::Polygon { vertices } => match polygon(vertices) {
+                Ok(p) => Area::Polygon(p, vertices.len()),
+                Err(_) => Area::Anywhere,
+            },
+        }
+    }
+
+    fn contains(&self, v: &parley_engine::Volume) -> bool {
+        match self {
+            Area::Bounds(r) => contains(r, &v.bounds()),
+            Area::Polygon(p, _) => p.contains(v),
+            Area::Anywhere => true,
+        }
+    }
+
+    fn holds(&self, lat: f64, lng: f64) -> bool {
+        match self {
+            Area::Bounds(r) => contains_point(r, lat, lng),
+            Area::Polygon(p, _) => p.holds(LatLng::new(lat, lng)),
+            Area::Anywhere => true,
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Area::Bounds(r) => format!(
+                "{:.4} to {:.4} N, {:.4} to {:.4} E",
+                r.south, r.north, r.west, r.east
+            ),
+            Area::Polygon(_, n) => format!("a polygon of {n} vertices"),
+            Area::Anywhere => "anywhere".into(),
+        }
+    }
+}
+
+fn polygon(
+    vertices: &[crate::model::RegionVertex],
+) -> Result<parley_engine::Region, parley_engine::VolumeError> {
+    let points: Vec<LatLng> = vertices.iter().map(|v| LatLng::new(v.lat, v.lng)).collect();
+    parley_engine::Region::polygon(&points)
+}
+
+/// Where in the rules a region's error lies.
+fn region_pointer(field: &Field) -> String {
+    let at = "/rules/region/vertices";
+    match field {
+        Field::VertexLat(i) => format!("{at}/{i}/lat"),
+        Field::VertexLng(i) => format!("{at}/{i}/lng"),
+        Field::Vertex(i) => format!("{at}/{i}"),
+        _ => at.to_string(),
+    }
+}
+
+/// Refuses a region that is not a box of latitudes and longitudes or a
+/// polygon the engine accepts as an outline.
 pub(crate) fn check_region(r: &Region) -> Result<(), ServiceError> {
+    match r {
+        Region::Bounds(b) => check_bounds(b),
+        Region::Polygon { vertices } => polygon(vertices).map(|_| ()).map_err(|e| {
+            ServiceError::invalid(
+                &region_pointer(&e.field),
+                format!(
+                    "{}; give the polygon's vertices in order as {{\"lat\", \"lng\"}} in decimal degrees, at least 3, not repeating the first, its edges not crossing, within 2,000 km of its centre",
+                    e.kind
+                ),
+            )
+        }),
+    }
+}
+
+fn check_bounds(r: &RegionBounds) -> Result<(), ServiceError> {
     let lat = |v: f64| v.is_finite() && (-90.0..=90.0).contains(&v);
     let lng = |v: f64| v.is_finite() && (-180.0..=180.0).contains(&v);
     for (name, ok) in [
@@ -98,19 +183,19 @@ pub(crate) fn check_region(r: &Region) -> Result<(), ServiceError> {
 }
 
 /// Degrees east of the region's western edge, 0 to 360.
-fn east_of(region: &Region, lng: f64) -> f64 {
+fn east_of(region: &RegionBounds, lng: f64) -> f64 {
     (lng - region.west).rem_euclid(360.0)
 }
 
-fn lng_span(region: &Region) -> f64 {
+fn lng_span(region: &RegionBounds) -> f64 {
     (region.east - region.west).rem_euclid(360.0)
 }
 
-fn contains_point(region: &Region, lat: f64, lng: f64) -> bool {
+fn contains_point(region: &RegionBounds, lat: f64, lng: f64) -> bool {
     (region.south..=region.north).contains(&lat) && east_of(region, lng) <= lng_span(region)
 }
 
-fn contains(region: &Region, b: &LatLngBox) -> bool {
+fn contains(region: &RegionBounds, b: &LatLngBox) -> bool {
     b.south >= region.south
         && b.north <= region.north
         && east_of(region, b.west) + b.lng_span() <= lng_span(region)

@@ -69,6 +69,7 @@ impl Service {
             keep_ended_us: AtomicI64::new(KEEP_ENDED_H * 3_600_000_000),
             clock: Arc::clone(&clock),
             signer: OnceLock::new(),
+            cosigner: OnceLock::new(),
             writer: Mutex::new(None),
             witnessed: Default::default(),
             snapshots: Arc::new(Snapshots::new(from, clock())),
@@ -115,6 +116,7 @@ impl Service {
         let (_, skew_s) = state.signing();
         state.set_signing(signer.name(), skew_s);
         drop(state);
+        let _ = self.shared.cosigner.set(signer.cosigner());
         let _ = self.shared.signer.set(signer);
     }
 
@@ -205,6 +207,14 @@ impl Service {
     /// The verifier key of the record, as one line (`name+id+key`).
     pub fn record_key(&self) -> Result<String, ServiceError> {
         Ok(self.signer()?.verifier_key().to_string())
+    }
+
+    /// This node's cosigner (derived from the record key once).
+    pub(crate) fn cosigner(&self) -> Result<&parley_record::Cosigner, ServiceError> {
+        self.shared
+            .cosigner
+            .get()
+            .ok_or_else(|| ServiceError::Unavailable("the record has no signing key".into()))
     }
 
     pub(crate) fn signer(&self) -> Result<&Signer, ServiceError> {

@@ -108,6 +108,8 @@ pub(crate) struct Shared {
     pub(crate) clock: Clock,
     /// Signs the record's checkpoints; set by the adapter that keeps the key.
     pub(crate) signer: OnceLock<Signer>,
+    /// The node's cosigner, derived from the signer once.
+    pub(crate) cosigner: OnceLock<parley_record::Cosigner>,
     /// The writer's thread, until [`Service::shutdown`] joins it.
     pub(crate) writer: Mutex<Option<std::thread::JoinHandle<()>>>,
     /// The latest checkpoint cosigned by witnesses, if any witness is asked.

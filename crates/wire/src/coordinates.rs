@@ -63,6 +63,9 @@ impl Axis {
     }
 }
 
+/// What an MGRS reference is, for error messages.
+pub const MGRS_FORM: &str = "give a zone and latitude band, the 100 km square's two letters and an even number of digits, easting then northing (37SBA1234567890, or 37S BA 12345 67890)";
+
 /// What an angle may be written as, for error messages.
 pub const ANGLE_FORMS: &str = "give decimal degrees (35.5), degrees, minutes and seconds (35°30'15\"N), degrees and decimal minutes (35°30.25'N) or compact (3530N, 03830E)";
 
@@ -159,9 +162,11 @@ pub fn parse_angle(text: &str, axis: Axis) -> Result<f64, String> {
     let angle = sign * (d + m / 60.0 + s / 3600.0);
     if angle.abs() > axis.limit() {
         return Err(format!(
-            "\"{text}\" is beyond ±{}° of {}",
+            "\"{text}\" is beyond ±{}° of {}; give {} from -{limit} to {limit} (or with {pos} or {neg})",
             axis.limit(),
-            axis.name()
+            axis.name(),
+            axis.name(),
+            limit = axis.limit(),
         ));
     }
     Ok(angle)
@@ -195,17 +200,26 @@ fn split_compact(p: &str, axis: Axis) -> (&str, Option<&str>, Option<&str>) {
 }
 
 /// Reads a whole position from text: latitude then longitude with their
-/// hemispheres (`35°30'15"N 038°30'E`, `3530N03830E`, `N35.5 E38.5`), or an
-/// MGRS reference.
+/// hemispheres (`35°30'15"N 038°30'E`, `3530N03830E`, `N35.5 E38.5`), an
+/// MGRS reference, or a UTM/UPS coordinate as [`format_utm`] writes it
+/// (`37N 455000 3928000`: zone and hemisphere, easting, northing in metres).
 pub fn parse_position(text: &str) -> Result<Position, String> {
     let upper = text.trim().to_ascii_uppercase();
     if looks_like_mgrs(&upper) {
         return parse_mgrs(text);
     }
+    if let Some((zone, north, easting, northing)) = utm_parts(&upper) {
+        let point = parse_utm(zone, north, easting, northing)
+            .map_err(|e| format!("UTM \"{text}\": {e}"))?;
+        return Ok(Position {
+            point,
+            spread_m: 0.0,
+        });
+    }
     let Some(split) = lat_end(&upper) else {
         return parse_mgrs(text).map_err(|mgrs| {
             format!(
-                "\"{text}\" is neither a latitude and longitude with their hemispheres (35°30'15\"N 038°30'E, 3530N03830E) nor an MGRS reference ({mgrs})"
+                "\"{text}\" is neither a latitude and longitude with their hemispheres (35°30'15\"N 038°30'E, 3530N03830E), a UTM coordinate (37N 455000 3928000) nor an MGRS reference ({mgrs})"
             )
         });
     };
@@ -218,6 +232,36 @@ pub fn parse_position(text: &str) -> Result<Position, String> {
         point,
         spread_m: 0.0,
     })
+}
+
+/// `37N 455000 3928000` (also `37 N 455000E 3928000N`): a zone of 0 (UPS)
+/// to 60 with its hemisphere, then easting and northing in metres; `None`
+/// when the text is not of that shape (a latitude such as `37N` is followed
+/// by a longitude with its E or W, never by two bare numbers).
+fn utm_parts(upper: &str) -> Option<(i32, bool, f64, f64)> {
+    let words: Vec<&str> = upper.split_whitespace().collect();
+    let (zone, hemisphere, rest) = match words[..] {
+        [zh, e, n] => {
+            // The hemisphere is the last character, whatever the text's bytes.
+            let h = zh.char_indices().last()?.0;
+            (&zh[..h], &zh[h..], [e, n])
+        }
+        [z, h, e, n] => (z, h, [e, n]),
+        _ => return None,
+    };
+    let zone: i32 = zone.parse().ok().filter(|z| (0..=60).contains(z))?;
+    let north = match hemisphere {
+        "N" => true,
+        "S" => false,
+        _ => return None,
+    };
+    let metres = |w: &str, suffix: char| -> Option<f64> {
+        let w = w.strip_suffix(suffix).unwrap_or(w);
+        w.chars()
+            .all(|c| c.is_ascii_digit() || c == '.')
+            .then(|| w.parse().ok())?
+    };
+    Some((zone, north, metres(rest[0], 'E')?, metres(rest[1], 'N')?))
 }
 
 /// The shape of an MGRS reference: a UTM zone (1–2 digits) and band, or a
@@ -258,7 +302,8 @@ fn lat_end(upper: &str) -> Option<usize> {
 /// its cell, and the cell's half-diagonal on the ground.
 pub fn parse_mgrs(text: &str) -> Result<Position, String> {
     let compact: String = text.split_whitespace().collect();
-    let mgrs = Mgrs::parse_str(&compact).map_err(|e| format!("MGRS \"{text}\": {e}"))?;
+    let mgrs =
+        Mgrs::parse_str(&compact).map_err(|e| format!("MGRS \"{text}\": {e}; {MGRS_FORM}"))?;
     let centre = mgrs.to_utmups();
     let point = to_point(&centre);
     // Precision p gives cells 10^(5-p) m a side, in grid metres.
@@ -279,8 +324,12 @@ pub fn parse_mgrs(text: &str) -> Result<Position, String> {
 
 /// Reads a UTM (zones 1–60) or UPS (zone 0) coordinate.
 pub fn parse_utm(zone: i32, north: bool, easting: f64, northing: f64) -> Result<LatLng, String> {
-    let utm = UtmUps::create(zone, north, easting, northing)
-        .map_err(|e| format!("zone {zone} {}: {e}", if north { "north" } else { "south" }))?;
+    let utm = UtmUps::create(zone, north, easting, northing).map_err(|e| {
+        format!(
+            "zone {zone} {}, easting {easting}, northing {northing}: {e}; give an easting and northing in metres within the zone (UTM eastings are about 100000 to 900000; northings 0 to 9330000 north, 1100000 to 10000000 south)",
+            if north { "north" } else { "south" }
+        )
+    })?;
     Ok(to_point(&utm))
 }
 
@@ -302,6 +351,20 @@ pub fn format_dms(angle: f64, axis: Axis) -> String {
         s % 60,
         if angle < 0.0 { neg } else { pos }
     )
+}
+
+/// `point` as UTM (UPS near the poles) to the metre: `37N 455000 3928000`,
+/// zone (0 for UPS) and hemisphere, easting, northing.
+pub fn format_utm(point: LatLng) -> Result<String, String> {
+    let ll = geoconvert::LatLon::create(point.lat, point.lng).map_err(|e| e.to_string())?;
+    let u = ll.to_utmups();
+    Ok(format!(
+        "{}{} {:.0} {:.0}",
+        u.zone(),
+        if u.is_north() { 'N' } else { 'S' },
+        u.easting().floor(),
+        u.northing().floor()
+    ))
 }
 
 /// The MGRS reference of `point` at 1 m (five digits each way).
@@ -354,7 +417,7 @@ mod tests {
             ("038°30'E", "swapped"),
             ("35°61'N", "below 60"),
             ("35.5°30'N", "only the last unit"),
-            ("91N", "beyond"),
+            ("91N", "give latitude from -90 to 90"),
             ("thirty", "decimal degrees"),
             ("", "decimal degrees"),
             ("35°30'15\"N extra", "decimal degrees"),
@@ -409,8 +472,44 @@ mod tests {
         let coarse = parse_mgrs("18TWL8511").unwrap();
         // A 1 km cell: about 707 m, give or take the grid's scale.
         assert!((coarse.spread_m - 707.1).abs() < 2.0, "{}", coarse.spread_m);
-        assert!(parse_mgrs("18TWL851").is_err(), "odd digits");
+        let odd = parse_mgrs("18TWL851").unwrap_err();
+        assert!(odd.contains("an even number of digits"), "{odd}");
         assert_eq!(format_mgrs(p.point).unwrap(), "18TWL8566411315");
+    }
+
+    #[test]
+    fn utm_text_reads_back_what_it_writes() {
+        for at in [
+            LatLng::new(35.5, 38.5),
+            LatLng::new(-33.9, 151.2),
+            LatLng::new(85.0, 10.0),
+        ] {
+            let text = format_utm(at).unwrap();
+            let p = parse_position(&text).unwrap_or_else(|e| panic!("{text}: {e}"));
+            // Floored to the metre: within 1.5 m.
+            assert!(distance_m(p.point, at) < 1.5, "{text}: {:?}", p.point);
+        }
+        let spaced = parse_position("37 N 455000E 3928000N").unwrap();
+        let compact = parse_position("37N 455000 3928000").unwrap();
+        assert_eq!(spaced, compact);
+        assert!(parse_position("61N 455000 3928000").is_err());
+        // Any text is refused, never a panic: a multi-byte last character.
+        assert!(parse_position("37é 455000 3928000").is_err());
+        let far = parse_position("37N 455000 99999999").unwrap_err();
+        assert!(
+            far.contains("UTM") && far.contains("give an easting and northing"),
+            "{far}"
+        );
+    }
+
+    proptest::proptest! {
+        /// Whatever an officer (or a fuzzer) types is read or refused, never a panic.
+        #[test]
+        fn any_text_is_read_or_refused(text in "[0-9A-Za-z°'\" .:é漢\\-]{0,24}") {
+            let _ = parse_position(&text);
+            let _ = parse_angle(&text, Axis::Latitude);
+            let _ = parse_angle(&text, Axis::Longitude);
+        }
     }
 
     #[test]

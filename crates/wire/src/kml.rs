@@ -123,24 +123,42 @@ pub fn read_kml_with(
 }
 
 /// Whether `text` is whole XML: every element closed, nothing after the end.
+/// A fault is placed by line and column (from 1, columns in bytes), as an
+/// editor shows them.
 fn well_formed(text: &str) -> Result<(), String> {
     use quick_xml::events::Event;
+    let at = |byte: u64| {
+        let before = &text.as_bytes()[..(byte as usize).min(text.len())];
+        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+        let column = before.len()
+            - before
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i + 1)
+            + 1;
+        format!("line {line}, column {column}")
+    };
     let mut reader = quick_xml::Reader::from_str(text);
-    let mut open: Vec<String> = Vec::new();
+    let mut open: Vec<(String, u64)> = Vec::new();
     loop {
+        let before = reader.buffer_position();
         match reader.read_event() {
-            Ok(Event::Start(e)) => {
-                open.push(String::from_utf8_lossy(e.name().as_ref()).into_owned())
-            }
+            Ok(Event::Start(e)) => open.push((
+                String::from_utf8_lossy(e.name().as_ref()).into_owned(),
+                before,
+            )),
             Ok(Event::End(_)) => drop(open.pop()),
             Ok(Event::Eof) => {
                 return match open.last() {
-                    Some(tag) => Err(format!("<{tag}> is never closed")),
+                    Some((tag, opened)) => Err(format!(
+                        "<{tag}> opened at {} is never closed; close it with </{tag}> (is the file cut short?)",
+                        at(*opened)
+                    )),
                     None => Ok(()),
                 }
             }
             Ok(_) => {}
-            Err(e) => return Err(format!("at byte {}: {e}", reader.buffer_position())),
+            Err(e) => return Err(format!("{}: {e}", at(reader.buffer_position()))),
         }
     }
 }
@@ -553,8 +571,15 @@ mod tests {
 
     #[test]
     fn truncated_documents_and_holes_are_refused_saying_what_to_give() {
-        let e = read_kml("<kml><Placemark><name>x</name>").unwrap_err();
-        assert!(e.message.contains("never closed"), "{e}");
+        let e = read_kml("<kml>\n  <Placemark><name>x</name>").unwrap_err();
+        assert!(
+            e.message
+                .contains("<Placemark> opened at line 2, column 3 is never closed; close it with </Placemark>"),
+            "{e}"
+        );
+        let e = read_kml("<kml>\n<Placemark>\n <name>x</nome></Placemark></kml>").unwrap_err();
+        assert!(e.message.contains("line 3, column"), "{e}");
+        assert!(e.message.contains("give a whole KML 2.2 document"), "{e}");
         let hole = "<Polygon><altitudeMode>absolute</altitudeMode><outerBoundaryIs><LinearRing><coordinates>0,0,5 1,0,5 1,1,9 0,0,5</coordinates></LinearRing></outerBoundaryIs>\
                     <innerBoundaryIs><LinearRing><coordinates>0.1,0.1 0.2,0.1 0.2,0.2 0.1,0.1</coordinates></LinearRing></innerBoundaryIs></Polygon>";
         let e = read_kml(&placemark(hole, "")).unwrap_err();

@@ -380,6 +380,18 @@ fn lat_lng(v: &Value, at: &str) -> Result<LatLng, WireError> {
     Ok(p.point)
 }
 
+/// One position as a client may give it: a string (any form of
+/// [`coordinates::parse_position`]) or an object as a point of a F3548
+/// outline (`{"lat", "lng"}`, `{"position"}`, `{"mgrs"}`, `{"utm"}`). What the
+/// console shows an officer as a position is typed, through the same parser
+/// a notice's volumes go through.
+pub fn read_position(v: &Value, at: &str) -> Result<coordinates::Position, WireError> {
+    match v {
+        Value::String(text) => coordinates::parse_position(text).map_err(|m| WireError::at(at, m)),
+        _ => position(v, at),
+    }
+}
+
 /// A point of a F3548 outline: `{"lat", "lng"}` (each decimal degrees or
 /// any form of [`coordinates::parse_angle`]), `{"position": "35°30'N
 /// 038°30'E"}` or an MGRS reference there, `{"mgrs": "..."}`, or `{"utm":

@@ -215,12 +215,22 @@ fn corridor(v: &Value, at: &str, max: usize) -> Result<Vec<Value>, WireError> {
             number(&p[1], &format!("{pat}/1"))?,
         );
         if !(-90.0..=90.0).contains(&lat) {
-            return Err(WireError::at(format!("{pat}/1"), "a latitude is -90 to 90"));
+            let swapped = if (-90.0..=90.0).contains(&lng) {
+                " (GeoJSON gives [longitude, latitude]: are they swapped?)"
+            } else {
+                ""
+            };
+            return Err(WireError::at(
+                format!("{pat}/1"),
+                format!("latitude {lat} is beyond -90 to 90; give degrees north (south is negative){swapped}"),
+            ));
         }
         if !(-180.0..=180.0).contains(&lng) {
             return Err(WireError::at(
                 format!("{pat}/0"),
-                "a longitude is -180 to 180",
+                format!(
+                    "longitude {lng} is beyond -180 to 180; give degrees east (west is negative)"
+                ),
             ));
         }
         if route.last() != Some(&(lat, lng)) {

@@ -173,6 +173,17 @@ fn a_route_needs_a_half_width_and_its_errors_point_into_it() {
     let mut v = route_feature(&[(35.0, 38.0), (95.0, 38.1)], 500.0);
     let e = parse_activity(&doc(&v), &WireLimits::default()).unwrap_err();
     assert_eq!(e.pointer, "/volumes/0/geometry/coordinates/1/1");
+    assert!(
+        e.message.contains("give degrees north") && e.message.contains("swapped"),
+        "{e}"
+    );
+    let e = parse_activity(
+        &doc(&route_feature(&[(35.0, 38.0), (35.1, 181.0)], 500.0)),
+        &WireLimits::default(),
+    )
+    .unwrap_err();
+    assert_eq!(e.pointer, "/volumes/0/geometry/coordinates/1/0");
+    assert!(e.message.contains("give degrees east"), "{e}");
     // A property the pieces share points back to the route.
     v = route_feature(&[(35.0, 38.0), (35.1, 38.1)], 500.0);
     v["properties"]["altitude_upper_m"] = json!(-9000);

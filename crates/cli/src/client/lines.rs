@@ -7,7 +7,7 @@ use serde_json::Value;
 
 #[derive(clap::Args)]
 #[command(
-    after_help = "Examples:\n  parley lines\n  parley lines show syria-air\n  parley lines --json | jq '.lines[].id'"
+    after_help = "Examples:\n  parley lines\n  parley lines show syria-air\n  parley lines --json | jq '.lines[].id'\n  parley lines logs air > blue-air.json   # then: parley verify federation blue-air.json red-air.json --node-key ..."
 )]
 pub struct Args {
     #[command(flatten)]
@@ -22,6 +22,12 @@ enum Action {
     List,
     /// Show one line: its parties, rules and status.
     Show {
+        /// The line's id.
+        line: String,
+    },
+    /// A federated line's logs as this node holds them, as JSON to keep and
+    /// check offline with `parley verify federation` beside the other nodes'.
+    Logs {
         /// The line's id.
         line: String,
     },
@@ -60,6 +66,9 @@ pub fn run(a: Args) -> Result<Outcome> {
             }
             show(&l);
         }
+        Action::Logs { line } => {
+            output::print_json(&c.get(&format!("/v1/federation/lines/{}/logs", seg(&line)))?);
+        }
     }
     Ok(Outcome::Ok)
 }
@@ -91,13 +100,23 @@ fn rule(name: &str, v: &Value) -> (String, String) {
         "flight_level_margin_m" => metres("flight levels, margin"),
         "region" => (
             "region of operation".into(),
-            format!(
-                "{} to {} N, {} to {} E",
-                output::text(&v["south"]),
-                output::text(&v["north"]),
-                output::text(&v["west"]),
-                output::text(&v["east"])
-            ),
+            match v["vertices"].as_array() {
+                Some(vertices) => format!(
+                    "a polygon: {}",
+                    vertices
+                        .iter()
+                        .map(|p| format!("{},{}", output::text(&p["lat"]), output::text(&p["lng"])))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+                None => format!(
+                    "{} to {} N, {} to {} E",
+                    output::text(&v["south"]),
+                    output::text(&v["north"]),
+                    output::text(&v["west"]),
+                    output::text(&v["east"])
+                ),
+            },
         ),
         "max_requests_per_hour" => (
             "requests per party".into(),

@@ -51,6 +51,7 @@ mod sites;
 mod talks;
 pub mod tls;
 mod verify;
+mod verify_federation;
 mod volumes;
 mod watch;
 

@@ -27,6 +27,7 @@ Examples:
   parley verify receipt notice-42.json --policy parley.policy --compare their-receipt.json
   parley verify export record.jsonl --key \"$(cat server.key)\"
   parley verify checkpoints cp-old.json cp-new.json --proof proof.json --key \"$(cat server.key)\"
+  parley verify federation blue-air.json red-air.json --node-key \"$BLUE_KEY\" --node-key \"$RED_KEY\"
 
 Exit status: 0 verified; 1 it does not verify (changed, removed, reordered or
 inserted entries, a bad signature, a split view); 2 bad input.";
@@ -81,6 +82,21 @@ enum Verify {
         /// A file from `parley record consistency --from OLD --to NEW`.
         #[arg(long)]
         proof: Option<String>,
+    },
+    /// A federated line from its nodes' exports (`parley lines logs LINE` on
+    /// each node): every log against its node's signature, receipts and
+    /// cosignatures, and each node's log against the others' copies of it,
+    /// naming any entry one side says was sent and the other never logged.
+    Federation {
+        /// Exports of the line, one per node (one alone checks that node's word).
+        #[arg(required = true)]
+        files: Vec<String>,
+        /// Each node's record key line, as its admins gave it (repeat).
+        #[arg(long = "node-key", required = true)]
+        node_keys: Vec<String>,
+        /// A node's cosigner key line (repeat), to check its cosignatures.
+        #[arg(long = "cosigner-key")]
+        cosigner_keys: Vec<String>,
     },
 }
 
@@ -283,6 +299,11 @@ pub fn verify(a: VerifyArgs) -> Result<Outcome> {
         Verify::Receipt { file } => verify_receipt(&a, &given, file),
         Verify::Export { file } => verify_export(&given, file, &a.party_key),
         Verify::Checkpoints { old, new, proof } => verify_checkpoints(&given, old, new, proof),
+        Verify::Federation {
+            files,
+            node_keys,
+            cosigner_keys,
+        } => super::verify_federation::verify_federation(files, node_keys, cosigner_keys),
     };
     match result {
         Ok(summary) => {

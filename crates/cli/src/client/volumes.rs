@@ -4,7 +4,7 @@
 use super::ApiError;
 use anyhow::{anyhow, bail, Result};
 use parley_engine::LatLng;
-use parley_wire::coordinates::{format_dms, format_mgrs, Axis};
+use parley_wire::coordinates::{format_dms, format_mgrs, format_utm, Axis};
 use parley_wire::FOOT_M;
 use serde_json::{json, Map, Value};
 
@@ -434,13 +434,18 @@ pub fn point(lat: f64, lng: f64, dms: bool) -> String {
     )
 }
 
-/// A point as officers write it besides decimal degrees: DMS, then MGRS to
-/// the metre.
+/// A point as officers write it besides decimal degrees: DMS, then MGRS and
+/// UTM to the metre.
 fn in_other_forms(lat: f64, lng: f64) -> String {
-    match format_mgrs(LatLng::new(lat, lng)) {
-        Ok(mgrs) => format!("{}, MGRS {mgrs}", point(lat, lng, true)),
-        Err(_) => point(lat, lng, true),
+    let at = LatLng::new(lat, lng);
+    let mut out = point(lat, lng, true);
+    if let Ok(mgrs) = format_mgrs(at) {
+        out.push_str(&format!(", MGRS {mgrs}"));
     }
+    if let Ok(utm) = format_utm(at) {
+        out.push_str(&format!(", UTM {utm}"));
+    }
+    out
 }
 
 /// Metres as whole feet, for the altitudes aviation reads.

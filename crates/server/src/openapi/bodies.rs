@@ -229,9 +229,12 @@ pub struct LineRules {
     /// hundreds of metres off. Absent (the default): flight levels are refused.
     #[schema(required = false, minimum = 0, maximum = 5000)]
     flight_level_margin_m: Option<f64>,
-    /// The line's region of operation, `{south, west, north, east}` in degrees
-    /// (west above east crosses the antimeridian): a notice with a volume that
-    /// reaches outside it is refused (422, naming the volume, and saying when
+    /// The line's region of operation: a box, `{south, west, north, east}` in
+    /// degrees (west above east crosses the antimeridian), or a polygon,
+    /// `{vertices: [{lat, lng}, ...]}` (at least 3, in order, not repeating
+    /// the first, edges not crossing, within 2,000 km of its centre; a
+    /// refusal points at the vertex): a notice with a volume that reaches
+    /// outside it (any point of it) is refused (422, naming the volume, and saying when
     /// its latitude and longitude swapped would lie inside) unless the request
     /// says `confirm_unusual: true`. Absent (the default): anywhere.
     #[schema(required = false, value_type = Option<Object>)]

@@ -7,6 +7,7 @@ use crate::auth::Auth;
 use crate::connections::ClientCertificate;
 use crate::openapi::Forbidden;
 use crate::problem::Problem;
+use crate::rejection::ApiPath;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -24,6 +25,33 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(add_peer))
         .routes(routes!(federation_status))
         .routes(routes!(take_delivery))
+        .routes(routes!(line_logs))
+}
+
+/// A federated line's logs as this node holds them, to check offline beside
+/// the other nodes' own (`parley verify federation`): this node's log on the
+/// line (each entry's leaf text) under a checkpoint signed now, and for each
+/// other node the leaf hashes and latest signed checkpoint of its log held
+/// here, its latest receipt of this node's log and its cosignature. For the
+/// line's parties and the host's admins.
+#[utoipa::path(
+    get,
+    path = "/v1/federation/lines/{line}/logs",
+    tag = "federation",
+    params(
+        ("line" = String, Path, description = "The federated line's id."),
+    ),
+    responses(
+        (status = 200, description = "The line's logs as held here.", body = crate::wire::LineLogs),
+    ),
+    security(("bearer" = [])),
+)]
+async fn line_logs(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    ApiPath(line): ApiPath<String>,
+) -> Answer {
+    Ok(Json(s.service.line_logs(&a, &line)?).into_response())
 }
 
 /// A peer node, as both nodes' admins agreed it out of band.

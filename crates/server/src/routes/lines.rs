@@ -55,6 +55,10 @@ async fn create_line(State(s): State<AppState>, Auth(a): Auth, request: WriteReq
                     ));
                 }
                 merged[k] = v.clone();
+                // One rule at a time, so that a refusal names the rule.
+                serde_json::from_value::<LineRules>(merged.clone()).map_err(|e| {
+                    Problem::invalid(&format!("/rules/{k}"), rule_error(k, &e.to_string()))
+                })?;
             }
             serde_json::from_value(merged)
                 .map_err(|e| Problem::invalid("/rules", format!("{e}")))?
@@ -85,9 +89,10 @@ async fn list_lines(State(s): State<AppState>, Auth(a): Auth) -> Json<Lines> {
 }
 
 /// One line: its parties, rules, political status, operation status from line
-/// checks (`operation`: `in_operation`, `degraded`, `silent` or `unchecked`, with
-/// each party's last check, round-trip time and misses in the last 24 hours) and
-/// open deadlines.
+/// checks (`operation`: `in_operation`, `degraded`, `silent`, `unchecked` or, on a
+/// federated line, `node_unreachable`, with each party's last check,
+/// round-trip time and misses in the last 24 hours, and each other node's
+/// standing) and open deadlines.
 #[utoipa::path(
     get,
     path = "/v1/lines/{line}",
@@ -187,4 +192,14 @@ async fn answer_line_check(
 ) -> Answer {
     let command = Command::AnswerLineCheck { check };
     request.submit(&s, a, command).await
+}
+
+/// What to give for a rule serde could not read (its message says only
+/// what it found and the type it wanted).
+fn rule_error(rule: &str, serde: &str) -> String {
+    match rule {
+        "region" => serde.to_string(),
+        "signatures_required" => format!("{serde}; give true or false"),
+        _ => format!("{serde}; give a number (see the API documentation for its unit and range)"),
+    }
 }

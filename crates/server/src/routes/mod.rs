@@ -14,6 +14,7 @@ mod lines;
 mod messages;
 mod oversight;
 mod parties;
+mod positions;
 mod record;
 mod service;
 mod sites;
@@ -52,6 +53,7 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .merge(messages::routes())
         .merge(activities::routes())
         .merge(formats::routes())
+        .merge(positions::routes())
         .merge(conflicts::routes())
         .merge(record::routes())
         .merge(sites::routes())

@@ -123,3 +123,38 @@ pub struct NoticeFederation {
     /// RFC 3339.
     conflicts_known_as_of: String,
 }
+
+/// A federated line's logs as one node holds them (`parley-line-logs/v1`).
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct LineLogs {
+    /// `parley-line-logs/v1`.
+    format: String,
+    line: String,
+    /// The node that holds them (its record's origin).
+    node: String,
+    /// Its record key and cosigner key (check them against what was
+    /// exchanged out of band).
+    node_key: String,
+    cosigner_key: String,
+    /// A checkpoint of its log on the line (`<node>/lines/<line>`), signed now.
+    checkpoint: String,
+    /// Its log: each entry's leaf text, `{"at_us", "entry"}`.
+    entries: Vec<String>,
+    /// Each other node of the line.
+    nodes: BTreeMap<String, NodeLogs>,
+}
+
+/// Another node's share of a federated line, as the exporting node holds it.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct NodeLogs {
+    /// Leaf hashes (hex) of its log held here.
+    leaves: Vec<String>,
+    /// Its latest signed checkpoint of that log taken in here.
+    checkpoint: Option<String>,
+    /// Its latest receipt of the exporting node's log.
+    receipt: Option<Receipt>,
+    /// The exporting node's checkpoint it cosigned last, with its cosignature.
+    cosigned: Option<String>,
+}

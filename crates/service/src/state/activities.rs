@@ -414,7 +414,7 @@ impl State {
     ) -> Result<Decision, ServiceError> {
         check_text("/point_of_contact", point_of_contact, 500)?;
         let parsed = volumes.parsed();
-        let rules = self.lines[line].rules;
+        let rules = self.lines[line].rules.clone();
         if let Some(read_under) = volumes.flight_level_rules() {
             if read_under != rules.vertical() {
                 return Err(ServiceError::invalid(

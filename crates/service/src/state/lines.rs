@@ -115,14 +115,14 @@ impl State {
                 ));
             }
         }
-        if let Some(r) = rules.region {
-            crate::sanity::check_region(&r)?;
+        if let Some(r) = &rules.region {
+            crate::sanity::check_region(r)?;
         }
         let entry = Entry::LineCreated {
             line: line.to_string(),
             name: name.to_string(),
             parties: parties.to_vec(),
-            rules: *rules,
+            rules: rules.clone(),
         };
         Ok(Decision {
             entries: vec![(entry, parties.to_vec())],
@@ -175,7 +175,7 @@ impl State {
             Line {
                 name: name.to_string(),
                 parties: parties.to_vec(),
-                rules: *rules,
+                rules: rules.clone(),
                 status: LineStatus::Active,
                 messages: Vec::new(),
             },
@@ -250,7 +250,7 @@ impl State {
             id: id.to_string(),
             name: l.name.clone(),
             parties: l.parties.clone(),
-            rules: l.rules,
+            rules: l.rules.clone(),
             status: l.status,
             messages: l.messages.len(),
             operation,

@@ -58,7 +58,7 @@ pub use certificates::normalise_spki;
 use conflicts::Conflict;
 pub(crate) use entries::Entries;
 pub use entries::RECENT_ENTRIES;
-pub use federation::{Peer, MAX_DELIVERY};
+pub use federation::{LineLogs, NodeLogs, Peer, MAX_DELIVERY};
 pub(crate) use image::{on_every_core, Image, ImageError};
 use lines::Line;
 use parley_engine::{Index, Limits, Volume};
@@ -354,9 +354,9 @@ impl State {
                 node,
                 line,
                 through,
+                receipt,
                 cosigned,
-                ..
-            } => self.evolve_delivered(node, line, *through, cosigned.as_deref()),
+            } => self.evolve_delivered(node, line, (*through, receipt), cosigned.as_deref()),
             Entry::PeerMisbehaved { line, delivery, .. } => {
                 self.evolve_peer_misbehaved(line, delivery)
             }

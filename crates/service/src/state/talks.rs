@@ -96,6 +96,94 @@ impl Talks {
     pub(crate) fn parties(&self, talk: &str) -> Option<&[String]> {
         self.by_id.get(talk).map(|t| t.parties.as_slice())
     }
+
+    /// The line `talk` was held on, if it exists and was held on one.
+    pub(crate) fn line(&self, talk: &str) -> Option<&str> {
+        self.by_id.get(talk)?.records.first()?.line.as_deref()
+    }
+
+    /// Whether a peer node's talk entry on `line`, by its own party `party`,
+    /// follows what is held here; why not, in words.
+    pub(crate) fn judge_peer_entry(&self, line: &str, entry: &Entry) -> Result<(), String> {
+        let held_on = |t: &Talk| t.records[0].line.as_deref() == Some(line);
+        match entry {
+            Entry::TalkRecorded {
+                talk,
+                version,
+                party,
+                content_sha256,
+                record,
+                ..
+            } => {
+                if record.line.as_deref() != Some(line) || !record.parties.contains(party) {
+                    return Err(format!("a talk of {party} not held on {line}"));
+                }
+                if record.content_sha256() != *content_sha256 {
+                    return Err("the record does not hash to its content_sha256".into());
+                }
+                let next = self
+                    .by_id
+                    .get(talk)
+                    .map_or(1, |t| t.records.len() as u64 + 1);
+                let same_parties = self.by_id.get(talk).is_none_or(|t| {
+                    held_on(t)
+                        && t.confirmed.is_none()
+                        && t.parties.iter().collect::<BTreeSet<_>>()
+                            == record.parties.iter().collect()
+                });
+                if *version != next || !same_parties {
+                    return Err(format!(
+                        "talk {talk} version {version} does not follow what is held (version {next} expected, the same parties)"
+                    ));
+                }
+                Ok(())
+            }
+            Entry::TalkConfirmed {
+                talk,
+                version,
+                party,
+                content_sha256,
+                ..
+            } => {
+                let t = self.by_id.get(talk).filter(|t| held_on(t));
+                let hash = t
+                    .filter(|t| t.parties.contains(party))
+                    .and_then(|t| t.records.get((*version as usize).checked_sub(1)?))
+                    .map(TalkRecord::content_sha256);
+                if hash.as_ref() != Some(content_sha256) {
+                    return Err(format!(
+                        "{party} confirms no version {version} of talk {talk} held here"
+                    ));
+                }
+                Ok(())
+            }
+            Entry::FollowUpClosed {
+                talk,
+                follow_up,
+                party,
+                ..
+            } => {
+                let owed = self
+                    .by_id
+                    .get(talk)
+                    .filter(|t| held_on(t) && t.confirmed.is_some())
+                    .and_then(|t| {
+                        let f = t
+                            .record()
+                            .follow_ups
+                            .get((*follow_up as usize).checked_sub(1)?)?;
+                        Some(f.owner == *party && !t.closed.contains_key(follow_up))
+                    });
+                if owed != Some(true) {
+                    return Err(format!(
+                        "{party} closes no open follow-up {follow_up} of talk {talk} held here"
+                    ));
+                }
+                Ok(())
+            }
+            _ => Err("not an entry of the register of talks".into()),
+        }
+    }
 }
 
 /// The pseudo line of a talk's follow-up deadlines. Not the talk's line: its
@@ -160,6 +248,7 @@ impl State {
                 format!("list your own party ({}) among the parties", actor.party),
             ));
         }
+        self.require_talk_nodes(&record)?;
         let talk = new_id("t");
         self.talk_version(actor, talk, 1, record)
     }

@@ -9,9 +9,7 @@ use crate::error::ServiceError;
 use crate::federation::{line_log_origin, Delivery, LineLog};
 use crate::model::{Actor, NoticeState, WriteOutcome, HOST};
 use crate::state::{Decision, State};
-use parley_record::{
-    leaf_hash, verify_inclusion, CosignerKey, Frontier, Hash, SignedCheckpoint, VerifierKey,
-};
+use parley_record::{leaf_hash, CosignerKey, Frontier, Hash, SignedCheckpoint, VerifierKey};
 use serde_json::{json, Value};
 
 impl State {
@@ -150,14 +148,16 @@ impl State {
             sent_at_us: Some(at_us),
         };
         let audience = self.line_audience(&d.line);
-        let line_audience = if audience.is_empty() {
+        let line_audience = match &entry {
             // A line's creation: its parties are in the entry itself.
-            match &entry {
-                Entry::LineCreated { parties, .. } => parties.clone(),
-                _ => vec![HOST.to_string()],
+            Entry::LineCreated { parties, .. } if audience.is_empty() => parties.clone(),
+            _ if audience.is_empty() => vec![HOST.to_string()],
+            // The register of talks: the talk's parties alone.
+            Entry::TalkRecorded { record, .. } => record.parties.clone(),
+            Entry::TalkConfirmed { talk, .. } | Entry::FollowUpClosed { talk, .. } => {
+                self.talks.parties(talk).unwrap_or_default().to_vec()
             }
-        } else {
-            audience
+            _ => audience,
         };
         let mut entries = vec![(received, line_audience.clone())];
         if keep {
@@ -246,7 +246,7 @@ impl State {
                         })?,
                     );
                 }
-                let rules = self.lines[line].rules;
+                let rules = self.lines[line].rules.clone();
                 let found = self.find_conflicts(
                     party,
                     line,
@@ -298,6 +298,17 @@ impl State {
                         "a line check of {party}, not a party of {node} on {line}"
                     ));
                 }
+                Ok((true, Vec::new()))
+            }
+            Entry::TalkRecorded { party, .. }
+            | Entry::TalkConfirmed { party, .. }
+            | Entry::FollowUpClosed { party, .. } => {
+                if !theirs(party) {
+                    return refuse(format!("{party} is not a party of {node}"));
+                }
+                self.talks
+                    .judge_peer_entry(line, entry)
+                    .map_err(|why| ServiceError::invalid(pointer, why))?;
                 Ok((true, Vec::new()))
             }
             Entry::MessageSent { line: l, party, .. } => {
@@ -373,33 +384,7 @@ impl State {
             .ok_or_else(|| ServiceError::NotFound(format!("federated line {line}")))?;
         let bad = |why: &str| ServiceError::invalid("/receipt", format!("{node}'s receipt {why}"));
         let key = VerifierKey::parse(&peer.node_key).expect("checked when peered");
-        let note = receipt["checkpoint"]
-            .as_str()
-            .ok_or_else(|| bad("has no checkpoint"))?;
-        let cp = SignedCheckpoint::parse_and_verify(note, &key)
-            .map_err(|_| bad("is not signed by its key"))?;
-        let leaf = receipt["leaf"].as_str().ok_or_else(|| bad("has no leaf"))?;
-        let index = receipt["leaf_index"]
-            .as_u64()
-            .ok_or_else(|| bad("has no leaf_index"))?;
-        let proof: Vec<Hash> = receipt["proof"]
-            .as_array()
-            .map(|p| {
-                p.iter()
-                    .filter_map(|h| h.as_str().and_then(Hash::from_hex))
-                    .collect()
-            })
-            .unwrap_or_default();
-        verify_inclusion(
-            &leaf_hash(leaf.as_bytes()),
-            index,
-            cp.size,
-            &proof,
-            &cp.root,
-        )
-        .map_err(|_| bad("does not prove its entry in its record"))?;
-        let said: Value = serde_json::from_str(leaf).map_err(|_| bad("has an unreadable leaf"))?;
-        let e = &said["entry"];
+        let e = &crate::federation::received_in(receipt, &key).map_err(|why| bad(&why))?;
         let through = e["through"].as_u64().unwrap_or(0);
         let matches = e["kind"] == "received"
             && e["node"] == self.signing().0

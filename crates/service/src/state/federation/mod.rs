@@ -10,7 +10,10 @@
 
 mod deliveries;
 mod evidence;
+mod export;
 mod reach;
+
+pub use export::{LineLogs, NodeLogs};
 
 use super::conflicts::Found;
 use super::{Decision, State};
@@ -125,6 +128,8 @@ struct FedLine {
     /// The latest checkpoint of this node's log each peer cosigned, with
     /// its cosignature.
     cosigned: BTreeMap<String, String>,
+    /// Each peer's latest receipt of this node's log.
+    receipts: BTreeMap<String, Value>,
 }
 
 impl State {
@@ -320,6 +325,25 @@ impl State {
                 Some(line.clone())
             }
             Entry::Acknowledged { activity, .. } => activity_line(activity),
+            // A talk with a party of another node travels on the line it was
+            // held on (whose nodes are exactly the talk's: see
+            // `require_talk_nodes`); a talk among this node's parties never.
+            Entry::TalkRecorded { record, party, .. }
+                if !self.is_remote_party(party)
+                    && record.parties.iter().any(|p| self.is_remote_party(p)) =>
+            {
+                record.line.clone()
+            }
+            Entry::TalkConfirmed { talk, party, .. }
+            | Entry::FollowUpClosed { talk, party, .. }
+                if !self.is_remote_party(party)
+                    && self
+                        .talks
+                        .parties(talk)
+                        .is_some_and(|ps| ps.iter().any(|p| self.is_remote_party(p))) =>
+            {
+                self.talks.line(talk).map(str::to_string)
+            }
             Entry::ConflictFound { conflict, .. }
             | Entry::ConflictResolved { conflict, .. }
             | Entry::ConflictCoordinated { conflict, .. } => conflict_line(conflict),
@@ -363,11 +387,14 @@ impl State {
         &mut self,
         node: &str,
         line: &str,
-        through: u64,
+        (through, receipt): (u64, &Value),
         cosigned: Option<&str>,
     ) {
         if let Some(fed) = self.federation.lines.get_mut(line) {
             let d = fed.delivered.entry(node.to_string()).or_default();
+            if through > *d {
+                fed.receipts.insert(node.to_string(), receipt.clone());
+            }
             *d = (*d).max(through);
             if let Some(note) = cosigned {
                 fed.cosigned.insert(node.to_string(), note.to_string());
@@ -379,6 +406,38 @@ impl State {
     /// owes from when its node logged it, not from when it arrived here.
     pub(in crate::state) fn deadline_base(&self, at_us: i64) -> i64 {
         self.federation.foreign_at.unwrap_or(at_us)
+    }
+
+    /// A talk with a party of another node is exchanged on the federated
+    /// line it was held on, which must join exactly the talk's nodes: no
+    /// other node may hear of it.
+    pub(in crate::state) fn require_talk_nodes(
+        &self,
+        record: &crate::talk_record::TalkRecord,
+    ) -> Result<(), ServiceError> {
+        let nodes: BTreeSet<&String> = record
+            .parties
+            .iter()
+            .filter_map(|p| self.federation.remote.get(p))
+            .collect();
+        if nodes.is_empty() {
+            return Ok(());
+        }
+        let line_nodes = record
+            .line
+            .as_ref()
+            .and_then(|l| self.federation.lines.get(l))
+            .map(|f| f.nodes.iter().collect::<BTreeSet<_>>());
+        if line_nodes.as_ref() != Some(&nodes) {
+            return Err(ServiceError::invalid(
+                "/line",
+                format!(
+                    "a talk with a party of another node is exchanged on a federated line joining just the talk's nodes ({}); give such a line as the talk's line",
+                    nodes.iter().map(|n| n.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// Whether `party` is a party of a peer node.
