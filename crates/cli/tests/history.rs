@@ -232,3 +232,48 @@ async fn an_activity_that_ended_long_ago_is_history_after_a_restart() {
     server.kill();
     let _ = std::fs::remove_dir_all(db.parent().unwrap());
 }
+
+#[test]
+fn bench_history_restarts_with_history_retired_and_says_the_issues_fields() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_parley"))
+        .args([
+            "bench",
+            "history",
+            "--activities",
+            "300",
+            "--live",
+            "30",
+            "--checks",
+            "20",
+        ])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    let told = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}{told}");
+    let last = said.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("bench history activities=300 live=30 "),
+        "{last}"
+    );
+    for field in [
+        "load_s",
+        "rss_mb",
+        "rss_kb_per_live_activity",
+        "db_bytes_per_activity",
+        "restart_s",
+        "check_p50_us_after_restart",
+    ] {
+        let value = last
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix(&format!("{field}=")))
+            .unwrap_or_else(|| panic!("no {field} in {last}"));
+        assert!(
+            value.parse::<f64>().is_ok_and(|v| v > 0.0),
+            "{field}={value}"
+        );
+    }
+    // The restart was from the snapshot, with what ended retired.
+    assert!(told.contains("restarted: Snapshot"), "{told}");
+    assert!(told.contains("held 30 activities, 270 retired"), "{told}");
+}
