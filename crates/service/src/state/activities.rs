@@ -250,9 +250,21 @@ impl State {
         };
         let seq = logged.seq;
         if self.retired.contains(activity) {
-            // A peer's word on what is history here: kept with it, judged by nothing.
-            self.retired.add(activity, seq);
-            return;
+            // Another node's new version of what retired here (it had not
+            // yet): the activity comes back to memory, rebuilt from the
+            // store, and takes the version as any would.
+            match self.retired_activity(activity) {
+                Some(Ok(mut a)) => {
+                    self.retired.remove(activity);
+                    self.handles.push(Handle::Activity(activity.clone()));
+                    a.handle = (self.handles.len() - 1) as u32;
+                    self.activities.insert(activity.clone(), a);
+                }
+                _ => {
+                    self.retired.add(activity, seq);
+                    return;
+                }
+            }
         }
         let volumes = match prepared {
             _ if *state == NoticeState::Cancelled => Vec::new(),

@@ -137,6 +137,25 @@ impl Retired {
         self.count
     }
 
+    /// `activity` is no longer retired (it is back in memory).
+    pub(super) fn remove(&mut self, activity: &str) {
+        let gone = match bits(activity) {
+            Some(b) => {
+                let pairs: Vec<(u64, u64)> = self
+                    .by_bits
+                    .range((b, 0)..=(b, u64::MAX))
+                    .copied()
+                    .collect();
+                for p in &pairs {
+                    self.by_bits.remove(p);
+                }
+                !pairs.is_empty()
+            }
+            None => self.by_name.remove(activity).is_some(),
+        };
+        self.count -= usize::from(gone);
+    }
+
     /// Entry `seq` is of retired `activity` too (a peer's entry about it).
     pub(super) fn add(&mut self, activity: &str, seq: u64) {
         if !self.contains(activity) {
@@ -340,5 +359,12 @@ mod tests {
             all.sort_unstable();
             assert_eq!(all, [3, 4, 5, 9, 12, 13]);
         }
+        // Back in memory (another node's new version): no longer retired.
+        r.remove("act-00000000000000ff");
+        r.remove("peer-7");
+        r.remove("act-0000000000000101");
+        assert_eq!(r.len(), 1);
+        assert_eq!(r.positions().collect::<Vec<_>>(), [4]);
+        assert!(!r.contains("act-00000000000000ff") && !r.contains("peer-7"));
     }
 }
