@@ -107,6 +107,7 @@ const ON_POSTGRES: [&str; 11] = [
     "receipts",
     "oversight",
     "federation",
+    "federation_trust",
 ];
 
 fn test(extra: &[String]) -> Result<()> {

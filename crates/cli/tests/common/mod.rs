@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod demo;
+pub mod federated;
 pub mod http;
 pub mod tls;
 

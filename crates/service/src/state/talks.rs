@@ -305,6 +305,16 @@ impl State {
                 ),
             ));
         }
+        // Across nodes a talk travels on its line: a version keeps it.
+        if record.line != t.records[0].line && t.parties.iter().any(|p| self.is_remote_party(p)) {
+            return Err(ServiceError::invalid(
+                "/line",
+                format!(
+                    "a talk with a party of another node stays on the line it was held on ({})",
+                    t.records[0].line.as_deref().unwrap_or_default()
+                ),
+            ));
+        }
         if let Some(i) = t.records.iter().position(|r| *r == record) {
             return Err(ServiceError::Conflict(format!(
                 "this is version {} word for word; confirm it instead",

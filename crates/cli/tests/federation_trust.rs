@@ -1,0 +1,308 @@
+//! Federation (issue 20): what one node may trust of another, on real
+//! processes. A key pinned, mutual TLS with each node's own certificate, a
+//! node that rewrites what it sent or tells two peers two stories caught by
+//! its own signature, and a line's two logs checked offline.
+
+mod common;
+
+use common::federated::*;
+use common::http::{disc, notice};
+use common::temp_dir;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_node_that_rewrites_what_it_sent_is_caught_and_the_evidence_kept() {
+    let (blue, red) = two_nodes("fed-rewrite").await;
+    notify(&blue, 53.0, 13.0, 1).await;
+    // Blue's node, with its own key, tells another story of its first entry
+    // (the line's creation, with other parties).
+    let seed = std::fs::read_to_string(format!("{}.record-key", blue.server.db.display())).unwrap();
+    let seed = parley_record::Hash::from_hex(seed.trim()).unwrap().0;
+    let signer = parley_record::Signer::from_seed("blue.node", &seed).unwrap();
+    let other = json!({"kind": "line_created", "line": "air", "name": "Air", "parties": ["blue"],
+        "rules": {"horizontal_m": 0.0, "vertical_m": 0.0, "time_s": 0.0}})
+    .to_string();
+    let checkpoint = parley_record::Checkpoint {
+        origin: parley_record::Origin::new("blue.node/lines/air").unwrap(),
+        size: 1,
+        root: parley_record::leaf_hash(other.as_bytes()),
+        time_us: 1,
+    }
+    .sign(&signer);
+    let forged = json!({"from": "blue.node", "line": "air", "first": 0, "entries": [other], "checkpoint": checkpoint});
+    let res = as_a_node()
+        .post(format!("{}/v1/federation/deliveries", red.server.url))
+        .json(&forged)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let problem: Value = res.json().await.unwrap();
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("changed entry 0"),
+        "{problem}"
+    );
+    // The evidence is on Red's record, for Red's party and the host.
+    let export = red.server.export(&red.party.officer).await;
+    let kept = export
+        .lines()
+        .find(|l| l.contains("peer_misbehaved"))
+        .unwrap_or_else(|| panic!("no evidence on red's record: {export}"));
+    assert!(kept.contains("changed entry 0"), "{kept}");
+    // Sent again: refused again, kept once.
+    let again = as_a_node()
+        .post(format!("{}/v1/federation/deliveries", red.server.url))
+        .json(&forged)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+    let export = red.server.export(&red.party.officer).await;
+    assert_eq!(export.matches("peer_misbehaved").count(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_peer_is_reached_over_https_only_with_its_pinned_key() {
+    let blue = start_node("fed-pin-blue", "blue.node", "blue").await;
+    let red = start_node("fed-pin-red", "red.node", "red").await;
+    let key = status(&red).await["node_key"].as_str().unwrap().to_string();
+    let add = |url: String, pin: Option<&str>| {
+        let mut body = json!({"node": "red.node", "url": url, "node_key": key, "parties": ["red"]});
+        if let Some(pin) = pin {
+            body["tls_pin"] = json!(pin);
+        }
+        blue.server
+            .post("/v1/federation/peers", &blue.server.host, body)
+    };
+    // Plain HTTP only on loopback, and HTTPS only with a pin.
+    let (s, p) = add("http://192.0.2.7:8080".into(), None).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert_eq!(p["errors"][0]["pointer"], "/url", "{p}");
+    let https_url = format!("https://{}", red.server.url.split_once("://").unwrap().1);
+    let (s, p) = add(https_url.clone(), None).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert_eq!(p["errors"][0]["pointer"], "/tls_pin", "{p}");
+    // A pin of another key: the peer is never reached, and the status says why.
+    let other = common::tls::Ca::new(&temp_dir("fed-pin-ca"), "other-ca")
+        .server("other", common::tls::CURRENT);
+    let (s, p) = add(https_url, Some(&other.spki)).await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    let (s, v) = blue
+        .server
+        .post(
+            "/v1/lines",
+            &blue.server.host,
+            json!({"id": "air", "name": "Air", "parties": ["blue", "red"], "rules": {"horizontal_m": 1000, "vertical_m": 0, "time_s": 0}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let st = status(&blue).await;
+    assert_eq!(st["peers"]["red.node"]["reach"]["reachable"], false, "{st}");
+    let (s, p) = blue
+        .server
+        .post(
+            "/v1/lines/air/notices",
+            &blue.party.officer,
+            notice(vec![disc(55.0, 15.0, 500.0, 1, 1)]),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "the line waits for red.node: {p}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_node_that_tells_two_peers_two_stories_is_caught_by_its_own_signature() {
+    let (blue, red) = two_nodes("fed-split").await;
+    notify(&blue, 56.0, 16.0, 1).await;
+    let held = status(&red).await["lines"]["air"]["nodes"]["blue.node"]["held"]
+        .as_u64()
+        .unwrap();
+    // Blue's node signs another log of the same size, as it would to a
+    // third node; whoever carries that checkpoint to Red, Red catches it.
+    let seed = std::fs::read_to_string(format!("{}.record-key", blue.server.db.display())).unwrap();
+    let seed = parley_record::Hash::from_hex(seed.trim()).unwrap().0;
+    let signer = parley_record::Signer::from_seed("blue.node", &seed).unwrap();
+    let other_story = parley_record::Checkpoint {
+        origin: parley_record::Origin::new("blue.node/lines/air").unwrap(),
+        size: held,
+        root: parley_record::leaf_hash(b"another story"),
+        time_us: 1,
+    }
+    .sign(&signer);
+    let carried = json!({"from": "blue.node", "line": "air", "first": 0, "entries": [],
+        "checkpoint": "not a checkpoint", "heads": [other_story]});
+    let res = as_a_node()
+        .post(format!("{}/v1/federation/deliveries", red.server.url))
+        .json(&carried)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::FORBIDDEN,
+        "the carrier's own delivery is refused"
+    );
+    let export = red.server.export(&red.party.officer).await;
+    let kept = export
+        .lines()
+        .find(|l| l.contains("peer_misbehaved"))
+        .unwrap_or_else(|| panic!("no evidence on red's record: {export}"));
+    assert!(kept.contains("signed two logs"), "{kept}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn nodes_reach_each_other_over_mutual_tls_with_their_own_keys_and_no_one_else_does() {
+    let dir = temp_dir("fed-mtls");
+    let ca = common::tls::Ca::new(&dir, "fed-mtls-ca");
+    let blue = start_tls_node(&ca, "fed-mtls-blue", "blue.node", "blue").await;
+    let red = start_tls_node(&ca, "fed-mtls-red", "red.node", "red").await;
+    assert!(
+        blue.server.url.starts_with("https://"),
+        "{}",
+        blue.server.url
+    );
+    // Each node presents its own certificate, which the other pinned: the
+    // line goes live and a notice crosses.
+    let (blue, red) = line_between(blue, red).await;
+    let b = notify(&blue, 48.0, 2.0, 1).await;
+    assert!(
+        b["federation"]["not_reached"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "{b}"
+    );
+    let id = b["activity"].as_str().unwrap();
+    let (s, _) = red
+        .server
+        .get(&format!("/v1/activities/{id}"), &red.party.officer)
+        .await;
+    assert_eq!(s, StatusCode::OK, "red holds {id}");
+
+    // Someone else claiming to be Red's node: a delivery is refused without
+    // a client certificate, before anything in it is looked at...
+    let forged =
+        json!({"from": "red.node", "line": "air", "first": 0, "entries": [], "checkpoint": "x"});
+    let deliveries = format!("{}/v1/federation/deliveries", blue.server.url);
+    let bare = client_trusting(&ca, None);
+    let answer = bare.post(&deliveries).json(&forged).send().await.unwrap();
+    assert_eq!(answer.status(), StatusCode::FORBIDDEN);
+    let problem: Value = answer.json().await.unwrap();
+    assert_eq!(
+        problem["type"].as_str().unwrap().rsplit(':').next(),
+        Some("node-certificate-required"),
+        "{problem}"
+    );
+    // ...and a certificate from the same CA but of no peer's key is refused
+    // at the handshake.
+    let mallory = ca.client("mallory");
+    let with_cert = client_trusting(&ca, Some(&mallory));
+    let answer = with_cert.post(&deliveries).json(&forged).send().await;
+    assert!(
+        answer
+            .as_ref()
+            .map_or(true, |a| a.status() == StatusCode::FORBIDDEN),
+        "{answer:?}"
+    );
+    // Red's node itself still gets through.
+    let again = notify(&blue, 48.5, 2.0, 1).await;
+    assert!(
+        again["federation"]["not_reached"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "{again}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn both_logs_of_a_line_verify_offline_and_an_entry_one_side_never_logged_is_named() {
+    let (blue, red) = two_nodes("fed-verify").await;
+    let b = notify(&blue, 57.0, 18.0, 1).await;
+    notify(&red, 57.0, 18.0, 1).await;
+    let (s, v) = red
+        .server
+        .post(
+            &format!(
+                "/v1/activities/{}/acknowledgments",
+                b["activity"].as_str().unwrap()
+            ),
+            &red.party.officer,
+            json!({"version": 1, "content_sha256": b["content_sha256"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    all_receipted(&blue, &red).await;
+    // Each party takes its own node's export; the keys are as exchanged.
+    let (on_blue, on_red) = (line_logs(&blue).await, line_logs(&red).await);
+    let keys: Vec<(Value, Value)> = [&on_blue, &on_red]
+        .iter()
+        .map(|e| (e["node_key"].clone(), e["cosigner_key"].clone()))
+        .collect();
+    let dir = temp_dir("fed-verify-files");
+    let (code, text) = verify_federation(
+        &dir,
+        &[("blue.json", &on_blue), ("red.json", &on_red)],
+        &keys,
+    );
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("logs and receipts agree"), "{text}");
+    assert!(
+        !text.contains("not checked"),
+        "cosignatures checked: {text}"
+    );
+
+    // Red's export without the last of Blue's entries it took in: Blue holds
+    // Red's signed receipt for it, so the entry is named.
+    let mut dropped = on_red.clone();
+    let leaves = dropped["nodes"]["blue.node"]["leaves"]
+        .as_array_mut()
+        .unwrap();
+    leaves.pop();
+    let last = leaves.len();
+    let (code, text) = verify_federation(
+        &dir,
+        &[("blue.json", &on_blue), ("red-dropped.json", &dropped)],
+        &keys,
+    );
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("never logged there"), "{text}");
+    assert!(text.contains(&format!("entry {last} (")), "{text}");
+
+    // Blue's node rewrites its first entry and signs the result with its
+    // own key: Red's cosignature and Red's copy both give it away.
+    let seed = std::fs::read_to_string(format!("{}.record-key", blue.server.db.display())).unwrap();
+    let seed = parley_record::Hash::from_hex(seed.trim()).unwrap().0;
+    let signer = parley_record::Signer::from_seed("blue.node", &seed).unwrap();
+    let mut rewritten = on_blue.clone();
+    let entries = rewritten["entries"].as_array_mut().unwrap();
+    entries[0] = json!(entries[0]
+        .as_str()
+        .unwrap()
+        .replace("\"Air\"", "\"Air (rewritten)\""));
+    let mut log = parley_record::MerkleLog::new();
+    for e in entries.iter() {
+        log.append_leaf_hash(parley_record::leaf_hash(e.as_str().unwrap().as_bytes()));
+    }
+    rewritten["checkpoint"] = json!(parley_record::Checkpoint {
+        origin: parley_record::Origin::new("blue.node/lines/air").unwrap(),
+        size: log.size(),
+        root: log.root(),
+        time_us: 1,
+    }
+    .sign(&signer));
+    let (code, text) = verify_federation(
+        &dir,
+        &[("blue-rewritten.json", &rewritten), ("red.json", &on_red)],
+        &keys,
+    );
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("rewrote it since"), "{text}");
+    assert!(
+        text.contains("disagree on blue.node's entry 0 (line_created"),
+        "{text}"
+    );
+}
