@@ -95,7 +95,7 @@ fn reference_env() -> Result<PathBuf> {
 }
 
 /// The end-to-end tests that run a second time on PostgreSQL (over TLS).
-const ON_POSTGRES: [&str; 11] = [
+const ON_POSTGRES: [&str; 12] = [
     "server",
     "client",
     "talks",

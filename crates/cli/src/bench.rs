@@ -107,7 +107,7 @@ pub fn run(bench: Bench) -> Result<()> {
         Bench::Failover(args) => crate::bench_failover::run(args),
         Bench::Federation(args) => crate::bench_federation::run(args),
         Bench::Witness(args) => crate::bench_witness::run(args),
-        Bench::History(args) => crate::bench_history::run(args),
+        Bench::History(args) => crate::bench_history::run_bench(args),
     }
 }
 

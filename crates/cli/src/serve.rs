@@ -60,9 +60,11 @@ pub struct ServeArgs {
     /// since (0: not by time). Both 0: no snapshots.
     #[arg(long, default_value_t = parley_service::SNAPSHOT_EVERY_S)]
     snapshot_seconds: u64,
-    /// Keep an activity in the conflict index this many hours after its last
-    /// window ended (sites: until they expire); then it is history, still
-    /// read, exported and proved, and conflicts with nothing.
+    /// Keep an activity in memory and the conflict index this many hours
+    /// after its last window ended (sites in the index: until they expire);
+    /// then it is history: read from the store, exported and proved, it
+    /// conflicts with nothing and takes no amendment, cancellation or
+    /// acknowledgment.
     #[arg(long, default_value_t = parley_service::KEEP_ENDED_H,
           value_parser = clap::value_parser!(i64).range(0..=87_600))]
     keep_ended_hours: i64,

@@ -15,8 +15,6 @@ pub struct Served {
     pub url: String,
     /// The host admin token, when the store was new.
     pub host: Option<String>,
-    /// What it printed before it listened (how it built its state, ...).
-    pub said: Vec<String>,
 }
 
 impl Served {
@@ -38,14 +36,13 @@ impl Served {
             .spawn()
             .context("starting parley serve")?;
         let mut lines = BufReader::new(child.stdout.take().context("stdout")?).lines();
-        let (mut host, mut said) = (None, Vec::new());
+        let mut host = None;
         let url = loop {
             let Some(line) = lines.next() else {
                 let status = child.wait()?;
                 anyhow::bail!("parley serve stopped before listening ({status})");
             };
             let line = line?;
-            said.push(line.clone());
             if let Some(t) = line.strip_prefix("host admin token (shown once; keep it safe): ") {
                 host = Some(t.to_string());
             }
@@ -55,12 +52,7 @@ impl Served {
         };
         // Keep draining stdout so the server never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
-        Ok(Served {
-            child,
-            url,
-            host,
-            said,
-        })
+        Ok(Served { child, url, host })
     }
 
     /// The process id.

@@ -163,3 +163,117 @@ async fn a_killed_server_starts_from_its_snapshot_as_from_its_journal() {
     server.kill();
     let _ = std::fs::remove_dir_all(db.parent().unwrap());
 }
+
+/// A disc whose window was three days ago, by the clock the test runs with.
+fn ended_disc() -> Value {
+    let mut v = disc(12.0, 21.0, 1_500.0, 1, 2);
+    v["time_start"]["value"] = Value::from(common::at(-3, 10));
+    v["time_end"]["value"] = Value::from(common::at(-3, 12));
+    v
+}
+
+#[tokio::test]
+async fn an_activity_that_ended_long_ago_is_history_after_a_restart() {
+    let db = common::http::temp_db("history-retired");
+    let mut server = Server::start_at_with(db.clone(), &FLAGS);
+    let blue = server.party("blue").await;
+    let red = server.party("red").await;
+    server.line("air", &["blue", "red"], 1_000.0).await;
+    let mut body = notice(vec![ended_disc()]);
+    body["confirm_unusual"] = Value::Bool(true);
+    let (s, old) = server
+        .post("/v1/lines/air/notices", &red.officer, body)
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{old}");
+    let id = old["activity"].as_str().unwrap().to_string();
+    let path = format!("/v1/activities/{id}");
+    let (s, before) = server.get(&path, &blue.officer).await;
+    assert_eq!(s, StatusCode::OK, "{before}");
+    let seq = before["current"]["journal_seq"].as_u64().unwrap();
+    let receipt = format!("/v1/record/entries/{seq}/receipt");
+    let (s, proof) = server.get(&receipt, &blue.officer).await;
+    assert_eq!(s, StatusCode::OK, "{proof}");
+
+    // The start retires it (it ended more than 24 hours ago): read, proved
+    // and exported as before, listed no more, changed no more.
+    restart(&mut server);
+    let (s, after) = server.get(&path, &blue.officer).await;
+    assert_eq!((s, &after), (StatusCode::OK, &before));
+    let (s, again) = server.get(&receipt, &blue.officer).await;
+    assert_eq!(s, StatusCode::OK, "{again}");
+    assert_eq!(again["leaf"], proof["leaf"]);
+    let (_, export) = server.get("/v1/record/export", &blue.officer).await;
+    assert!(export.as_str().unwrap_or_default().contains(&id));
+    let (_, listed) = server.get("/v1/activities", &blue.officer).await;
+    assert!(!listed.to_string().contains(&id), "{listed}");
+    let refused = |v: &Value, field: &str| {
+        assert_eq!(v["errors"][0]["pointer"], field, "{v}");
+        assert!(
+            v["detail"]
+                .as_str()
+                .unwrap()
+                .contains("ended more than 24 h ago"),
+            "{v}"
+        );
+    };
+    let amend =
+        serde_json::json!({"replaces_version": 1, "volumes": [disc(12.0, 21.0, 1_500.0, 1, 2)]});
+    let (s, v) = server
+        .post(&format!("{path}/amendments"), &red.officer, amend)
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    refused(&v, "/replaces_version");
+    let ack = serde_json::json!({"version": 1, "content_sha256": before["content_sha256"]});
+    let (s, v) = server
+        .post(&format!("{path}/acknowledgments"), &blue.officer, ack)
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    refused(&v, "/version");
+    server.kill();
+    let _ = std::fs::remove_dir_all(db.parent().unwrap());
+}
+
+#[test]
+fn bench_history_restarts_with_history_retired_and_says_the_issues_fields() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_parley"))
+        .args([
+            "bench",
+            "history",
+            "--activities",
+            "300",
+            "--live",
+            "30",
+            "--checks",
+            "20",
+        ])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    let told = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}{told}");
+    let last = said.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("bench history activities=300 live=30 "),
+        "{last}"
+    );
+    for field in [
+        "load_s",
+        "rss_mb",
+        "rss_kb_per_live_activity",
+        "db_bytes_per_activity",
+        "restart_s",
+        "check_p50_us_after_restart",
+    ] {
+        let value = last
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix(&format!("{field}=")))
+            .unwrap_or_else(|| panic!("no {field} in {last}"));
+        assert!(
+            value.parse::<f64>().is_ok_and(|v| v > 0.0),
+            "{field}={value}"
+        );
+    }
+    // The restart was from the snapshot, with what ended retired.
+    assert!(told.contains("restarted: Snapshot"), "{told}");
+    assert!(told.contains("held 30 activities, 270 retired"), "{told}");
+}

@@ -67,6 +67,10 @@ impl From<ServiceError> for Problem {
             ),
             ServiceError::Forbidden(why) => Problem::new(StatusCode::FORBIDDEN, "forbidden", why),
             ServiceError::Conflict(why) => Problem::new(StatusCode::CONFLICT, "conflict", why),
+            ServiceError::Ended { pointer, message } => Problem {
+                pointer: Some(pointer),
+                ..Problem::new(StatusCode::CONFLICT, "conflict", message)
+            },
             ServiceError::Replayed(why) => Problem::new(StatusCode::CONFLICT, "replayed", why),
             ServiceError::Quota(why) => {
                 Problem::new(StatusCode::TOO_MANY_REQUESTS, "rate-limited", why)

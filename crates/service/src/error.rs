@@ -21,6 +21,15 @@ pub enum ServiceError {
     /// The request is out of date (for example a stale version).
     #[error("{0}")]
     Conflict(String),
+    /// The thing ended long ago and is history: it is read but no longer
+    /// changed; `pointer` names the field that asks for the change.
+    #[error("{pointer}: {message}")]
+    Ended {
+        /// Where in the request.
+        pointer: String,
+        /// What ended and what to do instead.
+        message: String,
+    },
     /// A signed request sent again: a party's signature is accepted once.
     #[error("{0}")]
     Replayed(String),

@@ -50,9 +50,10 @@ impl Service {
         clock: Clock,
         on_commit: impl Fn(u64) + Send + 'static,
     ) -> Result<Service, StorageError> {
-        let (mut state, records, restored) = replay(&mut journal, limits)?;
-        // History leaves the index at once, not at the first batch.
-        state.evict_ended(clock(), KEEP_ENDED_H * 3_600_000_000);
+        // History is retired by `set_keep_ended_hours` (at once) and the
+        // writer's first batch: not here, before the deployment's keep time
+        // is known (a retired activity does not come back).
+        let (state, records, restored) = replay(&mut journal, limits)?;
         let from = match restored {
             Restored::Snapshot { seq, .. } => seq,
             Restored::Replay { .. } => 0,
@@ -79,7 +80,7 @@ impl Service {
             let take = move || {
                 let shared = image.upgrade()?;
                 let state = shared.state.read().unwrap_or_else(|e| e.into_inner());
-                Some((state.last_seq(), state.image_json()))
+                Some((state.last_seq(), state.image_json(), state.leaf_bytes()))
             };
             Snapshots::spawn(&shared.snapshots, store, take, Arc::clone(&clock))
                 .map_err(|e| StorageError(format!("cannot start the snapshot thread: {e}")))?;
@@ -170,13 +171,16 @@ impl Service {
         &self.shared.restored
     }
 
-    /// Keeps an activity in the conflict index `hours` after its last window
-    /// ended (default [`KEEP_ENDED_H`]); then only the store and the record
-    /// hold it ([`State::evict_ended`]).
+    /// Keeps an activity in memory and the conflict index `hours` after its
+    /// last window ended (default [`KEEP_ENDED_H`]); then it is retired: only
+    /// the store and the record hold it ([`State::retire_ended`]). Retires
+    /// what is due at once, so a start serves without it.
     pub fn set_keep_ended_hours(&self, hours: i64) {
-        self.shared
-            .keep_ended_us
-            .store(hours.saturating_mul(3_600_000_000), Ordering::SeqCst);
+        let keep_us = hours.saturating_mul(3_600_000_000);
+        self.shared.keep_ended_us.store(keep_us, Ordering::SeqCst);
+        let now = self.now();
+        let mut state = self.shared.state.write().unwrap_or_else(|e| e.into_inner());
+        state.retire_ended(now, keep_us);
     }
 
     /// Keeps the last `entries` journal entries in memory; older ones are

@@ -24,8 +24,8 @@ use crate::entry::IdempotencyRecord;
 use crate::journal::EntryReader;
 use crate::journal::{Journal, SnapshotStore, StorageError};
 use crate::record::leaf_text;
-use crate::state::{Entries, Image, ImageError, State};
-use parley_record::MerkleLog;
+use crate::state::{on_every_core, Entries, Image, ImageError, State};
+use parley_record::{leaf_hash, Hash, MerkleLog};
 use parley_wire::WireLimits;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
@@ -59,16 +59,81 @@ pub enum Restored {
     },
 }
 
-/// Compresses an image for the store.
-pub(crate) fn compress(json: &[u8]) -> Vec<u8> {
-    miniz_oxide::deflate::compress_to_vec_zlib(json, 3)
+/// How a snapshot that carries the record's leaves begins; one without
+/// (as earlier builds saved them) is the compressed image alone.
+const WITH_LEAVES: &[u8] = b"parley-snapshot+leaves\n";
+
+/// A snapshot as the store keeps it: [`WITH_LEAVES`], the compressed
+/// image's length (8 bytes, big-endian), the image compressed, then the
+/// record's leaf hashes as they are (32 bytes each: a hash does not
+/// compress; a damaged one gives another root). The image is compressed in
+/// pieces of [`PIECE`] bytes, each a zlib stream (a checksum) after its
+/// length (8 bytes, big-endian), so that a start inflates them on every core.
+pub(crate) fn encode(json: &[u8], leaves: &[u8]) -> Vec<u8> {
+    let pieces = on_every_core(json.chunks(PIECE).collect(), |piece| {
+        miniz_oxide::deflate::compress_to_vec_zlib(piece, 3)
+    });
+    let image_len: usize = pieces.iter().map(|p| 8 + p.len()).sum();
+    let mut out = Vec::with_capacity(WITH_LEAVES.len() + 8 + image_len + leaves.len());
+    out.extend_from_slice(WITH_LEAVES);
+    out.extend_from_slice(&(image_len as u64).to_be_bytes());
+    for p in pieces {
+        out.extend_from_slice(&(p.len() as u64).to_be_bytes());
+        out.extend_from_slice(&p);
+    }
+    out.extend_from_slice(leaves);
+    out
 }
 
-/// The image in a stored snapshot, or why it cannot be read.
-fn decode(bytes: &[u8]) -> Result<Image<'static>, String> {
-    let json = miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(bytes, MAX_IMAGE_BYTES)
-        .map_err(|e| format!("it does not decompress ({:?})", e.status))?;
-    serde_json::from_slice(&json).map_err(|e| format!("it does not parse ({e})"))
+/// Bytes of an image compressed apart (see [`encode`]).
+const PIECE: usize = 4 << 20;
+
+/// The image's pieces, each inflated on every core, joined.
+fn inflate_pieces(mut image: &[u8]) -> Result<Vec<u8>, String> {
+    let mut pieces = Vec::new();
+    while !image.is_empty() {
+        let len = image
+            .get(..8)
+            .map(|b| u64::from_be_bytes(b.try_into().expect("8 bytes")))
+            .filter(|&len| len <= image.len() as u64 - 8)
+            .ok_or("it is cut short (a piece of its image)")?;
+        pieces.push(&image[8..8 + len as usize]);
+        image = &image[8 + len as usize..];
+    }
+    let inflated = on_every_core(pieces, |p| {
+        miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(p, PIECE)
+    });
+    let mut json = Vec::new();
+    for piece in inflated {
+        let piece = piece.map_err(|e| format!("it does not decompress ({:?})", e.status))?;
+        json.extend_from_slice(&piece);
+    }
+    Ok(json)
+}
+
+/// The image in a stored snapshot and the leaves it carries (if any), or
+/// why it cannot be read.
+fn decode(bytes: &[u8]) -> Result<(Image<'static>, Option<&[u8]>), String> {
+    let (json, leaves) = match bytes.strip_prefix(WITH_LEAVES) {
+        // As earlier builds saved it: one stream, no leaves.
+        None => (
+            miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(bytes, MAX_IMAGE_BYTES)
+                .map_err(|e| format!("it does not decompress ({:?})", e.status))?,
+            None,
+        ),
+        Some(rest) if rest.len() >= 8 => {
+            let len = u64::from_be_bytes(rest[..8].try_into().expect("8 bytes"));
+            let rest = &rest[8..];
+            if len > rest.len() as u64 {
+                return Err(format!("it is cut short (its image is {len} bytes)"));
+            }
+            let (image, leaves) = rest.split_at(len as usize);
+            (inflate_pieces(image)?, Some(leaves))
+        }
+        Some(_) => return Err("it is cut short".into()),
+    };
+    let image = serde_json::from_slice(&json).map_err(|e| format!("it does not parse ({e})"))?;
+    Ok((image, leaves))
 }
 
 /// The state the journal holds: from its latest snapshot and the entries
@@ -78,21 +143,31 @@ pub(crate) fn restore(
     limits: WireLimits,
 ) -> Result<(State, Restored), StorageError> {
     let reader = journal.entry_reader()?;
+    let mut t = std::time::Instant::now();
     let refused = match journal.latest_snapshot()? {
         None => None,
         Some((seq, bytes)) => {
-            let fitted = match decode(&bytes) {
+            lap(&mut t, "snapshot read");
+            let decoded = decode(&bytes);
+            lap(&mut t, "image inflated (on every core) and parsed");
+            let fitted = match decoded {
                 Err(why) => Err(why),
-                Ok(image) if image.seq != seq => Err(format!(
+                Ok((image, _)) if image.seq != seq => Err(format!(
                     "it says entry {} in the row of entry {seq}",
                     image.seq
                 )),
-                Ok(image) => from_image(journal, image, reader.clone(), limits.clone())?
+                Ok((image, Some(leaves))) => {
+                    from_leaves(journal, image, leaves, reader.clone(), limits.clone())?
+                        .map_err(|e| e.to_string())
+                }
+                Ok((image, None)) => from_image(journal, image, reader.clone(), limits.clone())?
                     .map_err(|e| e.to_string()),
             };
+            lap(&mut t, "state rebuilt and checked against the journal");
             match fitted {
                 Ok(mut state) => {
                     let tail = replay_after(journal, &mut state)?;
+                    lap(&mut t, "tail evolved");
                     return Ok((state, Restored::Snapshot { seq, tail }));
                 }
                 Err(why) => {
@@ -108,6 +183,19 @@ pub(crate) fn restore(
     state.set_entry_reader(reader);
     replay_after(journal, &mut state)?;
     Ok((state, Restored::Replay { refused }))
+}
+
+/// Says on stderr how long a step of a start took since `t`, when
+/// `PARLEY_START_TIMES` is set (`bench history` sets it).
+fn lap(t: &mut std::time::Instant, step: &str) {
+    static SAY: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    if *SAY.get_or_init(|| std::env::var_os("PARLEY_START_TIMES").is_some()) {
+        eprintln!(
+            "parley: start: {step} in {:.3} s",
+            t.elapsed().as_secs_f64()
+        );
+    }
+    *t = std::time::Instant::now();
 }
 
 /// Entries read from the store at a time at a start: memory holds one
@@ -154,6 +242,65 @@ fn from_image(
         }
         log.forget_durable(log.len());
     }
+    Ok(State::from_image(image, log, record, limits))
+}
+
+/// Older journal positions a start from a snapshot with leaves checks
+/// against the journal, besides the recent entries it reads anyway.
+const SAMPLED: u64 = 64;
+
+/// The state of `image`, whose record is rebuilt from the `leaves` the
+/// snapshot carries, once the journal agrees with them: it holds the
+/// image's position, and its own leaves give the same hashes for the
+/// recent entries (read anyway: they stay in memory) and for [`SAMPLED`]
+/// older positions spread over it. A snapshot of another journal differs
+/// at its last entry already (every leaf has a salt of its own); a journal
+/// cut short is shorter than the image. Only these entries are read.
+fn from_leaves(
+    journal: &mut impl Journal,
+    image: Image<'static>,
+    leaves: &[u8],
+    reader: Option<Arc<dyn EntryReader>>,
+    limits: WireLimits,
+) -> Result<Result<State, ImageError>, StorageError> {
+    let seq = image.seq;
+    let base = seq.saturating_sub(crate::state::RECENT_ENTRIES as u64);
+    let mut log = Entries::after(base, reader);
+    while log.len() < seq {
+        let slice = journal.load_after(log.len(), (seq - log.len()) as usize)?;
+        if slice.is_empty() {
+            return Ok(Err(ImageError::Beyond {
+                seq,
+                len: log.len(),
+            }));
+        }
+        slice.into_iter().for_each(|l| log.push(l));
+    }
+    let mut t = std::time::Instant::now();
+    if leaves.len() as u64 != seq * 32 {
+        return Ok(Err(ImageError::Inconsistent(format!(
+            "it carries {} bytes of leaves for {seq} entries",
+            leaves.len()
+        ))));
+    }
+    let mut record = MerkleLog::new();
+    for leaf in leaves.chunks_exact(32) {
+        record.append_leaf_hash(Hash(leaf.try_into().expect("32 bytes")));
+    }
+    lap(&mut t, "record's tree rebuilt from its leaves");
+    let differs =
+        |l: &crate::Logged| Some(leaf_hash(leaf_text(l).as_bytes())) != record.leaf(l.seq - 1);
+    if let Some(l) = log.range(base, seq).iter().find(|l| differs(l)) {
+        return Ok(Err(ImageError::Leaf(l.seq)));
+    }
+    let n = SAMPLED.min(base);
+    for k in 1..=n {
+        let at = k * base / n;
+        if journal.load_after(at - 1, 1)?.first().is_none_or(differs) {
+            return Ok(Err(ImageError::Leaf(at)));
+        }
+    }
+    lap(&mut t, "leaves checked against the journal");
     Ok(State::from_image(image, log, record, limits))
 }
 
@@ -252,7 +399,7 @@ impl Snapshots {
     pub(crate) fn spawn(
         this: &Arc<Snapshots>,
         mut store: Box<dyn SnapshotStore>,
-        image: impl Fn() -> Option<(u64, Vec<u8>)> + Send + 'static,
+        image: impl Fn() -> Option<(u64, Vec<u8>, Vec<u8>)> + Send + 'static,
         clock: crate::Clock,
     ) -> std::io::Result<()> {
         let (tx, rx) = mpsc::sync_channel::<Nudge>(1);
@@ -262,9 +409,11 @@ impl Snapshots {
             .name("parley-snapshot".into())
             .spawn(move || {
                 while let Ok(done) = rx.recv() {
-                    let Some((seq, json)) = image() else { return };
-                    let bytes = compress(&json);
-                    drop(json);
+                    let Some((seq, json, leaves)) = image() else {
+                        return;
+                    };
+                    let bytes = encode(&json, &leaves);
+                    drop((json, leaves));
                     let saved = store.save(seq, &bytes);
                     let Some(s) = this.upgrade() else { return };
                     // A snapshot not saved loses nothing (the journal is

@@ -32,8 +32,8 @@ pub const MAX_BATCH: usize = 1_024;
 /// day gets the first answer; after that it is a new request.
 pub const IDEMPOTENCY_WINDOW_H: i64 = 24;
 
-/// How long an activity stays in the conflict index after its last window
-/// ended by default, hours.
+/// How long an activity stays in memory and the conflict index after its
+/// last window ended by default, hours (then it is retired: `state/history.rs`).
 pub const KEEP_ENDED_H: i64 = 24;
 
 /// How often the writer forgets expired idempotency records (and takes
@@ -178,6 +178,8 @@ pub(crate) fn write_loop(
         let mut operators_changed = false;
         if shared.broken.load(Ordering::SeqCst) && recover(&mut state, &mut records, &mut journal) {
             shared.broken.store(false, Ordering::SeqCst);
+            // The rebuilt state retires its history at this batch's housekeeping.
+            last_forgotten = i64::MIN / 2;
             operators_changed = true;
         }
         // Another node may have written since: decide on the whole journal.
@@ -340,6 +342,7 @@ pub(crate) fn write_loop(
             new_records.clear();
             if recover(&mut state, &mut records, &mut journal) {
                 shared.broken.store(false, Ordering::SeqCst);
+                last_forgotten = i64::MIN / 2;
             }
         }
         if operators_changed {
@@ -355,7 +358,7 @@ pub(crate) fn write_loop(
             // window is also checked at every lookup.
             let before = now - shared.idempotency_window_us.load(Ordering::SeqCst);
             records.retain(|_, r| r.at_us >= before);
-            state.evict_ended(now, shared.keep_ended_us.load(Ordering::SeqCst));
+            state.retire_ended(now, shared.keep_ended_us.load(Ordering::SeqCst));
             if journal.forget_idempotency(before).is_ok() {
                 last_forgotten = now;
             }

@@ -394,6 +394,7 @@ fn kind(e: &ServiceError) -> &'static str {
         ServiceError::NotFound(_) => "not-found",
         ServiceError::Forbidden(_) => "forbidden",
         ServiceError::Conflict(_) => "conflict",
+        ServiceError::Ended { .. } => "ended",
         ServiceError::Replayed(_) => "replayed",
         ServiceError::Quota(_) => "quota",
         ServiceError::Unavailable(_) => "unavailable",

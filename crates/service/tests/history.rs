@@ -1,18 +1,19 @@
-//! History leaves the conflict index: an activity whose every window ended
-//! more than the keep time ago (24 h by default), and a site no longer in
-//! force, are taken out of it by the writer, and are still read, exported
-//! and proved; a start, from a snapshot or the whole journal, serves without
-//! them.
+//! History leaves memory: an activity whose every window ended more than the
+//! keep time ago (24 h by default) is retired by the writer (out of the
+//! conflict index and the state), and a site no longer in force leaves the
+//! index, then memory a day after its expiry; both are still read, exported
+//! and proved, what is retired takes no change (409 naming the field), and a
+//! start from a snapshot or from the whole journal answers alike.
 
 use parley_engine::Timestamp;
-use parley_service::{Category, Command, LineRules, SiteKind, Volumes};
+use parley_record::Signer;
+use parley_service::{Category, Command, LineRules, Restored, ServiceError, SiteKind, Volumes};
 use parley_wire::{format_timestamp, WireLimits};
 use serde_json::{json, Value};
 
 mod common;
 
-use common::{host, officer, World, DAY, MIN, T0};
-
+use common::{host, officer, reads, strip_ids, verify, World, DAY, MIN, T0};
 const HOUR: i64 = 60 * MIN;
 
 fn disc(from: i64, to: i64) -> Volumes {
@@ -43,19 +44,55 @@ fn indexed(w: &World) -> usize {
     w.service().read(|s| s.indexed_volumes())
 }
 
-#[test]
-fn ended_activities_and_expired_sites_leave_the_index_and_stay_readable() {
-    let mut w = World::new(
-        "history-evict",
-        &["north", "south"],
+/// Activities in memory, and retired.
+fn held(w: &World) -> (usize, usize) {
+    w.service().read(|s| s.activities_held())
+}
+
+fn id(answer: &Value) -> String {
+    answer["activity"].as_str().unwrap().to_string()
+}
+
+fn world(name: &str) -> World {
+    let w = World::new(
+        name,
+        &["north", "south", "west"],
         &["north", "south"],
         LineRules::default(),
     );
     // Snapshots only when asked (the clock jumps days here).
     w.service().set_snapshots(0, 0);
+    w
+}
+
+fn acknowledge(w: &World, party: &str, answer: &Value) -> Result<Value, ServiceError> {
+    let ack = Command::Acknowledge {
+        activity: id(answer),
+        version: answer["version"].as_u64().unwrap(),
+        content_sha256: answer["content_sha256"].as_str().unwrap().into(),
+    };
+    w.run(&officer(party), ack)
+}
+
+fn ended(result: Result<Value, ServiceError>, field: &str) {
+    match result {
+        Err(ServiceError::Ended { pointer, message }) => {
+            assert_eq!(pointer, field);
+            assert!(message.contains("ended more than 24 h ago"), "{message}");
+        }
+        other => panic!("{other:?}: refused as history, naming {field}"),
+    }
+}
+
+#[test]
+fn an_ended_activity_retires_and_stays_readable_exportable_and_provable() {
+    let mut w = world("history-retire");
+    let signer = || Signer::from_seed("parley.local/record", &[3; 32]).unwrap();
+    w.service().set_record_signer(signer());
     let a = notify(&w, "north", T0 + HOUR, T0 + 3 * HOUR, false);
     let b = notify(&w, "south", T0 + 2 * HOUR, T0 + 4 * HOUR, false);
     assert_eq!(b["conflicts"].as_array().unwrap().len(), 1, "{b}");
+    acknowledge(&w, "south", &a).unwrap();
     let site = Command::RegisterSite {
         name: "hospital".into(),
         site_kind: SiteKind::Static,
@@ -66,59 +103,198 @@ fn ended_activities_and_expired_sites_leave_the_index_and_stay_readable() {
     };
     w.run(&officer("south"), site).unwrap();
     assert_eq!(indexed(&w), 3);
+    let (ids, size) = ([id(&a), id(&b)], w.service().read(|s| s.last_seq()));
+    let before = w.service().read(|s| {
+        let as_each = |id: &String| {
+            [host(), officer("north"), officer("south")].map(|r| s.activity(&r, id).unwrap())
+        };
+        (
+            ids.iter().map(as_each).collect::<Vec<_>>(),
+            s.export(&officer("north"), None, 0, size),
+        )
+    });
+    // North owes an acknowledgment of B.
+    let owed = |w: &World| {
+        w.service()
+            .read(|s| s.deadlines(&officer("north"), w.now()).len())
+    };
+    assert_eq!(owed(&w), 1);
 
     // 23 hours after A's end: both stay (the keep time is 24 hours).
     w.tick(T0 + 3 * HOUR + 23 * HOUR);
-    assert_eq!(indexed(&w), 3);
-    // A day after B's end: both leave; the site stays until it expires.
+    assert_eq!((indexed(&w), held(&w)), (3, (2, 0)));
+    // A day after B's end: both retire; the site stays until it expires.
     w.tick(T0 + 4 * HOUR + 25 * HOUR);
-    assert_eq!(indexed(&w), 1);
-    let id = a["activity"].as_str().unwrap();
-    let north = officer("north");
-    let (read, export, receipt) = w.service().read(|s| {
-        let read = s.activity(&north, id).unwrap();
-        let last = s.last_seq();
-        let seq = read["current"]["journal_seq"].as_u64().unwrap_or(0);
+    assert_eq!((indexed(&w), held(&w)), (1, (0, 2)));
+    assert_eq!(
+        owed(&w),
+        0,
+        "an acknowledgment of history is no longer asked for"
+    );
+
+    // Read by id as before, by whoever saw it; exported and proved.
+    let after = w.service().read(|s| {
+        let as_each = |id: &String| {
+            [host(), officer("north"), officer("south")].map(|r| s.activity(&r, id).unwrap())
+        };
         (
-            read,
-            s.export(&north, None, 0, last),
-            s.inclusion(&north, seq, last),
+            ids.iter().map(as_each).collect::<Vec<_>>(),
+            s.export(&officer("north"), None, 0, size),
         )
     });
-    assert_eq!(read["id"], id, "{read}");
-    assert_eq!(
-        read["current"]["content"]["volumes"][0]["volume"]["outline_circle"]["radius"]["value"],
-        2000.0
+    assert_eq!(after, before);
+    assert!(after.1.contains(&ids[0]), "the export holds it");
+    let west = w.service().read(|s| s.activity(&officer("west"), &ids[0]));
+    assert!(matches!(west, Err(ServiceError::NotFound(_))), "{west:?}");
+    let listed = w.service().read(|s| s.activities(&host(), None).len());
+    assert_eq!(listed, 0, "the list is of activities in memory");
+    for read in &after.0 {
+        for seq in [&read[0]["current"], &read[0]["acknowledgments"][0]]
+            .iter()
+            .filter_map(|v| v["journal_seq"].as_u64())
+        {
+            let receipt = w.service().receipt(&officer("south"), seq).unwrap();
+            verify(&receipt, &signer());
+        }
+    }
+
+    // It takes no change, with a refusal naming the field; others learn nothing.
+    let amend = || Command::Amend {
+        activity: ids[0].clone(),
+        replaces_version: 1,
+        category: None,
+        point_of_contact: None,
+        volumes: disc(T0 + 2 * DAY, T0 + 3 * DAY),
+        dry_run: false,
+    };
+    ended(w.run(&officer("north"), amend()), "/replaces_version");
+    let cancel = Command::Cancel {
+        activity: ids[0].clone(),
+        replaces_version: 1,
+    };
+    ended(w.run(&officer("north"), cancel), "/replaces_version");
+    ended(acknowledge(&w, "north", &b), "/version");
+    let unseen = w.run(&officer("west"), amend());
+    assert!(
+        matches!(unseen, Err(ServiceError::NotFound(_))),
+        "{unseen:?}"
     );
-    assert!(export.contains(id), "the export holds it");
-    assert!(receipt.is_ok(), "its receipt: {receipt:?}");
     // A notice of the same place and time conflicts with nothing now.
     let late = notify(&w, "south", T0 + HOUR, T0 + 3 * HOUR, true);
     assert_eq!(late["conflicts"], json!([]), "{late}");
 
-    // The site leaves once expired, and is still listed.
+    // The site leaves the index once expired, and is still listed; a day
+    // later it leaves memory, and its withdrawal is refused.
     w.tick(T0 + 10 * DAY + MIN);
     assert_eq!(indexed(&w), 0);
     let sites = w.service().read(|s| s.sites(&host()));
     assert_eq!(sites.len(), 1);
+    let site = sites[0]["id"].as_str().unwrap().to_string();
+    w.tick(T0 + 11 * DAY + HOUR);
+    assert_eq!(w.service().read(|s| s.sites_held()), (0, 1));
+    assert_eq!(w.service().read(|s| s.sites(&host()).len()), 0);
+    let withdraw = || Command::WithdrawSite { site: site.clone() };
+    match w.run(&officer("south"), withdraw()) {
+        Err(ServiceError::Ended { pointer, message }) => {
+            assert_eq!(pointer, "");
+            assert!(message.contains("expired more than 24 h ago"), "{message}");
+        }
+        other => panic!("{other:?}: refused as history"),
+    }
+    let unseen = w.run(&officer("west"), withdraw());
+    assert!(
+        matches!(unseen, Err(ServiceError::NotFound(_))),
+        "{unseen:?}"
+    );
 
-    // A start from a snapshot has the index as it was; a full replay
-    // sweeps before it serves.
+    // A start from a snapshot has them out already; a full replay retires
+    // them before it serves.
     w.service().take_snapshot().unwrap();
     w.service().shutdown();
     w.restart();
-    assert!(matches!(
-        w.service().restored(),
-        parley_service::Restored::Snapshot { .. }
-    ));
-    assert_eq!(indexed(&w), 0);
+    assert!(matches!(w.service().restored(), Restored::Snapshot { .. }));
+    assert_eq!((indexed(&w), held(&w)), (0, (0, 2)));
+    assert_eq!(w.service().read(|s| s.sites_held()), (0, 1));
     let conn = rusqlite::Connection::open(w.db()).unwrap();
     conn.execute("DELETE FROM snapshot", []).unwrap();
     w.service().shutdown();
     w.restart();
+    assert_eq!(w.service().restored(), &Restored::Replay { refused: None });
+    assert_eq!((indexed(&w), held(&w)), (0, (0, 2)));
+    assert_eq!(w.service().read(|s| s.sites_held()), (0, 1));
+}
+
+/// A conflict check now: a dry run where A and B were, and where C is.
+fn check(w: &World) -> Value {
+    let mut answers = Vec::new();
+    for (from, to) in [
+        (T0 + HOUR, T0 + 3 * HOUR),
+        (T0 + 9 * DAY, T0 + 9 * DAY + HOUR),
+    ] {
+        let mut answer = notify(w, "south", from, to, true);
+        strip_ids(&mut answer);
+        answers.push(answer);
+    }
+    json!(answers)
+}
+
+fn restart(w: &mut World) {
+    w.service().shutdown();
+    w.restart();
+    w.service().set_snapshots(0, 0);
+}
+
+#[test]
+fn a_snapshot_and_the_tail_give_what_a_full_replay_gives_with_history_retired() {
+    let mut w = world("history-snapshots");
+    let a = notify(&w, "north", T0 + HOUR, T0 + 3 * HOUR, false);
+    let b = notify(&w, "south", T0 + 2 * HOUR, T0 + 4 * HOUR, false);
+    let c = notify(&w, "north", T0 + 9 * DAY, T0 + 10 * DAY, false);
+    acknowledge(&w, "south", &a).unwrap();
+    // A snapshot of everything in memory; the retirement comes in its tail.
+    let first = w.service().take_snapshot().unwrap();
+    w.tick(T0 + 4 * HOUR + 25 * HOUR);
+    assert_eq!(held(&w), (1, 2));
+    let mut ids = vec![id(&a), id(&b), id(&c)];
+    let before = reads(&w, &ids);
+    restart(&mut w);
+    assert!(matches!(w.service().restored(), Restored::Snapshot { seq, .. } if *seq == first));
+    assert_eq!(held(&w), (1, 2));
+    assert_eq!(
+        reads(&w, &ids),
+        before,
+        "the snapshot's tail, retired at the start"
+    );
+
+    // A snapshot with them retired, and a tail after it.
+    let second = w.service().take_snapshot().unwrap();
+    let d = notify(&w, "south", T0 + 9 * DAY, T0 + 9 * DAY + 2 * HOUR, false);
+    assert_eq!(d["conflicts"].as_array().unwrap().len(), 1, "{d}");
+    ids.push(id(&d));
+    let before = reads(&w, &ids);
+    let checked = check(&w);
+    restart(&mut w);
     assert_eq!(
         w.service().restored(),
-        &parley_service::Restored::Replay { refused: None }
+        &Restored::Snapshot {
+            seq: second,
+            tail: before["last"].as_u64().unwrap() - second
+        }
     );
-    assert_eq!(indexed(&w), 0);
+    assert_eq!(reads(&w, &ids), before, "from the snapshot");
+    assert_eq!(check(&w), checked);
+
+    let conn = rusqlite::Connection::open(w.db()).unwrap();
+    conn.execute("DELETE FROM snapshot", []).unwrap();
+    restart(&mut w);
+    assert_eq!(w.service().restored(), &Restored::Replay { refused: None });
+    assert_eq!(held(&w), (2, 2));
+    assert_eq!(reads(&w, &ids), before, "from the whole journal");
+    assert_eq!(check(&w), checked);
+    let found = |i: usize| checked[i]["conflicts"].as_array().map_or(0, Vec::len);
+    assert_eq!(
+        (found(0), found(1)),
+        (0, 1),
+        "C is live, A and B are not: {checked}"
+    );
 }

@@ -4,8 +4,8 @@
 
 mod common;
 
-use common::{officer, World};
-use parley_record::{leaf_hash, verify_inclusion, Hash, SignedCheckpoint, Signer};
+use common::{officer, verify, World};
+use parley_record::Signer;
 use parley_service::{Command, Idempotency, LineRules, MessageKind, Priority};
 use serde_json::Value;
 use std::collections::HashSet;
@@ -24,38 +24,6 @@ fn message(text: &str) -> Command {
         deadline: None,
         references: None,
     }
-}
-
-/// Checks `receipt` offline with the record key: the checkpoint's signature,
-/// then the leaf's inclusion in it. The checkpoint's size.
-fn verify(receipt: &Value, signer: &Signer) -> u64 {
-    let cp = SignedCheckpoint::parse_and_verify(
-        receipt["checkpoint"].as_str().unwrap(),
-        &signer.verifier_key(),
-    )
-    .expect("the checkpoint is signed by the record key");
-    let leaf = receipt["leaf"].as_str().unwrap();
-    assert_eq!(
-        receipt["leaf_hash"].as_str().unwrap(),
-        leaf_hash(leaf.as_bytes()).to_string()
-    );
-    let proof: Vec<Hash> = receipt["proof"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| Hash::from_hex(h.as_str().unwrap()).unwrap())
-        .collect();
-    let seq = receipt["seq"].as_u64().unwrap();
-    verify_inclusion(
-        &leaf_hash(leaf.as_bytes()),
-        seq - 1,
-        cp.size,
-        &proof,
-        &cp.root,
-    )
-    .expect("the entry is in the signed checkpoint");
-    assert_eq!(receipt["tree_size"].as_u64(), Some(cp.size));
-    cp.size
 }
 
 #[test]

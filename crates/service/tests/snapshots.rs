@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 
 mod common;
 
-use common::{host, officer, World, MIN, T0};
+use common::{host, officer, reads, strip_ids, World, MIN, T0};
 
 fn at(t: i64) -> String {
     format_timestamp(Timestamp(t))
@@ -117,36 +117,6 @@ fn history(w: &World, from: usize) {
     w.run(&officer("south"), site).unwrap();
 }
 
-/// Everything the service answers, as each kind of reader: the same state
-/// gives the same value.
-fn reads(w: &World) -> Value {
-    let now = w.now();
-    let readers = [host(), officer("north"), officer("south"), officer("west")];
-    w.service().read(|s| {
-        let last = s.last_seq();
-        let per_reader: Vec<Value> = readers
-            .iter()
-            .map(|a| {
-                json!({
-                    "activities": s.activities(a, None),
-                    "conflicts": s.conflicts(a),
-                    "sites": s.sites(a),
-                    "lines": serde_json::to_value(s.lines(a, now)).unwrap(),
-                    "deadlines": serde_json::to_value(s.deadlines(a, now)).unwrap(),
-                    "parties": serde_json::to_value(s.parties(a)).unwrap(),
-                    "messages": s.messages(a, "l", 0, 1_000).unwrap_or_default(),
-                    "export": s.export(a, None, 0, last),
-                    "events": s.events_after(a, 0, 10_000).iter().map(|l| l.seq).collect::<Vec<_>>(),
-                    "receipts": (1..=last).map(|seq| s.inclusion(a, seq, last).ok()).collect::<Vec<_>>(),
-                })
-            })
-            .collect();
-        let (size, root) = s.record_head();
-        json!({"readers": per_reader, "size": size, "root": root.to_string(),
-               "tokens": s.tokens().len(), "last": last})
-    })
-}
-
 /// A conflict check now (a dry run against every activity), ids left out
 /// (they are drawn at random).
 fn check(w: &World) -> Value {
@@ -158,19 +128,6 @@ fn check(w: &World) -> Value {
         answers.push(answer);
     }
     json!(answers)
-}
-
-fn strip_ids(v: &mut Value) {
-    match v {
-        Value::Object(m) => {
-            for k in ["activity", "id", "conflict", "content_sha256"] {
-                m.remove(k);
-            }
-            m.values_mut().for_each(strip_ids);
-        }
-        Value::Array(a) => a.iter_mut().for_each(strip_ids),
-        _ => {}
-    }
 }
 
 fn world(name: &str) -> World {
@@ -198,6 +155,37 @@ fn sql(w: &World, statement: &str, image: Option<&[u8]>) {
     };
 }
 
+/// How a snapshot that carries the record's leaves begins (`snapshot.rs`).
+const WITH_LEAVES: &[u8] = b"parley-snapshot+leaves\n";
+
+/// A stored snapshot's image (its pieces inflated, joined, parsed) and the
+/// leaves it carries.
+fn parts(bytes: &[u8]) -> (Value, Vec<u8>) {
+    let be = |b: &[u8]| u64::from_be_bytes(b[..8].try_into().unwrap()) as usize;
+    let rest = bytes
+        .strip_prefix(WITH_LEAVES)
+        .expect("a snapshot with leaves");
+    let (mut image, leaves) = rest[8..].split_at(be(rest));
+    let mut json = Vec::new();
+    while !image.is_empty() {
+        let piece = &image[8..8 + be(image)];
+        json.extend(miniz_oxide::inflate::decompress_to_vec_zlib(piece).unwrap());
+        image = &image[8 + piece.len()..];
+    }
+    (serde_json::from_slice(&json).unwrap(), leaves.to_vec())
+}
+
+/// The reverse of [`parts`] (the image in one piece).
+fn joined(image: &Value, leaves: &[u8]) -> Vec<u8> {
+    let piece = miniz_oxide::deflate::compress_to_vec_zlib(&serde_json::to_vec(image).unwrap(), 3);
+    let mut out = WITH_LEAVES.to_vec();
+    out.extend_from_slice(&(piece.len() as u64 + 8).to_be_bytes());
+    out.extend_from_slice(&(piece.len() as u64).to_be_bytes());
+    out.extend_from_slice(&piece);
+    out.extend_from_slice(leaves);
+    out
+}
+
 fn stored_image(w: &World) -> (i64, Vec<u8>) {
     let conn = rusqlite::Connection::open(w.db()).unwrap();
     conn.query_row("SELECT seq, image FROM snapshot", [], |r| {
@@ -214,7 +202,7 @@ fn a_snapshot_and_the_tail_give_what_a_full_replay_gives() {
     assert_eq!(seq, w.service().read(|s| s.last_seq()));
     history(&w, 6);
     w.tick(T0 + 5 * MIN);
-    let before = reads(&w);
+    let before = reads(&w, &[]);
     let last = before["last"].as_u64().unwrap();
 
     restart(&mut w);
@@ -225,7 +213,7 @@ fn a_snapshot_and_the_tail_give_what_a_full_replay_gives() {
             tail: last - seq
         }
     );
-    let from_snapshot = reads(&w);
+    let from_snapshot = reads(&w, &[]);
     assert_eq!(from_snapshot, before, "the same state from the snapshot");
     let checked = check(&w);
 
@@ -233,7 +221,7 @@ fn a_snapshot_and_the_tail_give_what_a_full_replay_gives() {
     sql(&w, "DELETE FROM snapshot", None);
     restart(&mut w);
     assert_eq!(w.service().restored(), &Restored::Replay { refused: None });
-    assert_eq!(reads(&w), before, "the same state from the journal");
+    assert_eq!(reads(&w, &[]), before, "the same state from the journal");
     assert_eq!(check(&w), checked, "the same conflicts found after both");
     let conflicts = checked[0]["conflicts"].as_array().map_or(0, Vec::len);
     assert!(conflicts > 0, "the check finds conflicts: {checked}");
@@ -246,7 +234,7 @@ fn a_snapshot_and_the_tail_give_what_a_full_replay_gives() {
         Restored::Snapshot { tail: 0, .. }
     ));
     history(&w, 12);
-    let after = reads(&w);
+    let after = reads(&w, &[]);
     restart(&mut w);
     assert_eq!(
         w.service().restored(),
@@ -255,7 +243,7 @@ fn a_snapshot_and_the_tail_give_what_a_full_replay_gives() {
             tail: after["last"].as_u64().unwrap() - seq
         }
     );
-    assert_eq!(reads(&w), after);
+    assert_eq!(reads(&w, &[]), after);
 }
 
 #[test]
@@ -264,13 +252,13 @@ fn entries_read_back_from_the_store_read_as_entries_in_memory() {
     history(&w, 0);
     history(&w, 6);
     w.tick(T0 + 5 * MIN);
-    let in_memory = reads(&w);
+    let in_memory = reads(&w, &[]);
     let checked = check(&w);
     // All but the last two entries leave memory: every read comes from the store.
     w.service().set_recent_entries(2);
     let held = w.service().read(|s| s.entries_in_memory());
     assert!(held <= 2, "{held} entries still in memory");
-    assert_eq!(reads(&w), in_memory, "the same reads from the store");
+    assert_eq!(reads(&w, &[]), in_memory, "the same reads from the store");
     assert_eq!(check(&w), checked, "the same conflict check");
     // Event streams page through the store a few entries at a time and
     // find what one long look finds.
@@ -297,17 +285,17 @@ fn entries_read_back_from_the_store_read_as_entries_in_memory() {
     // a snapshot with its tail, all in memory, then agree.
     history(&w, 12);
     assert!(w.service().read(|s| s.entries_in_memory()) <= 4);
-    let from_store = reads(&w);
+    let from_store = reads(&w, &[]);
     let seq = w.service().take_snapshot().unwrap();
     history(&w, 18);
-    let later = reads(&w);
+    let later = reads(&w, &[]);
     restart(&mut w);
     assert!(matches!(w.service().restored(), Restored::Snapshot { seq: s, .. } if *s == seq));
-    assert_eq!(reads(&w), later, "snapshot and tail");
+    assert_eq!(reads(&w, &[]), later, "snapshot and tail");
     sql(&w, "DELETE FROM snapshot", None);
     restart(&mut w);
     assert_eq!(w.service().restored(), &Restored::Replay { refused: None });
-    let replayed = reads(&w);
+    let replayed = reads(&w, &[]);
     assert_eq!(replayed, later, "full replay");
     assert_ne!(from_store, later);
 }
@@ -318,7 +306,7 @@ fn a_bad_snapshot_is_refused_and_the_journal_replayed() {
     history(&w, 0);
     let seq = w.service().take_snapshot().unwrap();
     history(&w, 6);
-    let before = reads(&w);
+    let before = reads(&w, &[]);
     let (row, image) = stored_image(&w);
     assert_eq!(row as u64, seq);
 
@@ -335,7 +323,7 @@ fn a_bad_snapshot_is_refused_and_the_journal_replayed() {
     sql(&w, "UPDATE snapshot SET image = ?1", Some(&damaged));
     restart(&mut w);
     refused(&w, "snapshot of entry");
-    assert_eq!(reads(&w), before);
+    assert_eq!(reads(&w, &[]), before);
 
     // Cut short, as a write stopped half way would leave it.
     sql(
@@ -344,24 +332,48 @@ fn a_bad_snapshot_is_refused_and_the_journal_replayed() {
         Some(&image[..image.len() / 2]),
     );
     restart(&mut w);
+    refused(&w, "cut short");
+    assert_eq!(reads(&w, &[]), before);
+    // ... or as an earlier build saved it (the image alone).
+    let (mut parsed, leaves) = parts(&image);
+    let compressed =
+        |v: &Value| miniz_oxide::deflate::compress_to_vec_zlib(&serde_json::to_vec(v).unwrap(), 3);
+    let old = compressed(&parsed);
+    sql(
+        &w,
+        "UPDATE snapshot SET image = ?1",
+        Some(&old[..old.len() / 2]),
+    );
+    restart(&mut w);
     refused(&w, "does not decompress");
-    assert_eq!(reads(&w), before);
+    assert_eq!(reads(&w, &[]), before);
 
-    // Whole, but of another record: its root is not the journal's.
-    let json = miniz_oxide::inflate::decompress_to_vec_zlib(&image).unwrap();
-    let mut parsed: Value = serde_json::from_slice(&json).unwrap();
+    // Whole, but of another record: its root is not the journal's (with
+    // the leaves it carries, and without: as an earlier build saved it).
     parsed["root"] = json!("00".repeat(32));
-    let other =
-        miniz_oxide::deflate::compress_to_vec_zlib(&serde_json::to_vec(&parsed).unwrap(), 3);
-    sql(&w, "UPDATE snapshot SET image = ?1", Some(&other));
+    for other in [joined(&parsed, &leaves), compressed(&parsed)] {
+        sql(&w, "UPDATE snapshot SET image = ?1", Some(&other));
+        restart(&mut w);
+        refused(&w, "is not the journal's");
+        assert_eq!(reads(&w, &[]), before);
+    }
+    // Its leaves and the journal's differ (another journal's snapshot).
+    parsed["root"] = json!(before["root"]);
+    let mut changed = leaves.clone();
+    let last = changed.len() - 1;
+    changed[last] ^= 1;
+    sql(
+        &w,
+        "UPDATE snapshot SET image = ?1",
+        Some(&joined(&parsed, &changed)),
+    );
     restart(&mut w);
     refused(&w, "is not the journal's");
-    assert_eq!(reads(&w), before);
+    assert_eq!(reads(&w, &[]), before);
 
     // Of a position the journal does not hold.
     parsed["seq"] = json!(before["last"].as_u64().unwrap() + 5);
-    let beyond =
-        miniz_oxide::deflate::compress_to_vec_zlib(&serde_json::to_vec(&parsed).unwrap(), 3);
+    let beyond = joined(&parsed, &leaves);
     sql(&w, "UPDATE snapshot SET image = ?1", Some(&beyond));
     sql(
         &w,
@@ -373,13 +385,13 @@ fn a_bad_snapshot_is_refused_and_the_journal_replayed() {
     );
     restart(&mut w);
     refused(&w, "the journal holds");
-    assert_eq!(reads(&w), before);
+    assert_eq!(reads(&w, &[]), before);
 
     // The service goes on, and its next snapshot is taken and used.
     let seq = w.service().take_snapshot().unwrap();
     restart(&mut w);
     assert_eq!(w.service().restored(), &Restored::Snapshot { seq, tail: 0 });
-    assert_eq!(reads(&w), before);
+    assert_eq!(reads(&w, &[]), before);
 }
 
 #[test]
@@ -404,4 +416,121 @@ fn snapshots_are_taken_by_entries_without_being_asked() {
             tail: 0
         }
     );
+}
+
+/// Set for the child process of
+/// [`a_crash_while_a_snapshot_is_written_leaves_the_one_before`]: the store
+/// it writes half a snapshot into.
+const HALF_SNAPSHOT: &str = "PARLEY_TEST_HALF_SNAPSHOT_OF";
+
+/// The child's part (it does nothing in a test run of its own): saves a
+/// snapshot as the store does, in one transaction, and dies before the
+/// commit, its image large enough that SQLite has spilled part of it into
+/// the write-ahead log.
+#[test]
+fn child_dies_while_it_writes_a_snapshot() {
+    let Ok(db) = std::env::var(HALF_SNAPSHOT) else {
+        return;
+    };
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let image = vec![0x5a_u8; 32 << 20];
+    conn.execute(
+        "INSERT INTO snapshot (seq, image) VALUES (1000000, ?1)",
+        [&image],
+    )
+    .unwrap();
+    conn.execute("DELETE FROM snapshot WHERE seq <> 1000000", [])
+        .unwrap();
+    std::process::abort();
+}
+
+#[test]
+fn a_crash_while_a_snapshot_is_written_leaves_the_one_before() {
+    let mut w = world("snapshot-crash");
+    history(&w, 0);
+    let seq = w.service().take_snapshot().unwrap();
+    history(&w, 6);
+    let before = reads(&w, &[]);
+    w.service().shutdown();
+    let wal = std::path::PathBuf::from(format!("{}-wal", w.db().display()));
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "child_dies_while_it_writes_a_snapshot",
+            "--nocapture",
+        ])
+        .env(HALF_SNAPSHOT, w.db())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(
+        !status.success(),
+        "the child died mid-transaction: {status}"
+    );
+    let spilled = std::fs::metadata(&wal).map_or(0, |m| m.len());
+    assert!(
+        spilled > 1 << 20,
+        "half the snapshot is in the WAL: {spilled} bytes"
+    );
+
+    w.restart();
+    w.service().set_snapshots(0, 0);
+    assert_eq!(
+        w.service().restored(),
+        &Restored::Snapshot {
+            seq,
+            tail: before["last"].as_u64().unwrap() - seq
+        },
+        "the snapshot before, as if the half one had never been"
+    );
+    assert_eq!(reads(&w, &[]), before);
+}
+
+#[test]
+fn a_journal_changed_under_its_snapshot_is_found_out() {
+    let mut w = world("snapshot-changed");
+    // More entries than stay in memory: the older ones are checked by sample.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let sent = parley_service::RECENT_ENTRIES * 3 / 2;
+    for i in 0..sent {
+        let tx = tx.clone();
+        let text = Command::SendMessage {
+            line: "l".into(),
+            message: MessageKind::Text,
+            priority: Priority::Routine,
+            text: format!("m{i}"),
+            deadline: None,
+            references: None,
+        };
+        let reply =
+            Box::new(move |r: Result<parley_service::Answer, _>| tx.send(r.is_ok()).unwrap());
+        w.service().submit(officer("north"), text, None, reply);
+    }
+    assert!(rx.iter().take(sent).all(|ok| ok));
+    let seq = w.service().take_snapshot().unwrap();
+    restart(&mut w);
+    assert_eq!(w.service().restored(), &Restored::Snapshot { seq, tail: 0 });
+
+    // The first position sampled (of 64 spread over the entries not kept
+    // in memory), changed as a host with the database could.
+    let base = seq - parley_service::RECENT_ENTRIES as u64;
+    let sampled = base / 64;
+    w.service().shutdown();
+    sql(
+        &w,
+        &format!("UPDATE journal SET audience = 'north' WHERE seq = {sampled}"),
+        None,
+    );
+    restart(&mut w);
+    match w.service().restored() {
+        Restored::Replay { refused: Some(why) } => assert!(
+            why.contains(&format!(
+                "its record leaf of entry {sampled} is not the journal's"
+            )),
+            "{why}"
+        ),
+        other => panic!("{other:?}: the snapshot should have been refused"),
+    }
 }

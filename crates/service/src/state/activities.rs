@@ -32,9 +32,28 @@ pub(super) struct Activity {
     /// Who acknowledged which version, so that deciding and listing need
     /// not read the acknowledgments back from the journal.
     pub(super) acked: Vec<(u64, String)>,
+    /// When the last window of its last notified version ends, µs (a
+    /// cancellation keeps it): it retires some time after (`history.rs`).
+    pub(super) ends_us: i64,
 }
 
 impl Activity {
+    /// An activity being rebuilt from its entries (`history.rs`): in no index.
+    pub(super) fn retired() -> Activity {
+        Activity {
+            line: String::new(),
+            party: String::new(),
+            versions: Vec::new(),
+            hashes: Vec::new(),
+            cancelled: false,
+            volume_count: 0,
+            handle: u32::MAX,
+            acks: Vec::new(),
+            acked: Vec::new(),
+            ends_us: i64::MIN,
+        }
+    }
+
     /// Where it stands: cancelled, or notified.
     fn state(&self) -> NoticeState {
         if self.cancelled {
@@ -155,11 +174,7 @@ impl State {
         version: u64,
         content_sha256: &str,
     ) -> Result<Decision, ServiceError> {
-        let a = self
-            .activities
-            .get(activity)
-            .filter(|a| self.actor_sees_activity(actor, a))
-            .ok_or_else(|| ServiceError::NotFound(format!("activity {activity}")))?;
+        let a = self.seen_activity(actor, activity, "/version")?;
         if a.party == actor.party || !self.is_member(&actor.party, &a.line) {
             return Err(ServiceError::Forbidden(
                 "only the other parties of the line acknowledge a notice".into(),
@@ -234,6 +249,23 @@ impl State {
             return;
         };
         let seq = logged.seq;
+        if self.retired.contains(activity) {
+            // Another node's new version of what retired here (it had not
+            // yet): the activity comes back to memory, rebuilt from the
+            // store, and takes the version as any would.
+            match self.retired_activity(activity) {
+                Some(Ok(mut a)) => {
+                    self.retired.remove(activity);
+                    self.handles.push(Handle::Activity(activity.clone()));
+                    a.handle = (self.handles.len() - 1) as u32;
+                    self.activities.insert(activity.clone(), a);
+                }
+                _ => {
+                    self.retired.add(activity, seq);
+                    return;
+                }
+            }
+        }
         let volumes = match prepared {
             _ if *state == NoticeState::Cancelled => Vec::new(),
             Some(v) => v,
@@ -259,7 +291,11 @@ impl State {
                 handle,
                 acks: Vec::new(),
                 acked: Vec::new(),
+                ends_us: i64::MIN,
             });
+        if let Some(end) = volumes.iter().map(|v| v.window().end.0).max() {
+            a.ends_us = end;
+        }
         for i in 0..a.volume_count {
             self.index.remove(&key(handle, i));
         }
@@ -299,6 +335,7 @@ impl State {
         version: u64,
         party: &str,
     ) {
+        self.retired.add(activity, seq);
         if let Some(a) = self.activities.get_mut(activity) {
             a.acks.push(seq);
             a.acked.push((version, party.to_string()));
@@ -316,11 +353,7 @@ impl State {
         activity: &str,
         replaces: u64,
     ) -> Result<&Activity, ServiceError> {
-        let a = self
-            .activities
-            .get(activity)
-            .filter(|a| self.actor_sees_activity(actor, a))
-            .ok_or_else(|| ServiceError::NotFound(format!("activity {activity}")))?;
+        let a = self.seen_activity(actor, activity, "/replaces_version")?;
         if a.party != actor.party || actor.role == Role::Observer {
             return Err(ServiceError::Forbidden(
                 "only an officer of the notifying party changes a notice".into(),
@@ -338,6 +371,31 @@ impl State {
             )));
         }
         Ok(a)
+    }
+
+    /// Activity `activity` in memory, if `actor` sees it; a retired one it
+    /// sees is refused as history, naming `pointer` (the field asking for
+    /// a change).
+    fn seen_activity(
+        &self,
+        actor: &Actor,
+        activity: &str,
+        pointer: &str,
+    ) -> Result<&Activity, ServiceError> {
+        let not_found = || ServiceError::NotFound(format!("activity {activity}"));
+        if let Some(retired) = self.retired_activity(activity) {
+            return match retired {
+                Ok(a) if self.actor_sees_activity(actor, &a) => {
+                    Err(self.ended_long_ago(activity, pointer))
+                }
+                Ok(_) => Err(not_found()),
+                Err(e) => Err(e),
+            };
+        }
+        self.activities
+            .get(activity)
+            .filter(|a| self.actor_sees_activity(actor, a))
+            .ok_or_else(not_found)
     }
 
     /// What the activity's latest version says (read from the store when
@@ -491,10 +549,12 @@ impl State {
     }
 
     /// One activity with every version and acknowledgment.
+    /// A retired one is read back from the store (`history.rs`).
     pub fn activity(&self, actor: &Actor, activity: &str) -> Result<Value, ServiceError> {
-        let a = self
-            .activities
-            .get(activity)
+        let retired = self.retired_activity(activity).transpose()?;
+        let a = retired
+            .as_ref()
+            .or_else(|| self.activities.get(activity))
             .filter(|a| self.actor_sees_activity(actor, a))
             .ok_or_else(|| ServiceError::NotFound(format!("activity {activity}")))?;
         let versions: Vec<Value> = a.versions.iter().map(|&s| self.logged_json(s)).collect();

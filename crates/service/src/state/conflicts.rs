@@ -204,24 +204,26 @@ impl State {
                         && s.in_force(now_us)
                         && !self.site_audience(line, s).is_empty()
                 }
+                Handle::Retired => false,
             }
         };
         self.meetings_by_handle(volumes, minima, keep)
             .into_iter()
-            .map(|(handle, meetings)| match &self.handles[handle as usize] {
+            .filter_map(|(handle, meetings)| match &self.handles[handle as usize] {
                 Handle::Activity(id) => {
                     let a = &self.activities[id];
-                    Found {
+                    Some(Found {
                         side: self.activity_side(id, a),
                         meetings,
                         audience: vec![party.to_string(), a.party.clone()],
-                    }
+                    })
                 }
-                Handle::Site(id) => Found {
+                Handle::Site(id) => Some(Found {
                     side: site_side(id, &self.sites[id]),
                     meetings,
                     audience: self.site_audience(line, &self.sites[id]),
-                },
+                }),
+                Handle::Retired => None,
             })
             .collect()
     }

@@ -39,6 +39,17 @@ impl Default for Entries {
 }
 
 impl Entries {
+    /// A journal whose first `base` entries are in the store only (a start
+    /// from a snapshot that carries the record's leaves reads just the
+    /// recent ones).
+    pub(crate) fn after(base: u64, reader: Option<Arc<dyn EntryReader>>) -> Entries {
+        Entries {
+            base,
+            reader,
+            ..Entries::default()
+        }
+    }
+
     /// Keeps the last `keep` entries in memory (at least one).
     pub(crate) fn set_keep(&mut self, keep: usize) {
         self.keep = keep.max(1);

@@ -1,52 +1,370 @@
-//! What leaves memory as it becomes history: the volumes of activities whose
-//! every window ended more than a deployment's keep time ago, and of sites
-//! no longer in force, leave the conflict index (nothing can conflict with
-//! them any more: a notice is of a window to come). The activities and sites
-//! stay in the state, the journal and the record: they are read, exported
-//! and proved as before.
+//! What leaves memory as it becomes history. An activity whose every window
+//! ended more than a deployment's keep time ago (`--keep-ended-hours`, 24 h
+//! by default) is *retired*: its volumes leave the conflict index, the
+//! activity leaves the state (and the snapshot's image), and what is still
+//! owed on it (acknowledgments of a notice long over) is no longer asked
+//! for. Only the journal positions of its entries stay, a few bytes an
+//! activity, so that it is still read (`GET /v1/activities/{id}`: its
+//! entries read back from the store), exported and proved as before; it
+//! takes no amendment, cancellation or acknowledgment any more (409 naming
+//! the version). Sites no longer in force leave the conflict index, and
+//! leave memory once expired as long ago as an activity retires (their
+//! withdrawal is then refused with 409).
+//!
+//! Retiring is a sweep at the service's clock (the writer's minute and
+//! [`crate::Service::set_keep_ended_hours`]), not an entry: it only sheds
+//! what the journal holds, so a start from a snapshot and one from the
+//! whole journal, each swept at its clock, answer alike.
 
-use super::{key, State};
+use super::activities::Activity;
+use super::{key, Handle, State};
+use crate::deadlines::Owed;
+use crate::entry::Entry;
+use crate::error::ServiceError;
+use crate::model::NoticeState;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Retired activities: the journal positions of each one's notice versions
+/// and acknowledgments. Compact, since they are many: an id this service
+/// makes (`act-` and 16 lowercase hex digits, [`crate::hashing::new_id`]) is
+/// kept as its 64 bits, one `(bits, position)` pair an entry; any other id
+/// (a peer's of another make) by name.
+#[derive(Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(from = "RetiredImage", into = "RetiredImage")]
+pub(super) struct Retired {
+    by_bits: BTreeSet<(u64, u64)>,
+    by_name: BTreeMap<String, Vec<u64>>,
+    /// How many activities are retired.
+    count: usize,
+    /// Sites expired long ago, with the position of their registration.
+    sites: BTreeMap<String, u64>,
+    /// The keep time of the last sweep, µs (said in refusals).
+    keep_us: i64,
+}
+
+/// [`Retired`] in a snapshot: the pairs flat (`[bits, position, ...]`), so
+/// a start parses numbers, not a map.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct RetiredImage {
+    pairs: Vec<u64>,
+    by_name: BTreeMap<String, Vec<u64>>,
+    sites: BTreeMap<String, u64>,
+    keep_us: i64,
+}
+
+impl From<Retired> for RetiredImage {
+    fn from(r: Retired) -> Self {
+        RetiredImage {
+            pairs: r.by_bits.iter().flat_map(|&(b, s)| [b, s]).collect(),
+            by_name: r.by_name,
+            sites: r.sites,
+            keep_us: r.keep_us,
+        }
+    }
+}
+
+impl From<RetiredImage> for Retired {
+    fn from(i: RetiredImage) -> Self {
+        let by_bits: BTreeSet<(u64, u64)> = i.pairs.chunks_exact(2).map(|p| (p[0], p[1])).collect();
+        let mut ids: Vec<u64> = by_bits.iter().map(|&(b, _)| b).collect();
+        ids.dedup();
+        Retired {
+            count: ids.len() + i.by_name.len(),
+            by_bits,
+            by_name: i.by_name,
+            sites: i.sites,
+            keep_us: i.keep_us,
+        }
+    }
+}
+
+/// The 64 bits of an id this service makes (`act-` and 16 lowercase hex digits).
+fn bits(activity: &str) -> Option<u64> {
+    let hex = activity.strip_prefix("act-")?;
+    let canonical = hex.len() == 16 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    canonical
+        .then(|| u64::from_str_radix(hex, 16).ok())
+        .flatten()
+}
+
+impl Retired {
+    /// The journal positions of retired `activity`'s entries, in order
+    /// (`None`: not retired).
+    fn seqs(&self, activity: &str) -> Option<Vec<u64>> {
+        match bits(activity) {
+            Some(b) => {
+                let seqs: Vec<u64> = self
+                    .by_bits
+                    .range((b, 0)..=(b, u64::MAX))
+                    .map(|&(_, s)| s)
+                    .collect();
+                (!seqs.is_empty()).then_some(seqs)
+            }
+            None => self.by_name.get(activity).cloned(),
+        }
+    }
+
+    pub(super) fn contains(&self, activity: &str) -> bool {
+        match bits(activity) {
+            Some(b) => self.by_bits.range((b, 0)..=(b, u64::MAX)).next().is_some(),
+            None => self.by_name.contains_key(activity),
+        }
+    }
+
+    fn insert(&mut self, activity: &str, seqs: Vec<u64>) {
+        self.count += 1;
+        match bits(activity) {
+            Some(b) => self.by_bits.extend(seqs.into_iter().map(|s| (b, s))),
+            None => {
+                self.by_name.insert(activity.to_string(), seqs);
+            }
+        }
+    }
+
+    /// Every journal position a retired activity refers to.
+    pub(super) fn positions(&self) -> impl Iterator<Item = u64> + '_ {
+        let named = self.by_name.values().flatten().copied();
+        let sites = self.sites.values().copied();
+        self.by_bits
+            .iter()
+            .map(|&(_, s)| s)
+            .chain(named)
+            .chain(sites)
+    }
+
+    /// How many activities are retired.
+    pub(super) fn len(&self) -> usize {
+        self.count
+    }
+
+    /// `activity` is no longer retired (it is back in memory).
+    pub(super) fn remove(&mut self, activity: &str) {
+        let gone = match bits(activity) {
+            Some(b) => {
+                let pairs: Vec<(u64, u64)> = self
+                    .by_bits
+                    .range((b, 0)..=(b, u64::MAX))
+                    .copied()
+                    .collect();
+                for p in &pairs {
+                    self.by_bits.remove(p);
+                }
+                !pairs.is_empty()
+            }
+            None => self.by_name.remove(activity).is_some(),
+        };
+        self.count -= usize::from(gone);
+    }
+
+    /// Entry `seq` is of retired `activity` too (a peer's entry about it).
+    pub(super) fn add(&mut self, activity: &str, seq: u64) {
+        if !self.contains(activity) {
+            return;
+        }
+        match bits(activity) {
+            Some(b) => {
+                self.by_bits.insert((b, seq));
+            }
+            None => self
+                .by_name
+                .entry(activity.to_string())
+                .or_default()
+                .push(seq),
+        }
+    }
+}
 
 impl State {
-    /// Takes out of the conflict index the volumes of every activity whose
-    /// windows all ended before `now_us - keep_us`, and of every site not in
-    /// force at `now_us` (withdrawn ones are out already); how many volumes
-    /// left. Called by the writer now and then; replay does not need it (a
-    /// start's first sweep does the same).
-    pub fn evict_ended(&mut self, now_us: i64, keep_us: i64) -> usize {
+    /// Retires every activity whose windows all ended before
+    /// `now_us - keep_us` (a cancelled one: those of its last notified
+    /// version), and takes out of the conflict index every site not in force
+    /// at `now_us`; how many activities retired. See the module's docs.
+    pub fn retire_ended(&mut self, now_us: i64, keep_us: i64) -> usize {
+        self.retired.keep_us = keep_us;
         let before = now_us.saturating_sub(keep_us);
-        let mut gone = Vec::new();
-        let ended = |keys: &mut dyn Iterator<Item = u64>, gone: &mut Vec<u64>, past: i64| {
-            let present: Vec<(u64, i64)> = keys
-                .filter_map(|k| self.index.get(&k).map(|v| (k, v.window().end.0)))
-                .collect();
-            if !present.is_empty() && present.iter().all(|&(_, end)| end <= past) {
-                gone.extend(present.into_iter().map(|(k, _)| k));
-            }
-        };
-        for a in self.activities.values() {
-            ended(
-                &mut (0..a.volume_count).map(|i| key(a.handle, i)),
-                &mut gone,
-                before,
-            );
+        let ended: Vec<String> = self
+            .activities
+            .iter()
+            .filter(|(_, a)| a.ends_us <= before)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in &ended {
+            let a = self.activities.remove(id).expect("listed above");
+            self.retire(id, a);
         }
+        let mut gone = Vec::new();
         for s in self.sites.values().filter(|s| !s.in_force(now_us)) {
-            // Any window: a site out of force protects nothing.
-            ended(
-                &mut (0..s.volume_count).map(|i| key(s.handle, i)),
-                &mut gone,
-                i64::MAX,
-            );
+            gone.extend((0..s.volume_count).map(|i| key(s.handle, i)));
         }
         for k in &gone {
             self.index.remove(k);
         }
-        gone.len()
+        // A site leaves memory once it expired as long ago.
+        let expired: Vec<String> = self
+            .sites
+            .iter()
+            .filter(|(_, s)| s.expires_us <= before)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in expired {
+            let s = self.sites.remove(&id).expect("listed above");
+            self.handles[s.handle as usize] = Handle::Retired;
+            self.retired.sites.insert(id, s.at);
+        }
+        ended.len()
+    }
+
+    /// The refusal of a withdrawal of site `site` if it expired long ago
+    /// (`None`: it did not); 404 to whom its registration was not told.
+    pub(super) fn site_expired_long_ago(
+        &self,
+        actor: &crate::model::Actor,
+        site: &str,
+    ) -> Option<ServiceError> {
+        let &at = self.retired.sites.get(site)?;
+        let registered = self.log.get(at)?;
+        if !self.sees_entry(actor, &registered) {
+            return Some(ServiceError::NotFound(format!("site {site}")));
+        }
+        Some(ServiceError::Ended {
+            pointer: String::new(),
+            message: format!(
+                "site {site} expired more than {} h ago: it is history (exported and proved as before) and protects nothing; register a new site instead",
+                self.retired.keep_us / 3_600_000_000
+            ),
+        })
+    }
+
+    fn retire(&mut self, id: &str, a: Activity) {
+        for i in 0..a.volume_count {
+            self.index.remove(&key(a.handle, i));
+        }
+        self.handles[a.handle as usize] = Handle::Retired;
+        for version in 1..=a.versions.len() as u64 {
+            let owed = Owed::Acknowledgment {
+                activity: id.to_string(),
+                version,
+            };
+            for other in self.others_on(&a.line, &a.party) {
+                self.deadlines.meet(&owed.id(&a.line, &other));
+            }
+        }
+        let mut seqs = a.versions;
+        seqs.extend(a.acks);
+        seqs.sort_unstable();
+        self.retired.insert(id, seqs);
     }
 
     /// Volumes in the conflict index (live activities and sites in force).
     pub fn indexed_volumes(&self) -> usize {
         self.index.len()
+    }
+
+    /// Activities held in memory, and activities retired (see the module's docs).
+    pub fn activities_held(&self) -> (usize, usize) {
+        (self.activities.len(), self.retired.len())
+    }
+
+    /// Sites held in memory, and sites retired.
+    pub fn sites_held(&self) -> (usize, usize) {
+        (self.sites.len(), self.retired.sites.len())
+    }
+
+    /// A retired activity as it stood, rebuilt from its entries in the
+    /// store (`None`: not retired); its volumes are in no index.
+    pub(super) fn retired_activity(
+        &self,
+        activity: &str,
+    ) -> Option<Result<Activity, ServiceError>> {
+        let seqs = self.retired.seqs(activity)?;
+        Some(self.rebuild(&seqs))
+    }
+
+    fn rebuild(&self, seqs: &[u64]) -> Result<Activity, ServiceError> {
+        let mut a = Activity::retired();
+        for &seq in seqs {
+            let l = self.log.get(seq).ok_or_else(|| {
+                ServiceError::Unavailable(format!(
+                    "journal entry {seq} cannot be read back now; try again"
+                ))
+            })?;
+            match &l.entry {
+                Entry::Notice {
+                    line,
+                    party,
+                    state,
+                    content_sha256,
+                    ..
+                } => {
+                    a.line.clone_from(line);
+                    a.party.clone_from(party);
+                    a.versions.push(seq);
+                    a.hashes.push(content_sha256.clone());
+                    a.cancelled = *state == NoticeState::Cancelled;
+                }
+                Entry::Acknowledged { version, party, .. } => {
+                    a.acks.push(seq);
+                    a.acked.push((*version, party.clone()));
+                }
+                _ => {}
+            }
+        }
+        Ok(a)
+    }
+
+    /// The refusal of a change to retired `activity`, naming `pointer`.
+    pub(super) fn ended_long_ago(&self, activity: &str, pointer: &str) -> ServiceError {
+        ServiceError::Ended {
+            pointer: pointer.to_string(),
+            message: format!(
+                "activity {activity} ended more than {} h ago: it is history (read, exported and proved as before) and takes no amendment, cancellation or acknowledgment; notify a new activity instead",
+                self.retired.keep_us / 3_600_000_000
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{bits, Retired};
+
+    #[test]
+    fn retired_ids_of_both_kinds_keep_their_positions_through_a_snapshot() {
+        assert_eq!(bits("act-00000000000000ff"), Some(255));
+        for other in [
+            "act-00000000000000FF",
+            "act-ff",
+            "act-00000000000000ffa",
+            "site-00000000000000ff",
+        ] {
+            assert_eq!(bits(other), None, "{other}");
+        }
+        let mut r = Retired::default();
+        r.insert("act-00000000000000ff", vec![3, 9]);
+        r.insert("act-0000000000000100", vec![4]);
+        r.insert("peer-7", vec![5]);
+        r.add("act-00000000000000ff", 12);
+        r.add("peer-7", 13);
+        r.add("act-0000000000000101", 14);
+        let image = serde_json::to_string(&r).unwrap();
+        let back: Retired = serde_json::from_str(&image).unwrap();
+        for r in [&r, &back] {
+            assert_eq!(r.len(), 3);
+            assert_eq!(r.seqs("act-00000000000000ff"), Some(vec![3, 9, 12]));
+            assert_eq!(r.seqs("act-0000000000000100"), Some(vec![4]));
+            assert_eq!(r.seqs("peer-7"), Some(vec![5, 13]));
+            assert!(!r.contains("act-0000000000000101"));
+            assert!(!r.contains("act-00000000000000FF"));
+            let mut all: Vec<u64> = r.positions().collect();
+            all.sort_unstable();
+            assert_eq!(all, [3, 4, 5, 9, 12, 13]);
+        }
+        // Back in memory (another node's new version): no longer retired.
+        r.remove("act-00000000000000ff");
+        r.remove("peer-7");
+        r.remove("act-0000000000000101");
+        assert_eq!(r.len(), 1);
+        assert_eq!(r.positions().collect::<Vec<_>>(), [4]);
+        assert!(!r.contains("act-00000000000000ff") && !r.contains("peer-7"));
     }
 }

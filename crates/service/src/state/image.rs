@@ -14,7 +14,9 @@ use super::{
 use crate::deadlines::Deadlines;
 use crate::line_checks::Checks;
 use crate::site::Site;
-use parley_engine::{AltitudeBand, LatLng, Outline, TimeWindow, Timestamp, Volume, VolumeInput};
+use parley_engine::{
+    AltitudeBand, Index, LatLng, Outline, TimeWindow, Timestamp, Volume, VolumeInput,
+};
 use parley_record::MerkleLog;
 use parley_wire::WireLimits;
 use serde::{Deserialize, Serialize};
@@ -24,7 +26,7 @@ use std::collections::{BTreeMap, HashMap};
 /// The image's format; an image of another format is refused (and the
 /// journal replayed), so a change of the state's fields only needs a new
 /// number here.
-pub(crate) const FORMAT: u32 = 4;
+pub(crate) const FORMAT: u32 = 5;
 
 /// A volume as it was given (and validated): outline, band, window.
 #[derive(Serialize, Deserialize)]
@@ -91,6 +93,33 @@ impl StoredVolume {
     }
 }
 
+/// `work` done on each of `items` on every core; the results in order.
+pub(crate) fn on_every_core<T: Send, R: Send>(
+    items: Vec<T>,
+    work: impl Fn(T) -> R + Sync,
+) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let per = items.len().div_ceil(threads).max(1);
+    let mut parts: Vec<Vec<T>> = Vec::new();
+    for item in items {
+        match parts.last_mut() {
+            Some(last) if last.len() < per => last.push(item),
+            _ => parts.push(vec![item]),
+        }
+    }
+    let work = &work;
+    std::thread::scope(|s| {
+        let running: Vec<_> = parts
+            .into_iter()
+            .map(|part| s.spawn(move || part.into_iter().map(work).collect::<Vec<R>>()))
+            .collect();
+        running
+            .into_iter()
+            .flat_map(|r| r.join().expect("no panic"))
+            .collect()
+    })
+}
+
 /// The state's fields, borrowed to write an image and owned when one is read.
 #[derive(Serialize, Deserialize)]
 pub(crate) struct Image<'a> {
@@ -104,6 +133,7 @@ pub(crate) struct Image<'a> {
     by_token: Cow<'a, HashMap<String, String>>,
     lines: Cow<'a, BTreeMap<String, Line>>,
     activities: Cow<'a, BTreeMap<String, Activity>>,
+    retired: Cow<'a, super::history::Retired>,
     sites: Cow<'a, BTreeMap<String, Site>>,
     conflicts: Cow<'a, BTreeMap<String, Conflict>>,
     handles: Cow<'a, [Handle]>,
@@ -136,6 +166,10 @@ pub enum ImageError {
         image: String,
         journal: String,
     },
+    /// The journal's leaf at a position it checked is not the one the
+    /// snapshot carries: the journal is not the one it was taken of.
+    #[error("its record leaf of entry {0} is not the journal's")]
+    Leaf(u64),
     /// It refers to something the journal does not hold.
     #[error("it is inconsistent: {0}")]
     Inconsistent(String),
@@ -154,6 +188,7 @@ impl State {
             by_token: Cow::Borrowed(&self.by_token),
             lines: Cow::Borrowed(&self.lines),
             activities: Cow::Borrowed(&self.activities),
+            retired: Cow::Borrowed(&self.retired),
             sites: Cow::Borrowed(&self.sites),
             conflicts: Cow::Borrowed(&self.conflicts),
             handles: Cow::Borrowed(&self.handles),
@@ -171,6 +206,17 @@ impl State {
                 .collect(),
         };
         serde_json::to_vec(&image).expect("the state serializes")
+    }
+
+    /// Every leaf hash of the record, in order (32 bytes each): saved beside
+    /// the image so that a start need not hash the whole journal again.
+    pub(crate) fn leaf_bytes(&self) -> Vec<u8> {
+        let size = self.record.size();
+        let mut out = Vec::with_capacity(size as usize * 32);
+        for i in 0..size {
+            out.extend_from_slice(&self.record.leaf(i).expect("within the log").0);
+        }
+        out
     }
 
     /// The state an image describes, given the journal's first `image.seq`
@@ -208,6 +254,7 @@ impl State {
         state.by_token = image.by_token.into_owned();
         state.lines = image.lines.into_owned();
         state.activities = image.activities.into_owned();
+        state.retired = image.retired.into_owned();
         state.sites = image.sites.into_owned();
         state.conflicts = image.conflicts.into_owned();
         state.handles = image.handles.into_owned();
@@ -222,15 +269,15 @@ impl State {
         state.log = log;
         state.check_positions(image.seq)?;
         let handles = state.handles.len() as u64;
-        for v in image.volumes {
-            if v.key >> 16 >= handles {
-                return Err(ImageError::Inconsistent(format!(
-                    "volume key {} has no handle",
-                    v.key
-                )));
-            }
-            state.index.insert(v.key, v.volume());
+        if let Some(v) = image.volumes.iter().find(|v| v.key >> 16 >= handles) {
+            return Err(ImageError::Inconsistent(format!(
+                "volume key {} has no handle",
+                v.key
+            )));
         }
+        // Each footprint is computed again: the most of a start, on every core.
+        let volumes = on_every_core(image.volumes, |v| (v.key, v.volume()));
+        state.index = Index::bulk_load(volumes);
         Ok(state)
     }
 
@@ -255,6 +302,9 @@ impl State {
             if !self.lines.contains_key(&a.line) {
                 return Err(ImageError::Inconsistent(format!("{id} is on no line")));
             }
+        }
+        for seq in self.retired.positions() {
+            within("a retired activity", seq)?;
         }
         for (id, s) in &self.sites {
             handle(id, s.handle)?;

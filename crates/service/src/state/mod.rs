@@ -59,7 +59,7 @@ use conflicts::Conflict;
 pub(crate) use entries::Entries;
 pub use entries::RECENT_ENTRIES;
 pub use federation::{LineLogs, NodeLogs, Peer, MAX_DELIVERY};
-pub(crate) use image::{Image, ImageError};
+pub(crate) use image::{on_every_core, Image, ImageError};
 use lines::Line;
 use parley_engine::{Index, Limits, Volume};
 use parley_record::MerkleLog;
@@ -85,6 +85,8 @@ pub struct Decision {
 enum Handle {
     Activity(String),
     Site(String),
+    /// An activity retired (`history.rs`): nothing in the index refers to it.
+    Retired,
 }
 
 /// Everything the service knows, rebuilt from the journal at start.
@@ -96,6 +98,8 @@ pub struct State {
     by_token: HashMap<String, String>,
     lines: BTreeMap<String, Line>,
     activities: BTreeMap<String, Activity>,
+    /// Activities that ended long ago: only where their entries are (`history.rs`).
+    retired: history::Retired,
     sites: BTreeMap<String, Site>,
     conflicts: BTreeMap<String, Conflict>,
     handles: Vec<Handle>,
@@ -135,6 +139,7 @@ impl State {
             by_token: HashMap::new(),
             lines: BTreeMap::new(),
             activities: BTreeMap::new(),
+            retired: Default::default(),
             sites: BTreeMap::new(),
             conflicts: BTreeMap::new(),
             handles: Vec::new(),

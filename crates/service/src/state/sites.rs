@@ -154,6 +154,9 @@ impl State {
         actor: &Actor,
         site: &str,
     ) -> Result<Decision, ServiceError> {
+        if let Some(refused) = self.site_expired_long_ago(actor, site) {
+            return Err(refused);
+        }
         let s = self
             .sites
             .get(site)
@@ -274,7 +277,7 @@ impl State {
                     let a = &self.activities[id];
                     a.line == *line && a.party != site.party
                 }
-                Handle::Site(_) => false,
+                Handle::Site(_) | Handle::Retired => false,
             };
             for (handle, meetings) in self.meetings_by_handle(volumes, &l.rules.minima(), keep) {
                 let Handle::Activity(id) = &self.handles[handle as usize] else {

@@ -3,10 +3,11 @@
 
 #![allow(dead_code)]
 
+use parley_record::{leaf_hash, verify_inclusion, Hash, SignedCheckpoint, Signer};
 use parley_service::{Actor, Clock, Command, LineRules, Role, Service, ServiceError, HOST};
 use parley_store_sqlite::SqliteJournal;
 use parley_wire::WireLimits;
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{mpsc, Arc};
@@ -84,7 +85,10 @@ impl World {
         let now = Arc::clone(&self.now);
         let clock: Clock = Arc::new(move || now.load(Ordering::SeqCst));
         let service = Service::open(journal, WireLimits::default(), clock, |_| {});
-        self.service = Some(service.expect("service"));
+        let service = service.expect("service");
+        // As `parley serve` does: history retired before the first request.
+        service.set_keep_ended_hours(parley_service::KEEP_ENDED_H);
+        self.service = Some(service);
     }
 
     /// Stops the service and opens it again from its journal.
@@ -145,5 +149,83 @@ impl Drop for World {
 fn remove_store(db: &std::path::Path) {
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+}
+
+/// Everything the service answers, as each kind of reader (the host, north,
+/// south, west), with each of `activities` read by id: the same state gives
+/// the same value.
+pub fn reads(w: &World, activities: &[String]) -> Value {
+    let now = w.now();
+    let readers = [host(), officer("north"), officer("south"), officer("west")];
+    w.service().read(|s| {
+        let last = s.last_seq();
+        let per_reader: Vec<Value> = readers
+            .iter()
+            .map(|a| {
+                json!({
+                    "activities": s.activities(a, None),
+                    "conflicts": s.conflicts(a),
+                    "sites": s.sites(a),
+                    "lines": serde_json::to_value(s.lines(a, now)).unwrap(),
+                    "deadlines": serde_json::to_value(s.deadlines(a, now)).unwrap(),
+                    "parties": serde_json::to_value(s.parties(a)).unwrap(),
+                    "messages": s.messages(a, "l", 0, 1_000).unwrap_or_default(),
+                    "export": s.export(a, None, 0, last),
+                    "events": s.events_after(a, 0, 10_000).iter().map(|l| l.seq).collect::<Vec<_>>(),
+                    "receipts": (1..=last).map(|seq| s.inclusion(a, seq, last).ok()).collect::<Vec<_>>(),
+                    "each": activities.iter().map(|id| s.activity(a, id).ok()).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        let (size, root) = s.record_head();
+        json!({"readers": per_reader, "size": size, "root": root.to_string(),
+               "tokens": s.tokens().len(), "last": last})
+    })
+}
+
+/// Checks `receipt` offline with the record key: the checkpoint's signature,
+/// then the leaf's inclusion in it. The checkpoint's size.
+pub fn verify(receipt: &Value, signer: &Signer) -> u64 {
+    let cp = SignedCheckpoint::parse_and_verify(
+        receipt["checkpoint"].as_str().unwrap(),
+        &signer.verifier_key(),
+    )
+    .expect("the checkpoint is signed by the record key");
+    let leaf = receipt["leaf"].as_str().unwrap();
+    assert_eq!(
+        receipt["leaf_hash"].as_str().unwrap(),
+        leaf_hash(leaf.as_bytes()).to_string()
+    );
+    let proof: Vec<Hash> = receipt["proof"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| Hash::from_hex(h.as_str().unwrap()).unwrap())
+        .collect();
+    let seq = receipt["seq"].as_u64().unwrap();
+    verify_inclusion(
+        &leaf_hash(leaf.as_bytes()),
+        seq - 1,
+        cp.size,
+        &proof,
+        &cp.root,
+    )
+    .expect("the entry is in the signed checkpoint");
+    assert_eq!(receipt["tree_size"].as_u64(), Some(cp.size));
+    cp.size
+}
+
+/// `v` without the ids drawn at random (and the hashes that hold them).
+pub fn strip_ids(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            for k in ["activity", "id", "conflict", "content_sha256"] {
+                m.remove(k);
+            }
+            m.values_mut().for_each(strip_ids);
+        }
+        Value::Array(a) => a.iter_mut().for_each(strip_ids),
+        _ => {}
     }
 }

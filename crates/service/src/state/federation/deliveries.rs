@@ -304,7 +304,9 @@ impl State {
                 party,
                 ..
             } => {
-                let a = self.activities.get(activity);
+                // A late acknowledgment of what is history here still counts.
+                let retired = self.retired_activity(activity).and_then(Result::ok);
+                let a = self.activities.get(activity).or(retired.as_ref());
                 if !theirs(party)
                     || !a.is_some_and(|a| a.line == line && *version <= a.versions.len() as u64)
                 {
