@@ -223,6 +223,11 @@ def main():
         "node": "crimson-node", "url": "http://127.0.0.1:9",
         "node_key": verifier_key("crimson-node", PUBLIC_KEY), "parties": ["crimson"]})
     api.call("get", "/v1/federation", host)
+    # A line naming the peer's party is federated: its log here has the
+    # line's creation (the peer is never reached).
+    api.call("post", "/v1/lines", host, {"id": "crimson-blue", "name": "Crimson and Blue",
+                                         "parties": ["blue", "crimson"]})
+    api.call("get", "/v1/federation/lines/{line}/logs", host, line="crimson-blue")
 
     missing = api.documented() - api.seen - set(NOT_HERE)
     for m in sorted(missing):
