@@ -227,12 +227,7 @@ async fn a_party_of_one_node_gets_nothing_from_another_node() {
     // A delivery signed by no peer's key is refused, and nothing is logged.
     let forged = json!({"from": "blue.node", "line": "air", "first": 0, "entries": [],
         "checkpoint": "blue.node/lines/air\n0\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\ntime 1\n\n— blue.node AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"});
-    let res = as_a_node()
-        .post(format!("{}/v1/federation/deliveries", red.server.url))
-        .json(&forged)
-        .send()
-        .await
-        .unwrap();
+    let res = deliver_to(&red, &forged).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
 
@@ -244,15 +239,7 @@ async fn three_nodes_share_a_line_and_each_finds_every_conflict() {
     peer(&blue, &red).await;
     peer(&blue, &relief).await;
     peer(&red, &relief).await;
-    let (s, v) = blue
-        .server
-        .post(
-            "/v1/lines",
-            &blue.server.host,
-            json!({"id": "air", "name": "Air", "parties": ["blue", "red", "relief"], "rules": {"horizontal_m": 1000, "vertical_m": 0, "time_s": 0}}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{v}");
+    make_line(&blue, "air", &["blue", "red", "relief"]).await;
     // Red and the relief office took the line in before the answer.
     for n in [&red, &relief] {
         let (_, lines) = n.server.get("/v1/lines", &n.party.officer).await;
@@ -287,15 +274,7 @@ async fn three_nodes_share_a_line_and_each_finds_every_conflict() {
     }
     // Nothing of a line a node is not on reaches it: Blue and Red open a
     // line of their own; the relief office's node never hears of it.
-    let (s, v) = blue
-        .server
-        .post(
-            "/v1/lines",
-            &blue.server.host,
-            json!({"id": "bilateral", "name": "Bilateral", "parties": ["blue", "red"], "rules": {"horizontal_m": 0, "vertical_m": 0, "time_s": 0}}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{v}");
+    make_line(&blue, "bilateral", &["blue", "red"]).await;
     let st = status(&relief).await;
     assert!(st["lines"].get("bilateral").is_none(), "{st}");
     let export = relief.server.export(&relief.server.host).await;
@@ -439,15 +418,7 @@ async fn a_partition_heals_through_a_flaky_link_with_everything_delivered_once()
     let to_blue = Proxy::start(&address(&blue)).await.unwrap();
     peer_at(&blue, &red, &format!("{scheme}://{}", to_red.address())).await;
     peer_at(&red, &blue, &format!("{scheme}://{}", to_blue.address())).await;
-    let (s, v) = blue
-        .server
-        .post(
-            "/v1/lines",
-            &blue.server.host,
-            json!({"id": "air", "name": "Air", "parties": ["blue", "red"], "rules": {"horizontal_m": 1000, "vertical_m": 0, "time_s": 0}}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{v}");
+    make_line(&blue, "air", &["blue", "red"]).await;
 
     // The partition: both sides go on working, each told the other was not
     // reached; neither knows yet of the conflicts between them.

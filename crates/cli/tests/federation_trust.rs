@@ -31,12 +31,7 @@ async fn a_node_that_rewrites_what_it_sent_is_caught_and_the_evidence_kept() {
     }
     .sign(&signer);
     let forged = json!({"from": "blue.node", "line": "air", "first": 0, "entries": [other], "checkpoint": checkpoint});
-    let res = as_a_node()
-        .post(format!("{}/v1/federation/deliveries", red.server.url))
-        .json(&forged)
-        .send()
-        .await
-        .unwrap();
+    let res = deliver_to(&red, &forged).await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
     let problem: Value = res.json().await.unwrap();
     assert!(
@@ -54,12 +49,7 @@ async fn a_node_that_rewrites_what_it_sent_is_caught_and_the_evidence_kept() {
         .unwrap_or_else(|| panic!("no evidence on red's record: {export}"));
     assert!(kept.contains("changed entry 0"), "{kept}");
     // Sent again: refused again, kept once.
-    let again = as_a_node()
-        .post(format!("{}/v1/federation/deliveries", red.server.url))
-        .json(&forged)
-        .send()
-        .await
-        .unwrap();
+    let again = deliver_to(&red, &forged).await;
     assert_eq!(again.status(), StatusCode::CONFLICT);
     let export = red.server.export(&red.party.officer).await;
     assert_eq!(export.matches("peer_misbehaved").count(), 1);
@@ -91,15 +81,7 @@ async fn a_peer_is_reached_over_https_only_with_its_pinned_key() {
         .server("other", common::tls::CURRENT);
     let (s, p) = add(https_url, Some(&other.spki)).await;
     assert_eq!(s, StatusCode::CREATED, "{p}");
-    let (s, v) = blue
-        .server
-        .post(
-            "/v1/lines",
-            &blue.server.host,
-            json!({"id": "air", "name": "Air", "parties": ["blue", "red"], "rules": {"horizontal_m": 1000, "vertical_m": 0, "time_s": 0}}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{v}");
+    make_line(&blue, "air", &["blue", "red"]).await;
     let st = status(&blue).await;
     assert_eq!(st["peers"]["red.node"]["reach"]["reachable"], false, "{st}");
     let (s, p) = blue
@@ -134,12 +116,7 @@ async fn a_node_that_tells_two_peers_two_stories_is_caught_by_its_own_signature(
     .sign(&signer);
     let carried = json!({"from": "blue.node", "line": "air", "first": 0, "entries": [],
         "checkpoint": "not a checkpoint", "heads": [other_story]});
-    let res = as_a_node()
-        .post(format!("{}/v1/federation/deliveries", red.server.url))
-        .json(&carried)
-        .send()
-        .await
-        .unwrap();
+    let res = deliver_to(&red, &carried).await;
     assert_eq!(
         res.status(),
         StatusCode::FORBIDDEN,

@@ -251,12 +251,12 @@ impl Federation {
             .0
             .service
             .read(|s| s.peers().get(node).map(|p| p.tls_pin.clone()));
-        match (pin, certificate) {
-            // An unknown node: the service refuses it by name.
+        match (pin.flatten(), certificate) {
+            // An unknown node (the service refuses it by name), or one
+            // reached over plain HTTP on loopback.
             (None, _) => true,
-            (Some(None), _) => true,
-            (Some(Some(pin)), Some(Some(spki))) => pin == spki,
-            (Some(Some(_)), _) => false,
+            (Some(pin), Some(Some(spki))) => pin == spki,
+            (Some(_), _) => false,
         }
     }
 

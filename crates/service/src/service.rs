@@ -313,7 +313,8 @@ impl Service {
         (self.shared.clock)()
     }
 
-    /// Logs the escalation steps and line checks due now; `reply` gets the answer
+    /// Logs the escalation steps, line checks and undelivered notices due
+    /// now; `reply` gets the answer
     /// (`{"logged": n}`) once they are durable.
     pub fn tick(&self, reply: Reply) {
         self.submit(system_actor(), Command::Tick, None, reply);

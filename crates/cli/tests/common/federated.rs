@@ -80,6 +80,16 @@ pub fn as_a_node() -> reqwest::Client {
     }
 }
 
+/// Posts `delivery` to node `to` as a node would (see [`as_a_node`]).
+pub async fn deliver_to(to: &Node, delivery: &Value) -> reqwest::Response {
+    as_a_node()
+        .post(format!("{}/v1/federation/deliveries", to.server.url))
+        .json(delivery)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// A client trusting `ca`, presenting `identity` (a certificate and its key).
 pub fn client_trusting(
     ca: &super::tls::Ca,
@@ -195,15 +205,7 @@ pub async fn two_nodes(name: &str) -> (Node, Node) {
 /// Peers two nodes and makes line `air` between their parties on the first.
 pub async fn line_between(blue: Node, red: Node) -> (Node, Node) {
     peer(&blue, &red).await;
-    let (s, v) = blue
-        .server
-        .post(
-            "/v1/lines",
-            &blue.server.host,
-            json!({"id": "air", "name": "Air", "parties": ["blue", "red"], "rules": {"horizontal_m": 1000, "vertical_m": 0, "time_s": 0}}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{v}");
+    make_line(&blue, "air", &["blue", "red"]).await;
     (blue, red)
 }
 
@@ -280,14 +282,16 @@ pub fn verify_federation(
     (out.status.code().unwrap_or(-1), text)
 }
 
-/// Makes line `id` joining `parties` on node `on`, as its host's admins.
+/// Makes line `id` (named `Id`) joining `parties` on node `on`, as its
+/// host's admins.
 pub async fn make_line(on: &Node, id: &str, parties: &[&str]) {
+    let name = id[..1].to_uppercase() + &id[1..];
     let (s, v) = on
         .server
         .post(
             "/v1/lines",
             &on.server.host,
-            json!({"id": id, "name": id, "parties": parties, "rules": {"horizontal_m": 1000, "vertical_m": 0, "time_s": 0}}),
+            json!({"id": id, "name": name, "parties": parties, "rules": {"horizontal_m": 1000, "vertical_m": 0, "time_s": 0}}),
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
