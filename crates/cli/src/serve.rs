@@ -52,8 +52,9 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = parley_service::IDEMPOTENCY_WINDOW_H,
           value_parser = clap::value_parser!(i64).range(1..=8_760))]
     idempotency_hours: i64,
-    /// Save a snapshot of the state after this many journal entries (0: not
-    /// by count); a restart replays only the entries after the latest.
+    /// Save a snapshot of the state after this many journal entries, or as
+    /// many as the last snapshot held items if more (0: not by count); a
+    /// restart replays only the entries after the latest.
     #[arg(long, default_value_t = parley_service::SNAPSHOT_EVERY_ENTRIES)]
     snapshot_entries: u64,
     /// ... or this many seconds after the last one if anything was logged

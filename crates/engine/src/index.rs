@@ -21,6 +21,7 @@ use crate::footprint::pad;
 use crate::volume::{LatLngBox, Volume};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::sync::Arc;
 
 /// Cell height of each level, degrees of latitude.
 const LEVELS: [f64; 4] = [0.18, 1.44, 11.52, 180.0];
@@ -37,7 +38,9 @@ pub struct Index<K> {
 
 struct Slot<K> {
     key: K,
-    volume: Volume,
+    /// Shared, so that a copy of every stored volume (a snapshot's) costs a
+    /// count each, not the volumes.
+    volume: Arc<Volume>,
     level: u8,
 }
 
@@ -137,19 +140,30 @@ impl<K: Copy + Eq + Hash> Index<K> {
         let slot = self.by_key.remove(key)?;
         self.unfile(slot);
         self.free.push(slot);
-        self.slots[slot as usize].take().map(|s| s.volume)
+        self.slots[slot as usize]
+            .take()
+            .map(|s| Arc::try_unwrap(s.volume).unwrap_or_else(|shared| (*shared).clone()))
     }
 
     /// Every stored volume with its key, in the order of the index's own
     /// slots (the order in which queries consider them).
     pub fn iter(&self) -> impl Iterator<Item = (K, &Volume)> {
-        self.slots.iter().flatten().map(|s| (s.key, &s.volume))
+        self.slots.iter().flatten().map(|s| (s.key, &*s.volume))
+    }
+
+    /// [`Index::iter`] with each volume shared: what a copy of the index's
+    /// volumes taken in a hurry (under a lock) needs.
+    pub fn iter_shared(&self) -> impl Iterator<Item = (K, Arc<Volume>)> + '_ {
+        self.slots
+            .iter()
+            .flatten()
+            .map(|s| (s.key, Arc::clone(&s.volume)))
     }
 
     /// The volume stored under `key`.
     pub fn get(&self, key: &K) -> Option<&Volume> {
         let slot = *self.by_key.get(key)?;
-        self.slots[slot as usize].as_ref().map(|s| &s.volume)
+        self.slots[slot as usize].as_ref().map(|s| &*s.volume)
     }
 
     /// Keys of every stored volume that conflicts with `volume` under `minima`.
@@ -253,7 +267,11 @@ impl<K: Copy + Eq + Hash> Index<K> {
 
     fn store(&mut self, key: K, volume: Volume) -> u32 {
         let level = level_for(&self.levels, &volume.bounds());
-        let slot = Slot { key, volume, level };
+        let slot = Slot {
+            key,
+            volume: Arc::new(volume),
+            level,
+        };
         let id = match self.free.pop() {
             Some(id) => {
                 self.slots[id as usize] = Some(slot);
@@ -330,6 +348,8 @@ impl<K: Copy + Eq + Hash> Index<K> {
             .sum();
         entries
             + self.slots.capacity() * std::mem::size_of::<Option<Slot<K>>>()
+            // Each volume in its own allocation, with its two counts.
+            + self.len() * (std::mem::size_of::<Volume>() + 16)
             + self.by_key.capacity() * (std::mem::size_of::<(K, u32)>() + 1)
             + self.free.capacity() * 4
     }

@@ -17,6 +17,7 @@
 
 use sha2::{Digest, Sha256};
 use std::fmt;
+use std::sync::Arc;
 
 /// A SHA-256 hash: a leaf hash, a node hash or a tree's root.
 ///
@@ -211,20 +212,22 @@ const CHUNK: usize = 1 << CHUNK_BITS;
 /// A list of hashes in chunks of [`CHUNK`]: growing never copies more than one
 /// chunk and leaves at most one chunk's slack, where one `Vec` would double
 /// (copying, and up to half of it unused). The first chunk grows as a `Vec`
-/// does, so a small log stays small.
+/// does, so a small log stays small. Chunks are shared between clones (a
+/// full chunk never changes), so a clone of the log costs a count a chunk.
 #[derive(Clone, Debug, Default)]
 struct Hashes {
-    chunks: Vec<Vec<Hash>>,
+    chunks: Vec<Arc<Vec<Hash>>>,
 }
 
 impl Hashes {
     fn push(&mut self, hash: Hash) {
         match self.chunks.last_mut() {
-            Some(last) if last.len() < CHUNK => last.push(hash),
+            // Copied first only if a clone shares it (once per clone).
+            Some(last) if last.len() < CHUNK => Arc::make_mut(last).push(hash),
             _ => {
                 let mut chunk = Vec::with_capacity(if self.chunks.is_empty() { 16 } else { CHUNK });
                 chunk.push(hash);
-                self.chunks.push(chunk);
+                self.chunks.push(Arc::new(chunk));
             }
         }
     }
@@ -237,7 +240,7 @@ impl Hashes {
     }
 
     fn heap_bytes(&self) -> usize {
-        self.chunks.capacity() * std::mem::size_of::<Vec<Hash>>()
+        self.chunks.capacity() * std::mem::size_of::<Arc<Vec<Hash>>>()
             + self
                 .chunks
                 .iter()

@@ -79,3 +79,30 @@ proptest! {
         prop_assert_eq!(log.root(), log.root_at(log.size()).unwrap());
     }
 }
+
+/// A clone shares the log's chunks (a snapshot's copy): appending to either
+/// afterwards must leave the other as it was, across chunk boundaries.
+#[test]
+fn a_clone_and_its_log_grow_apart() {
+    let mut log = MerkleLog::new();
+    for i in 0..70_000u32 {
+        log.append(&i.to_be_bytes());
+    }
+    let copy = log.clone();
+    let root = copy.root();
+    for i in 70_000..140_000u32 {
+        log.append(&i.to_be_bytes());
+    }
+    assert_eq!(copy.size(), 70_000);
+    assert_eq!(copy.root(), root);
+    assert_eq!(log.root_at(70_000).unwrap(), root);
+    let mut fresh = MerkleLog::new();
+    for i in 0..140_000u32 {
+        fresh.append(&i.to_be_bytes());
+    }
+    assert_eq!(log.root(), fresh.root());
+    let mut grown = copy.clone();
+    grown.append(b"other");
+    assert_eq!(copy.root(), root);
+    assert_ne!(grown.root(), log.root_at(70_001).unwrap());
+}

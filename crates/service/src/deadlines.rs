@@ -17,7 +17,6 @@
 //! at once, to every operator of the recipient party.
 
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
 
 /// A flash message must be answered (replied to) within this many seconds.
 pub const FLASH_ANSWER_S: i64 = 300;
@@ -145,8 +144,8 @@ impl Deadline {
 /// Every open deadline, with a queue of the next escalation steps.
 #[derive(Default, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Deadlines {
-    open: BTreeMap<String, Deadline>,
-    queue: BTreeSet<(i64, String)>,
+    open: imbl::OrdMap<String, Deadline>,
+    queue: imbl::OrdSet<(i64, String)>,
 }
 
 impl Deadlines {

@@ -10,7 +10,7 @@ use crate::error::ServiceError;
 use crate::journal::{Journal, StorageError};
 use crate::model::Actor;
 use crate::record::signed_checkpoint;
-use crate::snapshot::{replay, Restored, Snapshots};
+use crate::snapshot::{replay, Restored, Snapshots, Taken};
 use crate::state::State;
 pub use crate::writer::{
     system_clock, Answer, Clock, Idempotency, Reply, IDEMPOTENCY_WINDOW_H, KEEP_ENDED_H, MAX_BATCH,
@@ -58,6 +58,7 @@ impl Service {
             Restored::Snapshot { seq, .. } => seq,
             Restored::Replay { .. } => 0,
         };
+        let items = state.image_items();
         let snapshot_store = journal.snapshot_store()?;
         let shared = Arc::new(Shared {
             tokens: RwLock::new(state.tokens()),
@@ -72,15 +73,26 @@ impl Service {
             cosigner: OnceLock::new(),
             writer: Mutex::new(None),
             witnessed: Default::default(),
-            snapshots: Arc::new(Snapshots::new(from, clock())),
+            snapshots: Arc::new(Snapshots::new(from, items, clock())),
             restored,
         });
         if let Some(store) = snapshot_store {
             let image = Arc::downgrade(&shared);
             let take = move || {
                 let shared = image.upgrade()?;
-                let state = shared.state.read().unwrap_or_else(|e| e.into_inner());
-                Some((state.last_seq(), state.image_json(), state.leaf_bytes()))
+                // Copies that share their parts with the state: the writer
+                // waits for these, not for the JSON.
+                let (seq, items, image, record) = {
+                    let state = shared.state.read().unwrap_or_else(|e| e.into_inner());
+                    let items = state.image_items();
+                    (state.last_seq(), items, state.image(), state.record_copy())
+                };
+                Some(Taken {
+                    seq,
+                    items,
+                    json: image.to_json(),
+                    leaves: crate::state::leaf_bytes(&record),
+                })
             };
             Snapshots::spawn(&shared.snapshots, store, take, Arc::clone(&clock))
                 .map_err(|e| StorageError(format!("cannot start the snapshot thread: {e}")))?;

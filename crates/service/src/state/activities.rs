@@ -256,7 +256,7 @@ impl State {
             match self.retired_activity(activity) {
                 Some(Ok(mut a)) => {
                     self.retired.remove(activity);
-                    self.handles.push(Handle::Activity(activity.clone()));
+                    self.handles.push_back(Handle::Activity(activity.clone()));
                     a.handle = (self.handles.len() - 1) as u32;
                     self.activities.insert(activity.clone(), a);
                 }
@@ -274,7 +274,7 @@ impl State {
         let handle = match self.activities.get(activity) {
             Some(a) => a.handle,
             None => {
-                self.handles.push(Handle::Activity(activity.clone()));
+                self.handles.push_back(Handle::Activity(activity.clone()));
                 (self.handles.len() - 1) as u32
             }
         };

@@ -22,7 +22,7 @@ use crate::deadlines::Owed;
 use crate::entry::Entry;
 use crate::error::ServiceError;
 use crate::model::NoticeState;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// Retired activities: the journal positions of each one's notice versions
 /// and acknowledgments. Compact, since they are many: an id this service
@@ -32,7 +32,7 @@ use std::collections::{BTreeMap, BTreeSet};
 #[derive(Clone, Default, serde::Serialize, serde::Deserialize)]
 #[serde(from = "RetiredImage", into = "RetiredImage")]
 pub(super) struct Retired {
-    by_bits: BTreeSet<(u64, u64)>,
+    by_bits: imbl::OrdSet<(u64, u64)>,
     by_name: BTreeMap<String, Vec<u64>>,
     /// How many activities are retired.
     count: usize,
@@ -65,7 +65,8 @@ impl From<Retired> for RetiredImage {
 
 impl From<RetiredImage> for Retired {
     fn from(i: RetiredImage) -> Self {
-        let by_bits: BTreeSet<(u64, u64)> = i.pairs.chunks_exact(2).map(|p| (p[0], p[1])).collect();
+        let by_bits: imbl::OrdSet<(u64, u64)> =
+            i.pairs.chunks_exact(2).map(|p| (p[0], p[1])).collect();
         let mut ids: Vec<u64> = by_bits.iter().map(|&(b, _)| b).collect();
         ids.dedup();
         Retired {

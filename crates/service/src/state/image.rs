@@ -20,8 +20,8 @@ use parley_engine::{
 use parley_record::MerkleLog;
 use parley_wire::WireLimits;
 use serde::{Deserialize, Serialize};
-use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 /// The image's format; an image of another format is refused (and the
 /// journal replayed), so a change of the state's fields only needs a new
@@ -45,6 +45,30 @@ struct StoredVolume {
     band: [f64; 2],
     /// Start and end, µs.
     window: [i64; 2],
+}
+
+/// An image's volumes: shared with the index when taken (written out as
+/// [`StoredVolume`]s after the state's lock is let go), as stored when read.
+enum ImageVolumes {
+    Shared(Vec<(u64, Arc<Volume>)>),
+    Read(Vec<StoredVolume>),
+}
+
+impl Serialize for ImageVolumes {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            ImageVolumes::Shared(v) => {
+                s.collect_seq(v.iter().map(|(k, v)| StoredVolume::of(*k, v)))
+            }
+            ImageVolumes::Read(v) => v.serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ImageVolumes {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Vec::deserialize(d).map(ImageVolumes::Read)
+    }
 }
 
 impl StoredVolume {
@@ -120,34 +144,35 @@ pub(crate) fn on_every_core<T: Send, R: Send>(
     })
 }
 
-/// The state's fields, borrowed to write an image and owned when one is read.
+/// The state's fields: a copy that shares what it can with the state (the
+/// large maps are persistent, so copying them is a pointer's worth).
 #[derive(Serialize, Deserialize)]
-pub(crate) struct Image<'a> {
+pub(crate) struct Image {
     pub(crate) format: u32,
     /// The journal position the image is the state after.
     pub(crate) seq: u64,
     /// The record's root at `seq`, hex.
     pub(crate) root: String,
-    parties: Cow<'a, BTreeMap<String, Party>>,
-    operators: Cow<'a, BTreeMap<String, Operator>>,
-    by_token: Cow<'a, HashMap<String, String>>,
-    lines: Cow<'a, BTreeMap<String, Line>>,
-    activities: Cow<'a, BTreeMap<String, Activity>>,
-    retired: Cow<'a, super::history::Retired>,
-    sites: Cow<'a, BTreeMap<String, Site>>,
-    conflicts: Cow<'a, BTreeMap<String, Conflict>>,
-    handles: Cow<'a, [Handle]>,
-    deadlines: Cow<'a, Deadlines>,
-    checks: Cow<'a, Checks>,
-    talks: Cow<'a, Talks>,
-    party_keys: Cow<'a, BTreeMap<String, Vec<String>>>,
-    certificates: Cow<'a, Certificates>,
-    federation: Cow<'a, super::federation::Federation>,
+    parties: BTreeMap<String, Party>,
+    operators: BTreeMap<String, Operator>,
+    by_token: HashMap<String, String>,
+    lines: BTreeMap<String, Line>,
+    activities: imbl::OrdMap<String, Activity>,
+    retired: super::history::Retired,
+    sites: BTreeMap<String, Site>,
+    conflicts: imbl::OrdMap<String, Conflict>,
+    handles: imbl::Vector<Handle>,
+    deadlines: Deadlines,
+    checks: Checks,
+    talks: Talks,
+    party_keys: BTreeMap<String, Vec<String>>,
+    certificates: Certificates,
+    federation: super::federation::Federation,
     /// The signatures used, by hash, with when (a replay is refused after a
     /// restart from the image too).
-    used_signatures: Cow<'a, HashMap<String, i64>>,
+    used_signatures: HashMap<String, i64>,
     /// The index's volumes in its slot order.
-    volumes: Vec<StoredVolume>,
+    volumes: ImageVolumes,
 }
 
 /// Why an image does not fit the journal.
@@ -175,48 +200,52 @@ pub enum ImageError {
     Inconsistent(String),
 }
 
+impl Image {
+    /// The image as the JSON a snapshot keeps.
+    pub(crate) fn to_json(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("the state serializes")
+    }
+}
+
 impl State {
-    /// The state now as an image (JSON). Runs under the state's read lock:
-    /// no copy, one pass.
-    pub(crate) fn image_json(&self) -> Vec<u8> {
-        let image = Image {
+    /// The state now as an image, a copy: taken under the state's read lock,
+    /// it is written out ([`Image::to_json`]) after the lock is let go, so
+    /// that the writer waits for a copy, not for the JSON of the whole state.
+    pub(crate) fn image(&self) -> Image {
+        Image {
             format: FORMAT,
             seq: self.last_seq(),
             root: self.record.root().to_string(),
-            parties: Cow::Borrowed(&self.parties),
-            operators: Cow::Borrowed(&self.operators),
-            by_token: Cow::Borrowed(&self.by_token),
-            lines: Cow::Borrowed(&self.lines),
-            activities: Cow::Borrowed(&self.activities),
-            retired: Cow::Borrowed(&self.retired),
-            sites: Cow::Borrowed(&self.sites),
-            conflicts: Cow::Borrowed(&self.conflicts),
-            handles: Cow::Borrowed(&self.handles),
-            deadlines: Cow::Borrowed(&self.deadlines),
-            checks: Cow::Borrowed(&self.checks),
-            talks: Cow::Borrowed(&self.talks),
-            party_keys: Cow::Borrowed(&self.party_keys),
-            certificates: Cow::Borrowed(&self.certificates),
-            federation: Cow::Borrowed(&self.federation),
-            used_signatures: Cow::Borrowed(self.signing.used()),
-            volumes: self
-                .index
-                .iter()
-                .map(|(k, v)| StoredVolume::of(k, v))
-                .collect(),
-        };
-        serde_json::to_vec(&image).expect("the state serializes")
+            parties: self.parties.clone(),
+            operators: self.operators.clone(),
+            by_token: self.by_token.clone(),
+            lines: self.lines.clone(),
+            activities: self.activities.clone(),
+            retired: self.retired.clone(),
+            sites: self.sites.clone(),
+            conflicts: self.conflicts.clone(),
+            handles: self.handles.clone(),
+            deadlines: self.deadlines.clone(),
+            checks: self.checks.clone(),
+            talks: self.talks.clone(),
+            party_keys: self.party_keys.clone(),
+            certificates: self.certificates.clone(),
+            federation: self.federation.clone(),
+            used_signatures: self.signing.used().clone(),
+            volumes: ImageVolumes::Shared(self.index.iter_shared().collect()),
+        }
     }
 
-    /// Every leaf hash of the record, in order (32 bytes each): saved beside
-    /// the image so that a start need not hash the whole journal again.
-    pub(crate) fn leaf_bytes(&self) -> Vec<u8> {
-        let size = self.record.size();
-        let mut out = Vec::with_capacity(size as usize * 32);
-        for i in 0..size {
-            out.extend_from_slice(&self.record.leaf(i).expect("within the log").0);
-        }
-        out
+    /// How many activities, sites and conflicts an image of the state holds
+    /// (what sets how often snapshots are taken: `snapshot.rs`).
+    pub(crate) fn image_items(&self) -> u64 {
+        (self.activities.len() + self.sites.len() + self.conflicts.len()) as u64
+    }
+
+    /// A copy of the record's tree (its chunks shared, so cheap), to write
+    /// out its leaves ([`leaf_bytes`]) after the state's lock is let go.
+    pub(crate) fn record_copy(&self) -> MerkleLog {
+        self.record.clone()
     }
 
     /// The state an image describes, given the journal's first `image.seq`
@@ -225,7 +254,7 @@ impl State {
     /// the image's, or the image refers to positions or handles it does not
     /// hold.
     pub(crate) fn from_image(
-        image: Image<'static>,
+        image: Image,
         log: super::entries::Entries,
         record: MerkleLog,
         limits: WireLimits,
@@ -249,34 +278,37 @@ impl State {
             });
         }
         let mut state = State::new(limits);
-        state.parties = image.parties.into_owned();
-        state.operators = image.operators.into_owned();
-        state.by_token = image.by_token.into_owned();
-        state.lines = image.lines.into_owned();
-        state.activities = image.activities.into_owned();
-        state.retired = image.retired.into_owned();
-        state.sites = image.sites.into_owned();
-        state.conflicts = image.conflicts.into_owned();
-        state.handles = image.handles.into_owned();
-        state.deadlines = image.deadlines.into_owned();
-        state.checks = image.checks.into_owned();
-        state.talks = image.talks.into_owned();
-        state.party_keys = image.party_keys.into_owned();
-        state.certificates = image.certificates.into_owned();
-        state.federation = image.federation.into_owned();
-        state.signing.set_used(image.used_signatures.into_owned());
+        state.parties = image.parties;
+        state.operators = image.operators;
+        state.by_token = image.by_token;
+        state.lines = image.lines;
+        state.activities = image.activities;
+        state.retired = image.retired;
+        state.sites = image.sites;
+        state.conflicts = image.conflicts;
+        state.handles = image.handles;
+        state.deadlines = image.deadlines;
+        state.checks = image.checks;
+        state.talks = image.talks;
+        state.party_keys = image.party_keys;
+        state.certificates = image.certificates;
+        state.federation = image.federation;
+        state.signing.set_used(image.used_signatures);
         state.record = record;
         state.log = log;
         state.check_positions(image.seq)?;
         let handles = state.handles.len() as u64;
-        if let Some(v) = image.volumes.iter().find(|v| v.key >> 16 >= handles) {
+        let ImageVolumes::Read(stored) = image.volumes else {
+            unreachable!("an image read from JSON holds its volumes as stored")
+        };
+        if let Some(v) = stored.iter().find(|v| v.key >> 16 >= handles) {
             return Err(ImageError::Inconsistent(format!(
                 "volume key {} has no handle",
                 v.key
             )));
         }
         // Each footprint is computed again: the most of a start, on every core.
-        let volumes = on_every_core(image.volumes, |v| (v.key, v.volume()));
+        let volumes = on_every_core(stored, |v| (v.key, v.volume()));
         state.index = Index::bulk_load(volumes);
         Ok(state)
     }
@@ -327,4 +359,15 @@ impl State {
             .check_positions(len)
             .map_err(ImageError::Inconsistent)
     }
+}
+
+/// Every leaf hash of `record`, in order (32 bytes each): saved beside the
+/// image so that a start need not hash the whole journal again.
+pub(crate) fn leaf_bytes(record: &MerkleLog) -> Vec<u8> {
+    let size = record.size();
+    let mut out = Vec::with_capacity(size as usize * 32);
+    for i in 0..size {
+        out.extend_from_slice(&record.leaf(i).expect("within the log").0);
+    }
+    out
 }

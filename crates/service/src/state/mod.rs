@@ -59,7 +59,8 @@ use conflicts::Conflict;
 pub(crate) use entries::Entries;
 pub use entries::RECENT_ENTRIES;
 pub use federation::{LineLogs, NodeLogs, Peer, MAX_DELIVERY};
-pub(crate) use image::{on_every_core, Image, ImageError};
+pub(crate) use image::{leaf_bytes, on_every_core, Image, ImageError};
+use imbl::OrdMap;
 use lines::Line;
 use parley_engine::{Index, Limits, Volume};
 use parley_record::MerkleLog;
@@ -97,12 +98,12 @@ pub struct State {
     operators: BTreeMap<String, Operator>,
     by_token: HashMap<String, String>,
     lines: BTreeMap<String, Line>,
-    activities: BTreeMap<String, Activity>,
+    activities: OrdMap<String, Activity>,
     /// Activities that ended long ago: only where their entries are (`history.rs`).
     retired: history::Retired,
     sites: BTreeMap<String, Site>,
-    conflicts: BTreeMap<String, Conflict>,
-    handles: Vec<Handle>,
+    conflicts: OrdMap<String, Conflict>,
+    handles: imbl::Vector<Handle>,
     index: Index<u64>,
     deadlines: Deadlines,
     checks: Checks,
@@ -138,11 +139,11 @@ impl State {
             operators: BTreeMap::new(),
             by_token: HashMap::new(),
             lines: BTreeMap::new(),
-            activities: BTreeMap::new(),
+            activities: OrdMap::new(),
             retired: Default::default(),
             sites: BTreeMap::new(),
-            conflicts: BTreeMap::new(),
-            handles: Vec::new(),
+            conflicts: OrdMap::new(),
+            handles: imbl::Vector::new(),
             index: Index::new(),
             deadlines: Deadlines::default(),
             checks: Checks::default(),

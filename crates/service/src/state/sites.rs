@@ -221,7 +221,7 @@ impl State {
             None => self
                 .volumes_of(&serde_json::from_str::<Vec<Value>>(volumes.get()).unwrap_or_default()),
         };
-        self.handles.push(Handle::Site(site.clone()));
+        self.handles.push_back(Handle::Site(site.clone()));
         let handle = (self.handles.len() - 1) as u32;
         let volume_count = vols.len();
         for (i, v) in vols.into_iter().enumerate() {
