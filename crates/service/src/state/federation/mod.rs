@@ -11,7 +11,9 @@
 mod deliveries;
 mod evidence;
 mod export;
+mod judging;
 mod reach;
+mod refusals;
 
 pub use export::{LineLogs, NodeLogs};
 
@@ -130,6 +132,14 @@ struct FedLine {
     cosigned: BTreeMap<String, String>,
     /// Each peer's latest receipt of this node's log.
     receipts: BTreeMap<String, Value>,
+    /// The entries of each peer's log this node holds but refused for
+    /// good: index in that log, and the journal position of its `Received`.
+    #[serde(default)]
+    refused_here: BTreeMap<String, BTreeMap<u64, u64>>,
+    /// The entries of this node's log a peer refused for good, told to
+    /// their parties already: (node, index).
+    #[serde(default)]
+    peer_refused: BTreeSet<(String, u64)>,
 }
 
 impl State {
@@ -360,7 +370,8 @@ impl State {
             logged: following,
             checkpoint,
             sent_at_us,
-            ..
+            through,
+            refused,
         } = &logged.entry
         else {
             return;
@@ -372,6 +383,10 @@ impl State {
             .map(|author| author.min(logged.at_us));
         let fed = self.federation.lines.entry(line.to_string()).or_default();
         fed.received_at.insert(node.to_string(), seq);
+        if refused.is_some() {
+            let held = fed.refused_here.entry(node.to_string()).or_default();
+            held.insert(through.saturating_sub(1), seq);
+        }
         if !checkpoint.is_empty() {
             fed.their_checkpoints
                 .insert(node.to_string(), checkpoint.to_string());
