@@ -445,6 +445,22 @@ async fn a_peer_that_refuses_a_nodes_entries_for_good_is_told_to_their_party_onc
     let nodes = operation(&blue).await["nodes"].clone();
     assert_eq!(nodes[0]["reachable"], true, "{nodes}");
     assert_eq!(nodes[0]["behind_since"], Value::Null, "{nodes}");
+    // Offline, the refused entries count as held there, and are named.
+    let (on_blue, on_red) = (line_logs(&blue).await, line_logs(&red).await);
+    let keys: Vec<(Value, Value)> = [&on_blue, &on_red]
+        .iter()
+        .map(|e| (e["node_key"].clone(), e["cosigner_key"].clone()))
+        .collect();
+    let (code, text) = verify_federation(
+        &temp_dir("fed-told-files"),
+        &[("blue.json", &on_blue), ("red.json", &on_red)],
+        &keys,
+    );
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains("red.node holds entry 1 (notice") && text.contains("but refused it"),
+        "{text}"
+    );
 
     // Not told again on replay, nor when the next delivery's answer
     // carries its own run's refusals.
