@@ -361,7 +361,12 @@ async fn a_signed_entry_refused_for_good_is_held_and_the_line_moves_on_past_it()
         "rules": {"horizontal_m": 1000.0, "vertical_m": 0.0, "time_s": 0.0, "notice_lead_time_s": 0,
             "ack_deadline_s": 3600, "line_check_interval_s": 0}});
     let res = deliver_to(&red, &grey.deliver(&[created])).await;
-    assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap());
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "{}",
+        res.text().await.unwrap()
+    );
     notify(&red, 53.0, 13.0, 1).await;
 
     // Grey's node signs a notice whose content does not hash to its
@@ -372,7 +377,11 @@ async fn a_signed_entry_refused_for_good_is_held_and_the_line_moves_on_past_it()
         grey_notice("a-grey-good", here, true),
     ]);
     let res = deliver_to(&red, &run).await;
-    assert_eq!(res.status(), StatusCode::OK, "the line is not stuck behind the bad entry");
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "the line is not stuck behind the bad entry"
+    );
     let answer: Value = res.json().await.unwrap();
     assert_eq!(received_of(&answer["receipt"])["through"], 3, "{answer}");
     let refusals = answer["refusals"].as_array().unwrap();
@@ -397,16 +406,30 @@ async fn a_signed_entry_refused_for_good_is_held_and_the_line_moves_on_past_it()
     );
     assert!(!found.iter().any(|c| c.to_string().contains("a-grey-bad")));
     let export = red.server.export(&red.party.officer).await;
-    assert_eq!(export.matches("does not hash to its content_sha256").count(), 1);
+    assert_eq!(
+        export
+            .matches("does not hash to its content_sha256")
+            .count(),
+        1
+    );
     // Held all the same: Red's copy of Grey's log is whole.
     let held = status(&red).await["lines"]["air"]["nodes"]["grey.node"]["held"].clone();
     assert_eq!(held, 3);
 
     // Sent again: nothing logged twice, the refusal answered again.
     let again: Value = deliver_to(&red, &run).await.json().await.unwrap();
-    assert_eq!(again["refusals"].as_array().map(Vec::len), Some(1), "{again}");
+    assert_eq!(
+        again["refusals"].as_array().map(Vec::len),
+        Some(1),
+        "{again}"
+    );
     let export = red.server.export(&red.party.officer).await;
-    assert_eq!(export.matches("does not hash to its content_sha256").count(), 1);
+    assert_eq!(
+        export
+            .matches("does not hash to its content_sha256")
+            .count(),
+        1
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -435,13 +458,23 @@ async fn a_peer_that_refuses_a_nodes_entries_for_good_is_told_to_their_party_onc
     .await;
     // The notice's refusal is Blue's party's to see, with Red's reason.
     let export = blue.server.export(&blue.party.officer).await;
-    let told: Vec<&str> = export.lines().filter(|l| l.contains("peer_refused")).collect();
+    let told: Vec<&str> = export
+        .lines()
+        .filter(|l| l.contains("peer_refused"))
+        .collect();
     assert_eq!(told.len(), 1, "{export}");
-    assert!(told[0].contains("a notice of blue, not a party of blue.node on air"), "{}", told[0]);
+    assert!(
+        told[0].contains("a notice of blue, not a party of blue.node on air"),
+        "{}",
+        told[0]
+    );
     // Receipted, refused or not: Red's node is not behind.
     let st = status(&blue).await;
     let line = &st["lines"]["air"];
-    assert_eq!(line["nodes"]["red.node"]["receipted"], line["log_size"], "{st}");
+    assert_eq!(
+        line["nodes"]["red.node"]["receipted"], line["log_size"],
+        "{st}"
+    );
     let nodes = operation(&blue).await["nodes"].clone();
     assert_eq!(nodes[0]["reachable"], true, "{nodes}");
     assert_eq!(nodes[0]["behind_since"], Value::Null, "{nodes}");

@@ -296,7 +296,9 @@ impl Federation {
             .map(|seq| self.0.service.receipt(&node_actor(), seq))
             .collect::<Result<Vec<_>, _>>()?;
         let back = self.0.service.delivery(&d.from, &d.line)?;
-        Ok(json!({"receipt": receipt, "cosignature": cosignature, "refusals": refusals, "delivery": back}))
+        Ok(
+            json!({"receipt": receipt, "cosignature": cosignature, "refusals": refusals, "delivery": back}),
+        )
     }
 
     /// The commands that take a delivery in, one entry a command (each

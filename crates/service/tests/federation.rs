@@ -366,7 +366,13 @@ fn a_peer_entry_refused_for_good_is_held_not_applied_and_one_that_waits_is_refus
     let d = blue_delivery(&blue, &mut held, &[created]);
     let taken = take(&mut red, &d, 0);
     assert!(
-        matches!(taken.as_slice(), [Entry::Received { refused: None, .. }, Entry::LineCreated { .. }]),
+        matches!(
+            taken.as_slice(),
+            [
+                Entry::Received { refused: None, .. },
+                Entry::LineCreated { .. }
+            ]
+        ),
         "{taken:?}"
     );
 
@@ -381,8 +387,16 @@ fn a_peer_entry_refused_for_good_is_held_not_applied_and_one_that_waits_is_refus
     let Err(refused) = ingest(&red, &d, 1) else {
         panic!("a conflict of activities not held waits, refused as a request")
     };
-    assert!(refused.to_string().contains("not held here yet"), "{refused}");
-    assert_eq!(red.line_logs(&host(), "air").unwrap().nodes["blue.node"].leaves.len(), 1);
+    assert!(
+        refused.to_string().contains("not held here yet"),
+        "{refused}"
+    );
+    assert_eq!(
+        red.line_logs(&host(), "air").unwrap().nodes["blue.node"]
+            .leaves
+            .len(),
+        1
+    );
 
     // Permanent: a message of a party that is not Blue's node's, then a
     // good one. The first is held (its leaf kept, its refusal said in its
@@ -402,13 +416,21 @@ fn a_peer_entry_refused_for_good_is_held_not_applied_and_one_that_waits_is_refus
     else {
         panic!("one received entry, refused: {first:?}")
     };
-    assert!(why.contains("a message of red, not a party of blue.node"), "{why}");
+    assert!(
+        why.contains("a message of red, not a party of blue.node"),
+        "{why}"
+    );
     let second = take(&mut red, &d, 2);
     assert!(
         matches!(second.as_slice(), [Entry::Received { through: 3, refused: None, .. }, Entry::MessageSent { text, .. }] if text == "good"),
         "{second:?}"
     );
-    assert_eq!(red.line_logs(&host(), "air").unwrap().nodes["blue.node"].leaves.len(), 3);
+    assert_eq!(
+        red.line_logs(&host(), "air").unwrap().nodes["blue.node"]
+            .leaves
+            .len(),
+        3
+    );
     // The refusal is found again for the delivery's answer, however often
     // it is sent.
     assert_eq!(red.refusals_of("blue.node", "air", 1, 3).len(), 1);

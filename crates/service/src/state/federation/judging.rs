@@ -141,16 +141,13 @@ impl State {
             Entry::ConflictFound { conflict, a, b, .. } => {
                 // Permanent: a conflict a line shares is between activities.
                 if [a, b].iter().any(|s| s.kind != "activity") {
-                    return never(format!(
-                        "conflict {conflict} is not between two activities"
-                    ));
+                    return never(format!("conflict {conflict} is not between two activities"));
                 }
                 // Permanent: an activity stays on its line.
-                if let Some(s) = [a, b].iter().find(|s| {
-                    self.activities
-                        .get(&s.id)
-                        .is_some_and(|x| x.line != line)
-                }) {
+                if let Some(s) = [a, b]
+                    .iter()
+                    .find(|s| self.activities.get(&s.id).is_some_and(|x| x.line != line))
+                {
                     return never(format!(
                         "conflict {conflict} names activity {}, which is not on {line}",
                         s.id
@@ -158,10 +155,7 @@ impl State {
                 }
                 // Waiting: a side's notice may come from another node whose
                 // delivery has not arrived yet.
-                if let Some(s) = [a, b]
-                    .iter()
-                    .find(|s| !self.activities.contains_key(&s.id))
-                {
+                if let Some(s) = [a, b].iter().find(|s| !self.activities.contains_key(&s.id)) {
                     return not_yet(format!(
                         "conflict {conflict} names activity {}, not held here yet",
                         s.id

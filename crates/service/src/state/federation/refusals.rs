@@ -42,7 +42,8 @@ impl State {
         let all = std::iter::once(("/receipt".to_string(), receipt))
             .chain((0..).map(|i| format!("/refusals/{i}")).zip(refusals));
         for (pointer, r) in all {
-            let bad = |why: &str| ServiceError::invalid(&pointer, format!("{node}'s receipt {why}"));
+            let bad =
+                |why: &str| ServiceError::invalid(&pointer, format!("{node}'s receipt {why}"));
             let e = crate::federation::received_in(r, key).map_err(|why| bad(&why))?;
             let Some(through) = self.names_own_entry(line, &e) else {
                 return Err(bad("is not of this node's log on the line as sent"));
@@ -57,7 +58,10 @@ impl State {
             if fed.peer_refused.contains(&(node.to_string(), index)) || !told.insert(index) {
                 continue;
             }
-            let refused = fed.own_seqs.get(index as usize).and_then(|&s| self.log.get(s));
+            let refused = fed
+                .own_seqs
+                .get(index as usize)
+                .and_then(|&s| self.log.get(s));
             let shown = refused.map(|l| l.entry.public_json()).unwrap_or_default();
             let party = shown["party"].as_str().unwrap_or(HOST).to_string();
             let entry = Entry::PeerRefused {
