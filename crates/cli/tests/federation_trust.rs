@@ -448,12 +448,7 @@ async fn a_peer_that_refuses_a_nodes_entries_for_good_is_told_to_their_party_onc
     .await;
     notify(&blue, 54.0, 14.0, 1).await;
     until("blue told of both refusals", || async {
-        blue.server
-            .export(&blue.server.host)
-            .await
-            .matches("peer_refused")
-            .count()
-            == 2
+        told_of_refusals(&blue).await == 2
     })
     .await;
     // The notice's refusal is Blue's party's to see, with Red's reason.
@@ -501,15 +496,15 @@ async fn a_peer_that_refuses_a_nodes_entries_for_good_is_told_to_their_party_onc
     restart(&mut blue);
     notify(&blue, 54.5, 14.5, 3).await;
     until("the second notice refused too", || async {
-        blue.server
-            .export(&blue.server.host)
-            .await
-            .matches("peer_refused")
-            .count()
-            >= 3
+        told_of_refusals(&blue).await >= 3
     })
     .await;
     tokio::time::sleep(std::time::Duration::from_millis(600)).await;
-    let export = blue.server.export(&blue.server.host).await;
-    assert_eq!(export.matches("peer_refused").count(), 3, "{export}");
+    assert_eq!(told_of_refusals(&blue).await, 3);
+}
+
+/// How many `peer_refused` entries node `n` logged (as its host reads them).
+async fn told_of_refusals(n: &Node) -> usize {
+    let export = n.server.export(&n.server.host).await;
+    export.matches("peer_refused").count()
 }

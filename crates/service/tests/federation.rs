@@ -50,37 +50,41 @@ fn run_as(state: &mut State, actor: &Actor, c: Command, at_us: i64) -> Vec<Entry
 
 const S: i64 = 1_000_000;
 
-/// Blue's node, peered with Red's, with line `air` between them (its
-/// creation the first entry of Blue's log on it, owed to Red's node).
-fn blue_node_with_air(rules: LineRules) -> State {
+/// Node `node` with its party `party`, peered with node `peer` (whose
+/// record key is `peer_key`) and its party `peer_party`.
+fn peered(node: &str, party: &str, (peer, peer_key, peer_party): (&str, &Signer, &str)) -> State {
     let mut s = State::new(WireLimits::default());
-    s.set_signing("blue.node", 300);
+    s.set_signing(node, 300);
     run(
         &mut s,
         Command::CreateParty {
-            party: "blue".into(),
-            name: "Blue".into(),
+            party: party.into(),
+            name: party.to_uppercase(),
         },
         NOW,
     );
-    let red_key = Signer::from_seed("red.node", &[7; 32])
-        .unwrap()
-        .verifier_key()
-        .to_string();
     run(
         &mut s,
         Command::AddPeer {
-            node: "red.node".into(),
+            node: peer.into(),
             peer: Peer {
                 url: "http://127.0.0.1:9".into(),
-                node_key: red_key,
-                parties: vec!["red".into()],
+                node_key: peer_key.verifier_key().to_string(),
+                parties: vec![peer_party.into()],
                 tls_pin: None,
                 cosigner_key: None,
             },
         },
         NOW,
     );
+    s
+}
+
+/// Blue's node, peered with Red's, with line `air` between them (its
+/// creation the first entry of Blue's log on it, owed to Red's node).
+fn blue_node_with_air(rules: LineRules) -> State {
+    let red_key = Signer::from_seed("red.node", &[7; 32]).unwrap();
+    let mut s = peered("blue.node", "blue", ("red.node", &red_key, "red"));
     run(
         &mut s,
         Command::CreateLine {
@@ -263,36 +267,6 @@ fn line_checks_on_a_federated_line_go_to_this_nodes_parties_only() {
     );
 }
 
-/// Red's node, peered with Blue's (whose record key is `blue`), holding
-/// nothing of Blue's log yet.
-fn red_node_peered_with(blue: &Signer) -> State {
-    let mut s = State::new(WireLimits::default());
-    s.set_signing("red.node", 300);
-    run(
-        &mut s,
-        Command::CreateParty {
-            party: "red".into(),
-            name: "Red".into(),
-        },
-        NOW,
-    );
-    run(
-        &mut s,
-        Command::AddPeer {
-            node: "blue.node".into(),
-            peer: Peer {
-                url: "http://127.0.0.1:9".into(),
-                node_key: blue.verifier_key().to_string(),
-                parties: vec!["blue".into()],
-                tls_pin: None,
-                cosigner_key: None,
-            },
-        },
-        NOW,
-    );
-    s
-}
-
 /// Blue's log on `air` from `first`: `entries` (each an entry's JSON) under
 /// a checkpoint signed by `blue` over `held` (the leaves before `first`)
 /// and them.
@@ -354,7 +328,7 @@ fn message(party: &str, text: &str) -> serde_json::Value {
 #[test]
 fn a_peer_entry_refused_for_good_is_held_not_applied_and_one_that_waits_is_refused() {
     let blue = Signer::from_seed("blue.node", &[9; 32]).unwrap();
-    let mut red = red_node_peered_with(&blue);
+    let mut red = peered("red.node", "red", ("blue.node", &blue, "blue"));
     let mut held = Vec::new();
     let created = serde_json::to_value(Entry::LineCreated {
         line: "air".into(),

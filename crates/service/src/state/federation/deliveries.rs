@@ -236,7 +236,7 @@ impl State {
         let Some(through) = self.names_own_entry(line, e) else {
             return Err(bad("is not of this node's log on the line as sent"));
         };
-        let told = self.peer_refusals(node, line, &key, receipt, refusals)?;
+        let told = self.peer_refusals((node, line), &key, e, refusals)?;
         // The peer witnesses this node's log: its cosignature of the
         // checkpoint its `received` entry names, kept once it checks with
         // the peer's cosigner key (a receipt stands without it: the run may

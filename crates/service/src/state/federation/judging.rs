@@ -208,7 +208,10 @@ impl State {
             ..
         } = entry
         else {
-            unreachable!("judge_peer_entry gives notices only");
+            return Err(Refusal::Permanent(format!(
+                "a {} entry is not a notice",
+                kind_of(entry)
+            )));
         };
         let never = |why: String| Err(Refusal::Permanent(why));
         let theirs = self.federation.remote.get(party).is_some_and(|n| n == node);

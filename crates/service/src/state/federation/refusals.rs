@@ -23,36 +23,39 @@ impl State {
             .unwrap_or_default()
     }
 
-    /// What a peer's receipts (`receipt` and `refusals`, each checked with
-    /// its `key`) say it refused of this node's log on `line` and this node
-    /// has not told yet: one `PeerRefused` for each, to the entry's party.
+    /// What a peer's receipts say it refused of this node's log on `line`
+    /// and this node has not told yet: one `PeerRefused` for each, to the
+    /// entry's party. `received` is the entry the delivery's receipt proves
+    /// (checked already); each of `refusals` is checked here with `key`.
     pub(super) fn peer_refusals(
         &self,
-        node: &str,
-        line: &str,
+        (node, line): (&str, &str),
         key: &VerifierKey,
-        receipt: &Value,
+        received: &Value,
         refusals: &[Value],
     ) -> Result<Logs, ServiceError> {
         let Some(fed) = self.federation.lines.get(line) else {
             return Ok(Vec::new());
         };
+        let mut said = vec![(received.clone(), received["through"].as_u64())];
+        for (i, r) in refusals.iter().enumerate() {
+            let bad = |why: &str| {
+                ServiceError::invalid(&format!("/refusals/{i}"), format!("{node}'s receipt {why}"))
+            };
+            let e = crate::federation::received_in(r, key).map_err(|why| bad(&why))?;
+            let through = self
+                .names_own_entry(line, &e)
+                .ok_or_else(|| bad("is not of this node's log on the line as sent"))?;
+            if e["refused"].as_str().is_none() {
+                return Err(bad("refuses nothing"));
+            }
+            said.push((e, Some(through)));
+        }
         let mut out: Logs = Vec::new();
         let mut told = std::collections::BTreeSet::new();
-        let all = std::iter::once(("/receipt".to_string(), receipt))
-            .chain((0..).map(|i| format!("/refusals/{i}")).zip(refusals));
-        for (pointer, r) in all {
-            let bad =
-                |why: &str| ServiceError::invalid(&pointer, format!("{node}'s receipt {why}"));
-            let e = crate::federation::received_in(r, key).map_err(|why| bad(&why))?;
-            let Some(through) = self.names_own_entry(line, &e) else {
-                return Err(bad("is not of this node's log on the line as sent"));
-            };
-            let Some(reason) = e["refused"].as_str() else {
-                if pointer == "/receipt" {
-                    continue;
-                }
-                return Err(bad("refuses nothing"));
+        for (e, through) in said {
+            let (Some(reason), Some(through)) = (e["refused"].as_str(), through) else {
+                continue;
             };
             let index = through - 1;
             if fed.peer_refused.contains(&(node.to_string(), index)) || !told.insert(index) {
