@@ -473,6 +473,11 @@ async fn a_peer_that_refuses_a_nodes_entries_for_good_is_told_to_their_party_onc
     let nodes = operation(&blue).await["nodes"].clone();
     assert_eq!(nodes[0]["reachable"], true, "{nodes}");
     assert_eq!(nodes[0]["behind_since"], Value::Null, "{nodes}");
+    // Red's line stays its own: what is written on it goes into no log of
+    // Red's for other nodes.
+    notify(&red, 54.0, 14.0, 1).await;
+    let st = status(&red).await;
+    assert_eq!(st["lines"]["air"]["log_size"], 0, "{st}");
     // Offline, the refused entries count as held there, and are named.
     let (on_blue, on_red) = (line_logs(&blue).await, line_logs(&red).await);
     let keys: Vec<(Value, Value)> = [&on_blue, &on_red]

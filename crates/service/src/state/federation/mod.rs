@@ -359,7 +359,7 @@ impl State {
             | Entry::ConflictCoordinated { conflict, .. } => conflict_line(conflict),
             _ => None,
         }?;
-        self.federation.lines.contains_key(&line).then_some(line)
+        self.is_federated(&line).then_some(line)
     }
 
     pub(super) fn evolve_received(&mut self, logged: &Logged) {
@@ -462,7 +462,12 @@ impl State {
 
     /// Whether `line` joins parties of other nodes.
     pub(super) fn is_federated(&self, line: &str) -> bool {
-        self.federation.lines.contains_key(line)
+        // Not one only held of: a peer's log of a line this node refused,
+        // one of that id being here already, leaves the line here as it was.
+        self.federation
+            .lines
+            .get(line)
+            .is_some_and(|f| !f.nodes.is_empty())
     }
 
     /// The id of a conflict a notice with content hash `hash` found: on a
