@@ -277,7 +277,8 @@ VIEWS = ["actions", "conflicts", "lines", "status", "notify", "talks", "brief"]
 KINDS = ["party_created", "operator_created", "operator_revoked", "line_created", "line_status_changed", "message_sent",
          "notice", "acknowledged", "party_key_registered", "conflict_found", "conflict_resolved", "conflict_coordinated",
          "site_registered", "site_withdrawn", "deadline_escalated", "line_check_sent", "line_check_answered",
-         "line_check_missed", "talk_recorded", "talk_confirmed", "follow_up_closed", "notice_undelivered"]
+         "line_check_missed", "talk_recorded", "talk_confirmed", "follow_up_closed", "notice_undelivered",
+         "peer_refused"]
 
 
 def set_lang(driver, lang):

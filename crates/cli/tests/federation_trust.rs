@@ -283,3 +283,233 @@ async fn both_logs_of_a_line_verify_offline_and_an_entry_one_side_never_logged_i
         "{text}"
     );
 }
+
+/// Grey's node as a test plays it: no server, only its record key, whose
+/// signed deliveries of its log on `air` the test posts itself.
+struct Forger {
+    signer: parley_record::Signer,
+    leaves: Vec<parley_record::Hash>,
+}
+
+impl Forger {
+    fn new() -> Self {
+        Forger {
+            signer: parley_record::Signer::from_seed("grey.node", &[5; 32]).unwrap(),
+            leaves: Vec::new(),
+        }
+    }
+
+    /// Its log grown by `entries` (each an entry's JSON), as a delivery of
+    /// them under a checkpoint it signs.
+    fn deliver(&mut self, entries: &[Value]) -> Value {
+        let first = self.leaves.len();
+        let texts: Vec<String> = entries
+            .iter()
+            .map(|e| json!({"at_us": 1, "entry": e}).to_string())
+            .collect();
+        let mut tree = parley_record::MerkleLog::new();
+        self.leaves
+            .extend(texts.iter().map(|t| parley_record::leaf_hash(t.as_bytes())));
+        for leaf in &self.leaves {
+            tree.append_leaf_hash(*leaf);
+        }
+        let checkpoint = parley_record::Checkpoint {
+            origin: parley_record::Origin::new("grey.node/lines/air").unwrap(),
+            size: self.leaves.len() as u64,
+            root: tree.root(),
+            time_us: 1,
+        }
+        .sign(&self.signer);
+        json!({"from": "grey.node", "line": "air", "first": first, "entries": texts, "checkpoint": checkpoint})
+    }
+}
+
+/// A notice of Grey's (activity `activity`) of `volumes`; its content hash
+/// true, or not.
+fn grey_notice(activity: &str, volumes: Vec<Value>, true_hash: bool) -> Value {
+    let content = notice(volumes);
+    let mut hash = parley_service::sha256_hex(content.to_string().as_bytes());
+    if !true_hash {
+        hash = parley_service::sha256_hex(b"something else");
+    }
+    json!({"kind": "notice", "activity": activity, "line": "air", "party": "grey",
+        "operator": "grey-officer", "version": 1, "state": "notified", "content": content,
+        "content_sha256": hash, "late": false})
+}
+
+/// The `received` entry a receipt proves, as its leaf says it.
+fn received_of(receipt: &Value) -> Value {
+    let leaf: Value = serde_json::from_str(receipt["leaf"].as_str().unwrap()).unwrap();
+    leaf["entry"].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_signed_entry_refused_for_good_is_held_and_the_line_moves_on_past_it() {
+    let red = start_node("fed-refused-red", "red.node", "red").await;
+    let mut grey = Forger::new();
+    let (s, v) = red
+        .server
+        .post(
+            "/v1/federation/peers",
+            &red.server.host,
+            json!({"node": "grey.node", "url": "http://127.0.0.1:9",
+                "node_key": grey.signer.verifier_key().to_string(), "parties": ["grey"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let created = json!({"kind": "line_created", "line": "air", "name": "Air", "parties": ["grey", "red"],
+        "rules": {"horizontal_m": 1000.0, "vertical_m": 0.0, "time_s": 0.0, "notice_lead_time_s": 0,
+            "ack_deadline_s": 3600, "line_check_interval_s": 0}});
+    let res = deliver_to(&red, &grey.deliver(&[created])).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "{}",
+        res.text().await.unwrap()
+    );
+    notify(&red, 53.0, 13.0, 1).await;
+
+    // Grey's node signs a notice whose content does not hash to its
+    // content_sha256, then a good one over Red's.
+    let here = vec![disc(53.0, 13.0, 2_000.0, 1, 2)];
+    let run = grey.deliver(&[
+        grey_notice("a-grey-bad", here.clone(), false),
+        grey_notice("a-grey-good", here, true),
+    ]);
+    let res = deliver_to(&red, &run).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "the line is not stuck behind the bad entry"
+    );
+    let answer: Value = res.json().await.unwrap();
+    assert_eq!(received_of(&answer["receipt"])["through"], 3, "{answer}");
+    let refusals = answer["refusals"].as_array().unwrap();
+    assert_eq!(refusals.len(), 1, "{answer}");
+    let refused = received_of(&refusals[0]);
+    assert_eq!(refused["through"], 2, "{refused}");
+    assert_eq!(refused["logged"], 0, "held, not applied: {refused}");
+    assert!(
+        refused["refused"]
+            .as_str()
+            .unwrap()
+            .contains("does not hash to its content_sha256"),
+        "{refused}"
+    );
+
+    // The good notice is taken in and its conflict found; the bad one is
+    // nowhere but in the refusal Red's party sees.
+    let found = conflicts(&red).await;
+    assert!(
+        found.iter().any(|c| c.to_string().contains("a-grey-good")),
+        "{found:?}"
+    );
+    assert!(!found.iter().any(|c| c.to_string().contains("a-grey-bad")));
+    let export = red.server.export(&red.party.officer).await;
+    assert_eq!(
+        export
+            .matches("does not hash to its content_sha256")
+            .count(),
+        1
+    );
+    // Held all the same: Red's copy of Grey's log is whole.
+    let held = status(&red).await["lines"]["air"]["nodes"]["grey.node"]["held"].clone();
+    assert_eq!(held, 3);
+
+    // Sent again: nothing logged twice, the refusal answered again.
+    let again: Value = deliver_to(&red, &run).await.json().await.unwrap();
+    assert_eq!(
+        again["refusals"].as_array().map(Vec::len),
+        Some(1),
+        "{again}"
+    );
+    let export = red.server.export(&red.party.officer).await;
+    assert_eq!(
+        export
+            .matches("does not hash to its content_sha256")
+            .count(),
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_peer_that_refuses_a_nodes_entries_for_good_is_told_to_their_party_once() {
+    let blue = start_node("fed-told-blue", "blue.node", "blue").await;
+    let red = start_node("fed-told-red", "red.node", "red").await;
+    peer(&blue, &red).await;
+    // Red's node has a line `air` of its own already: Blue's line of that
+    // id, and Blue's notice on it, can never be taken in there.
+    red.server.party("harbour").await;
+    make_line(&red, "air", &["red", "harbour"]).await;
+    make_line(&blue, "air", &["blue", "red"]).await;
+    until("blue's line creation receipted", || async {
+        status(&blue).await["lines"]["air"]["nodes"]["red.node"]["receipted"] == 1
+    })
+    .await;
+    notify(&blue, 54.0, 14.0, 1).await;
+    until("blue told of both refusals", || async {
+        told_of_refusals(&blue).await == 2
+    })
+    .await;
+    // The notice's refusal is Blue's party's to see, with Red's reason.
+    let export = blue.server.export(&blue.party.officer).await;
+    let told: Vec<&str> = export
+        .lines()
+        .filter(|l| l.contains("peer_refused"))
+        .collect();
+    assert_eq!(told.len(), 1, "{export}");
+    assert!(
+        told[0].contains("a notice of blue, not a party of blue.node on air"),
+        "{}",
+        told[0]
+    );
+    // Receipted, refused or not: Red's node is not behind.
+    let st = status(&blue).await;
+    let line = &st["lines"]["air"];
+    assert_eq!(
+        line["nodes"]["red.node"]["receipted"], line["log_size"],
+        "{st}"
+    );
+    let nodes = operation(&blue).await["nodes"].clone();
+    assert_eq!(nodes[0]["reachable"], true, "{nodes}");
+    assert_eq!(nodes[0]["behind_since"], Value::Null, "{nodes}");
+    // Red's line stays its own: what is written on it goes into no log of
+    // Red's for other nodes.
+    notify(&red, 54.0, 14.0, 1).await;
+    let st = status(&red).await;
+    assert_eq!(st["lines"]["air"]["log_size"], 0, "{st}");
+    // Offline, the refused entries count as held there, and are named.
+    let (on_blue, on_red) = (line_logs(&blue).await, line_logs(&red).await);
+    let keys: Vec<(Value, Value)> = [&on_blue, &on_red]
+        .iter()
+        .map(|e| (e["node_key"].clone(), e["cosigner_key"].clone()))
+        .collect();
+    let (code, text) = verify_federation(
+        &temp_dir("fed-told-files"),
+        &[("blue.json", &on_blue), ("red.json", &on_red)],
+        &keys,
+    );
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains("red.node holds entry 1 (notice") && text.contains("but refused it"),
+        "{text}"
+    );
+
+    // Not told again on replay, nor when the next delivery's answer
+    // carries its own run's refusals.
+    let mut blue = blue;
+    restart(&mut blue);
+    notify(&blue, 54.5, 14.5, 3).await;
+    until("the second notice refused too", || async {
+        told_of_refusals(&blue).await >= 3
+    })
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    assert_eq!(told_of_refusals(&blue).await, 3);
+}
+
+/// How many `peer_refused` entries node `n` logged (as its host reads them).
+async fn told_of_refusals(n: &Node) -> usize {
+    let export = n.server.export(&n.server.host).await;
+    export.matches("peer_refused").count()
+}

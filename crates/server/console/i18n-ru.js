@@ -341,6 +341,7 @@ export const ru = {
   "entry.line_check_sent": "Проверка линии направлена {party}",
   "entry.line_check_answered": "{party} ответила на проверку линии ({round_trip_ms} мс)",
   "entry.notice_undelivered": "Не доставлено на узел {node} с {since}: сообщите другой стороне иным путём",
+  "entry.peer_refused": "Узел {node} хранит, но отклонил запись {party} ({about}): {reason}",
   "entry.line_check_missed": "{party} пропустила проверку линии",
   "map.cursor": "Курсор",
   "timeline.title": "Временная шкала",

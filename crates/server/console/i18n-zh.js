@@ -341,6 +341,7 @@ export const zh = {
   "entry.line_check_sent": "已向 {party} 发送线路检查",
   "entry.line_check_answered": "{party} 已回复线路检查（{round_trip_ms} 毫秒）",
   "entry.notice_undelivered": "自 {since} 起尚未送达节点 {node}：请通过其他途径告知对方",
+  "entry.peer_refused": "节点 {node} 保存但拒绝了 {party} 的一条记录（{about}）：{reason}",
   "entry.line_check_missed": "{party} 未回复线路检查",
   "map.cursor": "光标",
   "timeline.title": "时间线",

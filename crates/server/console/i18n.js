@@ -346,6 +346,7 @@ const en = {
   "entry.line_check_sent": "Line check sent to {party}",
   "entry.line_check_answered": "{party} answered the line check ({round_trip_ms} ms)",
   "entry.notice_undelivered": "Not yet delivered to node {node} since {since}: tell the other side another way",
+  "entry.peer_refused": "Node {node} holds but refused an entry of {party} ({about}): {reason}",
   "entry.line_check_missed": "{party} missed the line check",
   "map.cursor": "Cursor",
   "timeline.title": "Timeline",

@@ -33,6 +33,7 @@ export function entryText(e) {
   if (e.kind === "conflict_found") Object.assign(params, app.conflictSides(e));
   if (e.kind === "deadline_escalated") Object.assign(params, { step: tv("step", e.step), owed: owedText(e), due: app.fmtTime(e.due) });
   if (e.kind === "notice_undelivered") params.since = app.fmtTime(e.since);
+  if (e.kind === "peer_refused") params.about = e.about ?? e.line;
   // What was done to a party says who did it: the host or the party.
   if (["operator_created", "operator_revoked", "party_settings_changed"].includes(e.kind)) params.by = madeBy(e.by);
   if (e.kind === "operator_created" && e.recovery) return t("entry.operator_recovery", params);

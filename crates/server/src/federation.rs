@@ -227,6 +227,7 @@ impl Federation {
             line: line.to_string(),
             receipt: answer["receipt"].clone(),
             cosignature: answer["cosignature"].as_str().map(str::to_string),
+            refusals: answer["refusals"].as_array().cloned().unwrap_or_default(),
         });
         let back = serde_json::from_value::<Delivery>(answer["delivery"].clone())
             .ok()
@@ -262,7 +263,8 @@ impl Federation {
 
     /// Takes in a peer's delivery (`take_in`); returns the receipt of this
     /// node's latest `Received` entry of that log, this node's cosignature
-    /// of the checkpoint that entry names, and what this node owes the
+    /// of the checkpoint that entry names, the receipts of the delivery's
+    /// entries this node refused for good, and what this node owes the
     /// sender on the line.
     pub async fn ingest(&self, d: Delivery) -> Result<Value, ServiceError> {
         let d = Arc::new(d);
@@ -283,8 +285,20 @@ impl Federation {
             Some(checkpoint) => Some(self.0.service.cosign(&checkpoint)?),
             None => None,
         };
+        // The receipts of the entries of this run held but refused for good,
+        // so the sender tells their parties (sent again with the run).
+        let size = d.first + d.entries.len() as u64;
+        let refusals = self
+            .0
+            .service
+            .read(|s| s.refusals_of(&d.from, &d.line, d.first, size))
+            .into_iter()
+            .map(|seq| self.0.service.receipt(&node_actor(), seq))
+            .collect::<Result<Vec<_>, _>>()?;
         let back = self.0.service.delivery(&d.from, &d.line)?;
-        Ok(json!({"receipt": receipt, "cosignature": cosignature, "delivery": back}))
+        Ok(
+            json!({"receipt": receipt, "cosignature": cosignature, "refusals": refusals, "delivery": back}),
+        )
     }
 
     /// The commands that take a delivery in, one entry a command (each

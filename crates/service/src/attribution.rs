@@ -39,7 +39,8 @@ impl Entry {
             | Entry::Received { .. }
             | Entry::Delivered { .. }
             | Entry::PeerMisbehaved { .. }
-            | Entry::NoticeUndelivered { .. } => None,
+            | Entry::NoticeUndelivered { .. }
+            | Entry::PeerRefused { .. } => None,
         }
     }
 }

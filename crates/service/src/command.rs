@@ -278,5 +278,8 @@ pub enum Command {
         /// Its cosignature (a `cosignature/v1` line) of the checkpoint of
         /// this node's log that it took in.
         cosignature: Option<String>,
+        /// Its receipts of the `Received` entries in which it refused
+        /// entries of the delivery for good.
+        refusals: Vec<serde_json::Value>,
     },
 }

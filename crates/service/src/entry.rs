@@ -367,6 +367,10 @@ pub enum Entry {
         /// When the sender logged the entry (µs): what it owes runs from then.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         sent_at_us: Option<i64>,
+        /// Why this node refused the entry for good (it is held, so the
+        /// sender's log stays whole, but not applied); none when taken in.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        refused: Option<String>,
     },
     /// A peer node's delivery, signed by it, that contradicts what it sent
     /// before (an entry changed, dropped or reordered): the evidence.
@@ -414,6 +418,26 @@ pub enum Entry {
         since: String,
         /// The operators told (the party's officers and admins).
         to: Vec<String>,
+    },
+    /// A peer node's signed receipt says it holds an entry of this node's
+    /// log on a line but refused it for good: the entry's party is told, as
+    /// the line's parties on that node will not see it.
+    PeerRefused {
+        /// The refusing node.
+        node: String,
+        /// The line.
+        line: String,
+        /// The entry's index in this node's log on the line.
+        index: u64,
+        /// The refused entry's kind.
+        entry_kind: String,
+        /// The activity (or talk, or conflict) it is about, if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        about: Option<String>,
+        /// The party that authored it (the host when none did).
+        party: String,
+        /// The peer's reason, as its receipt says it.
+        reason: String,
     },
 }
 
@@ -521,7 +545,8 @@ impl Entry {
             | Entry::LineCheckSent { line, .. }
             | Entry::LineCheckAnswered { line, .. }
             | Entry::LineCheckMissed { line, .. }
-            | Entry::NoticeUndelivered { line, .. } => Some(line),
+            | Entry::NoticeUndelivered { line, .. }
+            | Entry::PeerRefused { line, .. } => Some(line),
             _ => None,
         }
     }

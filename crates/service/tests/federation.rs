@@ -50,37 +50,41 @@ fn run_as(state: &mut State, actor: &Actor, c: Command, at_us: i64) -> Vec<Entry
 
 const S: i64 = 1_000_000;
 
-/// Blue's node, peered with Red's, with line `air` between them (its
-/// creation the first entry of Blue's log on it, owed to Red's node).
-fn blue_node_with_air(rules: LineRules) -> State {
+/// Node `node` with its party `party`, peered with node `peer` (whose
+/// record key is `peer_key`) and its party `peer_party`.
+fn peered(node: &str, party: &str, (peer, peer_key, peer_party): (&str, &Signer, &str)) -> State {
     let mut s = State::new(WireLimits::default());
-    s.set_signing("blue.node", 300);
+    s.set_signing(node, 300);
     run(
         &mut s,
         Command::CreateParty {
-            party: "blue".into(),
-            name: "Blue".into(),
+            party: party.into(),
+            name: party.to_uppercase(),
         },
         NOW,
     );
-    let red_key = Signer::from_seed("red.node", &[7; 32])
-        .unwrap()
-        .verifier_key()
-        .to_string();
     run(
         &mut s,
         Command::AddPeer {
-            node: "red.node".into(),
+            node: peer.into(),
             peer: Peer {
                 url: "http://127.0.0.1:9".into(),
-                node_key: red_key,
-                parties: vec!["red".into()],
+                node_key: peer_key.verifier_key().to_string(),
+                parties: vec![peer_party.into()],
                 tls_pin: None,
                 cosigner_key: None,
             },
         },
         NOW,
     );
+    s
+}
+
+/// Blue's node, peered with Red's, with line `air` between them (its
+/// creation the first entry of Blue's log on it, owed to Red's node).
+fn blue_node_with_air(rules: LineRules) -> State {
+    let red_key = Signer::from_seed("red.node", &[7; 32]).unwrap();
+    let mut s = peered("blue.node", "blue", ("red.node", &red_key, "red"));
     run(
         &mut s,
         Command::CreateLine {
@@ -261,4 +265,148 @@ fn line_checks_on_a_federated_line_go_to_this_nodes_parties_only() {
             .any(|e| matches!(e, Entry::LineCheckMissed { party, .. } if party == "red")),
         "{later:?}"
     );
+}
+
+/// Blue's log on `air` from `first`: `entries` (each an entry's JSON) under
+/// a checkpoint signed by `blue` over `held` (the leaves before `first`)
+/// and them.
+fn blue_delivery(
+    blue: &Signer,
+    held: &mut Vec<parley_record::Hash>,
+    entries: &[serde_json::Value],
+) -> std::sync::Arc<parley_service::federation::Delivery> {
+    let first = held.len() as u64;
+    let texts: Vec<String> = entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| json!({"at_us": NOW + i as i64 * S, "entry": e}).to_string())
+        .collect();
+    held.extend(texts.iter().map(|t| parley_record::leaf_hash(t.as_bytes())));
+    let mut tree = parley_record::MerkleLog::new();
+    for leaf in held.iter() {
+        tree.append_leaf_hash(*leaf);
+    }
+    let checkpoint = parley_record::Checkpoint {
+        origin: parley_record::Origin::new("blue.node/lines/air").unwrap(),
+        size: held.len() as u64,
+        root: tree.root(),
+        time_us: NOW as u64,
+    }
+    .sign(blue);
+    let d = json!({"from": "blue.node", "line": "air", "first": first, "entries": texts,
+        "checkpoint": checkpoint});
+    std::sync::Arc::new(serde_json::from_value(d).unwrap())
+}
+
+fn ingest(
+    s: &State,
+    d: &std::sync::Arc<parley_service::federation::Delivery>,
+    index: u64,
+) -> Result<Decision, parley_service::ServiceError> {
+    let c = Command::Ingest {
+        delivery: d.clone(),
+        index,
+    };
+    s.decide(&host(), &c, NOW + 10 * S)
+}
+
+/// Entry `index` of `d` taken in by `s`, as the writer logs it.
+fn take(
+    s: &mut State,
+    d: &std::sync::Arc<parley_service::federation::Delivery>,
+    index: u64,
+) -> Vec<Entry> {
+    let decision = ingest(s, d, index).expect("taken in");
+    apply(s, decision, NOW + 10 * S)
+}
+
+fn message(party: &str, text: &str) -> serde_json::Value {
+    json!({"kind": "message_sent", "line": "air", "seq": 1, "party": party, "operator": "op",
+        "message": "text", "priority": "routine", "text": text})
+}
+
+#[test]
+fn a_peer_entry_refused_for_good_is_held_not_applied_and_one_that_waits_is_refused() {
+    let blue = Signer::from_seed("blue.node", &[9; 32]).unwrap();
+    let mut red = peered("red.node", "red", ("blue.node", &blue, "blue"));
+    let mut held = Vec::new();
+    let created = serde_json::to_value(Entry::LineCreated {
+        line: "air".into(),
+        name: "Air".into(),
+        parties: vec!["blue".into(), "red".into()],
+        rules: LineRules::default(),
+    })
+    .unwrap();
+    let d = blue_delivery(&blue, &mut held, &[created]);
+    let taken = take(&mut red, &d, 0);
+    assert!(
+        matches!(
+            taken.as_slice(),
+            [
+                Entry::Received { refused: None, .. },
+                Entry::LineCreated { .. }
+            ]
+        ),
+        "{taken:?}"
+    );
+
+    // Waiting: a conflict between activities not held here yet may become
+    // acceptable once their notices arrive, so the delivery is refused as a
+    // request and nothing of it is logged (the sender tries again).
+    let side = |id: &str| json!({"kind": "activity", "id": id, "version": 1, "party": "blue"});
+    let unknown = json!({"kind": "conflict_found", "conflict": "c-1", "a": side("a-1"),
+        "b": side("a-2"), "meetings": []});
+    let mut waiting_held = held.clone();
+    let d = blue_delivery(&blue, &mut waiting_held, &[unknown]);
+    let Err(refused) = ingest(&red, &d, 1) else {
+        panic!("a conflict of activities not held waits, refused as a request")
+    };
+    assert!(
+        refused.to_string().contains("not held here yet"),
+        "{refused}"
+    );
+    assert_eq!(
+        red.line_logs(&host(), "air").unwrap().nodes["blue.node"]
+            .leaves
+            .len(),
+        1
+    );
+
+    // Permanent: a message of a party that is not Blue's node's, then a
+    // good one. The first is held (its leaf kept, its refusal said in its
+    // `received` entry) but not applied; the second is taken in after it.
+    let d = blue_delivery(
+        &blue,
+        &mut held,
+        &[message("red", "forged"), message("blue", "good")],
+    );
+    let first = take(&mut red, &d, 1);
+    let [Entry::Received {
+        through: 2,
+        logged: 0,
+        refused: Some(why),
+        ..
+    }] = first.as_slice()
+    else {
+        panic!("one received entry, refused: {first:?}")
+    };
+    assert!(
+        why.contains("a message of red, not a party of blue.node"),
+        "{why}"
+    );
+    let second = take(&mut red, &d, 2);
+    assert!(
+        matches!(second.as_slice(), [Entry::Received { through: 3, refused: None, .. }, Entry::MessageSent { text, .. }] if text == "good"),
+        "{second:?}"
+    );
+    assert_eq!(
+        red.line_logs(&host(), "air").unwrap().nodes["blue.node"]
+            .leaves
+            .len(),
+        3
+    );
+    // The refusal is found again for the delivery's answer, however often
+    // it is sent.
+    assert_eq!(red.refusals_of("blue.node", "air", 1, 3).len(), 1);
+    assert!(red.refusals_of("blue.node", "air", 2, 3).is_empty());
 }

@@ -13,7 +13,9 @@
 //!   it cosigned is a prefix of the log its author exports now;
 //! - across exports, each node's log and the other's copy of it agree entry
 //!   by entry, and no node holds less of another's log than it receipted:
-//!   any entry one side says was sent and the other never logged is named.
+//!   any entry one side says was sent and the other never logged is named
+//!   (an entry the other holds but refused for good is held: its receipt's
+//!   `refused` reason is noted).
 
 use super::verify::Refuted;
 use anyhow::{bail, Context, Result};
@@ -176,6 +178,13 @@ fn read_export(
                                 .as_deref();
                     if names {
                         receipted.insert(peer.clone(), through);
+                        // Held (so counted as held), but not applied there.
+                        if let Some(why) = e["refused"].as_str() {
+                            notes.push(format!(
+                                "{peer} holds {} but refused it: {why}",
+                                describe_texts(&texts, through as usize - 1)
+                            ));
+                        }
                     } else {
                         said(format!(
                             "{peer}'s receipt names no entry of {node}'s log as exported (through {through})"
@@ -261,7 +270,12 @@ fn compare_copy(
 
 /// Entry `i` of an export's own log, in words: its index, kind and what it is about.
 fn describe(e: &Export, i: usize) -> String {
-    let v: Value = serde_json::from_str(&e.texts[i]).unwrap_or(Value::Null);
+    describe_texts(&e.texts, i)
+}
+
+/// Entry `i` of a log of leaf texts, in words (see [`describe`]).
+fn describe_texts(texts: &[String], i: usize) -> String {
+    let v: Value = serde_json::from_str(&texts[i]).unwrap_or(Value::Null);
     let entry = &v["entry"];
     let about = ["activity", "conflict", "check"]
         .iter()

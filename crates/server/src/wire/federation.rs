@@ -98,6 +98,10 @@ pub struct DeliveryAnswer {
     /// This node's cosignature (a C2SP `cosignature/v1` line) of the
     /// sender's latest checkpoint it took in (null before any).
     cosignature: Option<String>,
+    /// This node's receipts of the `received` entries in which it refused
+    /// for good entries of the delivery (each with its `refused` reason):
+    /// held, so the sender's log stays whole, but not applied.
+    refusals: Vec<Receipt>,
     /// What this node owes the sender on the line: `{from, line, first,
     /// entries, checkpoint}`, or null.
     #[schema(value_type = Option<Object>)]

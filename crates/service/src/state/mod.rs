@@ -368,6 +368,9 @@ impl State {
                 version,
                 ..
             } => self.evolve_notice_undelivered(line, node, activity, *version),
+            Entry::PeerRefused {
+                node, line, index, ..
+            } => self.evolve_peer_refused(node, line, *index),
         }
         self.evolve_federation(&logged);
         self.evolve_signed(&logged);
@@ -527,7 +530,14 @@ impl State {
                 line,
                 receipt,
                 cosignature,
-            } => self.decide_confirm_delivery(actor, node, line, receipt, cosignature.as_deref()),
+                refusals,
+            } => self.decide_confirm_delivery(
+                actor,
+                node,
+                line,
+                (receipt, refusals),
+                cosignature.as_deref(),
+            ),
         }
     }
 

@@ -2,12 +2,12 @@
 //! node's copy of its log, then each entry judged and logged; and a peer's
 //! receipt for this node's own log checked before it is kept.
 
-use super::{Checked, Logs, Refused};
-use crate::content::Stated;
+use super::judging::Refusal;
+use super::{Checked, Refused};
 use crate::entry::Entry;
 use crate::error::ServiceError;
 use crate::federation::{line_log_origin, Delivery, LineLog};
-use crate::model::{Actor, NoticeState, WriteOutcome, HOST};
+use crate::model::{Actor, WriteOutcome, HOST};
 use crate::state::{Decision, State};
 use parley_record::{
     leaf_hash, Checkpoint, CosignerKey, Frontier, Hash, SignedCheckpoint, VerifierKey,
@@ -158,7 +158,13 @@ impl State {
             )
         })?;
         let pointer = format!("/entries/{}", index - d.first);
-        let (keep, mine) = self.judge_peer_entry(&d.from, &d.line, &entry, &pointer, now_us)?;
+        let (keep, mine, refused) =
+            match self.judge_peer_entry(&d.from, &d.line, &entry, &pointer, now_us) {
+                Ok((keep, mine)) => (keep, mine, None),
+                Err(Refusal::Waiting(e)) => return Err(e),
+                // Held, not applied: the line moves on past it.
+                Err(Refusal::Permanent(why)) => (false, Vec::new(), Some(why)),
+            };
         let last = index + 1 == size;
         let received = Entry::Received {
             node: d.from.clone(),
@@ -172,9 +178,13 @@ impl State {
             leaves: vec![leaves[(index - d.first) as usize].to_string()],
             logged: u64::from(keep),
             sent_at_us: Some(at_us),
+            refused: refused.clone(),
         };
         let audience = self.line_audience(&d.line);
         let line_audience = match &entry {
+            // A refused entry's word is not taken: the line's parties here.
+            _ if refused.is_some() && audience.is_empty() => vec![HOST.to_string()],
+            _ if refused.is_some() => audience,
             // A line's creation: its parties are in the entry itself.
             Entry::LineCreated { parties, .. } if audience.is_empty() => parties.clone(),
             _ if audience.is_empty() => vec![HOST.to_string()],
@@ -198,194 +208,6 @@ impl State {
         })
     }
 
-    /// Whether a peer's entry is one it may send on the line, and whether it
-    /// is new here; with the entries this node logs of its own in answer (the
-    /// conflicts it finds for a notice).
-    fn judge_peer_entry(
-        &self,
-        node: &str,
-        line: &str,
-        entry: &Entry,
-        pointer: &str,
-        now_us: i64,
-    ) -> Result<(bool, Logs), ServiceError> {
-        let refuse = |why: String| Err(ServiceError::invalid(pointer, why));
-        let theirs = |party: &str| self.federation.remote.get(party).is_some_and(|n| n == node);
-        let on_line = self.lines.contains_key(line);
-        match entry {
-            Entry::LineCreated {
-                line: l, parties, ..
-            } => {
-                if l != line || on_line {
-                    return refuse(format!(
-                        "line {l} exists here already or is not the delivery's"
-                    ));
-                }
-                if !parties.iter().any(|p| theirs(p)) {
-                    return refuse(format!("{node} names none of its own parties on the line"));
-                }
-                if !parties.iter().any(|p| {
-                    self.parties.contains_key(p) && !self.federation.remote.contains_key(p)
-                }) {
-                    return refuse("the line names no party of this node".into());
-                }
-                if let Some(p) = parties.iter().find(|p| !self.parties.contains_key(*p)) {
-                    return refuse(format!("no party {p} here: peer its node first"));
-                }
-                Ok((true, Vec::new()))
-            }
-            _ if !on_line => refuse(format!("no line {line} here")),
-            Entry::Notice {
-                activity,
-                line: l,
-                party,
-                version,
-                state,
-                content,
-                content_sha256,
-                ..
-            } => {
-                if l != line || !theirs(party) || !self.is_member(party, line) {
-                    return refuse(format!(
-                        "a notice of {party}, not a party of {node} on {line}"
-                    ));
-                }
-                let known = self.activities.get(activity);
-                let next = known.map_or(1, |a| a.versions.len() as u64 + 1);
-                if known.is_some_and(|a| a.party != *party) || *version != next {
-                    return refuse(format!("activity {activity} version {version} does not follow what is held (version {next} expected)"));
-                }
-                if crate::hashing::sha256_hex(content.get().as_bytes()) != *content_sha256 {
-                    return refuse("the content does not hash to its content_sha256".into());
-                }
-                if *state == NoticeState::Cancelled {
-                    return Ok((true, Vec::new()));
-                }
-                let mut volumes = Vec::new();
-                for (i, v) in Stated::of(content).volumes.iter().enumerate() {
-                    volumes.push(
-                        parley_wire::parse_volume(v, "", &self.limits.volume).map_err(|e| {
-                            ServiceError::invalid(
-                                &format!("{pointer}/content/volumes/{i}"),
-                                e.to_string(),
-                            )
-                        })?,
-                    );
-                }
-                let rules = self.lines[line].rules.clone();
-                let found = self.find_conflicts(
-                    party,
-                    line,
-                    known.map(|a| a.handle),
-                    &volumes,
-                    &rules.minima(),
-                    now_us,
-                );
-                let mut mine = Vec::new();
-                let mut shown = Vec::new();
-                for f in found {
-                    let id = self.new_conflict_id(line, content_sha256, &f);
-                    if self.conflicts.contains_key(&id) {
-                        continue;
-                    }
-                    let a = crate::entry::Side {
-                        kind: "activity".into(),
-                        id: activity.clone(),
-                        version: *version,
-                        party: party.clone(),
-                    };
-                    f.log(id, a, party, &mut mine, &mut shown);
-                }
-                Ok((true, mine))
-            }
-            Entry::Acknowledged {
-                activity,
-                version,
-                party,
-                ..
-            } => {
-                // A late acknowledgment of what is history here still counts.
-                let retired = self.retired_activity(activity).and_then(Result::ok);
-                let a = self.activities.get(activity).or(retired.as_ref());
-                if !theirs(party)
-                    || !a.is_some_and(|a| a.line == line && *version <= a.versions.len() as u64)
-                {
-                    return refuse(format!(
-                        "an acknowledgment by {party} of nothing {node} may acknowledge on {line}"
-                    ));
-                }
-                Ok((true, Vec::new()))
-            }
-            Entry::LineCheckSent { line: l, party, .. }
-            | Entry::LineCheckAnswered { line: l, party, .. }
-            | Entry::LineCheckMissed { line: l, party, .. } => {
-                if l != line || !theirs(party) || !self.is_member(party, line) {
-                    return refuse(format!(
-                        "a line check of {party}, not a party of {node} on {line}"
-                    ));
-                }
-                Ok((true, Vec::new()))
-            }
-            Entry::TalkRecorded { party, .. }
-            | Entry::TalkConfirmed { party, .. }
-            | Entry::FollowUpClosed { party, .. } => {
-                if !theirs(party) {
-                    return refuse(format!("{party} is not a party of {node}"));
-                }
-                self.talks
-                    .judge_peer_entry(line, entry)
-                    .map_err(|why| ServiceError::invalid(pointer, why))?;
-                Ok((true, Vec::new()))
-            }
-            Entry::MessageSent { line: l, party, .. } => {
-                if l != line || !theirs(party) {
-                    return refuse(format!(
-                        "a message of {party}, not a party of {node} on {line}"
-                    ));
-                }
-                Ok((true, Vec::new()))
-            }
-            Entry::ConflictFound { conflict, a, b, .. } => {
-                let sides_here = [a, b].iter().all(|s| {
-                    s.kind == "activity"
-                        && self.activities.get(&s.id).is_some_and(|x| x.line == line)
-                });
-                if !sides_here {
-                    return refuse(format!(
-                        "conflict {conflict} is not between activities of {line}"
-                    ));
-                }
-                Ok((!self.conflicts.contains_key(conflict), Vec::new()))
-            }
-            Entry::ConflictResolved { conflict, .. } => Ok((
-                self.conflicts
-                    .get(conflict)
-                    .is_some_and(|c| c.resolved.is_none()),
-                Vec::new(),
-            )),
-            Entry::ConflictCoordinated {
-                conflict, party, ..
-            } => {
-                if !theirs(party) {
-                    return refuse(format!("{party} is not a party of {node}"));
-                }
-                Ok((
-                    self.conflicts
-                        .get(conflict)
-                        .is_some_and(|c| !c.coordinated.contains_key(party)),
-                    Vec::new(),
-                ))
-            }
-            other => refuse(format!(
-                "a {} entry is not one a node sends on a line",
-                serde_json::to_value(other)
-                    .ok()
-                    .and_then(|v| v["kind"].as_str().map(str::to_string))
-                    .unwrap_or_default()
-            )),
-        }
-    }
-
     /// `Command::ConfirmDelivery`: a peer's receipt for this node's log on a
     /// line, checked (its key, its inclusion, that its entry says what this
     /// node sent) before it is kept.
@@ -394,7 +216,7 @@ impl State {
         actor: &Actor,
         node: &str,
         line: &str,
-        receipt: &Value,
+        (receipt, refusals): (&Value, &[Value]),
         cosignature: Option<&str>,
     ) -> Result<Decision, ServiceError> {
         self.require_host_admin(actor)?;
@@ -411,22 +233,10 @@ impl State {
         let bad = |why: &str| ServiceError::invalid("/receipt", format!("{node}'s receipt {why}"));
         let key = VerifierKey::parse(&peer.node_key).expect("checked when peered");
         let e = &crate::federation::received_in(receipt, &key).map_err(|why| bad(&why))?;
-        let through = e["through"].as_u64().unwrap_or(0);
-        let matches = e["kind"] == "received"
-            && e["node"] == self.signing().0
-            && e["line"] == line
-            && through >= 1
-            && through <= fed.own.size()
-            && e["leaves"][0].as_str()
-                == fed
-                    .own
-                    .tree
-                    .leaf(through - 1)
-                    .map(|h| h.to_string())
-                    .as_deref();
-        if !matches {
+        let Some(through) = self.names_own_entry(line, e) else {
             return Err(bad("is not of this node's log on the line as sent"));
-        }
+        };
+        let told = self.peer_refusals((node, line), &key, e, refusals)?;
         // The peer witnesses this node's log: its cosignature of the
         // checkpoint its `received` entry names, kept once it checks with
         // the peer's cosigner key (a receipt stands without it: the run may
@@ -441,7 +251,7 @@ impl State {
             .map(|(note, _)| note);
         if through <= fed.delivered.get(node).copied().unwrap_or(0) {
             return Ok(Decision {
-                entries: Vec::new(),
+                entries: told,
                 outcome: WriteOutcome::Done,
                 body: json!({"through": through}),
                 volumes: None,
@@ -454,11 +264,28 @@ impl State {
             receipt: receipt.clone(),
             cosigned,
         };
+        let mut entries = vec![(entry, self.line_audience(line))];
+        entries.extend(told);
         Ok(Decision {
-            entries: vec![(entry, self.line_audience(line))],
+            entries,
             outcome: WriteOutcome::Done,
             body: json!({"through": through}),
             volumes: None,
         })
+    }
+
+    /// How far a peer's `received` entry `e` says it holds this node's log
+    /// on `line`, if it names this node's log as sent (the last entry it
+    /// took in is the one at that index here).
+    pub(super) fn names_own_entry(&self, line: &str, e: &Value) -> Option<u64> {
+        let fed = self.federation.lines.get(line)?;
+        let through = e["through"].as_u64().unwrap_or(0);
+        let leaf = fed.own.tree.leaf(through.checked_sub(1)?)?;
+        (e["kind"] == "received"
+            && e["node"] == self.signing().0
+            && e["line"] == line
+            && through <= fed.own.size()
+            && e["leaves"][0].as_str() == Some(leaf.to_string().as_str()))
+        .then_some(through)
     }
 }

@@ -54,9 +54,14 @@ impl State {
             })?;
             entries.push(crate::federation::leaf_of(at_us, &l.entry));
         }
+        // The line's other nodes, and any whose log on it this node holds
+        // though it refused that node's line (a line of that id was here).
         let nodes = fed
             .nodes
             .iter()
+            .chain(fed.theirs.keys())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
             .map(|n| {
                 let held = NodeLogs {
                     leaves: fed

@@ -11,7 +11,9 @@
 mod deliveries;
 mod evidence;
 mod export;
+mod judging;
 mod reach;
+mod refusals;
 
 pub use export::{LineLogs, NodeLogs};
 
@@ -130,6 +132,14 @@ struct FedLine {
     cosigned: BTreeMap<String, String>,
     /// Each peer's latest receipt of this node's log.
     receipts: BTreeMap<String, Value>,
+    /// The entries of each peer's log this node holds but refused for
+    /// good: index in that log, and the journal position of its `Received`.
+    #[serde(default)]
+    refused_here: BTreeMap<String, BTreeMap<u64, u64>>,
+    /// The entries of this node's log a peer refused for good, told to
+    /// their parties already: (node, index).
+    #[serde(default)]
+    peer_refused: BTreeSet<(String, u64)>,
 }
 
 impl State {
@@ -349,7 +359,7 @@ impl State {
             | Entry::ConflictCoordinated { conflict, .. } => conflict_line(conflict),
             _ => None,
         }?;
-        self.federation.lines.contains_key(&line).then_some(line)
+        self.is_federated(&line).then_some(line)
     }
 
     pub(super) fn evolve_received(&mut self, logged: &Logged) {
@@ -360,7 +370,8 @@ impl State {
             logged: following,
             checkpoint,
             sent_at_us,
-            ..
+            through,
+            refused,
         } = &logged.entry
         else {
             return;
@@ -372,6 +383,10 @@ impl State {
             .map(|author| author.min(logged.at_us));
         let fed = self.federation.lines.entry(line.to_string()).or_default();
         fed.received_at.insert(node.to_string(), seq);
+        if refused.is_some() {
+            let held = fed.refused_here.entry(node.to_string()).or_default();
+            held.insert(through.saturating_sub(1), seq);
+        }
         if !checkpoint.is_empty() {
             fed.their_checkpoints
                 .insert(node.to_string(), checkpoint.to_string());
@@ -447,7 +462,12 @@ impl State {
 
     /// Whether `line` joins parties of other nodes.
     pub(super) fn is_federated(&self, line: &str) -> bool {
-        self.federation.lines.contains_key(line)
+        // Not one only held of: a peer's log of a line this node refused,
+        // one of that id being here already, leaves the line here as it was.
+        self.federation
+            .lines
+            .get(line)
+            .is_some_and(|f| !f.nodes.is_empty())
     }
 
     /// The id of a conflict a notice with content hash `hash` found: on a
