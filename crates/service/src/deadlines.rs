@@ -13,6 +13,11 @@
 //! 2. `overdue`: a mark on the line that every member party sees;
 //! 3. `admins`: to the owing party's admins.
 //!
+//! On a federated line a party of another node is reminded by its own node;
+//! this node sends the `reminder` and `admins` steps of its deadlines to the
+//! officers and admins of this node's parties on the line instead, who wait
+//! for the answer.
+//!
 //! A flash message is answered within [`FLASH_ANSWER_S`]; its reminder goes out
 //! at once, to every operator of the recipient party.
 

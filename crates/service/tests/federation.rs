@@ -6,7 +6,7 @@
 use parley_record::Signer;
 use parley_service::{
     Actor, Category, Command, Decision, Entry, LineRules, Logged, OperationState, Peer, Role,
-    State, Volumes,
+    State, Step, Volumes,
 };
 use parley_wire::{format_timestamp, WireLimits};
 use serde_json::json;
@@ -123,6 +123,37 @@ fn red_node(s: &State, at_us: i64) -> (OperationState, serde_json::Value) {
     (line.operation.state, node)
 }
 
+/// A notice of Blue's officer on `air` at `at_us`: its activity.
+fn blue_notice(s: &mut State, at_us: i64) -> String {
+    let officer = Actor {
+        operator: "op-blue".into(),
+        party: "blue".into(),
+        role: Role::Officer,
+    };
+    let t = |h: i64| json!({"value": format_timestamp(parley_engine::Timestamp(at_us + h * 3600 * S)), "format": "RFC3339"});
+    let volume = json!({"volume": {"outline_circle": {"center": {"lat": 35.0, "lng": 38.0},
+        "radius": {"value": 1000.0, "units": "M"}},
+        "altitude_lower": {"value": 0, "reference": "W84", "units": "M"},
+        "altitude_upper": {"value": 3000, "reference": "W84", "units": "M"}},
+        "time_start": t(2), "time_end": t(3)});
+    let logged = run_as(
+        s,
+        &officer,
+        Command::Notify {
+            line: "air".into(),
+            category: Category::Air,
+            point_of_contact: "blue ops".into(),
+            volumes: Volumes::parse(vec![volume], &WireLimits::default()).unwrap(),
+            dry_run: false,
+        },
+        at_us,
+    );
+    match logged.first() {
+        Some(Entry::Notice { activity, .. }) => activity.clone(),
+        _ => panic!("a notice: {logged:?}"),
+    }
+}
+
 #[test]
 fn a_node_that_takes_nothing_in_is_shown_unreachable_and_an_undelivered_notice_escalated() {
     let mut s = blue_node_with_air(LineRules::default());
@@ -133,33 +164,8 @@ fn a_node_that_takes_nothing_in_is_shown_unreachable_and_an_undelivered_notice_e
     assert_eq!(node["reachable"], true);
     assert_eq!(node["behind_since"], serde_json::Value::Null);
 
-    let officer = Actor {
-        operator: "op-blue".into(),
-        party: "blue".into(),
-        role: Role::Officer,
-    };
-    let t = |h: i64| json!({"value": format_timestamp(parley_engine::Timestamp(NOW + h * 3600 * S)), "format": "RFC3339"});
-    let volume = json!({"volume": {"outline_circle": {"center": {"lat": 35.0, "lng": 38.0},
-        "radius": {"value": 1000.0, "units": "M"}},
-        "altitude_lower": {"value": 0, "reference": "W84", "units": "M"},
-        "altitude_upper": {"value": 3000, "reference": "W84", "units": "M"}},
-        "time_start": t(2), "time_end": t(3)});
     let notified = NOW + 100 * S;
-    let logged = run_as(
-        &mut s,
-        &officer,
-        Command::Notify {
-            line: "air".into(),
-            category: Category::Air,
-            point_of_contact: "blue ops".into(),
-            volumes: Volumes::parse(vec![volume], &WireLimits::default()).unwrap(),
-            dry_run: false,
-        },
-        notified,
-    );
-    let Some(Entry::Notice { activity, .. }) = logged.first() else {
-        panic!("a notice: {logged:?}")
-    };
+    let activity = &blue_notice(&mut s, notified);
 
     // Waiting for its receipt, not yet for long.
     let (state, node) = red_node(&s, notified + 9 * S);
@@ -409,4 +415,64 @@ fn a_peer_entry_refused_for_good_is_held_not_applied_and_one_that_waits_is_refus
     // it is sent.
     assert_eq!(red.refusals_of("blue.node", "air", 1, 3).len(), 1);
     assert!(red.refusals_of("blue.node", "air", 2, 3).is_empty());
+}
+
+#[test]
+fn a_peer_partys_overdue_answer_is_escalated_here_to_the_party_waiting_for_it() {
+    let mut s = blue_node_with_air(LineRules::default());
+    let mut operator = |name: &str, role: Role| {
+        let made = run(
+            &mut s,
+            Command::CreateOperator {
+                party: "blue".into(),
+                name: name.into(),
+                role,
+                token_sha256: parley_service::sha256_hex(name.as_bytes()),
+            },
+            NOW,
+        );
+        match made.first() {
+            Some(Entry::OperatorCreated { operator, .. }) => operator.clone(),
+            _ => panic!("an operator: {made:?}"),
+        }
+    };
+    let (officer, admin) = (
+        operator("blue officer", Role::Officer),
+        operator("blue admin", Role::Admin),
+    );
+    receipted(&mut s, 1, NOW);
+    let notified = NOW + 100 * S;
+    let activity = blue_notice(&mut s, notified);
+    // Red owes its acknowledgment within the line's 900 s; no answer comes.
+    let due = notified + 900 * S;
+    // One step a tick, half the time given apart.
+    let ticked: Vec<Entry> = (0..3)
+        .flat_map(|k| run(&mut s, Command::Tick, due + k * 450 * S + S))
+        .collect();
+    let steps: Vec<(Step, &str, Vec<String>)> = ticked
+        .iter()
+        .filter_map(|e| match e {
+            Entry::DeadlineEscalated {
+                step, party, to, owed, ..
+            } => {
+                assert!(matches!(owed, parley_service::Owed::Acknowledgment { activity: a, .. } if *a == activity));
+                let mut to = to.clone();
+                to.sort();
+                Some((*step, party.as_str(), to))
+            }
+            _ => None,
+        })
+        .collect();
+    // Red's officers and admins are on Red's node, which reminds them; here
+    // Blue's, who wait for the answer, are told.
+    let mut both = vec![officer, admin.clone()];
+    both.sort();
+    assert_eq!(
+        steps,
+        vec![
+            (Step::Reminder, "red", both),
+            (Step::Overdue, "red", vec![]),
+            (Step::Admins, "red", vec![admin]),
+        ]
+    );
 }

@@ -55,6 +55,27 @@ impl State {
         let time = |us: i64| format_timestamp(parley_engine::Timestamp(us));
         for (d, step) in self.deadlines.due(now_us) {
             let (to, audience) = match step {
+                // Owed by a party of another node: its node reminds its own
+                // officers and admins; here the steps go to this node's
+                // parties waiting for the answer, who would otherwise learn
+                // of it only from the overdue mark.
+                Step::Reminder | Step::Admins if self.is_remote_party(&d.party) => {
+                    let role = match step {
+                        Step::Admins => Role::Admin,
+                        _ => Role::Officer,
+                    };
+                    let waiting: Vec<String> = self
+                        .deadline_parties(d)
+                        .iter()
+                        .filter(|p| !self.is_remote_party(p))
+                        .cloned()
+                        .collect();
+                    let to = waiting
+                        .iter()
+                        .flat_map(|p| self.operators_of(p, role))
+                        .collect();
+                    (to, waiting)
+                }
                 // A flash message's reminder goes to every operator, observers too.
                 Step::Reminder if d.flash => (
                     self.operators_of(&d.party, Role::Observer),
