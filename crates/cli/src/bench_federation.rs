@@ -36,8 +36,9 @@ pub struct Args {
     /// Seconds of load for the rate.
     #[arg(long, default_value_t = 10)]
     seconds: u64,
-    /// Clients at once for the rate, spread over both nodes.
-    #[arg(long, default_value_t = 16)]
+    /// Clients at once for the rate, spread over both nodes (64 a node, as
+    /// `bench serve` keeps 64 in flight on its one).
+    #[arg(long, default_value_t = 128)]
     concurrency: usize,
     /// Notices logged while the link is cut, then delivered.
     #[arg(long, default_value_t = 10_000)]

@@ -433,43 +433,52 @@ async fn a_signed_entry_refused_for_good_is_held_and_the_line_moves_on_past_it()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_peer_that_refuses_a_nodes_entries_for_good_is_told_to_their_party_once() {
+async fn a_line_a_peer_refuses_for_good_is_told_once_and_never_goes_live() {
     let blue = start_node("fed-told-blue", "blue.node", "blue").await;
     let red = start_node("fed-told-red", "red.node", "red").await;
     peer(&blue, &red).await;
     // Red's node has a line `air` of its own already: Blue's line of that
-    // id, and Blue's notice on it, can never be taken in there.
+    // id can never be taken in there.
     red.server.party("harbour").await;
     make_line(&red, "air", &["red", "harbour"]).await;
     make_line(&blue, "air", &["blue", "red"]).await;
-    until("blue's line creation receipted", || async {
-        status(&blue).await["lines"]["air"]["nodes"]["red.node"]["receipted"] == 1
+    until("blue told of the refusal", || async {
+        told_of_refusals(&blue).await == 1
     })
     .await;
-    notify(&blue, 54.0, 14.0, 1).await;
-    until("blue told of both refusals", || async {
-        told_of_refusals(&blue).await == 2
-    })
-    .await;
-    // The notice's refusal is Blue's party's to see, with Red's reason.
-    let export = blue.server.export(&blue.party.officer).await;
+    let export = blue.server.export(&blue.server.host).await;
     let told: Vec<&str> = export
         .lines()
         .filter(|l| l.contains("peer_refused"))
         .collect();
-    assert_eq!(told.len(), 1, "{export}");
     assert!(
-        told[0].contains("a notice of blue, not a party of blue.node on air"),
+        told[0].contains("line_created") && told[0].contains("exists here already"),
         "{}",
         told[0]
+    );
+    // Refused, the line never goes live on Blue's node: a notice on it is
+    // refused with the reason, and nothing is logged.
+    let (code, body) = blue
+        .server
+        .post(
+            "/v1/lines/air/notices",
+            &blue.party.officer,
+            notice(vec![disc(54.0, 14.0, 2_000.0, 1, 2)]),
+        )
+        .await;
+    assert_eq!(code, StatusCode::CONFLICT, "{body}");
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("refused by node(s) red.node"),
+        "{body}"
     );
     // Receipted, refused or not: Red's node is not behind.
     let st = status(&blue).await;
     let line = &st["lines"]["air"];
-    assert_eq!(
-        line["nodes"]["red.node"]["receipted"], line["log_size"],
-        "{st}"
-    );
+    assert_eq!(line["log_size"], 1, "{st}");
+    assert_eq!(line["nodes"]["red.node"]["receipted"], 1, "{st}");
     let nodes = operation(&blue).await["nodes"].clone();
     assert_eq!(nodes[0]["reachable"], true, "{nodes}");
     assert_eq!(nodes[0]["behind_since"], Value::Null, "{nodes}");
@@ -478,7 +487,7 @@ async fn a_peer_that_refuses_a_nodes_entries_for_good_is_told_to_their_party_onc
     notify(&red, 54.0, 14.0, 1).await;
     let st = status(&red).await;
     assert_eq!(st["lines"]["air"]["log_size"], 0, "{st}");
-    // Offline, the refused entries count as held there, and are named.
+    // Offline, the refused entry counts as held there, and is named.
     let (on_blue, on_red) = (line_logs(&blue).await, line_logs(&red).await);
     let keys: Vec<(Value, Value)> = [&on_blue, &on_red]
         .iter()
@@ -491,21 +500,13 @@ async fn a_peer_that_refuses_a_nodes_entries_for_good_is_told_to_their_party_onc
     );
     assert_eq!(code, 0, "{text}");
     assert!(
-        text.contains("red.node holds entry 1 (notice") && text.contains("but refused it"),
+        text.contains("red.node holds entry 0 (line_created") && text.contains("but refused it"),
         "{text}"
     );
-
-    // Not told again on replay, nor when the next delivery's answer
-    // carries its own run's refusals.
+    // Not told again when the journal is replayed.
     let mut blue = blue;
     restart(&mut blue);
-    notify(&blue, 54.5, 14.5, 3).await;
-    until("the second notice refused too", || async {
-        told_of_refusals(&blue).await >= 3
-    })
-    .await;
-    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
-    assert_eq!(told_of_refusals(&blue).await, 3);
+    assert_eq!(told_of_refusals(&blue).await, 1);
 }
 
 /// How many `peer_refused` entries node `n` logged (as its host reads them).

@@ -493,6 +493,20 @@ impl State {
                 Some(Entry::LineCreated { .. })
             )
         }) {
+            // A node that refused the line for good (it holds a line of that
+            // id of its own, say) never takes it: the line cannot go live.
+            let refused: Vec<&str> = fed
+                .nodes
+                .iter()
+                .filter(|n| fed.peer_refused.contains(&((*n).clone(), 0)))
+                .map(String::as_str)
+                .collect();
+            if !refused.is_empty() {
+                return Err(ServiceError::Conflict(format!(
+                    "line {line} was refused by node(s) {} (see their peer_refused entries): it cannot be used; make the line again under another id",
+                    refused.join(", ")
+                )));
+            }
             let waiting: Vec<&String> = fed
                 .nodes
                 .iter()
