@@ -430,8 +430,8 @@ impl Snapshots {
             .map_err(|_| StorageError("the snapshot thread has stopped".into()))?
     }
 
-    /// Starts the thread that takes snapshots into `store`. `image` writes the
-    /// state's image under its read lock and gives its position, or `None`
+    /// Starts the thread that takes snapshots into `store`. `image` copies the
+    /// state under its read lock and writes it out after ([`Taken`]), or `None`
     /// once the service is gone (the thread then ends); `clock` tells the time.
     /// The thread ends when `this` is dropped (with the service).
     pub(crate) fn spawn(
