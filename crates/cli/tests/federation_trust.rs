@@ -84,14 +84,7 @@ async fn a_peer_is_reached_over_https_only_with_its_pinned_key() {
     make_line(&blue, "air", &["blue", "red"]).await;
     let st = status(&blue).await;
     assert_eq!(st["peers"]["red.node"]["reach"]["reachable"], false, "{st}");
-    let (s, p) = blue
-        .server
-        .post(
-            "/v1/lines/air/notices",
-            &blue.party.officer,
-            notice(vec![disc(55.0, 15.0, 500.0, 1, 1)]),
-        )
-        .await;
+    let (s, p) = try_notify(&blue, 55.0, 15.0, 1).await;
     assert_eq!(s, StatusCode::CONFLICT, "the line waits for red.node: {p}");
 }
 
@@ -458,14 +451,7 @@ async fn a_line_a_peer_refuses_for_good_is_told_once_and_never_goes_live() {
     );
     // Refused, the line never goes live on Blue's node: a notice on it is
     // refused with the reason, and nothing is logged.
-    let (code, body) = blue
-        .server
-        .post(
-            "/v1/lines/air/notices",
-            &blue.party.officer,
-            notice(vec![disc(54.0, 14.0, 2_000.0, 1, 2)]),
-        )
-        .await;
+    let (code, body) = try_notify(&blue, 54.0, 14.0, 1).await;
     assert_eq!(code, StatusCode::CONFLICT, "{body}");
     assert!(
         body["detail"]

@@ -128,21 +128,20 @@ impl<K: Copy + Eq + Hash> Index<K> {
     }
 
     /// Stores `volume` under `key`, returning the volume it replaces.
-    pub fn insert(&mut self, key: K, volume: Volume) -> Option<Volume> {
+    pub fn insert(&mut self, key: K, volume: Volume) -> Option<Arc<Volume>> {
         let old = self.remove(&key);
         let slot = self.store(key, volume);
         self.file(slot, true);
         old
     }
 
-    /// Removes the volume stored under `key` and returns it.
-    pub fn remove(&mut self, key: &K) -> Option<Volume> {
+    /// Removes the volume stored under `key` and returns it (shared: a
+    /// snapshot being written may still hold it, and no copy is made).
+    pub fn remove(&mut self, key: &K) -> Option<Arc<Volume>> {
         let slot = self.by_key.remove(key)?;
         self.unfile(slot);
         self.free.push(slot);
-        self.slots[slot as usize]
-            .take()
-            .map(|s| Arc::try_unwrap(s.volume).unwrap_or_else(|shared| (*shared).clone()))
+        self.slots[slot as usize].take().map(|s| s.volume)
     }
 
     /// Every stored volume with its key, in the order of the index's own

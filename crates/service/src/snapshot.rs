@@ -18,8 +18,9 @@
 //! only nudges it after a commit once one is due. Under the state's read lock
 //! the thread takes a copy of the state that shares its parts with it (the
 //! large maps are persistent `imbl` maps, the index's volumes and the
-//! record's leaf chunks are shared: a copy costs microseconds, and the writer
-//! copies a node only when it next changes it); it writes the JSON,
+//! record's leaf chunks are shared: a copy costs a count a volume and the
+//! small maps, and the writer copies a shared node only when it next changes
+//! it); it writes the JSON,
 //! compresses and saves with no lock held. A snapshot is due after
 //! `--snapshot-entries` entries, or as many entries as the last image held
 //! items if that is more (so the work per entry stays bounded as the state

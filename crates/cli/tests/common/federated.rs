@@ -184,16 +184,21 @@ pub async fn conflicts(n: &Node) -> Vec<Value> {
 }
 
 pub async fn notify(n: &Node, lat: f64, lng: f64, start_h: i64) -> Value {
-    let (s, v) = n
-        .server
+    let (s, v) = try_notify(n, lat, lng, start_h).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    v
+}
+
+/// A notice of `n`'s party on `air` (a 2 km disc for 2 hours from
+/// `start_h`), whatever the answer.
+pub async fn try_notify(n: &Node, lat: f64, lng: f64, start_h: i64) -> (StatusCode, Value) {
+    n.server
         .post(
             "/v1/lines/air/notices",
             &n.party.officer,
             notice(vec![disc(lat, lng, 2_000.0, start_h, 2)]),
         )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{v}");
-    v
+        .await
 }
 
 pub async fn two_nodes(name: &str) -> (Node, Node) {
