@@ -162,10 +162,7 @@ impl FromRequestParts<AppState> for Auth {
             .extensions
             .get::<ClientCertificate>()
             .and_then(|c| c.0.as_deref());
-        if !state
-            .service
-            .read(|s| s.certificate_admits(&actor.party, certificate))
-        {
+        if !state.service.certificate_admits(&actor.party, certificate) {
             return Err(Problem::new(
                 StatusCode::FORBIDDEN,
                 "certificate-required",

@@ -21,6 +21,7 @@ mod deadlines;
 mod entry;
 mod error;
 pub mod federation;
+mod gate;
 mod hashing;
 mod journal;
 mod line_checks;

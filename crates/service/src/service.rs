@@ -7,6 +7,7 @@
 
 use crate::command::{Command, Signed};
 use crate::error::ServiceError;
+use crate::gate::Gate;
 use crate::journal::{Journal, StorageError};
 use crate::model::Actor;
 use crate::record::signed_checkpoint;
@@ -17,7 +18,7 @@ pub use crate::writer::{
 };
 use crate::writer::{write_loop, Job, Shared, Work};
 use parley_record::{Hash, Signer};
-use parley_wire::WireLimits;
+use parley_wire::{VerticalRules, WireLimits};
 use serde_json::Value;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::mpsc;
@@ -61,7 +62,7 @@ impl Service {
         let items = state.image_items();
         let snapshot_store = journal.snapshot_store()?;
         let shared = Arc::new(Shared {
-            tokens: RwLock::new(state.tokens()),
+            gate: RwLock::new(Gate::of(&state)),
             limits: state.limits().clone(),
             state: RwLock::new(state),
             broken: AtomicBool::new(false),
@@ -408,8 +409,35 @@ impl Service {
 
     /// The operator with this token hash, if it exists and is not revoked.
     pub fn authenticate(&self, token_sha256: &str) -> Option<Actor> {
-        let tokens = self.shared.tokens.read().unwrap_or_else(|e| e.into_inner());
-        tokens.get(token_sha256).cloned()
+        self.gate().operator(token_sha256)
+    }
+
+    /// Whether `party`'s operators are served on a connection whose client
+    /// certificate is `spki_sha256` (`None`: no certificate): always when the
+    /// party has bound none, else only with one of them.
+    pub fn certificate_admits(&self, party: &str, spki_sha256: Option<&str>) -> bool {
+        self.gate().certificate_admits(party, spki_sha256)
+    }
+
+    /// What `actor` may give in altitudes on `line`: its rules when the actor
+    /// sees the line, the defaults otherwise (the writer refuses the notice
+    /// then). For adapters, to read a notice's volumes with.
+    pub fn vertical_rules_for(&self, actor: &Actor, line: &str) -> VerticalRules {
+        self.gate().vertical_rules_for(actor, line)
+    }
+
+    /// [`Service::vertical_rules_for`] the line of `activity`. This one reads
+    /// the state (an activity's line is not in the gate), so it waits for a
+    /// commit under way.
+    pub fn activity_vertical_rules_for(&self, actor: &Actor, activity: &str) -> VerticalRules {
+        match self.read(|s| s.activity_line(activity)) {
+            Some(line) => self.vertical_rules_for(actor, &line),
+            None => VerticalRules::default(),
+        }
+    }
+
+    fn gate(&self) -> std::sync::RwLockReadGuard<'_, Gate> {
+        self.shared.gate.read().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The limits new volumes are validated against (see [`crate::Volumes::parse`]).

@@ -9,8 +9,9 @@
 //! index).
 
 use crate::command::{Command, Signed};
-use crate::entry::{Entry, IdempotencyRecord, Logged};
+use crate::entry::{IdempotencyRecord, Logged};
 use crate::error::ServiceError;
+use crate::gate::Gate;
 use crate::hashing::new_salt;
 use crate::journal::Journal;
 use crate::model::{Actor, WriteOutcome};
@@ -20,7 +21,6 @@ use crate::state::State;
 use parley_record::Signer;
 use parley_wire::WireLimits;
 use serde_json::Value;
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
@@ -92,9 +92,9 @@ pub(crate) struct Job {
 
 pub(crate) struct Shared {
     pub(crate) state: RwLock<State>,
-    /// Unrevoked operators by token hash, apart from the state so that
-    /// authenticating a request never waits for the writer's commit.
-    pub(crate) tokens: RwLock<HashMap<String, Actor>>,
+    /// What requests are checked against (`gate.rs`), apart from the state
+    /// so that no request waits for the writer's commit.
+    pub(crate) gate: RwLock<Gate>,
     pub(crate) limits: WireLimits,
     pub(crate) broken: AtomicBool,
     /// The writer panicked: the state may be ahead of the journal, so the
@@ -141,13 +141,6 @@ fn not_before(clock_us: i64, last_us: i64, behind: &mut bool) -> i64 {
 }
 
 /// Whether an entry changes who may authenticate.
-fn changes_operators(entry: &Entry) -> bool {
-    matches!(
-        entry,
-        Entry::OperatorCreated { .. } | Entry::OperatorRevoked { .. }
-    )
-}
-
 pub(crate) fn write_loop(
     shared: Arc<Shared>,
     mut journal: impl Journal,
@@ -175,12 +168,12 @@ pub(crate) fn write_loop(
             }
         }
         let mut state = shared.state.write().unwrap_or_else(|e| e.into_inner());
-        let mut operators_changed = false;
+        let mut gate_changed = false;
         if shared.broken.load(Ordering::SeqCst) && recover(&mut state, &mut records, &mut journal) {
             shared.broken.store(false, Ordering::SeqCst);
             // The rebuilt state retires its history at this batch's housekeeping.
             last_forgotten = i64::MIN / 2;
-            operators_changed = true;
+            gate_changed = true;
         }
         // Another node may have written since: decide on the whole journal.
         let begun = if shared.broken.load(Ordering::SeqCst) {
@@ -192,7 +185,7 @@ pub(crate) fn write_loop(
                 .begin(state.last_seq())
                 .map(|theirs| {
                     for l in theirs.entries {
-                        operators_changed |= changes_operators(&l.entry);
+                        gate_changed |= Gate::changed_by(&l.entry);
                         state.evolve(l);
                     }
                     for r in theirs.records {
@@ -334,7 +327,7 @@ pub(crate) fn write_loop(
                 }
             }
         }
-        operators_changed |= logged.iter().any(|l| changes_operators(&l.entry));
+        gate_changed |= logged.iter().any(|l| Gate::changed_by(&l.entry));
         if failed {
             // Readers wait on the state's lock, so none saw the batch: take it
             // back now if the journal can be read, else at the next batch
@@ -345,8 +338,8 @@ pub(crate) fn write_loop(
                 last_forgotten = i64::MIN / 2;
             }
         }
-        if operators_changed {
-            *shared.tokens.write().unwrap_or_else(|e| e.into_inner()) = state.tokens();
+        if gate_changed {
+            *shared.gate.write().unwrap_or_else(|e| e.into_inner()) = Gate::of(&state);
         }
         for r in new_records {
             records.insert((r.operator.clone(), r.key.clone()), r);

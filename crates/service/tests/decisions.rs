@@ -101,9 +101,9 @@ fn command(
     };
     let vertical = match name {
         "notify" => state.vertical_rules_for(actor, f["line"].as_str().unwrap_or_default()),
-        "amend" => {
-            state.activity_vertical_rules_for(actor, f["activity"].as_str().unwrap_or_default())
-        }
+        "amend" => (state.activity_line(f["activity"].as_str().unwrap_or_default()))
+            .map(|line| state.vertical_rules_for(actor, &line))
+            .unwrap_or_default(),
         _ => Default::default(),
     };
     let volumes = || {

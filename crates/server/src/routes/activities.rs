@@ -62,7 +62,7 @@ async fn notify(
     let category = b
         .parsed::<Category>("category", CATEGORIES)?
         .ok_or_else(|| Problem::invalid("/category", format!("missing; give {CATEGORIES}")))?;
-    let vertical = s.service.read(|st| st.vertical_rules_for(&a, &line));
+    let vertical = s.service.vertical_rules_for(&a, &line);
     let command = Command::Notify {
         line,
         category,
@@ -145,9 +145,7 @@ async fn amend(
     request: WriteRequest,
 ) -> Answer {
     let b = request.body()?;
-    let vertical = s
-        .service
-        .read(|st| st.activity_vertical_rules_for(&a, &activity));
+    let vertical = s.service.activity_vertical_rules_for(&a, &activity);
     let command = Command::Amend {
         activity,
         replaces_version: b.u64("replaces_version")?,

@@ -105,13 +105,8 @@ impl State {
             .unwrap_or_default())
     }
 
-    /// Whether `party`'s operators may be served on a connection whose
-    /// client certificate is `spki_sha256` (`None`: no certificate): always
-    /// when the party has bound none, else only with one of them.
-    pub fn certificate_admits(&self, party: &str, spki_sha256: Option<&str>) -> bool {
-        match self.certificates.by_party.get(party) {
-            None => true,
-            Some(bound) => spki_sha256.is_some_and(|s| bound.contains(s)),
-        }
+    /// The certificates bound to each party ([`crate::gate::Gate`]).
+    pub(crate) fn bound_certificates(&self) -> &BTreeMap<String, BTreeSet<String>> {
+        &self.certificates.by_party
     }
 }

@@ -11,7 +11,7 @@ use crate::model::{Actor, LineRules, LineStatus, HOST};
 use crate::text::{check_id, check_text, time_text};
 use crate::views::{LineView, OperationState};
 use serde_json::json;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 /// The widest vertical margin a line may give flight levels, metres.
 pub const MAX_FLIGHT_LEVEL_MARGIN_M: f64 = 5_000.0;
@@ -196,27 +196,26 @@ impl State {
             .is_some_and(|l| l.parties.iter().any(|p| p == party))
     }
 
-    /// What `actor` may give in altitudes on `line`: its rules when the
-    /// actor sees the line, the defaults otherwise (the writer refuses the
-    /// notice then). For adapters, to read a notice's volumes with.
+    /// What `actor` may give in altitudes on `line` ([`crate::gate::rules_seen_by`]).
     pub fn vertical_rules_for(&self, actor: &Actor, line: &str) -> parley_wire::VerticalRules {
-        if self.sees_line(actor, line) {
-            self.lines[line].rules.vertical()
-        } else {
-            parley_wire::VerticalRules::default()
-        }
+        self.lines
+            .get(line)
+            .map(|l| crate::gate::rules_seen_by(actor, &l.parties, l.rules.vertical()))
+            .unwrap_or_default()
     }
 
-    /// [`State::vertical_rules_for`] the line of `activity`.
-    pub fn activity_vertical_rules_for(
-        &self,
-        actor: &Actor,
-        activity: &str,
-    ) -> parley_wire::VerticalRules {
-        match self.activities.get(activity) {
-            Some(a) => self.vertical_rules_for(actor, &a.line),
-            None => parley_wire::VerticalRules::default(),
-        }
+    /// Every line as requests are read against it ([`crate::gate::Gate`]).
+    pub(crate) fn gate_lines(&self) -> HashMap<String, crate::gate::GateLine> {
+        self.lines
+            .iter()
+            .map(|(id, l)| {
+                let gate = crate::gate::GateLine {
+                    parties: l.parties.clone(),
+                    vertical: l.rules.vertical(),
+                };
+                (id.clone(), gate)
+            })
+            .collect()
     }
 
     pub(super) fn sees_line(&self, actor: &Actor, line: &str) -> bool {
