@@ -92,6 +92,7 @@ impl Service {
                     seq,
                     items,
                     json: image.to_json(),
+                    retired: image.retired_pair_bytes(),
                     leaves: crate::state::leaf_bytes(&record),
                 })
             };

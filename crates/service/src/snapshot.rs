@@ -65,30 +65,54 @@ pub enum Restored {
     },
 }
 
-/// How a snapshot that carries the record's leaves begins; one without
-/// (as earlier builds saved them) is the compressed image alone.
+/// How a snapshot of an earlier build that carries the record's leaves
+/// begins (its retired activities in its JSON); one without (as still
+/// earlier builds saved them) is the compressed image alone.
 const WITH_LEAVES: &[u8] = b"parley-snapshot+leaves\n";
 
-/// A snapshot as the store keeps it: [`WITH_LEAVES`], the compressed
-/// image's length (8 bytes, big-endian), the image compressed, then the
-/// record's leaf hashes as they are (32 bytes each: a hash does not
-/// compress; a damaged one gives another root). The image is compressed in
-/// pieces of [`PIECE`] bytes, each a zlib stream (a checksum) after its
-/// length (8 bytes, big-endian), so that a start inflates them on every core.
-pub(crate) fn encode(json: &[u8], leaves: &[u8]) -> Vec<u8> {
+/// How a snapshot begins that carries its retired activities in a section
+/// of their own, then the record's leaves.
+const WITH_RETIRED: &[u8] = b"parley-snapshot+retired+leaves\n";
+
+/// A snapshot as the store keeps it: [`WITH_RETIRED`], the compressed
+/// image's length (8 bytes, big-endian), the image compressed, the retired
+/// activities' length and pairs ([`crate::state::Image::retired_pair_bytes`],
+/// as they are: a start reads them without parsing), then the record's leaf
+/// hashes as they are (32 bytes each: a hash does not compress; a damaged
+/// one gives another root). The image is compressed in pieces of [`PIECE`]
+/// bytes, each a zlib stream (a checksum) after its length (8 bytes,
+/// big-endian), so that a start inflates them on every core.
+pub(crate) fn encode(json: &[u8], retired: &[u8], leaves: &[u8]) -> Vec<u8> {
     let pieces = on_every_core(json.chunks(PIECE).collect(), |piece| {
         miniz_oxide::deflate::compress_to_vec_zlib(piece, 1)
     });
     let image_len: usize = pieces.iter().map(|p| 8 + p.len()).sum();
-    let mut out = Vec::with_capacity(WITH_LEAVES.len() + 8 + image_len + leaves.len());
-    out.extend_from_slice(WITH_LEAVES);
+    let mut out =
+        Vec::with_capacity(WITH_RETIRED.len() + 16 + image_len + retired.len() + leaves.len());
+    out.extend_from_slice(WITH_RETIRED);
     out.extend_from_slice(&(image_len as u64).to_be_bytes());
     for p in pieces {
         out.extend_from_slice(&(p.len() as u64).to_be_bytes());
         out.extend_from_slice(&p);
     }
+    out.extend_from_slice(&(retired.len() as u64).to_be_bytes());
+    out.extend_from_slice(retired);
     out.extend_from_slice(leaves);
     out
+}
+
+/// The first `len` bytes of `rest` after its 8-byte big-endian length, and
+/// what follows them.
+fn section<'a>(rest: &'a [u8], what: &str) -> Result<(&'a [u8], &'a [u8]), String> {
+    let len = rest
+        .get(..8)
+        .map(|b| u64::from_be_bytes(b.try_into().expect("8 bytes")))
+        .ok_or_else(|| format!("it is cut short (before its {what})"))?;
+    let rest = &rest[8..];
+    if len > rest.len() as u64 {
+        return Err(format!("it is cut short (its {what} is {len} bytes)"));
+    }
+    Ok(rest.split_at(len as usize))
 }
 
 /// Bytes of an image compressed apart (see [`encode`]).
@@ -120,26 +144,24 @@ fn inflate_pieces(mut image: &[u8]) -> Result<Vec<u8>, String> {
 /// The image in a stored snapshot and the leaves it carries (if any), or
 /// why it cannot be read.
 fn decode(bytes: &[u8]) -> Result<(Image, Option<&[u8]>), String> {
-    let (json, leaves) = match bytes.strip_prefix(WITH_LEAVES) {
-        // As earlier builds saved it: one stream, no leaves.
-        None => (
-            miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(bytes, MAX_IMAGE_BYTES)
-                .map_err(|e| format!("it does not decompress ({:?})", e.status))?,
-            None,
-        ),
-        Some(rest) if rest.len() >= 8 => {
-            let len = u64::from_be_bytes(rest[..8].try_into().expect("8 bytes"));
-            let rest = &rest[8..];
-            if len > rest.len() as u64 {
-                return Err(format!("it is cut short (its image is {len} bytes)"));
-            }
-            let (image, leaves) = rest.split_at(len as usize);
-            (inflate_pieces(image)?, Some(leaves))
-        }
-        Some(_) => return Err("it is cut short".into()),
+    let parse = |json: Vec<u8>| -> Result<Image, String> {
+        serde_json::from_slice(&json).map_err(|e| format!("it does not parse ({e})"))
     };
-    let image = serde_json::from_slice(&json).map_err(|e| format!("it does not parse ({e})"))?;
-    Ok((image, leaves))
+    if let Some(rest) = bytes.strip_prefix(WITH_RETIRED) {
+        let (image, rest) = section(rest, "image")?;
+        let (retired, leaves) = section(rest, "retired activities")?;
+        let mut image = parse(inflate_pieces(image)?)?;
+        image.load_retired_pairs(retired)?;
+        return Ok((image, Some(leaves)));
+    }
+    if let Some(rest) = bytes.strip_prefix(WITH_LEAVES) {
+        let (image, leaves) = section(rest, "image")?;
+        return Ok((parse(inflate_pieces(image)?)?, Some(leaves)));
+    }
+    // As earlier builds saved it: one stream, no leaves.
+    let json = miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(bytes, MAX_IMAGE_BYTES)
+        .map_err(|e| format!("it does not decompress ({:?})", e.status))?;
+    Ok((parse(json)?, None))
 }
 
 /// The state the journal holds: from its latest snapshot and the entries
@@ -316,6 +338,8 @@ pub(crate) struct Taken {
     pub(crate) seq: u64,
     /// The image ([`Image::to_json`]).
     pub(crate) json: Vec<u8>,
+    /// The retired activities' pairs ([`Image::retired_pair_bytes`]).
+    pub(crate) retired: Vec<u8>,
     /// The record's leaf hashes.
     pub(crate) leaves: Vec<u8>,
     /// Items in the image ([`State::image_items`]).
@@ -454,14 +478,15 @@ impl Snapshots {
                     let Some(Taken {
                         seq,
                         json,
+                        retired,
                         leaves,
                         items,
                     }) = image()
                     else {
                         return;
                     };
-                    let bytes = encode(&json, &leaves);
-                    drop((json, leaves));
+                    let bytes = encode(&json, &retired, &leaves);
+                    drop((json, retired, leaves));
                     let saved = store.save(seq, &bytes);
                     let Some(s) = this.upgrade() else { return };
                     // A snapshot not saved loses nothing (the journal is

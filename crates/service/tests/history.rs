@@ -298,3 +298,70 @@ fn a_snapshot_and_the_tail_give_what_a_full_replay_gives_with_history_retired() 
         "C is live, A and B are not: {checked}"
     );
 }
+
+/// Retired activities are saved in a section of the snapshot of their own:
+/// a start reads them back (with those retired since, merged in order, at
+/// the next snapshot), as it reads an earlier build's snapshot that keeps
+/// them in its JSON with a handle for every activity ever; a section out of
+/// order is refused and the journal replayed.
+#[test]
+fn retired_activities_come_back_from_their_section_and_from_an_earlier_snapshot() {
+    let mut w = world("history-sections");
+    let a = notify(&w, "north", T0 + HOUR, T0 + 3 * HOUR, false);
+    let b = notify(&w, "south", T0 + 2 * HOUR, T0 + 4 * HOUR, false);
+    let c = notify(&w, "north", T0 + 2 * DAY, T0 + 2 * DAY + HOUR, false);
+    acknowledge(&w, "south", &a).unwrap();
+    w.tick(T0 + 29 * HOUR);
+    assert_eq!(held(&w), (1, 2));
+    let first = w.service().take_snapshot().unwrap();
+    restart(&mut w);
+    assert!(matches!(w.service().restored(), Restored::Snapshot { seq, .. } if *seq == first));
+    assert_eq!(held(&w), (1, 2));
+    // C retires after a start that read A and B from the section.
+    w.tick(T0 + 3 * DAY + HOUR);
+    assert_eq!(held(&w), (0, 3));
+    let ids = vec![id(&a), id(&b), id(&c)];
+    let before = reads(&w, &ids);
+    let second = w.service().take_snapshot().unwrap();
+    let from_snapshot = |w: &mut World| {
+        restart(w);
+        assert_eq!(
+            w.service().restored(),
+            &Restored::Snapshot {
+                seq: second,
+                tail: 0
+            }
+        );
+        assert_eq!(held(w), (0, 3));
+        assert_eq!(reads(w, &ids), before);
+    };
+    from_snapshot(&mut w);
+
+    let conn = rusqlite::Connection::open(w.db()).unwrap();
+    let stored: Vec<u8> = conn
+        .query_row("SELECT image FROM snapshot", [], |r| r.get(0))
+        .unwrap();
+    let (image, retired, leaves) = common::parts(&stored);
+    assert_eq!(
+        retired.len(),
+        16 * 4,
+        "A's notice and acknowledgment, B's, C's"
+    );
+    let save = |bytes: Vec<u8>| {
+        conn.execute("UPDATE snapshot SET image = ?1", [bytes])
+            .unwrap();
+    };
+    save(common::earlier(&image, &retired, &leaves));
+    from_snapshot(&mut w);
+
+    let mut shuffled = retired.clone();
+    shuffled.rotate_left(16);
+    save(common::joined(&image, &shuffled, &leaves));
+    restart(&mut w);
+    match w.service().restored() {
+        Restored::Replay { refused: Some(why) } => assert!(why.contains("out of order"), "{why}"),
+        other => panic!("{other:?}: the snapshot should have been refused"),
+    }
+    assert_eq!(held(&w), (0, 3));
+    assert_eq!(reads(&w, &ids), before);
+}

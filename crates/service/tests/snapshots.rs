@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 
 mod common;
 
-use common::{host, officer, reads, strip_ids, World, MIN, T0};
+use common::{host, joined, officer, parts, reads, strip_ids, World, MIN, T0};
 
 fn at(t: i64) -> String {
     format_timestamp(Timestamp(t))
@@ -153,37 +153,6 @@ fn sql(w: &World, statement: &str, image: Option<&[u8]>) {
         Some(bytes) => conn.execute(statement, [bytes]).unwrap(),
         None => conn.execute(statement, []).unwrap(),
     };
-}
-
-/// How a snapshot that carries the record's leaves begins (`snapshot.rs`).
-const WITH_LEAVES: &[u8] = b"parley-snapshot+leaves\n";
-
-/// A stored snapshot's image (its pieces inflated, joined, parsed) and the
-/// leaves it carries.
-fn parts(bytes: &[u8]) -> (Value, Vec<u8>) {
-    let be = |b: &[u8]| u64::from_be_bytes(b[..8].try_into().unwrap()) as usize;
-    let rest = bytes
-        .strip_prefix(WITH_LEAVES)
-        .expect("a snapshot with leaves");
-    let (mut image, leaves) = rest[8..].split_at(be(rest));
-    let mut json = Vec::new();
-    while !image.is_empty() {
-        let piece = &image[8..8 + be(image)];
-        json.extend(miniz_oxide::inflate::decompress_to_vec_zlib(piece).unwrap());
-        image = &image[8 + piece.len()..];
-    }
-    (serde_json::from_slice(&json).unwrap(), leaves.to_vec())
-}
-
-/// The reverse of [`parts`] (the image in one piece).
-fn joined(image: &Value, leaves: &[u8]) -> Vec<u8> {
-    let piece = miniz_oxide::deflate::compress_to_vec_zlib(&serde_json::to_vec(image).unwrap(), 3);
-    let mut out = WITH_LEAVES.to_vec();
-    out.extend_from_slice(&(piece.len() as u64 + 8).to_be_bytes());
-    out.extend_from_slice(&(piece.len() as u64).to_be_bytes());
-    out.extend_from_slice(&piece);
-    out.extend_from_slice(leaves);
-    out
 }
 
 fn stored_image(w: &World) -> (i64, Vec<u8>) {
@@ -335,7 +304,7 @@ fn a_bad_snapshot_is_refused_and_the_journal_replayed() {
     refused(&w, "cut short");
     assert_eq!(reads(&w, &[]), before);
     // ... or as an earlier build saved it (the image alone).
-    let (mut parsed, leaves) = parts(&image);
+    let (mut parsed, retired, leaves) = parts(&image);
     let compressed =
         |v: &Value| miniz_oxide::deflate::compress_to_vec_zlib(&serde_json::to_vec(v).unwrap(), 3);
     let old = compressed(&parsed);
@@ -351,7 +320,11 @@ fn a_bad_snapshot_is_refused_and_the_journal_replayed() {
     // Whole, but of another record: its root is not the journal's (with
     // the leaves it carries, and without: as an earlier build saved it).
     parsed["root"] = json!("00".repeat(32));
-    for other in [joined(&parsed, &leaves), compressed(&parsed)] {
+    for other in [
+        joined(&parsed, &retired, &leaves),
+        common::earlier(&parsed, &retired, &leaves),
+        compressed(&parsed),
+    ] {
         sql(&w, "UPDATE snapshot SET image = ?1", Some(&other));
         restart(&mut w);
         refused(&w, "is not the journal's");
@@ -365,7 +338,7 @@ fn a_bad_snapshot_is_refused_and_the_journal_replayed() {
     sql(
         &w,
         "UPDATE snapshot SET image = ?1",
-        Some(&joined(&parsed, &changed)),
+        Some(&joined(&parsed, &retired, &changed)),
     );
     restart(&mut w);
     refused(&w, "is not the journal's");
@@ -373,7 +346,7 @@ fn a_bad_snapshot_is_refused_and_the_journal_replayed() {
 
     // Of a position the journal does not hold.
     parsed["seq"] = json!(before["last"].as_u64().unwrap() + 5);
-    let beyond = joined(&parsed, &leaves);
+    let beyond = joined(&parsed, &retired, &leaves);
     sql(&w, "UPDATE snapshot SET image = ?1", Some(&beyond));
     sql(
         &w,

@@ -256,8 +256,7 @@ impl State {
             match self.retired_activity(activity) {
                 Some(Ok(mut a)) => {
                     self.retired.remove(activity);
-                    self.handles.push_back(Handle::Activity(activity.clone()));
-                    a.handle = (self.handles.len() - 1) as u32;
+                    a.handle = self.handles.give(Handle::Activity(activity.clone()));
                     self.activities.insert(activity.clone(), a);
                 }
                 _ => {
@@ -273,10 +272,7 @@ impl State {
         };
         let handle = match self.activities.get(activity) {
             Some(a) => a.handle,
-            None => {
-                self.handles.push_back(Handle::Activity(activity.clone()));
-                (self.handles.len() - 1) as u32
-            }
+            None => self.handles.give(Handle::Activity(activity.clone())),
         };
         let a = self
             .activities

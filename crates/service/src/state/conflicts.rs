@@ -193,23 +193,23 @@ impl State {
             if Some(handle) == own {
                 return false;
             }
-            match &self.handles[handle as usize] {
-                Handle::Activity(id) => {
+            match self.handles.get(handle) {
+                Some(Handle::Activity(id)) => {
                     let a = &self.activities[id];
                     a.party != party && a.line == line
                 }
-                Handle::Site(id) => {
+                Some(Handle::Site(id)) => {
                     let s = &self.sites[id];
                     s.party != party
                         && s.in_force(now_us)
                         && !self.site_audience(line, s).is_empty()
                 }
-                Handle::Retired => false,
+                None => false,
             }
         };
         self.meetings_by_handle(volumes, minima, keep)
             .into_iter()
-            .filter_map(|(handle, meetings)| match &self.handles[handle as usize] {
+            .filter_map(|(handle, meetings)| match self.handles.get(handle)? {
                 Handle::Activity(id) => {
                     let a = &self.activities[id];
                     Some(Found {
@@ -223,7 +223,6 @@ impl State {
                     meetings,
                     audience: self.site_audience(line, &self.sites[id]),
                 }),
-                Handle::Retired => None,
             })
             .collect()
     }

@@ -17,12 +17,13 @@
 //! whole journal, each swept at its clock, answer alike.
 
 use super::activities::Activity;
-use super::{key, Handle, State};
+use super::{key, State};
 use crate::deadlines::Owed;
 use crate::entry::Entry;
 use crate::error::ServiceError;
 use crate::model::NoticeState;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Retired activities: the journal positions of each one's notice versions
 /// and acknowledgments. Compact, since they are many: an id this service
@@ -32,6 +33,11 @@ use std::collections::BTreeMap;
 #[derive(Clone, Default, serde::Serialize, serde::Deserialize)]
 #[serde(from = "RetiredImage", into = "RetiredImage")]
 pub(super) struct Retired {
+    /// The pairs a start read from its snapshot, sorted: a flat array read
+    /// as it is (ten million of them are read in a fraction of a second),
+    /// shared with every image taken since.
+    loaded: Arc<Vec<(u64, u64)>>,
+    /// The pairs retired since the start.
     by_bits: imbl::OrdSet<(u64, u64)>,
     by_name: BTreeMap<String, Vec<u64>>,
     /// How many activities are retired.
@@ -42,10 +48,12 @@ pub(super) struct Retired {
     keep_us: i64,
 }
 
-/// [`Retired`] in a snapshot: the pairs flat (`[bits, position, ...]`), so
-/// a start parses numbers, not a map.
+/// [`Retired`] in a snapshot's JSON. Its pairs are in a section of their
+/// own ([`Retired::pair_bytes`]); snapshots of earlier builds have them
+/// here, flat (`[bits, position, ...]`).
 #[derive(serde::Serialize, serde::Deserialize)]
 struct RetiredImage {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pairs: Vec<u64>,
     by_name: BTreeMap<String, Vec<u64>>,
     sites: BTreeMap<String, u64>,
@@ -55,7 +63,7 @@ struct RetiredImage {
 impl From<Retired> for RetiredImage {
     fn from(r: Retired) -> Self {
         RetiredImage {
-            pairs: r.by_bits.iter().flat_map(|&(b, s)| [b, s]).collect(),
+            pairs: Vec::new(),
             by_name: r.by_name,
             sites: r.sites,
             keep_us: r.keep_us,
@@ -65,19 +73,23 @@ impl From<Retired> for RetiredImage {
 
 impl From<RetiredImage> for Retired {
     fn from(i: RetiredImage) -> Self {
-        let by_bits: imbl::OrdSet<(u64, u64)> =
-            i.pairs.chunks_exact(2).map(|p| (p[0], p[1])).collect();
-        let mut ids: Vec<u64> = by_bits.iter().map(|&(b, _)| b).collect();
-        ids.dedup();
-        Retired {
-            count: ids.len() + i.by_name.len(),
-            by_bits,
+        let mut pairs: Vec<(u64, u64)> = i.pairs.chunks_exact(2).map(|p| (p[0], p[1])).collect();
+        pairs.sort_unstable();
+        pairs.dedup();
+        let mut r = Retired {
             by_name: i.by_name,
             sites: i.sites,
             keep_us: i.keep_us,
-        }
+            ..Retired::default()
+        };
+        r.set_loaded(pairs);
+        r
     }
 }
+
+/// Bytes a pair takes in a snapshot's section: its bits and its position,
+/// each 8 bytes little-endian.
+const PAIR_BYTES: usize = 16;
 
 /// The 64 bits of an id this service makes (`act-` and 16 lowercase hex digits).
 fn bits(activity: &str) -> Option<u64> {
@@ -89,16 +101,67 @@ fn bits(activity: &str) -> Option<u64> {
 }
 
 impl Retired {
+    /// Every pair, in order, as a snapshot's section keeps them.
+    pub(crate) fn pair_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity((self.loaded.len() + self.by_bits.len()) * PAIR_BYTES);
+        let mut recent = self.by_bits.iter().peekable();
+        for &loaded in self.loaded.iter() {
+            while let Some(&&r) = recent.peek().filter(|&&&r| r < loaded) {
+                push_pair(&mut out, r);
+                recent.next();
+            }
+            push_pair(&mut out, loaded);
+        }
+        recent.for_each(|&r| push_pair(&mut out, r));
+        out
+    }
+
+    /// Takes the pairs of a snapshot's section ([`Retired::pair_bytes`]),
+    /// refused unless they are whole and strictly in order.
+    pub(crate) fn load_pair_bytes(&mut self, bytes: &[u8]) -> Result<(), String> {
+        if !bytes.len().is_multiple_of(PAIR_BYTES) {
+            return Err(format!("its retired activities are {} bytes", bytes.len()));
+        }
+        let word = |b: &[u8]| u64::from_le_bytes(b.try_into().expect("8 bytes"));
+        let pairs: Vec<(u64, u64)> = bytes
+            .chunks_exact(PAIR_BYTES)
+            .map(|p| (word(&p[..8]), word(&p[8..])))
+            .collect();
+        if pairs.windows(2).any(|w| w[0] >= w[1]) {
+            return Err("its retired activities are out of order".into());
+        }
+        self.set_loaded(pairs);
+        Ok(())
+    }
+
+    /// The pairs `pairs` (sorted, without repeats) and nothing retired since.
+    fn set_loaded(&mut self, pairs: Vec<(u64, u64)>) {
+        let mut ids = 0;
+        let mut last = None;
+        for &(b, _) in &pairs {
+            ids += usize::from(last != Some(b));
+            last = Some(b);
+        }
+        self.count = ids + self.by_name.len();
+        self.loaded = Arc::new(pairs);
+        self.by_bits = imbl::OrdSet::new();
+    }
+
+    /// The loaded pairs of the activity of `b`.
+    fn loaded_of(&self, b: u64) -> &[(u64, u64)] {
+        let from = self.loaded.partition_point(|&p| p < (b, 0));
+        let to = self.loaded.partition_point(|&p| p <= (b, u64::MAX));
+        &self.loaded[from..to]
+    }
+
     /// The journal positions of retired `activity`'s entries, in order
     /// (`None`: not retired).
     fn seqs(&self, activity: &str) -> Option<Vec<u64>> {
         match bits(activity) {
             Some(b) => {
-                let seqs: Vec<u64> = self
-                    .by_bits
-                    .range((b, 0)..=(b, u64::MAX))
-                    .map(|&(_, s)| s)
-                    .collect();
+                let mut seqs: Vec<u64> = self.loaded_of(b).iter().map(|&(_, s)| s).collect();
+                seqs.extend(self.by_bits.range((b, 0)..=(b, u64::MAX)).map(|&(_, s)| s));
+                seqs.sort_unstable();
                 (!seqs.is_empty()).then_some(seqs)
             }
             None => self.by_name.get(activity).cloned(),
@@ -107,7 +170,10 @@ impl Retired {
 
     pub(super) fn contains(&self, activity: &str) -> bool {
         match bits(activity) {
-            Some(b) => self.by_bits.range((b, 0)..=(b, u64::MAX)).next().is_some(),
+            Some(b) => {
+                !self.loaded_of(b).is_empty()
+                    || self.by_bits.range((b, 0)..=(b, u64::MAX)).next().is_some()
+            }
             None => self.by_name.contains_key(activity),
         }
     }
@@ -126,8 +192,9 @@ impl Retired {
     pub(super) fn positions(&self) -> impl Iterator<Item = u64> + '_ {
         let named = self.by_name.values().flatten().copied();
         let sites = self.sites.values().copied();
-        self.by_bits
+        self.loaded
             .iter()
+            .chain(self.by_bits.iter())
             .map(|&(_, s)| s)
             .chain(named)
             .chain(sites)
@@ -138,10 +205,16 @@ impl Retired {
         self.count
     }
 
-    /// `activity` is no longer retired (it is back in memory).
+    /// `activity` is no longer retired (it is back in memory). Rare (a
+    /// peer's new version of an activity retired here), so the loaded pairs
+    /// are copied without it.
     pub(super) fn remove(&mut self, activity: &str) {
         let gone = match bits(activity) {
             Some(b) => {
+                let loaded = !self.loaded_of(b).is_empty();
+                if loaded {
+                    Arc::make_mut(&mut self.loaded).retain(|&(x, _)| x != b);
+                }
                 let pairs: Vec<(u64, u64)> = self
                     .by_bits
                     .range((b, 0)..=(b, u64::MAX))
@@ -150,7 +223,7 @@ impl Retired {
                 for p in &pairs {
                     self.by_bits.remove(p);
                 }
-                !pairs.is_empty()
+                loaded || !pairs.is_empty()
             }
             None => self.by_name.remove(activity).is_some(),
         };
@@ -173,6 +246,11 @@ impl Retired {
                 .push(seq),
         }
     }
+}
+
+fn push_pair(out: &mut Vec<u8>, (bits, seq): (u64, u64)) {
+    out.extend_from_slice(&bits.to_le_bytes());
+    out.extend_from_slice(&seq.to_le_bytes());
 }
 
 impl State {
@@ -209,7 +287,7 @@ impl State {
             .collect();
         for id in expired {
             let s = self.sites.remove(&id).expect("listed above");
-            self.handles[s.handle as usize] = Handle::Retired;
+            self.handles.retire(s.handle);
             self.retired.sites.insert(id, s.at);
         }
         ended.len()
@@ -240,7 +318,7 @@ impl State {
         for i in 0..a.volume_count {
             self.index.remove(&key(a.handle, i));
         }
-        self.handles[a.handle as usize] = Handle::Retired;
+        self.handles.retire(a.handle);
         for version in 1..=a.versions.len() as u64 {
             let owed = Owed::Acknowledgment {
                 activity: id.to_string(),

@@ -9,7 +9,7 @@
 
 use super::{
     activities::Activity, certificates::Certificates, conflicts::Conflict, lines::Line,
-    parties::Operator, parties::Party, talks::Talks, Handle, State,
+    parties::Operator, parties::Party, talks::Talks, Handles, State,
 };
 use crate::deadlines::Deadlines;
 use crate::line_checks::Checks;
@@ -161,7 +161,7 @@ pub(crate) struct Image {
     retired: super::history::Retired,
     sites: BTreeMap<String, Site>,
     conflicts: imbl::OrdMap<String, Conflict>,
-    handles: imbl::Vector<Handle>,
+    handles: Handles,
     deadlines: Deadlines,
     checks: Checks,
     talks: Talks,
@@ -201,6 +201,17 @@ pub enum ImageError {
 }
 
 impl Image {
+    /// The retired activities' pairs, for a section of the snapshot of
+    /// their own (the JSON leaves them out).
+    pub(crate) fn retired_pair_bytes(&self) -> Vec<u8> {
+        self.retired.pair_bytes()
+    }
+
+    /// Takes the retired activities' pairs from the snapshot's section.
+    pub(crate) fn load_retired_pairs(&mut self, bytes: &[u8]) -> Result<(), String> {
+        self.retired.load_pair_bytes(bytes)
+    }
+
     /// The image as the JSON a snapshot keeps.
     pub(crate) fn to_json(&self) -> Vec<u8> {
         serde_json::to_vec(self).expect("the state serializes")
@@ -297,11 +308,12 @@ impl State {
         state.record = record;
         state.log = log;
         state.check_positions(image.seq)?;
-        let handles = state.handles.len() as u64;
         let ImageVolumes::Read(stored) = image.volumes else {
             unreachable!("an image read from JSON holds its volumes as stored")
         };
-        if let Some(v) = stored.iter().find(|v| v.key >> 16 >= handles) {
+        let live =
+            |key: u64| u32::try_from(key >> 16).is_ok_and(|h| state.handles.get(h).is_some());
+        if let Some(v) = stored.iter().find(|v| !live(v.key)) {
             return Err(ImageError::Inconsistent(format!(
                 "volume key {} has no handle",
                 v.key
@@ -322,7 +334,7 @@ impl State {
             })
         };
         let handle = |what: &str, h: u32| {
-            ((h as usize) < self.handles.len())
+            (self.handles.get(h).is_some())
                 .then_some(())
                 .ok_or_else(|| ImageError::Inconsistent(format!("{what} has no handle {h}")))
         };

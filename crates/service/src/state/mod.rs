@@ -32,6 +32,7 @@ mod conflicts;
 mod deadlines;
 mod entries;
 mod federation;
+mod handles;
 mod history;
 mod image;
 mod keys;
@@ -59,6 +60,7 @@ use conflicts::Conflict;
 pub(crate) use entries::Entries;
 pub use entries::RECENT_ENTRIES;
 pub use federation::{LineLogs, NodeLogs, Peer, MAX_DELIVERY};
+use handles::{Handle, Handles};
 pub(crate) use image::{leaf_bytes, on_every_core, Image, ImageError};
 use imbl::OrdMap;
 use lines::Line;
@@ -82,14 +84,6 @@ pub struct Decision {
     pub volumes: Option<Vec<Volume>>,
 }
 
-#[derive(Clone, serde::Serialize, serde::Deserialize)]
-enum Handle {
-    Activity(String),
-    Site(String),
-    /// An activity retired (`history.rs`): nothing in the index refers to it.
-    Retired,
-}
-
 /// Everything the service knows, rebuilt from the journal at start.
 pub struct State {
     /// The journal: recent entries in memory, older ones in the store (`entries.rs`).
@@ -103,7 +97,7 @@ pub struct State {
     retired: history::Retired,
     sites: BTreeMap<String, Site>,
     conflicts: OrdMap<String, Conflict>,
-    handles: imbl::Vector<Handle>,
+    handles: Handles,
     index: Index<u64>,
     deadlines: Deadlines,
     checks: Checks,
@@ -143,7 +137,7 @@ impl State {
             retired: Default::default(),
             sites: BTreeMap::new(),
             conflicts: OrdMap::new(),
-            handles: imbl::Vector::new(),
+            handles: Handles::default(),
             index: Index::new(),
             deadlines: Deadlines::default(),
             checks: Checks::default(),

@@ -221,8 +221,7 @@ impl State {
             None => self
                 .volumes_of(&serde_json::from_str::<Vec<Value>>(volumes.get()).unwrap_or_default()),
         };
-        self.handles.push_back(Handle::Site(site.clone()));
-        let handle = (self.handles.len() - 1) as u32;
+        let handle = self.handles.give(Handle::Site(site.clone()));
         let volume_count = vols.len();
         for (i, v) in vols.into_iter().enumerate() {
             self.index.insert(key(handle, i), v);
@@ -272,15 +271,15 @@ impl State {
             if audience.is_empty() {
                 continue;
             }
-            let keep = |k: &u64| match &self.handles[(k >> 16) as usize] {
-                Handle::Activity(id) => {
+            let keep = |k: &u64| match self.handles.get((k >> 16) as u32) {
+                Some(Handle::Activity(id)) => {
                     let a = &self.activities[id];
                     a.line == *line && a.party != site.party
                 }
-                Handle::Site(_) | Handle::Retired => false,
+                Some(Handle::Site(_)) | None => false,
             };
             for (handle, meetings) in self.meetings_by_handle(volumes, &l.rules.minima(), keep) {
-                let Handle::Activity(id) = &self.handles[handle as usize] else {
+                let Some(Handle::Activity(id)) = self.handles.get(handle) else {
                     continue;
                 };
                 let side = self.activity_side(id, &self.activities[id]);

@@ -229,3 +229,66 @@ pub fn strip_ids(v: &mut Value) {
         _ => {}
     }
 }
+
+/// How a snapshot begins that carries its retired activities and the
+/// record's leaves (`snapshot.rs`), and how one of an earlier build that
+/// carries only the leaves does.
+const WITH_RETIRED: &[u8] = b"parley-snapshot+retired+leaves\n";
+const WITH_LEAVES: &[u8] = b"parley-snapshot+leaves\n";
+
+/// A stored snapshot's image (its pieces inflated, joined, parsed), its
+/// retired activities' pairs and the leaves it carries.
+pub fn parts(bytes: &[u8]) -> (Value, Vec<u8>, Vec<u8>) {
+    let be = |b: &[u8]| u64::from_be_bytes(b[..8].try_into().unwrap()) as usize;
+    let rest = bytes
+        .strip_prefix(WITH_RETIRED)
+        .expect("a snapshot with its retired activities and leaves");
+    let (mut image, rest) = rest[8..].split_at(be(rest));
+    let (retired, leaves) = rest[8..].split_at(be(rest));
+    let mut json = Vec::new();
+    while !image.is_empty() {
+        let piece = &image[8..8 + be(image)];
+        json.extend(miniz_oxide::inflate::decompress_to_vec_zlib(piece).unwrap());
+        image = &image[8 + piece.len()..];
+    }
+    let image = serde_json::from_slice(&json).unwrap();
+    (image, retired.to_vec(), leaves.to_vec())
+}
+
+/// The image in one piece after `begins`, as [`parts`] reads it.
+fn piece_after(begins: &[u8], image: &Value) -> Vec<u8> {
+    let piece = miniz_oxide::deflate::compress_to_vec_zlib(&serde_json::to_vec(image).unwrap(), 3);
+    let mut out = begins.to_vec();
+    out.extend_from_slice(&(piece.len() as u64 + 8).to_be_bytes());
+    out.extend_from_slice(&(piece.len() as u64).to_be_bytes());
+    out.extend_from_slice(&piece);
+    out
+}
+
+/// The reverse of [`parts`] (the image in one piece).
+pub fn joined(image: &Value, retired: &[u8], leaves: &[u8]) -> Vec<u8> {
+    let mut out = piece_after(WITH_RETIRED, image);
+    out.extend_from_slice(&(retired.len() as u64).to_be_bytes());
+    out.extend_from_slice(retired);
+    out.extend_from_slice(leaves);
+    out
+}
+
+/// `image` as an earlier build saved it: its retired activities' pairs in
+/// its JSON, flat, and a handle for every activity and site ever (those
+/// gone from memory as `"Retired"`), then the leaves.
+pub fn earlier(image: &Value, retired: &[u8], leaves: &[u8]) -> Vec<u8> {
+    let mut image = image.clone();
+    let word = |b: &[u8]| u64::from_le_bytes(b.try_into().unwrap());
+    let pairs: Vec<u64> = retired.chunks(8).map(word).collect();
+    image["retired"]["pairs"] = json!(pairs);
+    let next = image["handles"]["next"].as_u64().unwrap() as usize;
+    let mut every = vec![json!("Retired"); next];
+    for live in image["handles"]["live"].as_array().unwrap() {
+        every[live[0].as_u64().unwrap() as usize] = live[1].clone();
+    }
+    image["handles"] = json!(every);
+    let mut out = piece_after(WITH_LEAVES, &image);
+    out.extend_from_slice(leaves);
+    out
+}
