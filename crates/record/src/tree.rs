@@ -280,6 +280,70 @@ impl MerkleLog {
         index
     }
 
+    /// The log of these leaf hashes, as appending them one by one gives it,
+    /// with the hashing of each perfect subtree of 2^[`DENSE_LEVEL`] leaves
+    /// (nearly all of it) spread over `threads` threads: a start rebuilds a
+    /// tree of ten million leaves in a fraction of the time.
+    pub fn from_leaf_hashes(leaves: &[Hash], threads: usize) -> MerkleLog {
+        const GROUP: usize = 1 << DENSE_LEVEL;
+        let groups = leaves.len() / GROUP;
+        let per_thread = groups.div_ceil(threads.max(1)).max(1);
+        let group_hash = |group: &[Hash]| -> Hash {
+            let mut level: Vec<Hash> = group.to_vec();
+            while level.len() > 1 {
+                level = level.chunks(2).map(|p| node_hash(&p[0], &p[1])).collect();
+            }
+            level[0]
+        };
+        let subtrees: Vec<Hash> = std::thread::scope(|scope| {
+            let running: Vec<_> = leaves[..groups * GROUP]
+                .chunks(per_thread * GROUP)
+                .map(|part| {
+                    scope.spawn(move || part.chunks(GROUP).map(group_hash).collect::<Vec<_>>())
+                })
+                .collect();
+            running
+                .into_iter()
+                .flat_map(|r| r.join().expect("hashing does not panic"))
+                .collect()
+        });
+        let mut log = MerkleLog::new();
+        log.levels.push(Hashes::default());
+        for &leaf in &leaves[..groups * GROUP] {
+            log.levels[0].push(leaf);
+        }
+        // The frontier of the perfect subtrees, as appending their leaves
+        // leaves it: each one a "leaf" at level DENSE_LEVEL.
+        for subtree in subtrees {
+            let mut hash = subtree;
+            let mut level = DENSE_LEVEL;
+            let mut n = log.frontier.size >> DENSE_LEVEL;
+            loop {
+                if log.levels.len() <= level as usize {
+                    log.levels.resize_with(level as usize + 1, Hashes::default);
+                }
+                log.levels[level as usize].push(hash);
+                if n & 1 == 0 {
+                    break;
+                }
+                let left = log
+                    .frontier
+                    .stack
+                    .pop()
+                    .expect("one subtree per bit of the size");
+                hash = node_hash(&left, &hash);
+                level += 1;
+                n >>= 1;
+            }
+            log.frontier.stack.push(hash);
+            log.frontier.size += GROUP as u64;
+        }
+        for &leaf in &leaves[groups * GROUP..] {
+            log.append_leaf_hash(leaf);
+        }
+        log
+    }
+
     /// The number of entries.
     pub fn size(&self) -> u64 {
         self.frontier.size()

@@ -1,7 +1,7 @@
 //! Property tests over random sequences of appends: every proof at every
 //! earlier size verifies, and a proof with one flipped bit does not.
 
-use parley_record::{leaf_hash, verify_consistency, verify_inclusion, MerkleLog};
+use parley_record::{leaf_hash, verify_consistency, verify_inclusion, Hash, MerkleLog};
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]
@@ -105,4 +105,50 @@ fn a_clone_and_its_log_grow_apart() {
     grown.append(b"other");
     assert_eq!(copy.root(), root);
     assert_ne!(grown.root(), log.root_at(70_001).unwrap());
+}
+
+/// A log built from all its leaves at once (the perfect subtrees hashed on
+/// several threads) answers every root and proof as the log appended leaf by
+/// leaf, and grows on alike.
+#[test]
+fn a_log_built_from_its_leaves_at_once_is_the_log_appended() {
+    let cases = [
+        (0, 2),
+        (1, 2),
+        (15, 2),
+        (16, 1),
+        (17, 2),
+        (33, 3),
+        (1_000, 2),
+        (70_001, 2),
+    ];
+    for (n, threads) in cases {
+        let leaves: Vec<Hash> = (0..n as u64).map(|i| leaf_hash(&i.to_be_bytes())).collect();
+        let mut one_by_one = MerkleLog::new();
+        for &leaf in &leaves {
+            one_by_one.append_leaf_hash(leaf);
+        }
+        let mut at_once = MerkleLog::from_leaf_hashes(&leaves, threads);
+        assert_eq!(at_once.size(), n as u64);
+        for size in (1..=n as u64).step_by((n / 40).max(1)) {
+            assert_eq!(at_once.root_at(size), one_by_one.root_at(size), "n {n}");
+            let index = size / 3;
+            assert_eq!(
+                at_once.inclusion_proof(index, size),
+                one_by_one.inclusion_proof(index, size)
+            );
+            assert_eq!(
+                at_once.consistency_proof(size / 2 + 1, size),
+                one_by_one.consistency_proof(size / 2 + 1, size)
+            );
+        }
+        for i in 0..40u64 {
+            let leaf = leaf_hash(&(1_000_000 + i).to_be_bytes());
+            assert_eq!(
+                at_once.append_leaf_hash(leaf),
+                one_by_one.append_leaf_hash(leaf)
+            );
+            assert_eq!(at_once.root(), one_by_one.root(), "n {n} + {i}");
+        }
+    }
 }
