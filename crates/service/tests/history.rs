@@ -92,6 +92,7 @@ fn an_ended_activity_retires_and_stays_readable_exportable_and_provable() {
     let a = notify(&w, "north", T0 + HOUR, T0 + 3 * HOUR, false);
     let b = notify(&w, "south", T0 + 2 * HOUR, T0 + 4 * HOUR, false);
     assert_eq!(b["conflicts"].as_array().unwrap().len(), 1, "{b}");
+    let conflict = b["conflicts"][0]["id"].as_str().unwrap().to_string();
     acknowledge(&w, "south", &a).unwrap();
     let site = Command::RegisterSite {
         name: "hospital".into(),
@@ -148,6 +149,33 @@ fn an_ended_activity_retires_and_stays_readable_exportable_and_provable() {
     assert!(matches!(west, Err(ServiceError::NotFound(_))), "{west:?}");
     let listed = w.service().read(|s| s.activities(&host(), None).len());
     assert_eq!(listed, 0, "the list is of activities in memory");
+    // Their conflict left memory with them: no longer listed, exported as
+    // before, nothing left to coordinate.
+    let conflicts = w.service().read(|s| s.conflicts(&host()));
+    assert!(
+        conflicts.iter().all(|c| c["id"] != conflict.as_str()),
+        "{conflicts:?}"
+    );
+    assert!(after.1.contains(&conflict), "the export holds it");
+    let coordinate = |party: &str| {
+        let c = Command::Coordinate {
+            conflict: conflict.clone(),
+            note: "agreed".into(),
+        };
+        w.run(&officer(party), c)
+    };
+    match coordinate("north") {
+        Err(ServiceError::Ended { pointer, message }) => {
+            assert_eq!(pointer, "");
+            assert!(message.contains("is history"), "{message}");
+        }
+        other => panic!("{other:?}: refused as history"),
+    }
+    let unseen = coordinate("west");
+    assert!(
+        matches!(unseen, Err(ServiceError::NotFound(_))),
+        "{unseen:?}"
+    );
     for read in &after.0 {
         for seq in [&read[0]["current"], &read[0]["acknowledgments"][0]]
             .iter()
@@ -193,6 +221,12 @@ fn an_ended_activity_retires_and_stays_readable_exportable_and_provable() {
     w.tick(T0 + 11 * DAY + HOUR);
     assert_eq!(w.service().read(|s| s.sites_held()), (0, 1));
     assert_eq!(w.service().read(|s| s.sites(&host()).len()), 0);
+    let conflicts = w.service().read(|s| s.conflicts(&host()));
+    assert_eq!(
+        conflicts,
+        Vec::<Value>::new(),
+        "every side gone, every conflict"
+    );
     let withdraw = || Command::WithdrawSite { site: site.clone() };
     match w.run(&officer("south"), withdraw()) {
         Err(ServiceError::Ended { pointer, message }) => {

@@ -79,6 +79,9 @@ impl State {
         conflict: &str,
         note: &str,
     ) -> Result<Decision, ServiceError> {
+        if let Some(refusal) = self.conflict_of_history(actor, conflict) {
+            return Err(refusal);
+        }
         let c = self
             .conflicts
             .get(conflict)

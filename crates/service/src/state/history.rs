@@ -44,6 +44,9 @@ pub(super) struct Retired {
     count: usize,
     /// Sites expired long ago, with the position of their registration.
     sites: BTreeMap<String, u64>,
+    /// Conflicts neither of whose sides is in memory any more, with the
+    /// position of their finding.
+    pub(super) conflicts: BTreeMap<String, u64>,
     /// The keep time of the last sweep, µs (said in refusals).
     keep_us: i64,
 }
@@ -57,6 +60,8 @@ struct RetiredImage {
     pairs: Vec<u64>,
     by_name: BTreeMap<String, Vec<u64>>,
     sites: BTreeMap<String, u64>,
+    #[serde(default)]
+    conflicts: BTreeMap<String, u64>,
     keep_us: i64,
 }
 
@@ -66,6 +71,7 @@ impl From<Retired> for RetiredImage {
             pairs: Vec::new(),
             by_name: r.by_name,
             sites: r.sites,
+            conflicts: r.conflicts,
             keep_us: r.keep_us,
         }
     }
@@ -79,6 +85,7 @@ impl From<RetiredImage> for Retired {
         let mut r = Retired {
             by_name: i.by_name,
             sites: i.sites,
+            conflicts: i.conflicts,
             keep_us: i.keep_us,
             ..Retired::default()
         };
@@ -191,7 +198,7 @@ impl Retired {
     /// Every journal position a retired activity refers to.
     pub(super) fn positions(&self) -> impl Iterator<Item = u64> + '_ {
         let named = self.by_name.values().flatten().copied();
-        let sites = self.sites.values().copied();
+        let sites = self.sites.values().chain(self.conflicts.values()).copied();
         self.loaded
             .iter()
             .chain(self.by_bits.iter())
@@ -290,7 +297,43 @@ impl State {
             self.handles.retire(s.handle);
             self.retired.sites.insert(id, s.at);
         }
+        // A conflict leaves memory once neither of its sides is there.
+        let in_memory = |side: &crate::entry::Side| match side.kind.as_str() {
+            "site" => self.sites.contains_key(&side.id),
+            _ => self.activities.contains_key(&side.id),
+        };
+        let settled: Vec<String> = self
+            .conflicts
+            .iter()
+            .filter(|(_, c)| !in_memory(&c.a) && !in_memory(&c.b))
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in settled {
+            let c = self.conflicts.remove(&id).expect("listed above");
+            self.retired.conflicts.insert(id, c.at);
+        }
         ended.len()
+    }
+
+    /// The refusal of a change to conflict `conflict` if it left memory with
+    /// both its sides (`None`: it did not); 404 to whom it was not told.
+    pub(super) fn conflict_of_history(
+        &self,
+        actor: &crate::model::Actor,
+        conflict: &str,
+    ) -> Option<ServiceError> {
+        let &at = self.retired.conflicts.get(conflict)?;
+        let found = self.log.get(at)?;
+        if !self.sees_entry(actor, &found) {
+            return Some(ServiceError::NotFound(format!("conflict {conflict}")));
+        }
+        Some(ServiceError::Ended {
+            pointer: String::new(),
+            message: format!(
+                "conflict {conflict} is history: both its sides ended more than {} h ago (it is exported and proved as before, and no longer listed); nothing is left to coordinate",
+                self.retired.keep_us / 3_600_000_000
+            ),
+        })
     }
 
     /// The refusal of a withdrawal of site `site` if it expired long ago
