@@ -123,27 +123,35 @@ fn red_node(s: &State, at_us: i64) -> (OperationState, serde_json::Value) {
     (line.operation.state, node)
 }
 
-/// A notice of Blue's officer on `air` at `at_us`: its activity.
-fn blue_notice(s: &mut State, at_us: i64) -> String {
-    let officer = Actor {
+fn blue_officer() -> Actor {
+    Actor {
         operator: "op-blue".into(),
         party: "blue".into(),
         role: Role::Officer,
-    };
+    }
+}
+
+/// A disc of 1 km at 35N 38E, up to 3,000 m, from 2 to 3 hours after `at_us`.
+fn disc_after(at_us: i64) -> Volumes {
     let t = |h: i64| json!({"value": format_timestamp(parley_engine::Timestamp(at_us + h * 3600 * S)), "format": "RFC3339"});
     let volume = json!({"volume": {"outline_circle": {"center": {"lat": 35.0, "lng": 38.0},
         "radius": {"value": 1000.0, "units": "M"}},
         "altitude_lower": {"value": 0, "reference": "W84", "units": "M"},
         "altitude_upper": {"value": 3000, "reference": "W84", "units": "M"}},
         "time_start": t(2), "time_end": t(3)});
+    Volumes::parse(vec![volume], &WireLimits::default()).unwrap()
+}
+
+/// A notice of Blue's officer on `air` at `at_us`: its activity.
+fn blue_notice(s: &mut State, at_us: i64) -> String {
     let logged = run_as(
         s,
-        &officer,
+        &blue_officer(),
         Command::Notify {
             line: "air".into(),
             category: Category::Air,
             point_of_contact: "blue ops".into(),
-            volumes: Volumes::parse(vec![volume], &WireLimits::default()).unwrap(),
+            volumes: disc_after(at_us),
             dry_run: false,
         },
         at_us,
@@ -475,4 +483,38 @@ fn a_peer_partys_overdue_answer_is_escalated_here_to_the_party_waiting_for_it() 
             (Step::Admins, "red", vec![admin]),
         ]
     );
+}
+
+/// An activity retired here while another node (a node on the same
+/// PostgreSQL, or a peer) logged a new version of it: that version brings it
+/// back to memory, rebuilt from its entries, indexed under its new volumes.
+#[test]
+fn a_new_version_of_a_retired_activity_brings_it_back_to_memory() {
+    const DAY: i64 = 24 * 3600 * S;
+    let mut s = blue_node_with_air(LineRules::default());
+    receipted(&mut s, 1, NOW);
+    let activity = blue_notice(&mut s, NOW);
+    // Decided elsewhere while the activity was still live there.
+    let amend = Command::Amend {
+        activity: activity.clone(),
+        replaces_version: 1,
+        category: None,
+        point_of_contact: None,
+        volumes: disc_after(NOW + 30 * DAY),
+        dry_run: false,
+    };
+    let amended = s.decide(&blue_officer(), &amend, NOW + S).unwrap();
+    assert_eq!(s.retire_ended(NOW + 2 * DAY, DAY), 1);
+    assert_eq!((s.activities_held(), s.indexed_volumes()), ((0, 1), 0));
+    let read = |s: &State| s.activity(&host(), &activity).unwrap();
+    assert_eq!(read(&s)["versions"].as_array().map(Vec::len), Some(1));
+
+    apply(&mut s, amended, NOW + 2 * DAY + S);
+    assert_eq!((s.activities_held(), s.indexed_volumes()), ((1, 0), 1));
+    let back = read(&s);
+    assert_eq!(back["versions"].as_array().map(Vec::len), Some(2), "{back}");
+    assert_eq!(back["current"]["version"], 2, "{back}");
+    // Still there at the next sweep: its new version ends in a month.
+    assert_eq!(s.retire_ended(NOW + 3 * DAY, DAY), 0);
+    assert_eq!(s.activities_held(), (1, 0));
 }
