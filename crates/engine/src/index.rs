@@ -23,6 +23,18 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::Arc;
 
+/// Asks the CPU to bring `*p` into its cache (a hint: nothing is read).
+#[inline]
+fn prefetch<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch reads no memory and cannot fault, whatever the address.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
 /// Cell height of each level, degrees of latitude.
 const LEVELS: [f64; 4] = [0.18, 1.44, 11.52, 180.0];
 /// A volume goes to the finest level where its box touches at most this many cells.
@@ -252,6 +264,14 @@ impl<K: Copy + Eq + Hash> Index<K> {
         }
         candidates.sort_unstable();
         candidates.dedup();
+        // Each volume is behind a pointer of its own (so that a snapshot
+        // shares it): ask for them all before testing any, so that their
+        // cache misses overlap instead of following one another.
+        for &slot in &candidates {
+            if let Some(s) = &self.slots[slot as usize] {
+                prefetch(Arc::as_ptr(&s.volume));
+            }
+        }
         candidates
             .into_iter()
             .filter_map(|slot| {
