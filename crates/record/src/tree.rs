@@ -23,9 +23,22 @@ use std::sync::Arc;
 ///
 /// `Display` and `Debug` write it as 64 lowercase hex digits.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[repr(transparent)]
 pub struct Hash(pub [u8; 32]);
 
 impl Hash {
+    /// `bytes` read as the hashes they hold one after another (32 bytes
+    /// each), without a copy; `None` unless they are whole hashes.
+    pub fn slice_of(bytes: &[u8]) -> Option<&[Hash]> {
+        if !bytes.len().is_multiple_of(32) {
+            return None;
+        }
+        // SAFETY: `Hash` is a transparent `[u8; 32]` (size 32, alignment
+        // 1), so every 32 bytes are one; the slice covers exactly `bytes`
+        // and borrows it for as long.
+        Some(unsafe { std::slice::from_raw_parts(bytes.as_ptr().cast::<Hash>(), bytes.len() / 32) })
+    }
+
     /// Reads 64 hex digits (either case); `None` for anything else.
     pub fn from_hex(hex: &str) -> Option<Hash> {
         let bytes = hex.as_bytes();
@@ -232,6 +245,18 @@ impl Hashes {
         }
     }
 
+    fn extend(&mut self, mut hashes: &[Hash]) {
+        while !hashes.is_empty() {
+            if self.chunks.last().is_none_or(|last| last.len() == CHUNK) {
+                self.chunks.push(Arc::new(Vec::with_capacity(CHUNK)));
+            }
+            let last = Arc::make_mut(self.chunks.last_mut().expect("a chunk with room"));
+            let take = hashes.len().min(CHUNK - last.len());
+            last.extend_from_slice(&hashes[..take]);
+            hashes = &hashes[take..];
+        }
+    }
+
     fn get(&self, index: u64) -> Option<Hash> {
         let chunk = self
             .chunks
@@ -289,9 +314,14 @@ impl MerkleLog {
         let groups = leaves.len() / GROUP;
         let per_thread = groups.div_ceil(threads.max(1)).max(1);
         let group_hash = |group: &[Hash]| -> Hash {
-            let mut level: Vec<Hash> = group.to_vec();
-            while level.len() > 1 {
-                level = level.chunks(2).map(|p| node_hash(&p[0], &p[1])).collect();
+            let mut level = [Hash([0; 32]); GROUP];
+            level.copy_from_slice(group);
+            let mut width = GROUP;
+            while width > 1 {
+                width /= 2;
+                for i in 0..width {
+                    level[i] = node_hash(&level[2 * i], &level[2 * i + 1]);
+                }
             }
             level[0]
         };
@@ -309,9 +339,7 @@ impl MerkleLog {
         });
         let mut log = MerkleLog::new();
         log.levels.push(Hashes::default());
-        for &leaf in &leaves[..groups * GROUP] {
-            log.levels[0].push(leaf);
-        }
+        log.levels[0].extend(&leaves[..groups * GROUP]);
         // The frontier of the perfect subtrees, as appending their leaves
         // leaves it: each one a "leaf" at level DENSE_LEVEL.
         for subtree in subtrees {

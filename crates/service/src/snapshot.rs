@@ -311,13 +311,9 @@ fn from_leaves(
             leaves.len()
         ))));
     }
-    let hashes: Vec<Hash> = leaves
-        .chunks_exact(32)
-        .map(|leaf| Hash(leaf.try_into().expect("32 bytes")))
-        .collect();
+    let hashes = Hash::slice_of(leaves).expect("a whole number of leaves (checked above)");
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let record = MerkleLog::from_leaf_hashes(&hashes, cores);
-    drop(hashes);
+    let record = MerkleLog::from_leaf_hashes(hashes, cores);
     lap(
         &mut t,
         "record's tree rebuilt from its leaves (on every core)",
