@@ -322,17 +322,9 @@ impl State {
         actor: &crate::model::Actor,
         conflict: &str,
     ) -> Option<ServiceError> {
-        let &at = self.retired.conflicts.get(conflict)?;
-        let found = self.log.get(at)?;
-        if !self.sees_entry(actor, &found) {
-            return Some(ServiceError::NotFound(format!("conflict {conflict}")));
-        }
-        Some(ServiceError::Ended {
-            pointer: String::new(),
-            message: format!(
-                "conflict {conflict} is history: both its sides ended more than {} h ago (it is exported and proved as before, and no longer listed); nothing is left to coordinate",
-                self.retired.keep_us / 3_600_000_000
-            ),
+        let at = *self.retired.conflicts.get(conflict)?;
+        self.refusal_of_history(actor, at, &format!("conflict {conflict}"), |hours| {
+            format!("conflict {conflict} is history: both its sides ended more than {hours} h ago (it is exported and proved as before, and no longer listed); nothing is left to coordinate")
         })
     }
 
@@ -343,17 +335,29 @@ impl State {
         actor: &crate::model::Actor,
         site: &str,
     ) -> Option<ServiceError> {
-        let &at = self.retired.sites.get(site)?;
-        let registered = self.log.get(at)?;
-        if !self.sees_entry(actor, &registered) {
-            return Some(ServiceError::NotFound(format!("site {site}")));
+        let at = *self.retired.sites.get(site)?;
+        self.refusal_of_history(actor, at, &format!("site {site}"), |hours| {
+            format!("site {site} expired more than {hours} h ago: it is history (exported and proved as before) and protects nothing; register a new site instead")
+        })
+    }
+
+    /// A change to something that left memory, first logged at entry `at`:
+    /// refused with 409 saying `message` (given the keep time in hours), or
+    /// 404 naming `what` to whom that entry was not told.
+    fn refusal_of_history(
+        &self,
+        actor: &crate::model::Actor,
+        at: u64,
+        what: &str,
+        message: impl FnOnce(i64) -> String,
+    ) -> Option<ServiceError> {
+        let first = self.log.get(at)?;
+        if !self.sees_entry(actor, &first) {
+            return Some(ServiceError::NotFound(what.to_string()));
         }
         Some(ServiceError::Ended {
             pointer: String::new(),
-            message: format!(
-                "site {site} expired more than {} h ago: it is history (exported and proved as before) and protects nothing; register a new site instead",
-                self.retired.keep_us / 3_600_000_000
-            ),
+            message: message(self.retired.keep_us / 3_600_000_000),
         })
     }
 
