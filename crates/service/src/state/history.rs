@@ -472,8 +472,11 @@ mod tests {
         r.add("act-00000000000000ff", 12);
         r.add("peer-7", 13);
         r.add("act-0000000000000101", 14);
+        // A snapshot: the JSON, and the pairs in their own section.
         let image = serde_json::to_string(&r).unwrap();
-        let back: Retired = serde_json::from_str(&image).unwrap();
+        let mut back: Retired = serde_json::from_str(&image).unwrap();
+        assert_eq!(back.len(), 1, "the JSON holds only the named one");
+        back.load_pair_bytes(&r.pair_bytes()).unwrap();
         for r in [&r, &back] {
             assert_eq!(r.len(), 3);
             assert_eq!(r.seqs("act-00000000000000ff"), Some(vec![3, 9, 12]));
@@ -485,7 +488,21 @@ mod tests {
             all.sort_unstable();
             assert_eq!(all, [3, 4, 5, 9, 12, 13]);
         }
-        // Back in memory (another node's new version): no longer retired.
+        // Retired after a start from that snapshot: merged in order at the next.
+        back.insert("act-00000000000000fe", vec![20]);
+        back.add("act-0000000000000100", 21);
+        let mut next = Retired::default();
+        next.load_pair_bytes(&back.pair_bytes()).unwrap();
+        assert_eq!(next.len(), 3);
+        assert_eq!(next.seqs("act-00000000000000fe"), Some(vec![20]));
+        assert_eq!(next.seqs("act-0000000000000100"), Some(vec![4, 21]));
+        assert_eq!(next.seqs("act-00000000000000ff"), Some(vec![3, 9, 12]));
+        // Back in memory (another node's new version): no longer retired,
+        // from the loaded pairs as from those retired since.
+        back.remove("act-00000000000000ff");
+        back.remove("act-00000000000000fe");
+        assert_eq!(back.len(), 2);
+        assert!(!back.contains("act-00000000000000ff") && !back.contains("act-00000000000000fe"));
         r.remove("act-00000000000000ff");
         r.remove("peer-7");
         r.remove("act-0000000000000101");
