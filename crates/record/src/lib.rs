@@ -51,6 +51,7 @@
 
 pub mod checkpoint;
 pub mod policy;
+pub mod proof;
 pub mod tiles;
 pub mod tree;
 pub mod verify;
