@@ -49,7 +49,7 @@ pub use entry::{Entry, IdempotencyRecord, Logged, MadeBy, Side, SignedBy};
 pub use error::ServiceError;
 pub use hashing::{hex, sha256_hex};
 pub use journal::{
-    deflate_entry, from_row, inflate_entry, to_row, CaughtUp, EntryReader, Journal, Row,
+    from_row, pack_entry, packed_rows, to_row, unpack_entry, CaughtUp, EntryReader, Journal, Row,
     SnapshotStore, StorageError,
 };
 pub use line_checks::{answer_window_us, MIN_INTERVAL_S, SILENT_AFTER};

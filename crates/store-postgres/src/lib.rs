@@ -14,8 +14,8 @@
 //! are honoured as libpq does, through rustls (`tls.rs`).
 
 use parley_service::{
-    deflate_entry, from_row, inflate_entry, to_row, CaughtUp, EntryReader, IdempotencyRecord,
-    Journal, Logged, Row, SnapshotStore, StorageError, WriteOutcome,
+    from_row, packed_rows, unpack_entry, CaughtUp, EntryReader, IdempotencyRecord, Journal, Logged,
+    Row, SnapshotStore, StorageError, WriteOutcome,
 };
 use postgres::Client;
 use std::sync::{Arc, Mutex};
@@ -46,16 +46,20 @@ const SCHEMA: &str = "
     ALTER TABLE idempotency ADD COLUMN IF NOT EXISTS at_us BIGINT NOT NULL DEFAULT 0;
     -- Each leaf's salt; entries from before salts have none and keep their leaves.
     ALTER TABLE journal ADD COLUMN IF NOT EXISTS salt TEXT NOT NULL DEFAULT '';
-    -- Entries are stored deflated (parley-service's deflate_entry) in `packed`,
-    -- `entry` left NULL; rows of before keep their JSON text in `entry`.
-    -- Deflated bytes do not compress again: TOAST is told not to try.
+    -- Entries are stored packed (parley-service's pack_entry: zstd from
+    -- schema 2 on, deflated before) in `packed`, `entry` left NULL; rows of
+    -- before keep their JSON text in `entry`. Packed bytes do not compress
+    -- again: TOAST is told not to try.
     ALTER TABLE journal ADD COLUMN IF NOT EXISTS packed BYTEA;
     ALTER TABLE journal ALTER COLUMN packed SET STORAGE EXTERNAL;
     ALTER TABLE journal ALTER COLUMN entry DROP NOT NULL;
     CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
     -- The latest snapshot of the state (any node's), see parley-service.
     CREATE TABLE IF NOT EXISTS snapshot (seq BIGINT PRIMARY KEY, image BYTEA NOT NULL);
-    INSERT INTO meta (name, value) VALUES ('schema', '1') ON CONFLICT (name) DO NOTHING;";
+    INSERT INTO meta (name, value) VALUES ('schema', '2') ON CONFLICT (name) DO NOTHING;
+    -- Schema 2 packs entries with zstd, which a build of schema 1 cannot
+    -- read: it refuses the database rather than fail on an entry.
+    UPDATE meta SET value = '2' WHERE name = 'schema' AND value = '1';";
 
 /// The journal in a PostgreSQL database.
 pub struct PostgresJournal {
@@ -99,7 +103,7 @@ impl PostgresJournal {
             .query_one("SELECT value FROM meta WHERE name = 'schema'", &[])
             .map_err(|e| err("reading the schema version", e))?
             .get(0);
-        if version != "1" {
+        if version != "2" {
             return Err(StorageError(format!(
                 "postgresql: schema {version} is newer than this parley knows"
             )));
@@ -168,13 +172,12 @@ impl PostgresJournal {
     ) -> Result<(), StorageError> {
         if !entries.is_empty() {
             let mut columns = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-            for l in entries {
-                let row = to_row(l)?;
+            for (row, packed) in packed_rows(entries)? {
                 columns.0.push(row.seq);
                 columns.1.push(row.at_us);
                 columns.2.push(row.audience);
                 columns.3.push(row.salt);
-                columns.4.push(deflate_entry(&row.entry));
+                columns.4.push(packed);
             }
             // One statement for the batch; a seq another node holds already
             // fails it, and with it the batch (the lock makes that a bug).
@@ -313,7 +316,7 @@ fn read_entries(client: &mut Client, after: u64, upto: u64) -> Result<Vec<Logged
     for (i, r) in rows.iter().enumerate() {
         let seq: i64 = r.get(0);
         let entry = match r.get::<_, Option<&[u8]>>(5) {
-            Some(packed) => inflate_entry(seq, packed)?,
+            Some(packed) => unpack_entry(seq, packed)?,
             None => r.get::<_, Option<String>>(4).unwrap_or_default(),
         };
         let row = Row {

@@ -10,8 +10,8 @@
 //! commits, so they do not add to a notice's latency.
 
 use parley_service::{
-    deflate_entry, from_row, inflate_entry, to_row, EntryReader, IdempotencyRecord, Journal,
-    Logged, Row, SnapshotStore, StorageError, WriteOutcome,
+    from_row, packed_rows, unpack_entry, EntryReader, IdempotencyRecord, Journal, Logged, Row,
+    SnapshotStore, StorageError, WriteOutcome,
 };
 use rusqlite::types::ValueRef;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -122,7 +122,7 @@ impl SqliteJournal {
             .map_err(err)?;
         match version.as_deref() {
             None => {
-                conn.execute("INSERT INTO meta (name, value) VALUES ('schema', '4')", [])
+                conn.execute("INSERT INTO meta (name, value) VALUES ('schema', '5')", [])
                     .map_err(err)?;
             }
             // Schema 1 kept idempotency records for ever, without their time:
@@ -132,7 +132,7 @@ impl SqliteJournal {
                     "BEGIN;
                      ALTER TABLE idempotency ADD COLUMN at_us INTEGER NOT NULL DEFAULT 0;
                      ALTER TABLE journal ADD COLUMN salt TEXT NOT NULL DEFAULT '';
-                     UPDATE meta SET value = '4' WHERE name = 'schema';
+                     UPDATE meta SET value = '5' WHERE name = 'schema';
                      COMMIT;",
                 )
                 .map_err(err)?;
@@ -142,17 +142,20 @@ impl SqliteJournal {
                 conn.execute_batch(
                     "BEGIN;
                      ALTER TABLE journal ADD COLUMN salt TEXT NOT NULL DEFAULT '';
-                     UPDATE meta SET value = '4' WHERE name = 'schema';
+                     UPDATE meta SET value = '5' WHERE name = 'schema';
                      COMMIT;",
                 )
                 .map_err(err)?;
             }
-            // Schema 3 kept entries as JSON text; 4 adds deflated ones beside them.
-            Some("3") => {
-                conn.execute("UPDATE meta SET value = '4' WHERE name = 'schema'", [])
+            // Schema 3 kept entries as JSON text, 4 added deflated ones beside
+            // them and 5 zstd frames: all are read (`stored_entry`). An
+            // earlier build refuses a schema 5 store rather than fail on
+            // entries it cannot unpack.
+            Some("3" | "4") => {
+                conn.execute("UPDATE meta SET value = '5' WHERE name = 'schema'", [])
                     .map_err(err)?;
             }
-            Some("4") => {}
+            Some("5") => {}
             Some(v) => {
                 return Err(StorageError(format!(
                     "{}: schema {v} is newer than this parley knows",
@@ -212,16 +215,9 @@ impl Journal for SqliteJournal {
                     "INSERT INTO journal (seq, at_us, audience, salt, entry) VALUES (?1, ?2, ?3, ?4, ?5)",
                 )
                 .map_err(err)?;
-            for l in entries {
-                let row = to_row(l)?;
+            for (row, packed) in packed_rows(entries)? {
                 insert
-                    .execute(params![
-                        row.seq,
-                        row.at_us,
-                        row.audience,
-                        row.salt,
-                        deflate_entry(&row.entry)
-                    ])
+                    .execute(params![row.seq, row.at_us, row.audience, row.salt, packed])
                     .map_err(err)?;
             }
             let mut record = tx
@@ -346,15 +342,15 @@ impl SnapshotStore for SqliteSnapshots {
     }
 }
 
-/// An entry's JSON from its column: text as schema 3 wrote it, or deflated
-/// (schema 4, [`deflate_entry`]).
+/// An entry's JSON from its column: text as schema 3 wrote it, or packed
+/// (deflated by schema 4, zstd from schema 5 on: [`unpack_entry`] reads both).
 fn stored_entry(seq: i64, value: ValueRef<'_>) -> rusqlite::Result<String> {
     let bad = |e: Box<dyn std::error::Error + Send + Sync>| {
         rusqlite::Error::FromSqlConversionFailure(4, rusqlite::types::Type::Blob, e)
     };
     match value {
         ValueRef::Text(t) => String::from_utf8(t.to_vec()).map_err(|e| bad(e.into())),
-        ValueRef::Blob(b) => inflate_entry(seq, b).map_err(|e| bad(e.0.into())),
+        ValueRef::Blob(b) => unpack_entry(seq, b).map_err(|e| bad(e.0.into())),
         other => Err(rusqlite::Error::InvalidColumnType(
             4,
             "entry".into(),
@@ -382,7 +378,7 @@ fn own_only(path: &Path) -> Result<(), StorageError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use parley_service::{leaf_text, Entry};
+    use parley_service::{leaf_text, to_row, Entry};
 
     fn party(seq: u64, salt: Option<&str>) -> Logged {
         Logged {
@@ -444,7 +440,7 @@ mod tests {
                 r.get(0)
             })
             .unwrap();
-        assert_eq!(schema, "4");
+        assert_eq!(schema, "5");
         // A salt that is not 128 bits of hex is a damaged store, not a leaf.
         journal
             .conn
@@ -452,7 +448,7 @@ mod tests {
             .unwrap();
         let e = journal.load().unwrap_err();
         assert!(e.0.contains("entry 2 has a salt"), "{e}");
-        // Entries are stored deflated from schema 4 on, the old one as text.
+        // Entries are stored packed from schema 4 on, the old one as text.
         let kinds: Vec<(String, i64, i64)> = journal
             .conn
             .prepare("SELECT typeof(entry), length(entry), seq FROM journal ORDER BY seq")
@@ -463,7 +459,7 @@ mod tests {
             .unwrap();
         assert_eq!(kinds[0].0, "text");
         assert_eq!(kinds[1].0, "blob");
-        // A damaged deflated entry is an error naming it, not a panic.
+        // A damaged packed entry is an error naming it, not a panic.
         journal
             .conn
             .execute_batch(
@@ -474,6 +470,65 @@ mod tests {
         let e = journal.load().unwrap_err();
         assert!(e.0.contains("journal entry 2 is unreadable"), "{e}");
         drop(journal);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_schema_4_store_keeps_its_deflated_entries_and_packs_new_ones_with_zstd() {
+        let dir = std::env::temp_dir().join(format!("parley-schema4-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("old.db");
+        let _ = std::fs::remove_file(&path);
+        // A store as schema 4 left it: its entry deflated raw.
+        let (old, new) = (
+            party(1, None),
+            party(2, Some("00112233445566778899aabbccddeeff")),
+        );
+        SqliteJournal::open(&path)
+            .unwrap()
+            .append(std::slice::from_ref(&old), &[])
+            .unwrap();
+        let deflated =
+            miniz_oxide::deflate::compress_to_vec(to_row(&old).unwrap().entry.as_bytes(), 1);
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute(
+                "UPDATE journal SET entry = ?1 WHERE seq = 1",
+                params![deflated],
+            )
+            .unwrap();
+            conn.execute("UPDATE meta SET value = '4' WHERE name = 'schema'", [])
+                .unwrap();
+        }
+        let mut journal = SqliteJournal::open(&path).unwrap();
+        journal.append(std::slice::from_ref(&new), &[]).unwrap();
+        assert_eq!(journal.load().unwrap(), vec![old, new]);
+        let stored = |seq: i64| -> Vec<u8> {
+            let sql = "SELECT entry FROM journal WHERE seq = ?1";
+            journal.conn.query_row(sql, [seq], |r| r.get(0)).unwrap()
+        };
+        assert_eq!(stored(1), deflated);
+        assert!(
+            stored(2).starts_with(&[0x28, 0xb5, 0x2f, 0xfd]),
+            "a zstd frame"
+        );
+        let sql = "SELECT value FROM meta WHERE name = 'schema'";
+        let schema: String = journal.conn.query_row(sql, [], |r| r.get(0)).unwrap();
+        assert_eq!(schema, "5");
+        // A store of a later schema is refused, naming it, rather than misread.
+        journal
+            .conn
+            .execute("UPDATE meta SET value = '6' WHERE name = 'schema'", [])
+            .unwrap();
+        drop(journal);
+        let refused = SqliteJournal::open(&path)
+            .err()
+            .expect("schema 6 refused")
+            .0;
+        assert!(
+            refused.contains("schema 6 is newer than this parley knows"),
+            "{refused}"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

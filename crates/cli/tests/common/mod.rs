@@ -171,7 +171,7 @@ fn inflated_row(row: &str) -> (i64, String) {
         .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
         .collect();
     let seq = seq.parse().unwrap();
-    (seq, parley_service::inflate_entry(seq, &bytes).unwrap())
+    (seq, parley_service::unpack_entry(seq, &bytes).unwrap())
 }
 
 /// Turns the store's deflated journal entries into their JSON text (which
@@ -261,7 +261,7 @@ pub fn stored(db: &Path) -> String {
                     let json = miniz_oxide::inflate::decompress_to_vec_zlib(&blob).unwrap();
                     String::from_utf8(json).unwrap()
                 } else {
-                    parley_service::inflate_entry(seq, &blob).unwrap()
+                    parley_service::unpack_entry(seq, &blob).unwrap()
                 };
                 text.push_str(&inflated);
             }
