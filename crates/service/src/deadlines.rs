@@ -21,6 +21,7 @@
 //! A flash message is answered within [`FLASH_ANSWER_S`]; its reminder goes out
 //! at once, to every operator of the recipient party.
 
+use crate::shared_value::SharedValue;
 use serde::{Deserialize, Serialize};
 
 /// A flash message must be answered (replied to) within this many seconds.
@@ -149,7 +150,7 @@ impl Deadline {
 /// Every open deadline, with a queue of the next escalation steps.
 #[derive(Default, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Deadlines {
-    open: imbl::OrdMap<String, Deadline>,
+    open: imbl::OrdMap<String, SharedValue<Deadline>>,
     queue: imbl::OrdSet<(i64, String)>,
 }
 
@@ -160,21 +161,21 @@ impl Deadlines {
         if let Some((at, _)) = d.next() {
             self.queue.insert((at, d.id.clone()));
         }
-        self.open.insert(d.id.clone(), d);
+        self.open.insert(d.id.clone(), SharedValue::new(d));
     }
 
     /// Ends a deadline: answered, or no longer owed (a newer version was notified).
     pub(crate) fn meet(&mut self, id: &str) {
         if let Some(d) = self.open.remove(id) {
             if let Some((at, _)) = d.next() {
-                self.queue.remove(&(at, d.id));
+                self.queue.remove(&(at, d.id.clone()));
             }
         }
     }
 
     /// Records that `step` of deadline `id` was logged.
     pub(crate) fn escalated(&mut self, id: &str, step: Step) {
-        let Some(d) = self.open.get_mut(id) else {
+        let Some(d) = self.open.get_mut(id).map(SharedValue::make_mut) else {
             return;
         };
         if let Some((at, _)) = d.next() {
@@ -195,7 +196,7 @@ impl Deadlines {
             .iter()
             .take_while(|(at, _)| *at <= now_us)
             .filter_map(|(_, id)| {
-                let d = self.open.get(id)?;
+                let d: &Deadline = self.open.get(id)?;
                 Some((d, d.next()?.1))
             })
             .collect()
@@ -203,17 +204,17 @@ impl Deadlines {
 
     /// Open deadlines on `line`.
     pub(crate) fn on_line<'a>(&'a self, line: &'a str) -> impl Iterator<Item = &'a Deadline> + 'a {
-        self.open.values().filter(move |d| d.line == line)
+        self.all().filter(move |d| d.line == line)
     }
 
     /// The open deadline `id`, if any.
     pub(crate) fn get(&self, id: &str) -> Option<&Deadline> {
-        self.open.get(id)
+        self.open.get(id).map(|d| &**d)
     }
 
     /// Every open deadline.
     pub(crate) fn all(&self) -> impl Iterator<Item = &Deadline> {
-        self.open.values()
+        self.open.values().map(|d| &**d)
     }
 }
 

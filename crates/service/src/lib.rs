@@ -30,6 +30,7 @@ mod receipt;
 mod record;
 mod sanity;
 mod service;
+mod shared_value;
 mod site;
 mod snapshot;
 mod state;

@@ -10,6 +10,7 @@ use crate::error::ServiceError;
 use crate::hashing::new_id;
 use crate::model::WriteOutcome;
 use crate::model::{Actor, Category, NoticeState, Role};
+use crate::shared_value::SharedValue;
 use crate::text::check_text;
 use crate::views::ActivitySummaryView;
 use parley_engine::Volume;
@@ -257,7 +258,8 @@ impl State {
                 Some(Ok(mut a)) => {
                     self.retired.remove(activity);
                     a.handle = self.handles.give(Handle::Activity(activity.clone()));
-                    self.activities.insert(activity.clone(), a);
+                    self.activities
+                        .insert(activity.clone(), SharedValue::new(a));
                 }
                 _ => {
                     self.retired.add(activity, seq);
@@ -277,18 +279,21 @@ impl State {
         let a = self
             .activities
             .entry(activity.clone())
-            .or_insert_with(|| Activity {
-                line: line.clone(),
-                party: party.clone(),
-                versions: Vec::new(),
-                hashes: Vec::new(),
-                cancelled: false,
-                volume_count: 0,
-                handle,
-                acks: Vec::new(),
-                acked: Vec::new(),
-                ends_us: i64::MIN,
-            });
+            .or_insert_with(|| {
+                SharedValue::new(Activity {
+                    line: line.clone(),
+                    party: party.clone(),
+                    versions: Vec::new(),
+                    hashes: Vec::new(),
+                    cancelled: false,
+                    volume_count: 0,
+                    handle,
+                    acks: Vec::new(),
+                    acked: Vec::new(),
+                    ends_us: i64::MIN,
+                })
+            })
+            .make_mut();
         if let Some(end) = volumes.iter().map(|v| v.window().end.0).max() {
             a.ends_us = end;
         }
@@ -332,7 +337,7 @@ impl State {
         party: &str,
     ) {
         self.retired.add(activity, seq);
-        if let Some(a) = self.activities.get_mut(activity) {
+        if let Some(a) = self.activities.get_mut(activity).map(SharedValue::make_mut) {
             a.acks.push(seq);
             a.acked.push((version, party.to_string()));
             let owed = Owed::Acknowledgment {
@@ -390,6 +395,7 @@ impl State {
         }
         self.activities
             .get(activity)
+            .map(|a| &**a)
             .filter(|a| self.actor_sees_activity(actor, a))
             .ok_or_else(not_found)
     }
@@ -550,7 +556,7 @@ impl State {
         let retired = self.retired_activity(activity).transpose()?;
         let a = retired
             .as_ref()
-            .or_else(|| self.activities.get(activity))
+            .or_else(|| self.activities.get(activity).map(|a| &**a))
             .filter(|a| self.actor_sees_activity(actor, a))
             .ok_or_else(|| ServiceError::NotFound(format!("activity {activity}")))?;
         let versions: Vec<Value> = a.versions.iter().map(|&s| self.logged_json(s)).collect();

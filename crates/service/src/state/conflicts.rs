@@ -10,6 +10,7 @@ use crate::entry::{Entry, Logged, Side};
 use crate::error::ServiceError;
 use crate::model::WriteOutcome;
 use crate::model::{Actor, Role};
+use crate::shared_value::SharedValue;
 use crate::text::check_text;
 use parley_engine::{Minima, Volume};
 use parley_wire::meeting_json;
@@ -135,25 +136,25 @@ impl State {
     ) {
         self.conflicts.insert(
             conflict.to_string(),
-            Conflict {
+            SharedValue::new(Conflict {
                 a: a.clone(),
                 b: b.clone(),
                 at: logged.seq,
                 audience: logged.audience.clone(),
                 resolved: None,
                 coordinated: BTreeMap::new(),
-            },
+            }),
         );
     }
 
     pub(super) fn evolve_conflict_resolved(&mut self, conflict: &str, by: &str) {
-        if let Some(c) = self.conflicts.get_mut(conflict) {
+        if let Some(c) = self.conflicts.get_mut(conflict).map(SharedValue::make_mut) {
             c.resolved = Some(by.to_string());
         }
     }
 
     pub(super) fn evolve_conflict_coordinated(&mut self, conflict: &str, party: &str, note: &str) {
-        if let Some(c) = self.conflicts.get_mut(conflict) {
+        if let Some(c) = self.conflicts.get_mut(conflict).map(SharedValue::make_mut) {
             c.coordinated.insert(party.to_string(), note.to_string());
         }
     }

@@ -276,7 +276,7 @@ impl State {
             .collect();
         for id in &ended {
             let a = self.activities.remove(id).expect("listed above");
-            self.retire(id, a);
+            self.retire(id, &a);
         }
         let mut gone = Vec::new();
         for s in self.sites.values().filter(|s| !s.in_force(now_us)) {
@@ -361,7 +361,7 @@ impl State {
         })
     }
 
-    fn retire(&mut self, id: &str, a: Activity) {
+    fn retire(&mut self, id: &str, a: &Activity) {
         for i in 0..a.volume_count {
             self.index.remove(&key(a.handle, i));
         }
@@ -375,8 +375,7 @@ impl State {
                 self.deadlines.meet(&owed.id(&a.line, &other));
             }
         }
-        let mut seqs = a.versions;
-        seqs.extend(a.acks);
+        let mut seqs = [&a.versions[..], &a.acks[..]].concat();
         seqs.sort_unstable();
         self.retired.insert(id, seqs);
     }

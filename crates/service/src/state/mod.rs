@@ -53,6 +53,7 @@ use crate::error::ServiceError;
 use crate::line_checks::Checks;
 use crate::model::{Actor, Role, WriteOutcome};
 use crate::record::leaf_text;
+use crate::shared_value::SharedValue;
 use crate::site::{Site, SiteRules};
 use activities::Activity;
 pub use certificates::normalise_spki;
@@ -92,11 +93,11 @@ pub struct State {
     operators: BTreeMap<String, Operator>,
     by_token: HashMap<String, String>,
     lines: BTreeMap<String, Line>,
-    activities: OrdMap<String, Activity>,
+    activities: OrdMap<String, SharedValue<Activity>>,
     /// Activities that ended long ago: only where their entries are (`history.rs`).
     retired: history::Retired,
     sites: BTreeMap<String, Site>,
-    conflicts: OrdMap<String, Conflict>,
+    conflicts: OrdMap<String, SharedValue<Conflict>>,
     handles: Handles,
     index: Index<u64>,
     deadlines: Deadlines,

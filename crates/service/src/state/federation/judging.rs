@@ -90,7 +90,7 @@ impl State {
                 }
                 // A late acknowledgment of what is history here still counts.
                 let retired = self.retired_activity(activity).and_then(Result::ok);
-                match self.activities.get(activity).or(retired.as_ref()) {
+                match self.activities.get(activity).map(|a| &**a).or(retired.as_ref()) {
                     // Permanent: an activity stays on its line.
                     Some(a) if a.line != line => never(format!(
                         "an acknowledgment by {party} of activity {activity}, which is not on {line}"
