@@ -166,6 +166,11 @@ impl Deadlines {
 
     /// Ends a deadline: answered, or no longer owed (a newer version was notified).
     pub(crate) fn meet(&mut self, id: &str) {
+        // Looked up first: a persistent map's remove copies the path to where
+        // the key would be, found or not, while a snapshot's image shares it.
+        if !self.open.contains_key(id) {
+            return;
+        }
         if let Some(d) = self.open.remove(id) {
             if let Some((at, _)) = d.next() {
                 self.queue.remove(&(at, d.id.clone()));
