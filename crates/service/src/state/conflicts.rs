@@ -15,6 +15,7 @@ use crate::text::check_text;
 use parley_engine::{Minima, Volume};
 use parley_wire::meeting_json;
 use serde_json::{json, Value};
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 #[derive(Clone, serde::Serialize, serde::Deserialize)]
@@ -192,8 +193,7 @@ impl State {
         minima: &Minima,
         now_us: i64,
     ) -> Vec<Found> {
-        let keep = |k: &u64| {
-            let handle = (k >> 16) as u32;
+        let keep = |handle: u32| {
             if Some(handle) == own {
                 return false;
             }
@@ -231,19 +231,35 @@ impl State {
             .collect()
     }
 
-    /// The meetings of `volumes` with what the index holds and `keep` admits,
-    /// grouped by handle, in handle order.
+    /// The meetings of `volumes` with what the index holds and `keep` admits
+    /// (asked once a handle), grouped by handle, in handle order.
     pub(super) fn meetings_by_handle(
         &self,
         volumes: &[Volume],
         minima: &Minima,
-        keep: impl Fn(&u64) -> bool,
+        keep: impl Fn(u32) -> bool,
     ) -> BTreeMap<u32, Vec<Value>> {
+        // An activity's volumes are candidates apart, and `keep` looks its
+        // owner up by id: each handle's answer is remembered for the check.
+        let answered: RefCell<Vec<(u32, bool)>> = RefCell::default();
+        let keep = |k: &u64| {
+            let handle = (k >> 16) as u32;
+            let known = answered
+                .borrow()
+                .iter()
+                .find(|(h, _)| *h == handle)
+                .map(|a| a.1);
+            known.unwrap_or_else(|| {
+                let kept = keep(handle);
+                answered.borrow_mut().push((handle, kept));
+                kept
+            })
+        };
         let mut found: BTreeMap<u32, Vec<Value>> = BTreeMap::new();
         for v in volumes {
             // In key order, not the index's slot order (which depends on its
             // history): a restored index answers in the same order.
-            let mut met = self.index.meetings_where(v, minima, &keep);
+            let mut met = self.index.meetings_where(v, minima, keep);
             met.sort_by_key(|(k, _)| *k);
             for (k, m) in met {
                 found

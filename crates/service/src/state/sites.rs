@@ -271,7 +271,7 @@ impl State {
             if audience.is_empty() {
                 continue;
             }
-            let keep = |k: &u64| match self.handles.get((k >> 16) as u32) {
+            let keep = |handle: u32| match self.handles.get(handle) {
                 Some(Handle::Activity(id)) => {
                     let a = &self.activities[id];
                     a.line == *line && a.party != site.party
