@@ -176,17 +176,16 @@ const SHARED_PACKING: usize = 16;
 /// process, with its own zstd context) while the writer packs the first.
 pub fn packed_rows(entries: &[Logged]) -> Result<Vec<(Row, Vec<u8>)>, StorageError> {
     let mut rows = entries.iter().map(to_row).collect::<Result<Vec<_>, _>>()?;
-    let half = rows.len() / 2;
-    let theirs: Vec<String> = if rows.len() >= SHARED_PACKING {
-        rows[half..]
-            .iter_mut()
-            .map(|r| std::mem::take(&mut r.entry))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let handed = (!theirs.is_empty()).then(|| packer::pack(theirs));
-    let ours = if handed.is_some() { half } else { rows.len() };
+    let shared = rows.len() >= SHARED_PACKING;
+    let ours = if shared { rows.len() / 2 } else { rows.len() };
+    let handed = shared.then(|| {
+        packer::pack(
+            rows[ours..]
+                .iter_mut()
+                .map(|r| std::mem::take(&mut r.entry))
+                .collect(),
+        )
+    });
     let mut packed: Vec<Vec<u8>> = rows[..ours]
         .iter_mut()
         .map(|r| pack_entry(&std::mem::take(&mut r.entry)))
@@ -205,6 +204,10 @@ mod packer {
 
     type Job = (Vec<String>, Sender<Vec<Vec<u8>>>);
 
+    fn pack_all(jsons: &[String]) -> Vec<Vec<u8>> {
+        jsons.iter().map(|j| super::pack_entry(j)).collect()
+    }
+
     /// Entries handed to the packer thread, or kept to pack here when it
     /// cannot be had.
     pub(super) enum Handed {
@@ -219,7 +222,7 @@ mod packer {
                 Handed::Packing(rx) => rx.recv().map_err(|_| {
                     StorageError("the packer thread stopped; nothing was written".into())
                 }),
-                Handed::Here(jsons) => Ok(jsons.iter().map(|j| super::pack_entry(j)).collect()),
+                Handed::Here(jsons) => Ok(pack_all(&jsons)),
             }
         }
     }
@@ -234,8 +237,7 @@ mod packer {
                     .name("parley-packer".into())
                     .spawn(move || {
                         for (jsons, done) in rx {
-                            let packed = jsons.iter().map(|j| super::pack_entry(j)).collect();
-                            let _ = done.send(packed);
+                            let _ = done.send(pack_all(&jsons));
                         }
                     })
                     .ok()?;
