@@ -11,6 +11,11 @@
 //! `bench history activities=N live=L load_s=... rss_mb=...
 //! rss_kb_per_live_activity=... db_bytes_per_activity=... restart_s=...
 //! check_p50_us_after_restart=...`.
+//!
+//! A large load takes long (10M notices: about 18 minutes), so `--keep DIR`
+//! leaves its store in `DIR`, and `--reopen DIR/parley.db` measures the
+//! restart alone again on it (`--resnapshot`: then saves a snapshot in this
+//! build's format, for the next `--reopen` to start from).
 
 use crate::bench::{activity_volumes, Rng};
 use anyhow::{bail, ensure, Context, Result};
@@ -35,9 +40,17 @@ pub struct Args {
     /// Conflict checks after the restart.
     #[arg(long, default_value_t = 1_000)]
     checks: usize,
-    /// The child's part: restart on this store and measure (internal).
-    #[arg(long, hide = true)]
+    /// Keep the store in this directory (created; must not hold one yet)
+    /// instead of a temporary one removed at the end.
+    #[arg(long)]
+    keep: Option<PathBuf>,
+    /// Only restart on this store (one `--keep` left) and measure; prints
+    /// `restart_s=... rss_mb=... check_p50_us=...`.
+    #[arg(long)]
     reopen: Option<PathBuf>,
+    /// With `--reopen`: save a snapshot before stopping.
+    #[arg(long, requires = "reopen")]
+    resnapshot: bool,
 }
 
 const HOUR_US: i64 = 3_600_000_000;
@@ -46,12 +59,17 @@ const DAY_US: i64 = 24 * HOUR_US;
 /// `MAX_BATCH` at a time).
 const IN_FLIGHT: usize = 4_096;
 
-/// The temporary store, removed when dropped.
-struct Store(PathBuf);
+/// The store's directory, removed when dropped unless kept.
+struct Store {
+    dir: PathBuf,
+    keep: bool,
+}
 
 impl Drop for Store {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        if !self.keep {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }
 
@@ -136,18 +154,32 @@ fn start_of(i: usize, ended: usize, now: i64, rng: &mut Rng) -> i64 {
 
 pub fn run_bench(args: Args) -> Result<()> {
     if let Some(db) = &args.reopen {
-        return reopen(db, args.checks);
+        return reopen(db, args.checks, args.resnapshot);
     }
     ensure!(args.activities >= 1, "--activities must be at least 1");
     ensure!(
         args.live <= args.activities,
         "--live must be at most --activities"
     );
-    let dir = std::env::temp_dir().join(format!("parley-bench-history-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir)?;
-    let store = Store(dir);
-    let db = store.0.join("parley.db");
+    let store = match args.keep {
+        Some(dir) => {
+            ensure!(
+                !dir.join("parley.db").exists(),
+                "--keep {} holds a store already: give an empty directory",
+                dir.display()
+            );
+            std::fs::create_dir_all(&dir)?;
+            Store { dir, keep: true }
+        }
+        None => {
+            let dir =
+                std::env::temp_dir().join(format!("parley-bench-history-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir)?;
+            Store { dir, keep: false }
+        }
+    };
+    let db = store.dir.join("parley.db");
     let service = Service::open(
         SqliteJournal::open(&db)?,
         WireLimits::default(),
@@ -231,7 +263,7 @@ pub fn run_bench(args: Args) -> Result<()> {
     let load_s = started.elapsed().as_secs_f64();
     service.shutdown();
     drop(service);
-    let bytes = dir_bytes(&store.0)?;
+    let bytes = dir_bytes(&store.dir)?;
 
     let child = std::process::Command::new(std::env::current_exe()?)
         .env("PARLEY_START_TIMES", "1")
@@ -274,8 +306,10 @@ pub fn run_bench(args: Args) -> Result<()> {
 
 /// The child: a service started on `db` as `parley serve` starts one, then
 /// `checks` conflict checks of notices in the live windows; prints
-/// `restart_s=... rss_mb=... check_p50_us=...`.
-fn reopen(db: &Path, checks: usize) -> Result<()> {
+/// `restart_s=... rss_mb=... check_p50_us=...`; with `resnapshot`, saves a
+/// snapshot before it stops.
+fn reopen(db: &Path, checks: usize, resnapshot: bool) -> Result<()> {
+    ensure!(db.exists(), "--reopen {}: no such store", db.display());
     let started = Instant::now();
     let service = Service::open(
         SqliteJournal::open(db)?,
@@ -307,6 +341,10 @@ fn reopen(db: &Path, checks: usize) -> Result<()> {
     let (held, retired) = service.read(|s| s.activities_held());
     eprintln!("held {held} activities, {retired} retired; {found} conflicts in {checks} checks");
     let rss = rss_mb(std::process::id())?;
+    if resnapshot {
+        let seq = service.take_snapshot()?;
+        eprintln!("saved a snapshot of entry {seq}");
+    }
     drop(service);
     eprintln!("{}", restart_costs(db)?);
     println!("restart_s={restart_s:.3} rss_mb={rss:.1} check_p50_us={p50:.1}");

@@ -337,12 +337,30 @@ impl MerkleLog {
                 .flat_map(|r| r.join().expect("hashing does not panic"))
                 .collect()
         });
+        Self::from_leaf_and_subtree_hashes(leaves, &subtrees)
+            .expect("one subtree hash for each 2^DENSE_LEVEL leaves")
+    }
+
+    /// The log of these leaf hashes, given also the hashes of its perfect
+    /// subtrees of 2^[`DENSE_LEVEL`] leaves (`subtrees[i]` over leaves
+    /// `16 i .. 16 i + 16`; [`MerkleLog::level_bytes`] of that level gives
+    /// them): only the levels above them are hashed, so a log saved with its
+    /// subtrees (a snapshot) is back in a small fraction of the time. The
+    /// caller vouches that they are the leaves' (a checksum over both):
+    /// this is not checked. `None` when there is not one subtree for each
+    /// whole group of leaves.
+    pub fn from_leaf_and_subtree_hashes(leaves: &[Hash], subtrees: &[Hash]) -> Option<MerkleLog> {
+        const GROUP: usize = 1 << DENSE_LEVEL;
+        let grouped = leaves.len() / GROUP * GROUP;
+        if subtrees.len() != leaves.len() / GROUP {
+            return None;
+        }
         let mut log = MerkleLog::new();
         log.levels.push(Hashes::default());
-        log.levels[0].extend(&leaves[..groups * GROUP]);
+        log.levels[0].extend(&leaves[..grouped]);
         // The frontier of the perfect subtrees, as appending their leaves
         // leaves it: each one a "leaf" at level DENSE_LEVEL.
-        for subtree in subtrees {
+        for &subtree in subtrees {
             let mut hash = subtree;
             let mut level = DENSE_LEVEL;
             let mut n = log.frontier.size >> DENSE_LEVEL;
@@ -366,10 +384,26 @@ impl MerkleLog {
             log.frontier.stack.push(hash);
             log.frontier.size += GROUP as u64;
         }
-        for &leaf in &leaves[groups * GROUP..] {
+        for &leaf in &leaves[grouped..] {
             log.append_leaf_hash(leaf);
         }
-        log
+        Some(log)
+    }
+
+    /// The hashes the log keeps of `level` (0: the leaves; [`DENSE_LEVEL`]
+    /// and up: the complete perfect subtrees of 2^`level` leaves, left to
+    /// right), 32 bytes each; empty for the levels in between.
+    pub fn level_bytes(&self, level: u32) -> Vec<u8> {
+        let Some(hashes) = self.levels.get(level as usize) else {
+            return Vec::new();
+        };
+        let mut out = Vec::with_capacity(hashes.chunks.iter().map(|c| c.len() * 32).sum());
+        for chunk in &hashes.chunks {
+            for hash in chunk.iter() {
+                out.extend_from_slice(&hash.0);
+            }
+        }
+        out
     }
 
     /// The number of entries.

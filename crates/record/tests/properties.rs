@@ -1,7 +1,9 @@
 //! Property tests over random sequences of appends: every proof at every
 //! earlier size verifies, and a proof with one flipped bit does not.
 
-use parley_record::{leaf_hash, verify_consistency, verify_inclusion, Hash, MerkleLog};
+use parley_record::{
+    leaf_hash, verify_consistency, verify_inclusion, Hash, MerkleLog, DENSE_LEVEL,
+};
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]
@@ -108,8 +110,9 @@ fn a_clone_and_its_log_grow_apart() {
 }
 
 /// A log built from all its leaves at once (the perfect subtrees hashed on
-/// several threads) answers every root and proof as the log appended leaf by
-/// leaf, and grows on alike.
+/// several threads), or from its leaves and the subtrees' hashes it saved,
+/// answers every root and proof as the log appended leaf by leaf, and grows
+/// on alike.
 #[test]
 fn a_log_built_from_its_leaves_at_once_is_the_log_appended() {
     let cases = [
@@ -128,27 +131,40 @@ fn a_log_built_from_its_leaves_at_once_is_the_log_appended() {
         for &leaf in &leaves {
             one_by_one.append_leaf_hash(leaf);
         }
-        let mut at_once = MerkleLog::from_leaf_hashes(&leaves, threads);
-        assert_eq!(at_once.size(), n as u64);
-        for size in (1..=n as u64).step_by((n / 40).max(1)) {
-            assert_eq!(at_once.root_at(size), one_by_one.root_at(size), "n {n}");
-            let index = size / 3;
-            assert_eq!(
-                at_once.inclusion_proof(index, size),
-                one_by_one.inclusion_proof(index, size)
-            );
-            assert_eq!(
-                at_once.consistency_proof(size / 2 + 1, size),
-                one_by_one.consistency_proof(size / 2 + 1, size)
-            );
+        let leaf_bytes: Vec<u8> = leaves.iter().flat_map(|h| h.0).collect();
+        assert_eq!(one_by_one.level_bytes(0), leaf_bytes, "n {n}");
+        let subtree_bytes = one_by_one.level_bytes(DENSE_LEVEL);
+        let subtrees = Hash::slice_of(&subtree_bytes).expect("whole hashes");
+        assert_eq!(subtrees.len(), n >> DENSE_LEVEL, "n {n}");
+        if let Some((_, short)) = subtrees.split_last() {
+            let built = MerkleLog::from_leaf_and_subtree_hashes(&leaves, short);
+            assert!(built.is_none(), "a subtree short is refused (n {n})");
         }
-        for i in 0..40u64 {
-            let leaf = leaf_hash(&(1_000_000 + i).to_be_bytes());
-            assert_eq!(
-                at_once.append_leaf_hash(leaf),
-                one_by_one.append_leaf_hash(leaf)
-            );
-            assert_eq!(at_once.root(), one_by_one.root(), "n {n} + {i}");
+        let built = [
+            MerkleLog::from_leaf_hashes(&leaves, threads),
+            MerkleLog::from_leaf_and_subtree_hashes(&leaves, subtrees).expect("one a group"),
+        ];
+        for mut at_once in built {
+            assert_eq!(at_once.size(), n as u64);
+            assert_eq!(at_once.level_bytes(DENSE_LEVEL), subtree_bytes, "n {n}");
+            for size in (1..=n as u64).step_by((n / 40).max(1)) {
+                assert_eq!(at_once.root_at(size), one_by_one.root_at(size), "n {n}");
+                let index = size / 3;
+                assert_eq!(
+                    at_once.inclusion_proof(index, size),
+                    one_by_one.inclusion_proof(index, size)
+                );
+                assert_eq!(
+                    at_once.consistency_proof(size / 2 + 1, size),
+                    one_by_one.consistency_proof(size / 2 + 1, size)
+                );
+            }
+            let mut grown = one_by_one.clone();
+            for i in 0..40u64 {
+                let leaf = leaf_hash(&(1_000_000 + i).to_be_bytes());
+                assert_eq!(at_once.append_leaf_hash(leaf), grown.append_leaf_hash(leaf));
+                assert_eq!(at_once.root(), grown.root(), "n {n} + {i}");
+            }
         }
     }
 }

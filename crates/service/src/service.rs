@@ -93,7 +93,8 @@ impl Service {
                     items,
                     json: image.to_json(),
                     retired: image.retired_pair_bytes(),
-                    leaves: crate::state::leaf_bytes(&record),
+                    leaves: record.level_bytes(0),
+                    subtrees: record.level_bytes(parley_record::DENSE_LEVEL),
                 })
             };
             Snapshots::spawn(&shared.snapshots, store, take, Arc::clone(&clock))

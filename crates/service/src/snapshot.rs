@@ -3,9 +3,10 @@
 //! never validates a volume again.
 //!
 //! A snapshot is the state's image (`state/image.rs`: its fields as JSON,
-//! volumes as they were given) compressed with deflate in a zlib stream, whose
-//! checksum catches a damaged one. It is of one journal position and carries
-//! the record's root there. At a start the latest snapshot is read and
+//! volumes as they were given) compressed in zstd frames, with the record's
+//! hashes a start needs (its leaves and its subtrees of 16 leaves, see
+//! [`encode`]) and a checksum that catches a damaged one. It is of one
+//! journal position and carries the record's root there. At a start the latest snapshot is read and
 //! checked: it must decompress and parse, be of this build's format, be of a
 //! position the journal holds, and the journal's own leaves up to that
 //! position must give its root (so a snapshot of another journal, or of a
@@ -70,34 +71,48 @@ pub enum Restored {
 /// earlier builds saved them) is the compressed image alone.
 const WITH_LEAVES: &[u8] = b"parley-snapshot+leaves\n";
 
-/// How a snapshot begins that carries its retired activities in a section
-/// of their own, then the record's leaves.
+/// How a snapshot of an earlier build begins that carries its retired
+/// activities in a section of their own, then the record's leaves (its
+/// image deflated).
 const WITH_RETIRED: &[u8] = b"parley-snapshot+retired+leaves\n";
 
-/// A snapshot as the store keeps it: [`WITH_RETIRED`], the compressed
-/// image's length (8 bytes, big-endian), the image compressed, the retired
+/// How a snapshot begins that also carries the record's subtree hashes,
+/// its image in zstd frames, and a checksum over it all.
+const WITH_SUBTREES: &[u8] = b"parley-snapshot+zstd+retired+leaves+subtrees+crc32\n";
+
+/// A snapshot as the store keeps it: [`WITH_SUBTREES`]; the compressed
+/// image's length (8 bytes, big-endian) and the image; the retired
 /// activities' length and pairs ([`crate::state::Image::retired_pair_bytes`],
-/// as they are: a start reads them without parsing), then the record's leaf
-/// hashes as they are (32 bytes each: a hash does not compress; a damaged
-/// one gives another root). The image is compressed in pieces of [`PIECE`]
-/// bytes, each a zlib stream (a checksum) after its length (8 bytes,
-/// big-endian), so that a start inflates them on every core.
-pub(crate) fn encode(json: &[u8], retired: &[u8], leaves: &[u8]) -> Vec<u8> {
+/// as they are: a start reads them without parsing); the leaves' length and
+/// the record's leaf hashes (32 bytes each: a hash does not compress); the
+/// hashes of the record's perfect subtrees of 2^[`DENSE_LEVEL`](parley_record::DENSE_LEVEL) leaves (a
+/// start hashes only the few levels above them, not ten million leaves);
+/// then the CRC-32 (big-endian) of everything after the header, which
+/// catches a damaged snapshot: its leaves and subtrees are not hashed
+/// against each other again. The image is compressed in pieces of
+/// [`PIECE`] bytes, each a zstd frame after its length (8 bytes,
+/// big-endian), so that a start decompresses them on every core.
+pub(crate) fn encode(json: &[u8], retired: &[u8], leaves: &[u8], subtrees: &[u8]) -> Vec<u8> {
     let pieces = on_every_core(json.chunks(PIECE).collect(), |piece| {
-        miniz_oxide::deflate::compress_to_vec_zlib(piece, 1)
+        zstd::bulk::compress(piece, 1).expect("zstd compresses into a buffer of its own bound")
     });
     let image_len: usize = pieces.iter().map(|p| 8 + p.len()).sum();
-    let mut out =
-        Vec::with_capacity(WITH_RETIRED.len() + 16 + image_len + retired.len() + leaves.len());
-    out.extend_from_slice(WITH_RETIRED);
+    let mut out = Vec::with_capacity(
+        WITH_SUBTREES.len() + 24 + image_len + retired.len() + leaves.len() + subtrees.len() + 4,
+    );
+    out.extend_from_slice(WITH_SUBTREES);
     out.extend_from_slice(&(image_len as u64).to_be_bytes());
     for p in pieces {
         out.extend_from_slice(&(p.len() as u64).to_be_bytes());
         out.extend_from_slice(&p);
     }
-    out.extend_from_slice(&(retired.len() as u64).to_be_bytes());
-    out.extend_from_slice(retired);
-    out.extend_from_slice(leaves);
+    for section in [retired, leaves] {
+        out.extend_from_slice(&(section.len() as u64).to_be_bytes());
+        out.extend_from_slice(section);
+    }
+    out.extend_from_slice(subtrees);
+    let crc = crc32fast::hash(&out[WITH_SUBTREES.len()..]);
+    out.extend_from_slice(&crc.to_be_bytes());
     out
 }
 
@@ -118,8 +133,17 @@ fn section<'a>(rest: &'a [u8], what: &str) -> Result<(&'a [u8], &'a [u8]), Strin
 /// Bytes of an image compressed apart (see [`encode`]).
 const PIECE: usize = 4 << 20;
 
-/// The image's pieces, each inflated on every core, joined.
-fn inflate_pieces(mut image: &[u8]) -> Result<Vec<u8>, String> {
+/// How an image's pieces are compressed.
+#[derive(Clone, Copy)]
+enum Pieces {
+    /// zlib streams (earlier builds).
+    Zlib,
+    /// zstd frames.
+    Zstd,
+}
+
+/// The image's pieces, each decompressed on every core, joined.
+fn decompress_pieces(mut image: &[u8], how: Pieces) -> Result<Vec<u8>, String> {
     let mut pieces = Vec::new();
     while !image.is_empty() {
         let len = image
@@ -130,33 +154,68 @@ fn inflate_pieces(mut image: &[u8]) -> Result<Vec<u8>, String> {
         pieces.push(&image[8..8 + len as usize]);
         image = &image[8 + len as usize..];
     }
-    let inflated = on_every_core(pieces, |p| {
-        miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(p, PIECE)
+    let decompressed = on_every_core(pieces, |p| match how {
+        Pieces::Zlib => miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(p, PIECE)
+            .map_err(|e| format!("{:?}", e.status)),
+        Pieces::Zstd => zstd::bulk::decompress(p, PIECE).map_err(|e| e.to_string()),
     });
     let mut json = Vec::new();
-    for piece in inflated {
-        let piece = piece.map_err(|e| format!("it does not decompress ({:?})", e.status))?;
+    for piece in decompressed {
+        let piece = piece.map_err(|e| format!("it does not decompress ({e})"))?;
         json.extend_from_slice(&piece);
     }
     Ok(json)
 }
 
-/// The image in a stored snapshot and the leaves it carries (if any), or
-/// why it cannot be read.
-fn decode(bytes: &[u8]) -> Result<(Image, Option<&[u8]>), String> {
+/// The record's hashes a snapshot carries.
+struct SavedTree<'a> {
+    /// Its leaf hashes.
+    leaves: &'a [u8],
+    /// Its perfect subtrees of 2^[`DENSE_LEVEL`](parley_record::DENSE_LEVEL) leaves, when saved.
+    subtrees: Option<&'a [u8]>,
+}
+
+/// The image in a stored snapshot and the record's hashes it carries (if
+/// any), or why it cannot be read.
+/// Says what each step took (see [`lap`]), from `t`.
+fn decode<'a>(
+    bytes: &'a [u8],
+    t: &mut std::time::Instant,
+) -> Result<(Image, Option<SavedTree<'a>>), String> {
     let parse = |json: Vec<u8>| -> Result<Image, String> {
         serde_json::from_slice(&json).map_err(|e| format!("it does not parse ({e})"))
     };
+    if let Some(rest) = bytes.strip_prefix(WITH_SUBTREES) {
+        let (rest, crc) = rest
+            .split_last_chunk::<4>()
+            .ok_or("it is cut short (before its checksum)")?;
+        if crc32fast::hash(rest) != u32::from_be_bytes(*crc) {
+            return Err("its checksum does not match: it is damaged or cut short".into());
+        }
+        lap(t, "checksum checked");
+        let (image, rest) = section(rest, "image")?;
+        let (retired, rest) = section(rest, "retired activities")?;
+        let (leaves, subtrees) = section(rest, "leaves")?;
+        let json = decompress_pieces(image, Pieces::Zstd)?;
+        lap(t, "image decompressed (on every core)");
+        let mut image = parse(json)?;
+        image.load_retired_pairs(retired)?;
+        let subtrees = Some(subtrees);
+        return Ok((image, Some(SavedTree { leaves, subtrees })));
+    }
     if let Some(rest) = bytes.strip_prefix(WITH_RETIRED) {
         let (image, rest) = section(rest, "image")?;
         let (retired, leaves) = section(rest, "retired activities")?;
-        let mut image = parse(inflate_pieces(image)?)?;
+        let mut image = parse(decompress_pieces(image, Pieces::Zlib)?)?;
         image.load_retired_pairs(retired)?;
-        return Ok((image, Some(leaves)));
+        let subtrees = None;
+        return Ok((image, Some(SavedTree { leaves, subtrees })));
     }
     if let Some(rest) = bytes.strip_prefix(WITH_LEAVES) {
         let (image, leaves) = section(rest, "image")?;
-        return Ok((parse(inflate_pieces(image)?)?, Some(leaves)));
+        let image = parse(decompress_pieces(image, Pieces::Zlib)?)?;
+        let subtrees = None;
+        return Ok((image, Some(SavedTree { leaves, subtrees })));
     }
     // As earlier builds saved it: one stream, no leaves.
     let json = miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(bytes, MAX_IMAGE_BYTES)
@@ -176,16 +235,16 @@ pub(crate) fn restore(
         None => None,
         Some((seq, bytes)) => {
             lap(&mut t, "snapshot read");
-            let decoded = decode(&bytes);
-            lap(&mut t, "image inflated (on every core) and parsed");
+            let decoded = decode(&bytes, &mut t);
+            lap(&mut t, "image parsed");
             let fitted = match decoded {
                 Err(why) => Err(why),
                 Ok((image, _)) if image.seq != seq => Err(format!(
                     "it says entry {} in the row of entry {seq}",
                     image.seq
                 )),
-                Ok((image, Some(leaves))) => {
-                    from_leaves(journal, image, leaves, reader.clone(), limits.clone())?
+                Ok((image, Some(tree))) => {
+                    from_leaves(journal, image, tree, reader.clone(), limits.clone())?
                         .map_err(|e| e.to_string())
                 }
                 Ok((image, None)) => from_image(journal, image, reader.clone(), limits.clone())?
@@ -277,8 +336,9 @@ fn from_image(
 /// against the journal, besides the recent entries it reads anyway.
 const SAMPLED: u64 = 64;
 
-/// The state of `image`, whose record is rebuilt from the `leaves` the
-/// snapshot carries, once the journal agrees with them: it holds the
+/// The state of `image`, whose record is rebuilt from the hashes the
+/// snapshot carries (its leaves, and its subtrees when saved: else they are
+/// hashed from the leaves on every core), once the journal agrees with them: it holds the
 /// image's position, and its own leaves give the same hashes for the
 /// recent entries (read anyway: they stay in memory) and for [`SAMPLED`]
 /// older positions spread over it. A snapshot of another journal differs
@@ -287,7 +347,7 @@ const SAMPLED: u64 = 64;
 fn from_leaves(
     journal: &mut impl Journal,
     image: Image,
-    leaves: &[u8],
+    tree: SavedTree<'_>,
     reader: Option<Arc<dyn EntryReader>>,
     limits: WireLimits,
 ) -> Result<Result<State, ImageError>, StorageError> {
@@ -305,19 +365,29 @@ fn from_leaves(
         slice.into_iter().for_each(|l| log.push(l));
     }
     let mut t = std::time::Instant::now();
-    if leaves.len() as u64 != seq * 32 {
-        return Ok(Err(ImageError::Inconsistent(format!(
-            "it carries {} bytes of leaves for {seq} entries",
-            leaves.len()
-        ))));
-    }
-    let hashes = Hash::slice_of(leaves).expect("a whole number of leaves (checked above)");
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let record = MerkleLog::from_leaf_hashes(hashes, cores);
-    lap(
-        &mut t,
-        "record's tree rebuilt from its leaves (on every core)",
-    );
+    let inconsistent = |what: &str, bytes: &[u8]| {
+        Ok(Err(ImageError::Inconsistent(format!(
+            "it carries {} bytes of {what} for {seq} entries",
+            bytes.len()
+        ))))
+    };
+    let leaves = match Hash::slice_of(tree.leaves) {
+        Some(leaves) if leaves.len() as u64 == seq => leaves,
+        _ => return inconsistent("leaves", tree.leaves),
+    };
+    let record = match tree.subtrees {
+        Some(bytes) => match Hash::slice_of(bytes)
+            .and_then(|subtrees| MerkleLog::from_leaf_and_subtree_hashes(leaves, subtrees))
+        {
+            Some(record) => record,
+            None => return inconsistent("subtree hashes", bytes),
+        },
+        None => {
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            MerkleLog::from_leaf_hashes(leaves, cores)
+        }
+    };
+    lap(&mut t, "record's tree rebuilt from its saved hashes");
     let differs =
         |l: &crate::Logged| Some(leaf_hash(leaf_text(l).as_bytes())) != record.leaf(l.seq - 1);
     if let Some(l) = log.range(base, seq).iter().find(|l| differs(l)) {
@@ -344,6 +414,8 @@ pub(crate) struct Taken {
     pub(crate) retired: Vec<u8>,
     /// The record's leaf hashes.
     pub(crate) leaves: Vec<u8>,
+    /// The record's perfect subtrees of 2^[`DENSE_LEVEL`](parley_record::DENSE_LEVEL) leaves.
+    pub(crate) subtrees: Vec<u8>,
     /// Items in the image ([`State::image_items`]).
     pub(crate) items: u64,
 }
@@ -482,13 +554,14 @@ impl Snapshots {
                         json,
                         retired,
                         leaves,
+                        subtrees,
                         items,
                     }) = image()
                     else {
                         return;
                     };
-                    let bytes = encode(&json, &retired, &leaves);
-                    drop((json, retired, leaves));
+                    let bytes = encode(&json, &retired, &leaves, &subtrees);
+                    drop((json, retired, leaves, subtrees));
                     let saved = store.save(seq, &bytes);
                     let Some(s) = this.upgrade() else { return };
                     // A snapshot not saved loses nothing (the journal is

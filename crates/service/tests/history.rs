@@ -385,6 +385,10 @@ fn retired_activities_come_back_from_their_section_and_from_an_earlier_snapshot(
         conn.execute("UPDATE snapshot SET image = ?1", [bytes])
             .unwrap();
     };
+    // As earlier builds saved it: the image deflated and the leaves alone,
+    // or the retired activities in the image too.
+    save(common::previous(&image, &retired, &leaves));
+    from_snapshot(&mut w);
     save(common::earlier(&image, &retired, &leaves));
     from_snapshot(&mut w);
 

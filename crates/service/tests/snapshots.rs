@@ -285,14 +285,16 @@ fn a_bad_snapshot_is_refused_and_the_journal_replayed() {
         }
         other => panic!("{other:?}: the snapshot should have been refused ({why})"),
     };
-    // Damaged: one byte changed in the middle.
-    let mut damaged = image.clone();
-    let mid = damaged.len() / 2;
-    damaged[mid] ^= 0x5a;
-    sql(&w, "UPDATE snapshot SET image = ?1", Some(&damaged));
-    restart(&mut w);
-    refused(&w, "snapshot of entry");
-    assert_eq!(reads(&w, &[]), before);
+    // Damaged: one byte changed, in its image, its leaves or its
+    // subtrees (its checksum finds it out).
+    for at in [60, image.len() / 2, image.len() - 10] {
+        let mut damaged = image.clone();
+        damaged[at] ^= 0x5a;
+        sql(&w, "UPDATE snapshot SET image = ?1", Some(&damaged));
+        restart(&mut w);
+        refused(&w, "checksum does not match");
+        assert_eq!(reads(&w, &[]), before);
+    }
 
     // Cut short, as a write stopped half way would leave it.
     sql(
@@ -318,10 +320,12 @@ fn a_bad_snapshot_is_refused_and_the_journal_replayed() {
     assert_eq!(reads(&w, &[]), before);
 
     // Whole, but of another record: its root is not the journal's (with
-    // the leaves it carries, and without: as an earlier build saved it).
+    // the leaves and subtrees it carries, with its leaves only, and
+    // without: as earlier builds saved it).
     parsed["root"] = json!("00".repeat(32));
     for other in [
         joined(&parsed, &retired, &leaves),
+        common::previous(&parsed, &retired, &leaves),
         common::earlier(&parsed, &retired, &leaves),
         compressed(&parsed),
     ] {
@@ -340,6 +344,18 @@ fn a_bad_snapshot_is_refused_and_the_journal_replayed() {
         "UPDATE snapshot SET image = ?1",
         Some(&joined(&parsed, &retired, &changed)),
     );
+    restart(&mut w);
+    refused(&w, "is not the journal's");
+    assert_eq!(reads(&w, &[]), before);
+    // Its subtrees are not its leaves' (its checksum made to fit): the
+    // root they give is not the journal's.
+    let mut other = joined(&parsed, &retired, &leaves);
+    let subtree = other.len() - 4 - 32;
+    other[subtree] ^= 1;
+    let crc_at = other.len() - 4;
+    let crc = crc32fast::hash(&other[common::WITH_SUBTREES.len()..crc_at]);
+    other[crc_at..].copy_from_slice(&crc.to_be_bytes());
+    sql(&w, "UPDATE snapshot SET image = ?1", Some(&other));
     restart(&mut w);
     refused(&w, "is not the journal's");
     assert_eq!(reads(&w, &[]), before);

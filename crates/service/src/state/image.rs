@@ -254,7 +254,7 @@ impl State {
     }
 
     /// A copy of the record's tree (its chunks shared, so cheap), to write
-    /// out its leaves ([`leaf_bytes`]) after the state's lock is let go.
+    /// out its hashes (`MerkleLog::level_bytes`) after the state's lock is let go.
     pub(crate) fn record_copy(&self) -> MerkleLog {
         self.record.clone()
     }
@@ -371,15 +371,4 @@ impl State {
             .check_positions(len)
             .map_err(ImageError::Inconsistent)
     }
-}
-
-/// Every leaf hash of `record`, in order (32 bytes each): saved beside the
-/// image so that a start need not hash the whole journal again.
-pub(crate) fn leaf_bytes(record: &MerkleLog) -> Vec<u8> {
-    let size = record.size();
-    let mut out = Vec::with_capacity(size as usize * 32);
-    for i in 0..size {
-        out.extend_from_slice(&record.leaf(i).expect("within the log").0);
-    }
-    out
 }

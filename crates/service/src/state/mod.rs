@@ -62,7 +62,7 @@ pub(crate) use entries::Entries;
 pub use entries::RECENT_ENTRIES;
 pub use federation::{LineLogs, NodeLogs, Peer, MAX_DELIVERY};
 use handles::{Handle, Handles};
-pub(crate) use image::{leaf_bytes, on_every_core, Image, ImageError};
+pub(crate) use image::{on_every_core, Image, ImageError};
 use imbl::OrdMap;
 use lines::Line;
 use parley_engine::{Index, Limits, Volume};

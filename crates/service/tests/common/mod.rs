@@ -3,7 +3,7 @@
 
 #![allow(dead_code)]
 
-use parley_record::{leaf_hash, verify_inclusion, Hash, SignedCheckpoint, Signer};
+use parley_record::{leaf_hash, node_hash, verify_inclusion, Hash, SignedCheckpoint, Signer};
 use parley_service::{Actor, Clock, Command, LineRules, Role, Service, ServiceError, HOST};
 use parley_store_sqlite::SqliteJournal;
 use parley_wire::WireLimits;
@@ -230,34 +230,57 @@ pub fn strip_ids(v: &mut Value) {
     }
 }
 
-/// How a snapshot begins that carries its retired activities and the
-/// record's leaves (`snapshot.rs`), and how one of an earlier build that
-/// carries only the leaves does.
+/// How snapshots begin (`snapshot.rs`): this build's (its image in zstd
+/// frames; the record's leaves and its subtrees of 16 leaves; a CRC-32), the
+/// build's before (its image in zlib streams, the leaves only), and an
+/// earlier build's (its retired activities in its JSON).
+pub const WITH_SUBTREES: &[u8] = b"parley-snapshot+zstd+retired+leaves+subtrees+crc32\n";
 const WITH_RETIRED: &[u8] = b"parley-snapshot+retired+leaves\n";
 const WITH_LEAVES: &[u8] = b"parley-snapshot+leaves\n";
 
-/// A stored snapshot's image (its pieces inflated, joined, parsed), its
-/// retired activities' pairs and the leaves it carries.
+/// A stored snapshot's image (its pieces decompressed, joined, parsed), its
+/// retired activities' pairs and the leaves it carries, once its checksum
+/// and the subtrees it carries are found right.
 pub fn parts(bytes: &[u8]) -> (Value, Vec<u8>, Vec<u8>) {
     let be = |b: &[u8]| u64::from_be_bytes(b[..8].try_into().unwrap()) as usize;
     let rest = bytes
-        .strip_prefix(WITH_RETIRED)
-        .expect("a snapshot with its retired activities and leaves");
+        .strip_prefix(WITH_SUBTREES)
+        .expect("a snapshot in this build's format");
+    let (rest, crc) = rest.split_at(rest.len() - 4);
+    assert_eq!(crc32fast::hash(rest).to_be_bytes(), crc, "its checksum");
     let (mut image, rest) = rest[8..].split_at(be(rest));
-    let (retired, leaves) = rest[8..].split_at(be(rest));
+    let (retired, rest) = rest[8..].split_at(be(rest));
+    let (leaves, subtrees) = rest[8..].split_at(be(rest));
+    assert_eq!(subtrees, subtrees_of(leaves), "the subtrees of its leaves");
     let mut json = Vec::new();
     while !image.is_empty() {
         let piece = &image[8..8 + be(image)];
-        json.extend(miniz_oxide::inflate::decompress_to_vec_zlib(piece).unwrap());
+        json.extend(zstd::bulk::decompress(piece, 64 << 20).unwrap());
         image = &image[8 + piece.len()..];
     }
     let image = serde_json::from_slice(&json).unwrap();
     (image, retired.to_vec(), leaves.to_vec())
 }
 
-/// The image in one piece after `begins`, as [`parts`] reads it.
-fn piece_after(begins: &[u8], image: &Value) -> Vec<u8> {
-    let piece = miniz_oxide::deflate::compress_to_vec_zlib(&serde_json::to_vec(image).unwrap(), 3);
+/// The hash of each whole group of 16 leaves (RFC 9162's tree over them).
+fn subtrees_of(leaves: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for group in leaves.chunks_exact(16 * 32) {
+        let mut level: Vec<Hash> = group
+            .chunks(32)
+            .map(|h| Hash(h.try_into().unwrap()))
+            .collect();
+        while level.len() > 1 {
+            level = level.chunks(2).map(|p| node_hash(&p[0], &p[1])).collect();
+        }
+        out.extend_from_slice(&level[0].0);
+    }
+    out
+}
+
+/// `image` in one piece, `compress`ed, after `begins`, as [`parts`] reads it.
+fn piece_after(begins: &[u8], image: &Value, compress: fn(&[u8]) -> Vec<u8>) -> Vec<u8> {
+    let piece = compress(&serde_json::to_vec(image).unwrap());
     let mut out = begins.to_vec();
     out.extend_from_slice(&(piece.len() as u64 + 8).to_be_bytes());
     out.extend_from_slice(&(piece.len() as u64).to_be_bytes());
@@ -265,9 +288,28 @@ fn piece_after(begins: &[u8], image: &Value) -> Vec<u8> {
     out
 }
 
+fn zlib(bytes: &[u8]) -> Vec<u8> {
+    miniz_oxide::deflate::compress_to_vec_zlib(bytes, 3)
+}
+
 /// The reverse of [`parts`] (the image in one piece).
 pub fn joined(image: &Value, retired: &[u8], leaves: &[u8]) -> Vec<u8> {
-    let mut out = piece_after(WITH_RETIRED, image);
+    let mut out = piece_after(WITH_SUBTREES, image, |b| {
+        zstd::bulk::compress(b, 3).unwrap()
+    });
+    for section in [retired, leaves] {
+        out.extend_from_slice(&(section.len() as u64).to_be_bytes());
+        out.extend_from_slice(section);
+    }
+    out.extend_from_slice(&subtrees_of(leaves));
+    let crc = crc32fast::hash(&out[WITH_SUBTREES.len()..]);
+    out.extend_from_slice(&crc.to_be_bytes());
+    out
+}
+
+/// `image` as the build before saved it: deflated, no subtrees, no checksum.
+pub fn previous(image: &Value, retired: &[u8], leaves: &[u8]) -> Vec<u8> {
+    let mut out = piece_after(WITH_RETIRED, image, zlib);
     out.extend_from_slice(&(retired.len() as u64).to_be_bytes());
     out.extend_from_slice(retired);
     out.extend_from_slice(leaves);
@@ -288,7 +330,7 @@ pub fn earlier(image: &Value, retired: &[u8], leaves: &[u8]) -> Vec<u8> {
         every[live[0].as_u64().unwrap() as usize] = live[1].clone();
     }
     image["handles"] = json!(every);
-    let mut out = piece_after(WITH_LEAVES, &image);
+    let mut out = piece_after(WITH_LEAVES, &image, zlib);
     out.extend_from_slice(leaves);
     out
 }
