@@ -407,6 +407,33 @@ fn snapshots_are_taken_by_entries_without_being_asked() {
     );
 }
 
+/// A snapshot taken again of the same position (nothing logged since: a
+/// later build's graceful stop, say) replaces the one stored, even one that
+/// was refused: the next start uses it.
+#[test]
+fn a_snapshot_of_the_same_position_replaces_the_one_before() {
+    let mut w = world("snapshot-again");
+    history(&w, 0);
+    let seq = w.service().take_snapshot().unwrap();
+    let before = reads(&w, &[]);
+    let (_, mut image) = stored_image(&w);
+    image[60] ^= 1;
+    sql(&w, "UPDATE snapshot SET image = ?1", Some(&image));
+    restart(&mut w);
+    assert!(
+        matches!(
+            w.service().restored(),
+            Restored::Replay { refused: Some(_) }
+        ),
+        "{:?}",
+        w.service().restored()
+    );
+    assert_eq!(w.service().take_snapshot().unwrap(), seq);
+    restart(&mut w);
+    assert_eq!(w.service().restored(), &Restored::Snapshot { seq, tail: 0 });
+    assert_eq!(reads(&w, &[]), before);
+}
+
 /// Set for the child process of
 /// [`a_crash_while_a_snapshot_is_written_leaves_the_one_before`]: the store
 /// it writes half a snapshot into.

@@ -370,7 +370,7 @@ impl SnapshotStore for PostgresSnapshots {
             .transaction()
             .map_err(|e| err("saving a snapshot", e))?;
         tx.execute(
-            "INSERT INTO snapshot (seq, image) VALUES ($1, $2) ON CONFLICT (seq) DO NOTHING",
+            "INSERT INTO snapshot (seq, image) VALUES ($1, $2) ON CONFLICT (seq) DO UPDATE SET image = excluded.image",
             &[&(seq as i64), &image],
         )
         .map_err(|e| err("saving a snapshot", e))?;

@@ -329,13 +329,14 @@ impl SnapshotStore for SqliteSnapshots {
     fn save(&mut self, seq: u64, image: &[u8]) -> Result<(), StorageError> {
         let tx = self.conn.transaction().map_err(err)?;
         tx.execute(
-            "INSERT INTO snapshot (seq, image) VALUES (?1, ?2) ON CONFLICT (seq) DO NOTHING",
+            "INSERT INTO snapshot (seq, image) VALUES (?1, ?2) ON CONFLICT (seq) DO UPDATE SET image = excluded.image",
             params![seq as i64, image],
         )
         .map_err(err)?;
         // Only the latest is read; the one it replaces goes in the same
         // transaction, so there is always one whole snapshot or none (and a
-        // refused one does not outlive the next).
+        // refused one does not outlive the next, even of the same position:
+        // one taken again, by a later build say, replaces it).
         tx.execute("DELETE FROM snapshot WHERE seq <> ?1", params![seq as i64])
             .map_err(err)?;
         tx.commit().map_err(err)
