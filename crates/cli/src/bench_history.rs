@@ -282,6 +282,7 @@ pub fn run_bench(args: Args) -> Result<()> {
     if !child.status.success() {
         bail!("the restart failed: {said}");
     }
+    eprintln!("{}", restart_costs(&db)?);
     let field = |name: &str| -> Result<f64> {
         said.split_whitespace()
             .find_map(|w| w.strip_prefix(&format!("{name}=")))
@@ -346,7 +347,6 @@ fn reopen(db: &Path, checks: usize, resnapshot: bool) -> Result<()> {
         eprintln!("saved a snapshot of entry {seq}");
     }
     drop(service);
-    eprintln!("{}", restart_costs(db)?);
     println!("restart_s={restart_s:.3} rss_mb={rss:.1} check_p50_us={p50:.1}");
     Ok(())
 }

@@ -62,7 +62,7 @@ pub use policy::{Accepted, Policy, PolicyError};
 pub use tiles::{TilePath, TilePathError, TILE_WIDTH};
 pub use tree::{
     leaf_hash, node_hash, verify_consistency, verify_inclusion, Frontier, Hash, MerkleLog,
-    ProofError, TreeError, DENSE_LEVEL, EMPTY_ROOT,
+    ProofError, TreeError, CHUNK_HASHES, DENSE_LEVEL, EMPTY_ROOT,
 };
 pub use verify::{root_of, split_view, verify_chain, verify_entries, ChainError};
 pub use witness::{

@@ -221,6 +221,9 @@ pub struct MerkleLog {
 /// Bits of the number of hashes in a full chunk of [`Hashes`].
 const CHUNK_BITS: u32 = 16;
 const CHUNK: usize = 1 << CHUNK_BITS;
+/// Hashes in a full chunk of a [`MerkleLog`]'s leaves (see
+/// [`MerkleLog::from_leaf_chunks`]).
+pub const CHUNK_HASHES: usize = CHUNK;
 
 /// A list of hashes in chunks of [`CHUNK`]: growing never copies more than one
 /// chunk and leaves at most one chunk's slack, where one `Vec` would double
@@ -242,18 +245,6 @@ impl Hashes {
                 chunk.push(hash);
                 self.chunks.push(Arc::new(chunk));
             }
-        }
-    }
-
-    fn extend(&mut self, mut hashes: &[Hash]) {
-        while !hashes.is_empty() {
-            if self.chunks.last().is_none_or(|last| last.len() == CHUNK) {
-                self.chunks.push(Arc::new(Vec::with_capacity(CHUNK)));
-            }
-            let last = Arc::make_mut(self.chunks.last_mut().expect("a chunk with room"));
-            let take = hashes.len().min(CHUNK - last.len());
-            last.extend_from_slice(&hashes[..take]);
-            hashes = &hashes[take..];
         }
     }
 
@@ -337,27 +328,41 @@ impl MerkleLog {
                 .flat_map(|r| r.join().expect("hashing does not panic"))
                 .collect()
         });
-        Self::from_leaf_and_subtree_hashes(leaves, &subtrees)
-            .expect("one subtree hash for each 2^DENSE_LEVEL leaves")
+        let chunks = leaves.chunks(CHUNK).map(<[Hash]>::to_vec).collect();
+        Self::from_leaf_chunks(chunks, &subtrees)
+            .expect("whole chunks, one subtree hash for each 2^DENSE_LEVEL leaves")
     }
 
-    /// The log of these leaf hashes, given also the hashes of its perfect
-    /// subtrees of 2^[`DENSE_LEVEL`] leaves (`subtrees[i]` over leaves
-    /// `16 i .. 16 i + 16`; [`MerkleLog::level_bytes`] of that level gives
-    /// them): only the levels above them are hashed, so a log saved with its
-    /// subtrees (a snapshot) is back in a small fraction of the time. The
-    /// caller vouches that they are the leaves' (a checksum over both):
-    /// this is not checked. `None` when there is not one subtree for each
-    /// whole group of leaves.
-    pub fn from_leaf_and_subtree_hashes(leaves: &[Hash], subtrees: &[Hash]) -> Option<MerkleLog> {
+    /// The log of these leaf hashes, in chunks of [`CHUNK_HASHES`] (the last
+    /// may be shorter), given also the hashes of its perfect subtrees of
+    /// 2^[`DENSE_LEVEL`] leaves (`subtrees[i]` over leaves `16 i .. 16 i +
+    /// 16`; [`MerkleLog::level_bytes`] of that level gives them): only the
+    /// levels above them are hashed, and the chunks become the log's own
+    /// (not copied), so a log saved with its subtrees (a snapshot) is back
+    /// in a small fraction of the time and memory traffic. The caller
+    /// vouches that the subtrees are the leaves' (a checksum over both):
+    /// this is not checked. `None` when a chunk but the last is not full or
+    /// there is not one subtree for each whole group of leaves.
+    pub fn from_leaf_chunks(mut chunks: Vec<Vec<Hash>>, subtrees: &[Hash]) -> Option<MerkleLog> {
         const GROUP: usize = 1 << DENSE_LEVEL;
-        let grouped = leaves.len() / GROUP * GROUP;
-        if subtrees.len() != leaves.len() / GROUP {
+        let n: usize = chunks.iter().map(Vec::len).sum();
+        let whole = chunks.iter().rev().skip(1).all(|c| c.len() == CHUNK);
+        if !whole || chunks.last().is_some_and(Vec::is_empty) || subtrees.len() != n / GROUP {
             return None;
         }
+        // A chunk holds whole groups, so the leaves after the last whole
+        // group are at the end of the last chunk; they are appended after.
+        let tail = match chunks.last_mut() {
+            Some(last) => last.split_off(last.len() - n % GROUP),
+            None => Vec::new(),
+        };
+        if chunks.last().is_some_and(Vec::is_empty) {
+            chunks.pop();
+        }
         let mut log = MerkleLog::new();
-        log.levels.push(Hashes::default());
-        log.levels[0].extend(&leaves[..grouped]);
+        log.levels.push(Hashes {
+            chunks: chunks.into_iter().map(Arc::new).collect(),
+        });
         // The frontier of the perfect subtrees, as appending their leaves
         // leaves it: each one a "leaf" at level DENSE_LEVEL.
         for &subtree in subtrees {
@@ -384,7 +389,7 @@ impl MerkleLog {
             log.frontier.stack.push(hash);
             log.frontier.size += GROUP as u64;
         }
-        for &leaf in &leaves[grouped..] {
+        for leaf in tail {
             log.append_leaf_hash(leaf);
         }
         Some(log)

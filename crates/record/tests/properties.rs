@@ -2,7 +2,7 @@
 //! earlier size verifies, and a proof with one flipped bit does not.
 
 use parley_record::{
-    leaf_hash, verify_consistency, verify_inclusion, Hash, MerkleLog, DENSE_LEVEL,
+    leaf_hash, verify_consistency, verify_inclusion, Hash, MerkleLog, CHUNK_HASHES, DENSE_LEVEL,
 };
 use proptest::prelude::*;
 
@@ -136,13 +136,22 @@ fn a_log_built_from_its_leaves_at_once_is_the_log_appended() {
         let subtree_bytes = one_by_one.level_bytes(DENSE_LEVEL);
         let subtrees = Hash::slice_of(&subtree_bytes).expect("whole hashes");
         assert_eq!(subtrees.len(), n >> DENSE_LEVEL, "n {n}");
+        let chunks =
+            || -> Vec<Vec<Hash>> { leaves.chunks(CHUNK_HASHES).map(<[Hash]>::to_vec).collect() };
         if let Some((_, short)) = subtrees.split_last() {
-            let built = MerkleLog::from_leaf_and_subtree_hashes(&leaves, short);
+            let built = MerkleLog::from_leaf_chunks(chunks(), short);
             assert!(built.is_none(), "a subtree short is refused (n {n})");
+        }
+        if n > CHUNK_HASHES {
+            let mut uneven = chunks();
+            let moved = uneven[0].pop().unwrap();
+            uneven[1].insert(0, moved);
+            let built = MerkleLog::from_leaf_chunks(uneven, subtrees);
+            assert!(built.is_none(), "a chunk short is refused (n {n})");
         }
         let built = [
             MerkleLog::from_leaf_hashes(&leaves, threads),
-            MerkleLog::from_leaf_and_subtree_hashes(&leaves, subtrees).expect("one a group"),
+            MerkleLog::from_leaf_chunks(chunks(), subtrees).expect("one a group"),
         ];
         for mut at_once in built {
             assert_eq!(at_once.size(), n as u64);

@@ -71,9 +71,9 @@ pub trait Journal: Send + 'static {
     /// Deletes the idempotency records answered before `before_us`: a retry
     /// after the idempotency window is a new request. Outside a batch.
     fn forget_idempotency(&mut self, before_us: i64) -> Result<(), StorageError>;
-    /// The latest snapshot saved (see `crate::snapshot`): the journal
-    /// position it is of and its bytes. A store that keeps none has none.
-    fn latest_snapshot(&mut self) -> Result<Option<(u64, Vec<u8>)>, StorageError> {
+    /// The latest snapshot saved (see `crate::snapshot`). A store that
+    /// keeps none has none.
+    fn latest_snapshot(&mut self) -> Result<Option<StoredSnapshot<'_>>, StorageError> {
         Ok(None)
     }
     /// A handle of its own (its own connection) that saves snapshots off the
@@ -94,6 +94,19 @@ pub trait Journal: Send + 'static {
 pub trait EntryReader: Send + Sync + 'static {
     /// Entries `after + 1 ..= upto`, in order; every one of them is committed.
     fn range(&self, after: u64, upto: u64) -> Result<Vec<Logged>, StorageError>;
+}
+
+/// The latest snapshot a store holds (`Journal::latest_snapshot`), read as a
+/// stream: a start puts what it reads where it stays (the record's leaves
+/// alone are 320 MB at ten million entries), rather than hold the whole
+/// snapshot once more, or twice (a database's buffer and a copy of it).
+pub struct StoredSnapshot<'a> {
+    /// The journal position it is of.
+    pub seq: u64,
+    /// Its length, bytes.
+    pub len: u64,
+    /// Its bytes.
+    pub bytes: Box<dyn std::io::Read + 'a>,
 }
 
 /// Where snapshots are saved, apart from the writer (`Journal::snapshot_store`).

@@ -51,7 +51,7 @@ pub use error::ServiceError;
 pub use hashing::{hex, sha256_hex};
 pub use journal::{
     from_row, pack_entry, packed_rows, to_row, unpack_entry, CaughtUp, EntryReader, Journal, Row,
-    SnapshotStore, StorageError,
+    SnapshotStore, StorageError, StoredSnapshot,
 };
 pub use line_checks::{answer_window_us, MIN_INTERVAL_S, SILENT_AFTER};
 pub use model::{

@@ -29,12 +29,13 @@
 
 use crate::entry::IdempotencyRecord;
 use crate::journal::EntryReader;
-use crate::journal::{Journal, SnapshotStore, StorageError};
+use crate::journal::{Journal, SnapshotStore, StorageError, StoredSnapshot};
 use crate::record::leaf_text;
 use crate::state::{on_every_core, Entries, Image, ImageError, State};
-use parley_record::{leaf_hash, Hash, MerkleLog};
+use parley_record::{leaf_hash, Hash, MerkleLog, CHUNK_HASHES};
 use parley_wire::WireLimits;
 use std::collections::HashMap;
+use std::io::Read;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -167,60 +168,204 @@ fn decompress_pieces(mut image: &[u8], how: Pieces) -> Result<Vec<u8>, String> {
     Ok(json)
 }
 
-/// The record's hashes a snapshot carries.
-struct SavedTree<'a> {
-    /// Its leaf hashes.
-    leaves: &'a [u8],
-    /// Its perfect subtrees of 2^[`DENSE_LEVEL`](parley_record::DENSE_LEVEL) leaves, when saved.
-    subtrees: Option<&'a [u8]>,
+/// A snapshot as a start reads it: its image, and the record's tree rebuilt
+/// from the hashes it carries (`None` for one of an earlier build that
+/// carried none).
+type Decoded = (Image, Option<MerkleLog>);
+
+/// Bytes read from a snapshot at a time (whole pairs and hashes): what a
+/// start puts where it stays passes through one buffer of this size.
+const STAGING: usize = 1 << 20;
+
+/// The body of a snapshot in this build's format (after [`WITH_SUBTREES`],
+/// before its checksum) as it is read, its CRC-32 kept up to date.
+struct Body<'a> {
+    bytes: Box<dyn std::io::Read + 'a>,
+    /// Bytes of it not read yet.
+    left: u64,
+    crc: crc32fast::Hasher,
 }
 
-/// The image in a stored snapshot and the record's hashes it carries (if
-/// any), or why it cannot be read.
-/// Says what each step took (see [`lap`]), from `t`.
-fn decode<'a>(
-    bytes: &'a [u8],
-    t: &mut std::time::Instant,
-) -> Result<(Image, Option<SavedTree<'a>>), String> {
-    let parse = |json: Vec<u8>| -> Result<Image, String> {
-        serde_json::from_slice(&json).map_err(|e| format!("it does not parse ({e})"))
-    };
-    if let Some(rest) = bytes.strip_prefix(WITH_SUBTREES) {
-        let (rest, crc) = rest
-            .split_last_chunk::<4>()
-            .ok_or("it is cut short (before its checksum)")?;
-        if crc32fast::hash(rest) != u32::from_be_bytes(*crc) {
-            return Err("its checksum does not match: it is damaged or cut short".into());
+impl Body<'_> {
+    /// Fills `out` with the next bytes (of its `what`).
+    fn read(&mut self, out: &mut [u8], what: &str) -> Result<(), String> {
+        if out.len() as u64 > self.left {
+            return Err(format!("it is cut short (in its {what})"));
         }
-        lap(t, "checksum checked");
-        let (image, rest) = section(rest, "image")?;
-        let (retired, rest) = section(rest, "retired activities")?;
-        let (leaves, subtrees) = section(rest, "leaves")?;
-        let json = decompress_pieces(image, Pieces::Zstd)?;
-        lap(t, "image decompressed (on every core)");
-        let mut image = parse(json)?;
-        image.load_retired_pairs(retired)?;
-        let subtrees = Some(subtrees);
-        return Ok((image, Some(SavedTree { leaves, subtrees })));
+        self.bytes
+            .read_exact(out)
+            .map_err(|e| format!("its {what} cannot be read ({e})"))?;
+        self.left -= out.len() as u64;
+        self.crc.update(out);
+        Ok(())
     }
-    if let Some(rest) = bytes.strip_prefix(WITH_RETIRED) {
+
+    /// The length of the next section (8 bytes, big-endian), at most what
+    /// is left and a whole number of `unit`s.
+    fn section(&mut self, what: &str, unit: u64) -> Result<u64, String> {
+        let mut len = [0; 8];
+        self.read(&mut len, what)?;
+        let len = u64::from_be_bytes(len);
+        if len > self.left {
+            return Err(format!("it is cut short (its {what} is {len} bytes)"));
+        }
+        if !len.is_multiple_of(unit) {
+            return Err(format!("its {what} is {len} bytes, not a whole number"));
+        }
+        Ok(len)
+    }
+
+    /// The next `len` bytes, given to `take` a piece at a time (each a
+    /// multiple of [`STAGING`]'s units).
+    fn pieces(
+        &mut self,
+        len: u64,
+        what: &str,
+        mut take: impl FnMut(&[u8]) -> Result<(), String>,
+    ) -> Result<(), String> {
+        let mut buf = vec![0; STAGING.min(len as usize)];
+        let mut left = len as usize;
+        while left > 0 {
+            let n = left.min(buf.len());
+            self.read(&mut buf[..n], what)?;
+            take(&buf[..n])?;
+            left -= n;
+        }
+        Ok(())
+    }
+
+    /// The next `len` bytes as hashes.
+    fn hashes(&mut self, len: u64, what: &str, mut take: impl FnMut(Hash)) -> Result<(), String> {
+        self.pieces(len, what, |bytes| {
+            let hashes = Hash::slice_of(bytes).expect("whole hashes (a section of 32-byte units)");
+            hashes.iter().for_each(|&h| take(h));
+            Ok(())
+        })
+    }
+}
+
+/// A snapshot in this build's format, read from `bytes` (its `len` bytes
+/// after the header) straight into what the state keeps: the retired
+/// activities' pairs and the record's leaves go from one buffer of
+/// [`STAGING`] bytes into their own memory, and nothing is used unless the
+/// checksum at its end holds.
+fn decode_stream(
+    bytes: Box<dyn std::io::Read + '_>,
+    len: u64,
+    t: &mut std::time::Instant,
+) -> Result<Decoded, String> {
+    let mut body = Body {
+        bytes,
+        left: len
+            .checked_sub(4)
+            .ok_or("it is cut short (before its checksum)")?,
+        crc: crc32fast::Hasher::new(),
+    };
+    let image_len = body.section("image", 1)?;
+    let mut image = vec![0; image_len as usize];
+    body.read(&mut image, "image")?;
+    let pairs_len = body.section("retired activities", 16)?;
+    let mut pairs = Vec::with_capacity(pairs_len as usize / 16);
+    body.pieces(pairs_len, "retired activities", |b| {
+        crate::state::decode_pairs(b, &mut pairs)
+    })?;
+    let leaves_len = body.section("leaves", 32)?;
+    let mut leaves: Vec<Vec<Hash>> = Vec::new();
+    body.hashes(leaves_len, "leaves", |h| match leaves.last_mut() {
+        Some(chunk) if chunk.len() < CHUNK_HASHES => chunk.push(h),
+        _ => {
+            let mut chunk = Vec::with_capacity(CHUNK_HASHES);
+            chunk.push(h);
+            leaves.push(chunk);
+        }
+    })?;
+    let subtrees_len = body.left;
+    if !subtrees_len.is_multiple_of(32) {
+        return Err(format!("its subtrees are {subtrees_len} bytes"));
+    }
+    let mut subtrees = Vec::with_capacity(subtrees_len as usize / 32);
+    body.hashes(subtrees_len, "subtrees", |h| subtrees.push(h))?;
+    let mut crc = [0; 4];
+    body.bytes
+        .read_exact(&mut crc)
+        .map_err(|e| format!("its checksum cannot be read ({e})"))?;
+    if body.crc.finalize() != u32::from_be_bytes(crc) {
+        return Err("its checksum does not match: it is damaged or cut short".into());
+    }
+    lap(t, "snapshot read and its checksum checked");
+    let json = decompress_pieces(&image, Pieces::Zstd)?;
+    drop(image);
+    lap(t, "image decompressed (on every core)");
+    let mut image = parse(json)?;
+    image.load_retired(pairs)?;
+    lap(t, "image parsed");
+    let n: u64 = leaves.iter().map(|c| c.len() as u64).sum();
+    if n != image.seq {
+        return Err(format!("it carries {n} leaves for {} entries", image.seq));
+    }
+    let record = MerkleLog::from_leaf_chunks(leaves, &subtrees)
+        .ok_or_else(|| format!("it carries {} subtrees for {n} leaves", subtrees.len()))?;
+    lap(t, "record's tree rebuilt from its saved hashes");
+    Ok((image, Some(record)))
+}
+
+/// The image a snapshot's JSON holds.
+fn parse(json: Vec<u8>) -> Result<Image, String> {
+    serde_json::from_slice(&json).map_err(|e| format!("it does not parse ({e})"))
+}
+
+/// A snapshot of an earlier build, read whole (once, at the first start of
+/// this build): its image, and the record's tree hashed from the leaves it
+/// carries (on every core), if any.
+fn decode_earlier(bytes: &[u8]) -> Result<Decoded, String> {
+    let (image, leaves) = if let Some(rest) = bytes.strip_prefix(WITH_RETIRED) {
         let (image, rest) = section(rest, "image")?;
         let (retired, leaves) = section(rest, "retired activities")?;
         let mut image = parse(decompress_pieces(image, Pieces::Zlib)?)?;
         image.load_retired_pairs(retired)?;
-        let subtrees = None;
-        return Ok((image, Some(SavedTree { leaves, subtrees })));
-    }
-    if let Some(rest) = bytes.strip_prefix(WITH_LEAVES) {
+        (image, Some(leaves))
+    } else if let Some(rest) = bytes.strip_prefix(WITH_LEAVES) {
         let (image, leaves) = section(rest, "image")?;
-        let image = parse(decompress_pieces(image, Pieces::Zlib)?)?;
-        let subtrees = None;
-        return Ok((image, Some(SavedTree { leaves, subtrees })));
+        (
+            parse(decompress_pieces(image, Pieces::Zlib)?)?,
+            Some(leaves),
+        )
+    } else {
+        // One stream, no leaves.
+        let json = miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(bytes, MAX_IMAGE_BYTES)
+            .map_err(|e| format!("it does not decompress ({:?})", e.status))?;
+        (parse(json)?, None)
+    };
+    let Some(leaves) = leaves else {
+        return Ok((image, None));
+    };
+    let hashes = Hash::slice_of(leaves)
+        .filter(|h| h.len() as u64 == image.seq)
+        .ok_or_else(|| {
+            let n = leaves.len();
+            format!("it carries {n} bytes of leaves for {} entries", image.seq)
+        })?;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let record = MerkleLog::from_leaf_hashes(hashes, cores);
+    Ok((image, Some(record)))
+}
+
+/// The snapshot `stored`, read in this build's format or an earlier one.
+fn decode(stored: StoredSnapshot<'_>, t: &mut std::time::Instant) -> Result<Decoded, String> {
+    let StoredSnapshot { len, mut bytes, .. } = stored;
+    let mut head = vec![0; WITH_SUBTREES.len().min(len as usize)];
+    bytes
+        .read_exact(&mut head)
+        .map_err(|e| format!("it cannot be read ({e})"))?;
+    if head == WITH_SUBTREES {
+        return decode_stream(bytes, len - head.len() as u64, t);
     }
-    // As earlier builds saved it: one stream, no leaves.
-    let json = miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(bytes, MAX_IMAGE_BYTES)
-        .map_err(|e| format!("it does not decompress ({:?})", e.status))?;
-    Ok((parse(json)?, None))
+    let mut whole = head;
+    bytes
+        .read_to_end(&mut whole)
+        .map_err(|e| format!("it cannot be read ({e})"))?;
+    lap(t, "snapshot of an earlier build read");
+    decode_earlier(&whole)
 }
 
 /// The state the journal holds: from its latest snapshot and the entries
@@ -231,20 +376,18 @@ pub(crate) fn restore(
 ) -> Result<(State, Restored), StorageError> {
     let reader = journal.entry_reader()?;
     let mut t = std::time::Instant::now();
-    let refused = match journal.latest_snapshot()? {
+    let stored = journal.latest_snapshot()?;
+    let refused = match stored.map(|s| (s.seq, decode(s, &mut t))) {
         None => None,
-        Some((seq, bytes)) => {
-            lap(&mut t, "snapshot read");
-            let decoded = decode(&bytes, &mut t);
-            lap(&mut t, "image parsed");
+        Some((seq, decoded)) => {
             let fitted = match decoded {
                 Err(why) => Err(why),
                 Ok((image, _)) if image.seq != seq => Err(format!(
                     "it says entry {} in the row of entry {seq}",
                     image.seq
                 )),
-                Ok((image, Some(tree))) => {
-                    from_leaves(journal, image, tree, reader.clone(), limits.clone())?
+                Ok((image, Some(record))) => {
+                    from_leaves(journal, image, record, reader.clone(), limits.clone())?
                         .map_err(|e| e.to_string())
                 }
                 Ok((image, None)) => from_image(journal, image, reader.clone(), limits.clone())?
@@ -336,9 +479,8 @@ fn from_image(
 /// against the journal, besides the recent entries it reads anyway.
 const SAMPLED: u64 = 64;
 
-/// The state of `image`, whose record is rebuilt from the hashes the
-/// snapshot carries (its leaves, and its subtrees when saved: else they are
-/// hashed from the leaves on every core), once the journal agrees with them: it holds the
+/// The state of `image` and its `record` (rebuilt from the hashes the
+/// snapshot carries), once the journal agrees with them: it holds the
 /// image's position, and its own leaves give the same hashes for the
 /// recent entries (read anyway: they stay in memory) and for [`SAMPLED`]
 /// older positions spread over it. A snapshot of another journal differs
@@ -347,7 +489,7 @@ const SAMPLED: u64 = 64;
 fn from_leaves(
     journal: &mut impl Journal,
     image: Image,
-    tree: SavedTree<'_>,
+    record: MerkleLog,
     reader: Option<Arc<dyn EntryReader>>,
     limits: WireLimits,
 ) -> Result<Result<State, ImageError>, StorageError> {
@@ -365,29 +507,6 @@ fn from_leaves(
         slice.into_iter().for_each(|l| log.push(l));
     }
     let mut t = std::time::Instant::now();
-    let inconsistent = |what: &str, bytes: &[u8]| {
-        Ok(Err(ImageError::Inconsistent(format!(
-            "it carries {} bytes of {what} for {seq} entries",
-            bytes.len()
-        ))))
-    };
-    let leaves = match Hash::slice_of(tree.leaves) {
-        Some(leaves) if leaves.len() as u64 == seq => leaves,
-        _ => return inconsistent("leaves", tree.leaves),
-    };
-    let record = match tree.subtrees {
-        Some(bytes) => match Hash::slice_of(bytes)
-            .and_then(|subtrees| MerkleLog::from_leaf_and_subtree_hashes(leaves, subtrees))
-        {
-            Some(record) => record,
-            None => return inconsistent("subtree hashes", bytes),
-        },
-        None => {
-            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-            MerkleLog::from_leaf_hashes(leaves, cores)
-        }
-    };
-    lap(&mut t, "record's tree rebuilt from its saved hashes");
     let differs =
         |l: &crate::Logged| Some(leaf_hash(leaf_text(l).as_bytes())) != record.leaf(l.seq - 1);
     if let Some(l) = log.range(base, seq).iter().find(|l| differs(l)) {

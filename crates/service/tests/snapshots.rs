@@ -360,9 +360,19 @@ fn a_bad_snapshot_is_refused_and_the_journal_replayed() {
     refused(&w, "is not the journal's");
     assert_eq!(reads(&w, &[]), before);
 
+    // A leaf short of its position.
+    let short = joined(&parsed, &retired, &leaves[..leaves.len() - 32]);
+    sql(&w, "UPDATE snapshot SET image = ?1", Some(&short));
+    restart(&mut w);
+    refused(&w, "leaves for");
+    assert_eq!(reads(&w, &[]), before);
+
     // Of a position the journal does not hold.
-    parsed["seq"] = json!(before["last"].as_u64().unwrap() + 5);
-    let beyond = joined(&parsed, &retired, &leaves);
+    let beyond_seq = before["last"].as_u64().unwrap() + 5;
+    parsed["seq"] = json!(beyond_seq);
+    let mut padded = leaves.clone();
+    padded.resize(beyond_seq as usize * 32, 7);
+    let beyond = joined(&parsed, &retired, &padded);
     sql(&w, "UPDATE snapshot SET image = ?1", Some(&beyond));
     sql(
         &w,

@@ -15,7 +15,7 @@
 
 use parley_service::{
     from_row, packed_rows, unpack_entry, CaughtUp, EntryReader, IdempotencyRecord, Journal, Logged,
-    Row, SnapshotStore, StorageError, WriteOutcome,
+    Row, SnapshotStore, StorageError, StoredSnapshot, WriteOutcome,
 };
 use postgres::Client;
 use std::sync::{Arc, Mutex};
@@ -275,7 +275,7 @@ impl Journal for PostgresJournal {
             .map_err(|e| err("forgetting idempotency records", e))
     }
 
-    fn latest_snapshot(&mut self) -> Result<Option<(u64, Vec<u8>)>, StorageError> {
+    fn latest_snapshot(&mut self) -> Result<Option<StoredSnapshot<'_>>, StorageError> {
         self.reconnect_if_closed()?;
         let row = self
             .client
@@ -284,7 +284,15 @@ impl Journal for PostgresJournal {
                 &[],
             )
             .map_err(|e| err("reading the snapshot", e))?;
-        Ok(row.map(|r| (r.get::<_, i64>(0) as u64, r.get(1))))
+        // The server sends it whole; it is read from that one buffer.
+        Ok(row.map(|r| {
+            let bytes: Vec<u8> = r.get(1);
+            StoredSnapshot {
+                seq: r.get::<_, i64>(0) as u64,
+                len: bytes.len() as u64,
+                bytes: Box::new(std::io::Cursor::new(bytes)),
+            }
+        }))
     }
 
     fn snapshot_store(&self) -> Result<Option<Box<dyn SnapshotStore>>, StorageError> {

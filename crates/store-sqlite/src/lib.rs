@@ -11,7 +11,7 @@
 
 use parley_service::{
     from_row, packed_rows, unpack_entry, EntryReader, IdempotencyRecord, Journal, Logged, Row,
-    SnapshotStore, StorageError, WriteOutcome,
+    SnapshotStore, StorageError, StoredSnapshot, WriteOutcome,
 };
 use rusqlite::types::ValueRef;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -254,15 +254,23 @@ impl Journal for SqliteJournal {
             .map_err(err)
     }
 
-    fn latest_snapshot(&mut self) -> Result<Option<(u64, Vec<u8>)>, StorageError> {
-        self.conn
-            .query_row(
-                "SELECT seq, image FROM snapshot ORDER BY seq DESC LIMIT 1",
-                [],
-                |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, Vec<u8>>(1)?)),
-            )
-            .optional()
-            .map_err(err)
+    fn latest_snapshot(&mut self) -> Result<Option<StoredSnapshot<'_>>, StorageError> {
+        let seq: Option<i64> = self
+            .conn
+            .query_row("SELECT max(seq) FROM snapshot", [], |r| r.get(0))
+            .map_err(err)?;
+        let Some(seq) = seq else { return Ok(None) };
+        // Read in place from the database's pages (`seq` is the rowid), not
+        // into a buffer as large as the snapshot and then a copy of it.
+        let blob = self
+            .conn
+            .blob_open(rusqlite::MAIN_DB, "snapshot", "image", seq, true)
+            .map_err(err)?;
+        Ok(Some(StoredSnapshot {
+            seq: seq as u64,
+            len: blob.len() as u64,
+            bytes: Box::new(blob),
+        }))
     }
 
     fn snapshot_store(&self) -> Result<Option<Box<dyn SnapshotStore>>, StorageError> {

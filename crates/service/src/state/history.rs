@@ -107,6 +107,21 @@ fn bits(activity: &str) -> Option<u64> {
         .flatten()
 }
 
+/// Appends to `into` the pairs of `bytes`, a part of a snapshot's section
+/// ([`Retired::pair_bytes`]) that holds whole pairs, else says so.
+pub(crate) fn decode_pairs(bytes: &[u8], into: &mut Vec<(u64, u64)>) -> Result<(), String> {
+    if !bytes.len().is_multiple_of(PAIR_BYTES) {
+        return Err(format!("its retired activities are {} bytes", bytes.len()));
+    }
+    let word = |b: &[u8]| u64::from_le_bytes(b.try_into().expect("8 bytes"));
+    into.extend(
+        bytes
+            .chunks_exact(PAIR_BYTES)
+            .map(|p| (word(&p[..8]), word(&p[8..]))),
+    );
+    Ok(())
+}
+
 impl Retired {
     /// Every pair, in order, as a snapshot's section keeps them.
     pub(crate) fn pair_bytes(&self) -> Vec<u8> {
@@ -126,14 +141,14 @@ impl Retired {
     /// Takes the pairs of a snapshot's section ([`Retired::pair_bytes`]),
     /// refused unless they are whole and strictly in order.
     pub(crate) fn load_pair_bytes(&mut self, bytes: &[u8]) -> Result<(), String> {
-        if !bytes.len().is_multiple_of(PAIR_BYTES) {
-            return Err(format!("its retired activities are {} bytes", bytes.len()));
-        }
-        let word = |b: &[u8]| u64::from_le_bytes(b.try_into().expect("8 bytes"));
-        let pairs: Vec<(u64, u64)> = bytes
-            .chunks_exact(PAIR_BYTES)
-            .map(|p| (word(&p[..8]), word(&p[8..])))
-            .collect();
+        let mut pairs = Vec::with_capacity(bytes.len() / PAIR_BYTES);
+        decode_pairs(bytes, &mut pairs)?;
+        self.load_pairs(pairs)
+    }
+
+    /// Takes the pairs of a snapshot's section as [`decode_pairs`] reads
+    /// them, refused unless strictly in order.
+    pub(crate) fn load_pairs(&mut self, pairs: Vec<(u64, u64)>) -> Result<(), String> {
         if pairs.windows(2).any(|w| w[0] >= w[1]) {
             return Err("its retired activities are out of order".into());
         }

@@ -212,6 +212,12 @@ impl Image {
         self.retired.load_pair_bytes(bytes)
     }
 
+    /// Takes the retired activities' pairs as read from the snapshot's
+    /// section ([`crate::state::decode_pairs`]).
+    pub(crate) fn load_retired(&mut self, pairs: Vec<(u64, u64)>) -> Result<(), String> {
+        self.retired.load_pairs(pairs)
+    }
+
     /// The image as the JSON a snapshot keeps.
     pub(crate) fn to_json(&self) -> Vec<u8> {
         serde_json::to_vec(self).expect("the state serializes")

@@ -62,6 +62,7 @@ pub(crate) use entries::Entries;
 pub use entries::RECENT_ENTRIES;
 pub use federation::{LineLogs, NodeLogs, Peer, MAX_DELIVERY};
 use handles::{Handle, Handles};
+pub(crate) use history::decode_pairs;
 pub(crate) use image::{on_every_core, Image, ImageError};
 use imbl::OrdMap;
 use lines::Line;
