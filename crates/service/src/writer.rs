@@ -114,7 +114,7 @@ pub(crate) struct Shared {
     pub(crate) writer: Mutex<Option<std::thread::JoinHandle<()>>>,
     /// The latest checkpoint cosigned by witnesses, if any witness is asked.
     pub(crate) witnessed: crate::witnessed::Slot,
-    /// When snapshots are due (`snapshot.rs`).
+    /// When snapshots are due (`snapshot/mod.rs`).
     pub(crate) snapshots: Arc<Snapshots>,
     /// How the state was built at the start.
     pub(crate) restored: Restored,

@@ -254,7 +254,7 @@ impl State {
     }
 
     /// How many activities, sites and conflicts an image of the state holds
-    /// (what sets how often snapshots are taken: `snapshot.rs`).
+    /// (what sets how often snapshots are taken: `snapshot/mod.rs`).
     pub(crate) fn image_items(&self) -> u64 {
         (self.activities.len() + self.sites.len() + self.conflicts.len()) as u64
     }

@@ -230,7 +230,7 @@ pub fn strip_ids(v: &mut Value) {
     }
 }
 
-/// How snapshots begin (`snapshot.rs`): this build's (its image in zstd
+/// How snapshots begin (`snapshot/format.rs`): this build's (its image in zstd
 /// frames; the record's leaves and its subtrees of 16 leaves; a CRC-32), the
 /// build's before (its image in zlib streams, the leaves only), and an
 /// earlier build's (its retired activities in its JSON).
